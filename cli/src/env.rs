@@ -1,0 +1,27 @@
+//! Every environment variable zkelf reads, in one place.
+
+/// Names of the environment variables zkelf reads.
+pub struct EnvVars;
+
+impl EnvVars {
+    /// Password of an encrypted minisign secret key (`keygen`, `sign`, `release`, `attest`).
+    pub const ZKELF_PASSWORD: &'static str = "ZKELF_PASSWORD";
+    /// Password for `--username` registry authentication.
+    pub const ZKELF_REGISTRY_PASSWORD: &'static str = "ZKELF_REGISTRY_PASSWORD";
+    /// Directory of the rollback state (highest version seen); default `$XDG_STATE_HOME/zkelf`.
+    pub const ZKELF_STATE_DIR: &'static str = "ZKELF_STATE_DIR";
+    /// Directory of the content-addressed blob cache; default `$XDG_CACHE_HOME/zkelf`.
+    pub const ZKELF_CACHE_DIR: &'static str = "ZKELF_CACHE_DIR";
+    /// Reproducible-builds timestamp: `created` of statements, provenance and annotations.
+    pub const SOURCE_DATE_EPOCH: &'static str = "SOURCE_DATE_EPOCH";
+    /// Disables colored output when set (<https://no-color.org>).
+    pub const NO_COLOR: &'static str = "NO_COLOR";
+    /// Docker engine to talk to (read by bollard's defaults as well).
+    pub const DOCKER_HOST: &'static str = "DOCKER_HOST";
+    /// Base of the default state directory.
+    pub const XDG_STATE_HOME: &'static str = "XDG_STATE_HOME";
+    /// Base of the default cache directory.
+    pub const XDG_CACHE_HOME: &'static str = "XDG_CACHE_HOME";
+    /// Home directory, for `~/.docker/config.json` and the XDG fallbacks.
+    pub const HOME: &'static str = "HOME";
+}

@@ -1,0 +1,106 @@
+//! Exit codes (SPEC §9) and how errors are classified and hinted.
+//!
+//! 0: ok. 1: verification failed (signature, digest, statement, policy, rollback).
+//! 2: any other error (usage, I/O, network, Docker).
+
+use std::process::ExitCode;
+
+/// What the process reports to its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything asked for was done and verified.
+    Success,
+    /// Verification failed: the bytes are not the release the policy accepts.
+    Failure,
+    /// Any other error: usage, I/O, network, Docker.
+    Error,
+}
+
+impl ExitStatus {
+    /// The numeric exit code of the SPEC §9 contract.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        ExitCode::from(status.code())
+    }
+}
+
+/// An error in how zkelf was called, with a hint on how to call it instead.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UsageError {
+    /// What was wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+impl UsageError {
+    /// A usage error with a hint.
+    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+}
+
+/// Classifies an error: verification failures anywhere in the chain exit 1, all else 2.
+pub fn exit_status(err: &anyhow::Error) -> ExitStatus {
+    // Each library names its own verification failures; list them here.
+    for cause in err.chain() {
+        if is_verification_failure(cause) {
+            return ExitStatus::Failure;
+        }
+    }
+    ExitStatus::Error
+}
+
+fn is_verification_failure(_cause: &(dyn std::error::Error + 'static)) -> bool {
+    false
+}
+
+/// The first hint any error in the chain offers.
+pub fn hint(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|cause| {
+        if let Some(usage) = cause.downcast_ref::<UsageError>() {
+            return usage.hint.clone();
+        }
+        None
+    })
+}
+
+/// Clap's own errors: help and version go to stdout with 0, usage errors exit 2.
+pub fn clap_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let code = match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+        _ => ExitStatus::Error.code(),
+    };
+    if code != 0 && std::env::args().any(|arg| arg == "--json") {
+        let doc = serde_json::json!({
+            "error": {
+                "message": err.kind().to_string().to_lowercase(),
+                "causes": [err.render().to_string()],
+                "hint": "run `zkelf --help` for usage",
+                "exit_code": code,
+            }
+        });
+        let _ = printer::write_stdout(&format!("{doc:#}\n"));
+        return ExitCode::from(code);
+    }
+    let _ = err.print();
+    ExitCode::from(code)
+}
+
+use crate::printer;

@@ -1,0 +1,40 @@
+//! `zkelf`: build, sign, publish and verify zkVM guest ELFs.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod args;
+mod commands;
+mod env;
+mod error;
+mod printer;
+
+use args::Cli;
+use error::ExitStatus;
+use printer::Printer;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return error::clap_error(err),
+    };
+    let printer = Printer::new(&cli.global);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            printer.error(&anyhow::Error::new(err).context("failed to start the async runtime"));
+            return ExitStatus::Error.into();
+        }
+    };
+    match runtime.block_on(commands::run(cli.command, &printer)) {
+        Ok(status) => status.into(),
+        Err(err) => {
+            printer.error(&err);
+            error::exit_status(&err).into()
+        }
+    }
+}
