@@ -1,1 +1,19 @@
-//! Where guest artifacts live (OCI registries, OCI image layouts, https downloads) and the verified pull.
+//! Where guest artifacts live (OCI registries, OCI image layouts, https downloads) and the
+//! verified pull.
+
+pub mod artifact;
+pub mod auth;
+pub mod cache;
+pub mod error;
+pub mod fetch;
+mod fsutil;
+pub mod lockfile;
+pub mod progress;
+pub mod reference;
+pub mod state;
+pub mod store;
+pub mod verify;
+
+pub use error::{Error, VerificationError};
+pub use progress::{NoReporter, Reporter};
+pub use reference::Reference;

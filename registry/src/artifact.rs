@@ -1,0 +1,649 @@
+//! The OCI artifact of SPEC §5, in one place: media types, annotations, and the manifests,
+//! release index, attestation manifests and referrers fallback index zkelf writes and reads.
+//!
+//! Manifests are serialized from structs with a fixed field order and sorted annotation maps,
+//! so the same inputs always give the same bytes and so the same digest.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+/// `mediaType` of an OCI image manifest.
+pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+/// `mediaType` of an OCI image index.
+pub const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
+/// `mediaType` of the empty config blob.
+pub const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+/// The empty config blob itself.
+pub const EMPTY_CONFIG: &[u8] = b"{}";
+/// `artifactType` of one guest artifact (one guest, version and zkVM).
+pub const GUEST_ARTIFACT_TYPE: &str = "application/vnd.zkelf.guest.v1";
+/// `artifactType` of the release index over a version's artifacts.
+pub const RELEASE_ARTIFACT_TYPE: &str = "application/vnd.zkelf.release.v1";
+/// `artifactType` of an attestation (rebuild or extra release signature).
+pub const ATTESTATION_ARTIFACT_TYPE: &str = "application/vnd.zkelf.attestation.v1";
+/// Layer media type of the ELF.
+pub const ELF_MEDIA_TYPE: &str = "application/vnd.zkelf.elf.v1";
+/// Layer media type of a minisign signature.
+pub const MINISIG_MEDIA_TYPE: &str = "application/vnd.zkelf.minisig.v1";
+/// Layer media type of the provenance.
+pub const PROVENANCE_MEDIA_TYPE: &str = "application/vnd.in-toto+json";
+/// Layer media type of a verification key.
+pub const VK_MEDIA_TYPE: &str = "application/vnd.zkelf.vk.v1";
+
+/// Annotation naming a layer's file.
+pub const TITLE: &str = "org.opencontainers.image.title";
+/// Annotation: the release version.
+pub const VERSION: &str = "org.opencontainers.image.version";
+/// Annotation: the source revision (git commit).
+pub const REVISION: &str = "org.opencontainers.image.revision";
+/// Annotation: the source repository.
+pub const SOURCE: &str = "org.opencontainers.image.source";
+/// Annotation: creation time (RFC 3339, from `SOURCE_DATE_EPOCH`).
+pub const CREATED: &str = "org.opencontainers.image.created";
+/// Annotation: the tag an OCI layout's `index.json` entry answers to.
+pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// Annotation: guest name.
+pub const GUEST: &str = "dev.zkelf.guest";
+/// Annotation: zkVM id.
+pub const ZKVM: &str = "dev.zkelf.zkvm";
+/// Annotation: target triple.
+pub const TARGET: &str = "dev.zkelf.target";
+/// Annotation: sha256 of the ELF.
+pub const ELF_SHA256: &str = "dev.zkelf.elf.sha256";
+
+/// Largest manifest or index read (SPEC §7).
+pub const MAX_MANIFEST_SIZE: u64 = 4 << 20;
+/// Largest signature read.
+pub const MAX_SIGNATURE_SIZE: u64 = 16 << 10;
+/// Largest provenance read.
+pub const MAX_PROVENANCE_SIZE: u64 = 1 << 20;
+/// Largest verification key read.
+pub const MAX_VK_SIZE: u64 = 64 << 20;
+
+/// An OCI content descriptor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Descriptor {
+    /// Media type of the content.
+    pub media_type: String,
+    /// `sha256:<hex>` of the content.
+    pub digest: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The artifact type of a referenced manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    /// Annotations, sorted by key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Descriptor {
+    /// A descriptor of `bytes`.
+    pub fn of(media_type: &str, bytes: &[u8]) -> Self {
+        Self::new(media_type, sha256_digest(bytes), bytes.len() as u64)
+    }
+
+    /// A descriptor with no annotations.
+    pub fn new(media_type: &str, digest: String, size: u64) -> Self {
+        Self {
+            media_type: media_type.to_owned(),
+            digest,
+            size,
+            artifact_type: None,
+            annotations: BTreeMap::new(),
+        }
+    }
+
+    /// The empty config descriptor.
+    pub fn empty_config() -> Self {
+        Self::of(EMPTY_MEDIA_TYPE, EMPTY_CONFIG)
+    }
+
+    /// The lowercase hex of the digest (after `sha256:`).
+    pub fn hex(&self) -> &str {
+        self.digest.strip_prefix("sha256:").unwrap_or(&self.digest)
+    }
+
+    /// The `org.opencontainers.image.title` annotation.
+    pub fn title(&self) -> Option<&str> {
+        self.annotations.get(TITLE).map(String::as_str)
+    }
+
+    fn titled(mut self, title: &str) -> Self {
+        self.annotations.insert(TITLE.to_owned(), title.to_owned());
+        self
+    }
+}
+
+/// An OCI image manifest (image-spec 1.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    /// Always 2.
+    pub schema_version: u32,
+    /// Always [`MANIFEST_MEDIA_TYPE`] when zkelf writes it.
+    #[serde(default)]
+    pub media_type: Option<String>,
+    /// What kind of artifact this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    /// The config descriptor (empty for zkelf artifacts).
+    pub config: Descriptor,
+    /// The layers.
+    #[serde(default)]
+    pub layers: Vec<Descriptor>,
+    /// The manifest this one is about (attestations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Descriptor>,
+    /// Annotations, sorted by key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// An OCI image index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Index {
+    /// Always 2.
+    pub schema_version: u32,
+    /// Always [`INDEX_MEDIA_TYPE`] when zkelf writes it.
+    #[serde(default)]
+    pub media_type: Option<String>,
+    /// What kind of index this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    /// The manifests listed.
+    #[serde(default)]
+    pub manifests: Vec<Descriptor>,
+    /// Annotations, sorted by key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// A manifest or index as read from a store, with its digest.
+#[derive(Debug, Clone)]
+pub enum Fetched {
+    /// An image manifest.
+    Manifest(Manifest),
+    /// An image index.
+    Index(Index),
+}
+
+/// A manifest or index that is not what zkelf wrote.
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutError {
+    /// Not JSON of the expected shape.
+    #[error("manifest `{digest}` does not parse")]
+    Parse {
+        /// The manifest digest.
+        digest: String,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Not a zkelf artifact.
+    #[error("manifest `{digest}` is not a zkelf guest artifact (artifactType `{artifact_type}`)")]
+    NotAnArtifact {
+        /// The manifest digest.
+        digest: String,
+        /// What it says it is.
+        artifact_type: String,
+    },
+    /// A required layer is missing or repeated.
+    #[error("manifest `{digest}` must have exactly one `{media_type}` layer, it has {count}")]
+    Layers {
+        /// The manifest digest.
+        digest: String,
+        /// The layer media type.
+        media_type: &'static str,
+        /// How many there are.
+        count: usize,
+    },
+    /// A descriptor carries a malformed digest.
+    #[error("descriptor digest `{digest}` is not `sha256:<64 hex digits>`")]
+    BadDigest {
+        /// The digest as written.
+        digest: String,
+    },
+    /// An index names no artifact for the zkVM asked for.
+    #[error("release index `{digest}` has no artifact for zkVM `{zkvm}` (it has: {available})")]
+    NoSuchZkvm {
+        /// The index digest.
+        digest: String,
+        /// The zkVM asked for.
+        zkvm: String,
+        /// The zkVMs it has.
+        available: String,
+    },
+    /// An index with several artifacts and no zkVM chosen.
+    #[error("release index `{digest}` has artifacts for several zkVMs ({available})")]
+    AmbiguousIndex {
+        /// The index digest.
+        digest: String,
+        /// The zkVMs it has.
+        available: String,
+    },
+}
+
+impl LayoutError {
+    /// How to get past it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            LayoutError::AmbiguousIndex { .. } | LayoutError::NoSuchZkvm { .. } => {
+                Some("choose one with `--zkvm <id>`".to_owned())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Parses a manifest or an index by its `mediaType`.
+pub fn parse(bytes: &[u8], digest: &str) -> Result<Fetched, LayoutError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Probe {
+        #[serde(default)]
+        media_type: Option<String>,
+        #[serde(default)]
+        manifests: Option<serde_json::Value>,
+    }
+    let parse_err = |source| LayoutError::Parse {
+        digest: digest.to_owned(),
+        source,
+    };
+    let probe: Probe = serde_json::from_slice(bytes).map_err(parse_err)?;
+    let is_index = probe.media_type.as_deref() == Some(INDEX_MEDIA_TYPE)
+        || (probe.media_type.is_none() && probe.manifests.is_some());
+    let fetched = if is_index {
+        Fetched::Index(serde_json::from_slice(bytes).map_err(parse_err)?)
+    } else {
+        Fetched::Manifest(serde_json::from_slice(bytes).map_err(parse_err)?)
+    };
+    let descriptors: Vec<&Descriptor> = match &fetched {
+        Fetched::Index(index) => index.manifests.iter().collect(),
+        Fetched::Manifest(m) => m.layers.iter().chain([&m.config]).chain(m.subject.as_ref()).collect(),
+    };
+    for d in descriptors {
+        if !crate::reference::is_valid_digest(&d.digest) {
+            return Err(LayoutError::BadDigest {
+                digest: d.digest.clone(),
+            });
+        }
+    }
+    Ok(fetched)
+}
+
+/// What goes into one artifact manifest.
+#[derive(Debug, Clone)]
+pub struct ArtifactSpec {
+    /// Guest name.
+    pub guest: String,
+    /// Release version.
+    pub version: String,
+    /// zkVM id.
+    pub zkvm: String,
+    /// Target triple.
+    pub target: String,
+    /// Source revision, when known.
+    pub revision: Option<String>,
+    /// Source repository URL, when known.
+    pub source: Option<String>,
+    /// Creation time, unix seconds (`SOURCE_DATE_EPOCH`).
+    pub created: u64,
+    /// The ELF blob.
+    pub elf: Descriptor,
+    /// The release signature blob.
+    pub signature: Descriptor,
+    /// The provenance blob, when there is one.
+    pub provenance: Option<Descriptor>,
+    /// The verification key blob, when there is one.
+    pub vk: Option<Descriptor>,
+}
+
+impl ArtifactSpec {
+    /// The file name of the ELF: `<guest>-<zkvm>.elf`.
+    pub fn elf_name(&self) -> String {
+        format!("{}-{}.elf", self.guest, self.zkvm)
+    }
+
+    /// The tag of this one artifact: `<version>-<zkvm>`.
+    pub fn tag(&self) -> String {
+        artifact_tag(&self.version, &self.zkvm)
+    }
+
+    /// The manifest, deterministically serialized, and its descriptor (carrying `dev.zkelf.zkvm`
+    /// and the artifact type, as the release index lists it).
+    pub fn manifest(&self) -> (Vec<u8>, Descriptor) {
+        let elf_name = self.elf_name();
+        let mut layers = vec![
+            with_media_type(&self.elf, ELF_MEDIA_TYPE).titled(&elf_name),
+            with_media_type(&self.signature, MINISIG_MEDIA_TYPE).titled(&format!("{elf_name}.minisig")),
+        ];
+        if let Some(p) = &self.provenance {
+            layers.push(
+                with_media_type(p, PROVENANCE_MEDIA_TYPE)
+                    .titled(&format!("{}-{}.provenance.json", self.guest, self.zkvm)),
+            );
+        }
+        if let Some(vk) = &self.vk {
+            layers.push(with_media_type(vk, VK_MEDIA_TYPE).titled(&format!("{}-{}.vk", self.guest, self.zkvm)));
+        }
+        let mut annotations = BTreeMap::new();
+        annotations.insert(VERSION.to_owned(), self.version.clone());
+        if let Some(r) = &self.revision {
+            annotations.insert(REVISION.to_owned(), r.clone());
+        }
+        if let Some(s) = &self.source {
+            annotations.insert(SOURCE.to_owned(), s.clone());
+        }
+        annotations.insert(CREATED.to_owned(), rfc3339(self.created));
+        annotations.insert(GUEST.to_owned(), self.guest.clone());
+        annotations.insert(ZKVM.to_owned(), self.zkvm.clone());
+        annotations.insert(TARGET.to_owned(), self.target.clone());
+        annotations.insert(ELF_SHA256.to_owned(), self.elf.hex().to_owned());
+        let manifest = Manifest {
+            schema_version: 2,
+            media_type: Some(MANIFEST_MEDIA_TYPE.to_owned()),
+            artifact_type: Some(GUEST_ARTIFACT_TYPE.to_owned()),
+            config: Descriptor::empty_config(),
+            layers,
+            subject: None,
+            annotations,
+        };
+        let bytes = to_bytes(&manifest);
+        let mut descriptor = Descriptor::of(MANIFEST_MEDIA_TYPE, &bytes);
+        descriptor.artifact_type = Some(GUEST_ARTIFACT_TYPE.to_owned());
+        descriptor.annotations.insert(ZKVM.to_owned(), self.zkvm.clone());
+        (bytes, descriptor)
+    }
+}
+
+fn with_media_type(d: &Descriptor, media_type: &str) -> Descriptor {
+    Descriptor::new(media_type, d.digest.clone(), d.size)
+}
+
+/// The tag of one artifact: `<version>-<zkvm>`.
+pub fn artifact_tag(version: &str, zkvm: &str) -> String {
+    format!("{version}-{zkvm}")
+}
+
+/// The release index over a version's artifacts (descriptors as [`ArtifactSpec::manifest`]
+/// returns them), sorted by zkVM so the bytes do not depend on the order given.
+pub fn release_index(guest: &str, version: &str, created: u64, artifacts: &[Descriptor]) -> (Vec<u8>, Descriptor) {
+    let mut manifests = artifacts.to_vec();
+    manifests.sort_by(|a, b| a.annotations.get(ZKVM).cmp(&b.annotations.get(ZKVM)));
+    manifests.dedup_by(|a, b| a.annotations.get(ZKVM) == b.annotations.get(ZKVM));
+    let mut annotations = BTreeMap::new();
+    annotations.insert(VERSION.to_owned(), version.to_owned());
+    annotations.insert(CREATED.to_owned(), rfc3339(created));
+    annotations.insert(GUEST.to_owned(), guest.to_owned());
+    let index = Index {
+        schema_version: 2,
+        media_type: Some(INDEX_MEDIA_TYPE.to_owned()),
+        artifact_type: Some(RELEASE_ARTIFACT_TYPE.to_owned()),
+        manifests,
+        annotations,
+    };
+    let bytes = to_bytes(&index);
+    let mut descriptor = Descriptor::of(INDEX_MEDIA_TYPE, &bytes);
+    descriptor.artifact_type = Some(RELEASE_ARTIFACT_TYPE.to_owned());
+    (bytes, descriptor)
+}
+
+/// An attestation manifest: one minisig layer about `subject` (an artifact manifest).
+pub fn attestation(subject: &Descriptor, signature: &Descriptor, title: &str, created: u64) -> (Vec<u8>, Descriptor) {
+    let mut annotations = BTreeMap::new();
+    annotations.insert(CREATED.to_owned(), rfc3339(created));
+    let subject = Descriptor::new(MANIFEST_MEDIA_TYPE, subject.digest.clone(), subject.size);
+    let manifest = Manifest {
+        schema_version: 2,
+        media_type: Some(MANIFEST_MEDIA_TYPE.to_owned()),
+        artifact_type: Some(ATTESTATION_ARTIFACT_TYPE.to_owned()),
+        config: Descriptor::empty_config(),
+        layers: vec![with_media_type(signature, MINISIG_MEDIA_TYPE).titled(title)],
+        subject: Some(subject),
+        annotations,
+    };
+    let bytes = to_bytes(&manifest);
+    let mut descriptor = Descriptor::of(MANIFEST_MEDIA_TYPE, &bytes);
+    descriptor.artifact_type = Some(ATTESTATION_ARTIFACT_TYPE.to_owned());
+    descriptor.annotations = manifest.annotations.clone();
+    (bytes, descriptor)
+}
+
+/// The tag of the referrers fallback index for `subject_digest`: `sha256-<hex>`.
+pub fn referrers_tag(subject_digest: &str) -> String {
+    subject_digest.replacen(':', "-", 1)
+}
+
+/// The referrers fallback index with `new` added to what `existing` lists (no duplicates,
+/// sorted by digest so concurrent pushers converge on the same bytes).
+pub fn referrers_index(existing: Option<&Index>, new: &Descriptor) -> Vec<u8> {
+    let mut manifests: Vec<Descriptor> = existing.map(|i| i.manifests.clone()).unwrap_or_default();
+    if !manifests.iter().any(|d| d.digest == new.digest) {
+        manifests.push(new.clone());
+    }
+    manifests.sort_by(|a, b| a.digest.cmp(&b.digest));
+    to_bytes(&Index {
+        schema_version: 2,
+        media_type: Some(INDEX_MEDIA_TYPE.to_owned()),
+        artifact_type: None,
+        manifests,
+        annotations: BTreeMap::new(),
+    })
+}
+
+/// The layers of a guest artifact manifest, checked against SPEC §5.
+#[derive(Debug, Clone)]
+pub struct ArtifactLayers {
+    /// The ELF.
+    pub elf: Descriptor,
+    /// The release signature.
+    pub signature: Descriptor,
+    /// The provenance, if any.
+    pub provenance: Option<Descriptor>,
+    /// The verification key, if any.
+    pub vk: Option<Descriptor>,
+}
+
+/// Checks that `manifest` is a guest artifact and picks out its layers.
+pub fn artifact_layers(manifest: &Manifest, digest: &str) -> Result<ArtifactLayers, LayoutError> {
+    let artifact_type = manifest.artifact_type.as_deref().unwrap_or(&manifest.config.media_type);
+    if artifact_type != GUEST_ARTIFACT_TYPE {
+        return Err(LayoutError::NotAnArtifact {
+            digest: digest.to_owned(),
+            artifact_type: artifact_type.to_owned(),
+        });
+    }
+    let pick = |media_type: &'static str, required: bool| -> Result<Option<Descriptor>, LayoutError> {
+        let found: Vec<&Descriptor> = manifest.layers.iter().filter(|l| l.media_type == media_type).collect();
+        match (found.len(), required) {
+            (1, _) => Ok(Some(found[0].clone())),
+            (0, false) => Ok(None),
+            (count, _) => Err(LayoutError::Layers {
+                digest: digest.to_owned(),
+                media_type,
+                count,
+            }),
+        }
+    };
+    Ok(ArtifactLayers {
+        elf: pick(ELF_MEDIA_TYPE, true)?.unwrap_or_else(|| unreachable_descriptor()),
+        signature: pick(MINISIG_MEDIA_TYPE, true)?.unwrap_or_else(|| unreachable_descriptor()),
+        provenance: pick(PROVENANCE_MEDIA_TYPE, false)?,
+        vk: pick(VK_MEDIA_TYPE, false)?,
+    })
+}
+
+fn unreachable_descriptor() -> Descriptor {
+    // `pick(_, true)` never returns `Ok(None)`.
+    Descriptor::empty_config()
+}
+
+/// Picks the artifact for `zkvm` (or the only one) from a release index.
+pub fn select_from_index(index: &Index, digest: &str, zkvm: Option<&str>) -> Result<Descriptor, LayoutError> {
+    let candidates: Vec<&Descriptor> = index
+        .manifests
+        .iter()
+        .filter(|d| d.media_type == MANIFEST_MEDIA_TYPE && d.artifact_type.as_deref() != Some(ATTESTATION_ARTIFACT_TYPE))
+        .collect();
+    let available = candidates
+        .iter()
+        .map(|d| format!("`{}`", d.annotations.get(ZKVM).map_or("?", String::as_str)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match zkvm {
+        Some(z) => candidates
+            .into_iter()
+            .find(|d| d.annotations.get(ZKVM).map(String::as_str) == Some(z))
+            .cloned()
+            .ok_or(LayoutError::NoSuchZkvm {
+                digest: digest.to_owned(),
+                zkvm: z.to_owned(),
+                available,
+            }),
+        None if candidates.len() == 1 => Ok(candidates[0].clone()),
+        None => Err(LayoutError::AmbiguousIndex {
+            digest: digest.to_owned(),
+            available,
+        }),
+    }
+}
+
+/// Compact JSON of a zkelf manifest or index; struct field order and `BTreeMap`s make it deterministic.
+pub fn to_bytes<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serializing these plain structs cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// `sha256:<hex>` of `bytes`.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex(&Sha256::digest(bytes)))
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Unix seconds as RFC 3339 UTC (`1970-01-01T00:00:00Z`).
+pub fn rfc3339(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let secs = unix % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ArtifactSpec {
+        ArtifactSpec {
+            guest: "fib".into(),
+            version: "1.0.0".into(),
+            zkvm: "sp1".into(),
+            target: "riscv32im-unknown-none-elf".into(),
+            revision: Some("abc".into()),
+            source: None,
+            created: 1_700_000_000,
+            elf: Descriptor::of("application/octet-stream", b"elf"),
+            signature: Descriptor::of("application/octet-stream", b"sig"),
+            provenance: Some(Descriptor::of("x", b"{}")),
+            vk: None,
+        }
+    }
+
+    #[test]
+    fn rfc3339_matches_known_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn manifest_is_deterministic_and_round_trips() {
+        let (a, da) = spec().manifest();
+        let (b, db) = spec().manifest();
+        assert_eq!(a, b);
+        assert_eq!(da, db);
+        let Fetched::Manifest(m) = parse(&a, &da.digest).unwrap() else {
+            panic!("not a manifest")
+        };
+        assert_eq!(to_bytes(&m), a);
+        assert_eq!(m.media_type.as_deref(), Some(MANIFEST_MEDIA_TYPE));
+        assert_eq!(m.config.size, 2);
+        let layers = artifact_layers(&m, &da.digest).unwrap();
+        assert_eq!(layers.elf.title(), Some("fib-sp1.elf"));
+        assert_eq!(layers.signature.title(), Some("fib-sp1.elf.minisig"));
+        assert!(layers.vk.is_none());
+        assert_eq!(m.annotations[CREATED], "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn index_selects_by_zkvm_and_ignores_order() {
+        let mut other = spec();
+        other.zkvm = "risc0".into();
+        let (_, d1) = spec().manifest();
+        let (_, d2) = other.manifest();
+        let (a, da) = release_index("fib", "1.0.0", 0, &[d1.clone(), d2.clone()]);
+        let (b, _) = release_index("fib", "1.0.0", 0, &[d2.clone(), d1.clone()]);
+        assert_eq!(a, b);
+        let Fetched::Index(index) = parse(&a, &da.digest).unwrap() else {
+            panic!("not an index")
+        };
+        assert_eq!(select_from_index(&index, "d", Some("sp1")).unwrap(), d1);
+        assert!(matches!(
+            select_from_index(&index, "d", None),
+            Err(LayoutError::AmbiguousIndex { .. })
+        ));
+        assert!(matches!(
+            select_from_index(&index, "d", Some("jolt")),
+            Err(LayoutError::NoSuchZkvm { .. })
+        ));
+    }
+
+    #[test]
+    fn rejects_near_misses() {
+        let (bytes, d) = spec().manifest();
+        let mut m: Manifest = serde_json::from_slice(&bytes).unwrap();
+        m.artifact_type = Some("application/vnd.other".into());
+        assert!(matches!(artifact_layers(&m, &d.digest), Err(LayoutError::NotAnArtifact { .. })));
+        let mut m: Manifest = serde_json::from_slice(&bytes).unwrap();
+        m.layers.push(m.layers[0].clone());
+        assert!(matches!(artifact_layers(&m, &d.digest), Err(LayoutError::Layers { count: 2, .. })));
+        let bad = String::from_utf8(bytes).unwrap().replacen("sha256:", "sha512:", 1);
+        assert!(parse(bad.as_bytes(), "d").is_err());
+    }
+
+    #[test]
+    fn referrers_index_merges_without_duplicates() {
+        let (_, subject) = spec().manifest();
+        let (_, att) = attestation(&subject, &Descriptor::of(MINISIG_MEDIA_TYPE, b"s"), "a.minisig", 0);
+        let first = referrers_index(None, &att);
+        let Fetched::Index(i) = parse(&first, "d").unwrap() else { panic!() };
+        assert_eq!(referrers_index(Some(&i), &att), first);
+        assert_eq!(referrers_tag("sha256:ab"), "sha256-ab");
+    }
+}

@@ -1,0 +1,67 @@
+//! A content-addressed blob cache (`blobs/sha256/<hex>`, an OCI layout's blob tree) shared by
+//! concurrent pulls: a per-digest lock file serializes fetching one blob, and blobs are added
+//! by atomic rename, so a reader never sees a partial blob. Cached bytes are re-hashed on every
+//! use; a corrupt entry is dropped and fetched again.
+
+use std::path::{Path, PathBuf};
+
+use crate::fsutil::{self, FileLock};
+use crate::store::layout::LayoutStore;
+
+/// The cache directory.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// A cache rooted at `dir` (created on first use).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The cache's root.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the blob with `digest` is kept.
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        self.dir
+            .join("blobs")
+            .join("sha256")
+            .join(digest.strip_prefix("sha256:").unwrap_or(digest))
+    }
+
+    /// Whether a blob of this digest and size is present.
+    pub fn contains(&self, digest: &str, size: u64) -> bool {
+        std::fs::metadata(self.blob_path(digest)).is_ok_and(|m| m.len() == size)
+    }
+
+    /// The cache read as a store (its blob tree has the OCI layout's shape).
+    pub fn as_store(&self) -> LayoutStore {
+        LayoutStore::new(self.dir.clone())
+    }
+
+    /// Holds the lock for fetching `digest` until the guard is dropped.
+    pub async fn lock(&self, digest: &str) -> std::io::Result<FileLock> {
+        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+        FileLock::acquire_async(self.dir.join("locks").join(format!("{hex}.lock"))).await
+    }
+
+    /// Adds a verified file as the blob `digest` (copied, then renamed into place).
+    pub fn insert(&self, digest: &str, from: &Path) -> std::io::Result<()> {
+        let path = self.blob_path(digest);
+        let dir = fsutil::parent(&path);
+        std::fs::create_dir_all(&dir)?;
+        let tmp = tempfile::Builder::new().prefix(".zkelf-").tempfile_in(&dir)?;
+        std::fs::copy(from, tmp.path())?;
+        tmp.persist(&path).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    /// Drops a blob that failed its check.
+    pub fn evict(&self, digest: &str) {
+        let _ = std::fs::remove_file(self.blob_path(digest));
+    }
+}

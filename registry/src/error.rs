@@ -1,0 +1,180 @@
+//! The errors of pulls and publishes: verification failures (exit 1) apart from the rest (exit 2).
+
+use std::path::PathBuf;
+
+use crate::store::StoreError;
+
+/// The bytes are not the release the caller may accept. The cli exits 1 on these.
+#[derive(Debug, thiserror::Error)]
+pub enum VerificationError {
+    /// Content does not hash to the digest that names it.
+    #[error("{what} has digest `{actual}`, expected `{expected}`")]
+    DigestMismatch {
+        /// What was fetched.
+        what: String,
+        /// The digest it should have.
+        expected: String,
+        /// The digest it has.
+        actual: String,
+    },
+    /// More bytes than the descriptor or a bound allows.
+    #[error("{what} is larger than {limit} bytes")]
+    TooLarge {
+        /// What was fetched.
+        what: String,
+        /// The bound.
+        limit: u64,
+    },
+    /// The manifest and the signed statement disagree about the ELF (mix-and-match).
+    #[error("the manifest's ELF layer is `{manifest}` ({manifest_size} bytes) but the signature's statement names `{statement}` ({statement_size} bytes)")]
+    LayerMismatch {
+        /// The ELF digest the manifest lists.
+        manifest: String,
+        /// Its size there.
+        manifest_size: u64,
+        /// The ELF digest the statement signs.
+        statement: String,
+        /// Its size there.
+        statement_size: u64,
+    },
+    /// A release tag names an artifact of another version or zkVM.
+    #[error("tag `{tag}` names an artifact of version `{version}` for zkVM `{zkvm}`")]
+    TagMismatch {
+        /// The tag.
+        tag: String,
+        /// The signed version.
+        version: String,
+        /// The signed zkVM.
+        zkvm: String,
+    },
+    /// Older than a version already seen from this source (rollback).
+    #[error("`{source_name}` offers `{guest}` `{offered}` for `{zkvm}`, older than `{seen}` seen before")]
+    Rollback {
+        /// The source.
+        source_name: String,
+        /// The guest.
+        guest: String,
+        /// The zkVM.
+        zkvm: String,
+        /// The highest version seen.
+        seen: String,
+        /// The version offered now.
+        offered: String,
+    },
+    /// A `zkelf.lock` pin does not match.
+    #[error("`{reference}` resolves to {what} `{actual}`, but `{lock}` pins `{pinned}`")]
+    PinMismatch {
+        /// The reference.
+        reference: String,
+        /// `manifest` or `ELF`.
+        what: &'static str,
+        /// The pinned digest.
+        pinned: String,
+        /// The digest found.
+        actual: String,
+        /// The lock file.
+        lock: PathBuf,
+    },
+    /// The signatures do not satisfy the policy.
+    #[error("signature check failed")]
+    Rejected(#[source] crate::verify::VerifyError),
+}
+
+impl VerificationError {
+    /// How to get past it, where there is a legitimate way.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            VerificationError::Rollback { .. } => {
+                Some("if the older release is wanted on purpose, pass `--allow-downgrade`".to_owned())
+            }
+            VerificationError::PinMismatch { lock, .. } => Some(format!(
+                "if the release was moved on purpose, remove its entry from `{}` and pull again",
+                lock.display()
+            )),
+            VerificationError::TooLarge { .. } => Some("raise the bound with `--max-size` if the ELF is that large".to_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// Why a pull, inspect or publish did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The artifact failed verification.
+    #[error(transparent)]
+    Verification(#[from] VerificationError),
+    /// The store could not deliver or accept it.
+    #[error(transparent)]
+    Store(StoreError),
+    /// A local file could not be read or written.
+    #[error("cannot access `{}`", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The reference is malformed.
+    #[error(transparent)]
+    Reference(#[from] crate::reference::ReferenceError),
+    /// A `dist/<guest>/<version>` directory is not what `zkelf build` and `sign` leave.
+    #[error("`{}` is not a signed dist directory: {reason}", path.display())]
+    Dist {
+        /// The directory.
+        path: PathBuf,
+        /// What is missing or wrong.
+        reason: String,
+    },
+    /// The state or lock file is unreadable.
+    #[error("`{}` does not parse: {reason}", path.display())]
+    StateFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Someone else kept rewriting the referrers index.
+    #[error("could not update referrers index `{tag}` after {attempts} attempts")]
+    ReferrersConflict {
+        /// The fallback tag.
+        tag: String,
+        /// How often it was tried.
+        attempts: u32,
+    },
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::TooLarge { store, what, limit } => Error::Verification(VerificationError::TooLarge {
+                what: format!("{what} from `{store}`"),
+                limit,
+            }),
+            other => Error::Store(other),
+        }
+    }
+}
+
+impl Error {
+    /// Whether this is a verification failure (exit 1) rather than an operational error.
+    pub fn is_verification_failure(&self) -> bool {
+        matches!(self, Error::Verification(_))
+    }
+
+    /// How to get past it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Verification(e) => e.hint(),
+            Error::Store(e) => e.hint(),
+            Error::Reference(e) => e.hint(),
+            Error::Dist { .. } => Some("build with `zkelf build` and sign with `zkelf sign` first".to_owned()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+}

@@ -1,0 +1,247 @@
+//! A plain download: `https://…/<file>.elf` with sidecars `<file>.elf.minisig` and, when
+//! present, `<file>.provenance.json` (how guest releases on GitHub are published today).
+//!
+//! There is no manifest on the server, so one is synthesized from the sidecars: the ELF
+//! descriptor takes the size and sha256 the signature's statement claims. Nothing is trusted
+//! because of that; the pull checks every byte against the signed statement afterwards.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::{StreamExt as _, TryStreamExt as _};
+
+use super::{BlobSource, BlobStream, NetworkOptions, Store, StoreError};
+use crate::artifact::{self, ArtifactSpec, Descriptor};
+use crate::reference::{self, Target};
+
+/// An `.elf` URL and its sidecars.
+#[derive(Debug)]
+pub struct HttpsSource {
+    url: String,
+    client: reqwest::Client,
+    read_timeout: u64,
+    /// Blob digest → URL, filled when the manifest is synthesized.
+    urls: Mutex<HashMap<String, String>>,
+}
+
+impl HttpsSource {
+    /// A source for `url`; plain `http://` only for loopback or `--insecure-registry` hosts.
+    pub fn new(url: &str, network: &NetworkOptions) -> Result<Self, StoreError> {
+        let host = reference::url_host(url).unwrap_or_default();
+        if url.starts_with("http://") && !reference::plain_http_allowed(host, &network.insecure_registries) {
+            return Err(StoreError::Connect {
+                store: url.to_owned(),
+                what: "the ELF".to_owned(),
+                source: "plain http is refused for hosts that are not loopback".into(),
+                https_only: true,
+            });
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(network.connect_timeout)
+            .read_timeout(network.read_timeout)
+            .user_agent(concat!("zkelf/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StoreError::Protocol {
+                store: url.to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            url: url.to_owned(),
+            client,
+            read_timeout: network.read_timeout.as_secs(),
+            urls: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn map_reqwest(&self, e: reqwest::Error, what: &str) -> StoreError {
+        if e.is_timeout() {
+            StoreError::Timeout {
+                store: self.url.clone(),
+                what: what.to_owned(),
+                seconds: self.read_timeout,
+            }
+        } else {
+            StoreError::Connect {
+                store: self.url.clone(),
+                what: what.to_owned(),
+                https_only: false,
+                source: Box::new(e),
+            }
+        }
+    }
+
+    async fn get(&self, url: &str, what: &str, offset: u64) -> Result<Option<reqwest::Response>, StoreError> {
+        let mut request = self.client.get(url);
+        if offset > 0 {
+            request = request.header(reqwest::header::RANGE, format!("bytes={offset}-"));
+        }
+        let response = request.send().await.map_err(|e| self.map_reqwest(e, what))?;
+        let status = response.status().as_u16();
+        match status {
+            200 | 206 => Ok(Some(response)),
+            404 => Ok(None),
+            401 | 403 => Err(StoreError::Unauthorized {
+                store: self.url.clone(),
+                what: what.to_owned(),
+                status,
+            }),
+            _ => Err(StoreError::Status {
+                store: self.url.clone(),
+                what: what.to_owned(),
+                status,
+                message: response.text().await.unwrap_or_default().chars().take(200).collect(),
+            }),
+        }
+    }
+
+    /// Downloads a small sidecar, at most `limit` bytes.
+    async fn get_small(&self, url: &str, what: &str, limit: u64) -> Result<Option<Bytes>, StoreError> {
+        let Some(response) = self.get(url, what, 0).await? else {
+            return Ok(None);
+        };
+        let stream = response.bytes_stream().map_err(std::io::Error::other).boxed();
+        match super::read_bounded(stream, limit).await {
+            Ok(Ok(bytes)) => Ok(Some(Bytes::from(bytes))),
+            Ok(Err(_)) => Err(StoreError::TooLarge {
+                store: self.url.clone(),
+                what: what.to_owned(),
+                limit,
+            }),
+            Err(e) => Err(StoreError::Connect {
+                store: self.url.clone(),
+                what: what.to_owned(),
+                https_only: false,
+                source: Box::new(e),
+            }),
+        }
+    }
+
+    fn provenance_url(&self) -> String {
+        format!("{}.provenance.json", self.url.trim_end_matches(".elf"))
+    }
+}
+
+impl Store for HttpsSource {
+    fn name(&self) -> String {
+        self.url.clone()
+    }
+
+    fn get_manifest<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
+        Box::pin(async move {
+            if matches!(target, Target::Tag(t) if t != "latest") || matches!(target, Target::Digest(_)) {
+                return Ok(None);
+            }
+            let sig_url = format!("{}.minisig", self.url);
+            let Some(sig) = self
+                .get_small(&sig_url, "the signature", artifact::MAX_SIGNATURE_SIZE)
+                .await?
+            else {
+                return Err(StoreError::NotFound {
+                    store: self.url.clone(),
+                    what: format!("signature `{sig_url}`"),
+                });
+            };
+            let provenance = self
+                .get_small(&self.provenance_url(), "the provenance", artifact::MAX_PROVENANCE_SIZE)
+                .await?;
+            let text = String::from_utf8_lossy(&sig);
+            let statement = crate::verify::statement_of_signature(&text).map_err(|e| StoreError::Protocol {
+                store: self.url.clone(),
+                message: format!("signature `{sig_url}` carries no zkelf statement: {e}"),
+            })?;
+            let elf = Descriptor::new(
+                artifact::ELF_MEDIA_TYPE,
+                format!("sha256:{}", statement.sha256),
+                statement.size,
+            );
+            let sig_desc = Descriptor::of(artifact::MINISIG_MEDIA_TYPE, &sig);
+            let prov_desc = provenance
+                .as_ref()
+                .map(|p| Descriptor::of(artifact::PROVENANCE_MEDIA_TYPE, p));
+            {
+                let mut urls = self.urls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                urls.insert(elf.digest.clone(), self.url.clone());
+                urls.insert(sig_desc.digest.clone(), sig_url);
+                if let Some(p) = &prov_desc {
+                    urls.insert(p.digest.clone(), self.provenance_url());
+                }
+            }
+            let spec = ArtifactSpec {
+                guest: statement.guest.clone(),
+                version: statement.version.to_string(),
+                zkvm: statement.zkvm.clone(),
+                target: statement.target.clone(),
+                revision: None,
+                source: Some(self.url.clone()),
+                created: statement.created,
+                elf,
+                signature: sig_desc,
+                provenance: prov_desc,
+                vk: None,
+            };
+            Ok(Some(Bytes::from(spec.manifest().0)))
+        })
+    }
+
+    fn put_manifest<'a>(&'a self, _: &'a [u8], _: &'a str, _: Option<&'a str>) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { Err(StoreError::ReadOnly { store: self.name() }) })
+    }
+
+    fn has_blob<'a>(&'a self, _: &'a Descriptor) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move { Err(StoreError::ReadOnly { store: self.name() }) })
+    }
+
+    fn put_blob<'a>(&'a self, _: &'a Descriptor, _: BlobSource) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { Err(StoreError::ReadOnly { store: self.name() }) })
+    }
+
+    fn open_blob<'a>(&'a self, descriptor: &'a Descriptor, offset: u64) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
+        Box::pin(async move {
+            let what = format!("blob `{}`", descriptor.digest);
+            let url = self
+                .urls
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&descriptor.digest)
+                .cloned()
+                .ok_or_else(|| StoreError::NotFound {
+                    store: self.name(),
+                    what: what.clone(),
+                })?;
+            let response = self.get(&url, &what, offset).await?.ok_or_else(|| StoreError::NotFound {
+                store: self.name(),
+                what: format!("`{url}`"),
+            })?;
+            let offset = if response.status().as_u16() == 206 { offset } else { 0 };
+            let store = self.url.clone();
+            let seconds = self.read_timeout;
+            let stream = response
+                .bytes_stream()
+                .map_err(move |e| {
+                    let mapped = if e.is_timeout() {
+                        StoreError::Timeout {
+                            store: store.clone(),
+                            what: what.clone(),
+                            seconds,
+                        }
+                    } else {
+                        StoreError::Connect {
+                            store: store.clone(),
+                            what: what.clone(),
+                            https_only: false,
+                            source: Box::new(e),
+                        }
+                    };
+                    std::io::Error::other(mapped)
+                })
+                .boxed();
+            Ok(BlobStream { offset, stream })
+        })
+    }
+
+    fn referrers<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
+        Box::pin(async move { Ok(Vec::new()) })
+    }
+}

@@ -1,0 +1,250 @@
+//! An OCI image layout directory (`oci-layout`, `index.json`, `blobs/sha256/`), as skopeo's
+//! `oci:` transport reads and writes it: tags are `org.opencontainers.image.ref.name`
+//! annotations on `index.json` entries.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::StreamExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+
+use super::{BlobSource, BlobStream, Store, StoreError};
+use crate::artifact::{self, Descriptor};
+use crate::fsutil::{self, FileLock};
+use crate::reference::Target;
+
+const LAYOUT_FILE: &str = "oci-layout";
+const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
+const CHUNK: usize = 256 << 10;
+
+/// An OCI image layout directory.
+#[derive(Debug, Clone)]
+pub struct LayoutStore {
+    dir: PathBuf,
+}
+
+impl LayoutStore {
+    /// The layout at `dir` (created on first write).
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+        self.dir.join("blobs").join("sha256").join(hex)
+    }
+
+    fn io(&self, path: &Path, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    fn read_index(&self) -> Result<Option<serde_json::Value>, StoreError> {
+        let path = self.dir.join("index.json");
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| StoreError::Protocol {
+                store: self.name(),
+                message: format!("`{}` does not parse: {e}", path.display()),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.io(&path, e)),
+        }
+    }
+
+    fn ensure_layout(&self) -> Result<(), StoreError> {
+        let path = self.dir.join(LAYOUT_FILE);
+        if !path.exists() {
+            fsutil::atomic_write(&path, LAYOUT_CONTENT).map_err(|e| self.io(&path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Tags `descriptor` in `index.json` (dropping what the tag named before), keeping every
+    /// other entry and field as it was so layouts written by other tools survive.
+    fn tag(&self, descriptor: &Descriptor, tag: &str) -> Result<(), StoreError> {
+        let lock_path = self.dir.join(".zkelf-index.lock");
+        let _lock = FileLock::acquire(&lock_path).map_err(|e| self.io(&lock_path, e))?;
+        let mut index = self.read_index()?.unwrap_or_else(|| serde_json::json!({"schemaVersion": 2}));
+        let obj = index.as_object_mut().ok_or_else(|| StoreError::Protocol {
+            store: self.name(),
+            message: "`index.json` is not a JSON object".to_owned(),
+        })?;
+        obj.entry("mediaType").or_insert_with(|| artifact::INDEX_MEDIA_TYPE.into());
+        let manifests = obj.entry("manifests").or_insert_with(|| serde_json::json!([]));
+        let list = manifests.as_array_mut().ok_or_else(|| StoreError::Protocol {
+            store: self.name(),
+            message: "`index.json` has no `manifests` list".to_owned(),
+        })?;
+        list.retain(|entry| entry["annotations"][artifact::REF_NAME].as_str() != Some(tag));
+        let mut entry = descriptor.clone();
+        entry.annotations.insert(artifact::REF_NAME.to_owned(), tag.to_owned());
+        list.push(serde_json::to_value(&entry).unwrap_or_default());
+        let bytes = serde_json::to_vec(&index).unwrap_or_default();
+        let path = self.dir.join("index.json");
+        fsutil::atomic_write(&path, &bytes).map_err(|e| self.io(&path, e))
+    }
+
+    fn write_blob(&self, descriptor: &Descriptor, source: &BlobSource) -> Result<(), StoreError> {
+        let path = self.blob_path(&descriptor.digest);
+        match source {
+            BlobSource::Bytes(bytes) => fsutil::atomic_write(&path, bytes).map_err(|e| self.io(&path, e)),
+            BlobSource::File(from) => {
+                let dir = fsutil::parent(&path);
+                std::fs::create_dir_all(&dir).map_err(|e| self.io(&dir, e))?;
+                let tmp = tempfile::Builder::new()
+                    .prefix(".zkelf-")
+                    .tempfile_in(&dir)
+                    .map_err(|e| self.io(&dir, e))?;
+                std::fs::copy(from, tmp.path()).map_err(|e| self.io(from, e))?;
+                tmp.as_file().sync_all().map_err(|e| self.io(tmp.path(), e))?;
+                tmp.persist(&path).map_err(|e| self.io(&path, e.error))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Store for LayoutStore {
+    fn name(&self) -> String {
+        format!("oci-layout:{}", self.dir.display())
+    }
+
+    fn get_manifest<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
+        Box::pin(async move {
+            let digest = match target {
+                Target::Digest(d) => d.clone(),
+                Target::Tag(tag) => {
+                    let Some(index) = self.read_index()? else {
+                        return Ok(None);
+                    };
+                    let found = index["manifests"].as_array().and_then(|list| {
+                        list.iter()
+                            .rev()
+                            .find(|e| e["annotations"][artifact::REF_NAME].as_str() == Some(tag))
+                            .and_then(|e| e["digest"].as_str().map(str::to_owned))
+                    });
+                    match found {
+                        Some(d) if crate::reference::is_valid_digest(&d) => d,
+                        Some(d) => {
+                            return Err(StoreError::Protocol {
+                                store: self.name(),
+                                message: format!("tag `{tag}` names the malformed digest `{d}`"),
+                            });
+                        }
+                        None => return Ok(None),
+                    }
+                }
+            };
+            let path = self.blob_path(&digest);
+            let file = match tokio::fs::File::open(&path).await {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(self.io(&path, e)),
+            };
+            let mut bytes = Vec::new();
+            file.take(artifact::MAX_MANIFEST_SIZE + 1)
+                .read_to_end(&mut bytes)
+                .await
+                .map_err(|e| self.io(&path, e))?;
+            Ok(Some(Bytes::from(bytes)))
+        })
+    }
+
+    fn put_manifest<'a>(
+        &'a self,
+        bytes: &'a [u8],
+        media_type: &'a str,
+        tag: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let this = self.clone();
+            let bytes = bytes.to_vec();
+            let media_type = media_type.to_owned();
+            let tag = tag.map(str::to_owned);
+            tokio::task::spawn_blocking(move || {
+                this.ensure_layout()?;
+                let mut descriptor = Descriptor::of(&media_type, &bytes);
+                if let Ok(artifact::Fetched::Manifest(m)) = artifact::parse(&bytes, &descriptor.digest) {
+                    descriptor.artifact_type = m.artifact_type;
+                } else if let Ok(artifact::Fetched::Index(i)) = artifact::parse(&bytes, &descriptor.digest) {
+                    descriptor.artifact_type = i.artifact_type;
+                }
+                this.write_blob(&descriptor, &BlobSource::Bytes(Bytes::from(bytes)))?;
+                if let Some(tag) = tag {
+                    this.tag(&descriptor, &tag)?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(|e| StoreError::Protocol {
+                store: self.name(),
+                message: e.to_string(),
+            })?
+        })
+    }
+
+    fn has_blob<'a>(&'a self, descriptor: &'a Descriptor) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            Ok(tokio::fs::metadata(self.blob_path(&descriptor.digest))
+                .await
+                .is_ok_and(|m| m.len() == descriptor.size))
+        })
+    }
+
+    fn put_blob<'a>(&'a self, descriptor: &'a Descriptor, source: BlobSource) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let this = self.clone();
+            let descriptor = descriptor.clone();
+            tokio::task::spawn_blocking(move || {
+                this.ensure_layout()?;
+                this.write_blob(&descriptor, &source)
+            })
+            .await
+            .map_err(|e| StoreError::Protocol {
+                store: self.name(),
+                message: e.to_string(),
+            })?
+        })
+    }
+
+    fn open_blob<'a>(&'a self, descriptor: &'a Descriptor, offset: u64) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
+        Box::pin(async move {
+            let path = self.blob_path(&descriptor.digest);
+            let mut file = match tokio::fs::File::open(&path).await {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::NotFound {
+                        store: self.name(),
+                        what: format!("blob `{}`", descriptor.digest),
+                    });
+                }
+                Err(e) => return Err(self.io(&path, e)),
+            };
+            if offset > 0 {
+                file.seek(std::io::SeekFrom::Start(offset))
+                    .await
+                    .map_err(|e| self.io(&path, e))?;
+            }
+            Ok(BlobStream {
+                offset,
+                stream: file_stream(file).boxed(),
+            })
+        })
+    }
+}
+
+/// Streams a file in fixed-size chunks.
+pub(crate) fn file_stream(file: tokio::fs::File) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send {
+    futures_util::stream::try_unfold(file, |mut file| async move {
+        let mut buf = vec![0u8; CHUNK];
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.truncate(n);
+        Ok(Some((Bytes::from(buf), file)))
+    })
+}

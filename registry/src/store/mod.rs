@@ -1,0 +1,273 @@
+//! The three stores behind one trait: an OCI image layout directory, an OCI registry, and a
+//! plain https download with sidecar files.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+
+use crate::artifact::{self, Descriptor, Fetched, Index};
+use crate::auth::Credentials;
+use crate::reference::{Reference, Target};
+
+pub mod https;
+pub mod layout;
+pub mod registry;
+
+/// A failure talking to a store (exit 2: the bytes were not judged, they were not had).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The tag, manifest or blob is not there.
+    #[error("{what} not found in `{store}`")]
+    NotFound {
+        /// The store.
+        store: String,
+        /// What was looked for.
+        what: String,
+    },
+    /// The store wants credentials, or refused the ones given.
+    #[error("`{store}` refused access to {what} ({status})")]
+    Unauthorized {
+        /// The store.
+        store: String,
+        /// What was asked for.
+        what: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The store could not be reached, or the connection broke.
+    #[error("connection to `{store}` failed while fetching {what}")]
+    Connect {
+        /// The store.
+        store: String,
+        /// What was being fetched.
+        what: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+        /// Whether plain HTTP was refused for a non-loopback host.
+        https_only: bool,
+    },
+    /// The store stopped sending within the read timeout.
+    #[error("`{store}` sent nothing for {seconds} s while sending {what}")]
+    Timeout {
+        /// The store.
+        store: String,
+        /// What was being fetched.
+        what: String,
+        /// The timeout.
+        seconds: u64,
+    },
+    /// An HTTP status that means neither "not found" nor "unauthorized".
+    #[error("`{store}` answered HTTP {status} for {what}")]
+    Status {
+        /// The store.
+        store: String,
+        /// What was asked for.
+        what: String,
+        /// The HTTP status.
+        status: u16,
+        /// The body, shortened.
+        message: String,
+    },
+    /// A local file could not be read or written.
+    #[error("cannot access `{path}`")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store said something the protocol does not allow.
+    #[error("`{store}` misbehaved: {message}")]
+    Protocol {
+        /// The store.
+        store: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// Content larger than its bound (SPEC §7): a verification failure, not a transport one.
+    #[error("{what} from `{store}` is larger than {limit} bytes")]
+    TooLarge {
+        /// The store.
+        store: String,
+        /// What was fetched.
+        what: String,
+        /// The bound.
+        limit: u64,
+    },
+    /// The store cannot be written to (https downloads).
+    #[error("`{store}` is read-only")]
+    ReadOnly {
+        /// The store.
+        store: String,
+    },
+    /// A manifest or index is not what zkelf writes.
+    #[error(transparent)]
+    Layout(#[from] artifact::LayoutError),
+}
+
+impl StoreError {
+    /// Whether trying again may succeed (connection errors, timeouts, 5xx).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Connect { https_only, .. } => !https_only,
+            StoreError::Timeout { .. } => true,
+            StoreError::Status { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+
+    /// How to get past it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            StoreError::Unauthorized { store, .. } => Some(format!(
+                "log in with `docker login {}` or pass `--username` with the password in `ZKELF_REGISTRY_PASSWORD`",
+                store.split('/').next().unwrap_or(store)
+            )),
+            StoreError::Connect {
+                store,
+                https_only: true,
+                ..
+            } => {
+                let host = store.split('/').next().unwrap_or(store);
+                Some(format!(
+                    "zkelf uses https for `{host}`; if it is a plain-HTTP registry you trust, pass `--insecure-registry {host}`"
+                ))
+            }
+            StoreError::Connect { .. } | StoreError::Timeout { .. } => {
+                Some("check that the store is up and reachable, then run the command again".to_owned())
+            }
+            StoreError::NotFound { .. } => Some("check the reference's tag or digest".to_owned()),
+            StoreError::Layout(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// The bytes to upload for a blob.
+#[derive(Debug, Clone)]
+pub enum BlobSource {
+    /// Small content already in memory.
+    Bytes(Bytes),
+    /// A file, streamed.
+    File(PathBuf),
+}
+
+/// A blob being downloaded.
+pub struct BlobStream {
+    /// Where in the blob the stream starts (0 when the store ignored the range asked for).
+    pub offset: u64,
+    /// The bytes.
+    pub stream: BoxStream<'static, std::io::Result<Bytes>>,
+}
+
+impl fmt::Debug for BlobStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlobStream").field("offset", &self.offset).finish_non_exhaustive()
+    }
+}
+
+/// Where artifacts are kept: read manifests and blobs, write them.
+pub trait Store: Send + Sync + fmt::Debug {
+    /// The store as a user names it (reference without tag), for messages.
+    fn name(&self) -> String;
+
+    /// The raw manifest or index under a tag or digest (at most [`artifact::MAX_MANIFEST_SIZE`]);
+    /// `None` when the tag or digest is not there.
+    fn get_manifest<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>>;
+
+    /// Stores a manifest or index (by digest, and under `tag` when given).
+    fn put_manifest<'a>(
+        &'a self,
+        bytes: &'a [u8],
+        media_type: &'a str,
+        tag: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Whether the store has the blob already.
+    fn has_blob<'a>(&'a self, descriptor: &'a Descriptor) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Uploads a blob whose digest and size the descriptor states.
+    fn put_blob<'a>(&'a self, descriptor: &'a Descriptor, source: BlobSource) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Streams a blob from `offset` (stores that cannot resume start at 0 and say so).
+    fn open_blob<'a>(&'a self, descriptor: &'a Descriptor, offset: u64) -> BoxFuture<'a, Result<BlobStream, StoreError>>;
+
+    /// Manifests whose `subject` is `subject_digest` (attestations): the referrers API where the
+    /// store has one, else the `sha256-<hex>` fallback index.
+    fn referrers<'a>(&'a self, subject_digest: &'a str) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
+        Box::pin(async move {
+            let tag = Target::Tag(artifact::referrers_tag(subject_digest));
+            let Some(bytes) = self.get_manifest(&tag).await? else {
+                return Ok(Vec::new());
+            };
+            match artifact::parse(&bytes, &artifact::sha256_digest(&bytes))? {
+                Fetched::Index(Index { manifests, .. }) => Ok(manifests),
+                Fetched::Manifest(_) => Err(StoreError::Protocol {
+                    store: self.name(),
+                    message: format!("referrers tag `{tag}` names a manifest, not an index"),
+                }),
+            }
+        })
+    }
+}
+
+/// How to reach stores over the network.
+#[derive(Debug, Clone)]
+pub struct NetworkOptions {
+    /// Hosts (`host[:port]`) that may be reached over plain HTTP besides loopback ones.
+    pub insecure_registries: Vec<String>,
+    /// Credentials, when given; else `~/.docker/config.json` is consulted.
+    pub credentials: Option<Credentials>,
+    /// Where `config.json` is (`$DOCKER_CONFIG` or `~/.docker`), when known.
+    pub docker_config_dir: Option<PathBuf>,
+    /// Time allowed to connect.
+    pub connect_timeout: Duration,
+    /// Time allowed between two reads.
+    pub read_timeout: Duration,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        Self {
+            insecure_registries: Vec::new(),
+            credentials: None,
+            docker_config_dir: None,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Opens the store a reference names.
+pub fn open(reference: &Reference, network: &NetworkOptions) -> Result<Box<dyn Store>, StoreError> {
+    Ok(match reference {
+        Reference::Layout { dir, .. } => Box::new(layout::LayoutStore::new(dir.clone())),
+        Reference::Registry {
+            host, repository, ..
+        } => Box::new(registry::RegistryStore::new(host, repository, network)?),
+        Reference::Https { url } => Box::new(https::HttpsSource::new(url, network)?),
+    })
+}
+
+/// Reads a whole stream, failing once it passes `limit` bytes.
+pub(crate) async fn read_bounded(
+    mut stream: BoxStream<'static, std::io::Result<Bytes>>,
+    limit: u64,
+) -> std::io::Result<Result<Vec<u8>, u64>> {
+    use futures_util::StreamExt as _;
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if out.len() as u64 + chunk.len() as u64 > limit {
+            return Ok(Err(out.len() as u64 + chunk.len() as u64));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(Ok(out))
+}

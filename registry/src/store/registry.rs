@@ -1,0 +1,355 @@
+//! An OCI registry, spoken to through oci-client: HTTPS, plain HTTP only for loopback hosts
+//! and those named by `--insecure-registry`.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use oci_client::client::{BlobResponse, ClientConfig, ClientProtocol};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::manifest::OciDescriptor;
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, RegistryOperation};
+
+use super::{BlobSource, BlobStream, NetworkOptions, Store, StoreError};
+use crate::artifact::{self, Descriptor};
+use crate::reference::{self, Target};
+
+/// A repository in an OCI registry.
+#[derive(Clone)]
+pub struct RegistryStore {
+    host: String,
+    repository: String,
+    client: Client,
+    auth: RegistryAuth,
+    plain_http: bool,
+    read_timeout: u64,
+    authenticated: Arc<tokio::sync::OnceCell<()>>,
+}
+
+impl std::fmt::Debug for RegistryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryStore")
+            .field("host", &self.host)
+            .field("repository", &self.repository)
+            .field("auth", &self.auth)
+            .field("plain_http", &self.plain_http)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RegistryStore {
+    /// A client for `host/repository`, with credentials from `network` or the docker config.
+    pub fn new(host: &str, repository: &str, network: &NetworkOptions) -> Result<Self, StoreError> {
+        let plain_http = reference::plain_http_allowed(host, &network.insecure_registries);
+        let protocol = if plain_http {
+            ClientProtocol::HttpsExcept(vec![host.to_owned()])
+        } else {
+            ClientProtocol::Https
+        };
+        let config = ClientConfig {
+            protocol,
+            // One PUT streams the whole blob; chunked PATCHes buy nothing for files we have whole.
+            use_monolithic_push: true,
+            platform_resolver: None,
+            connect_timeout: Some(network.connect_timeout),
+            read_timeout: Some(network.read_timeout),
+            user_agent: concat!("zkelf/", env!("CARGO_PKG_VERSION")),
+            ..ClientConfig::default()
+        };
+        let credentials = match &network.credentials {
+            Some(c) => Some(c.clone()),
+            None => match &network.docker_config_dir {
+                Some(dir) => crate::auth::from_docker_config(dir, host).map_err(|e| StoreError::Protocol {
+                    store: format!("{host}/{repository}"),
+                    message: e.to_string(),
+                })?,
+                None => None,
+            },
+        };
+        let auth = match credentials {
+            Some(c) => RegistryAuth::Basic(c.username.clone(), c.password.as_str().to_owned()),
+            None => RegistryAuth::Anonymous,
+        };
+        Ok(Self {
+            host: host.to_owned(),
+            repository: repository.to_owned(),
+            client: Client::new(config),
+            auth,
+            plain_http,
+            read_timeout: network.read_timeout.as_secs(),
+            authenticated: Arc::new(tokio::sync::OnceCell::new()),
+        })
+    }
+
+    fn reference(&self, target: &Target) -> oci_client::Reference {
+        match target {
+            Target::Tag(tag) => oci_client::Reference::with_tag(self.host.clone(), self.repository.clone(), tag.clone()),
+            Target::Digest(d) => oci_client::Reference::with_digest(self.host.clone(), self.repository.clone(), d.clone()),
+        }
+    }
+
+    fn base(&self) -> oci_client::Reference {
+        self.reference(&Target::Tag("latest".to_owned()))
+    }
+
+    /// Logs in once (token or basic) for push and pull, so later calls carry credentials.
+    async fn login(&self, what: &str) -> Result<(), StoreError> {
+        self.authenticated
+            .get_or_try_init(|| async {
+                self.client
+                    .auth(&self.base(), &self.auth, RegistryOperation::Push)
+                    .await
+                    .or_else(|e| match e {
+                        // Push rights may be refused to readers; pull tokens are fetched lazily then.
+                        OciDistributionError::AuthenticationFailure(_) => Ok(None),
+                        other => Err(other),
+                    })
+                    .map_err(|e| self.map_err(e, what))?;
+                Ok(())
+            })
+            .await
+            .map(|_| ())
+    }
+
+    fn map_err(&self, err: OciDistributionError, what: &str) -> StoreError {
+        let store = self.name();
+        let what = what.to_owned();
+        match err {
+            OciDistributionError::UnauthorizedError { .. } => StoreError::Unauthorized {
+                store,
+                what,
+                status: 401,
+            },
+            OciDistributionError::AuthenticationFailure(_) => StoreError::Unauthorized {
+                store,
+                what,
+                status: 401,
+            },
+            OciDistributionError::RegistryError { envelope, .. } => {
+                let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
+                if codes.iter().any(|c| {
+                    matches!(
+                        c,
+                        OciErrorCode::ManifestUnknown | OciErrorCode::BlobUnknown | OciErrorCode::NameUnknown
+                    )
+                }) {
+                    StoreError::NotFound { store, what }
+                } else if codes
+                    .iter()
+                    .any(|c| matches!(c, OciErrorCode::Unauthorized | OciErrorCode::Denied))
+                {
+                    StoreError::Unauthorized {
+                        store,
+                        what,
+                        status: 401,
+                    }
+                } else {
+                    StoreError::Protocol {
+                        store,
+                        message: envelope.to_string(),
+                    }
+                }
+            }
+            OciDistributionError::ServerError { code, message, .. } => match code {
+                404 => StoreError::NotFound { store, what },
+                401 | 403 => StoreError::Unauthorized {
+                    store,
+                    what,
+                    status: code,
+                },
+                _ => StoreError::Status {
+                    store,
+                    what,
+                    status: code,
+                    message: message.chars().take(200).collect(),
+                },
+            },
+            OciDistributionError::RequestError(e) => self.map_reqwest(e, what),
+            OciDistributionError::IoError(e) => self.map_io(e, what),
+            other => StoreError::Protocol {
+                store,
+                message: format!("{what}: {other}"),
+            },
+        }
+    }
+
+    fn map_reqwest(&self, e: reqwest::Error, what: String) -> StoreError {
+        if e.is_timeout() {
+            return StoreError::Timeout {
+                store: self.name(),
+                what,
+                seconds: self.read_timeout,
+            };
+        }
+        StoreError::Connect {
+            store: self.name(),
+            what,
+            https_only: !self.plain_http && e.is_connect(),
+            source: Box::new(e),
+        }
+    }
+
+    fn map_io(&self, e: std::io::Error, what: String) -> StoreError {
+        match e.into_inner() {
+            Some(inner) => match inner.downcast::<reqwest::Error>() {
+                Ok(re) => self.map_reqwest(*re, what),
+                Err(inner) => StoreError::Connect {
+                    store: self.name(),
+                    what,
+                    https_only: false,
+                    source: inner,
+                },
+            },
+            None => StoreError::Connect {
+                store: self.name(),
+                what,
+                https_only: false,
+                source: "connection closed".into(),
+            },
+        }
+    }
+}
+
+fn oci_descriptor(d: &Descriptor) -> OciDescriptor {
+    OciDescriptor {
+        media_type: d.media_type.clone(),
+        digest: d.digest.clone(),
+        size: d.size as i64,
+        ..OciDescriptor::default()
+    }
+}
+
+impl Store for RegistryStore {
+    fn name(&self) -> String {
+        format!("{}/{}", self.host, self.repository)
+    }
+
+    fn get_manifest<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
+        Box::pin(async move {
+            let what = format!("manifest `{}`", target.to_string().trim_start_matches([':', '@']));
+            self.login(&what).await?;
+            // oci-client reads the body whole; the size bound is checked on what it returns.
+            match self
+                .client
+                .pull_manifest_raw(
+                    &self.reference(target),
+                    &self.auth,
+                    &[artifact::MANIFEST_MEDIA_TYPE, artifact::INDEX_MEDIA_TYPE],
+                )
+                .await
+            {
+                Ok((bytes, _digest)) => Ok(Some(bytes)),
+                Err(e) => match self.map_err(e, &what) {
+                    StoreError::NotFound { .. } => Ok(None),
+                    other => Err(other),
+                },
+            }
+        })
+    }
+
+    fn put_manifest<'a>(
+        &'a self,
+        bytes: &'a [u8],
+        media_type: &'a str,
+        tag: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let what = format!("manifest upload{}", tag.map(|t| format!(" for tag `{t}`")).unwrap_or_default());
+            self.login(&what).await?;
+            let target = match tag {
+                Some(t) => Target::Tag(t.to_owned()),
+                None => Target::Digest(artifact::sha256_digest(bytes)),
+            };
+            let content_type = reqwest::header::HeaderValue::from_str(media_type).map_err(|e| StoreError::Protocol {
+                store: self.name(),
+                message: e.to_string(),
+            })?;
+            self.client
+                .push_manifest_raw(&self.reference(&target), bytes.to_vec(), content_type)
+                .await
+                .map_err(|e| self.map_err(e, &what))?;
+            Ok(())
+        })
+    }
+
+    fn has_blob<'a>(&'a self, descriptor: &'a Descriptor) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let what = format!("blob `{}`", descriptor.digest);
+            self.login(&what).await?;
+            self.client
+                .blob_exists(&self.base(), &descriptor.digest)
+                .await
+                .map_err(|e| self.map_err(e, &what))
+        })
+    }
+
+    fn put_blob<'a>(&'a self, descriptor: &'a Descriptor, source: BlobSource) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let what = format!("blob `{}`", descriptor.digest);
+            self.login(&what).await?;
+            let result = match source {
+                BlobSource::Bytes(bytes) => self.client.push_blob(&self.base(), bytes, &descriptor.digest).await,
+                BlobSource::File(path) => {
+                    let file = tokio::fs::File::open(&path).await.map_err(|e| StoreError::Io {
+                        path: path.clone(),
+                        source: e,
+                    })?;
+                    let stream = super::layout::file_stream(file).map_err(OciDistributionError::IoError);
+                    self.client
+                        .push_blob_stream(&self.base(), stream, &descriptor.digest, Some(descriptor.size))
+                        .await
+                }
+            };
+            result.map(|_| ()).map_err(|e| self.map_err(e, &what))
+        })
+    }
+
+    fn open_blob<'a>(&'a self, descriptor: &'a Descriptor, offset: u64) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
+        Box::pin(async move {
+            let what = format!("blob `{}`", descriptor.digest);
+            self.login(&what).await?;
+            // A ranged request from 0 gets `206` from registries that can resume; oci-client does
+            // not re-hash partial responses, and the pull hashes everything itself.
+            let response = self
+                .client
+                .pull_blob_stream_partial(&self.base(), &oci_descriptor(descriptor), offset, None)
+                .await
+                .map_err(|e| self.map_err(e, &what))?;
+            let (offset, sized) = match response {
+                BlobResponse::Full(s) => (0, s),
+                BlobResponse::Partial(s) => (offset, s),
+            };
+            let this = self.clone();
+            let stream = sized
+                .stream
+                .map_err(move |e| {
+                    let mapped = this.map_io(e, what.clone());
+                    std::io::Error::other(mapped)
+                })
+                .boxed();
+            Ok(BlobStream { offset, stream })
+        })
+    }
+
+    fn referrers<'a>(&'a self, subject_digest: &'a str) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
+        Box::pin(async move {
+            let what = format!("referrers of `{subject_digest}`");
+            self.login(&what).await?;
+            let index = self
+                .client
+                .pull_referrers(&self.reference(&Target::Digest(subject_digest.to_owned())), None)
+                .await
+                .map_err(|e| self.map_err(e, &what))?;
+            let value = serde_json::to_value(&index.manifests).map_err(|e| StoreError::Protocol {
+                store: self.name(),
+                message: e.to_string(),
+            })?;
+            serde_json::from_value(value).map_err(|e| StoreError::Protocol {
+                store: self.name(),
+                message: format!("{what}: {e}"),
+            })
+        })
+    }
+}
