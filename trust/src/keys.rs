@@ -334,6 +334,11 @@ impl SecretKeyFile {
     /// Reads and decodes a minisign `.key` file (encrypted or not).
     pub fn read(path: &Path) -> Result<Self, KeyError> {
         let text = Zeroizing::new(read_small(path, "secret key")?);
+        Self::from_text(text, path)
+    }
+
+    /// Decodes the text of a `.key` file; `path` names it in errors.
+    pub fn from_text(text: Zeroizing<String>, path: &Path) -> Result<Self, KeyError> {
         let malformed = |reason| KeyError::Malformed {
             path: path.to_path_buf(),
             what: "secret key",

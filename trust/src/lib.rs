@@ -1,16 +1,73 @@
 //! Signed statements, minisign keys and the trust policy: what a zkelf signature binds and who
-//! may make it.
+//! may make it. The one home of these concepts; the registry and the cli call into it.
 //!
-//! One home per concept:
-//! - [`digest`]: `Sha256Digest`, `ContentDigests`, `ContentHasher`, `hash_file`, `hash_reader`.
-//! - [`statement`]: `Statement`, `Kind`, `StatementError` (SPEC §2).
-//! - [`keys`]: `PublicKey`, `SecretKey`, `KeyId`, `Password`.
-//! - [`signature`]: `Signature`, `sign`.
-//! - [`policy`]: `Policy`, `Role`, `TrustedKey`, `PolicyError` (SPEC §3).
-//! - [`verify`]: `evaluate`, `Assessment`, `Verified`, `VerifyError`.
-//! - [`elf`]: the ELF header check `sign` needs.
+//! # Public API
+//!
+//! ```text
+//! digest::Sha256Digest(pub [u8; 32])            Display/FromStr: 64 lowercase hex; serde as string
+//!     Sha256Digest::of(&[u8]) -> Sha256Digest
+//! digest::ContentDigests { sha256: Sha256Digest, blake2b: [u8; 64], size: u64 }
+//!     ContentDigests::of(&[u8]) -> ContentDigests
+//! digest::ContentHasher::new() / update(&mut self, &[u8]) / size(&self) -> u64 / finalize(self) -> ContentDigests
+//! digest::hash_reader<R: Read>(R) -> io::Result<ContentDigests>        one pass, two threads, flat memory
+//! digest::hash_file(&Path) -> Result<ContentDigests, digest::ReadError>
+//!
+//! statement::Statement { kind: Kind, guest, version: semver::Version, zkvm, target, sha256: Sha256Digest,
+//!                        size: u64, provenance: Option<Sha256Digest>, vk: Option<Sha256Digest>,
+//!                        builder: Option<String>, created: u64 }
+//!     Statement::parse(&str) -> Result<Statement, StatementError>     strict; FromStr too
+//!     Statement::render(&self) -> String                               also Display
+//!     Statement::validate(&self) -> Result<(), StatementError>
+//!     Statement::is_claimed_by(comment: &str) -> bool                  starts with `zkelf/`
+//! statement::Kind::{Release, Rebuild}
+//!
+//! keys::KeyId([u8; 8])                          Display/FromStr: 16 hex digits as minisign prints
+//! keys::PublicKey::from_base64(&str) / from_file(&Path) -> Result<PublicKey, KeyError>
+//!     .id() -> KeyId, .to_base64(), .to_file_text()
+//! keys::Password::new(String) / from_file(&Path)?; .expose() -> &str    Zeroizing, Debug <redacted>
+//! keys::SecretKeyFile::read(&Path)?; .is_encrypted(); .unlock(Option<&Password>) -> Result<SecretKey, KeyError>
+//! keys::SecretKey::from_file(&Path, Option<&Password>) -> Result<SecretKey, KeyError>
+//!     .id(), .public_key()                                              Zeroizing, Debug <redacted>
+//! keys::generate(Option<&Password>) -> Result<GeneratedKeyPair { public, public_text, secret_text }, KeyError>
+//!
+//! signature::Signature::parse(&str) / parse_bytes(&[u8], origin: &Path) / from_file(&Path)
+//!     -> Result<Signature, SignatureError>                            at most 16 KiB, strict
+//!     .key_id() -> KeyId, .trusted_comment() -> &str, .is_prehashed() -> bool,
+//!     .statement() -> Option<Result<Statement, StatementError>>, .to_string() (the .minisig text)
+//!     .verify_prehashed(&PublicKey, &[u8; 64]) -> Result<(), SignatureCheckError>
+//! signature::sign(&SecretKey, &ContentDigests, &Statement) -> Result<Signature, StatementError>
+//!
+//! policy::Policy { keys: Vec<TrustedKey>, revoked, require_release: u32, require_rebuild: u32, source }
+//!     Policy::load(&Path) -> Result<Policy, PolicyError>
+//!     Policy::from_public_key(PublicKey) -> Policy       one release key for any guest, require.release = 1
+//! policy::TrustedKey { name, key: PublicKey, roles: Vec<Role>, guests: Vec<String>, not_after: Option<Date> }
+//! policy::Role::{Release, Rebuild}
+//!
+//! verify::Subject { name: String, digests: ContentDigests, provenance: Option<Sha256Digest>,
+//!                   vk: Option<Sha256Digest>, file: Option<PathBuf> }     Subject::new(name, digests)
+//! verify::Expected { guest: Option<String>, version: Option<semver::Version>, zkvm: Option<String>,
+//!                    sha256: Option<Sha256Digest> }                       Default = nothing asked
+//! verify::Options { allow_legacy: bool, allow_unbound: bool, now: SystemTime }   Default = strict, now
+//! verify::evaluate(&Policy, &Subject, &[Signature], &Expected, &Options) -> Assessment   never fails
+//! verify::Assessment { checks: Vec<SignatureCheck>, release_keys, rebuild_keys, .. }
+//!     .satisfied() -> bool, .statement() -> Option<&Statement>
+//!     .into_verified(self) -> Result<Verified, Box<VerifyError>>
+//! verify::SignatureCheck { index, key_id, key_name, statement, trusted_comment, unbound,
+//!                          counts_for: Option<Role>, rejection: Option<Rejection> }
+//! verify::Verified { statement: Option<Statement>, unbound: bool, assessment: Assessment }
+//! verify::VerifyError { subject, found_release, required_release, found_rebuild, required_rebuild,
+//!                       source: Option<Rejection>, assessment }       the cli maps it to exit 1
+//!
+//! elf::riscv_class(&Path) -> Result<ElfClass, ElfError>;  elf::resolve_target(&Path, ElfClass, Option<&str>)
+//! ```
+//!
+//! Every error type keeps the objects it is about (path, key id, digests) as fields, and those
+//! that can say how to fix it have `fn hint(&self) -> Option<String>`.
 
 pub mod digest;
+pub mod elf;
 pub mod keys;
+pub mod policy;
 pub mod signature;
 pub mod statement;
+pub mod verify;

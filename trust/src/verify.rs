@@ -1,0 +1,667 @@
+//! Policy evaluation: which signatures count, why the others do not, and whether the policy is
+//! satisfied (SPEC §2 and §3).
+//!
+//! [`evaluate`] never fails: it returns an [`Assessment`] listing every signature with whether it
+//! counts and, if not, the [`Rejection`]. [`Assessment::into_verified`] then turns it into a
+//! [`Verified`] or a [`VerifyError`] naming how many valid signatures of which role were found
+//! against how many the policy requires.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::digest::{ContentDigests, Sha256Digest};
+use crate::keys::KeyId;
+use crate::policy::{Date, Policy, Role};
+use crate::signature::{Signature, SignatureCheckError};
+use crate::statement::{Kind, Statement, StatementError};
+
+/// The bytes being verified and what was fetched with them.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// How to name it in messages (a path or a reference).
+    pub name: String,
+    /// Digests of the bytes.
+    pub digests: ContentDigests,
+    /// SHA-256 of the provenance document fetched or given with it, if any.
+    pub provenance: Option<Sha256Digest>,
+    /// SHA-256 of the verification key fetched or given with it, if any.
+    pub vk: Option<Sha256Digest>,
+    /// Where the bytes can be read again; needed only for legacy (`Ed`) signatures.
+    pub file: Option<PathBuf>,
+}
+
+impl Subject {
+    /// A subject with nothing fetched alongside.
+    pub fn new(name: impl Into<String>, digests: ContentDigests) -> Self {
+        Self {
+            name: name.into(),
+            digests,
+            provenance: None,
+            vk: None,
+            file: None,
+        }
+    }
+}
+
+/// What the caller asked for; `None` means "not asked".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    /// Guest name.
+    pub guest: Option<String>,
+    /// Guest version.
+    pub version: Option<semver::Version>,
+    /// zkVM.
+    pub zkvm: Option<String>,
+    /// SHA-256 the bytes must have, pinned out of band (e.g. `--sha256`).
+    pub sha256: Option<Sha256Digest>,
+}
+
+/// Switches that relax verification; all off by default.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Accept legacy (`Ed`, non-prehashed) signatures.
+    pub allow_legacy: bool,
+    /// Accept signatures whose trusted comment is not a zkelf statement without a pinned sha256.
+    pub allow_unbound: bool,
+    /// The time at which keys' `not_after` is judged.
+    pub now: SystemTime,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            allow_legacy: false,
+            allow_unbound: false,
+            now: SystemTime::now(),
+        }
+    }
+}
+
+/// Why a signature does not count.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// Signed by a key the policy does not list.
+    #[error("signature was made by key `{key}`, which the policy does not trust")]
+    UntrustedKey {
+        /// The key id in the signature.
+        key: KeyId,
+    },
+    /// Signed by a revoked key.
+    #[error("key `{name}` (`{key}`) is revoked")]
+    Revoked {
+        /// Key id.
+        key: KeyId,
+        /// Its name in the policy.
+        name: String,
+    },
+    /// Signed by an expired key.
+    #[error("key `{name}` (`{key}`) expired after {not_after}")]
+    Expired {
+        /// Key id.
+        key: KeyId,
+        /// Its name in the policy.
+        name: String,
+        /// Its last valid day.
+        not_after: Date,
+    },
+    /// A legacy (`Ed`) signature while they are not allowed.
+    #[error(
+        "signature by key `{key}` is a legacy (`Ed`) signature; only prehashed (`ED`) signatures are accepted"
+    )]
+    Legacy {
+        /// Key id.
+        key: KeyId,
+    },
+    /// A legacy signature allowed, but the bytes cannot be read again to check it.
+    #[error("legacy signature by key `{key}` cannot be checked: {reason}")]
+    LegacyUncheckable {
+        /// Key id.
+        key: KeyId,
+        /// Why.
+        reason: String,
+    },
+    /// The cryptographic check failed.
+    #[error(transparent)]
+    BadSignature(#[from] SignatureCheckError),
+    /// The trusted comment claims to be a statement but does not parse.
+    #[error("trusted comment of the signature by key `{key}` is not a valid zkelf statement")]
+    Statement {
+        /// Key id.
+        key: KeyId,
+        /// What is wrong with it.
+        #[source]
+        source: StatementError,
+    },
+    /// The trusted comment is not a statement, and neither a pinned sha256 nor
+    /// `allow_unbound` lets it count.
+    #[error(
+        "trusted comment of the signature by key `{key}` is not a zkelf statement, so it binds no guest, version or zkVM"
+    )]
+    Unbound {
+        /// Key id.
+        key: KeyId,
+    },
+    /// The key may not sign statements of this kind.
+    #[error("key `{name}` (`{key}`) may not sign `{kind}` statements")]
+    WrongRole {
+        /// Key id.
+        key: KeyId,
+        /// Its name in the policy.
+        name: String,
+        /// The statement's kind.
+        kind: Kind,
+    },
+    /// The key's guest globs do not cover the guest.
+    #[error("key `{name}` (`{key}`) may not sign guest `{guest}`")]
+    GuestNotCovered {
+        /// Key id.
+        key: KeyId,
+        /// Its name in the policy.
+        name: String,
+        /// The guest (`<unknown>` for an unbound signature with no guest asked).
+        guest: String,
+    },
+    /// The statement's sha256 is not the bytes'.
+    #[error(
+        "statement signed by key `{key}` has sha256 `{signed}` but the bytes hash to `{actual}`"
+    )]
+    Sha256Mismatch {
+        /// Key id.
+        key: KeyId,
+        /// In the statement.
+        signed: Sha256Digest,
+        /// Of the bytes.
+        actual: Sha256Digest,
+    },
+    /// The statement's size is not the bytes'.
+    #[error("statement signed by key `{key}` has size {signed} but the bytes are {actual} long")]
+    SizeMismatch {
+        /// Key id.
+        key: KeyId,
+        /// In the statement.
+        signed: u64,
+        /// Of the bytes.
+        actual: u64,
+    },
+    /// `guest`, `version` or `zkvm` differs from what was asked.
+    #[error("statement signed by key `{key}` has {field} `{signed}` but `{asked}` was asked for")]
+    FieldMismatch {
+        /// Key id.
+        key: KeyId,
+        /// `guest`, `version` or `zkvm`.
+        field: &'static str,
+        /// In the statement.
+        signed: String,
+        /// Asked for.
+        asked: String,
+    },
+    /// The bytes are not the ones pinned out of band.
+    #[error("the bytes hash to `{actual}`, not the pinned `{pinned}`")]
+    PinMismatch {
+        /// Pinned.
+        pinned: Sha256Digest,
+        /// Of the bytes.
+        actual: Sha256Digest,
+    },
+    /// `provenance` or `vk` differs from the blob fetched with the ELF.
+    #[error("statement signed by key `{key}` has {field} `{}` but the {field} given has sha256 `{}`",
+        signed.map_or("-".to_string(), |d| d.to_string()),
+        fetched.map_or("-".to_string(), |d| d.to_string()))]
+    BlobMismatch {
+        /// Key id.
+        key: KeyId,
+        /// `provenance` or `vk`.
+        field: &'static str,
+        /// In the statement.
+        signed: Option<Sha256Digest>,
+        /// Of the blob given.
+        fetched: Option<Sha256Digest>,
+    },
+    /// This key already counted for this role.
+    #[error("key `{key}` already counted for `{role}`; a key counts once")]
+    Duplicate {
+        /// Key id.
+        key: KeyId,
+        /// Role.
+        role: Role,
+    },
+}
+
+impl Rejection {
+    /// A stable machine-readable name of the reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::UntrustedKey { .. } => "untrusted_key",
+            Rejection::Revoked { .. } => "revoked",
+            Rejection::Expired { .. } => "expired",
+            Rejection::Legacy { .. } => "legacy",
+            Rejection::LegacyUncheckable { .. } => "legacy_uncheckable",
+            Rejection::BadSignature(_) => "bad_signature",
+            Rejection::Statement { .. } => "bad_statement",
+            Rejection::Unbound { .. } => "unbound",
+            Rejection::WrongRole { .. } => "wrong_role",
+            Rejection::GuestNotCovered { .. } => "guest_not_covered",
+            Rejection::Sha256Mismatch { .. } => "sha256_mismatch",
+            Rejection::SizeMismatch { .. } => "size_mismatch",
+            Rejection::FieldMismatch { .. } => "field_mismatch",
+            Rejection::PinMismatch { .. } => "pin_mismatch",
+            Rejection::BlobMismatch { .. } => "blob_mismatch",
+            Rejection::Duplicate { .. } => "duplicate",
+        }
+    }
+
+    /// The message with its causes, on one line.
+    pub fn full_message(&self) -> String {
+        let mut message = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        message
+    }
+}
+
+impl Serialize for Rejection {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut s = serializer.serialize_struct("Rejection", 2)?;
+        s.serialize_field("code", self.code())?;
+        s.serialize_field("message", &self.full_message())?;
+        s.end()
+    }
+}
+
+/// The verdict on one signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureCheck {
+    /// Position in the list given to [`evaluate`].
+    pub index: usize,
+    /// The key id in the signature.
+    pub key_id: KeyId,
+    /// The key's name in the policy, when listed.
+    pub key_name: Option<String>,
+    /// The statement, when the trusted comment is one and parses.
+    pub statement: Option<Statement>,
+    /// The trusted comment as signed.
+    pub trusted_comment: String,
+    /// Whether the trusted comment is not a zkelf statement (binds nothing).
+    pub unbound: bool,
+    /// The role it counts for, if it counts.
+    pub counts_for: Option<Role>,
+    /// Why it does not count, if it does not.
+    pub rejection: Option<Rejection>,
+}
+
+/// Every signature's verdict and the counts per role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assessment {
+    /// The subject's name.
+    pub subject: String,
+    /// SHA-256 of the bytes.
+    pub sha256: Sha256Digest,
+    /// Size of the bytes.
+    pub size: u64,
+    /// One entry per signature, in the order given.
+    pub checks: Vec<SignatureCheck>,
+    /// Distinct release keys that count.
+    pub release_keys: Vec<KeyId>,
+    /// Distinct rebuild keys that count.
+    pub rebuild_keys: Vec<KeyId>,
+    /// Release keys the policy requires.
+    pub required_release: u32,
+    /// Rebuild keys the policy requires.
+    pub required_rebuild: u32,
+    /// Whether a provenance blob was given and compared with the statements.
+    pub provenance_checked: bool,
+    /// Whether a VK blob was given and compared with the statements.
+    pub vk_checked: bool,
+}
+
+impl Assessment {
+    /// Whether the policy's requirements are met.
+    pub fn satisfied(&self) -> bool {
+        self.release_keys.len() as u64 >= u64::from(self.required_release)
+            && self.rebuild_keys.len() as u64 >= u64::from(self.required_rebuild)
+    }
+
+    /// The statement of the first counting signature, release first.
+    pub fn statement(&self) -> Option<&Statement> {
+        let counting = |role| {
+            self.checks
+                .iter()
+                .filter(move |c| c.counts_for == Some(role))
+                .find_map(|c| c.statement.as_ref())
+        };
+        counting(Role::Release).or_else(|| counting(Role::Rebuild))
+    }
+
+    /// Whether a counting signature is unbound (its comment is not a statement).
+    pub fn unbound(&self) -> bool {
+        self.checks
+            .iter()
+            .any(|c| c.counts_for.is_some() && c.unbound)
+    }
+
+    /// Succeeds when the policy is satisfied.
+    pub fn into_verified(self) -> Result<Verified, Box<VerifyError>> {
+        if self.satisfied() {
+            return Ok(Verified {
+                statement: self.statement().cloned(),
+                unbound: self.unbound(),
+                assessment: self,
+            });
+        }
+        let source = self.checks.iter().find_map(|c| c.rejection.clone());
+        Err(Box::new(VerifyError {
+            subject: self.subject.clone(),
+            found_release: self.release_keys.len(),
+            required_release: self.required_release,
+            found_rebuild: self.rebuild_keys.len(),
+            required_rebuild: self.required_rebuild,
+            signatures: self.checks.len(),
+            source,
+            assessment: self,
+        }))
+    }
+}
+
+/// Bytes the policy accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verified {
+    /// The statement of the first counting signature (`None` when only unbound ones count).
+    pub statement: Option<Statement>,
+    /// Whether what counted binds no guest, version or zkVM.
+    pub unbound: bool,
+    /// The full assessment.
+    pub assessment: Assessment,
+}
+
+/// The policy is not satisfied: the bytes are not a release it accepts.
+#[derive(Debug, thiserror::Error)]
+#[error("{} is not verified: {}", subject_label(subject), counts(self))]
+pub struct VerifyError {
+    /// The subject's name.
+    pub subject: String,
+    /// Distinct release keys that counted.
+    pub found_release: usize,
+    /// Release keys required.
+    pub required_release: u32,
+    /// Distinct rebuild keys that counted.
+    pub found_rebuild: usize,
+    /// Rebuild keys required.
+    pub required_rebuild: u32,
+    /// Signatures examined.
+    pub signatures: usize,
+    /// The first signature's rejection.
+    #[source]
+    pub source: Option<Rejection>,
+    /// Every signature's verdict.
+    pub assessment: Assessment,
+}
+
+fn subject_label(subject: &str) -> String {
+    format!("`{subject}`")
+}
+
+fn counts(e: &VerifyError) -> String {
+    if e.signatures == 0 {
+        return "it has no signature".into();
+    }
+    let mut parts = Vec::new();
+    if e.required_release > 0 || e.found_release > 0 {
+        parts.push(format!(
+            "{} valid release signature{} of {} required",
+            e.found_release,
+            if e.found_release == 1 { "" } else { "s" },
+            e.required_release
+        ));
+    }
+    if e.required_rebuild > 0 {
+        parts.push(format!(
+            "{} valid rebuild attestation{} of {} required",
+            e.found_rebuild,
+            if e.found_rebuild == 1 { "" } else { "s" },
+            e.required_rebuild
+        ));
+    }
+    parts.join(", ")
+}
+
+impl VerifyError {
+    /// How to fix it.
+    pub fn hint(&self) -> Option<String> {
+        match &self.source {
+            Some(Rejection::Unbound { .. }) => Some(
+                "pin the bytes with `--sha256 <hex>`, or accept an unbound signature with `--allow-unbound`"
+                    .into(),
+            ),
+            Some(Rejection::Legacy { .. }) => Some(
+                "re-sign with `zkelf sign` (prehashed), or accept it with `--allow-legacy`".into(),
+            ),
+            Some(Rejection::UntrustedKey { .. }) => {
+                Some("add the key to the policy, or check `--key`/`--policy`".into())
+            }
+            Some(Rejection::FieldMismatch { .. }) => {
+                Some("check `--guest`, `--version` and `--zkvm`".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Decides for every signature whether it counts under `policy` for `subject` and `expected`.
+pub fn evaluate(
+    policy: &Policy,
+    subject: &Subject,
+    signatures: &[Signature],
+    expected: &Expected,
+    options: &Options,
+) -> Assessment {
+    let today = Date::of(options.now);
+    let mut release_keys = Vec::new();
+    let mut rebuild_keys = Vec::new();
+    let mut checks = Vec::with_capacity(signatures.len());
+    for (index, signature) in signatures.iter().enumerate() {
+        let key_id = signature.key_id();
+        let mut check = SignatureCheck {
+            index,
+            key_id,
+            key_name: policy.key(key_id).map(|k| k.name.clone()),
+            statement: None,
+            trusted_comment: signature.trusted_comment().to_string(),
+            unbound: !Statement::is_claimed_by(signature.trusted_comment()),
+            counts_for: None,
+            rejection: None,
+        };
+        match check_one(
+            policy, subject, signature, expected, options, today, &mut check,
+        ) {
+            Ok(role) => {
+                let counted = match role {
+                    Role::Release => &mut release_keys,
+                    Role::Rebuild => &mut rebuild_keys,
+                };
+                if counted.contains(&key_id) {
+                    check.rejection = Some(Rejection::Duplicate { key: key_id, role });
+                } else {
+                    counted.push(key_id);
+                    check.counts_for = Some(role);
+                }
+            }
+            Err(rejection) => check.rejection = Some(rejection),
+        }
+        checks.push(check);
+    }
+    Assessment {
+        subject: subject.name.clone(),
+        sha256: subject.digests.sha256,
+        size: subject.digests.size,
+        checks,
+        release_keys,
+        rebuild_keys,
+        required_release: policy.require_release,
+        required_rebuild: policy.require_rebuild,
+        provenance_checked: subject.provenance.is_some(),
+        vk_checked: subject.vk.is_some(),
+    }
+}
+
+fn check_one(
+    policy: &Policy,
+    subject: &Subject,
+    signature: &Signature,
+    expected: &Expected,
+    options: &Options,
+    today: Date,
+    check: &mut SignatureCheck,
+) -> Result<Role, Rejection> {
+    let key = check.key_id;
+    let trusted = policy.key(key).ok_or(Rejection::UntrustedKey { key })?;
+    let name = trusted.name.clone();
+    if policy.is_revoked(key) {
+        return Err(Rejection::Revoked { key, name });
+    }
+    if signature.is_prehashed() {
+        signature.verify_prehashed(&trusted.key, &subject.digests.blake2b)?;
+    } else if !options.allow_legacy {
+        return Err(Rejection::Legacy { key });
+    } else {
+        let uncheckable = |reason: String| Rejection::LegacyUncheckable { key, reason };
+        let path = subject
+            .file
+            .as_ref()
+            .ok_or_else(|| uncheckable("the bytes were not kept".into()))?;
+        let file = std::fs::File::open(path)
+            .map_err(|err| uncheckable(format!("cannot open `{}`: {err}", path.display())))?;
+        signature
+            .verify_legacy(&trusted.key, file)
+            .map_err(|err| uncheckable(format!("cannot read `{}`: {err}", path.display())))??;
+    }
+    if let Some(not_after) = trusted.not_after
+        && trusted.expired(today)
+    {
+        return Err(Rejection::Expired {
+            key,
+            name,
+            not_after,
+        });
+    }
+    if let Some(pinned) = expected.sha256
+        && pinned != subject.digests.sha256
+    {
+        return Err(Rejection::PinMismatch {
+            pinned,
+            actual: subject.digests.sha256,
+        });
+    }
+    let statement = match signature.statement() {
+        Some(Ok(statement)) => statement,
+        Some(Err(source)) => return Err(Rejection::Statement { key, source }),
+        None => {
+            // Nothing but the key binds these bytes: accept only when the caller pinned them or
+            // explicitly allowed it, and only under a key that may sign releases of the guest.
+            if expected.sha256.is_none() && !options.allow_unbound {
+                return Err(Rejection::Unbound { key });
+            }
+            if !trusted.roles.contains(&Role::Release) {
+                return Err(Rejection::WrongRole {
+                    key,
+                    name,
+                    kind: Kind::Release,
+                });
+            }
+            let guest = expected.guest.as_deref();
+            if !guest.map_or(trusted.guests.iter().any(|g| g == "*"), |g| {
+                trusted.covers_guest(g)
+            }) {
+                return Err(Rejection::GuestNotCovered {
+                    key,
+                    name,
+                    guest: guest.unwrap_or("<unknown>").to_string(),
+                });
+            }
+            return Ok(Role::Release);
+        }
+    };
+    check.statement = Some(statement.clone());
+    let role = match statement.kind {
+        Kind::Release => Role::Release,
+        Kind::Rebuild => Role::Rebuild,
+    };
+    if !trusted.roles.contains(&role) {
+        return Err(Rejection::WrongRole {
+            key,
+            name,
+            kind: statement.kind,
+        });
+    }
+    if !trusted.covers_guest(&statement.guest) {
+        return Err(Rejection::GuestNotCovered {
+            key,
+            name,
+            guest: statement.guest,
+        });
+    }
+    if statement.sha256 != subject.digests.sha256 {
+        return Err(Rejection::Sha256Mismatch {
+            key,
+            signed: statement.sha256,
+            actual: subject.digests.sha256,
+        });
+    }
+    if statement.size != subject.digests.size {
+        return Err(Rejection::SizeMismatch {
+            key,
+            signed: statement.size,
+            actual: subject.digests.size,
+        });
+    }
+    let mismatch = |field, signed: String, asked: String| Rejection::FieldMismatch {
+        key,
+        field,
+        signed,
+        asked,
+    };
+    if let Some(guest) = &expected.guest
+        && *guest != statement.guest
+    {
+        return Err(mismatch("guest", statement.guest, guest.clone()));
+    }
+    if let Some(version) = &expected.version
+        && *version != statement.version
+    {
+        return Err(mismatch(
+            "version",
+            statement.version.to_string(),
+            version.to_string(),
+        ));
+    }
+    if let Some(zkvm) = &expected.zkvm
+        && *zkvm != statement.zkvm
+    {
+        return Err(mismatch("zkvm", statement.zkvm, zkvm.clone()));
+    }
+    for (field, signed, fetched) in [
+        ("provenance", statement.provenance, subject.provenance),
+        ("vk", statement.vk, subject.vk),
+    ] {
+        // A blob that was not fetched cannot be compared (`*_checked` says so); one that was
+        // fetched must be exactly the one signed, and must have been signed at all.
+        if fetched.is_some() && signed != fetched {
+            return Err(Rejection::BlobMismatch {
+                key,
+                field,
+                signed,
+                fetched,
+            });
+        }
+    }
+    Ok(role)
+}
+
+#[cfg(test)]
+mod tests;
