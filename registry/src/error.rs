@@ -37,6 +37,24 @@ pub enum VerificationError {
         /// Its size there.
         statement_size: u64,
     },
+    /// A signature that cannot be read, or carries no valid statement.
+    #[error("signature from {origin} is unusable: {reason}")]
+    BadSignature {
+        /// Where it came from.
+        origin: String,
+        /// Why.
+        reason: String,
+    },
+    /// The statement names other software than the caller asked for.
+    #[error("the artifact is `{field}` `{found}`, but `{expected}` was asked for")]
+    Unexpected {
+        /// `guest`, `version` or `zkvm`.
+        field: &'static str,
+        /// What was asked for.
+        expected: String,
+        /// What the statement says.
+        found: String,
+    },
     /// A release tag names an artifact of another version or zkVM.
     #[error("tag `{tag}` names an artifact of version `{version}` for zkVM `{zkvm}`")]
     TagMismatch {
@@ -77,7 +95,7 @@ pub enum VerificationError {
     },
     /// The signatures do not satisfy the policy.
     #[error("signature check failed")]
-    Rejected(#[source] crate::verify::VerifyError),
+    Rejected(#[source] Box<crate::verify::VerifyError>),
 }
 
 impl VerificationError {
@@ -91,6 +109,7 @@ impl VerificationError {
                 "if the release was moved on purpose, remove its entry from `{}` and pull again",
                 lock.display()
             )),
+            VerificationError::Rejected(e) => e.hint(),
             VerificationError::TooLarge { .. } => Some("raise the bound with `--max-size` if the ELF is that large".to_owned()),
             _ => None,
         }

@@ -1,6 +1,7 @@
 //! Where guest artifacts live (OCI registries, OCI image layouts, https downloads) and the
 //! verified pull.
 
+pub mod api;
 pub mod artifact;
 pub mod auth;
 pub mod cache;
@@ -9,6 +10,8 @@ pub mod fetch;
 mod fsutil;
 pub mod lockfile;
 pub mod progress;
+pub mod publish;
+pub mod pull;
 pub mod reference;
 pub mod state;
 pub mod store;

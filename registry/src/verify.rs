@@ -1,8 +1,14 @@
-//! The bridge to zkelf-trust: statements of fetched signatures, and the policy evaluation of
-//! everything a pull fetched.
+//! The bridge to zkelf-trust: statements of fetched signatures, and the policy evaluation
+//! (`zkelf_trust::verify::evaluate`) of everything a pull fetched.
 
+use serde::Serialize;
+use zkelf_trust::policy::Policy;
 use zkelf_trust::signature::Signature;
 use zkelf_trust::statement::Statement;
+pub use zkelf_trust::verify::{Expected, Options, Subject, Verified, VerifyError};
+
+use crate::error::VerificationError;
+use crate::pull::FetchedSignature;
 
 /// The statement a minisig's trusted comment carries.
 pub fn statement_of_signature(text: &str) -> Result<Statement, String> {
@@ -14,7 +20,91 @@ pub fn statement_of_signature(text: &str) -> Result<Statement, String> {
     }
 }
 
-/// Stand-in until zkelf-trust's `verify` module lands.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct VerifyError(pub String);
+/// Checks the claimed (not yet verified) statement against what the caller asked for, so the
+/// wrong software is refused before its ELF is downloaded; `evaluate` checks again afterwards.
+pub fn check_expectation(claimed: &Statement, expected: &Expected) -> Result<(), VerificationError> {
+    let mismatch = |field, expected: String, found: String| VerificationError::Unexpected { field, expected, found };
+    if let Some(g) = expected.guest.as_ref().filter(|g| **g != claimed.guest) {
+        return Err(mismatch("guest", g.clone(), claimed.guest.clone()));
+    }
+    if let Some(v) = expected.version.as_ref().filter(|v| **v != claimed.version) {
+        return Err(mismatch("version", v.to_string(), claimed.version.to_string()));
+    }
+    if let Some(z) = expected.zkvm.as_ref().filter(|z| **z != claimed.zkvm) {
+        return Err(mismatch("zkvm", z.clone(), claimed.zkvm.clone()));
+    }
+    Ok(())
+}
+
+/// One signature and whether it counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureReport {
+    /// Where it came from (`release layer`, `attestation sha256:…`).
+    pub origin: String,
+    /// The key that made it (16 hex digits).
+    pub key_id: Option<String>,
+    /// The key's name in the policy.
+    pub key_name: Option<String>,
+    /// `release` or `rebuild`, when its statement parses.
+    pub kind: Option<String>,
+    /// The role it counts for, if it counts.
+    pub counts_for: Option<String>,
+    /// Why it does not count.
+    pub reason: Option<String>,
+}
+
+/// The policy's judgement of a pull's signatures.
+#[derive(Debug)]
+pub struct Judged {
+    /// Every signature with whether it counts, in the order fetched.
+    pub reports: Vec<SignatureReport>,
+    /// The verdict.
+    pub outcome: Result<Verified, Box<VerifyError>>,
+}
+
+/// Evaluates every fetched signature for `subject` under `policy`.
+pub fn assess(
+    policy: &Policy,
+    subject: &Subject,
+    fetched: &[FetchedSignature],
+    expected: &Expected,
+    options: &Options,
+) -> Judged {
+    let mut unreadable = Vec::new();
+    let mut parsed = Vec::new();
+    let mut origins = Vec::new();
+    for f in fetched {
+        match Signature::parse(&f.text) {
+            Ok(sig) => {
+                parsed.push(sig);
+                origins.push(f.origin.clone());
+            }
+            Err(e) => unreadable.push(SignatureReport {
+                origin: f.origin.clone(),
+                key_id: None,
+                key_name: None,
+                kind: None,
+                counts_for: None,
+                reason: Some(e.to_string()),
+            }),
+        }
+    }
+    let assessment = zkelf_trust::verify::evaluate(policy, subject, &parsed, expected, options);
+    let mut reports: Vec<SignatureReport> = assessment
+        .checks
+        .iter()
+        .map(|c| SignatureReport {
+            origin: origins.get(c.index).cloned().unwrap_or_default(),
+            key_id: Some(c.key_id.to_string()),
+            key_name: c.key_name.clone(),
+            kind: c.statement.as_ref().map(|s| s.kind.to_string()),
+            counts_for: c.counts_for.map(|r| r.as_str().to_owned()),
+            reason: c.rejection.as_ref().map(|r| r.full_message()),
+        })
+        .collect();
+    reports.extend(unreadable);
+    Judged {
+        reports,
+        outcome: assessment.into_verified(),
+    }
+}

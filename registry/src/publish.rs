@@ -1,0 +1,358 @@
+//! Publishing a signed `dist/<guest>/<version>` directory: one artifact per zkVM (SPEC §5), the
+//! release index under `<version>`, and attestations with the referrers fallback index.
+//! Blobs the store already has are not uploaded again.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use serde::Serialize;
+use zkelf_trust::digest::{ContentDigests, Sha256Digest};
+use zkelf_trust::policy::Policy;
+use zkelf_trust::statement::Statement;
+
+use crate::artifact::{self, ArtifactSpec, Descriptor, Fetched};
+use crate::error::{Error, VerificationError};
+use crate::pull::FetchedSignature;
+use crate::progress::Reporter;
+use crate::reference::Target;
+use crate::store::{BlobSource, Store, StoreError};
+use crate::verify::{self, Expected, Subject};
+
+/// One signed ELF of a dist directory, with what goes beside it.
+#[derive(Debug, Clone)]
+pub struct DistArtifact {
+    /// The ELF file.
+    pub elf_path: PathBuf,
+    /// Its digests.
+    pub elf: ContentDigests,
+    /// The `.minisig` text.
+    pub signature: String,
+    /// The statement it carries (checked against the policy before anything is uploaded).
+    pub statement: Statement,
+    /// `provenance.json`, if present.
+    pub provenance: Option<Vec<u8>>,
+    /// The verification key file and its digests, if present.
+    pub vk: Option<(PathBuf, ContentDigests)>,
+}
+
+fn dist_err(dir: &Path, reason: impl Into<String>) -> Error {
+    Error::Dist {
+        path: dir.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// Reads a `dist/<guest>/<version>` directory: every `<guest>-<zkvm>.elf` with its
+/// `.elf.minisig`, and `<guest>-<zkvm>.provenance.json` and `<guest>-<zkvm>.vk` when present.
+pub fn scan_dist(dir: &Path) -> Result<Vec<DistArtifact>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(Error::io(dir))?;
+    let mut elves: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "elf") && p.is_file())
+        .collect();
+    elves.sort();
+    if elves.is_empty() {
+        return Err(dist_err(dir, "it holds no `.elf` file"));
+    }
+    elves.into_iter().map(|elf_path| read_artifact(dir, elf_path)).collect()
+}
+
+fn read_artifact(dir: &Path, elf_path: PathBuf) -> Result<DistArtifact, Error> {
+    let name = elf_path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    let stem = name.trim_end_matches(".elf").to_owned();
+    let sig_path = dir.join(format!("{name}.minisig"));
+    let sig_bytes = std::fs::read(&sig_path).map_err(|_| dist_err(dir, format!("`{name}` has no signature `{name}.minisig`")))?;
+    if sig_bytes.len() as u64 > artifact::MAX_SIGNATURE_SIZE {
+        return Err(dist_err(dir, format!("`{name}.minisig` is larger than 16 KiB")));
+    }
+    let signature = String::from_utf8(sig_bytes).map_err(|_| dist_err(dir, format!("`{name}.minisig` is not text")))?;
+    let statement = verify::statement_of_signature(&signature).map_err(|reason| VerificationError::BadSignature {
+        origin: format!("`{}`", sig_path.display()),
+        reason,
+    })?;
+    if stem != format!("{}-{}", statement.guest, statement.zkvm) {
+        return Err(dist_err(
+            dir,
+            format!(
+                "`{name}` is signed as guest `{}` for zkVM `{}`, so it should be named `{}-{}.elf`",
+                statement.guest, statement.zkvm, statement.guest, statement.zkvm
+            ),
+        ));
+    }
+    let elf = zkelf_trust::digest::hash_file(&elf_path).map_err(|e| Error::Io {
+        path: e.path,
+        source: e.source,
+    })?;
+    let prov_path = dir.join(format!("{stem}.provenance.json"));
+    let provenance = match std::fs::read(&prov_path) {
+        Ok(bytes) if bytes.len() as u64 > artifact::MAX_PROVENANCE_SIZE => {
+            return Err(dist_err(dir, format!("`{stem}.provenance.json` is larger than 1 MiB")));
+        }
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(&prov_path)(e)),
+    };
+    let vk_path = dir.join(format!("{stem}.vk"));
+    let vk = if vk_path.is_file() {
+        let digests = zkelf_trust::digest::hash_file(&vk_path).map_err(|e| Error::Io {
+            path: e.path,
+            source: e.source,
+        })?;
+        Some((vk_path, digests))
+    } else {
+        None
+    };
+    Ok(DistArtifact {
+        elf_path,
+        elf,
+        signature,
+        statement,
+        provenance,
+        vk,
+    })
+}
+
+/// What a publish did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Published {
+    /// One entry per artifact.
+    pub artifacts: Vec<PublishedArtifact>,
+    /// The release index tag.
+    pub index_tag: String,
+    /// The release index digest.
+    pub index_digest: String,
+    /// Blobs uploaded.
+    pub uploaded_blobs: usize,
+    /// Bytes uploaded.
+    pub uploaded_bytes: u64,
+    /// Blobs the store already had.
+    pub skipped_blobs: usize,
+}
+
+/// One published artifact.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishedArtifact {
+    /// `<version>-<zkvm>`.
+    pub tag: String,
+    /// Its manifest digest.
+    pub manifest_digest: String,
+    /// The zkVM.
+    pub zkvm: String,
+    /// The ELF digest.
+    pub elf_digest: String,
+}
+
+/// Provenance fields that go into annotations.
+fn source_of(provenance: Option<&[u8]>) -> (Option<String>, Option<String>) {
+    let Some(value) = provenance.and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok()) else {
+        return (None, None);
+    };
+    let source = &value["predicate"]["buildDefinition"]["externalParameters"]["source"];
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    (
+        text(&source["commit"]).or_else(|| text(&source["revision"])),
+        text(&source["uri"]),
+    )
+}
+
+impl DistArtifact {
+    /// The manifest inputs; `created` overrides the statement's time (`SOURCE_DATE_EPOCH`).
+    pub fn spec(&self, created: Option<u64>) -> ArtifactSpec {
+        let (revision, source) = source_of(self.provenance.as_deref());
+        ArtifactSpec {
+            guest: self.statement.guest.clone(),
+            version: self.statement.version.to_string(),
+            zkvm: self.statement.zkvm.clone(),
+            target: self.statement.target.clone(),
+            revision,
+            source,
+            created: created.unwrap_or(self.statement.created),
+            elf: Descriptor::new(artifact::ELF_MEDIA_TYPE, format!("sha256:{}", self.elf.sha256), self.elf.size),
+            signature: Descriptor::of(artifact::MINISIG_MEDIA_TYPE, self.signature.as_bytes()),
+            provenance: self
+                .provenance
+                .as_deref()
+                .map(|p| Descriptor::of(artifact::PROVENANCE_MEDIA_TYPE, p)),
+            vk: self.vk.as_ref().map(|(_, d)| {
+                Descriptor::new(artifact::VK_MEDIA_TYPE, format!("sha256:{}", d.sha256), d.size)
+            }),
+        }
+    }
+
+    /// Refuses an artifact whose release signature does not verify under `policy`.
+    pub fn verify(&self, policy: &Policy) -> Result<(), Error> {
+        let expected = Expected {
+            guest: Some(self.statement.guest.clone()),
+            version: Some(self.statement.version.clone()),
+            zkvm: Some(self.statement.zkvm.clone()),
+            sha256: None,
+        };
+        let signatures = [FetchedSignature {
+            origin: format!("`{}.minisig`", self.elf_path.display()),
+            text: self.signature.clone(),
+        }];
+        let subject = Subject {
+            name: self.elf_path.display().to_string(),
+            digests: self.elf,
+            provenance: self.provenance.as_deref().map(Sha256Digest::of),
+            vk: self.vk.as_ref().map(|(_, d)| d.sha256),
+            file: Some(self.elf_path.clone()),
+        };
+        let judged = verify::assess(policy, &subject, &signatures, &expected, &verify::Options::default());
+        judged.outcome.map(|_| ()).map_err(|e| VerificationError::Rejected(e).into())
+    }
+}
+
+/// Uploads a blob unless the store has it; returns whether it was uploaded.
+async fn upload(store: &dyn Store, d: &Descriptor, source: BlobSource, reporter: &dyn Reporter) -> Result<bool, Error> {
+    if store.has_blob(d).await? {
+        reporter.note(&format!("`{}` already present, not uploaded", d.digest));
+        return Ok(false);
+    }
+    let what = format!("blob `{}`", d.digest);
+    reporter.start(&what, Some(d.size));
+    let result = store.put_blob(d, source).await;
+    reporter.finish(&what);
+    result?;
+    Ok(true)
+}
+
+/// Publishes the artifacts (all of one guest and version) and their release index.
+pub async fn publish(
+    store: &dyn Store,
+    artifacts: &[DistArtifact],
+    policy: &Policy,
+    created: Option<u64>,
+    reporter: &dyn Reporter,
+) -> Result<Published, Error> {
+    let first = artifacts.first().ok_or_else(|| dist_err(Path::new("."), "no artifacts"))?;
+    let (guest, version) = (first.statement.guest.clone(), first.statement.version.to_string());
+    for a in artifacts {
+        if a.statement.guest != guest || a.statement.version.to_string() != version {
+            return Err(dist_err(
+                &a.elf_path,
+                format!("mixes `{guest}` `{version}` with `{}` `{}`", a.statement.guest, a.statement.version),
+            ));
+        }
+        a.verify(policy)?;
+    }
+    let mut report = Published {
+        artifacts: Vec::new(),
+        index_tag: version.clone(),
+        index_digest: String::new(),
+        uploaded_blobs: 0,
+        uploaded_bytes: 0,
+        skipped_blobs: 0,
+    };
+    let count = |uploaded: bool, size: u64, report: &mut Published| {
+        if uploaded {
+            report.uploaded_blobs += 1;
+            report.uploaded_bytes += size;
+        } else {
+            report.skipped_blobs += 1;
+        }
+    };
+    let config = Descriptor::empty_config();
+    let up = upload(store, &config, BlobSource::Bytes(Bytes::from_static(artifact::EMPTY_CONFIG)), reporter).await?;
+    count(up, config.size, &mut report);
+    let mut descriptors = Vec::new();
+    for a in artifacts {
+        let spec = a.spec(created);
+        let up = upload(store, &spec.elf, BlobSource::File(a.elf_path.clone()), reporter).await?;
+        count(up, spec.elf.size, &mut report);
+        let sig = Bytes::from(a.signature.clone().into_bytes());
+        let up = upload(store, &spec.signature, BlobSource::Bytes(sig), reporter).await?;
+        count(up, spec.signature.size, &mut report);
+        if let (Some(d), Some(bytes)) = (&spec.provenance, &a.provenance) {
+            let up = upload(store, d, BlobSource::Bytes(Bytes::from(bytes.clone())), reporter).await?;
+            count(up, d.size, &mut report);
+        }
+        if let (Some(d), Some((path, _))) = (&spec.vk, &a.vk) {
+            let up = upload(store, d, BlobSource::File(path.clone()), reporter).await?;
+            count(up, d.size, &mut report);
+        }
+        let (bytes, descriptor) = spec.manifest();
+        let tag = spec.tag();
+        store.put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, Some(&tag)).await?;
+        report.artifacts.push(PublishedArtifact {
+            tag,
+            manifest_digest: descriptor.digest.clone(),
+            zkvm: spec.zkvm.clone(),
+            elf_digest: spec.elf.digest.clone(),
+        });
+        descriptors.push(descriptor);
+    }
+    // Keep the zkVMs an earlier publish of this version added, so each zkVM can be published alone.
+    if let Some(bytes) = store.get_manifest(&Target::Tag(version.clone())).await? {
+        if let Ok(Fetched::Index(existing)) = artifact::parse(&bytes, &artifact::sha256_digest(&bytes)) {
+            for d in existing.manifests {
+                let zkvm = d.annotations.get(artifact::ZKVM);
+                if existing.artifact_type.as_deref() == Some(artifact::RELEASE_ARTIFACT_TYPE)
+                    && !descriptors.iter().any(|n| n.annotations.get(artifact::ZKVM) == zkvm)
+                {
+                    descriptors.push(d);
+                }
+            }
+        }
+    }
+    let created_index = created.unwrap_or(first.statement.created);
+    let (index, index_desc) = artifact::release_index(&guest, &version, created_index, &descriptors);
+    store.put_manifest(&index, artifact::INDEX_MEDIA_TYPE, Some(&version)).await?;
+    report.index_digest = index_desc.digest;
+    Ok(report)
+}
+
+/// Attaches a signature (an extra release signature or a rebuild attestation) to the artifact
+/// manifest `subject`, and lists it in the `sha256-<hex>` referrers fallback index.
+///
+/// oci-client reads that index but does not write it, and registries without the referrers API
+/// (distribution 2.8) need it, so it is maintained here: read, merge, write, read back, and
+/// start over if a concurrent pusher's write replaced ours.
+pub async fn attach(
+    store: &dyn Store,
+    subject: &Descriptor,
+    signature: &[u8],
+    title: &str,
+    created: u64,
+) -> Result<Descriptor, Error> {
+    let sig = Descriptor::of(artifact::MINISIG_MEDIA_TYPE, signature);
+    if !store.has_blob(&sig).await? {
+        store.put_blob(&sig, BlobSource::Bytes(Bytes::from(signature.to_vec()))).await?;
+    }
+    let config = Descriptor::empty_config();
+    if !store.has_blob(&config).await? {
+        store
+            .put_blob(&config, BlobSource::Bytes(Bytes::from_static(artifact::EMPTY_CONFIG)))
+            .await?;
+    }
+    let (bytes, descriptor) = artifact::attestation(subject, &sig, title, created);
+    store.put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, None).await?;
+    let tag = artifact::referrers_tag(&subject.digest);
+    const ATTEMPTS: u32 = 5;
+    for attempt in 0..ATTEMPTS {
+        let existing = read_index(store, &tag).await?;
+        let merged = artifact::referrers_index(existing.as_ref(), &descriptor);
+        store.put_manifest(&merged, artifact::INDEX_MEDIA_TYPE, Some(&tag)).await?;
+        let after = read_index(store, &tag).await?;
+        if after.is_some_and(|i| i.manifests.iter().any(|d| d.digest == descriptor.digest)) {
+            return Ok(descriptor);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt + 1))).await;
+    }
+    Err(Error::ReferrersConflict { tag, attempts: ATTEMPTS })
+}
+
+async fn read_index(store: &dyn Store, tag: &str) -> Result<Option<artifact::Index>, Error> {
+    let Some(bytes) = store.get_manifest(&Target::Tag(tag.to_owned())).await? else {
+        return Ok(None);
+    };
+    match artifact::parse(&bytes, &artifact::sha256_digest(&bytes)).map_err(StoreError::from)? {
+        Fetched::Index(i) => Ok(Some(i)),
+        Fetched::Manifest(_) => Err(StoreError::Protocol {
+            store: store.name(),
+            message: format!("tag `{tag}` names a manifest, not a referrers index"),
+        }
+        .into()),
+    }
+}
