@@ -22,6 +22,8 @@ impl EnvVars {
     pub const XDG_STATE_HOME: &'static str = "XDG_STATE_HOME";
     /// Base of the default cache directory.
     pub const XDG_CACHE_HOME: &'static str = "XDG_CACHE_HOME";
+    /// Directory of docker's `config.json` (registry credentials); default `~/.docker`.
+    pub const DOCKER_CONFIG: &'static str = "DOCKER_CONFIG";
     /// Home directory, for `~/.docker/config.json` and the XDG fallbacks.
     pub const HOME: &'static str = "HOME";
 }

@@ -3,3 +3,4 @@
 
 pub mod elf;
 pub mod minisign_tool;
+pub mod registry;

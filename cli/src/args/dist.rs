@@ -1,19 +1,143 @@
 //! Arguments of `publish`, `release`, `pull` and `inspect`.
 
+use std::path::PathBuf;
+
 use clap::Args;
+
+/// How to reach registries.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// A registry host (`host[:port]`) that may be reached over plain HTTP (loopback hosts always may).
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
+    /// Registry user name; the password comes from `ZKELF_REGISTRY_PASSWORD` or, with
+    /// `--password-stdin`, from standard input. Without it `~/.docker/config.json` is used.
+    #[arg(long, value_name = "USER")]
+    pub username: Option<String>,
+    /// Read the registry password from standard input.
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+    /// Seconds a connection may stay silent before the transfer is abandoned.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Retries on connection errors, timeouts and 5xx answers.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+}
+
+/// Which keys count.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// The trust policy.
+    #[arg(long, value_name = "FILE", default_value = "keys/policy.toml", conflicts_with = "key")]
+    pub policy: PathBuf,
+    /// Trust exactly this minisign public key (`.pub`) for releases, instead of a policy.
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: Option<PathBuf>,
+}
 
 /// `zkelf publish`.
 #[derive(Debug, Args)]
-pub struct PublishArgs {}
+pub struct PublishArgs {
+    /// A signed `dist/<guest>/<version>` directory.
+    #[arg(value_name = "DIST_DIR")]
+    pub dist: PathBuf,
+    /// Where to publish: `oci-layout:<dir>` or `<host>[:<port>]/<path>`.
+    #[arg(long, value_name = "REF")]
+    pub to: String,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
 
 /// `zkelf release`.
 #[derive(Debug, Args)]
-pub struct ReleaseArgs {}
+pub struct ReleaseArgs {
+    /// The guest directory (with `zkelf.toml`).
+    #[arg(value_name = "GUEST_DIR")]
+    pub guest_dir: PathBuf,
+    /// The minisign secret key to sign with.
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// Where to publish: `oci-layout:<dir>` or `<host>[:<port>]/<path>`.
+    #[arg(long, value_name = "REF")]
+    pub to: String,
+    /// The trust policy the signed artifacts must satisfy before they are published.
+    #[arg(long, value_name = "FILE", default_value = "keys/policy.toml")]
+    pub policy: PathBuf,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
 
 /// `zkelf pull`.
 #[derive(Debug, Args)]
-pub struct PullArgs {}
+pub struct PullArgs {
+    /// `oci-layout:<dir>[:<tag>|@sha256:<hex>]`, `<host>[:<port>]/<path>[:<tag>|@sha256:<hex>]`
+    /// or `https://…/<file>.elf`.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Where to write the verified ELF (nothing is written unless every check passes).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+    /// The zkVM to pick from a release index; also required of the statement.
+    #[arg(long, value_name = "ZKVM")]
+    pub zkvm: Option<String>,
+    /// The guest the statement must name.
+    #[arg(long, value_name = "NAME")]
+    pub guest: Option<String>,
+    /// The version the statement must name.
+    #[arg(long, value_name = "SEMVER")]
+    pub version: Option<String>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// `zkelf.lock` file: pins are checked when present for this reference, added when not.
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// Accept a version older than one already pulled from this source.
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// Accept legacy (non-prehashed) minisign signatures.
+    #[arg(long)]
+    pub allow_legacy: bool,
+    /// Largest ELF accepted, in bytes (suffixes `K`, `M`, `G` allowed).
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_size: u64,
+    /// Do not use or fill the blob cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
 
 /// `zkelf inspect`.
 #[derive(Debug, Args)]
-pub struct InspectArgs {}
+pub struct InspectArgs {
+    /// The artifact to show (same forms as `pull`).
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The zkVM to pick from a release index.
+    #[arg(long, value_name = "ZKVM")]
+    pub zkvm: Option<String>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Largest ELF hashed, in bytes (suffixes `K`, `M`, `G` allowed).
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_size: u64,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// Parses `123`, `64K`, `256M`, `1G` (binary multiples).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, shift) = match text.as_bytes().last() {
+        Some(b'K' | b'k') => (&text[..text.len() - 1], 10),
+        Some(b'M' | b'm') => (&text[..text.len() - 1], 20),
+        Some(b'G' | b'g') => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (write e.g. `1048576`, `512M` or `1G`)"))?;
+    n.checked_mul(1 << shift).ok_or_else(|| format!("`{text}` is too large"))
+}

@@ -1,10 +1,159 @@
-//! `zkelf inspect`.
+//! `zkelf inspect`: what an artifact is and whether its signatures count, without writing the ELF
+//! (its bytes are streamed through the hasher only, so every signature can be judged).
 
+use std::io::Write;
+
+use anyhow::Context as _;
+use serde::Serialize;
+use zkelf_registry::fetch;
+use zkelf_registry::pull::{self, BrokenAttestation, PullOptions};
+use zkelf_registry::store;
+use zkelf_registry::verify::{Expected, SignatureReport};
+use zkelf_registry::{Reference, VerificationError};
+use zkelf_trust::statement::Statement;
+
+use super::pull::{load_policy, network_options, retry_policy, write_signature, ProgressReporter};
 use crate::args::dist::InspectArgs;
 use crate::error::ExitStatus;
-use crate::printer::Printer;
+use crate::printer::{Printer, Report};
+
+#[derive(Debug, Serialize)]
+struct ProvenanceSummary {
+    sha256: String,
+    size: usize,
+    source: Option<String>,
+    commit: Option<String>,
+    builder: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct InspectReport {
+    reference: String,
+    manifest: String,
+    index: Option<String>,
+    annotations: std::collections::BTreeMap<String, String>,
+    statement: Statement,
+    elf_digest: String,
+    elf_size: u64,
+    elf_matches: bool,
+    provenance: Option<ProvenanceSummary>,
+    vk: Option<String>,
+    signatures: Vec<SignatureReport>,
+    broken_attestations: Vec<BrokenAttestation>,
+    verified: bool,
+    verdict: String,
+}
+
+impl Report for InspectReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "{}", self.reference)?;
+        writeln!(out, "manifest   {}", self.manifest)?;
+        if let Some(index) = &self.index {
+            writeln!(out, "index      {index}")?;
+        }
+        writeln!(out, "statement  {}", self.statement)?;
+        writeln!(out, "elf        {} ({} bytes)", self.elf_digest, self.elf_size)?;
+        match &self.provenance {
+            Some(p) => writeln!(
+                out,
+                "provenance sha256:{} source {} commit {} builder {}",
+                p.sha256,
+                p.source.as_deref().unwrap_or("?"),
+                p.commit.as_deref().unwrap_or("?"),
+                p.builder.as_deref().unwrap_or("?")
+            )?,
+            None => writeln!(out, "provenance none")?,
+        }
+        if let Some(vk) = &self.vk {
+            writeln!(out, "vk         sha256:{vk}")?;
+        }
+        writeln!(out, "signatures")?;
+        for s in &self.signatures {
+            write_signature(out, s)?;
+        }
+        for b in &self.broken_attestations {
+            writeln!(out, "  attestation {}: unreadable: {}", b.manifest, b.reason)?;
+        }
+        writeln!(out, "verdict    {}", self.verdict)
+    }
+}
+
+fn provenance_summary(bytes: &[u8]) -> ProvenanceSummary {
+    let value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+    let def = &value["predicate"]["buildDefinition"];
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    let builder = def["resolvedDependencies"]
+        .as_array()
+        .and_then(|deps| deps.iter().find_map(|d| text(&d["name"]).filter(|n| n.contains("builder")).and(text(&d["digest"]["sha256"]).or_else(|| text(&d["uri"])))));
+    ProvenanceSummary {
+        sha256: zkelf_trust::digest::Sha256Digest::of(bytes).to_string(),
+        size: bytes.len(),
+        source: text(&def["externalParameters"]["source"]["uri"]),
+        commit: text(&def["externalParameters"]["source"]["commit"]),
+        builder,
+    }
+}
 
 /// Runs `zkelf inspect`.
-pub async fn inspect(_args: InspectArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
-    Err(super::not_implemented("inspect"))
+pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let reference: Reference = args.reference.parse()?;
+    let policy = load_policy(&args.trust)?;
+    let network = network_options(&args.network)?;
+    let store = store::open(&reference, &network)?;
+    let reporter = ProgressReporter::new(printer);
+    let retry = retry_policy(&args.network);
+    let context = || format!("inspect of `{reference}` failed");
+    let resolved = pull::resolve(store.as_ref(), &reference, args.zkvm.as_deref(), retry, &reporter)
+        .await
+        .with_context(context)?;
+    let elf = resolved.layers.elf.clone();
+    if elf.size > args.max_size {
+        return Err(anyhow::Error::new(VerificationError::TooLarge {
+            what: format!("the ELF `{}` ({} bytes)", elf.digest, elf.size),
+            limit: args.max_size,
+        }))
+        .with_context(context);
+    }
+    let what = format!("the ELF `{}`", elf.digest);
+    let (digests, _) = fetch::fetch_large(store.as_ref(), &elf, &what, None, retry, &reporter)
+        .await
+        .with_context(context)?;
+    let elf_matches = format!("sha256:{}", digests.sha256) == elf.digest;
+    let expected = Expected::default();
+    let options = PullOptions {
+        zkvm: args.zkvm.as_deref(),
+        expected: &expected,
+        allow_legacy: false,
+        policy: &policy,
+        max_size: args.max_size,
+        allow_downgrade: true,
+        state: None,
+        cache: None,
+        lock: None,
+        retry,
+        reporter: &reporter,
+    };
+    let judged = pull::judge(&resolved, &digests, None, &options);
+    let (verified, verdict) = match (&judged.outcome, elf_matches) {
+        (_, false) => (false, format!("the ELF blob does not hash to `{}`", elf.digest)),
+        (Ok(_), true) => (true, "verified: the policy accepts it".to_owned()),
+        (Err(e), true) => (false, e.to_string()),
+    };
+    printer.report(&InspectReport {
+        reference: reference.to_string(),
+        manifest: resolved.manifest_digest.clone(),
+        index: resolved.index_digest.clone(),
+        annotations: resolved.manifest.annotations.clone(),
+        statement: resolved.claimed.clone(),
+        elf_digest: elf.digest.clone(),
+        elf_size: elf.size,
+        elf_matches,
+        provenance: resolved.provenance.as_deref().map(provenance_summary),
+        vk: resolved.vk.as_deref().map(|v| zkelf_trust::digest::Sha256Digest::of(v).to_string()),
+        signatures: judged.reports,
+        broken_attestations: resolved.broken_attestations.clone(),
+        verified,
+        verdict,
+    })?;
+    Ok(ExitStatus::Success)
 }

@@ -1,10 +1,260 @@
-//! `zkelf pull`.
+//! `zkelf pull`, and what the distribution commands share: network options, the policy, the
+//! state and cache directories, and the progress reporter.
 
-use crate::args::dist::PullArgs;
-use crate::error::ExitStatus;
-use crate::printer::Printer;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use zkelf_registry::auth::Credentials;
+use zkelf_registry::cache::Cache;
+use zkelf_registry::fetch::RetryPolicy;
+use zkelf_registry::lockfile::Lock;
+use zkelf_registry::pull::{self, Output, PullOptions};
+use zkelf_registry::state::RollbackState;
+use zkelf_registry::store::{self, NetworkOptions};
+use zkelf_registry::verify::{Expected, SignatureReport};
+use zkelf_registry::{Reference, Reporter};
+use zkelf_trust::keys::PublicKey;
+use zkelf_trust::policy::Policy;
+
+use crate::args::dist::{NetworkArgs, PullArgs, TrustArgs};
+use crate::env::EnvVars;
+use crate::error::{ExitStatus, UsageError};
+use crate::printer::{Printer, Report};
+
+/// Network options from the flags, the environment and `~/.docker/config.json`.
+pub(super) fn network_options(args: &NetworkArgs) -> anyhow::Result<NetworkOptions> {
+    let credentials = match &args.username {
+        None => None,
+        Some(user) => {
+            let password = if args.password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("cannot read the registry password from standard input")?;
+                zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                match std::env::var(EnvVars::ZKELF_REGISTRY_PASSWORD) {
+                    Ok(p) => zeroize::Zeroizing::new(p),
+                    Err(_) => {
+                        return Err(UsageError::new(
+                            format!("`--username {user}` needs a password"),
+                            format!(
+                                "set `{}` or pass `--password-stdin`",
+                                EnvVars::ZKELF_REGISTRY_PASSWORD
+                            ),
+                        )
+                        .into());
+                    }
+                }
+            };
+            Some(Credentials::new(user.clone(), password.as_str()))
+        }
+    };
+    let docker_config_dir = std::env::var_os(EnvVars::DOCKER_CONFIG)
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os(EnvVars::HOME).map(|h| PathBuf::from(h).join(".docker")));
+    Ok(NetworkOptions {
+        insecure_registries: args.insecure_registries.clone(),
+        credentials,
+        docker_config_dir,
+        connect_timeout: Duration::from_secs(args.timeout.clamp(1, 30)),
+        read_timeout: Duration::from_secs(args.timeout.max(1)),
+    })
+}
+
+/// Retries from the flags.
+pub(super) fn retry_policy(args: &NetworkArgs) -> RetryPolicy {
+    RetryPolicy {
+        retries: args.retries,
+        ..RetryPolicy::default()
+    }
+}
+
+/// The policy named by `--policy`, or one trusting exactly `--key`.
+pub(super) fn load_policy(args: &TrustArgs) -> anyhow::Result<Policy> {
+    if let Some(key) = &args.key {
+        let key = PublicKey::from_file(key).with_context(|| format!("cannot use `--key {}`", key.display()))?;
+        return Ok(Policy::from_public_key(key));
+    }
+    if !args.policy.exists() {
+        return Err(UsageError::new(
+            format!("trust policy `{}` does not exist", args.policy.display()),
+            "pass `--policy <file>` or `--key <public key>`",
+        )
+        .into());
+    }
+    Ok(Policy::load(&args.policy)?)
+}
+
+fn xdg_dir(var: &str, xdg: &str, fallback: &str) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(var) {
+        return Some(PathBuf::from(dir));
+    }
+    let xdg = std::env::var_os(xdg).map(PathBuf::from);
+    let home = std::env::var_os(EnvVars::HOME).map(PathBuf::from);
+    pull::default_dir(xdg.as_deref(), home.as_deref(), fallback)
+}
+
+/// `$ZKELF_STATE_DIR`, else `$XDG_STATE_HOME/zkelf`, else `~/.local/state/zkelf`.
+pub(super) fn state_dir() -> Option<PathBuf> {
+    xdg_dir(EnvVars::ZKELF_STATE_DIR, EnvVars::XDG_STATE_HOME, ".local/state")
+}
+
+/// `$ZKELF_CACHE_DIR`, else `$XDG_CACHE_HOME/zkelf`, else `~/.cache/zkelf`.
+pub(super) fn cache_dir() -> Option<PathBuf> {
+    xdg_dir(EnvVars::ZKELF_CACHE_DIR, EnvVars::XDG_CACHE_HOME, ".cache")
+}
+
+/// Progress bars on a terminal (indicatif), notes through the printer with `-v`.
+pub(super) struct ProgressReporter<'a> {
+    printer: &'a Printer,
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl<'a> ProgressReporter<'a> {
+    pub(super) fn new(printer: &'a Printer) -> Self {
+        Self {
+            printer,
+            bar: Mutex::new(None),
+        }
+    }
+}
+
+impl Reporter for ProgressReporter<'_> {
+    fn start(&self, what: &str, total: Option<u64>) {
+        if !self.printer.progress_enabled() || total.is_none_or(|t| t < (1 << 20)) {
+            return;
+        }
+        let bar = ProgressBar::new(total.unwrap_or(0));
+        bar.set_style(
+            ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} {bytes_per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(what.chars().take(40).collect::<String>());
+        *self.bar.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(bar);
+    }
+
+    fn progress(&self, _what: &str, done: u64) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
+            bar.set_position(done);
+        }
+    }
+
+    fn finish(&self, _what: &str) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn note(&self, message: &str) {
+        if self.printer.verbose(1) {
+            self.printer.info(message);
+        }
+    }
+}
+
+/// What `pull` reports.
+#[derive(Debug, Serialize)]
+struct PullReport {
+    reference: String,
+    output: PathBuf,
+    guest: String,
+    version: String,
+    zkvm: String,
+    target: String,
+    sha256: String,
+    size: u64,
+    manifest: String,
+    index: Option<String>,
+    from_cache: bool,
+    pinned: bool,
+    signatures: Vec<SignatureReport>,
+}
+
+impl Report for PullReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "verified {} {} for {} ({} bytes, sha256 {})",
+            self.guest, self.version, self.zkvm, self.size, self.sha256
+        )?;
+        writeln!(out, "wrote {}", self.output.display())?;
+        for s in &self.signatures {
+            write_signature(out, s)?;
+        }
+        Ok(())
+    }
+}
+
+/// One line per signature: who signed, whether it counts, and why not.
+pub(super) fn write_signature(out: &mut dyn Write, s: &SignatureReport) -> std::io::Result<()> {
+    let key = s.key_id.as_deref().unwrap_or("?");
+    let name = s.key_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+    match (&s.counts_for, &s.reason) {
+        (Some(role), _) => writeln!(out, "  {}: key {key}{name} counts for {role}", s.origin),
+        (None, Some(reason)) => writeln!(out, "  {}: key {key}{name} does not count: {reason}", s.origin),
+        (None, None) => writeln!(out, "  {}: key {key}{name} does not count", s.origin),
+    }
+}
 
 /// Runs `zkelf pull`.
-pub async fn pull(_args: PullArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
-    Err(super::not_implemented("pull"))
+pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let reference: Reference = args.reference.parse()?;
+    let policy = load_policy(&args.trust)?;
+    let version = args
+        .version
+        .as_deref()
+        .map(semver::Version::parse)
+        .transpose()
+        .map_err(|e| UsageError::new(format!("`--version` is not semver: {e}"), "write e.g. `--version 1.2.0`"))?;
+    let expected = Expected {
+        guest: args.guest.clone(),
+        version,
+        zkvm: args.zkvm.clone(),
+        sha256: None,
+    };
+    let network = network_options(&args.network)?;
+    let store = store::open(&reference, &network)?;
+    let state = state_dir().map(RollbackState::new);
+    let cache = if args.no_cache { None } else { cache_dir().map(Cache::new) };
+    let lock = args.lock.as_ref().map(Lock::new);
+    let reporter = ProgressReporter::new(printer);
+    let options = PullOptions {
+        zkvm: args.zkvm.as_deref(),
+        expected: &expected,
+        allow_legacy: args.allow_legacy,
+        policy: &policy,
+        max_size: args.max_size,
+        allow_downgrade: args.allow_downgrade,
+        state: state.as_ref(),
+        cache: cache.as_ref(),
+        lock: lock.as_ref(),
+        retry: retry_policy(&args.network),
+        reporter: &reporter,
+    };
+    let pulled = pull::pull(store.as_ref(), &reference, Output::File(args.output.clone()), options)
+        .await
+        .with_context(|| format!("pull of `{reference}` failed; nothing was written to `{}`", args.output.display()))?;
+    let s = &pulled.statement;
+    printer.report(&PullReport {
+        reference: reference.to_string(),
+        output: args.output,
+        guest: s.guest.clone(),
+        version: s.version.to_string(),
+        zkvm: s.zkvm.clone(),
+        target: s.target.clone(),
+        sha256: s.sha256.to_string(),
+        size: s.size,
+        manifest: pulled.resolved.manifest_digest.clone(),
+        index: pulled.resolved.index_digest.clone(),
+        from_cache: pulled.from_cache,
+        pinned: pulled.pinned,
+        signatures: pulled.signatures,
+    })?;
+    Ok(ExitStatus::Success)
 }

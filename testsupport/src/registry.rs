@@ -1,0 +1,479 @@
+//! Registries for distribution tests: Debian's `docker-registry` (distribution 2.8, no referrers
+//! API) on a free loopback port with its own storage, optionally behind htpasswd basic auth; and
+//! an in-process registry that serves an OCI layout read-only and misbehaves on demand.
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Where Debian's package installs the registry.
+pub const DOCKER_REGISTRY: &str = "/usr/bin/docker-registry";
+
+/// A `docker-registry` process on `127.0.0.1:<port>`, killed when dropped.
+#[derive(Debug)]
+pub struct DockerRegistry {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    port: u16,
+    /// `(user, password)` when started with basic auth.
+    pub credentials: Option<(String, String)>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("binding a free loopback port")
+        .port()
+}
+
+impl DockerRegistry {
+    /// Starts an open registry. Panics with a clear message if the binary is missing.
+    pub fn start() -> Self {
+        Self::launch(None)
+    }
+
+    /// Starts a registry that requires `user`/`password` (htpasswd, bcrypt).
+    pub fn start_with_auth(user: &str, password: &str) -> Self {
+        Self::launch(Some((user.to_owned(), password.to_owned())))
+    }
+
+    fn launch(credentials: Option<(String, String)>) -> Self {
+        assert!(
+            Path::new(DOCKER_REGISTRY).exists(),
+            "`{DOCKER_REGISTRY}` is missing: install Debian's `docker-registry` package (scripts/setup does)"
+        );
+        let dir = tempfile::tempdir().expect("registry temp dir");
+        let port = free_port();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: zkelf-test-secret\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, password)) = &credentials {
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, password])
+                .output()
+                .expect("`htpasswd` (apache2-utils) is needed for the auth registry");
+            assert!(out.status.success(), "htpasswd failed");
+            std::fs::write(dir.path().join("htpasswd"), &out.stdout).expect("writing htpasswd");
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: zkelf-test\n    path: {}\n",
+                dir.path().join("htpasswd").display()
+            ));
+        }
+        std::fs::write(dir.path().join("config.yml"), config).expect("writing the registry config");
+        let mut registry = Self {
+            child: None,
+            dir,
+            port,
+            credentials,
+        };
+        registry.restart();
+        registry
+    }
+
+    /// (Re)starts the process on the same port and storage, and waits until it answers.
+    pub fn restart(&mut self) {
+        self.kill();
+        let log = std::fs::File::create(self.dir.path().join("registry.log")).expect("registry log");
+        let child = Command::new(DOCKER_REGISTRY)
+            .arg("serve")
+            .arg(self.dir.path().join("config.yml"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("starting docker-registry");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
+                let mut buf = [0u8; 12];
+                if s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.") {
+                    return;
+                }
+            }
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                let log = std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default();
+                panic!("docker-registry exited with {status}: {log}");
+            }
+            assert!(Instant::now() < deadline, "docker-registry did not answer within 20 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the process (storage is kept).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Where the registry keeps a blob on disk (`…/blobs/sha256/<ab>/<hex>/data`).
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+        self.dir
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+
+    /// Writes a `config.json` with an `auths` entry for this registry into `dir` (a `DOCKER_CONFIG`).
+    pub fn write_docker_config(&self, dir: &Path) {
+        let (user, password) = self.credentials.clone().expect("registry started with auth");
+        let auth = base64_encode(format!("{user}:{password}").as_bytes());
+        std::fs::create_dir_all(dir).expect("docker config dir");
+        std::fs::write(
+            dir.join("config.json"),
+            format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, self.host()),
+        )
+        .expect("writing config.json");
+    }
+}
+
+impl Drop for DockerRegistry {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// How the in-process registry misbehaves when serving blobs of at least 1 KiB (the ELF).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Serves faithfully (with `Range` support).
+    None,
+    /// Flips a byte in the middle of the blob.
+    WrongDigest,
+    /// Keeps sending bytes past the blob's end.
+    Endless,
+    /// Sends half the blob, then nothing (until the client gives up).
+    Stall,
+    /// Answers 401 with a basic-auth challenge to every request.
+    Unauthorized,
+    /// Sends half the blob and drops the connection; later requests are served normally.
+    DisconnectOnce,
+    /// Sends half the blob, drops the connection and stops listening (a killed registry).
+    Vanish,
+    /// Answers 503 to the first `n` blob requests, then serves normally.
+    ServerErrors(u32),
+}
+
+#[derive(Debug)]
+struct Shared {
+    stop: Arc<tokio::sync::Notify>,
+    fault: Fault,
+    blob_requests: u32,
+    range_requests: u32,
+    stopped: bool,
+}
+
+/// A read-only registry serving an OCI layout directory, on `127.0.0.1:<port>`, that misbehaves
+/// as told. Stops when dropped.
+#[derive(Debug)]
+pub struct FaultyRegistry {
+    addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+    layout: PathBuf,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl FaultyRegistry {
+    /// Serves `layout` (an OCI image layout directory) under any repository name.
+    pub fn serve(layout: &Path, fault: Fault) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("test runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("binding the faulty registry");
+        let addr = listener.local_addr().expect("local addr");
+        let shared = Arc::new(Mutex::new(Shared {
+            stop: Arc::new(tokio::sync::Notify::new()),
+            fault,
+            blob_requests: 0,
+            range_requests: 0,
+            stopped: false,
+        }));
+        let mut server = Self {
+            addr,
+            shared,
+            layout: layout.to_path_buf(),
+            runtime: Some(runtime),
+        };
+        server.spawn(listener);
+        server
+    }
+
+    fn spawn(&mut self, listener: tokio::net::TcpListener) {
+        let shared = self.shared.clone();
+        let layout = self.layout.clone();
+        if let Some(rt) = &self.runtime {
+            let stop = shared.lock().unwrap().stop.clone();
+            rt.spawn(async move {
+                loop {
+                    let accepted = tokio::select! {
+                        a = listener.accept() => a,
+                        () = stop.notified() => return,
+                    };
+                    let Ok((stream, _)) = accepted else { return };
+                    if shared.lock().unwrap().stopped {
+                        return;
+                    }
+                    let shared = shared.clone();
+                    let layout = layout.clone();
+                    tokio::spawn(async move {
+                        let _ = handle(stream, &layout, &shared).await;
+                    });
+                }
+            });
+        }
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// Changes the fault from now on.
+    pub fn set_fault(&self, fault: Fault) {
+        self.shared.lock().unwrap().fault = fault;
+    }
+
+    /// Blob requests served so far, and how many of them asked for a range.
+    pub fn blob_requests(&self) -> (u32, u32) {
+        let s = self.shared.lock().unwrap();
+        (s.blob_requests, s.range_requests)
+    }
+
+    /// After [`Fault::Vanish`]: listens again on the same port, serving faithfully.
+    pub fn restart(&mut self) {
+        {
+            let mut s = self.shared.lock().unwrap();
+            s.stopped = false;
+            s.fault = Fault::None;
+            s.stop = Arc::new(tokio::sync::Notify::new());
+        }
+        let rt = self.runtime.as_ref().expect("runtime");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let listener = loop {
+            // The old accept loop drops its listener asynchronously.
+            match rt.block_on(tokio::net::TcpListener::bind(self.addr)) {
+                Ok(l) => break l,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("rebinding the faulty registry's port: {e}"),
+            }
+        };
+        self.spawn(listener);
+    }
+}
+
+impl Drop for FaultyRegistry {
+    fn drop(&mut self) {
+        let mut s = self.shared.lock().unwrap();
+        s.stopped = true;
+        s.stop.notify_one();
+        drop(s);
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+async fn handle(mut stream: tokio::net::TcpStream, layout: &Path, shared: &Arc<Mutex<Shared>>) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await? == 0 || head.len() > 16 << 10 {
+            return Ok(());
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    let mut lines = head.lines();
+    let mut first = lines.next().unwrap_or_default().split(' ');
+    let (method, path) = (first.next().unwrap_or_default(), first.next().unwrap_or_default());
+    let range_start = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.eq_ignore_ascii_case("range"))
+        .and_then(|(_, v)| v.trim().strip_prefix("bytes=")?.split('-').next()?.parse::<u64>().ok());
+    let fault = shared.lock().unwrap().fault;
+    if fault == Fault::Unauthorized {
+        let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+        let head = format!(
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"zkelf-test\"\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body).await?;
+        return Ok(());
+    }
+    let not_found = |what: &str| {
+        let body = format!(r#"{{"errors":[{{"code":"{what}","message":"unknown"}}]}}"#);
+        format!(
+            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    if path == "/v2/" || path == "/v2" {
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{}")
+            .await?;
+        return Ok(());
+    }
+    if let Some((_, reference)) = path.split_once("/manifests/") {
+        let digest = if reference.starts_with("sha256:") {
+            Some(reference.to_owned())
+        } else {
+            let index: serde_json::Value = std::fs::read(layout.join("index.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default();
+            index["manifests"].as_array().and_then(|m| {
+                m.iter()
+                    .rev()
+                    .find(|e| e["annotations"]["org.opencontainers.image.ref.name"].as_str() == Some(reference))
+                    .and_then(|e| e["digest"].as_str().map(str::to_owned))
+            })
+        };
+        let body = digest.and_then(|d| std::fs::read(blob(layout, &d)).ok().map(|b| (d, b)));
+        match body {
+            Some((digest, body)) => {
+                let media_type = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["mediaType"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {media_type}\r\nDocker-Content-Digest: {digest}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                stream.write_all(head.as_bytes()).await?;
+                if method != "HEAD" {
+                    stream.write_all(&body).await?;
+                }
+            }
+            None => stream.write_all(not_found("MANIFEST_UNKNOWN").as_bytes()).await?,
+        }
+        return Ok(());
+    }
+    if let Some((_, digest)) = path.split_once("/blobs/") {
+        let Ok(mut body) = std::fs::read(blob(layout, digest)) else {
+            stream.write_all(not_found("BLOB_UNKNOWN").as_bytes()).await?;
+            return Ok(());
+        };
+        let faulty = body.len() >= 1024 && method == "GET";
+        if faulty {
+            let mut s = shared.lock().unwrap();
+            s.blob_requests += 1;
+            if range_start.is_some_and(|r| r > 0) {
+                s.range_requests += 1;
+            }
+            drop(s);
+        }
+        let fault = if faulty { fault } else { Fault::None };
+        if let Fault::ServerErrors(n) = fault {
+            shared.lock().unwrap().fault = if n > 0 { Fault::ServerErrors(n - 1) } else { Fault::None };
+            if n > 0 {
+                stream
+                    .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await?;
+                return Ok(());
+            }
+        }
+        if fault == Fault::WrongDigest {
+            let mid = body.len() / 2;
+            body[mid] ^= 0x01;
+        }
+        let start = range_start.unwrap_or(0).min(body.len() as u64) as usize;
+        let status = if start > 0 { "206 Partial Content" } else { "200 OK" };
+        let len = body.len() - start;
+        let head = match fault {
+            Fault::Endless => format!("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n"),
+            _ => format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\nDocker-Content-Digest: {digest}\r\nConnection: close\r\n\r\n"
+            ),
+        };
+        stream.write_all(head.as_bytes()).await?;
+        if method == "HEAD" {
+            return Ok(());
+        }
+        let body = &body[start..];
+        match fault {
+            Fault::Endless => {
+                stream.write_all(body).await?;
+                let junk = vec![0x41u8; 64 << 10];
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while Instant::now() < deadline {
+                    stream.write_all(&junk).await?;
+                }
+            }
+            Fault::Stall => {
+                stream.write_all(&body[..body.len() / 2]).await?;
+                stream.flush().await?;
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+            Fault::DisconnectOnce | Fault::Vanish => {
+                stream.write_all(&body[..body.len() / 2]).await?;
+                stream.flush().await?;
+                {
+                    let mut s = shared.lock().unwrap();
+                    if fault == Fault::Vanish {
+                        s.stopped = true;
+                        s.stop.notify_one();
+                    } else {
+                        s.fault = Fault::None;
+                    }
+                }
+                // Dropping the stream resets the connection mid-body.
+            }
+            _ => stream.write_all(body).await?,
+        }
+        return Ok(());
+    }
+    stream.write_all(not_found("NAME_UNKNOWN").as_bytes()).await?;
+    Ok(())
+}
+
+fn blob(layout: &Path, digest: &str) -> PathBuf {
+    layout
+        .join("blobs/sha256")
+        .join(digest.strip_prefix("sha256:").unwrap_or(digest))
+}
