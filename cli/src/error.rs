@@ -64,8 +64,27 @@ pub fn exit_status(err: &anyhow::Error) -> ExitStatus {
     ExitStatus::Error
 }
 
-fn is_verification_failure(_cause: &(dyn std::error::Error + 'static)) -> bool {
-    false
+fn is_verification_failure(cause: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(e) = cause.downcast_ref::<zkelf_builder::BuilderError>() {
+        return e.is_verification_failure();
+    }
+    if let Some(e) = cause.downcast_ref::<zkelf_registry::Error>() {
+        return e.is_verification_failure();
+    }
+    cause.is::<zkelf_registry::VerificationError>() || is_trust_verification_failure(cause)
+}
+
+/// zkelf-trust's verification failures.
+fn is_trust_verification_failure(cause: &(dyn std::error::Error + 'static)) -> bool {
+    use zkelf_trust::signature::SignatureError;
+    use zkelf_trust::verify::VerifyError;
+    cause.is::<VerifyError>()
+        || cause.is::<Box<VerifyError>>()
+        // A signature file that was read but is garbage fails verification; one that cannot be
+        // read is an I/O error.
+        || cause
+            .downcast_ref::<SignatureError>()
+            .is_some_and(SignatureError::is_malformed)
 }
 
 /// The first hint any error in the chain offers.
@@ -74,8 +93,50 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
         if let Some(usage) = cause.downcast_ref::<UsageError>() {
             return usage.hint.clone();
         }
+        if let Some(e) = cause.downcast_ref::<zkelf_builder::BuilderError>() {
+            return e.hint();
+        }
+        if let Some(e) = cause.downcast_ref::<zkelf_registry::Error>() {
+            return e.hint();
+        }
+        if let Some(e) = cause.downcast_ref::<zkelf_registry::VerificationError>() {
+            return e.hint();
+        }
+        if let Some(e) = cause.downcast_ref::<zkelf_registry::store::StoreError>() {
+            return e.hint();
+        }
+        if let Some(e) = cause.downcast_ref::<zkelf_registry::reference::ReferenceError>() {
+            return e.hint();
+        }
+        if let Some(hint) = trust_hint(cause) {
+            return Some(hint);
+        }
         None
     })
+}
+
+/// Hints of zkelf-trust's error types.
+fn trust_hint(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use zkelf_trust::{elf, keys, policy, signature, verify};
+    if let Some(err) = cause.downcast_ref::<verify::VerifyError>() {
+        return err.hint();
+    }
+    if let Some(err) = cause.downcast_ref::<Box<verify::VerifyError>>() {
+        return err.hint();
+    }
+    if let Some(err) = cause.downcast_ref::<signature::SignatureError>() {
+        return err.hint();
+    }
+    if let Some(err) = cause.downcast_ref::<policy::PolicyError>() {
+        return err.hint();
+    }
+    if let Some(err) = cause.downcast_ref::<keys::KeyError>() {
+        return err.hint();
+    }
+    if let Some(err) = cause.downcast_ref::<elf::ElfError>() {
+        return err.hint();
+    }
+    None
 }
 
 /// Clap's own errors: help and version go to stdout with 0, usage errors exit 2.

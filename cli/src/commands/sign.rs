@@ -1,10 +1,223 @@
-//! `zkelf sign`.
+//! `zkelf sign`: a prehashed minisign signature whose trusted comment is the statement.
+
+use std::io::{IsTerminal as _, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Serialize;
+use zkelf_trust::digest::{Sha256Digest, hash_file};
+use zkelf_trust::elf;
+use zkelf_trust::keys::{KeyId, Password, SecretKey, SecretKeyFile};
+use zkelf_trust::signature;
+use zkelf_trust::statement::{Kind, Statement};
 
 use crate::args::trust::SignArgs;
-use crate::error::ExitStatus;
-use crate::printer::Printer;
+use crate::env::EnvVars;
+use crate::error::{ExitStatus, UsageError};
+use crate::printer::{Printer, Report};
+
+/// What `sign` wrote.
+#[derive(Debug, Serialize)]
+struct SignReport {
+    elf: PathBuf,
+    signature: PathBuf,
+    key_id: KeyId,
+    statement: Statement,
+    trusted_comment: String,
+}
+
+impl Report for SignReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "signed `{}` with key {} into `{}`",
+            self.elf.display(),
+            self.key_id,
+            self.signature.display()
+        )?;
+        super::verify::write_statement(out, &self.statement)
+    }
+}
 
 /// Runs `zkelf sign`.
-pub fn sign(_args: SignArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
-    Err(super::not_implemented("sign"))
+pub fn sign(args: SignArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let version = parse_version(&args.version)?;
+    let class = elf::riscv_class(&args.elf)?;
+    let target = elf::resolve_target(&args.elf, class, args.target.as_deref())?;
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| sibling_with_suffix(&args.elf, ".minisig"));
+    let created = created_timestamp()?;
+    let secret = load_secret_key(&args.key, args.password_file.as_deref())?;
+
+    printer.info(format!("hashing `{}`…", args.elf.display()));
+    let digests = hash_file(&args.elf)?;
+    let provenance = args.provenance.as_deref().map(hash_blob).transpose()?;
+    let vk = args.vk.as_deref().map(hash_blob).transpose()?;
+    let statement = Statement {
+        kind: Kind::Release,
+        guest: args.guest,
+        version,
+        zkvm: args.zkvm,
+        target,
+        sha256: digests.sha256,
+        size: digests.size,
+        provenance,
+        vk,
+        builder: None,
+        created,
+    };
+    let signature = signature::sign(&secret, &digests, &statement).map_err(|err| {
+        UsageError::new(
+            format!("cannot sign `{}`: {err}", args.elf.display()),
+            "guest and zkvm names match `[a-z0-9][a-z0-9._-]{0,63}`; the target is a triple such as `riscv32im-unknown-none-elf`",
+        )
+    })?;
+    persist_atomically(&output, signature.to_string().as_bytes(), 0o644, true)?;
+    printer.report(&SignReport {
+        elf: args.elf,
+        signature: output,
+        key_id: secret.id(),
+        trusted_comment: signature.trusted_comment().to_string(),
+        statement,
+    })?;
+    Ok(ExitStatus::Success)
+}
+
+fn parse_version(version: &str) -> anyhow::Result<semver::Version> {
+    semver::Version::parse(version).map_err(|err| {
+        UsageError::new(
+            format!("`{version}` is not a semantic version: {err}"),
+            "versions look like `1.2.3` or `1.2.3-rc.1`",
+        )
+        .into()
+    })
+}
+
+/// `SOURCE_DATE_EPOCH` when set (reproducible builds), else the clock.
+fn created_timestamp() -> anyhow::Result<u64> {
+    match std::env::var(EnvVars::SOURCE_DATE_EPOCH) {
+        Ok(value) => value.trim().parse().map_err(|_| {
+            UsageError::new(
+                format!(
+                    "`{}` is `{value}`, not a number of seconds",
+                    EnvVars::SOURCE_DATE_EPOCH
+                ),
+                "set it to unix seconds (e.g. `git log -1 --format=%ct`) or unset it",
+            )
+            .into()
+        }),
+        Err(_) => Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .context("the clock is before 1970")?
+            .as_secs()),
+    }
+}
+
+/// SHA-256 of a provenance or VK file.
+pub(crate) fn hash_blob(path: &Path) -> anyhow::Result<Sha256Digest> {
+    Ok(hash_file(path)?.sha256)
+}
+
+/// `path` with `suffix` appended to its file name (`fib.elf` → `fib.elf.minisig`).
+pub(crate) fn sibling_with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Reads a secret key, asking for a password only if it is encrypted: `--password-file`, then
+/// `ZKELF_PASSWORD`, then a prompt on the terminal.
+pub(crate) fn load_secret_key(
+    path: &Path,
+    password_file: Option<&Path>,
+) -> anyhow::Result<SecretKey> {
+    let file = SecretKeyFile::read(path)?;
+    let password = if !file.is_encrypted() {
+        None
+    } else if let Some(password_file) = password_file {
+        Some(Password::from_file(password_file)?)
+    } else if let Some(password) = super::keygen::env_password() {
+        Some(password)
+    } else {
+        Some(prompt_password(&format!(
+            "password for `{}`: ",
+            path.display()
+        ))?)
+    };
+    Ok(file.unlock(password.as_ref())?)
+}
+
+/// Asks for a password on the terminal without echo.
+pub(crate) fn prompt_password(prompt: &str) -> anyhow::Result<Password> {
+    if !std::io::stdin().is_terminal() {
+        return Err(UsageError::new(
+            "a password is needed and there is no terminal to ask for it",
+            format!(
+                "give it with `--password-file` or the `{}` environment variable",
+                EnvVars::ZKELF_PASSWORD
+            ),
+        )
+        .into());
+    }
+    let text = rpassword::prompt_password(prompt).context("cannot read the password")?;
+    Ok(Password::new(text))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, then
+/// rename (`replace`) or link without clobbering (`!replace`). Nothing is left behind on error.
+pub(crate) fn persist_atomically(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    replace: bool,
+) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let write = || -> std::io::Result<()> {
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".zkelf-")
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
+        tmp.write_all(bytes)?;
+        set_mode(tmp.as_file(), mode)?;
+        tmp.as_file().sync_all()?;
+        if replace {
+            tmp.persist(path).map_err(|e| e.error)?;
+        } else {
+            tmp.persist_noclobber(path).map_err(|e| e.error)?;
+        }
+        if let Ok(dir) = std::fs::File::open(dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    };
+    write().map_err(|err| {
+        if err.kind() == std::io::ErrorKind::AlreadyExists {
+            UsageError::new(
+                format!(
+                    "`{}` already exists; refusing to overwrite it",
+                    path.display()
+                ),
+                "remove it first or choose another path",
+            )
+            .into()
+        } else {
+            anyhow::Error::new(err).context(format!("cannot write `{}`", path.display()))
+        }
+    })
+}
+
+#[cfg(unix)]
+fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_file: &std::fs::File, _mode: u32) -> std::io::Result<()> {
+    Ok(())
 }

@@ -1,10 +1,222 @@
-//! `zkelf verify`.
+//! `zkelf verify`: every check of SPEC §2 and the trust policy, on a local ELF.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use zkelf_trust::digest::{Sha256Digest, hash_file};
+use zkelf_trust::keys::{KeyId, PublicKey};
+use zkelf_trust::policy::{Policy, Role};
+use zkelf_trust::signature::Signature;
+use zkelf_trust::statement::Statement;
+use zkelf_trust::verify::{self, Expected, Options, Subject};
 
 use crate::args::trust::VerifyArgs;
-use crate::error::ExitStatus;
-use crate::printer::Printer;
+use crate::error::{ExitStatus, UsageError};
+use crate::printer::{Printer, Report};
+
+/// What `verify` established.
+#[derive(Debug, Serialize)]
+struct VerifyReport {
+    verified: bool,
+    elf: PathBuf,
+    signature: PathBuf,
+    sha256: Sha256Digest,
+    size: u64,
+    /// The signed statement; `null` when the signature binds none.
+    statement: Option<Statement>,
+    /// True when the trusted comment is not a zkelf statement: nothing binds guest, version or zkVM.
+    unbound: bool,
+    trusted_comment: String,
+    signed_by: Vec<Signer>,
+    provenance: BlobCheck,
+    vk: BlobCheck,
+}
+
+#[derive(Debug, Serialize)]
+struct Signer {
+    key_id: KeyId,
+    name: Option<String>,
+    role: Role,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum BlobCheck {
+    /// The given file is the one signed.
+    Matches,
+    /// No file given, so not compared.
+    NotChecked,
+    /// Neither signed nor given.
+    None,
+}
+
+impl Report for VerifyReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "verified `{}`", self.elf.display())?;
+        match &self.statement {
+            Some(statement) => write_statement(out, statement)?,
+            None => {
+                writeln!(out, "  sha256      {}", self.sha256)?;
+                writeln!(out, "  size        {}", self.size)?;
+                writeln!(out, "  comment     {}", self.trusted_comment)?;
+            }
+        }
+        for (name, check) in [("provenance", &self.provenance), ("vk", &self.vk)] {
+            match check {
+                BlobCheck::Matches => writeln!(out, "  {name:<11} matches the file given")?,
+                BlobCheck::NotChecked => writeln!(out, "  {name:<11} not checked (no file given)")?,
+                BlobCheck::None => {}
+            }
+        }
+        for signer in &self.signed_by {
+            let name = signer.name.as_deref().unwrap_or("-");
+            writeln!(
+                out,
+                "  signed by   {} ({name}) for {}",
+                signer.key_id, signer.role
+            )?;
+        }
+        if self.unbound {
+            writeln!(
+                out,
+                "UNBOUND: the signature's trusted comment is not a zkelf statement; nothing binds guest, version or zkVM"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Prints a statement's fields, one per line.
+pub(crate) fn write_statement(out: &mut dyn Write, s: &Statement) -> std::io::Result<()> {
+    let dash = |d: &Option<Sha256Digest>| d.map_or_else(|| "-".to_string(), |d| d.to_string());
+    writeln!(out, "  kind        {}", s.kind)?;
+    writeln!(out, "  guest       {}", s.guest)?;
+    writeln!(out, "  version     {}", s.version)?;
+    writeln!(out, "  zkvm        {}", s.zkvm)?;
+    writeln!(out, "  target      {}", s.target)?;
+    writeln!(out, "  sha256      {}", s.sha256)?;
+    writeln!(out, "  size        {}", s.size)?;
+    writeln!(out, "  provenance  {}", dash(&s.provenance))?;
+    writeln!(out, "  vk          {}", dash(&s.vk))?;
+    if let Some(builder) = &s.builder {
+        writeln!(out, "  builder     {builder}")?;
+    }
+    writeln!(out, "  created     {}", s.created)
+}
 
 /// Runs `zkelf verify`.
-pub fn verify(_args: VerifyArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
-    Err(super::not_implemented("verify"))
+pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let policy = match (&args.policy, &args.key) {
+        (Some(path), _) => Policy::load(path)?,
+        (None, Some(key)) => Policy::from_public_key(load_public_key(key)?),
+        (None, None) => unreachable!("clap requires `--policy` or `--key`"),
+    };
+    let expected = Expected {
+        guest: args.guest.clone(),
+        version: args
+            .version
+            .as_deref()
+            .map(|v| {
+                semver::Version::parse(v).map_err(|err| {
+                    UsageError::new(
+                        format!("`--version {v}` is not a semantic version: {err}"),
+                        "versions look like `1.2.3`",
+                    )
+                })
+            })
+            .transpose()?,
+        zkvm: args.zkvm.clone(),
+        sha256: args
+            .sha256
+            .as_deref()
+            .map(|hex| {
+                hex.parse::<Sha256Digest>().map_err(|err| {
+                    UsageError::new(format!("`--sha256`: {err}"), "give 64 lowercase hex digits")
+                })
+            })
+            .transpose()?,
+    };
+    let sig_path = args
+        .sig
+        .clone()
+        .unwrap_or_else(|| super::sign::sibling_with_suffix(&args.elf, ".minisig"));
+    let signature = Signature::from_file(&sig_path)?;
+
+    printer.info(format!("hashing `{}`…", args.elf.display()));
+    let digests = hash_file(&args.elf)?;
+    let mut subject = Subject::new(args.elf.display().to_string(), digests);
+    subject.provenance = args
+        .provenance
+        .as_deref()
+        .map(super::sign::hash_blob)
+        .transpose()?;
+    subject.vk = args.vk.as_deref().map(super::sign::hash_blob).transpose()?;
+    subject.file = Some(args.elf.clone());
+    let options = Options {
+        allow_legacy: args.allow_legacy,
+        allow_unbound: args.allow_unbound,
+        ..Options::default()
+    };
+    let trusted_comment = signature.trusted_comment().to_string();
+    let assessment = verify::evaluate(&policy, &subject, &[signature], &expected, &options);
+    let verified = assessment
+        .into_verified()
+        .map_err(|err| anyhow::Error::new(*err))?;
+
+    let blob = |signed: Option<Sha256Digest>, given: Option<Sha256Digest>| match (signed, given) {
+        (_, Some(_)) => BlobCheck::Matches,
+        (Some(_), None) => BlobCheck::NotChecked,
+        (None, None) => BlobCheck::None,
+    };
+    let statement = verified.statement.clone();
+    let report = VerifyReport {
+        verified: true,
+        elf: args.elf,
+        signature: sig_path,
+        sha256: verified.assessment.sha256,
+        size: verified.assessment.size,
+        provenance: blob(
+            statement.as_ref().and_then(|s| s.provenance),
+            subject.provenance,
+        ),
+        vk: blob(statement.as_ref().and_then(|s| s.vk), subject.vk),
+        statement,
+        unbound: verified.unbound,
+        trusted_comment,
+        signed_by: verified
+            .assessment
+            .checks
+            .iter()
+            .filter_map(|c| {
+                c.counts_for.map(|role| Signer {
+                    key_id: c.key_id,
+                    name: c.key_name.clone(),
+                    role,
+                })
+            })
+            .collect(),
+    };
+    if report.unbound {
+        printer.warn(
+            "the signature's trusted comment is not a zkelf statement: nothing binds guest, version or zkVM",
+        );
+    }
+    printer.report(&report)?;
+    Ok(ExitStatus::Success)
+}
+
+/// `--key`: a `.pub` file if such a file exists, else the base64 line itself.
+fn load_public_key(key: &str) -> anyhow::Result<PublicKey> {
+    let path = Path::new(key);
+    if path.exists() {
+        return Ok(PublicKey::from_file(path)?);
+    }
+    PublicKey::from_base64(key).map_err(|_| {
+        UsageError::new(
+            format!("`--key {key}` is neither a public key file nor a minisign public key"),
+            "give a `.pub` file or its `RW…` line",
+        )
+        .into()
+    })
 }
