@@ -1,1 +1,27 @@
 //! Hermetic Docker builds of zkVM guest ELFs, their provenance, reproducibility checks and ELF diffs.
+//!
+//! The pieces, in the order a build uses them:
+//! - [`Engine`]: the Docker engine (bollard), version-negotiated, with a clear error when absent;
+//! - [`base`]: `zkelf builder base`, a debootstrapped Debian packed as a deterministic tar;
+//! - [`image`]: `zkelf builder image`, Dockerfile.builder on that base, tagged by its inputs;
+//! - [`manifest`] and [`source`]: a guest's `zkelf.toml` and the git checkout it lives in;
+//! - [`build`]: fetch (network) and build (`--network none`) containers, provenance, outputs;
+//! - [`provenance`]: the in-toto Statement v1 / SLSA Provenance v1 document;
+//! - [`diff`]: section- and symbol-level ELF comparison.
+
+pub mod base;
+pub mod build;
+pub mod diff;
+mod docker;
+mod error;
+mod fsutil;
+pub mod image;
+pub mod manifest;
+pub mod provenance;
+mod reporter;
+pub mod source;
+
+pub use build::{BuildOptions, BuiltArtifact, build_guest, rebuild};
+pub use docker::Engine;
+pub use error::BuilderError;
+pub use reporter::{NoReporter, Reporter};

@@ -1,0 +1,563 @@
+//! `zkelf build`: fetch (network on) and build (`--network none`) containers, provenance, and
+//! atomic outputs under `<out>/<guest>/<version>/`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::diff::diff_files;
+use crate::docker::{ContainerSpec, Engine};
+use crate::error::BuilderError;
+use crate::fsutil::{install_file, sha256_file, sha256_hex, world_writable_tempdir, write_atomic};
+use crate::image::{BuilderImage, DOCKERFILE, ensure_builder_image};
+use crate::manifest::{Artifact, BuildKind, Manifest};
+use crate::provenance::{
+    self, BUILD_TYPE, BUILDER_ID, BuildDefinition, BuilderId, ExternalParameters,
+    InternalParameters, PREDICATE_TYPE, Predicate, Provenance, ResourceDescriptor, RunDetails,
+    STATEMENT_TYPE, SourceParameters, Subject, deps, sha256_digest,
+};
+use crate::reporter::Reporter;
+use crate::source::Source;
+
+mod plan;
+
+pub use plan::{BUILD_PATH, Variation};
+
+/// The host CA bundle mounted into the fetch container.
+pub const DEFAULT_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// How to build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Output root: files go to `<out_dir>/<guest>/<version>/`.
+    pub out_dir: PathBuf,
+    /// Only the artifact of this zkVM (all when `None`).
+    pub zkvm: Option<String>,
+    /// Build a tree with uncommitted changes (recorded as `dirty: true`).
+    pub allow_dirty: bool,
+    /// Build a second time with varied conditions and require identical bytes.
+    pub check_reproducible: bool,
+    /// Where vendored crates are kept between builds (keyed by Cargo.lock and image); none: no cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Debian suite of the base image.
+    pub suite: String,
+    /// CA bundle mounted into the fetch container, if it exists.
+    pub ca_bundle: PathBuf,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        Self {
+            out_dir: PathBuf::from("dist"),
+            zkvm: None,
+            allow_dirty: false,
+            check_reproducible: false,
+            cache_dir: None,
+            suite: crate::base::DEFAULT_SUITE.into(),
+            ca_bundle: PathBuf::from(DEFAULT_CA_BUNDLE),
+        }
+    }
+}
+
+/// One ELF written to the output directory, with its provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuiltArtifact {
+    /// Guest name.
+    pub guest: String,
+    /// Guest version.
+    pub version: String,
+    /// zkVM label.
+    pub zkvm: String,
+    /// Target triple.
+    pub target: String,
+    /// `<out>/<guest>/<version>/<guest>-<zkvm>.elf`.
+    pub elf: PathBuf,
+    /// `<out>/<guest>/<version>/<guest>-<zkvm>.provenance.json`.
+    pub provenance: PathBuf,
+    /// sha256 of the ELF.
+    pub sha256: String,
+    /// Size of the ELF in bytes.
+    pub size: u64,
+    /// sha256 of the provenance file.
+    pub provenance_sha256: String,
+    /// Git commit built.
+    pub commit: String,
+    /// `SOURCE_DATE_EPOCH` of the build.
+    pub source_date_epoch: u64,
+    /// Whether a second, varied build gave the same bytes (`None`: not checked).
+    pub reproduced: Option<bool>,
+    /// The builder image's id.
+    pub builder_image: String,
+}
+
+/// Builds the artifacts of the guest in `guest_dir` and writes them under `options.out_dir`.
+///
+/// Nothing is written there unless every selected artifact built (and, with
+/// `check_reproducible`, reproduced).
+pub async fn build_guest(
+    engine: &Engine,
+    guest_dir: &Path,
+    options: &BuildOptions,
+    reporter: &dyn Reporter,
+) -> Result<Vec<BuiltArtifact>, BuilderError> {
+    let manifest = Manifest::load(guest_dir)?;
+    let selected: Vec<Artifact> = manifest
+        .select(options.zkvm.as_deref())?
+        .into_iter()
+        .cloned()
+        .collect();
+    let (dir, m) = (guest_dir.to_path_buf(), manifest.clone());
+    let source = tokio::task::spawn_blocking(move || Source::inspect(&dir, &m))
+        .await
+        .map_err(|e| BuilderError::io("cannot inspect", guest_dir, std::io::Error::other(e)))??;
+    if source.dirty && !options.allow_dirty {
+        return Err(BuilderError::DirtyTree {
+            guest: manifest.name.clone(),
+            files: source
+                .changes
+                .iter()
+                .take(5)
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let sde = source.commit_time;
+    build_selected(engine, &manifest, &selected, &source, sde, options, reporter).await
+}
+
+/// Rebuilds the artifact a provenance document describes from `checkout` (a clone of
+/// `source.uri` at `source.commit`, e.g. made with [`crate::source::checkout`]), writing it
+/// under `options.out_dir`. The caller compares the result's `sha256` with the subject's.
+pub async fn rebuild(
+    engine: &Engine,
+    provenance: &Provenance,
+    checkout: &Path,
+    options: &BuildOptions,
+    reporter: &dyn Reporter,
+) -> Result<BuiltArtifact, BuilderError> {
+    let external = provenance.external();
+    let mismatch = |message: String| BuilderError::Provenance { message };
+    if external.source.dirty {
+        return Err(mismatch(
+            "the recorded build was of a dirty tree (`dirty: true`); it cannot be rebuilt from a commit".into(),
+        ));
+    }
+    let recorded = provenance
+        .dependency(deps::DOCKERFILE)
+        .and_then(|d| d.digest.get("sha256"))
+        .cloned()
+        .unwrap_or_default();
+    let ours = sha256_hex(DOCKERFILE.as_bytes());
+    if recorded != ours {
+        return Err(mismatch(format!(
+            "it was built with Dockerfile.builder sha256 `{recorded}`, this zkelf has `{ours}`"
+        )));
+    }
+    let guest_dir = checkout.join(&external.source.path);
+    let manifest = Manifest::load(&guest_dir)?;
+    if manifest.name != external.guest || manifest.version != external.version {
+        return Err(mismatch(format!(
+            "it names guest `{}` {}, the checkout has `{}` {}",
+            external.guest, external.version, manifest.name, manifest.version
+        )));
+    }
+    let artifact = manifest
+        .select(Some(&external.zkvm))?
+        .into_iter()
+        .next()
+        .cloned()
+        .ok_or_else(|| mismatch(format!("no artifact `{}`", external.zkvm)))?;
+    if artifact.target != external.target {
+        return Err(mismatch(format!(
+            "it names target `{}`, the checkout's manifest `{}`",
+            external.target, artifact.target
+        )));
+    }
+    let source = Source::inspect(&guest_dir, &manifest)?;
+    if source.commit != external.source.commit {
+        return Err(mismatch(format!(
+            "it names commit `{}`, the checkout is at `{}`",
+            external.source.commit, source.commit
+        )));
+    }
+    let sde = provenance.internal().source_date_epoch;
+    let mut built = build_selected(
+        engine,
+        &manifest,
+        std::slice::from_ref(&artifact),
+        &source,
+        sde,
+        options,
+        reporter,
+    )
+    .await?;
+    Ok(built.remove(0))
+}
+
+/// What one build produced in the staging directory.
+struct Staged {
+    artifact: Artifact,
+    elf: PathBuf,
+    provenance: Vec<u8>,
+    sha256: String,
+    size: u64,
+    reproduced: Option<bool>,
+}
+
+async fn build_selected(
+    engine: &Engine,
+    manifest: &Manifest,
+    selected: &[Artifact],
+    source: &Source,
+    sde: u64,
+    options: &BuildOptions,
+    reporter: &dyn Reporter,
+) -> Result<Vec<BuiltArtifact>, BuilderError> {
+    let image = ensure_builder_image(engine, &options.suite, reporter).await?;
+    let vendor = match manifest.build {
+        BuildKind::Cargo => Some(fetch(engine, &image, manifest, source, options, reporter).await?),
+        BuildKind::Make => None,
+    };
+    let vendor_dir = vendor.as_ref().map(|v| v.dir.clone());
+    let staging = tempfile::Builder::new()
+        .prefix("zkelf-stage-")
+        .tempdir()
+        .map_err(|e| BuilderError::io("cannot create a temporary directory", std::env::temp_dir(), e))?;
+
+    let mut staged = Vec::new();
+    for artifact in selected {
+        let plan = plan::Plan::new(manifest, artifact, source, sde, &image);
+        let standard = Variation::standard();
+        reporter.step(&format!(
+            "building {} {} for {} ({})",
+            manifest.name, manifest.version, artifact.zkvm, artifact.target
+        ));
+        let first = run_build(
+            engine,
+            &plan,
+            &standard,
+            &source.host_source_root(),
+            vendor_dir.as_deref(),
+            reporter,
+        )
+        .await?;
+        let elf = staging.path().join(format!("{}-{}.elf", manifest.name, artifact.zkvm));
+        std::fs::copy(first.path().join("out.elf"), &elf)
+            .map_err(|e| BuilderError::io("cannot copy", first.path().join("out.elf"), e))?;
+        let (sha256, size) = sha256_file(&elf)?;
+        reporter.finish(&format!("{}-{}.elf sha256:{sha256}", manifest.name, artifact.zkvm));
+
+        let reproduced = if options.check_reproducible {
+            reporter.step(&format!(
+                "rebuilding {} for {} with varied path, uid, hostname, umask, env, CPUs, timezone, locale and file times",
+                manifest.name, artifact.zkvm
+            ));
+            let copy = tempfile::Builder::new()
+                .prefix("zkelf-repro-src-")
+                .tempdir()
+                .map_err(|e| BuilderError::io("cannot create a temporary directory", std::env::temp_dir(), e))?;
+            let (src, dest) = (source.clone(), copy.path().to_path_buf());
+            tokio::task::spawn_blocking(move || {
+                src.copy_to(&dest)?;
+                plan::shift_mtimes(&dest)
+            })
+            .await
+            .map_err(|e| BuilderError::io("cannot copy", &source.git_root, std::io::Error::other(e)))??;
+            let varied = Variation::varied();
+            let second = run_build(
+                engine,
+                &plan,
+                &varied,
+                &copy.path().join(&source.source_root),
+                vendor_dir.as_deref(),
+                reporter,
+            )
+            .await?;
+            let second_elf = second.path().join("out.elf");
+            let (second_sha, _) = sha256_file(&second_elf)?;
+            if second_sha != sha256 {
+                let (a, b) = (elf.clone(), second_elf.clone());
+                let diff = tokio::task::spawn_blocking(move || diff_files(&a, &b))
+                    .await
+                    .map_err(|e| BuilderError::io("cannot compare", &elf, std::io::Error::other(e)))??;
+                return Err(BuilderError::NotReproducible {
+                    guest: manifest.name.clone(),
+                    zkvm: artifact.zkvm.clone(),
+                    first: sha256,
+                    second: second_sha,
+                    diff: diff.render(),
+                });
+            }
+            reporter.finish("identical bytes");
+            Some(true)
+        } else {
+            None
+        };
+        let provenance = provenance_for(&plan, &standard, &image, vendor.as_ref(), &sha256)?;
+        staged.push(Staged {
+            artifact: artifact.clone(),
+            elf,
+            provenance: provenance.to_json(),
+            sha256,
+            size,
+            reproduced,
+        });
+    }
+
+    // Every artifact built: now, and only now, write the outputs.
+    let out = manifest.output_dir(&options.out_dir);
+    std::fs::create_dir_all(&out).map_err(|e| BuilderError::io("cannot create", &out, e))?;
+    let mut built = Vec::new();
+    for s in staged {
+        let base = format!("{}-{}", manifest.name, s.artifact.zkvm);
+        let elf = out.join(format!("{base}.elf"));
+        let prov = out.join(format!("{base}.provenance.json"));
+        install_file(&s.elf, &elf, 0o755)?;
+        write_atomic(&prov, &s.provenance, 0o644)?;
+        built.push(BuiltArtifact {
+            guest: manifest.name.clone(),
+            version: manifest.version.clone(),
+            zkvm: s.artifact.zkvm.clone(),
+            target: s.artifact.target.clone(),
+            elf,
+            provenance: prov,
+            sha256: s.sha256,
+            size: s.size,
+            provenance_sha256: sha256_hex(&s.provenance),
+            commit: source.commit.clone(),
+            source_date_epoch: sde,
+            reproduced: s.reproduced,
+            builder_image: image.id.clone(),
+        });
+    }
+    Ok(built)
+}
+
+/// Vendored crates for a build.
+struct Vendor {
+    dir: PathBuf,
+    cargo_lock_sha256: String,
+    crates: Vec<(String, String, String)>,
+    /// Keeps an uncached vendor directory alive for the build.
+    _temp: Option<tempfile::TempDir>,
+}
+
+/// The fetch container: `cargo vendor --locked` of the guest and the sysroot's library.
+async fn fetch(
+    engine: &Engine,
+    image: &BuilderImage,
+    manifest: &Manifest,
+    source: &Source,
+    options: &BuildOptions,
+    reporter: &dyn Reporter,
+) -> Result<Vendor, BuilderError> {
+    let lock_path = source.host_source_root().join("Cargo.lock");
+    let lock = std::fs::read(&lock_path).map_err(|e| BuilderError::io("cannot read", &lock_path, e))?;
+    let cargo_lock_sha256 = sha256_hex(&lock);
+    let key = sha256_hex(format!("{cargo_lock_sha256}\0{}", image.id).as_bytes());
+    let (dir, temp) = match &options.cache_dir {
+        Some(cache) => (cache.join("vendor").join(&key[..32]), None),
+        None => {
+            let temp = tempfile::Builder::new()
+                .prefix("zkelf-vendor-")
+                .tempdir()
+                .map_err(|e| BuilderError::io("cannot create a temporary directory", std::env::temp_dir(), e))?;
+            (temp.path().join("vendor"), Some(temp))
+        }
+    };
+    if !dir.is_dir() {
+        let parent = dir.parent().unwrap_or(Path::new("/"));
+        std::fs::create_dir_all(parent).map_err(|e| BuilderError::io("cannot create", parent, e))?;
+        let partial = tempfile::Builder::new()
+            .prefix(".partial-")
+            .tempdir_in(parent)
+            .map_err(|e| BuilderError::io("cannot create a temporary directory in", parent, e))?;
+        reporter.step(&format!("fetching the crates of {} (cargo vendor --locked)", manifest.name));
+        let spec = plan::fetch_spec(image, source, partial.path(), &options.ca_bundle);
+        let exit = engine.run(&spec, reporter).await?;
+        if exit.code != 0 {
+            return Err(BuilderError::FetchFailed {
+                guest: manifest.name.clone(),
+                code: exit.code,
+                output: exit.tail,
+            });
+        }
+        let partial = partial.keep();
+        if let Err(e) = std::fs::rename(&partial, &dir) {
+            // Another build filled the cache meanwhile; use theirs.
+            let _ = std::fs::remove_dir_all(&partial);
+            if !dir.is_dir() {
+                return Err(BuilderError::io("cannot rename into", &dir, e));
+            }
+        }
+        reporter.finish("crates vendored");
+    }
+    let crates = plan::vendored_crates(&dir)?;
+    Ok(Vendor {
+        dir,
+        cargo_lock_sha256,
+        crates,
+        _temp: temp,
+    })
+}
+
+/// Runs one build container; returns the directory holding `out.elf`.
+async fn run_build(
+    engine: &Engine,
+    plan: &plan::Plan,
+    variation: &Variation,
+    host_source_root: &Path,
+    vendor: Option<&Path>,
+    reporter: &dyn Reporter,
+) -> Result<tempfile::TempDir, BuilderError> {
+    let out = world_writable_tempdir("zkelf-out-")?;
+    let spec: ContainerSpec = plan.container(variation, host_source_root, vendor, out.path());
+    let exit = engine.run(&spec, reporter).await?;
+    if exit.code != 0 || !out.path().join("out.elf").is_file() {
+        return Err(BuilderError::BuildFailed {
+            guest: plan.guest.clone(),
+            zkvm: plan.zkvm.clone(),
+            code: exit.code,
+            output: exit.tail,
+        });
+    }
+    Ok(out)
+}
+
+fn provenance_for(
+    plan: &plan::Plan,
+    variation: &Variation,
+    image: &BuilderImage,
+    vendor: Option<&Vendor>,
+    sha256: &str,
+) -> Result<Provenance, BuilderError> {
+    let annotations = |pairs: Vec<(&str, serde_json::Value)>| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let mut dependencies = vec![
+        ResourceDescriptor {
+            name: Some(deps::BUILDER_IMAGE.into()),
+            uri: Some(format!("docker-image:{}", image.tag)),
+            digest: sha256_digest(image.id.trim_start_matches("sha256:")),
+            ..Default::default()
+        },
+        ResourceDescriptor {
+            name: Some(deps::DOCKERFILE.into()),
+            digest: sha256_digest(&image.dockerfile_sha256),
+            content: Some(provenance::base64(DOCKERFILE.as_bytes())),
+            annotations: annotations(vec![(
+                "buildArgs",
+                serde_json::json!({ "BASE_IMAGE": image.base.id }),
+            )]),
+            ..Default::default()
+        },
+        ResourceDescriptor {
+            name: Some(deps::BASE_IMAGE.into()),
+            uri: Some(format!("debootstrap:{}#{}", image.base.mirror, image.base.suite)),
+            digest: sha256_digest(&image.base.rootfs_sha256),
+            annotations: annotations(vec![
+                ("imageId", image.base.id.clone().into()),
+                ("variant", "minbase".into()),
+                ("sourceDateEpoch", image.base.source_date_epoch.into()),
+            ]),
+            ..Default::default()
+        },
+        ResourceDescriptor {
+            name: Some(deps::TOOLCHAIN.into()),
+            annotations: annotations(vec![
+                ("rustc", image.toolchain.rustc.clone().into()),
+                ("cargo", image.toolchain.cargo.clone().into()),
+                ("cc", image.toolchain.cc.clone().into()),
+                (
+                    "debianPackages",
+                    serde_json::to_value(&image.toolchain.packages).unwrap_or_default(),
+                ),
+            ]),
+            ..Default::default()
+        },
+    ];
+    if let Some(vendor) = vendor {
+        dependencies.push(ResourceDescriptor {
+            name: Some(deps::CARGO_LOCK.into()),
+            uri: Some(format!("{}/Cargo.lock", plan.source.root.display())),
+            digest: sha256_digest(&vendor.cargo_lock_sha256),
+            ..Default::default()
+        });
+        for (name, version, checksum) in &vendor.crates {
+            dependencies.push(ResourceDescriptor {
+                name: Some(format!("crate:{name}")),
+                uri: Some(format!("pkg:cargo/{name}@{version}")),
+                digest: if checksum.is_empty() {
+                    BTreeMap::new()
+                } else {
+                    sha256_digest(checksum)
+                },
+                ..Default::default()
+            });
+        }
+    }
+    let (env, command, flags) = plan.recorded(variation);
+    Ok(Provenance {
+        statement_type: STATEMENT_TYPE.into(),
+        subject: vec![Subject {
+            name: format!("{}-{}.elf", plan.guest, plan.zkvm),
+            digest: sha256_digest(sha256),
+        }],
+        predicate_type: PREDICATE_TYPE.into(),
+        predicate: Predicate {
+            build_definition: BuildDefinition {
+                build_type: BUILD_TYPE.into(),
+                external_parameters: ExternalParameters {
+                    source: plan.source.clone(),
+                    guest: plan.guest.clone(),
+                    version: plan.version.clone(),
+                    zkvm: plan.zkvm.clone(),
+                    target: plan.target.clone(),
+                    build: plan.kind,
+                    package: plan.package.clone(),
+                    bin: plan.bin.clone(),
+                    profile: "release".into(),
+                    features: plan.features.clone(),
+                    build_std: plan.build_std.clone(),
+                },
+                internal_parameters: InternalParameters {
+                    source_date_epoch: plan.sde,
+                    build_path: BUILD_PATH.into(),
+                    user: variation.user.clone(),
+                    hostname: variation.hostname.clone(),
+                    umask: variation.umask.clone(),
+                    network: "none".into(),
+                    env,
+                    command,
+                    flags,
+                },
+                resolved_dependencies: dependencies,
+            },
+            run_details: RunDetails {
+                builder: BuilderId {
+                    id: BUILDER_ID.into(),
+                    version: BTreeMap::from([(
+                        "zkelf".to_string(),
+                        env!("CARGO_PKG_VERSION").to_string(),
+                    )]),
+                },
+            },
+        },
+    })
+}
+
+/// The source parameters of a provenance document.
+fn source_parameters(source: &Source) -> SourceParameters {
+    SourceParameters {
+        uri: source.uri.clone(),
+        commit: source.commit.clone(),
+        dirty: source.dirty,
+        path: source.guest_path.clone(),
+        root: source.source_root.clone(),
+    }
+}

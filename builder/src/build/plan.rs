@@ -1,0 +1,436 @@
+//! What runs in the fetch and build containers: mounts, environment, flags, command.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::docker::ContainerSpec;
+use crate::error::BuilderError;
+use crate::image::BuilderImage;
+use crate::manifest::{Artifact, BuildKind, Manifest};
+use crate::provenance::SourceParameters;
+use crate::source::Source;
+
+/// Where the repository is mounted in the build container, whatever its host path.
+pub const BUILD_PATH: &str = "/build/src";
+const VENDOR_PATH: &str = "/build/vendor";
+const TARGET_PATH: &str = "/build/target";
+const OUT_PATH: &str = "/build/out";
+const CARGO_HOME: &str = "/build/cargo-home";
+const HOME: &str = "/build/home";
+/// The sysroot library `-Zbuild-std` compiles, as cargo and the real path spell it.
+const SYSROOT_SRC: &str = "/usr/lib/rustlib/src/rust";
+const SYSROOT_LIBRARY_MANIFEST: &str = "/usr/lib/rustlib/src/rust/library/Cargo.toml";
+const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The conditions of one build container; the second build of `--check-reproducible` varies
+/// every one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variation {
+    /// `uid:gid`.
+    pub user: String,
+    /// Container hostname (Docker also exports it as `HOSTNAME`).
+    pub hostname: String,
+    /// umask, octal.
+    pub umask: String,
+    /// `TZ`.
+    pub tz: String,
+    /// `LC_ALL` and `LANG`.
+    pub locale: String,
+    /// Extra environment variables.
+    pub extra_env: Vec<(String, String)>,
+    /// CPUs the container may use (`None`: all).
+    pub cpuset: Option<String>,
+}
+
+impl Variation {
+    /// The conditions every recorded build uses.
+    pub fn standard() -> Self {
+        Self {
+            user: "1000:1000".into(),
+            hostname: "zkelf-builder".into(),
+            umask: "022".into(),
+            tz: "UTC".into(),
+            locale: "C.UTF-8".into(),
+            extra_env: Vec::new(),
+            cpuset: None,
+        }
+    }
+
+    /// Different uid, hostname, umask, timezone, locale, environment and CPU count.
+    pub fn varied() -> Self {
+        let noise = noise();
+        Self {
+            user: "2345:2345".into(),
+            hostname: format!("repro-{noise}"),
+            umask: "002".into(),
+            // POSIX form: UTC+14, valid without tzdata.
+            tz: "XYZ-14".into(),
+            locale: "C".into(),
+            extra_env: vec![
+                ("ZKELF_REPRO_NOISE".into(), noise),
+                ("LANGUAGE".into(), "fr_FR".into()),
+                ("USER".into(), "reprotest".into()),
+            ],
+            cpuset: Some("0".into()),
+        }
+    }
+}
+
+/// A few hex digits that differ between runs.
+fn noise() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    crate::fsutil::sha256_hex(format!("{nanos}-{}", std::process::id()).as_bytes())[..10].to_string()
+}
+
+/// One artifact's build, independent of the variation.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub guest: String,
+    pub version: String,
+    pub zkvm: String,
+    pub target: String,
+    pub kind: BuildKind,
+    pub package: Option<String>,
+    pub bin: String,
+    pub features: Vec<String>,
+    pub build_std: Vec<String>,
+    pub sde: u64,
+    pub source: SourceParameters,
+    pub image_id: String,
+    /// rustc's commit hash: sysroot paths are remapped to `/rustc/<hash>` as upstream does.
+    pub rustc_commit: String,
+}
+
+impl Plan {
+    pub fn new(
+        manifest: &Manifest,
+        artifact: &Artifact,
+        source: &Source,
+        sde: u64,
+        image: &BuilderImage,
+    ) -> Self {
+        let rustc_commit = image
+            .toolchain
+            .rustc
+            .lines()
+            .find_map(|l| l.strip_prefix("commit-hash: "))
+            .unwrap_or("unknown")
+            .to_string();
+        Self {
+            guest: manifest.name.clone(),
+            version: manifest.version.clone(),
+            zkvm: artifact.zkvm.clone(),
+            target: artifact.target.clone(),
+            kind: manifest.build,
+            package: (manifest.build == BuildKind::Cargo).then(|| manifest.package().to_string()),
+            bin: manifest.bin(artifact).to_string(),
+            features: manifest.features.clone(),
+            build_std: match manifest.build {
+                BuildKind::Cargo => manifest.build_std(),
+                BuildKind::Make => Vec::new(),
+            },
+            sde,
+            source: super::source_parameters(source),
+            image_id: image.id.clone(),
+            rustc_commit,
+        }
+    }
+
+    fn container_path(rel: &Path) -> String {
+        let path = Path::new(BUILD_PATH).join(rel);
+        path.to_string_lossy().trim_end_matches('/').to_string()
+    }
+
+    /// rustc flags (cargo) or C and link flags (make).
+    fn flags(&self) -> Vec<String> {
+        let remap = |from: &str, to: &str| format!("--remap-path-prefix={from}={to}");
+        match self.kind {
+            BuildKind::Cargo => {
+                let sysroot = format!("/rustc/{}", self.rustc_commit);
+                vec![
+                    remap(BUILD_PATH, "/zkelf/src"),
+                    remap(VENDOR_PATH, "/zkelf/vendor"),
+                    remap(TARGET_PATH, "/zkelf/target"),
+                    remap(CARGO_HOME, "/zkelf/cargo-home"),
+                    remap(SYSROOT_SRC, &sysroot),
+                    remap("/usr/src/rustc-", &format!("{sysroot}/rustc-")),
+                    "-Clinker=ld.lld".into(),
+                    "-Clink-arg=--build-id=none".into(),
+                    "-Ccodegen-units=1".into(),
+                ]
+            }
+            BuildKind::Make => vec![
+                format!("-ffile-prefix-map={BUILD_PATH}=/zkelf/src"),
+                format!("-ffile-prefix-map={TARGET_PATH}=/zkelf/target"),
+                "-Wl,--build-id=none".into(),
+            ],
+        }
+    }
+
+    /// The compiler invocation (argv) and the path of the ELF it produces.
+    fn command(&self) -> (Vec<String>, String) {
+        let guest_dir = Self::container_path(&self.source.path);
+        match self.kind {
+            BuildKind::Cargo => {
+                let mut argv: Vec<String> = [
+                    "cargo",
+                    "build",
+                    "--locked",
+                    "--offline",
+                    "--release",
+                    "--manifest-path",
+                ]
+                .map(String::from)
+                .to_vec();
+                argv.push(format!("{guest_dir}/Cargo.toml"));
+                argv.extend(["--bin".into(), self.bin.clone()]);
+                argv.extend(["--target".into(), self.target.clone()]);
+                argv.push(format!("-Zbuild-std={}", self.build_std.join(",")));
+                argv.push("-Zbuild-std-features=compiler-builtins-mem".into());
+                for config in [
+                    "source.crates-io.replace-with=\"vendored-sources\"".to_string(),
+                    format!("source.vendored-sources.directory=\"{VENDOR_PATH}\""),
+                    "profile.release.codegen-units=1".into(),
+                    "profile.release.incremental=false".into(),
+                    "net.offline=true".into(),
+                ] {
+                    argv.extend(["--config".into(), config]);
+                }
+                if !self.features.is_empty() {
+                    argv.extend(["--features".into(), self.features.join(",")]);
+                }
+                let elf = format!("{TARGET_PATH}/{}/release/{}", self.target, self.bin);
+                (argv, elf)
+            }
+            BuildKind::Make => {
+                let out = format!("{TARGET_PATH}/{}", self.zkvm);
+                let flags = self.flags();
+                let (ld, cc): (Vec<_>, Vec<_>) = flags.iter().partition(|f| f.starts_with("-Wl"));
+                let argv = vec![
+                    "make".to_string(),
+                    "-j1".into(),
+                    "-C".into(),
+                    guest_dir,
+                    format!("OUT={out}"),
+                    format!("TARGET={}", self.target),
+                    "CC=riscv64-unknown-elf-gcc".into(),
+                    format!(
+                        "ZKELF_CFLAGS={}",
+                        cc.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+                    ),
+                    format!(
+                        "ZKELF_LDFLAGS={}",
+                        ld.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+                    ),
+                ];
+                let elf = format!("{out}/{}.elf", self.bin);
+                (argv, elf)
+            }
+        }
+    }
+
+    /// The container's environment.
+    fn env(&self, variation: &Variation) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        let mut set = |k: &str, v: String| {
+            env.insert(k.to_string(), v);
+        };
+        set("PATH", PATH.into());
+        set("HOME", HOME.into());
+        set("SOURCE_DATE_EPOCH", self.sde.to_string());
+        set("TZ", variation.tz.clone());
+        set("LC_ALL", variation.locale.clone());
+        set("LANG", variation.locale.clone());
+        set("CARGO_HOME", CARGO_HOME.into());
+        set("CARGO_TARGET_DIR", TARGET_PATH.into());
+        set("CARGO_INCREMENTAL", "0".into());
+        set("CARGO_TERM_COLOR", "never".into());
+        set("CARGO_TERM_PROGRESS_WHEN", "never".into());
+        // Debian's cargo and rustc, never a rustup proxy a guest's rust-toolchain.toml could steer.
+        set("RUSTC", "/usr/bin/rustc".into());
+        set("RUSTDOC", "/usr/bin/rustdoc".into());
+        if self.kind == BuildKind::Cargo {
+            set("RUSTC_BOOTSTRAP", "1".into());
+            set("CARGO_ENCODED_RUSTFLAGS", self.flags().join("\u{1f}"));
+        }
+        for (k, v) in &variation.extra_env {
+            set(k, v.clone());
+        }
+        env
+    }
+
+    /// What the provenance records: environment (with Docker's `HOSTNAME`), argv and flags.
+    pub fn recorded(
+        &self,
+        variation: &Variation,
+    ) -> (BTreeMap<String, String>, Vec<String>, Vec<String>) {
+        let mut env = self.env(variation);
+        env.insert("HOSTNAME".into(), variation.hostname.clone());
+        (env, self.command().0, self.flags())
+    }
+
+    /// The build container: `--network none`, read-only source and crates, tmpfs target.
+    pub fn container(
+        &self,
+        variation: &Variation,
+        host_source_root: &Path,
+        vendor: Option<&Path>,
+        out: &Path,
+    ) -> ContainerSpec {
+        let (argv, elf) = self.command();
+        // The source root's cwd-independent config is all cargo reads: running from /build
+        // keeps a guest's `.cargo/config.toml` out of the build.
+        let script = format!(
+            "umask {}; cd /build; \"$@\"; cp {elf} {OUT_PATH}/out.elf",
+            variation.umask
+        );
+        let mut cmd = vec!["sh".to_string(), "-euc".into(), script, "zkelf-build".into()];
+        cmd.extend(argv);
+        let mut binds = vec![
+            format!(
+                "{}:{}:ro",
+                host_source_root.display(),
+                Self::container_path(&self.source.root)
+            ),
+            format!("{}:{OUT_PATH}", out.display()),
+        ];
+        if let Some(vendor) = vendor {
+            binds.push(format!("{}:{VENDOR_PATH}:ro", vendor.display()));
+        }
+        let tmpfs: HashMap<String, String> = [TARGET_PATH, CARGO_HOME, HOME]
+            .into_iter()
+            .map(|p| (p.to_string(), "rw,exec,mode=1777".to_string()))
+            .collect();
+        ContainerSpec {
+            image: self.image_id.clone(),
+            cmd,
+            env: self
+                .env(variation)
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+            user: Some(variation.user.clone()),
+            hostname: Some(variation.hostname.clone()),
+            network_mode: Some("none".into()),
+            binds,
+            tmpfs,
+            cpuset_cpus: variation.cpuset.clone(),
+            working_dir: Some("/build".into()),
+        }
+    }
+}
+
+/// The fetch container: network on, the host's CA bundle, `cargo vendor --locked` of the
+/// guest's workspace and the sysroot library into `vendor`.
+pub(crate) fn fetch_spec(
+    image: &BuilderImage,
+    source: &Source,
+    vendor: &Path,
+    ca_bundle: &Path,
+) -> ContainerSpec {
+    use std::os::unix::fs::MetadataExt;
+    let root = Plan::container_path(&source.source_root);
+    // Run as the owner of the vendor directory (us), so the cache stays ours.
+    let user = std::fs::metadata(vendor)
+        .map(|m| format!("{}:{}", m.uid(), m.gid()))
+        .unwrap_or_else(|_| "0:0".into());
+    let mut binds = vec![
+        format!("{}:{root}:ro", source.host_source_root().display()),
+        format!("{}:{VENDOR_PATH}", vendor.display()),
+    ];
+    let mut env = vec![
+        format!("PATH={PATH}"),
+        "HOME=/tmp".to_string(),
+        "CARGO_HOME=/tmp/cargo-home".to_string(),
+        "CARGO_TERM_COLOR=never".to_string(),
+        "CARGO_TERM_PROGRESS_WHEN=never".to_string(),
+    ];
+    if ca_bundle.is_file() {
+        binds.push(format!(
+            "{}:/etc/ssl/certs/ca-certificates.crt:ro",
+            ca_bundle.display()
+        ));
+        env.push("CARGO_HTTP_CAINFO=/etc/ssl/certs/ca-certificates.crt".into());
+        env.push("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt".into());
+    }
+    ContainerSpec {
+        image: image.id.clone(),
+        cmd: [
+            "cargo",
+            "vendor",
+            "--locked",
+            "--versioned-dirs",
+            "--manifest-path",
+            &format!("{root}/Cargo.toml"),
+            "--sync",
+            SYSROOT_LIBRARY_MANIFEST,
+            VENDOR_PATH,
+        ]
+        .map(String::from)
+        .to_vec(),
+        env,
+        user: Some(user),
+        working_dir: Some("/tmp".into()),
+        binds,
+        ..Default::default()
+    }
+}
+
+/// `(name, version, sha256 of the .crate)` of every crate in a vendor directory.
+pub(crate) fn vendored_crates(dir: &Path) -> Result<Vec<(String, String, String)>, BuilderError> {
+    let mut crates = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| BuilderError::io("cannot read", dir, e))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let manifest = path.join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let Ok(value) = text.parse::<toml::Table>() else {
+            continue;
+        };
+        let package = value.get("package").and_then(|p| p.as_table());
+        let field = |k: &str| {
+            package
+                .and_then(|p| p.get(k))
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let checksum = std::fs::read(path.join(".cargo-checksum.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v.get("package").and_then(|p| p.as_str()).map(String::from))
+            .unwrap_or_default();
+        crates.push((field("name"), field("version"), checksum));
+    }
+    crates.sort();
+    Ok(crates)
+}
+
+/// Sets every file's mtime under `dir` to 2033-05-18, a clock the first build did not see.
+pub(crate) fn shift_mtimes(dir: &Path) -> Result<(), BuilderError> {
+    let when = UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+    let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| BuilderError::io("cannot read", &d, e))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(path);
+            } else if ft.is_file() {
+                std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| f.set_modified(when))
+                    .map_err(|e| BuilderError::io("cannot set the mtime of", &path, e))?;
+            }
+        }
+    }
+    Ok(())
+}

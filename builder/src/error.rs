@@ -1,0 +1,232 @@
+//! The builder's errors: each names the object it failed on and keeps the cause as its source.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while bootstrapping, building or comparing guests.
+#[derive(Debug, thiserror::Error)]
+pub enum BuilderError {
+    /// The Docker engine did not answer.
+    #[error("cannot reach the Docker engine at `{host}`")]
+    DockerUnreachable {
+        /// The engine address tried (`DOCKER_HOST` or the default socket).
+        host: String,
+        /// What the connection attempt returned.
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// A Docker API call failed.
+    #[error("docker: {action} failed")]
+    Docker {
+        /// What was being done (`create container`, `build image zkelf-builder:…`).
+        action: String,
+        /// The engine's error.
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// The base image has not been bootstrapped.
+    #[error("base image `{tag}` does not exist")]
+    BaseImageMissing {
+        /// The tag looked for.
+        tag: String,
+    },
+    /// Building Dockerfile.builder failed.
+    #[error("building the builder image `{tag}` failed: {message}")]
+    ImageBuild {
+        /// The tag being built.
+        tag: String,
+        /// The engine's last error message.
+        message: String,
+    },
+    /// A host tool the base bootstrap needs (debootstrap) failed or is missing.
+    #[error("`{command}` failed: {message}")]
+    HostCommand {
+        /// The command line run.
+        command: String,
+        /// Its exit status and last output lines.
+        message: String,
+    },
+    /// No `zkelf.toml` in the guest directory.
+    #[error("no `zkelf.toml` in `{}`", dir.display())]
+    ManifestMissing {
+        /// The guest directory given.
+        dir: PathBuf,
+    },
+    /// `zkelf.toml` does not parse or names something invalid.
+    #[error("invalid `{}`: {message}", path.display())]
+    ManifestInvalid {
+        /// The manifest.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An artifact names a target the builder's toolchain cannot build.
+    #[error("unknown target `{target}` in `{}`", path.display())]
+    UnknownTarget {
+        /// The manifest.
+        path: PathBuf,
+        /// The target named.
+        target: String,
+    },
+    /// `--artifact` names a zkVM the manifest does not list.
+    #[error("guest `{guest}` has no artifact for zkvm `{zkvm}` (it has: {available})")]
+    UnknownArtifact {
+        /// The guest.
+        guest: String,
+        /// The zkVM asked for.
+        zkvm: String,
+        /// The zkVMs it has, comma-separated.
+        available: String,
+    },
+    /// A cargo guest without a `Cargo.lock`.
+    #[error("no `Cargo.lock` for guest `{guest}` (looked in `{}` and its parents)", dir.display())]
+    NoCargoLock {
+        /// The guest.
+        guest: String,
+        /// The guest directory.
+        dir: PathBuf,
+    },
+    /// The guest is not inside a git checkout.
+    #[error("`{}` is not inside a git checkout", dir.display())]
+    NotGitCheckout {
+        /// The guest directory.
+        dir: PathBuf,
+    },
+    /// A git command failed.
+    #[error("`git {args}` failed in `{}`: {message}", dir.display())]
+    Git {
+        /// The arguments.
+        args: String,
+        /// Where it ran.
+        dir: PathBuf,
+        /// Its stderr.
+        message: String,
+    },
+    /// The source tree has uncommitted changes and `--allow-dirty` was not given.
+    #[error("the source of guest `{guest}` has uncommitted changes: {files}")]
+    DirtyTree {
+        /// The guest.
+        guest: String,
+        /// The first changed paths, comma-separated.
+        files: String,
+    },
+    /// The fetch container (`cargo vendor`) failed.
+    #[error("fetching the crates of guest `{guest}` failed (exit code {code})\n{output}")]
+    FetchFailed {
+        /// The guest.
+        guest: String,
+        /// The container's exit code.
+        code: i64,
+        /// The last lines of its output.
+        output: String,
+    },
+    /// The build container failed: a compile error, a build script that wanted the network…
+    #[error("building guest `{guest}` for `{zkvm}` failed (exit code {code})\n{output}")]
+    BuildFailed {
+        /// The guest.
+        guest: String,
+        /// The artifact's zkVM.
+        zkvm: String,
+        /// The container's exit code.
+        code: i64,
+        /// The last lines of the compiler's output.
+        output: String,
+    },
+    /// Two builds of the same inputs gave different bytes.
+    #[error(
+        "guest `{guest}` for `{zkvm}` is not reproducible: sha256 `{first}` then `{second}`\n{diff}"
+    )]
+    NotReproducible {
+        /// The guest.
+        guest: String,
+        /// The artifact's zkVM.
+        zkvm: String,
+        /// sha256 of the first build.
+        first: String,
+        /// sha256 of the second (varied) build.
+        second: String,
+        /// The rendered ELF diff.
+        diff: String,
+    },
+    /// A provenance document cannot drive a rebuild.
+    #[error("provenance: {message}")]
+    Provenance {
+        /// What is missing or inconsistent.
+        message: String,
+    },
+    /// A file operation failed.
+    #[error("{action} `{}`", path.display())]
+    Io {
+        /// What was being done (`cannot read`, `cannot write`).
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An ELF file cannot be compared.
+    #[error(transparent)]
+    Diff(#[from] crate::diff::DiffError),
+}
+
+impl BuilderError {
+    /// A hint on how to fix this error, for the cli to print.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            BuilderError::DockerUnreachable { .. } => Some(
+                "start dockerd (`scripts/setup` does), or point `DOCKER_HOST` at a running engine"
+                    .into(),
+            ),
+            BuilderError::BaseImageMissing { .. } => {
+                Some("bootstrap it with `zkelf builder base` (needs root and debootstrap)".into())
+            }
+            BuilderError::ManifestMissing { .. } => Some(
+                "a guest directory needs a `zkelf.toml` with `name`, `version`, `build` and `[[artifact]]`; see docs/builder.md"
+                    .into(),
+            ),
+            BuilderError::UnknownTarget { .. } => Some(format!(
+                "the builder supports: {}",
+                crate::manifest::SUPPORTED_TARGETS.join(", ")
+            )),
+            BuilderError::NoCargoLock { .. } => Some(
+                "run `cargo generate-lockfile` in the guest's workspace and commit `Cargo.lock`"
+                    .into(),
+            ),
+            BuilderError::NotGitCheckout { .. } => {
+                Some("builds are recorded by git commit; `git init` and commit the guest".into())
+            }
+            BuilderError::DirtyTree { .. } => Some(
+                "commit the changes, or pass `--allow-dirty` (the provenance then records `dirty: true`)"
+                    .into(),
+            ),
+            BuilderError::NotReproducible { .. } => Some(
+                "look for build inputs that vary: embedded paths, hostnames, times, `env!` of the environment"
+                    .into(),
+            ),
+            BuilderError::HostCommand { command, .. } if command.starts_with("debootstrap") => {
+                Some("`zkelf builder base` runs debootstrap, which needs root and `apt-get install debootstrap`".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether this error means the bytes are not what they should be (exit code 1).
+    pub fn is_verification_failure(&self) -> bool {
+        matches!(self, BuilderError::NotReproducible { .. })
+    }
+
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        BuilderError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn docker(action: impl Into<String>, source: bollard::errors::Error) -> Self {
+        BuilderError::Docker {
+            action: action.into(),
+            source,
+        }
+    }
+}

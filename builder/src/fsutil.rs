@@ -1,0 +1,96 @@
+//! File helpers: streaming hashes, atomic writes, copies of a source tree.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::BuilderError;
+
+/// Lowercase hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// sha256 of a byte slice, in hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// sha256 and size of a file, read in chunks.
+pub(crate) fn sha256_file(path: &Path) -> Result<(String, u64), BuilderError> {
+    let mut file = File::open(path).map_err(|e| BuilderError::io("cannot open", path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| BuilderError::io("cannot read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// Copies `from` to `to` atomically: a temporary file in `to`'s directory, fsync, rename.
+pub(crate) fn install_file(from: &Path, to: &Path, mode: u32) -> Result<(), BuilderError> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = to.parent().unwrap_or(Path::new("."));
+    let mut source = File::open(from).map_err(|e| BuilderError::io("cannot open", from, e))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".zkelf-")
+        .tempfile_in(dir)
+        .map_err(|e| BuilderError::io("cannot create a temporary file in", dir, e))?;
+    std::io::copy(&mut source, temp.as_file_mut())
+        .map_err(|e| BuilderError::io("cannot write", temp.path().to_path_buf(), e))?;
+    temp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(|e| BuilderError::io("cannot set permissions of", temp.path().to_path_buf(), e))?;
+    temp.as_file_mut()
+        .flush()
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| BuilderError::io("cannot sync", temp.path().to_path_buf(), e))?;
+    temp.persist(to)
+        .map_err(|e| BuilderError::io("cannot rename into", to, e.error))?;
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), BuilderError> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".zkelf-")
+        .tempfile_in(dir)
+        .map_err(|e| BuilderError::io("cannot create a temporary file in", dir, e))?;
+    temp.write_all(bytes)
+        .and_then(|()| {
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode))
+        })
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| BuilderError::io("cannot write", temp.path().to_path_buf(), e))?;
+    temp.persist(path)
+        .map_err(|e| BuilderError::io("cannot rename into", path, e.error))?;
+    Ok(())
+}
+
+/// A directory any container uid may write to (build outputs land here).
+pub(crate) fn world_writable_tempdir(prefix: &str) -> Result<tempfile::TempDir, BuilderError> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(|e| BuilderError::io("cannot create a temporary directory", std::env::temp_dir(), e))?;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+        .map_err(|e| BuilderError::io("cannot set permissions of", dir.path(), e))?;
+    Ok(dir)
+}

@@ -1,0 +1,278 @@
+//! A guest's `zkelf.toml`: its name, version, build kind and one artifact per zkVM.
+//!
+//! ```toml
+//! name = "keccak"
+//! version = "0.1.0"
+//! build = "cargo"          # or "make"
+//! # package = "keccak"     # cargo package to build; default: name
+//! # build-std = ["core", "alloc"]
+//!
+//! [[artifact]]
+//! zkvm = "rv32im"
+//! target = "riscv32im-unknown-none-elf"
+//! # bin = "keccak"        # cargo binary / make output name; default: package (make: name)
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::BuilderError;
+
+/// The manifest's file name.
+pub const MANIFEST_FILE: &str = "zkelf.toml";
+
+/// Targets the builder's toolchain builds (Debian rustc 1.96 + gcc-riscv64-unknown-elf).
+pub const SUPPORTED_TARGETS: &[&str] = &["riscv32im-unknown-none-elf", "riscv64im-unknown-none-elf"];
+
+/// How a guest is compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildKind {
+    /// `cargo build -Zbuild-std` of a no_std Rust crate.
+    Cargo,
+    /// `make OUT=… TARGET=…` with the RISC-V gcc and picolibc.
+    Make,
+}
+
+/// One ELF the guest ships: a zkVM label and the target it is compiled for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Artifact {
+    /// zkVM label (`[a-z0-9][a-z0-9._-]{0,63}`), part of the file name `<guest>-<zkvm>.elf`.
+    pub zkvm: String,
+    /// Target triple.
+    pub target: String,
+    /// Cargo binary or make output name; defaults to the package (cargo) or guest name (make).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin: Option<String>,
+}
+
+/// A parsed, validated `zkelf.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Manifest {
+    /// Guest name (`[a-z0-9][a-z0-9._-]{0,63}`).
+    pub name: String,
+    /// Semver version of the release.
+    pub version: String,
+    /// Build kind.
+    pub build: BuildKind,
+    /// Cargo package to build (default: `name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// Crates of the sysroot built with `-Zbuild-std` (default: core, alloc).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_std: Option<Vec<String>>,
+    /// Cargo features to enable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+    /// The artifacts, one per zkVM.
+    #[serde(rename = "artifact")]
+    pub artifacts: Vec<Artifact>,
+}
+
+impl Manifest {
+    /// Reads and validates `<dir>/zkelf.toml`.
+    pub fn load(dir: &Path) -> Result<Self, BuilderError> {
+        let path = dir.join(MANIFEST_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(BuilderError::ManifestMissing {
+                    dir: dir.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(BuilderError::io("cannot read", path, e)),
+        };
+        Self::parse(&text, &path)
+    }
+
+    /// Parses and validates manifest text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, BuilderError> {
+        let invalid = |message: String| BuilderError::ManifestInvalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let manifest: Manifest = toml::from_str(text).map_err(|e| invalid(e.message().to_string()))?;
+        if !is_label(&manifest.name) {
+            return Err(invalid(format!(
+                "`name = \"{}\"` must match `[a-z0-9][a-z0-9._-]{{0,63}}`",
+                manifest.name
+            )));
+        }
+        if semver::Version::parse(&manifest.version).is_err() {
+            return Err(invalid(format!("`version = \"{}\"` is not semver", manifest.version)));
+        }
+        if manifest.artifacts.is_empty() {
+            return Err(invalid("no `[[artifact]]`".into()));
+        }
+        for (i, artifact) in manifest.artifacts.iter().enumerate() {
+            if !is_label(&artifact.zkvm) {
+                return Err(invalid(format!(
+                    "`zkvm = \"{}\"` must match `[a-z0-9][a-z0-9._-]{{0,63}}`",
+                    artifact.zkvm
+                )));
+            }
+            if manifest.artifacts[..i].iter().any(|a| a.zkvm == artifact.zkvm) {
+                return Err(invalid(format!("zkvm `{}` is listed twice", artifact.zkvm)));
+            }
+            if !SUPPORTED_TARGETS.contains(&artifact.target.as_str()) {
+                return Err(BuilderError::UnknownTarget {
+                    path: path.to_path_buf(),
+                    target: artifact.target.clone(),
+                });
+            }
+            if let Some(bin) = &artifact.bin {
+                if !is_word(bin) {
+                    return Err(invalid(format!("`bin = \"{bin}\"` is not a plain file name")));
+                }
+            }
+        }
+        for word in manifest
+            .package
+            .iter()
+            .chain(manifest.features.iter())
+            .chain(manifest.build_std.iter().flatten())
+        {
+            if !is_word(word) {
+                return Err(invalid(format!("`{word}` is not a plain identifier")));
+            }
+        }
+        Ok(manifest)
+    }
+
+    /// The cargo package to build.
+    pub fn package(&self) -> &str {
+        self.package.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The binary (cargo) or output file (make) an artifact produces.
+    pub fn bin<'a>(&'a self, artifact: &'a Artifact) -> &'a str {
+        artifact.bin.as_deref().unwrap_or(match self.build {
+            BuildKind::Cargo => self.package(),
+            BuildKind::Make => &self.name,
+        })
+    }
+
+    /// The `-Zbuild-std` crates.
+    pub fn build_std(&self) -> Vec<String> {
+        self.build_std
+            .clone()
+            .unwrap_or_else(|| vec!["core".into(), "alloc".into()])
+    }
+
+    /// The artifacts selected by `zkvm` (all when `None`).
+    pub fn select(&self, zkvm: Option<&str>) -> Result<Vec<&Artifact>, BuilderError> {
+        match zkvm {
+            None => Ok(self.artifacts.iter().collect()),
+            Some(zkvm) => match self.artifacts.iter().find(|a| a.zkvm == zkvm) {
+                Some(artifact) => Ok(vec![artifact]),
+                None => Err(BuilderError::UnknownArtifact {
+                    guest: self.name.clone(),
+                    zkvm: zkvm.to_string(),
+                    available: self
+                        .artifacts
+                        .iter()
+                        .map(|a| format!("`{}`", a.zkvm))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }),
+            },
+        }
+    }
+
+    /// Where an artifact's outputs go under `out`: `<out>/<guest>/<version>/`.
+    pub fn output_dir(&self, out: &Path) -> PathBuf {
+        out.join(&self.name).join(&self.version)
+    }
+}
+
+/// `[a-z0-9][a-z0-9._-]{0,63}` (SPEC §2).
+pub fn is_label(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 64
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(b))
+}
+
+/// A plain identifier safe on a command line and in a path.
+fn is_word(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('-')
+        && s.len() <= 128
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-/".contains(&b))
+        && !s.contains("..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "keccak"
+version = "0.1.0"
+build = "cargo"
+
+[[artifact]]
+zkvm = "rv32im"
+target = "riscv32im-unknown-none-elf"
+
+[[artifact]]
+zkvm = "rv64im"
+target = "riscv64im-unknown-none-elf"
+"#;
+
+    fn parse(text: &str) -> Result<Manifest, BuilderError> {
+        Manifest::parse(text, Path::new("zkelf.toml"))
+    }
+
+    #[test]
+    fn parses_and_round_trips() {
+        let manifest = parse(GOOD).unwrap();
+        assert_eq!(manifest.name, "keccak");
+        assert_eq!(manifest.artifacts.len(), 2);
+        assert_eq!(manifest.bin(&manifest.artifacts[0]), "keccak");
+        let again = parse(&toml::to_string(&manifest).unwrap()).unwrap();
+        assert_eq!(again, manifest);
+    }
+
+    #[test]
+    fn rejects_unknown_target() {
+        let err = parse(&GOOD.replace("riscv64im-unknown-none-elf", "x86_64-unknown-linux-gnu"))
+            .unwrap_err();
+        assert!(matches!(err, BuilderError::UnknownTarget { ref target, .. } if target == "x86_64-unknown-linux-gnu"));
+    }
+
+    #[test]
+    fn rejects_near_misses() {
+        for bad in [
+            GOOD.replace("name = \"keccak\"", "name = \"Keccak\""),
+            GOOD.replace("0.1.0", "0.1"),
+            GOOD.replace("\"cargo\"", "\"bazel\""),
+            GOOD.replace("zkvm = \"rv64im\"", "zkvm = \"rv32im\""),
+            GOOD.replace("zkvm = \"rv64im\"", "zkvm = \"rv64im\"\nbin = \"../x\""),
+            GOOD.replace("build = \"cargo\"", "build = \"cargo\"\nfeature = []"),
+            "name = \"x\"\nversion = \"1.0.0\"\nbuild = \"make\"\nartifact = []\n".into(),
+        ] {
+            assert!(
+                matches!(parse(&bad), Err(BuilderError::ManifestInvalid { .. })),
+                "accepted:\n{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn selects_artifacts() {
+        let manifest = parse(GOOD).unwrap();
+        assert_eq!(manifest.select(Some("rv64im")).unwrap()[0].zkvm, "rv64im");
+        let err = manifest.select(Some("sp1")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "guest `keccak` has no artifact for zkvm `sp1` (it has: `rv32im`, `rv64im`)"
+        );
+    }
+}

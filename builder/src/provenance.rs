@@ -1,0 +1,280 @@
+//! `provenance.json`: an in-toto Statement v1 with a SLSA Provenance v1 predicate (SPEC §4).
+//!
+//! Everything a rebuild needs is in it: the source (uri, commit, dirty, path), the guest and
+//! artifact, the exact environment, command and flags of the build container, and the resolved
+//! dependencies (builder image, Dockerfile.builder with its content, base image, toolchain
+//! versions, Cargo.lock and every vendored crate with its checksum).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::error::BuilderError;
+use crate::manifest::BuildKind;
+
+/// in-toto Statement v1.
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// SLSA Provenance v1.
+pub const PREDICATE_TYPE: &str = "https://slsa.dev/provenance/v1";
+/// The build type: what `buildDefinition` means.
+pub const BUILD_TYPE: &str = "https://zkelf.dev/builder/docker/v1";
+/// The builder's id in `runDetails`.
+pub const BUILDER_ID: &str = "https://zkelf.dev/builder/v1";
+
+/// An in-toto statement whose predicate is SLSA provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Provenance {
+    /// Always [`STATEMENT_TYPE`].
+    #[serde(rename = "_type")]
+    pub statement_type: String,
+    /// The ELF with its sha256.
+    pub subject: Vec<Subject>,
+    /// Always [`PREDICATE_TYPE`].
+    pub predicate_type: String,
+    /// The SLSA predicate.
+    pub predicate: Predicate,
+}
+
+/// One subject: a file name and its digests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    /// `<guest>-<zkvm>.elf`.
+    pub name: String,
+    /// Algorithm → hex digest (`sha256`).
+    pub digest: BTreeMap<String, String>,
+}
+
+/// SLSA Provenance v1 predicate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Predicate {
+    /// What was built and how.
+    pub build_definition: BuildDefinition,
+    /// Who built it.
+    pub run_details: RunDetails,
+}
+
+/// `buildDefinition`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildDefinition {
+    /// Always [`BUILD_TYPE`].
+    pub build_type: String,
+    /// The inputs a user chooses.
+    pub external_parameters: ExternalParameters,
+    /// The inputs the builder fixes.
+    pub internal_parameters: InternalParameters,
+    /// Images, toolchain, lock file and crates.
+    pub resolved_dependencies: Vec<ResourceDescriptor>,
+}
+
+/// User-chosen inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalParameters {
+    /// Where the source is.
+    pub source: SourceParameters,
+    /// Guest name.
+    pub guest: String,
+    /// Guest version.
+    pub version: String,
+    /// zkVM label.
+    pub zkvm: String,
+    /// Target triple.
+    pub target: String,
+    /// `cargo` or `make`.
+    pub build: BuildKind,
+    /// Cargo package (cargo guests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// Binary or output name.
+    pub bin: String,
+    /// Cargo profile.
+    pub profile: String,
+    /// Cargo features.
+    pub features: Vec<String>,
+    /// `-Zbuild-std` crates (cargo guests).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub build_std: Vec<String>,
+}
+
+/// The source checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceParameters {
+    /// Repository URL (`remote.origin.url`, or `file://…`).
+    pub uri: String,
+    /// Git commit.
+    pub commit: String,
+    /// Whether uncommitted changes were built (`--allow-dirty`).
+    pub dirty: bool,
+    /// Guest directory relative to the repository root.
+    pub path: PathBuf,
+    /// Directory mounted as source (cargo workspace root) relative to the repository root.
+    pub root: PathBuf,
+}
+
+/// Builder-fixed inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InternalParameters {
+    /// `SOURCE_DATE_EPOCH` (the commit time).
+    pub source_date_epoch: u64,
+    /// Where the repository is mounted in the container.
+    pub build_path: String,
+    /// `uid:gid` the build ran as.
+    pub user: String,
+    /// Container hostname.
+    pub hostname: String,
+    /// umask.
+    pub umask: String,
+    /// Container network (`none`).
+    pub network: String,
+    /// The container's environment, exactly.
+    pub env: BTreeMap<String, String>,
+    /// The compiler invocation (argv), exactly.
+    pub command: Vec<String>,
+    /// rustc flags (`CARGO_ENCODED_RUSTFLAGS`) or C/link flags given to make.
+    pub flags: Vec<String>,
+}
+
+/// A SLSA ResourceDescriptor.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceDescriptor {
+    /// Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// Algorithm → hex digest.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub digest: BTreeMap<String, String>,
+    /// The resource's bytes, base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Extra facts (versions, image ids).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, serde_json::Value>,
+}
+
+/// `runDetails`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunDetails {
+    /// The builder.
+    pub builder: BuilderId,
+}
+
+/// `runDetails.builder`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuilderId {
+    /// Always [`BUILDER_ID`].
+    pub id: String,
+    /// Component → version (`zkelf`).
+    #[serde(default)]
+    pub version: BTreeMap<String, String>,
+}
+
+/// Names of the resolved dependencies zkelf records.
+pub mod deps {
+    /// The builder image (digest: its image id).
+    pub const BUILDER_IMAGE: &str = "builder-image";
+    /// Dockerfile.builder (digest and content).
+    pub const DOCKERFILE: &str = "Dockerfile.builder";
+    /// The debootstrapped base (digest: its rootfs tar).
+    pub const BASE_IMAGE: &str = "base-image";
+    /// `rustc -vV` etc. in annotations.
+    pub const TOOLCHAIN: &str = "toolchain";
+    /// The guest's Cargo.lock.
+    pub const CARGO_LOCK: &str = "Cargo.lock";
+}
+
+impl Provenance {
+    /// Parses and checks the statement and predicate types.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, BuilderError> {
+        let provenance: Provenance =
+            serde_json::from_slice(bytes).map_err(|e| BuilderError::Provenance {
+                message: format!("does not parse: {e}"),
+            })?;
+        if provenance.statement_type != STATEMENT_TYPE {
+            return Err(BuilderError::Provenance {
+                message: format!("`_type` is `{}`, not `{STATEMENT_TYPE}`", provenance.statement_type),
+            });
+        }
+        if provenance.predicate_type != PREDICATE_TYPE {
+            return Err(BuilderError::Provenance {
+                message: format!(
+                    "`predicateType` is `{}`, not `{PREDICATE_TYPE}`",
+                    provenance.predicate_type
+                ),
+            });
+        }
+        if provenance.predicate.build_definition.build_type != BUILD_TYPE {
+            return Err(BuilderError::Provenance {
+                message: format!(
+                    "`buildType` is `{}`, which zkelf does not know how to rebuild",
+                    provenance.predicate.build_definition.build_type
+                ),
+            });
+        }
+        if provenance.subject.len() != 1 || provenance.subject_sha256().is_none() {
+            return Err(BuilderError::Provenance {
+                message: "needs exactly one subject with a sha256 digest".into(),
+            });
+        }
+        Ok(provenance)
+    }
+
+    /// Canonical bytes: pretty JSON with a trailing newline (what zkelf writes).
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// The subject's sha256.
+    pub fn subject_sha256(&self) -> Option<&str> {
+        self.subject.first()?.digest.get("sha256").map(String::as_str)
+    }
+
+    /// The external parameters.
+    pub fn external(&self) -> &ExternalParameters {
+        &self.predicate.build_definition.external_parameters
+    }
+
+    /// The internal parameters.
+    pub fn internal(&self) -> &InternalParameters {
+        &self.predicate.build_definition.internal_parameters
+    }
+
+    /// A resolved dependency by name.
+    pub fn dependency(&self, name: &str) -> Option<&ResourceDescriptor> {
+        self.predicate
+            .build_definition
+            .resolved_dependencies
+            .iter()
+            .find(|d| d.name.as_deref() == Some(name))
+    }
+
+    /// The Dockerfile.builder text recorded in it.
+    pub fn dockerfile(&self) -> Option<String> {
+        let content = self.dependency(deps::DOCKERFILE)?.content.as_deref()?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(content).ok()?;
+        String::from_utf8(bytes).ok()
+    }
+}
+
+/// base64 of bytes, for `ResourceDescriptor::content`.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// `{"sha256": hex}`.
+pub(crate) fn sha256_digest(hex: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([("sha256".to_string(), hex.to_string())])
+}
