@@ -6,6 +6,7 @@ use crate::printer::Printer;
 
 mod attest;
 mod build;
+mod build_reporter;
 mod builder;
 mod diff;
 mod inspect;
