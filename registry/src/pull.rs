@@ -475,6 +475,12 @@ pub async fn pull(store: &dyn Store, reference: &Reference, output: Output, opti
                         options.reporter.note(&format!("cannot add the ELF to the cache: {e}"));
                     }
                 }
+                // An ELF is a program (qemu-user, for one, refuses files without an x bit).
+                {
+                    use std::os::unix::fs::PermissionsExt as _;
+                    let mode = std::fs::Permissions::from_mode(0o755);
+                    std::fs::set_permissions(temp.path(), mode).map_err(Error::io(temp.path()))?;
+                }
                 temp.persist(out).map_err(|e| Error::Io {
                     path: out.clone(),
                     source: e.error,

@@ -394,8 +394,13 @@ async fn handle(mut stream: tokio::net::TcpStream, layout: &Path, shared: &Arc<M
         }
         return Ok(());
     }
-    if let Some((_, digest)) = path.split_once("/blobs/") {
-        let Ok(mut body) = std::fs::read(blob(layout, digest)) else {
+    // Blobs, and any other path as a static file under the served directory (https sidecars).
+    let file = match path.split_once("/blobs/") {
+        Some((_, digest)) => blob(layout, digest),
+        None => layout.join(path.trim_start_matches('/')),
+    };
+    if !path.contains("..") && file.is_file() {
+        let Ok(mut body) = std::fs::read(&file) else {
             stream.write_all(not_found("BLOB_UNKNOWN").as_bytes()).await?;
             return Ok(());
         };
@@ -428,7 +433,7 @@ async fn handle(mut stream: tokio::net::TcpStream, layout: &Path, shared: &Arc<M
         let head = match fault {
             Fault::Endless => format!("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n"),
             _ => format!(
-                "HTTP/1.1 {status}\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\nDocker-Content-Digest: {digest}\r\nConnection: close\r\n\r\n"
+                "HTTP/1.1 {status}\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n"
             ),
         };
         stream.write_all(head.as_bytes()).await?;

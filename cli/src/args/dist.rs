@@ -29,7 +29,12 @@ pub struct NetworkArgs {
 #[derive(Debug, Args)]
 pub struct TrustArgs {
     /// The trust policy.
-    #[arg(long, value_name = "FILE", default_value = "keys/policy.toml", conflicts_with = "key")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "keys/policy.toml",
+        conflicts_with = "key"
+    )]
     pub policy: PathBuf,
     /// Trust exactly this minisign public key (`.pub`) for releases, instead of a policy.
     #[arg(long, value_name = "PUBKEY")]
@@ -72,6 +77,8 @@ pub struct ReleaseArgs {
 
 /// `zkelf pull`.
 #[derive(Debug, Args)]
+// `--version` names the release wanted; `zkelf --version` still prints the tool's.
+#[command(disable_version_flag = true)]
 pub struct PullArgs {
     /// `oci-layout:<dir>[:<tag>|@sha256:<hex>]`, `<host>[:<port>]/<path>[:<tag>|@sha256:<hex>]`
     /// or `https://…/<file>.elf`.
@@ -139,5 +146,6 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     let n: u64 = digits
         .parse()
         .map_err(|_| format!("`{text}` is not a size (write e.g. `1048576`, `512M` or `1G`)"))?;
-    n.checked_mul(1 << shift).ok_or_else(|| format!("`{text}` is too large"))
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }

@@ -176,6 +176,24 @@ impl RegistryStore {
     }
 
     fn map_reqwest(&self, e: reqwest::Error, what: String) -> StoreError {
+        // oci-client turns some statuses into `reqwest` errors (`error_for_status`).
+        if let Some(status) = e.status() {
+            let store = self.name();
+            return match status.as_u16() {
+                401 | 403 => StoreError::Unauthorized {
+                    store,
+                    what,
+                    status: status.as_u16(),
+                },
+                404 => StoreError::NotFound { store, what },
+                code => StoreError::Status {
+                    store,
+                    what,
+                    status: code,
+                    message: e.to_string(),
+                },
+            };
+        }
         if e.is_timeout() {
             return StoreError::Timeout {
                 store: self.name(),

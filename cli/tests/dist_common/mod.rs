@@ -1,0 +1,178 @@
+//! Helpers shared by the `dist_*` integration tests: a signing key and policy, signed dist
+//! directories of tiny RISC-V ELFs, and running the real `zkelf` binary in an isolated home.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use zkelf_testsupport::elf::{Class, ElfSpec};
+use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
+use zkelf_trust::digest::{hash_file, Sha256Digest};
+use zkelf_trust::statement::{Kind, Statement};
+
+/// A test world: temp dir, a release key made by the minisign tool, a policy trusting it, and
+/// isolated state, cache and home directories.
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub key: ToolKeyPair,
+    pub policy: PathBuf,
+}
+
+impl World {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let key = minisign_tool::generate(dir.path(), "release", None);
+        let policy = dir.path().join("policy.toml");
+        std::fs::write(
+            &policy,
+            format!(
+                "version = 1\nrevoked = []\n\n[[key]]\nname = \"test-release\"\npublic = \"{}\"\nroles = [\"release\"]\n\n[require]\nrelease = 1\nrebuild = 0\n",
+                key.public_base64()
+            ),
+        )
+        .unwrap();
+        for sub in ["home", "state", "cache", "out"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        Self { dir, key, policy }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// `zkelf` with this world's home, state and cache, and `--policy` where it applies.
+    pub fn zkelf(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_zkelf"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path("home"))
+            .env("ZKELF_STATE_DIR", self.path("state"))
+            .env("ZKELF_CACHE_DIR", self.path("cache"))
+            .env("NO_COLOR", "1")
+            .current_dir(self.dir.path());
+        cmd
+    }
+
+    /// Runs `zkelf <args>`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.zkelf().args(args).output().unwrap()
+    }
+
+    /// `zkelf pull <reference> -o <out> --policy <policy> <extra>`.
+    pub fn pull(&self, reference: &str, out: &Path, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "pull",
+            reference,
+            "-o",
+            out.to_str().unwrap(),
+            "--policy",
+            self.policy.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    /// `zkelf publish <dist> --to <to> --policy <policy> <extra>`.
+    pub fn publish(&self, dist: &Path, to: &str, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "publish",
+            dist.to_str().unwrap(),
+            "--to",
+            to,
+            "--policy",
+            self.policy.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    /// Writes `dist/<guest>/<version>/<guest>-<zkvm>.elf`, its provenance and its signature.
+    pub fn dist(&self, guest: &str, version: &str, zkvm: &str, class: Class, message: &str) -> PathBuf {
+        self.dist_spec(guest, version, zkvm, ElfSpec::new(class).message(message))
+    }
+
+    pub fn dist_spec(&self, guest: &str, version: &str, zkvm: &str, spec: ElfSpec) -> PathBuf {
+        let dir = self.path(&format!("dist/{guest}/{version}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let elf = dir.join(format!("{guest}-{zkvm}.elf"));
+        spec.write_to(&elf).unwrap();
+        let provenance = format!(
+            r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"{guest}-{zkvm}.elf"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{{"buildDefinition":{{"externalParameters":{{"source":{{"uri":"https://example.com/{guest}.git","commit":"0123456789abcdef0123456789abcdef01234567"}}}}}}}}}}"#
+        );
+        let prov_path = dir.join(format!("{guest}-{zkvm}.provenance.json"));
+        std::fs::write(&prov_path, &provenance).unwrap();
+        self.sign(&elf, guest, version, zkvm, spec.class, Some(Sha256Digest::of(provenance.as_bytes())));
+        dir
+    }
+
+    /// Signs `elf` with the release key (minisign tool), writing `<elf>.minisig`.
+    pub fn sign(&self, elf: &Path, guest: &str, version: &str, zkvm: &str, class: Class, provenance: Option<Sha256Digest>) {
+        let digests = hash_file(elf).unwrap();
+        let statement = Statement {
+            kind: Kind::Release,
+            guest: guest.into(),
+            version: version.parse().unwrap(),
+            zkvm: zkvm.into(),
+            target: class.default_target().into(),
+            sha256: digests.sha256,
+            size: digests.size,
+            provenance,
+            vk: None,
+            builder: None,
+            created: 1_700_000_000,
+        };
+        let sig = PathBuf::from(format!("{}.minisig", elf.display()));
+        minisign_tool::sign(&self.key, elf, &sig, &statement.render(), false);
+    }
+}
+
+/// Asserts the exit code, printing both streams when it differs.
+pub fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs the ELF under qemu and returns its stdout.
+pub fn run_qemu(class: Class, elf: &Path) -> String {
+    let out = Command::new(class.qemu()).arg(elf).output().expect("qemu user-mode emulator");
+    assert!(out.status.success(), "{} failed: {:?}", class.qemu(), out);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Asserts that nothing but what `keep` names is in `dir` (no output, no temp file left).
+pub fn assert_nothing_written(dir: &Path) {
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "`{}` is not empty: {left:?}", dir.display());
+}
+
+/// Reads a manifest of an OCI layout by tag.
+pub fn layout_manifest(layout: &Path, tag: &str) -> (String, serde_json::Value) {
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let digest = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["annotations"]["org.opencontainers.image.ref.name"] == tag)
+        .unwrap_or_else(|| panic!("tag `{tag}` not in the layout"))["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bytes = std::fs::read(layout.join("blobs/sha256").join(&digest[7..])).unwrap();
+    (digest, serde_json::from_slice(&bytes).unwrap())
+}

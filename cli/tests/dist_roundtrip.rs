@@ -1,0 +1,146 @@
+//! Publish → pull round trips through every store: OCI layout, docker-registry (open and with
+//! basic auth), and the https sidecar source; the pulled ELF is byte-identical and runs.
+
+mod dist_common;
+
+use dist_common::*;
+use zkelf_testsupport::elf::Class;
+use zkelf_testsupport::registry::{DockerRegistry, Fault, FaultyRegistry};
+
+#[test]
+fn oci_layout_round_trip_is_byte_identical_and_deterministic() {
+    let w = World::new();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "fib on sp1\n");
+    let layout = w.path("layout");
+    let to = format!("oci-layout:{}", layout.display());
+    let out = w.publish(&dist, &to, &[]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("1.0.0-sp1"), "{}", stdout(&out));
+
+    let pulled = w.path("out/fib.elf");
+    let out = w.pull(&format!("{to}:1.0.0-sp1"), &pulled, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(std::fs::read(&pulled).unwrap(), std::fs::read(dist.join("fib-sp1.elf")).unwrap());
+    assert_eq!(run_qemu(Class::Elf32, &pulled), "fib on sp1\n");
+
+    // Through the release index, choosing the zkVM; the second pull comes from the cache.
+    let via_index = w.path("out/fib-index.elf");
+    let out = w.run(&[
+        "--json", "pull", &format!("{to}:1.0.0"), "--zkvm", "sp1", "-o", via_index.to_str().unwrap(),
+        "--policy", w.policy.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["from_cache"], true);
+    assert!(report["index"].as_str().unwrap().starts_with("sha256:"));
+    assert_eq!(std::fs::read(&via_index).unwrap(), std::fs::read(&pulled).unwrap());
+
+    // Same inputs, same manifest bytes: a second layout gets the same digests.
+    let layout2 = w.path("layout2");
+    assert_exit(&w.publish(&dist, &format!("oci-layout:{}", layout2.display()), &[]), 0);
+    assert_eq!(layout_manifest(&layout, "1.0.0-sp1").0, layout_manifest(&layout2, "1.0.0-sp1").0);
+    assert_eq!(layout_manifest(&layout, "1.0.0").0, layout_manifest(&layout2, "1.0.0").0);
+
+    // The manifest is the SPEC §5 artifact.
+    let (_, m) = layout_manifest(&layout, "1.0.0-sp1");
+    assert_eq!(m["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+    assert_eq!(m["artifactType"], "application/vnd.zkelf.guest.v1");
+    assert_eq!(m["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
+    assert_eq!(m["config"]["size"], 2);
+    assert_eq!(m["layers"][0]["annotations"]["org.opencontainers.image.title"], "fib-sp1.elf");
+    assert_eq!(m["layers"][1]["mediaType"], "application/vnd.zkelf.minisig.v1");
+    assert_eq!(m["layers"][2]["mediaType"], "application/vnd.in-toto+json");
+    assert_eq!(m["annotations"]["org.opencontainers.image.created"], "2023-11-14T22:13:20Z");
+    assert_eq!(m["annotations"]["org.opencontainers.image.revision"], "0123456789abcdef0123456789abcdef01234567");
+    assert_eq!(m["annotations"]["dev.zkelf.zkvm"], "sp1");
+}
+
+#[test]
+fn docker_registry_round_trip_skips_blobs_it_has() {
+    let w = World::new();
+    let registry = DockerRegistry::start();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "fib via registry\n");
+    // Same dist directory: a second zkVM of the same release.
+    w.dist("fib", "1.0.0", "risc0", Class::Elf64, "fib on risc0\n");
+    let to = format!("{}/guests/fib", registry.host());
+    let out = w.run(&["--json", "publish", dist.to_str().unwrap(), "--to", &to, "--policy", w.policy.to_str().unwrap()]);
+    assert_exit(&out, 0);
+    let first: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(first["uploaded_blobs"].as_u64().unwrap() >= 4, "{first}");
+
+    let out = w.run(&["--json", "publish", dist.to_str().unwrap(), "--to", &to, "--policy", w.policy.to_str().unwrap()]);
+    assert_exit(&out, 0);
+    let second: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(second["uploaded_blobs"], 0, "{second}");
+    assert_eq!(second["index_digest"], first["index_digest"]);
+
+    for (zkvm, class, message) in [("sp1", Class::Elf32, "fib via registry\n"), ("risc0", Class::Elf64, "fib on risc0\n")] {
+        let pulled = w.path(&format!("out/fib-{zkvm}.elf"));
+        let out = w.pull(&format!("{to}:1.0.0"), &pulled, &["--zkvm", zkvm, "--guest", "fib", "--version", "1.0.0", "--no-cache"]);
+        assert_exit(&out, 0);
+        assert_eq!(std::fs::read(&pulled).unwrap(), std::fs::read(dist.join(format!("fib-{zkvm}.elf"))).unwrap());
+        assert_eq!(run_qemu(class, &pulled), message);
+    }
+
+    // `inspect` shows the statement and the signature that counts, and writes nothing.
+    let out = w.run(&["inspect", &format!("{to}:1.0.0-sp1"), "--policy", w.policy.to_str().unwrap()]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("zkelf/1 kind=release guest=fib version=1.0.0 zkvm=sp1"), "{text}");
+    assert!(text.contains("counts for release"), "{text}");
+    assert!(text.contains("verdict    verified"), "{text}");
+}
+
+#[test]
+fn registry_with_basic_auth_uses_flags_or_docker_config() {
+    let w = World::new();
+    let registry = DockerRegistry::start_with_auth("alice", "correct horse");
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "fib with auth\n");
+    let to = format!("{}/fib", registry.host());
+
+    // No credentials: 401, exit 2, a hint, nothing written.
+    let out = w.publish(&dist, &to, &[]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("refused access"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("hint: log in"), "{}", stderr(&out));
+
+    let out = w
+        .zkelf()
+        .args(["publish", dist.to_str().unwrap(), "--to", &to, "--policy", w.policy.to_str().unwrap(), "--username", "alice"])
+        .env("ZKELF_REGISTRY_PASSWORD", "correct horse")
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+
+    let pulled = w.path("out/fib.elf");
+    let out = w.pull(&format!("{to}:1.0.0-sp1"), &pulled, &[]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("refused access"), "{}", stderr(&out));
+    assert_nothing_written(&w.path("out"));
+
+    // `docker login` left an `auths` entry: used without flags.
+    registry.write_docker_config(&w.path("home/.docker"));
+    let out = w.pull(&format!("{to}:1.0.0-sp1"), &pulled, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(run_qemu(Class::Elf32, &pulled), "fib with auth\n");
+}
+
+#[test]
+fn https_sidecar_source_round_trip() {
+    let w = World::new();
+    let dist = w.dist("fib", "2.0.0", "sp1", Class::Elf32, "fib from a release page\n");
+    let server = FaultyRegistry::serve(&dist, Fault::None);
+    let url = format!("http://{}/fib-sp1.elf", server.host());
+    let pulled = w.path("out/fib.elf");
+    let out = w.pull(&url, &pulled, &["--guest", "fib"]);
+    assert_exit(&out, 0);
+    assert_eq!(run_qemu(Class::Elf32, &pulled), "fib from a release page\n");
+
+    // A signature for other bytes is refused (exit 1), nothing written.
+    std::fs::remove_file(&pulled).unwrap();
+    let other = w.dist("fib", "2.0.1", "sp1", Class::Elf32, "other\n");
+    std::fs::copy(other.join("fib-sp1.elf.minisig"), dist.join("fib-sp1.elf.minisig")).unwrap();
+    let out = w.pull(&url, &pulled, &[]);
+    assert_exit(&out, 1);
+    assert_nothing_written(&w.path("out"));
+}
