@@ -28,6 +28,7 @@ pub struct KeygenArgs {
 
 /// `zkelf sign`.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 #[command(
     after_help = "Example:\n  zkelf sign fib.elf --key keys/release.key --guest fib \
     --version 1.0.0 --zkvm sp1 --provenance provenance.json"
@@ -67,6 +68,7 @@ pub struct SignArgs {
 
 /// `zkelf verify`.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 #[command(group(ArgGroup::new("trust").required(true).args(["policy", "key"])))]
 #[command(
     after_help = "Examples:\n  zkelf verify fib.elf --key keys/release.pub --guest fib --version 1.0.0 --zkvm sp1\n  \

@@ -1,0 +1,792 @@
+//! `zkelf keygen`, `sign` and `verify` driven through the real binary: the happy paths and every
+//! bad input of issue 2, each asserting the exit code, that the error names the object and the
+//! cause, and that no file was created or changed.
+
+mod trust_support;
+
+use trust_support::{Fixture, GUEST, VERSION, ZKVM};
+use zkelf_testsupport::elf::{Class, EM_X86_64, ElfSpec};
+use zkelf_testsupport::minisign_tool;
+
+#[track_caller]
+fn assert_unchanged(
+    fx: &Fixture,
+    before: &std::collections::BTreeMap<std::path::PathBuf, (Vec<u8>, u32)>,
+) {
+    let after = fx.snapshot();
+    let before_names: Vec<_> = before.keys().collect();
+    let after_names: Vec<_> = after.keys().collect();
+    assert_eq!(before_names, after_names, "files were created or removed");
+    assert!(before == &after, "a file was changed");
+}
+
+fn signed() -> Fixture {
+    let fx = Fixture::new();
+    fx.sign("rel", &[]).expect(0);
+    fx
+}
+
+#[test]
+fn sign_then_verify_prints_the_statement() {
+    let fx = Fixture::new();
+    let run = fx.sign("rel", &[]);
+    run.expect(0)
+        .stdout_has(&["fib.elf.minisig", "guest       fib"]);
+    let sig = String::from_utf8(fx.read("fib.elf.minisig")).unwrap();
+    let comment = sig.lines().nth(2).unwrap();
+    assert!(
+        comment.starts_with("trusted comment: zkelf/1 kind=release guest=fib version=1.2.3 zkvm=sp1 target=riscv32im-unknown-none-elf sha256="),
+        "{comment}"
+    );
+    assert!(
+        comment.ends_with(" provenance=- vk=- created=1700000000"),
+        "{comment}"
+    );
+    // No temporary file left next to it.
+    let leftovers: Vec<_> = std::fs::read_dir(fx.root())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".zkelf-"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    fx.verify_with_key(
+        "rel",
+        &["--guest", GUEST, "--version", VERSION, "--zkvm", ZKVM],
+    )
+    .expect(0)
+    .stdout_has(&[
+        "verified `fib.elf`",
+        "guest       fib",
+        "version     1.2.3",
+        "zkvm        sp1",
+        "target      riscv32im-unknown-none-elf",
+        &format!("signed by   {}", fx.key_id("rel")),
+    ]);
+}
+
+#[test]
+fn verify_json_is_one_document() {
+    let fx = signed();
+    let run = fx.verify_with_key("rel", &["--json"]);
+    run.expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["verified"], true);
+    assert_eq!(doc["statement"]["guest"], GUEST);
+    assert_eq!(doc["statement"]["version"], VERSION);
+    assert_eq!(doc["unbound"], false);
+    assert_eq!(doc["signed_by"][0]["key_id"], fx.key_id("rel"));
+
+    fx.write("fib.elf", b"\x7fELF changed");
+    let run = fx.verify_with_key("rel", &["--json"]);
+    run.expect(1);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["error"]["exit_code"], 1);
+}
+
+#[test]
+fn sign_binds_provenance_and_vk_and_verify_checks_them() {
+    let fx = Fixture::new();
+    fx.write(
+        "provenance.json",
+        b"{\"predicateType\":\"https://slsa.dev/provenance/v1\"}",
+    );
+    fx.write("vk.bin", b"verification key");
+    fx.sign(
+        "rel",
+        &["--provenance", "provenance.json", "--vk", "vk.bin"],
+    )
+    .expect(0);
+    fx.verify_with_key(
+        "rel",
+        &["--provenance", "provenance.json", "--vk", "vk.bin"],
+    )
+    .expect(0)
+    .stdout_has(&[
+        "provenance  matches the file given",
+        "vk          matches the file given",
+    ]);
+    fx.verify_with_key("rel", &[])
+        .expect(0)
+        .stdout_has(&["not checked (no file given)"]);
+    fx.write("other.json", b"{}");
+    let before = fx.snapshot();
+    fx.verify_with_key("rel", &["--provenance", "other.json"])
+        .expect(1)
+        .stderr_has(&[
+            "`fib.elf` is not verified",
+            "has provenance `",
+            "but the provenance given has sha256",
+        ]);
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn encrypted_keys_take_the_password_from_env_or_file() {
+    let fx = Fixture::new();
+    fx.zkelf_env(
+        &["keygen", "--out", "keys", "--name", "enc"],
+        &[("ZKELF_PASSWORD", "hunter22")],
+    )
+    .expect(0);
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(fx.path("keys/enc.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let key_text = std::fs::read_to_string(fx.path("keys/enc.key")).unwrap();
+    assert!(key_text.contains("encrypted secret key"));
+
+    fx.write("pw.txt", "hunter22\n");
+    fx.sign("enc", &["--password-file", "pw.txt"]).expect(0);
+    std::fs::remove_file(fx.path("fib.elf.minisig")).unwrap();
+    let key = "keys/enc.key";
+    fx.zkelf_env(
+        &[
+            "sign",
+            "fib.elf",
+            "--key",
+            key,
+            "--guest",
+            "fib",
+            "--version",
+            "1.0.0",
+            "--zkvm",
+            "sp1",
+        ],
+        &[("ZKELF_PASSWORD", "hunter22")],
+    )
+    .expect(0);
+    fx.verify_with_key("enc", &[]).expect(0);
+}
+
+#[test]
+fn wrong_password_writes_nothing() {
+    let fx = Fixture::new();
+    fx.zkelf_env(
+        &["keygen", "--out", "keys", "--name", "enc"],
+        &[("ZKELF_PASSWORD", "right")],
+    )
+    .expect(0);
+    let before = fx.snapshot();
+    let key = "keys/enc.key";
+    fx.zkelf_env(
+        &[
+            "sign",
+            "fib.elf",
+            "--key",
+            key,
+            "--guest",
+            "fib",
+            "--version",
+            "1.0.0",
+            "--zkvm",
+            "sp1",
+        ],
+        &[("ZKELF_PASSWORD", "wrong")],
+    )
+    .expect(2)
+    .stderr_has(&["wrong password for secret key `keys/enc.key`", "hint:"]);
+    assert_unchanged(&fx, &before);
+    // No terminal and no password: a clear usage error, not a hang.
+    fx.zkelf(&[
+        "sign",
+        "fib.elf",
+        "--key",
+        key,
+        "--guest",
+        "fib",
+        "--version",
+        "1.0.0",
+        "--zkvm",
+        "sp1",
+    ])
+    .expect(2)
+    .stderr_has(&["no terminal", "ZKELF_PASSWORD"]);
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn secrets_never_reach_the_output() {
+    let fx = Fixture::new();
+    let run = fx.zkelf_env(
+        &["keygen", "--out", "keys", "--name", "enc", "--json"],
+        &[("ZKELF_PASSWORD", "s3cret-pass")],
+    );
+    run.expect(0);
+    let secret_line = std::fs::read_to_string(fx.path("keys/enc.key")).unwrap();
+    let secret_line = secret_line.lines().nth(1).unwrap();
+    for out in [&run.stdout, &run.stderr] {
+        assert!(!out.contains("s3cret-pass"));
+        assert!(!out.contains(secret_line));
+    }
+    let run = fx.zkelf_env(
+        &[
+            "sign",
+            "fib.elf",
+            "--key",
+            "keys/enc.key",
+            "--guest",
+            "fib",
+            "--version",
+            "1.0.0",
+            "--zkvm",
+            "sp1",
+            "-v",
+        ],
+        &[("ZKELF_PASSWORD", "s3cret-wrong")],
+    );
+    run.expect(2);
+    assert!(!run.stderr.contains("s3cret-wrong") && !run.stdout.contains("s3cret-wrong"));
+}
+
+#[test]
+fn keygen_refuses_to_overwrite() {
+    let fx = Fixture::new();
+    let before = fx.snapshot();
+    fx.zkelf(&["keygen", "--out", "keys", "--name", "rel", "--unencrypted"])
+        .expect(2)
+        .stderr_has(&["`keys/rel.pub` already exists", "refusing to overwrite"]);
+    assert_unchanged(&fx, &before);
+    // Only the secret half present: still neither file is written.
+    std::fs::remove_file(fx.path("keys/rel.pub")).unwrap();
+    let before = fx.snapshot();
+    fx.zkelf(&["keygen", "--out", "keys", "--name", "rel", "--unencrypted"])
+        .expect(2)
+        .stderr_has(&["`keys/rel.key` already exists"]);
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn keygen_without_password_source_or_terminal_fails_cleanly() {
+    let fx = Fixture::new();
+    let before = fx.snapshot();
+    fx.zkelf(&["keygen", "--out", "keys", "--name", "new"])
+        .expect(2)
+        .stderr_has(&["no terminal", "--password-file"]);
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn flipped_byte_fails() {
+    let fx = signed();
+    let mut elf = fx.read("fib.elf");
+    let last = elf.len() - 1;
+    elf[last] ^= 1;
+    fx.write("fib.elf", &elf);
+    let before = fx.snapshot();
+    fx.verify_with_key("rel", &[]).expect(1).stderr_has(&[
+        "`fib.elf` is not verified",
+        "does not match the bytes",
+        &fx.key_id("rel"),
+    ]);
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn truncated_elf_fails() {
+    let fx = signed();
+    let elf = fx.read("fib.elf");
+    fx.write("fib.elf", &elf[..elf.len() / 2]);
+    let before = fx.snapshot();
+    fx.verify_with_key("rel", &[])
+        .expect(1)
+        .stderr_has(&["`fib.elf` is not verified", "does not match the bytes"]);
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn signature_by_another_key_fails() {
+    let fx = signed();
+    fx.keygen_unencrypted("other");
+    let before = fx.snapshot();
+    fx.verify_with_key("other", &[]).expect(1).stderr_has(&[
+        &format!(
+            "signature was made by key `{}`, which the policy does not trust",
+            fx.key_id("rel")
+        ),
+        "hint:",
+    ]);
+    assert_unchanged(&fx, &before);
+}
+
+fn policy_with(fx: &Fixture, body: &str) {
+    fx.write("keys/policy.toml", format!("version = 1\n{body}"));
+}
+
+fn verify_policy(fx: &Fixture, extra: &[&str]) -> trust_support::Run {
+    let mut args = vec!["verify", "fib.elf", "--policy", "keys/policy.toml"];
+    args.extend_from_slice(extra);
+    fx.zkelf(&args)
+}
+
+#[test]
+fn policy_accepts_listed_keys_by_file_and_inline() {
+    let fx = signed();
+    policy_with(
+        &fx,
+        "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nguests = [\"fi*\"]\nnot_after = 2999-12-31\n",
+    );
+    verify_policy(&fx, &[])
+        .expect(0)
+        .stdout_has(&["(rel) for release"]);
+    policy_with(
+        &fx,
+        &format!(
+            "[[key]]\nname = \"inline\"\npublic = \"{}\"\nroles = [\"release\", \"rebuild\"]\n",
+            fx.public_base64("rel")
+        ),
+    );
+    verify_policy(&fx, &[]).expect(0);
+}
+
+#[test]
+fn key_the_policy_does_not_list_fails() {
+    let fx = signed();
+    fx.keygen_unencrypted("other");
+    policy_with(
+        &fx,
+        "[[key]]\nname = \"other\"\nfile = \"other.pub\"\nroles = [\"release\"]\n",
+    );
+    let before = fx.snapshot();
+    verify_policy(&fx, &[]).expect(1).stderr_has(&[
+        "not verified",
+        &format!(
+            "key `{}`, which the policy does not trust",
+            fx.key_id("rel")
+        ),
+    ]);
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn revoked_key_fails() {
+    let fx = signed();
+    fx.keygen_unencrypted("spare");
+    policy_with(
+        &fx,
+        &format!(
+            "revoked = [\"{}\"]\n[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\n[[key]]\nname = \"spare\"\nfile = \"spare.pub\"\nroles = [\"release\"]\n",
+            fx.key_id("rel")
+        ),
+    );
+    let before = fx.snapshot();
+    verify_policy(&fx, &[]).expect(1).stderr_has(&[
+        &format!("key `rel` (`{}`) is revoked", fx.key_id("rel")),
+        "0 valid release signatures of 1 required",
+    ]);
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn role_or_guest_not_covered_fails() {
+    let fx = signed();
+    fx.keygen_unencrypted("rb");
+    policy_with(
+        &fx,
+        "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"rebuild\"]\n[[key]]\nname = \"rb\"\nfile = \"rb.pub\"\nroles = [\"release\"]\n",
+    );
+    let before = fx.snapshot();
+    verify_policy(&fx, &[])
+        .expect(1)
+        .stderr_has(&["key `rel`", "may not sign `release` statements"]);
+    assert_unchanged(&fx, &before);
+
+    policy_with(
+        &fx,
+        "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nguests = [\"validator-*\"]\n",
+    );
+    let before = fx.snapshot();
+    verify_policy(&fx, &[])
+        .expect(1)
+        .stderr_has(&["key `rel`", "may not sign guest `fib`"]);
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn expired_key_fails() {
+    let fx = signed();
+    policy_with(
+        &fx,
+        "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nnot_after = 2020-01-31\n",
+    );
+    let before = fx.snapshot();
+    verify_policy(&fx, &[])
+        .expect(1)
+        .stderr_has(&["key `rel`", "expired after 2020-01-31"]);
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn asked_guest_version_zkvm_must_match() {
+    let fx = signed();
+    let before = fx.snapshot();
+    for (flag, value, field) in [
+        ("--guest", "fob", "guest"),
+        ("--version", "1.2.4", "version"),
+        ("--zkvm", "risc0", "zkvm"),
+    ] {
+        let signed_value = match field {
+            "guest" => GUEST,
+            "version" => VERSION,
+            _ => ZKVM,
+        };
+        fx.verify_with_key("rel", &[flag, value])
+            .expect(1)
+            .stderr_has(&[
+                "`fib.elf` is not verified",
+                &format!("has {field} `{signed_value}` but `{value}` was asked for"),
+            ]);
+    }
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn statement_sha256_or_size_differing_from_the_bytes_fails() {
+    let fx = Fixture::new();
+    let tool = minisign_tool::generate(fx.root(), "tool", None);
+    let elf = fx.read("fib.elf");
+    let actual = zkelf_trust::digest::ContentDigests::of(&elf);
+    let wrong_sha = zkelf_trust::digest::Sha256Digest::of(b"another guest");
+    for (sha, size, needle) in [
+        (wrong_sha.to_string(), elf.len() as u64, "has sha256 `"),
+        (actual.sha256.to_string(), elf.len() as u64 + 1, "has size "),
+    ] {
+        let statement = format!(
+            "zkelf/1 kind=release guest=fib version=1.2.3 zkvm=sp1 target=riscv32im-unknown-none-elf sha256={sha} size={size} provenance=- vk=- created=1700000000"
+        );
+        minisign_tool::sign(
+            &tool,
+            &fx.path("fib.elf"),
+            &fx.path("fib.elf.minisig"),
+            &statement,
+            false,
+        );
+        let before = fx.snapshot();
+        let key = tool.public.to_str().unwrap();
+        fx.zkelf(&["verify", "fib.elf", "--key", key])
+            .expect(1)
+            .stderr_has(&["`fib.elf` is not verified", needle]);
+        assert_unchanged(&fx, &before);
+    }
+}
+
+#[test]
+fn malformed_statement_is_rejected_not_guessed() {
+    let fx = Fixture::new();
+    let tool = minisign_tool::generate(fx.root(), "tool", None);
+    minisign_tool::sign(
+        &tool,
+        &fx.path("fib.elf"),
+        &fx.path("fib.elf.minisig"),
+        "zkelf/1 kind=release guest=fib  version=1.2.3",
+        false,
+    );
+    let key = tool.public.to_str().unwrap();
+    // Not even `--allow-unbound` makes a broken statement count.
+    fx.zkelf(&["verify", "fib.elf", "--key", key, "--allow-unbound"])
+        .expect(1)
+        .stderr_has(&["is not a valid zkelf statement", "empty field"]);
+}
+
+#[test]
+fn legacy_signature_is_refused_unless_allowed() {
+    let fx = Fixture::new();
+    let tool = minisign_tool::generate(fx.root(), "tool", None);
+    let elf = fx.read("fib.elf");
+    let d = zkelf_trust::digest::ContentDigests::of(&elf);
+    let statement = format!(
+        "zkelf/1 kind=release guest=fib version=1.2.3 zkvm=sp1 target=riscv32im-unknown-none-elf sha256={} size={} provenance=- vk=- created=1700000000",
+        d.sha256, d.size
+    );
+    minisign_tool::sign(
+        &tool,
+        &fx.path("fib.elf"),
+        &fx.path("fib.elf.minisig"),
+        &statement,
+        true,
+    );
+    let key = tool.public.to_str().unwrap();
+    let before = fx.snapshot();
+    fx.zkelf(&["verify", "fib.elf", "--key", key])
+        .expect(1)
+        .stderr_has(&["legacy (`Ed`) signature", "--allow-legacy"]);
+    assert_unchanged(&fx, &before);
+    fx.zkelf(&["verify", "fib.elf", "--key", key, "--allow-legacy"])
+        .expect(0)
+        .stdout_has(&["guest       fib"]);
+}
+
+#[test]
+fn garbage_or_empty_signature_fails() {
+    let fx = signed();
+    for (content, cause) in [
+        (&b""[..], "it is empty"),
+        (&b"this is not a signature\n"[..], "four lines"),
+        (&b"\xff\xfe\x00garbage"[..], "not UTF-8"),
+    ] {
+        fx.write("fib.elf.minisig", content);
+        let before = fx.snapshot();
+        fx.verify_with_key("rel", &[]).expect(1).stderr_has(&[
+            "signature `fib.elf.minisig` is not a minisign signature",
+            cause,
+        ]);
+        assert_unchanged(&fx, &before);
+    }
+}
+
+#[test]
+fn missing_files_are_errors_not_verification_failures() {
+    let fx = signed();
+    let before = fx.snapshot();
+    fx.zkelf(&[
+        "verify",
+        "nope.elf",
+        "--key",
+        "keys/rel.pub",
+        "--sig",
+        "fib.elf.minisig",
+    ])
+    .expect(2)
+    .stderr_has(&["cannot read `nope.elf`"]);
+    fx.zkelf(&[
+        "verify",
+        "fib.elf",
+        "--key",
+        "keys/rel.pub",
+        "--sig",
+        "nope.minisig",
+    ])
+    .expect(2)
+    .stderr_has(&["cannot read signature `nope.minisig`", "--sig"]);
+    fx.zkelf(&["verify", "fib.elf", "--policy", "nope.toml"])
+        .expect(2)
+        .stderr_has(&["cannot read policy `nope.toml`"]);
+    fx.zkelf(&[
+        "sign",
+        "nope.elf",
+        "--key",
+        "keys/rel.key",
+        "--guest",
+        "a",
+        "--version",
+        "1.0.0",
+        "--zkvm",
+        "b",
+    ])
+    .expect(2)
+    .stderr_has(&["cannot read `nope.elf`"]);
+    fx.zkelf(&[
+        "sign",
+        "fib.elf",
+        "--key",
+        "keys/nope.key",
+        "--guest",
+        "a",
+        "--version",
+        "1.0.0",
+        "--zkvm",
+        "b",
+        "-o",
+        "x.minisig",
+    ])
+    .expect(2)
+    .stderr_has(&["cannot read key file `keys/nope.key`"]);
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn invalid_policies_fail_at_load() {
+    let fx = signed();
+    let cases = [
+        (
+            "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"deploy\"]\n".to_string(),
+            vec!["key `rel` has unknown role `deploy`", "roles are `release` and `rebuild`"],
+        ),
+        (
+            "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\n[require]\nrelease = 2\n".to_string(),
+            vec!["can never be satisfied", "requires 2 release keys but lists 1"],
+        ),
+        (
+            "[[key]]\nname = \"rel\"\npublic = \"RWQnotakey\"\nroles = [\"release\"]\n".to_string(),
+            vec!["key `rel` is malformed", "not a minisign public key"],
+        ),
+        (
+            "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nweight = 2\n".to_string(),
+            vec!["is not a valid policy", "weight"],
+        ),
+    ];
+    for (body, needles) in cases {
+        policy_with(&fx, &body);
+        let before = fx.snapshot();
+        let run = verify_policy(&fx, &[]);
+        run.expect(2)
+            .stderr_has(&["policy `keys/policy.toml`"])
+            .stderr_has(&needles);
+        assert_unchanged(&fx, &before);
+    }
+}
+
+#[test]
+fn sign_refuses_non_elf_x86_and_wrong_target() {
+    let fx = Fixture::new();
+    fx.write("notes.txt", b"just text, no ELF here");
+    ElfSpec::new(Class::Elf64)
+        .machine(EM_X86_64)
+        .write_to(&fx.path("x86.elf"))
+        .unwrap();
+    let before = fx.snapshot();
+    let sign = |elf: &str, extra: &[&str]| {
+        let mut args = vec![
+            "sign",
+            elf,
+            "--key",
+            "keys/rel.key",
+            "--guest",
+            "fib",
+            "--version",
+            "1.0.0",
+            "--zkvm",
+            "sp1",
+        ];
+        args.extend_from_slice(extra);
+        fx.zkelf(&args)
+    };
+    sign("notes.txt", &[])
+        .expect(2)
+        .stderr_has(&["`notes.txt` is not an ELF file"]);
+    sign("x86.elf", &[])
+        .expect(2)
+        .stderr_has(&["`x86.elf` is an ELF for machine 62, not RISC-V"]);
+    sign("fib.elf", &["--target", "riscv64im-unknown-none-elf"])
+        .expect(2)
+        .stderr_has(&[
+            "`fib.elf` is ELF32 but target `riscv64im-unknown-none-elf` needs ELF64",
+            "hint:",
+        ]);
+    fx.zkelf(&[
+        "sign",
+        "fib.elf",
+        "--key",
+        "keys/rel.key",
+        "--guest",
+        "fib",
+        "--version",
+        "1.0",
+        "--zkvm",
+        "sp1",
+    ])
+    .expect(2)
+    .stderr_has(&["`1.0` is not a semantic version"]);
+    let mut args = vec![
+        "sign",
+        "fib.elf",
+        "--key",
+        "keys/rel.key",
+        "--guest",
+        "Fib",
+        "--version",
+        "1.0.0",
+        "--zkvm",
+        "sp1",
+    ];
+    args.push("--target");
+    args.push("riscv32im-unknown-none-elf");
+    fx.zkelf(&args).expect(2).stderr_has(&[
+        "cannot sign `fib.elf`",
+        "field `guest` has invalid value `Fib`",
+    ]);
+    assert_unchanged(&fx, &before);
+}
+
+#[test]
+fn sign_infers_64_bit_targets_and_accepts_matching_ones() {
+    let fx = Fixture::new();
+    ElfSpec::new(Class::Elf64)
+        .write_to(&fx.path("fib.elf"))
+        .unwrap();
+    fx.sign("rel", &[])
+        .expect(0)
+        .stdout_has(&["target      riscv64im-unknown-none-elf"]);
+    fx.sign("rel", &["--target", "riscv64imac-unknown-none-elf"])
+        .expect(0)
+        .stdout_has(&["target      riscv64imac-unknown-none-elf"]);
+}
+
+#[test]
+fn unbound_signatures_need_a_pinned_sha256_or_allow_unbound() {
+    let fx = Fixture::new();
+    let tool = minisign_tool::generate(fx.root(), "tool", None);
+    // What GitHub releases of guests carry today: the file name as trusted comment.
+    minisign_tool::sign(
+        &tool,
+        &fx.path("fib.elf"),
+        &fx.path("fib.elf.minisig"),
+        "timestamp:1700000000\tfile:fib.elf",
+        false,
+    );
+    let key = tool.public.to_str().unwrap();
+    let sha = zkelf_trust::digest::ContentDigests::of(&fx.read("fib.elf"))
+        .sha256
+        .to_string();
+    fx.zkelf(&["verify", "fib.elf", "--key", key])
+        .expect(1)
+        .stderr_has(&[
+            "is not a zkelf statement",
+            "binds no guest, version or zkVM",
+            "--sha256",
+        ]);
+    fx.zkelf(&["verify", "fib.elf", "--key", key, "--sha256", &sha])
+        .expect(0)
+        .stdout_has(&["UNBOUND", "nothing binds guest, version or zkVM"])
+        .stderr_has(&["nothing binds guest, version or zkVM"]);
+    let wrong = "0".repeat(64);
+    fx.zkelf(&["verify", "fib.elf", "--key", key, "--sha256", &wrong])
+        .expect(1)
+        .stderr_has(&["not the pinned"]);
+    let run = fx.zkelf(&[
+        "verify",
+        "fib.elf",
+        "--key",
+        key,
+        "--allow-unbound",
+        "--json",
+    ]);
+    run.expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["unbound"], true);
+    assert!(doc["statement"].is_null());
+}
+
+#[test]
+fn sign_output_is_atomic_and_replaces_an_old_signature_whole() {
+    let fx = Fixture::new();
+    fx.sign("rel", &["--output", "out.minisig"]).expect(0);
+    let first = fx.read("out.minisig");
+    fx.zkelf(&[
+        "verify",
+        "fib.elf",
+        "--key",
+        "keys/rel.pub",
+        "--sig",
+        "out.minisig",
+    ])
+    .expect(0);
+    // A failing re-sign leaves the previous signature intact.
+    let before = fx.snapshot();
+    fx.sign(
+        "rel",
+        &[
+            "--output",
+            "out.minisig",
+            "--target",
+            "riscv64im-unknown-none-elf",
+        ],
+    )
+    .expect(2)
+    .stderr_has(&["needs ELF64"]);
+    assert_unchanged(&fx, &before);
+    fx.sign("rel", &["--output", "out.minisig"]).expect(0);
+    assert_ne!(first, fx.read("out.minisig"), "hedged signatures differ");
+}

@@ -1,0 +1,196 @@
+//! Helpers shared by the `trust_*` integration tests: run the real binary, make guests and keys,
+//! and snapshot a directory to prove that nothing was written.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use zkelf_testsupport::elf::{Class, ElfSpec};
+
+/// One run of `zkelf`.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts the exit code, showing the output otherwise.
+    #[track_caller]
+    pub fn expect(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts that stderr contains every needle.
+    #[track_caller]
+    pub fn stderr_has(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(
+                self.stderr.contains(needle),
+                "stderr lacks {needle:?}:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
+    /// Asserts that stdout contains every needle.
+    #[track_caller]
+    pub fn stdout_has(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(
+                self.stdout.contains(needle),
+                "stdout lacks {needle:?}:\n{}",
+                self.stdout
+            );
+        }
+        self
+    }
+}
+
+/// Runs `zkelf` in `cwd` with no password or epoch inherited from the environment.
+pub fn zkelf_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zkelf"));
+    cmd.current_dir(cwd)
+        .args(args)
+        .env_remove("ZKELF_PASSWORD")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    let out = cmd.output().expect("running zkelf");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A temporary directory with a guest ELF and an unencrypted zkelf key pair `rel`.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+pub const GUEST: &str = "fib";
+pub const VERSION: &str = "1.2.3";
+pub const ZKVM: &str = "sp1";
+
+impl Fixture {
+    pub fn new() -> Self {
+        let fx = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        ElfSpec::new(Class::Elf32)
+            .message("fib\n")
+            .write_to(&fx.path("fib.elf"))
+            .unwrap();
+        fx.keygen_unencrypted("rel");
+        fx
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn zkelf(&self, args: &[&str]) -> Run {
+        zkelf_in(self.root(), args, &[])
+    }
+
+    pub fn zkelf_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        zkelf_in(self.root(), args, env)
+    }
+
+    pub fn keygen_unencrypted(&self, name: &str) {
+        self.zkelf(&["keygen", "--out", "keys", "--name", name, "--unencrypted"])
+            .expect(0);
+    }
+
+    /// `zkelf sign fib.elf` with key `keys/<key>.key` and the default guest/version/zkvm.
+    pub fn sign(&self, key: &str, extra: &[&str]) -> Run {
+        let key = format!("keys/{key}.key");
+        let mut args = vec![
+            "sign",
+            "fib.elf",
+            "--key",
+            &key,
+            "--guest",
+            GUEST,
+            "--version",
+            VERSION,
+            "--zkvm",
+            ZKVM,
+        ];
+        args.extend_from_slice(extra);
+        self.zkelf_env(&args, &[("SOURCE_DATE_EPOCH", "1700000000")])
+    }
+
+    /// `zkelf verify fib.elf --key keys/<key>.pub` plus `extra`.
+    pub fn verify_with_key(&self, key: &str, extra: &[&str]) -> Run {
+        let key = format!("keys/{key}.pub");
+        let mut args = vec!["verify", "fib.elf", "--key", &key];
+        args.extend_from_slice(extra);
+        self.zkelf(&args)
+    }
+
+    pub fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.path(name)).unwrap()
+    }
+
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) {
+        std::fs::write(self.path(name), bytes).unwrap();
+    }
+
+    pub fn key_id(&self, name: &str) -> String {
+        let text = std::fs::read_to_string(self.path(&format!("keys/{name}.pub"))).unwrap();
+        text.lines()
+            .next()
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    pub fn public_base64(&self, name: &str) -> String {
+        let text = std::fs::read_to_string(self.path(&format!("keys/{name}.pub"))).unwrap();
+        text.lines().nth(1).unwrap().to_string()
+    }
+
+    /// Every file under the fixture with its bytes and mode.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+        let mut files = BTreeMap::new();
+        walk(self.root(), &mut files);
+        files
+    }
+}
+
+fn walk(dir: &Path, files: &mut BTreeMap<PathBuf, (Vec<u8>, u32)>) {
+    use std::os::unix::fs::PermissionsExt as _;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let meta = entry.metadata().unwrap();
+        if meta.is_dir() {
+            walk(&path, files);
+        } else {
+            files.insert(
+                path.clone(),
+                (std::fs::read(&path).unwrap(), meta.permissions().mode()),
+            );
+        }
+    }
+}
