@@ -70,11 +70,13 @@ impl Source {
         let scope = pathspec(&source_root);
         let status = git(
             &git_root,
-            &["status", "--porcelain=v1", "--untracked-files=all", "--", &scope],
+            &["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", &scope],
         )?;
+        // `XY path` entries; a rename adds its source path as a bare entry, skipped here.
         let changes: Vec<String> = status
-            .lines()
-            .map(|line| line.get(3..).unwrap_or(line).to_string())
+            .split('\0')
+            .filter(|entry| entry.len() > 3 && entry.as_bytes()[2] == b' ')
+            .map(|entry| entry[3..].to_string())
             .collect();
         let uri = git(&git_root, &["config", "--get", "remote.origin.url"])
             .ok()
