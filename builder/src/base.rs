@@ -114,7 +114,13 @@ pub async fn bootstrap_base(
     let work = tempfile::Builder::new()
         .prefix("zkelf-base-")
         .tempdir()
-        .map_err(|e| BuilderError::io("cannot create a temporary directory", std::env::temp_dir(), e))?;
+        .map_err(|e| {
+            BuilderError::io(
+                "cannot create a temporary directory",
+                std::env::temp_dir(),
+                e,
+            )
+        })?;
     let root = work.path().join("rootfs");
     reporter.step(&format!(
         "debootstrap --variant=minbase {} from {}",
@@ -166,9 +172,10 @@ pub async fn bootstrap_base(
             reporter.output(&status);
         }
     }
-    let image = engine.image(&tag).await?.ok_or(BuilderError::BaseImageMissing {
-        tag: tag.clone(),
-    })?;
+    let image = engine
+        .image(&tag)
+        .await?
+        .ok_or(BuilderError::BaseImageMissing { tag: tag.clone() })?;
     record.id = image.id.unwrap_or_default();
     reporter.finish(&format!("imported {tag} ({})", record.id));
     Ok(record)
@@ -244,7 +251,10 @@ fn parse_rfc2822(s: &str) -> Option<u64> {
     .position(|m| m == month)? as i64
         + 1;
     let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
-    let hms: Vec<i64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let hms: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     let [h, m, sec] = hms.as_slice() else {
         return None;
     };
@@ -344,13 +354,16 @@ fn pack(root: &Path, out: &Path, epoch: u64) -> Result<String, BuilderError> {
     collect(root, root, &mut paths).map_err(|e| BuilderError::io("cannot walk", root, e))?;
     paths.sort();
     for rel in &paths {
-        append(&mut builder, root, rel, epoch).map_err(|e| BuilderError::io("cannot pack", root.join(rel), e))?;
+        append(&mut builder, root, rel, epoch)
+            .map_err(|e| BuilderError::io("cannot pack", root.join(rel), e))?;
     }
     let writer = builder
         .into_inner()
         .map_err(|e| BuilderError::io("cannot write", out, e))?;
     let HashingWriter { mut inner, hasher } = writer;
-    inner.flush().map_err(|e| BuilderError::io("cannot write", out, e))?;
+    inner
+        .flush()
+        .map_err(|e| BuilderError::io("cannot write", out, e))?;
     Ok(hex(&hasher.finalize()))
 }
 
@@ -421,8 +434,10 @@ impl<W: Write> Write for HashingWriter<W> {
 /// A file as a stream of 1 MiB chunks (a request body).
 fn file_chunks(
     path: &Path,
-) -> Result<impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static, BuilderError>
-{
+) -> Result<
+    impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static,
+    BuilderError,
+> {
     let mut file = File::open(path).map_err(|e| BuilderError::io("cannot open", path, e))?;
     let stream = futures_util::stream::iter(std::iter::from_fn(move || {
         let mut buf = vec![0u8; 1 << 20];
@@ -445,7 +460,10 @@ mod tests {
     #[test]
     fn parses_release_dates() {
         assert_eq!(parse_rfc2822("Thu, 01 Jan 1970 00:00:00 UTC"), Some(0));
-        assert_eq!(parse_rfc2822("Sat, 08 Nov 2025 10:03:01 UTC"), Some(1_762_596_181));
+        assert_eq!(
+            parse_rfc2822("Sat, 08 Nov 2025 10:03:01 UTC"),
+            Some(1_762_596_181)
+        );
         assert_eq!(parse_rfc2822("Sat, 08 Nov 2025 10:03:01 +0100"), None);
         assert_eq!(parse_rfc2822("yesterday"), None);
     }
@@ -469,6 +487,6 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["a", "b/", "b/c/", "b/c/file", "link"]);
+        assert_eq!(names, ["a", "b", "b/c", "b/c/file", "link"]);
     }
 }

@@ -124,7 +124,10 @@ pub async fn build_guest(
         });
     }
     let sde = source.commit_time;
-    build_selected(engine, &manifest, &selected, &source, sde, options, reporter).await
+    build_selected(
+        engine, &manifest, &selected, &source, sde, options, reporter,
+    )
+    .await
 }
 
 /// Rebuilds the artifact a provenance document describes from `checkout` (a clone of
@@ -224,7 +227,13 @@ async fn build_selected(
     let staging = tempfile::Builder::new()
         .prefix("zkelf-stage-")
         .tempdir()
-        .map_err(|e| BuilderError::io("cannot create a temporary directory", std::env::temp_dir(), e))?;
+        .map_err(|e| {
+            BuilderError::io(
+                "cannot create a temporary directory",
+                std::env::temp_dir(),
+                e,
+            )
+        })?;
 
     let mut staged = Vec::new();
     for artifact in selected {
@@ -243,11 +252,16 @@ async fn build_selected(
             reporter,
         )
         .await?;
-        let elf = staging.path().join(format!("{}-{}.elf", manifest.name, artifact.zkvm));
+        let elf = staging
+            .path()
+            .join(format!("{}-{}.elf", manifest.name, artifact.zkvm));
         std::fs::copy(first.path().join("out.elf"), &elf)
             .map_err(|e| BuilderError::io("cannot copy", first.path().join("out.elf"), e))?;
         let (sha256, size) = sha256_file(&elf)?;
-        reporter.finish(&format!("{}-{}.elf sha256:{sha256}", manifest.name, artifact.zkvm));
+        reporter.finish(&format!(
+            "{}-{}.elf sha256:{sha256}",
+            manifest.name, artifact.zkvm
+        ));
 
         let reproduced = if options.check_reproducible {
             reporter.step(&format!(
@@ -257,14 +271,22 @@ async fn build_selected(
             let copy = tempfile::Builder::new()
                 .prefix("zkelf-repro-src-")
                 .tempdir()
-                .map_err(|e| BuilderError::io("cannot create a temporary directory", std::env::temp_dir(), e))?;
+                .map_err(|e| {
+                    BuilderError::io(
+                        "cannot create a temporary directory",
+                        std::env::temp_dir(),
+                        e,
+                    )
+                })?;
             let (src, dest) = (source.clone(), copy.path().to_path_buf());
             tokio::task::spawn_blocking(move || {
                 src.copy_to(&dest)?;
                 plan::shift_mtimes(&dest)
             })
             .await
-            .map_err(|e| BuilderError::io("cannot copy", &source.git_root, std::io::Error::other(e)))??;
+            .map_err(|e| {
+                BuilderError::io("cannot copy", &source.git_root, std::io::Error::other(e))
+            })??;
             let varied = Variation::varied();
             let second = run_build(
                 engine,
@@ -281,7 +303,9 @@ async fn build_selected(
                 let (a, b) = (elf.clone(), second_elf.clone());
                 let diff = tokio::task::spawn_blocking(move || diff_files(&a, &b))
                     .await
-                    .map_err(|e| BuilderError::io("cannot compare", &elf, std::io::Error::other(e)))??;
+                    .map_err(|e| {
+                        BuilderError::io("cannot compare", &elf, std::io::Error::other(e))
+                    })??;
                 return Err(BuilderError::NotReproducible {
                     guest: manifest.name.clone(),
                     zkvm: artifact.zkvm.clone(),
@@ -354,7 +378,8 @@ async fn fetch(
     reporter: &dyn Reporter,
 ) -> Result<Vendor, BuilderError> {
     let lock_path = source.host_source_root().join("Cargo.lock");
-    let lock = std::fs::read(&lock_path).map_err(|e| BuilderError::io("cannot read", &lock_path, e))?;
+    let lock =
+        std::fs::read(&lock_path).map_err(|e| BuilderError::io("cannot read", &lock_path, e))?;
     let cargo_lock_sha256 = sha256_hex(&lock);
     let key = sha256_hex(format!("{cargo_lock_sha256}\0{}", image.id).as_bytes());
     let (dir, temp) = match &options.cache_dir {
@@ -363,18 +388,28 @@ async fn fetch(
             let temp = tempfile::Builder::new()
                 .prefix("zkelf-vendor-")
                 .tempdir()
-                .map_err(|e| BuilderError::io("cannot create a temporary directory", std::env::temp_dir(), e))?;
+                .map_err(|e| {
+                    BuilderError::io(
+                        "cannot create a temporary directory",
+                        std::env::temp_dir(),
+                        e,
+                    )
+                })?;
             (temp.path().join("vendor"), Some(temp))
         }
     };
     if !dir.is_dir() {
         let parent = dir.parent().unwrap_or(Path::new("/"));
-        std::fs::create_dir_all(parent).map_err(|e| BuilderError::io("cannot create", parent, e))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| BuilderError::io("cannot create", parent, e))?;
         let partial = tempfile::Builder::new()
             .prefix(".partial-")
             .tempdir_in(parent)
             .map_err(|e| BuilderError::io("cannot create a temporary directory in", parent, e))?;
-        reporter.step(&format!("fetching the crates of {} (cargo vendor --locked)", manifest.name));
+        reporter.step(&format!(
+            "fetching the crates of {} (cargo vendor --locked)",
+            manifest.name
+        ));
         let spec = plan::fetch_spec(image, source, partial.path(), &options.ca_bundle);
         let exit = engine.run(&spec, reporter).await?;
         if exit.code != 0 {
@@ -458,7 +493,10 @@ fn provenance_for(
         },
         ResourceDescriptor {
             name: Some(deps::BASE_IMAGE.into()),
-            uri: Some(format!("debootstrap:{}#{}", image.base.mirror, image.base.suite)),
+            uri: Some(format!(
+                "debootstrap:{}#{}",
+                image.base.mirror, image.base.suite
+            )),
             digest: sha256_digest(&image.base.rootfs_sha256),
             annotations: annotations(vec![
                 ("imageId", image.base.id.clone().into()),

@@ -184,7 +184,8 @@ fn parse(bytes: &[u8], name: &str) -> Result<(Vec<Section>, Vec<Sym>), DiffError
             .and_then(|n| sections.iter().find(|s| &s.name == n))
             .and_then(|s| {
                 let range = s.file_range.clone()?;
-                let start = range.start + usize::try_from(symbol.address().checked_sub(s.address)?).ok()?;
+                let start =
+                    range.start + usize::try_from(symbol.address().checked_sub(s.address)?).ok()?;
                 let end = start.checked_add(usize::try_from(symbol.size()).ok()?)?;
                 (end <= range.end && symbol.size() > 0).then_some(start..end)
             });
@@ -288,10 +289,8 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
             });
         }
     }
-    if runs.is_empty() {
-        if let Some(o) = first {
-            runs.push((o..o + 1, o..o + 1, None));
-        }
+    if let (true, Some(o)) = (runs.is_empty(), first) {
+        runs.push((o..o + 1, o..o + 1, None));
     }
 
     for sym in &symbols_a {
@@ -403,7 +402,10 @@ fn strings_near(bytes: &[u8], range: Range<usize>) -> Vec<(usize, String)> {
             i += 1;
         }
         if i - begin >= 4 {
-            let text: String = String::from_utf8_lossy(&bytes[begin..i]).chars().take(120).collect();
+            let text: String = String::from_utf8_lossy(&bytes[begin..i])
+                .chars()
+                .take(120)
+                .collect();
             found.push((begin, text));
         }
     }
@@ -417,16 +419,35 @@ fn is_printable(b: u8) -> bool {
 /// `path`, `time` or `text`.
 fn classify(text: &str) -> &'static str {
     let bytes = text.as_bytes();
-    let digits_at = |i: usize, n: usize| bytes.get(i..i + n).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let digits_at = |i: usize, n: usize| {
+        bytes
+            .get(i..i + n)
+            .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
+    };
     let looks_like_time = (0..bytes.len()).any(|i| {
         // 12:34:56, 2026-11-24, or a 10-digit unix time.
         (digits_at(i, 2) && bytes.get(i + 2) == Some(&b':') && digits_at(i + 3, 2))
-            || (digits_at(i, 4) && bytes.get(i + 4) == Some(&b'-') && digits_at(i + 5, 2) && bytes.get(i + 7) == Some(&b'-'))
-            || (digits_at(i, 10) && !digits_at(i + 10, 1) && (i == 0 || !bytes[i - 1].is_ascii_digit()))
-    }) || ["Jan ", "Feb ", "Mar ", "Apr ", "May ", "Jun ", "Jul ", "Aug ", "Sep ", "Oct ", "Nov ", "Dec "]
-        .iter()
-        .any(|m| text.contains(m));
-    if text.contains('/') && (text.starts_with('/') || text.contains("/src") || text.contains("/home") || text.contains("/tmp") || text.contains(".rs") || text.contains(".c")) {
+            || (digits_at(i, 4)
+                && bytes.get(i + 4) == Some(&b'-')
+                && digits_at(i + 5, 2)
+                && bytes.get(i + 7) == Some(&b'-'))
+            || (digits_at(i, 10)
+                && !digits_at(i + 10, 1)
+                && (i == 0 || !bytes[i - 1].is_ascii_digit()))
+    }) || [
+        "Jan ", "Feb ", "Mar ", "Apr ", "May ", "Jun ", "Jul ", "Aug ", "Sep ", "Oct ", "Nov ",
+        "Dec ",
+    ]
+    .iter()
+    .any(|m| text.contains(m));
+    if text.contains('/')
+        && (text.starts_with('/')
+            || text.contains("/src")
+            || text.contains("/home")
+            || text.contains("/tmp")
+            || text.contains(".rs")
+            || text.contains(".c"))
+    {
         "path"
     } else if looks_like_time {
         "time"
@@ -440,11 +461,19 @@ impl ElfDiff {
     pub fn render(&self) -> String {
         let mut out = String::new();
         if self.identical {
-            let _ = writeln!(out, "identical: {} bytes, sha256 {}", self.a.size, self.a.sha256);
+            let _ = writeln!(
+                out,
+                "identical: {} bytes, sha256 {}",
+                self.a.size, self.a.sha256
+            );
             return out;
         }
         for (label, f) in [("a", &self.a), ("b", &self.b)] {
-            let _ = writeln!(out, "{label}: {} ({} bytes, sha256 {})", f.name, f.size, f.sha256);
+            let _ = writeln!(
+                out,
+                "{label}: {} ({} bytes, sha256 {})",
+                f.name, f.size, f.sha256
+            );
         }
         if let Some(offset) = self.first_difference {
             let _ = write!(out, "first difference at file offset {offset:#x}");
@@ -520,7 +549,10 @@ mod tests {
         let found = strings_near(bytes, 20..21);
         assert_eq!(
             found,
-            vec![(2, "hello world".to_string()), (15, "/home/a/src".to_string())]
+            vec![
+                (2, "hello world".to_string()),
+                (15, "/home/a/src".to_string())
+            ]
         );
     }
 

@@ -70,8 +70,7 @@ impl Engine {
         let docker = Docker::connect_with_host(&host)
             .map_err(unreachable)?
             .with_timeout(Duration::from_secs(REQUEST_TIMEOUT));
-        let docker = match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await
-        {
+        let docker = match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
             Ok(result) => result.map_err(unreachable)?,
             Err(_) => return Err(unreachable(bollard::errors::Error::RequestTimeoutError)),
         };
@@ -95,7 +94,10 @@ impl Engine {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => Ok(None),
-            Err(source) => Err(BuilderError::docker(format!("inspect image `{name}`"), source)),
+            Err(source) => Err(BuilderError::docker(
+                format!("inspect image `{name}`"),
+                source,
+            )),
         }
     }
 
@@ -127,7 +129,9 @@ impl Engine {
             .docker
             .create_container(Some(CreateContainerOptionsBuilder::default().build()), body)
             .await
-            .map_err(|e| BuilderError::docker(format!("create container from `{}`", spec.image), e))?;
+            .map_err(|e| {
+                BuilderError::docker(format!("create container from `{}`", spec.image), e)
+            })?;
         let result = self.run_created(&created.id, reporter).await;
         // Remove even after a failure: no container outlives the build.
         let _ = self

@@ -215,7 +215,11 @@ impl BuilderError {
         matches!(self, BuilderError::NotReproducible { .. })
     }
 
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         BuilderError::Io {
             action,
             path: path.into(),

@@ -89,7 +89,13 @@ pub(crate) fn world_writable_tempdir(prefix: &str) -> Result<tempfile::TempDir, 
     let dir = tempfile::Builder::new()
         .prefix(prefix)
         .tempdir()
-        .map_err(|e| BuilderError::io("cannot create a temporary directory", std::env::temp_dir(), e))?;
+        .map_err(|e| {
+            BuilderError::io(
+                "cannot create a temporary directory",
+                std::env::temp_dir(),
+                e,
+            )
+        })?;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
         .map_err(|e| BuilderError::io("cannot set permissions of", dir.path(), e))?;
     Ok(dir)

@@ -23,7 +23,8 @@ use crate::error::BuilderError;
 pub const MANIFEST_FILE: &str = "zkelf.toml";
 
 /// Targets the builder's toolchain builds (Debian rustc 1.96 + gcc-riscv64-unknown-elf).
-pub const SUPPORTED_TARGETS: &[&str] = &["riscv32im-unknown-none-elf", "riscv64im-unknown-none-elf"];
+pub const SUPPORTED_TARGETS: &[&str] =
+    &["riscv32im-unknown-none-elf", "riscv64im-unknown-none-elf"];
 
 /// How a guest is compiled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,7 +95,8 @@ impl Manifest {
             path: path.to_path_buf(),
             message,
         };
-        let manifest: Manifest = toml::from_str(text).map_err(|e| invalid(e.message().to_string()))?;
+        let manifest: Manifest =
+            toml::from_str(text).map_err(|e| invalid(e.message().to_string()))?;
         if !is_label(&manifest.name) {
             return Err(invalid(format!(
                 "`name = \"{}\"` must match `[a-z0-9][a-z0-9._-]{{0,63}}`",
@@ -102,7 +104,10 @@ impl Manifest {
             )));
         }
         if semver::Version::parse(&manifest.version).is_err() {
-            return Err(invalid(format!("`version = \"{}\"` is not semver", manifest.version)));
+            return Err(invalid(format!(
+                "`version = \"{}\"` is not semver",
+                manifest.version
+            )));
         }
         if manifest.artifacts.is_empty() {
             return Err(invalid("no `[[artifact]]`".into()));
@@ -114,7 +119,10 @@ impl Manifest {
                     artifact.zkvm
                 )));
             }
-            if manifest.artifacts[..i].iter().any(|a| a.zkvm == artifact.zkvm) {
+            if manifest.artifacts[..i]
+                .iter()
+                .any(|a| a.zkvm == artifact.zkvm)
+            {
                 return Err(invalid(format!("zkvm `{}` is listed twice", artifact.zkvm)));
             }
             if !SUPPORTED_TARGETS.contains(&artifact.target.as_str()) {
@@ -123,10 +131,10 @@ impl Manifest {
                     target: artifact.target.clone(),
                 });
             }
-            if let Some(bin) = &artifact.bin {
-                if !is_word(bin) {
-                    return Err(invalid(format!("`bin = \"{bin}\"` is not a plain file name")));
-                }
+            if let Some(bin) = artifact.bin.as_ref().filter(|bin| !is_word(bin)) {
+                return Err(invalid(format!(
+                    "`bin = \"{bin}\"` is not a plain file name"
+                )));
             }
         }
         for word in manifest
@@ -204,7 +212,8 @@ fn is_word(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with('-')
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-/".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-/".contains(&b))
         && !s.contains("..")
 }
 
@@ -244,7 +253,9 @@ target = "riscv64im-unknown-none-elf"
     fn rejects_unknown_target() {
         let err = parse(&GOOD.replace("riscv64im-unknown-none-elf", "x86_64-unknown-linux-gnu"))
             .unwrap_err();
-        assert!(matches!(err, BuilderError::UnknownTarget { ref target, .. } if target == "x86_64-unknown-linux-gnu"));
+        assert!(
+            matches!(err, BuilderError::UnknownTarget { ref target, .. } if target == "x86_64-unknown-linux-gnu")
+        );
     }
 
     #[test]

@@ -203,7 +203,10 @@ impl Provenance {
             })?;
         if provenance.statement_type != STATEMENT_TYPE {
             return Err(BuilderError::Provenance {
-                message: format!("`_type` is `{}`, not `{STATEMENT_TYPE}`", provenance.statement_type),
+                message: format!(
+                    "`_type` is `{}`, not `{STATEMENT_TYPE}`",
+                    provenance.statement_type
+                ),
             });
         }
         if provenance.predicate_type != PREDICATE_TYPE {
@@ -239,7 +242,11 @@ impl Provenance {
 
     /// The subject's sha256.
     pub fn subject_sha256(&self) -> Option<&str> {
-        self.subject.first()?.digest.get("sha256").map(String::as_str)
+        self.subject
+            .first()?
+            .digest
+            .get("sha256")
+            .map(String::as_str)
     }
 
     /// The external parameters.
@@ -264,7 +271,9 @@ impl Provenance {
     /// The Dockerfile.builder text recorded in it.
     pub fn dockerfile(&self) -> Option<String> {
         let content = self.dependency(deps::DOCKERFILE)?.content.as_deref()?;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(content).ok()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(content)
+            .ok()?;
         String::from_utf8(bytes).ok()
     }
 }

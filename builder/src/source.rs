@@ -41,8 +41,11 @@ impl Source {
         let git_root = git_root
             .canonicalize()
             .map_err(|e| BuilderError::io("cannot resolve", &git_root, e))?;
-        let commit = git(&git_root, &["rev-parse", "--verify", "HEAD"])
-            .map_err(|_| BuilderError::NotGitCheckout { dir: guest_dir.clone() })?;
+        let commit = git(&git_root, &["rev-parse", "--verify", "HEAD"]).map_err(|_| {
+            BuilderError::NotGitCheckout {
+                dir: guest_dir.clone(),
+            }
+        })?;
         let commit_time = git(&git_root, &["log", "-1", "--format=%ct", "HEAD"])?
             .parse::<u64>()
             .map_err(|e| BuilderError::Git {
@@ -70,7 +73,14 @@ impl Source {
         let scope = pathspec(&source_root);
         let status = git(
             &git_root,
-            &["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", &scope],
+            &[
+                "status",
+                "--porcelain=v1",
+                "-z",
+                "--untracked-files=all",
+                "--",
+                &scope,
+            ],
         )?;
         // `XY path` entries; a rename adds its source path as a bare entry, skipped here.
         let changes: Vec<String> = status
@@ -144,7 +154,10 @@ impl Source {
 pub fn checkout(uri: &str, commit: &str, dest: &Path) -> Result<(), BuilderError> {
     let parent = dest.parent().unwrap_or(Path::new("."));
     let dest_str = dest.to_string_lossy();
-    git(parent, &["clone", "--quiet", "--no-checkout", uri, &dest_str])?;
+    git(
+        parent,
+        &["clone", "--quiet", "--no-checkout", uri, &dest_str],
+    )?;
     git(dest, &["checkout", "--quiet", "--detach", commit])?;
     Ok(())
 }
@@ -172,7 +185,9 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, BuilderError> {
         .output()
         .map_err(|e| fail(e.to_string()))?;
     if !output.status.success() {
-        return Err(fail(String::from_utf8_lossy(&output.stderr).trim().to_string()));
+        return Err(fail(
+            String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        ));
     }
     let text = String::from_utf8_lossy(&output.stdout);
     Ok(if args.contains(&"-z") {

@@ -11,7 +11,10 @@ fn zkelf() -> Command {
     let bin = Path::new(env!("CARGO_BIN_EXE_zkelf"));
     ensure_builder_image(bin);
     let mut command = Command::new(bin);
-    command.env("ZKELF_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("zkelf-cache"));
+    command.env(
+        "ZKELF_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("zkelf-cache"),
+    );
     command
 }
 
@@ -94,10 +97,7 @@ fn assert_nothing_written(out: &Path) {
 #[test]
 fn a_build_that_embeds_the_hostname_is_not_reproducible_and_the_diff_names_the_section() {
     let tmp = tempfile::tempdir().unwrap();
-    let main = main_rs(
-        "static HOST: &str = env!(\"HOSTNAME\");",
-        "HOST.as_bytes()",
-    );
+    let main = main_rs("static HOST: &str = env!(\"HOSTNAME\");", "HOST.as_bytes()");
     let guest = fixture(&tmp.path().join("repo"), "hostname", &main, &[]);
     let out = tmp.path().join("dist");
     let output = zkelf()
@@ -109,9 +109,18 @@ fn a_build_that_embeds_the_hostname_is_not_reproducible_and_the_diff_names_the_s
     let all = text(&output);
     assert_eq!(output.status.code(), Some(1), "{all}");
     assert!(all.contains("is not reproducible"), "{all}");
-    assert!(all.contains(".rodata"), "the diff does not name the section:\n{all}");
-    assert!(all.contains("zkelf-builder"), "the diff does not show the string:\n{all}");
-    assert!(all.contains("repro-"), "the diff does not show the varied string:\n{all}");
+    assert!(
+        all.contains(".rodata"),
+        "the diff does not name the section:\n{all}"
+    );
+    assert!(
+        all.contains("zkelf-builder"),
+        "the diff does not show the string:\n{all}"
+    );
+    assert!(
+        all.contains("repro-"),
+        "the diff does not show the varied string:\n{all}"
+    );
     assert_nothing_written(&out);
 }
 
@@ -134,7 +143,10 @@ fn main() {
 }
 "#;
     let main = main_rs("", "b\"offline\\n\"");
-    let cargo_toml = CARGO_TOML.replace("edition = \"2024\"\n", "edition = \"2024\"\nbuild = \"build.rs\"\n");
+    let cargo_toml = CARGO_TOML.replace(
+        "edition = \"2024\"\n",
+        "edition = \"2024\"\nbuild = \"build.rs\"\n",
+    );
     let zkelf_toml = zkelf_toml("network");
     let guest = checkout_with(
         &tmp.path().join("repo"),
@@ -148,11 +160,22 @@ fn main() {
     )
     .join("fixture");
     let out = tmp.path().join("dist");
-    let output = zkelf().args(["build", "--out"]).arg(&out).arg(&guest).output().unwrap();
+    let output = zkelf()
+        .args(["build", "--out"])
+        .arg(&out)
+        .arg(&guest)
+        .output()
+        .unwrap();
     let all = text(&output);
     assert_eq!(output.status.code(), Some(2), "{all}");
-    assert!(all.contains("building guest `network` for `rv32im` failed"), "{all}");
-    assert!(all.contains("build script: no DNS") || all.contains("build script: no route"), "{all}");
+    assert!(
+        all.contains("building guest `network` for `rv32im` failed"),
+        "{all}"
+    );
+    assert!(
+        all.contains("build script: no DNS") || all.contains("build script: no route"),
+        "{all}"
+    );
     assert_nothing_written(&out);
 }
 
@@ -213,7 +236,10 @@ fn the_guests_toolchain_file_and_cargo_config_do_not_change_the_build() {
     let all = text(&output);
     assert_eq!(output.status.code(), Some(0), "{all}");
     let elf = out.join("toolchain/0.1.0/toolchain-rv32im.elf");
-    assert_eq!(run_qemu(&elf, "riscv32im-unknown-none-elf", b""), "builder toolchain\n");
+    assert_eq!(
+        run_qemu(&elf, "riscv32im-unknown-none-elf", b""),
+        "builder toolchain\n"
+    );
     let provenance: serde_json::Value = serde_json::from_slice(
         &std::fs::read(out.join("toolchain/0.1.0/toolchain-rv32im.provenance.json")).unwrap(),
     )
@@ -227,7 +253,10 @@ fn the_guests_toolchain_file_and_cargo_config_do_not_change_the_build() {
         .find(|d| d["name"] == "toolchain")
         .unwrap();
     assert!(
-        toolchain["annotations"]["rustc"].as_str().unwrap().contains("release: 1.96.0"),
+        toolchain["annotations"]["rustc"]
+            .as_str()
+            .unwrap()
+            .contains("release: 1.96.0"),
         "{toolchain}"
     );
 }

@@ -14,7 +14,10 @@ fn zkelf() -> Command {
     let bin = Path::new(env!("CARGO_BIN_EXE_zkelf"));
     ensure_builder_image(bin);
     let mut command = Command::new(bin);
-    command.env("ZKELF_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("zkelf-cache"));
+    command.env(
+        "ZKELF_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("zkelf-cache"),
+    );
     command
 }
 
@@ -29,7 +32,10 @@ struct Built {
 
 fn build(guest_dir: &Path, out: &Path, check: bool) -> Vec<Built> {
     let mut command = zkelf();
-    command.args(["build", "--json", "--out"]).arg(out).arg(guest_dir);
+    command
+        .args(["build", "--json", "--out"])
+        .arg(out)
+        .arg(guest_dir);
     if check {
         command.arg("--check-reproducible");
     }
@@ -66,16 +72,31 @@ fn build_twice(guest: &str) -> Vec<Built> {
     let tmp = tempfile::tempdir().unwrap();
     let a = guests_checkout(&tmp.path().join("first/checkout"), &[]);
     let b = guests_checkout(&tmp.path().join("second/elsewhere/deeper"), &[]);
-    let first = build(&a.join("guests").join(guest), &tmp.path().join("dist-a"), true);
-    let second = build(&b.join("guests").join(guest), &tmp.path().join("dist-b"), false);
+    let first = build(
+        &a.join("guests").join(guest),
+        &tmp.path().join("dist-a"),
+        true,
+    );
+    let second = build(
+        &b.join("guests").join(guest),
+        &tmp.path().join("dist-b"),
+        false,
+    );
     assert_eq!(first.len(), second.len());
     for (x, y) in first.iter().zip(&second) {
         assert_eq!(x.zkvm, y.zkvm);
-        assert_eq!(x.sha256, y.sha256, "{guest} {} differs between checkouts", x.zkvm);
+        assert_eq!(
+            x.sha256, y.sha256,
+            "{guest} {} differs between checkouts",
+            x.zkvm
+        );
         let bytes = std::fs::read(&x.elf).unwrap();
         assert_eq!(hex(&Sha256::digest(&bytes)), x.sha256);
-        let provenance = x.elf.with_file_name(format!("{guest}-{}.provenance.json", x.zkvm));
-        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(provenance).unwrap()).unwrap();
+        let provenance = x
+            .elf
+            .with_file_name(format!("{guest}-{}.provenance.json", x.zkvm));
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(provenance).unwrap()).unwrap();
         assert_eq!(doc["subject"][0]["digest"]["sha256"], x.sha256.as_str());
         assert_eq!(doc["predicateType"], "https://slsa.dev/provenance/v1");
     }
@@ -111,7 +132,10 @@ fn fibonacci_is_reproducible_and_computes_fib() {
 fn keccak_is_reproducible_on_both_targets_and_computes_keccak256() {
     let built = build_twice("keccak");
     let targets: Vec<&str> = built.iter().map(|b| b.target.as_str()).collect();
-    assert_eq!(targets, ["riscv32im-unknown-none-elf", "riscv64im-unknown-none-elf"]);
+    assert_eq!(
+        targets,
+        ["riscv32im-unknown-none-elf", "riscv64im-unknown-none-elf"]
+    );
     let inputs: [&[u8]; 3] = [b"", b"abc", &[0x5a; 5000]];
     for b in &built {
         for input in inputs {
@@ -119,7 +143,12 @@ fn keccak_is_reproducible_on_both_targets_and_computes_keccak256() {
             hasher.update(input);
             let mut digest = [0u8; 32];
             hasher.finalize(&mut digest);
-            assert_eq!(run_qemu(&b.elf, &b.target, input), format!("{}\n", hex(&digest)), "{}", b.zkvm);
+            assert_eq!(
+                run_qemu(&b.elf, &b.target, input),
+                format!("{}\n", hex(&digest)),
+                "{}",
+                b.zkvm
+            );
         }
     }
 }

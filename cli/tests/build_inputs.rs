@@ -9,7 +9,10 @@ use zkelf_testsupport::elf::{Class, ElfSpec};
 
 fn zkelf() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_zkelf"));
-    command.env("ZKELF_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("zkelf-cache"));
+    command.env(
+        "ZKELF_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("zkelf-cache"),
+    );
     command
 }
 
@@ -36,7 +39,10 @@ fn build_fails(guest: &Path, extra: &[&str], message: &str, hint: &str) -> Outpu
     let all = text(&output);
     assert_eq!(output.status.code(), Some(2), "{all}");
     assert!(all.contains(message), "expected `{message}` in:\n{all}");
-    assert!(all.contains(&format!("hint: {hint}")), "expected hint `{hint}` in:\n{all}");
+    assert!(
+        all.contains(&format!("hint: {hint}")),
+        "expected hint `{hint}` in:\n{all}"
+    );
     assert!(!out.exists(), "{} was created", out.display());
     output
 }
@@ -59,7 +65,11 @@ fn unknown_target() {
     let repo = guests_checkout(tmp.path(), &[]);
     let manifest = repo.join("guests/fibonacci/zkelf.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, text.replace("riscv32im-unknown-none-elf", "thumbv7em-none-eabi")).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("riscv32im-unknown-none-elf", "thumbv7em-none-eabi"),
+    )
+    .unwrap();
     git(&repo, &["commit", "-qam", "bad target"]);
     build_fails(
         &repo.join("guests/fibonacci"),
@@ -82,7 +92,10 @@ fn unknown_artifact() {
         .unwrap();
     let all = text(&output);
     assert_eq!(output.status.code(), Some(2), "{all}");
-    assert!(all.contains("guest `keccak` has no artifact for zkvm `sp1` (it has: `rv32im`, `rv64im`)"), "{all}");
+    assert!(
+        all.contains("guest `keccak` has no artifact for zkvm `sp1` (it has: `rv32im`, `rv64im`)"),
+        "{all}"
+    );
     assert!(!out.exists());
 }
 
@@ -154,13 +167,23 @@ fn docker_not_reachable() {
                 doc["error"]["message"],
                 "cannot reach the Docker engine at `unix:///nonexistent/docker.sock`"
             );
-            assert!(doc["error"]["hint"].as_str().unwrap().contains("scripts/setup"));
+            assert!(
+                doc["error"]["hint"]
+                    .as_str()
+                    .unwrap()
+                    .contains("scripts/setup")
+            );
         } else {
             assert!(
-                all.contains("error: cannot reach the Docker engine at `unix:///nonexistent/docker.sock`"),
+                all.contains(
+                    "error: cannot reach the Docker engine at `unix:///nonexistent/docker.sock`"
+                ),
                 "{all}"
             );
-            assert!(all.contains("hint: start dockerd (`scripts/setup` does), or point `DOCKER_HOST`"), "{all}");
+            assert!(
+                all.contains("hint: start dockerd (`scripts/setup` does), or point `DOCKER_HOST`"),
+                "{all}"
+            );
         }
     }
     assert!(!out.exists());
@@ -175,8 +198,14 @@ fn builder_image_without_a_base_image_says_how_to_make_one() {
         .unwrap();
     let all = text(&output);
     assert_eq!(output.status.code(), Some(2), "{all}");
-    assert!(all.contains("base image `zkelf-base:no-such-suite` does not exist"), "{all}");
-    assert!(all.contains("hint: bootstrap it with `zkelf builder base`"), "{all}");
+    assert!(
+        all.contains("base image `zkelf-base:no-such-suite` does not exist"),
+        "{all}"
+    );
+    assert!(
+        all.contains("hint: bootstrap it with `zkelf builder base`"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -185,9 +214,18 @@ fn diff_exit_codes() {
     let a = tmp.path().join("a.elf");
     let same = tmp.path().join("same.elf");
     let b = tmp.path().join("b.elf");
-    ElfSpec::new(Class::Elf32).message("built in /build/src/guest at 12:00:01\n").write_to(&a).unwrap();
-    ElfSpec::new(Class::Elf32).message("built in /build/src/guest at 12:00:01\n").write_to(&same).unwrap();
-    ElfSpec::new(Class::Elf32).message("built in /home/alice/guest at 17:45:09\n").write_to(&b).unwrap();
+    ElfSpec::new(Class::Elf32)
+        .message("built in /build/src/guest at 12:00:01\n")
+        .write_to(&a)
+        .unwrap();
+    ElfSpec::new(Class::Elf32)
+        .message("built in /build/src/guest at 12:00:01\n")
+        .write_to(&same)
+        .unwrap();
+    ElfSpec::new(Class::Elf32)
+        .message("built in /home/alice/guest at 17:45:09\n")
+        .write_to(&b)
+        .unwrap();
 
     let output = zkelf().arg("diff").arg(&a).arg(&same).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
@@ -197,13 +235,26 @@ fn diff_exit_codes() {
     let all = text(&output);
     assert_eq!(output.status.code(), Some(1), "{all}");
     assert!(all.contains("first difference at file offset"), "{all}");
-    assert!(all.contains("\"built in /home/alice/guest at 17:45:09\""), "{all}");
+    assert!(
+        all.contains("\"built in /home/alice/guest at 17:45:09\""),
+        "{all}"
+    );
 
-    let output = zkelf().args(["diff", "--json"]).arg(&a).arg(&b).output().unwrap();
+    let output = zkelf()
+        .args(["diff", "--json"])
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(doc["identical"], false);
-    let kinds: Vec<&str> = doc["strings"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = doc["strings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
     assert!(kinds.contains(&"path"), "{doc}");
 
     let not_elf = tmp.path().join("not.elf");

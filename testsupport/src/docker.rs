@@ -43,9 +43,15 @@ pub fn ensure_builder_image(zkelf: &Path) {
             .status()
             .is_ok_and(|s| s.success());
         if !has_base {
-            run_ok(Command::new(zkelf).args(["builder", "base"]), "zkelf builder base");
+            run_ok(
+                Command::new(zkelf).args(["builder", "base"]),
+                "zkelf builder base",
+            );
         }
-        run_ok(Command::new(zkelf).args(["builder", "image"]), "zkelf builder image");
+        run_ok(
+            Command::new(zkelf).args(["builder", "image"]),
+            "zkelf builder image",
+        );
     });
 }
 

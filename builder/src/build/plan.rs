@@ -83,7 +83,8 @@ fn noise() -> String {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos();
-    crate::fsutil::sha256_hex(format!("{nanos}-{}", std::process::id()).as_bytes())[..10].to_string()
+    crate::fsutil::sha256_hex(format!("{nanos}-{}", std::process::id()).as_bytes())[..10]
+        .to_string()
 }
 
 /// One artifact's build, independent of the variation.
@@ -103,6 +104,8 @@ pub(crate) struct Plan {
     pub image_id: String,
     /// rustc's commit hash: sysroot paths are remapped to `/rustc/<hash>` as upstream does.
     pub rustc_commit: String,
+    /// rustc's release (`1.96.0`): Debian's sysroot source is `/usr/src/rustc-<release>`.
+    pub rustc_release: String,
 }
 
 impl Plan {
@@ -118,6 +121,13 @@ impl Plan {
             .rustc
             .lines()
             .find_map(|l| l.strip_prefix("commit-hash: "))
+            .unwrap_or("unknown")
+            .to_string();
+        let rustc_release = image
+            .toolchain
+            .rustc
+            .lines()
+            .find_map(|l| l.strip_prefix("release: "))
             .unwrap_or("unknown")
             .to_string();
         Self {
@@ -137,6 +147,7 @@ impl Plan {
             source: super::source_parameters(source),
             image_id: image.id.clone(),
             rustc_commit,
+            rustc_release,
         }
     }
 
@@ -157,7 +168,7 @@ impl Plan {
                     remap(TARGET_PATH, "/zkelf/target"),
                     remap(CARGO_HOME, "/zkelf/cargo-home"),
                     remap(SYSROOT_SRC, &sysroot),
-                    remap("/usr/src/rustc-", &format!("{sysroot}/rustc-")),
+                    remap(&format!("/usr/src/rustc-{}", self.rustc_release), &sysroot),
                     "-Clinker=ld.lld".into(),
                     "-Clink-arg=--build-id=none".into(),
                     "-Ccodegen-units=1".into(),
@@ -288,7 +299,12 @@ impl Plan {
             "umask {}; cd /build; \"$@\"; cp {elf} {OUT_PATH}/out.elf",
             variation.umask
         );
-        let mut cmd = vec!["sh".to_string(), "-euc".into(), script, "zkelf-build".into()];
+        let mut cmd = vec![
+            "sh".to_string(),
+            "-euc".into(),
+            script,
+            "zkelf-build".into(),
+        ];
         cmd.extend(argv);
         let mut binds = vec![
             format!(
