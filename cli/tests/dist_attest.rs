@@ -1,0 +1,124 @@
+//! Attestations through the referrers fallback index, and `zkelf.lock` pins.
+
+mod dist_common;
+
+use dist_common::*;
+use zkelf_registry::artifact::{Descriptor, MANIFEST_MEDIA_TYPE};
+use zkelf_registry::store::{self, NetworkOptions};
+use zkelf_registry::Reference;
+use zkelf_testsupport::elf::Class;
+use zkelf_testsupport::minisign_tool;
+use zkelf_testsupport::registry::DockerRegistry;
+use zkelf_trust::digest::hash_file;
+use zkelf_trust::statement::{Kind, Statement};
+
+/// A rebuild attestation of `elf` by a fresh auditor key; returns (signature text, auditor public base64).
+fn rebuild_signature(w: &World, elf: &std::path::Path, name: &str) -> (Vec<u8>, String) {
+    let key = minisign_tool::generate(w.dir.path(), name, None);
+    let d = hash_file(elf).unwrap();
+    let statement = Statement {
+        kind: Kind::Rebuild,
+        guest: "fib".into(),
+        version: "1.0.0".parse().unwrap(),
+        zkvm: "sp1".into(),
+        target: Class::Elf32.default_target().into(),
+        sha256: d.sha256,
+        size: d.size,
+        provenance: Some(hash_file(&elf.with_file_name("fib-sp1.provenance.json")).unwrap().sha256),
+        vk: None,
+        builder: Some("sha256-builder-image".into()),
+        created: 1_700_000_100,
+    };
+    let sig = w.path(&format!("{name}.minisig"));
+    minisign_tool::sign(&key, elf, &sig, &statement.render(), false);
+    (std::fs::read(&sig).unwrap(), key.public_base64())
+}
+
+fn attach(reference: &str, subject_tag: &str, signature: &[u8], title: &str) {
+    let reference: Reference = reference.parse().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = store::open(&reference, &NetworkOptions::default()).unwrap();
+        let bytes = store
+            .get_manifest(&zkelf_registry::reference::Target::Tag(subject_tag.into()))
+            .await
+            .unwrap()
+            .unwrap();
+        let subject = Descriptor::of(MANIFEST_MEDIA_TYPE, &bytes);
+        zkelf_registry::publish::attach(store.as_ref(), &subject, signature, title, 1_700_000_100)
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn rebuild_attestations_count_once_attached() {
+    let w = World::new();
+    let registry = DockerRegistry::start();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "attested\n");
+    let elf = dist.join("fib-sp1.elf");
+    let (sig_a, pub_a) = rebuild_signature(&w, &elf, "auditor-a");
+    let (sig_b, pub_b) = rebuild_signature(&w, &elf, "auditor-b");
+    let strict = w.path("strict.toml");
+    std::fs::write(
+        &strict,
+        format!(
+            "version = 1\n[[key]]\nname = \"release\"\npublic = \"{}\"\nroles = [\"release\"]\n\n[[key]]\nname = \"auditor-a\"\npublic = \"{pub_a}\"\nroles = [\"rebuild\"]\n\n[[key]]\nname = \"auditor-b\"\npublic = \"{pub_b}\"\nroles = [\"rebuild\"]\n\n[require]\nrelease = 1\nrebuild = 2\n",
+            w.key.public_base64()
+        ),
+    )
+    .unwrap();
+    for repo in [format!("{}/fib", registry.host()), format!("oci-layout:{}", w.path("layout").display())] {
+        assert_exit(&w.publish(&dist, &repo, &[]), 0);
+        let out = w.path("out/fib.elf");
+        let reference = format!("{repo}:1.0.0-sp1");
+        let pull = |policy: &std::path::Path| w.run(&["--json", "pull", &reference, "-o", out.to_str().unwrap(), "--policy", policy.to_str().unwrap(), "--no-cache"]);
+        let output = pull(&strict);
+        assert_exit(&output, 1);
+        assert_nothing_written(&w.path("out"));
+
+        attach(&repo, "1.0.0-sp1", &sig_a, "fib-sp1.elf.auditor-a.minisig");
+        attach(&repo, "1.0.0-sp1", &sig_b, "fib-sp1.elf.auditor-b.minisig");
+        // Attaching again changes nothing (the fallback index has no duplicates).
+        attach(&repo, "1.0.0-sp1", &sig_a, "fib-sp1.elf.auditor-a.minisig");
+
+        let output = pull(&strict);
+        assert_exit(&output, 0);
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let roles: Vec<&str> = report["signatures"].as_array().unwrap().iter().filter_map(|s| s["counts_for"].as_str()).collect();
+        assert_eq!(roles, ["release", "rebuild", "rebuild"], "{report}");
+        std::fs::remove_file(&out).unwrap();
+
+        let output = w.run(&["inspect", &reference, "--policy", strict.to_str().unwrap()]);
+        assert_exit(&output, 0);
+        assert!(stdout(&output).contains("(auditor-a) counts for rebuild"), "{}", stdout(&output));
+    }
+}
+
+#[test]
+fn lock_pins_refuse_a_moved_release() {
+    let w = World::new();
+    let registry = DockerRegistry::start();
+    let repo = format!("{}/fib", registry.host());
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "pinned\n");
+    assert_exit(&w.publish(&dist, &repo, &[]), 0);
+    let lock = w.path("zkelf.lock");
+    let out = w.path("out/fib.elf");
+    let reference = format!("{repo}:1.0.0-sp1");
+    assert_exit(&w.pull(&reference, &out, &["--lock", lock.to_str().unwrap()]), 0);
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert!(text.contains(&reference) && text.contains("manifest = \"sha256:"), "{text}");
+    std::fs::remove_file(&out).unwrap();
+    assert_exit(&w.pull(&reference, &out, &["--lock", lock.to_str().unwrap()]), 0);
+    std::fs::remove_file(&out).unwrap();
+
+    // The release is re-signed with other bytes and re-published under the same tag.
+    w.dist("fib", "1.0.0", "sp1", Class::Elf32, "moved\n");
+    assert_exit(&w.publish(&dist, &repo, &[]), 0);
+    let output = w.pull(&reference, &out, &["--lock", lock.to_str().unwrap()]);
+    assert_exit(&output, 1);
+    assert!(stderr(&output).contains("pins"), "{}", stderr(&output));
+    assert_nothing_written(&w.path("out"));
+    // Without the lock the (validly signed) new bytes are accepted.
+    assert_exit(&w.pull(&reference, &out, &[]), 0);
+}
