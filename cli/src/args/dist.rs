@@ -65,6 +65,15 @@ pub struct ReleaseArgs {
     /// The minisign secret key to sign with.
     #[arg(long, value_name = "KEY")]
     pub key: PathBuf,
+    /// Read the secret key's password from this file (else `ZKELF_PASSWORD`, else a prompt).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Build only the artifact of this zkVM.
+    #[arg(long, value_name = "ZKVM")]
+    pub zkvm: Option<String>,
+    /// Where the build writes `<guest>/<version>/`.
+    #[arg(long, value_name = "DIR", default_value = "dist")]
+    pub out: PathBuf,
     /// Where to publish: `oci-layout:<dir>` or `<host>[:<port>]/<path>`.
     #[arg(long, value_name = "REF")]
     pub to: String,

@@ -1,10 +1,117 @@
-//! `zkelf release`.
+//! `zkelf release`: build (hermetic Docker builder), sign (prehashed minisign, the statement as
+//! trusted comment) and publish, in one command.
 
+use std::io::Write;
+
+use anyhow::Context as _;
+use serde::Serialize;
+use zkelf_builder::{build_guest, BuildOptions};
+use zkelf_registry::publish::{self, Published};
+use zkelf_registry::store;
+use zkelf_trust::digest::hash_file;
+use zkelf_trust::policy::Policy;
+use zkelf_trust::signature;
+use zkelf_trust::statement::{Kind, Statement};
+
+use super::build_reporter::BuildReporter;
+use super::pull::{network_options, ProgressReporter};
 use crate::args::dist::ReleaseArgs;
-use crate::error::ExitStatus;
-use crate::printer::Printer;
+use crate::error::{ExitStatus, UsageError};
+use crate::printer::{Printer, Report};
+
+#[derive(Debug, Serialize)]
+struct ReleaseReport {
+    to: String,
+    signed: Vec<Statement>,
+    #[serde(flatten)]
+    published: Published,
+}
+
+impl Report for ReleaseReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for s in &self.signed {
+            writeln!(out, "signed {s}")?;
+        }
+        for a in &self.published.artifacts {
+            writeln!(out, "published {}:{} {}", self.to, a.tag, a.manifest_digest)?;
+        }
+        writeln!(
+            out,
+            "published {}:{} {} (release index)",
+            self.to, self.published.index_tag, self.published.index_digest
+        )
+    }
+}
 
 /// Runs `zkelf release`.
-pub async fn release(_args: ReleaseArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
-    Err(super::not_implemented("release"))
+pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let to = super::publish::target(&args.to)?;
+    if !args.policy.exists() {
+        return Err(UsageError::new(
+            format!("trust policy `{}` does not exist", args.policy.display()),
+            "pass `--policy <file>`: what is published must verify under it",
+        )
+        .into());
+    }
+    let policy = Policy::load(&args.policy)?;
+    let secret = super::sign::load_secret_key(&args.key, args.password_file.as_deref())?;
+    let network = network_options(&args.network)?;
+
+    let engine = super::build::engine().await?;
+    let options = BuildOptions {
+        out_dir: args.out.clone(),
+        zkvm: args.zkvm.clone(),
+        cache_dir: super::pull::cache_dir().map(|d| d.join("builder")),
+        ..BuildOptions::default()
+    };
+    let built = build_guest(&engine, &args.guest_dir, &options, &BuildReporter::new(printer))
+        .await
+        .with_context(|| format!("cannot build the guest in `{}`", args.guest_dir.display()))?;
+    let first = built
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("the build of `{}` produced no artifact", args.guest_dir.display()))?;
+    let dist = first
+        .elf
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| args.out.clone());
+    let created = first.source_date_epoch;
+
+    let mut signed = Vec::new();
+    for a in &built {
+        let digests = hash_file(&a.elf)?;
+        let statement = Statement {
+            kind: Kind::Release,
+            guest: a.guest.clone(),
+            version: semver::Version::parse(&a.version)
+                .with_context(|| format!("the build reported version `{}`", a.version))?,
+            zkvm: a.zkvm.clone(),
+            target: a.target.clone(),
+            sha256: digests.sha256,
+            size: digests.size,
+            provenance: Some(hash_file(&a.provenance)?.sha256),
+            vk: None,
+            builder: None,
+            created: a.source_date_epoch,
+        };
+        let sig = signature::sign(&secret, &digests, &statement)
+            .with_context(|| format!("cannot sign `{}`", a.elf.display()))?;
+        let path = super::sign::sibling_with_suffix(&a.elf, ".minisig");
+        super::sign::persist_atomically(&path, sig.to_string().as_bytes(), 0o644, true)?;
+        signed.push(statement);
+    }
+
+    let dist_dir = dist.clone();
+    let artifacts = tokio::task::spawn_blocking(move || publish::scan_dist(&dist_dir)).await??;
+    let store = store::open(&to, &network)?;
+    let reporter = ProgressReporter::new(printer);
+    let published = publish::publish(store.as_ref(), &artifacts, &policy, Some(created), &reporter)
+        .await
+        .with_context(|| format!("publish of `{}` to `{to}` failed", dist.display()))?;
+    printer.report(&ReleaseReport {
+        to: to.to_string(),
+        signed,
+        published,
+    })?;
+    Ok(ExitStatus::Success)
 }
