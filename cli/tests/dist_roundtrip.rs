@@ -123,6 +123,30 @@ fn registry_with_basic_auth_uses_flags_or_docker_config() {
     let out = w.pull(&format!("{to}:1.0.0-sp1"), &pulled, &[]);
     assert_exit(&out, 0);
     assert_eq!(run_qemu(Class::Elf32, &pulled), "fib with auth\n");
+    std::fs::remove_file(&pulled).unwrap();
+
+    // A credential helper named in `credHelpers` is asked (`docker-credential-<name> get`).
+    let bin = w.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-zkelftest");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\nread host\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"correct horse\"}' \"$host\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let docker = w.path("docker-helper");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(docker.join("config.json"), format!(r#"{{"credHelpers":{{"{}":"zkelftest"}}}}"#, registry.host())).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = w
+        .zkelf()
+        .env("PATH", path)
+        .env("DOCKER_CONFIG", &docker)
+        .args(["pull", &format!("{to}:1.0.0-sp1"), "-o", pulled.to_str().unwrap(), "--policy", w.policy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
 }
 
 #[test]
