@@ -788,5 +788,10 @@ fn sign_output_is_atomic_and_replaces_an_old_signature_whole() {
     .stderr_has(&["needs ELF64"]);
     assert_unchanged(&fx, &before);
     fx.sign("rel", &["--output", "out.minisig"]).expect(0);
+    let before = fx.snapshot();
+    fx.sign("rel", &["--output", "./fib.elf"])
+        .expect(2)
+        .stderr_has(&["is the ELF itself"]);
+    assert_unchanged(&fx, &before);
     assert_ne!(first, fx.read("out.minisig"), "hedged signatures differ");
 }

@@ -40,7 +40,7 @@ impl Report for KeygenReport {
 
 /// Runs `zkelf keygen`.
 pub fn keygen(args: KeygenArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    if !zkelf_trust::statement::is_valid_name(&args.name) && !is_plain_file_name(&args.name) {
+    if !is_plain_file_name(&args.name) {
         return Err(UsageError::new(
             format!("key name `{}` is not a plain file name", args.name),
             "use letters, digits, `.`, `_` and `-`",

@@ -48,6 +48,13 @@ pub fn sign(args: SignArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         .output
         .clone()
         .unwrap_or_else(|| sibling_with_suffix(&args.elf, ".minisig"));
+    if same_file(&output, &args.elf) {
+        return Err(UsageError::new(
+            format!("`--output {}` is the ELF itself", output.display()),
+            "write the signature next to it, e.g. `<elf>.minisig` (the default)",
+        )
+        .into());
+    }
     let created = created_timestamp()?;
     let secret = load_secret_key(&args.key, args.password_file.as_deref())?;
 
@@ -112,6 +119,13 @@ fn created_timestamp() -> anyhow::Result<u64> {
             .duration_since(std::time::UNIX_EPOCH)
             .context("the clock is before 1970")?
             .as_secs()),
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 
