@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use serde::Serialize;
 
 use crate::args::GlobalArgs;
+use crate::env::EnvVars;
 use crate::error;
 
 /// Whether stdout carries human text or one JSON document.
@@ -22,6 +23,8 @@ pub struct Printer {
     format: OutputFormat,
     quiet: bool,
     verbose: u8,
+    /// Whether `error:`/`warning:`/`hint:` prefixes on stderr are colored.
+    color: bool,
 }
 
 /// A command's result: serialized as-is for `--json`, rendered by `human` otherwise.
@@ -41,6 +44,7 @@ impl Printer {
             },
             quiet: global.quiet,
             verbose: global.verbose,
+            color: std::env::var_os(EnvVars::NO_COLOR).is_none() && std::io::stderr().is_terminal(),
         }
     }
 
@@ -78,7 +82,7 @@ impl Printer {
     /// A warning on stderr, shown unless `-q`.
     pub fn warn(&self, message: impl std::fmt::Display) {
         if !self.quiet {
-            write_stderr(&format!("warning: {message}\n"));
+            write_stderr(&format!("{} {message}\n", self.paint("warning:", YELLOW)));
         }
     }
 
@@ -94,7 +98,7 @@ impl Printer {
         let mut chain = err.chain().map(ToString::to_string);
         let message = chain.next().unwrap_or_default();
         let causes: Vec<String> = chain.collect();
-        match self.format {
+        match self.format() {
             OutputFormat::Json => {
                 let doc = serde_json::json!({
                     "error": {
@@ -107,15 +111,30 @@ impl Printer {
                 let _ = write_stdout(&format!("{doc:#}\n"));
             }
             OutputFormat::Human => {
-                let mut text = format!("error: {message}\n");
+                let mut text = format!("{} {message}\n", self.paint("error:", RED));
                 for cause in &causes {
                     text.push_str(&format!("  Caused by: {cause}\n"));
                 }
                 if let Some(hint) = hint {
-                    text.push_str(&format!("hint: {hint}\n"));
+                    text.push_str(&format!("{} {hint}\n", self.paint("hint:", CYAN)));
                 }
                 write_stderr(&text);
             }
+        }
+    }
+}
+
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[1;33m";
+const CYAN: &str = "\x1b[1;36m";
+
+impl Printer {
+    /// `label` in `color` when stderr is a terminal and `NO_COLOR` is unset.
+    fn paint(&self, label: &str, color: &str) -> String {
+        if self.color {
+            format!("{color}{label}\x1b[0m")
+        } else {
+            label.to_string()
         }
     }
 }
