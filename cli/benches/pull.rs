@@ -38,7 +38,11 @@ fn run(cmd: &mut Command) -> Duration {
 /// Runs under GNU time, returning wall time and peak RSS in KiB.
 fn run_measured(cmd: &Command, rss_file: &Path) -> (Duration, u64) {
     let mut timed = Command::new("/usr/bin/time");
-    timed.args(["-f", "%M", "-o"]).arg(rss_file).arg(cmd.get_program()).args(cmd.get_args());
+    timed
+        .args(["-f", "%M", "-o"])
+        .arg(rss_file)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
     for (k, v) in cmd.get_envs() {
         match v {
             Some(v) => timed.env(k, v),
@@ -47,7 +51,15 @@ fn run_measured(cmd: &Command, rss_file: &Path) -> (Duration, u64) {
     }
     let elapsed = run(&mut timed);
     let rss = std::fs::read_to_string(rss_file).unwrap_or_default();
-    (elapsed, rss.trim().lines().last().unwrap_or("0").parse().unwrap_or(0))
+    (
+        elapsed,
+        rss.trim()
+            .lines()
+            .last()
+            .unwrap_or("0")
+            .parse()
+            .unwrap_or(0),
+    )
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -63,7 +75,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let mib: u64 = std::env::var("ZKELF_BENCH_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let mib: u64 = std::env::var("ZKELF_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     let zkelf = env!("CARGO_BIN_EXE_zkelf");
     let work = tempfile::tempdir().expect("temp dir");
     let w = work.path();
@@ -113,11 +128,28 @@ fn main() {
     let policy_s = policy.to_str().unwrap();
     let dist_s = dist.to_str().unwrap();
 
-    println!("ELF: {} MiB ({} bytes); registry: docker-registry at {}", mib, digests.size, registry.host());
-    let publish_first = run(&mut zk(&["-q", "publish", dist_s, "--to", &repo, "--policy", policy_s]));
-    let publish_again = run(&mut zk(&["-q", "publish", dist_s, "--to", &repo, "--policy", policy_s]));
+    println!(
+        "ELF: {} MiB ({} bytes); registry: docker-registry at {}",
+        mib,
+        digests.size,
+        registry.host()
+    );
+    let publish_first = run(&mut zk(&[
+        "-q", "publish", dist_s, "--to", &repo, "--policy", policy_s,
+    ]));
+    let publish_again = run(&mut zk(&[
+        "-q", "publish", dist_s, "--to", &repo, "--policy", policy_s,
+    ]));
     let layout = w.join("layout");
-    run(&mut zk(&["-q", "publish", dist_s, "--to", &format!("oci-layout:{}", layout.display()), "--policy", policy_s]));
+    run(&mut zk(&[
+        "-q",
+        "publish",
+        dist_s,
+        "--to",
+        &format!("oci-layout:{}", layout.display()),
+        "--policy",
+        policy_s,
+    ]));
     let skopeo_push = run(Command::new("skopeo").args([
         "--insecure-policy",
         "copy",
@@ -125,8 +157,12 @@ fn main() {
         &format!("oci:{}:1.0.0-sp1", layout.display()),
         &format!("docker://{}/skopeo:1.0.0-sp1", registry.host()),
     ]));
-    println!("publish: zkelf {} | skopeo copy oci: -> docker:// {} | second zkelf publish (nothing to upload) {}",
-        secs(publish_first), secs(skopeo_push), secs(publish_again));
+    println!(
+        "publish: zkelf {} | skopeo copy oci: -> docker:// {} | second zkelf publish (nothing to upload) {}",
+        secs(publish_first),
+        secs(skopeo_push),
+        secs(publish_again)
+    );
 
     let mut zk_times = Vec::new();
     let mut pair_times = Vec::new();
@@ -137,7 +173,16 @@ fn main() {
         std::fs::create_dir_all(&out_dir).unwrap();
         let _ = std::fs::remove_dir_all(w.join("state"));
         let out = out_dir.join("bench.elf");
-        let cmd = zk(&["-q", "pull", &format!("{repo}:1.0.0-sp1"), "-o", out.to_str().unwrap(), "--policy", policy_s, "--no-cache"]);
+        let cmd = zk(&[
+            "-q",
+            "pull",
+            &format!("{repo}:1.0.0-sp1"),
+            "-o",
+            out.to_str().unwrap(),
+            "--policy",
+            policy_s,
+            "--no-cache",
+        ]);
         let (t, rss) = run_measured(&cmd, &w.join("rss"));
         zk_times.push(t);
         peak_rss = peak_rss.max(rss);
@@ -153,10 +198,23 @@ fn main() {
             &format!("oci:{}:1.0.0-sp1", oci.display()),
         ]));
         let blob: PathBuf = oci.join("blobs/sha256").join(&elf_hex);
-        run(Command::new("minisign").args(["-Vm", blob.to_str().unwrap(), "-x", sig.to_str().unwrap(), "-P", &key.public_base64()]));
+        run(Command::new("minisign").args([
+            "-Vm",
+            blob.to_str().unwrap(),
+            "-x",
+            sig.to_str().unwrap(),
+            "-P",
+            &key.public_base64(),
+        ]));
         pair_times.push(started.elapsed());
         std::fs::remove_dir_all(&oci).unwrap();
-        println!("run {}: zkelf pull {} ({} MiB peak RSS) | skopeo copy + minisign -Vm {}", i + 1, secs(t), rss / 1024, secs(*pair_times.last().unwrap()));
+        println!(
+            "run {}: zkelf pull {} ({} MiB peak RSS) | skopeo copy + minisign -Vm {}",
+            i + 1,
+            secs(t),
+            rss / 1024,
+            secs(*pair_times.last().unwrap())
+        );
     }
     let (zm, pm) = (median(zk_times), median(pair_times));
     println!(

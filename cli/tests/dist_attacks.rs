@@ -13,15 +13,27 @@ use zkelf_testsupport::registry::{DockerRegistry, Fault, FaultyRegistry};
 const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
 fn curl(args: &[&str]) -> Vec<u8> {
-    let out = Command::new("curl").args(["-sSf"]).args(args).output().expect("curl");
-    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("curl")
+        .args(["-sSf"])
+        .args(args)
+        .output()
+        .expect("curl");
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
 /// Points `tag` at the manifest `from` names (as an attacker with push rights, or a compromised
 /// registry, would).
 fn retag(repo_url: &str, from: &str, tag: &str) {
-    let bytes = curl(&["-H", &format!("Accept: {MANIFEST}"), &format!("{repo_url}/manifests/{from}")]);
+    let bytes = curl(&[
+        "-H",
+        &format!("Accept: {MANIFEST}"),
+        &format!("{repo_url}/manifests/{from}"),
+    ]);
     put_manifest(repo_url, tag, &bytes);
 }
 
@@ -41,12 +53,19 @@ fn put_manifest(repo_url: &str, tag: &str, bytes: &[u8]) {
 
 fn refused(w: &World, output: &std::process::Output, needle: &str) {
     assert_exit(output, 1);
-    assert!(stderr(output).contains(needle), "`{needle}` not in:\n{}", stderr(output));
+    assert!(
+        stderr(output).contains(needle),
+        "`{needle}` not in:\n{}",
+        stderr(output)
+    );
     assert_nothing_written(&w.path("out"));
 }
 
 fn layout_digest(layout: &Path, tag: &str, layer: usize) -> String {
-    layout_manifest(layout, tag).1["layers"][layer]["digest"].as_str().unwrap().to_owned()
+    layout_manifest(layout, tag).1["layers"][layer]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[test]
@@ -57,7 +76,10 @@ fn a_flipped_byte_in_the_stored_blob_is_refused() {
     let repo = format!("{}/fib", registry.host());
     assert_exit(&w.publish(&dist, &repo, &[]), 0);
     let layout = w.path("layout");
-    assert_exit(&w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]), 0);
+    assert_exit(
+        &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
+        0,
+    );
     let blob = registry.blob_path(&layout_digest(&layout, "1.0.0-sp1", 0));
     let mut bytes = std::fs::read(&blob).unwrap();
     let mid = bytes.len() / 2;
@@ -72,28 +94,51 @@ fn rollback_and_moved_release_tags_are_refused() {
     let w = World::new();
     let registry = DockerRegistry::start();
     let repo = format!("{}/fib", registry.host());
-    let url = format!("http://{repo}").replacen(&registry.host(), &format!("{}/v2", registry.host()), 1);
+    let url =
+        format!("http://{repo}").replacen(&registry.host(), &format!("{}/v2", registry.host()), 1);
     for (version, message) in [("1.0.0", "old\n"), ("1.1.0", "new\n")] {
         let dist = w.dist("fib", version, "sp1", Class::Elf32, message);
         assert_exit(&w.publish(&dist, &repo, &[]), 0);
     }
     retag(&url, "1.1.0-sp1", "stable");
-    assert_exit(&w.pull(&format!("{repo}:stable"), &w.path("out/fib.elf"), &[]), 0);
+    assert_exit(
+        &w.pull(&format!("{repo}:stable"), &w.path("out/fib.elf"), &[]),
+        0,
+    );
     std::fs::remove_file(w.path("out/fib.elf")).unwrap();
 
     // `stable` moved back to the older signed release: refused as a rollback.
     retag(&url, "1.0.0-sp1", "stable");
     let out = w.pull(&format!("{repo}:stable"), &w.path("out/fib.elf"), &[]);
     refused(&w, &out, "older than `1.1.0` seen before");
-    assert!(stderr(&out).contains("--allow-downgrade"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--allow-downgrade"),
+        "{}",
+        stderr(&out)
+    );
 
     // A release tag moved to another version: refused whatever the state says.
     retag(&url, "1.0.0-sp1", "1.1.0-sp1");
-    let out = w.pull(&format!("{repo}:1.1.0-sp1"), &w.path("out/fib.elf"), &["--allow-downgrade"]);
-    refused(&w, &out, "tag `1.1.0-sp1` names an artifact of version `1.0.0`");
+    let out = w.pull(
+        &format!("{repo}:1.1.0-sp1"),
+        &w.path("out/fib.elf"),
+        &["--allow-downgrade"],
+    );
+    refused(
+        &w,
+        &out,
+        "tag `1.1.0-sp1` names an artifact of version `1.0.0`",
+    );
 
     // Deliberate downgrade.
-    assert_exit(&w.pull(&format!("{repo}:stable"), &w.path("out/fib.elf"), &["--allow-downgrade"]), 0);
+    assert_exit(
+        &w.pull(
+            &format!("{repo}:stable"),
+            &w.path("out/fib.elf"),
+            &["--allow-downgrade"],
+        ),
+        0,
+    );
 }
 
 #[test]
@@ -106,26 +151,60 @@ fn a_tag_moved_to_another_guest_or_zkvm_is_refused() {
     w.dist("fib", "1.0.0", "risc0", Class::Elf64, "fib risc0\n");
     assert_exit(&w.publish(&dist, &repo, &[]), 0);
     let evil = w.dist("evil", "1.0.0", "sp1", Class::Elf32, "evil\n");
-    assert_exit(&w.publish(&evil, &format!("{}/evil", registry.host()), &[]), 0);
+    assert_exit(
+        &w.publish(&evil, &format!("{}/evil", registry.host()), &[]),
+        0,
+    );
     // The other guest's artifact is pushed into this repository under a neutral tag first.
-    let evil_manifest = curl(&["-H", &format!("Accept: {MANIFEST}"), &format!("http://{}/v2/evil/manifests/1.0.0-sp1", registry.host())]);
+    let evil_manifest = curl(&[
+        "-H",
+        &format!("Accept: {MANIFEST}"),
+        &format!("http://{}/v2/evil/manifests/1.0.0-sp1", registry.host()),
+    ]);
     // Mount the blobs from `evil` (a registry-side cross-repository copy), then the manifest.
     let m: serde_json::Value = serde_json::from_slice(&evil_manifest).unwrap();
     for d in m["layers"].as_array().unwrap().iter().chain([&m["config"]]) {
         let digest = d["digest"].as_str().unwrap();
-        curl(&["-X", "POST", &format!("http://{}/v2/fib/blobs/uploads/?mount={digest}&from=evil", registry.host())]);
+        curl(&[
+            "-X",
+            "POST",
+            &format!(
+                "http://{}/v2/fib/blobs/uploads/?mount={digest}&from=evil",
+                registry.host()
+            ),
+        ]);
     }
     put_manifest(&url, "stable", &evil_manifest);
-    let out = w.pull(&format!("{repo}:stable"), &w.path("out/fib.elf"), &["--guest", "fib"]);
-    refused(&w, &out, "the artifact is `guest` `evil`, but `fib` was asked for");
+    let out = w.pull(
+        &format!("{repo}:stable"),
+        &w.path("out/fib.elf"),
+        &["--guest", "fib"],
+    );
+    refused(
+        &w,
+        &out,
+        "the artifact is `guest` `evil`, but `fib` was asked for",
+    );
 
     // The sp1 tag moved to the risc0 artifact of the same release.
     retag(&url, "1.0.0-risc0", "1.0.0-sp1");
     let out = w.pull(&format!("{repo}:1.0.0-sp1"), &w.path("out/fib.elf"), &[]);
-    refused(&w, &out, "names an artifact of version `1.0.0` for zkVM `risc0`");
+    refused(
+        &w,
+        &out,
+        "names an artifact of version `1.0.0` for zkVM `risc0`",
+    );
     retag(&url, "1.0.0-risc0", "latest");
-    let out = w.pull(&format!("{repo}:latest"), &w.path("out/fib.elf"), &["--zkvm", "sp1"]);
-    refused(&w, &out, "the artifact is `zkvm` `risc0`, but `sp1` was asked for");
+    let out = w.pull(
+        &format!("{repo}:latest"),
+        &w.path("out/fib.elf"),
+        &["--zkvm", "sp1"],
+    );
+    refused(
+        &w,
+        &out,
+        "the artifact is `zkvm` `risc0`, but `sp1` was asked for",
+    );
 }
 
 #[test]
@@ -138,11 +217,20 @@ fn a_manifest_pairing_one_elf_with_another_elfs_signature_is_refused() {
     for (version, message) in [("1.0.0", "one\n"), ("1.0.1", "two\n")] {
         let dist = w.dist("fib", version, "sp1", Class::Elf32, message);
         assert_exit(&w.publish(&dist, &repo, &[]), 0);
-        assert_exit(&w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]), 0);
+        assert_exit(
+            &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
+            0,
+        );
     }
     let (_, one) = layout_manifest(&layout, "1.0.0-sp1");
     let (_, two) = layout_manifest(&layout, "1.0.1-sp1");
-    let desc = |v: &serde_json::Value| Descriptor::new(v["mediaType"].as_str().unwrap(), v["digest"].as_str().unwrap().into(), v["size"].as_u64().unwrap());
+    let desc = |v: &serde_json::Value| {
+        Descriptor::new(
+            v["mediaType"].as_str().unwrap(),
+            v["digest"].as_str().unwrap().into(),
+            v["size"].as_u64().unwrap(),
+        )
+    };
     let spec = ArtifactSpec {
         guest: "fib".into(),
         version: "1.0.0".into(),
@@ -167,10 +255,24 @@ fn a_manifest_pairing_one_elf_with_another_elfs_signature_is_refused() {
 fn a_server_sending_more_bytes_than_the_descriptor_is_cut_off() {
     let w = World::new();
     // The faulty server misbehaves on blobs of at least 1 KiB.
-    let dist = w.dist_spec("fib", "1.0.0", "sp1", ElfSpec::new(Class::Elf32).message("endless\n").padding(64 << 10));
+    let dist = w.dist_spec(
+        "fib",
+        "1.0.0",
+        "sp1",
+        ElfSpec::new(Class::Elf32)
+            .message("endless\n")
+            .padding(64 << 10),
+    );
     let layout = w.path("layout");
-    assert_exit(&w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]), 0);
+    assert_exit(
+        &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
+        0,
+    );
     let server = FaultyRegistry::serve(&layout, Fault::Endless);
-    let out = w.pull(&format!("{}/fib:1.0.0-sp1", server.host()), &w.path("out/fib.elf"), &[]);
+    let out = w.pull(
+        &format!("{}/fib:1.0.0-sp1", server.host()),
+        &w.path("out/fib.elf"),
+        &[],
+    );
     refused(&w, &out, "is larger than");
 }

@@ -3,9 +3,9 @@
 mod dist_common;
 
 use dist_common::*;
+use zkelf_registry::Reference;
 use zkelf_registry::artifact::{Descriptor, MANIFEST_MEDIA_TYPE};
 use zkelf_registry::store::{self, NetworkOptions};
-use zkelf_registry::Reference;
 use zkelf_testsupport::elf::Class;
 use zkelf_testsupport::minisign_tool;
 use zkelf_testsupport::registry::DockerRegistry;
@@ -24,7 +24,11 @@ fn rebuild_signature(w: &World, elf: &std::path::Path, name: &str) -> (Vec<u8>, 
         target: Class::Elf32.default_target().into(),
         sha256: d.sha256,
         size: d.size,
-        provenance: Some(hash_file(&elf.with_file_name("fib-sp1.provenance.json")).unwrap().sha256),
+        provenance: Some(
+            hash_file(&elf.with_file_name("fib-sp1.provenance.json"))
+                .unwrap()
+                .sha256,
+        ),
         vk: None,
         builder: Some("sha256-builder-image".into()),
         created: 1_700_000_100,
@@ -68,11 +72,25 @@ fn rebuild_attestations_count_once_attached() {
         ),
     )
     .unwrap();
-    for repo in [format!("{}/fib", registry.host()), format!("oci-layout:{}", w.path("layout").display())] {
+    for repo in [
+        format!("{}/fib", registry.host()),
+        format!("oci-layout:{}", w.path("layout").display()),
+    ] {
         assert_exit(&w.publish(&dist, &repo, &[]), 0);
         let out = w.path("out/fib.elf");
         let reference = format!("{repo}:1.0.0-sp1");
-        let pull = |policy: &std::path::Path| w.run(&["--json", "pull", &reference, "-o", out.to_str().unwrap(), "--policy", policy.to_str().unwrap(), "--no-cache"]);
+        let pull = |policy: &std::path::Path| {
+            w.run(&[
+                "--json",
+                "pull",
+                &reference,
+                "-o",
+                out.to_str().unwrap(),
+                "--policy",
+                policy.to_str().unwrap(),
+                "--no-cache",
+            ])
+        };
         let output = pull(&strict);
         assert_exit(&output, 1);
         assert_nothing_written(&w.path("out"));
@@ -85,13 +103,22 @@ fn rebuild_attestations_count_once_attached() {
         let output = pull(&strict);
         assert_exit(&output, 0);
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        let roles: Vec<&str> = report["signatures"].as_array().unwrap().iter().filter_map(|s| s["counts_for"].as_str()).collect();
+        let roles: Vec<&str> = report["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["counts_for"].as_str())
+            .collect();
         assert_eq!(roles, ["release", "rebuild", "rebuild"], "{report}");
         std::fs::remove_file(&out).unwrap();
 
         let output = w.run(&["inspect", &reference, "--policy", strict.to_str().unwrap()]);
         assert_exit(&output, 0);
-        assert!(stdout(&output).contains("(auditor-a) counts for rebuild"), "{}", stdout(&output));
+        assert!(
+            stdout(&output).contains("(auditor-a) counts for rebuild"),
+            "{}",
+            stdout(&output)
+        );
     }
 }
 
@@ -105,11 +132,20 @@ fn lock_pins_refuse_a_moved_release() {
     let lock = w.path("zkelf.lock");
     let out = w.path("out/fib.elf");
     let reference = format!("{repo}:1.0.0-sp1");
-    assert_exit(&w.pull(&reference, &out, &["--lock", lock.to_str().unwrap()]), 0);
+    assert_exit(
+        &w.pull(&reference, &out, &["--lock", lock.to_str().unwrap()]),
+        0,
+    );
     let text = std::fs::read_to_string(&lock).unwrap();
-    assert!(text.contains(&reference) && text.contains("manifest = \"sha256:"), "{text}");
+    assert!(
+        text.contains(&reference) && text.contains("manifest = \"sha256:"),
+        "{text}"
+    );
     std::fs::remove_file(&out).unwrap();
-    assert_exit(&w.pull(&reference, &out, &["--lock", lock.to_str().unwrap()]), 0);
+    assert_exit(
+        &w.pull(&reference, &out, &["--lock", lock.to_str().unwrap()]),
+        0,
+    );
     std::fs::remove_file(&out).unwrap();
 
     // The release is re-signed with other bytes and re-published under the same tag.

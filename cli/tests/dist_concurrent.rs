@@ -12,7 +12,9 @@ use zkelf_trust::digest::hash_file;
 fn concurrent_pulls_share_the_cache_safely() {
     let w = World::new();
     let registry = DockerRegistry::start();
-    let spec = ElfSpec::new(Class::Elf32).message("shared\n").padding(8 << 20);
+    let spec = ElfSpec::new(Class::Elf32)
+        .message("shared\n")
+        .padding(8 << 20);
     let dist = w.dist_spec("fib", "1.0.0", "sp1", spec);
     let repo = format!("{}/fib", registry.host());
     assert_exit(&w.publish(&dist, &repo, &[]), 0);
@@ -22,7 +24,13 @@ fn concurrent_pulls_share_the_cache_safely() {
         .map(|i| {
             let out = w.path(&format!("out/fib-{i}.elf"));
             w.zkelf()
-                .args(["--json", "pull", &format!("{repo}:1.0.0-sp1"), "-o", out.to_str().unwrap()])
+                .args([
+                    "--json",
+                    "pull",
+                    &format!("{repo}:1.0.0-sp1"),
+                    "-o",
+                    out.to_str().unwrap(),
+                ])
                 .args(["--policy", w.policy.to_str().unwrap()])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
@@ -50,6 +58,9 @@ fn concurrent_pulls_share_the_cache_safely() {
         .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
         .collect();
-    assert!(leftovers.is_empty(), "temporary files left in the cache: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "temporary files left in the cache: {leftovers:?}"
+    );
     assert_eq!(run_qemu(Class::Elf32, &w.path("out/fib-0.elf")), "shared\n");
 }

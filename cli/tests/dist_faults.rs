@@ -12,10 +12,15 @@ use zkelf_testsupport::registry::{DockerRegistry, Fault, FaultyRegistry};
 /// A 1 MiB ELF published into an OCI layout, served by a misbehaving registry.
 fn setup(fault: Fault) -> (World, FaultyRegistry, PathBuf) {
     let w = World::new();
-    let spec = ElfSpec::new(Class::Elf32).message("survived\n").padding(1 << 20);
+    let spec = ElfSpec::new(Class::Elf32)
+        .message("survived\n")
+        .padding(1 << 20);
     let dist = w.dist_spec("fib", "1.0.0", "sp1", spec);
     let layout = w.path("layout");
-    assert_exit(&w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]), 0);
+    assert_exit(
+        &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
+        0,
+    );
     let server = FaultyRegistry::serve(&layout, fault);
     let out = w.path("out/fib.elf");
     (w, server, out)
@@ -24,7 +29,11 @@ fn setup(fault: Fault) -> (World, FaultyRegistry, PathBuf) {
 fn failed(w: &World, output: &std::process::Output, needles: &[&str]) {
     assert_exit(output, 2);
     for needle in needles {
-        assert!(stderr(output).contains(needle), "`{needle}` not in:\n{}", stderr(output));
+        assert!(
+            stderr(output).contains(needle),
+            "`{needle}` not in:\n{}",
+            stderr(output)
+        );
     }
     assert_nothing_written(&w.path("out"));
 }
@@ -40,7 +49,15 @@ fn registry_killed_mid_download() {
     let (w, mut server, out) = setup(Fault::Vanish);
     let reference = format!("{}/fib:1.0.0-sp1", server.host());
     let output = w.pull(&reference, &out, &["--retries", "2"]);
-    failed(&w, &output, &["connection to", "failed while fetching", "nothing was written"]);
+    failed(
+        &w,
+        &output,
+        &[
+            "connection to",
+            "failed while fetching",
+            "nothing was written",
+        ],
+    );
     server.restart();
     succeeds(&w, &w.pull(&reference, &out, &[]), &out);
 }
@@ -52,7 +69,11 @@ fn stalled_server_times_out() {
     let started = std::time::Instant::now();
     let output = w.pull(&reference, &out, &["--timeout", "1", "--retries", "1"]);
     failed(&w, &output, &["sent nothing for 1 s"]);
-    assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "took {:?}",
+        started.elapsed()
+    );
     server.set_fault(Fault::None);
     succeeds(&w, &w.pull(&reference, &out, &["--timeout", "1"]), &out);
 }
@@ -72,20 +93,31 @@ fn plain_http_to_a_non_loopback_host_needs_insecure_registry() {
     let w = World::new();
     let registry = DockerRegistry::start();
     let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "survived\n");
-    assert_exit(&w.publish(&dist, &format!("{}/fib", registry.host()), &[]), 0);
+    assert_exit(
+        &w.publish(&dist, &format!("{}/fib", registry.host()), &[]),
+        0,
+    );
     // `0.0.0.0` reaches the loopback listener but is not a loopback name: zkelf insists on https.
     let host = format!("0.0.0.0:{}", registry.port());
     let out = w.path("out/fib.elf");
     let output = w.pull(&format!("{host}/fib:1.0.0-sp1"), &out, &["--timeout", "5"]);
     failed(&w, &output, &[&format!("--insecure-registry {host}")]);
-    let output = w.pull(&format!("{host}/fib:1.0.0-sp1"), &out, &["--insecure-registry", &host]);
+    let output = w.pull(
+        &format!("{host}/fib:1.0.0-sp1"),
+        &out,
+        &["--insecure-registry", &host],
+    );
     succeeds(&w, &output, &out);
 }
 
 #[test]
 fn a_dropped_connection_resumes_with_range() {
     let (w, server, out) = setup(Fault::DisconnectOnce);
-    let output = w.pull(&format!("{}/fib:1.0.0-sp1", server.host()), &out, &["--no-cache"]);
+    let output = w.pull(
+        &format!("{}/fib:1.0.0-sp1", server.host()),
+        &out,
+        &["--no-cache"],
+    );
     succeeds(&w, &output, &out);
     let (requests, ranged) = server.blob_requests();
     assert_eq!((requests, ranged), (2, 1), "expected one resumed request");
@@ -94,12 +126,20 @@ fn a_dropped_connection_resumes_with_range() {
 #[test]
 fn server_errors_are_retried() {
     let (w, server, out) = setup(Fault::ServerErrors(2));
-    let output = w.pull(&format!("{}/fib:1.0.0-sp1", server.host()), &out, &["--no-cache"]);
+    let output = w.pull(
+        &format!("{}/fib:1.0.0-sp1", server.host()),
+        &out,
+        &["--no-cache"],
+    );
     succeeds(&w, &output, &out);
     assert_eq!(server.blob_requests().0, 3);
     // Past the retry budget the 5xx is reported.
     server.set_fault(Fault::ServerErrors(5));
     std::fs::remove_file(&out).unwrap();
-    let output = w.pull(&format!("{}/fib:1.0.0-sp1", server.host()), &out, &["--no-cache", "--retries", "1"]);
+    let output = w.pull(
+        &format!("{}/fib:1.0.0-sp1", server.host()),
+        &out,
+        &["--no-cache", "--retries", "1"],
+    );
     failed(&w, &output, &["answered HTTP 503"]);
 }

@@ -15,7 +15,11 @@ fn skopeo(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .expect("`skopeo` is needed for the interop tests");
-    assert!(out.status.success(), "skopeo {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "skopeo {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -28,13 +32,27 @@ fn skopeo_reads_and_copies_zkelf_artifacts_and_minisign_verifies_the_pull() {
     assert_exit(&w.publish(&dist, &repo, &[]), 0);
 
     // `skopeo inspect --raw` shows the artifact type and the layers.
-    let raw = skopeo(&["inspect", "--raw", "--tls-verify=false", &format!("docker://{repo}:1.0.0-sp1")]);
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{repo}:1.0.0-sp1"),
+    ]);
     let manifest: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
     assert_eq!(manifest["artifactType"], "application/vnd.zkelf.guest.v1");
-    let media_types: Vec<&str> = manifest["layers"].as_array().unwrap().iter().map(|l| l["mediaType"].as_str().unwrap()).collect();
+    let media_types: Vec<&str> = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["mediaType"].as_str().unwrap())
+        .collect();
     assert_eq!(
         media_types,
-        ["application/vnd.zkelf.elf.v1", "application/vnd.zkelf.minisig.v1", "application/vnd.in-toto+json"]
+        [
+            "application/vnd.zkelf.elf.v1",
+            "application/vnd.zkelf.minisig.v1",
+            "application/vnd.in-toto+json"
+        ]
     );
 
     // `skopeo copy` into an `oci:` layout, then zkelf pulls and verifies from that layout.
@@ -46,7 +64,11 @@ fn skopeo_reads_and_copies_zkelf_artifacts_and_minisign_verifies_the_pull() {
         &format!("oci:{}:1.0.0-sp1", copied.display()),
     ]);
     let pulled = w.path("out/fib-sp1.elf");
-    let out = w.pull(&format!("oci-layout:{}:1.0.0-sp1", copied.display()), &pulled, &["--guest", "fib"]);
+    let out = w.pull(
+        &format!("oci-layout:{}:1.0.0-sp1", copied.display()),
+        &pulled,
+        &["--guest", "fib"],
+    );
     assert_exit(&out, 0);
     assert_eq!(run_qemu(Class::Elf32, &pulled), "interop\n");
 
@@ -56,15 +78,33 @@ fn skopeo_reads_and_copies_zkelf_artifacts_and_minisign_verifies_the_pull() {
     let sig = w.path("fib-sp1.elf.minisig");
     std::fs::copy(copied.join("blobs/sha256").join(&sig_digest[7..]), &sig).unwrap();
     let out = Command::new("minisign")
-        .args(["-V", "-m", pulled.to_str().unwrap(), "-x", sig.to_str().unwrap(), "-P", &w.key.public_base64()])
+        .args([
+            "-V",
+            "-m",
+            pulled.to_str().unwrap(),
+            "-x",
+            sig.to_str().unwrap(),
+            "-P",
+            &w.key.public_base64(),
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "minisign -V failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("kind=release guest=fib version=1.0.0 zkvm=sp1"));
+    assert!(
+        out.status.success(),
+        "minisign -V failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("kind=release guest=fib version=1.0.0 zkvm=sp1")
+    );
 
     // And the other way: a layout zkelf wrote, copied by skopeo into a registry, pulls verified.
     let layout = w.path("zkelf-layout");
-    assert_exit(&w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]), 0);
+    assert_exit(
+        &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
+        0,
+    );
     let other = format!("{}/mirror/fib", registry.host());
     skopeo(&[
         "copy",
@@ -73,6 +113,12 @@ fn skopeo_reads_and_copies_zkelf_artifacts_and_minisign_verifies_the_pull() {
         &format!("docker://{other}:1.0.0-sp1"),
     ]);
     let pulled2 = w.path("out/mirror.elf");
-    assert_exit(&w.pull(&format!("{other}:1.0.0-sp1"), &pulled2, &["--no-cache"]), 0);
-    assert_eq!(std::fs::read(&pulled2).unwrap(), std::fs::read(&pulled).unwrap());
+    assert_exit(
+        &w.pull(&format!("{other}:1.0.0-sp1"), &pulled2, &["--no-cache"]),
+        0,
+    );
+    assert_eq!(
+        std::fs::read(&pulled2).unwrap(),
+        std::fs::read(&pulled).unwrap()
+    );
 }

@@ -20,38 +20,75 @@ fn oci_layout_round_trip_is_byte_identical_and_deterministic() {
     let pulled = w.path("out/fib.elf");
     let out = w.pull(&format!("{to}:1.0.0-sp1"), &pulled, &[]);
     assert_exit(&out, 0);
-    assert_eq!(std::fs::read(&pulled).unwrap(), std::fs::read(dist.join("fib-sp1.elf")).unwrap());
+    assert_eq!(
+        std::fs::read(&pulled).unwrap(),
+        std::fs::read(dist.join("fib-sp1.elf")).unwrap()
+    );
     assert_eq!(run_qemu(Class::Elf32, &pulled), "fib on sp1\n");
 
     // Through the release index, choosing the zkVM; the second pull comes from the cache.
     let via_index = w.path("out/fib-index.elf");
     let out = w.run(&[
-        "--json", "pull", &format!("{to}:1.0.0"), "--zkvm", "sp1", "-o", via_index.to_str().unwrap(),
-        "--policy", w.policy.to_str().unwrap(),
+        "--json",
+        "pull",
+        &format!("{to}:1.0.0"),
+        "--zkvm",
+        "sp1",
+        "-o",
+        via_index.to_str().unwrap(),
+        "--policy",
+        w.policy.to_str().unwrap(),
     ]);
     assert_exit(&out, 0);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["from_cache"], true);
     assert!(report["index"].as_str().unwrap().starts_with("sha256:"));
-    assert_eq!(std::fs::read(&via_index).unwrap(), std::fs::read(&pulled).unwrap());
+    assert_eq!(
+        std::fs::read(&via_index).unwrap(),
+        std::fs::read(&pulled).unwrap()
+    );
 
     // Same inputs, same manifest bytes: a second layout gets the same digests.
     let layout2 = w.path("layout2");
-    assert_exit(&w.publish(&dist, &format!("oci-layout:{}", layout2.display()), &[]), 0);
-    assert_eq!(layout_manifest(&layout, "1.0.0-sp1").0, layout_manifest(&layout2, "1.0.0-sp1").0);
-    assert_eq!(layout_manifest(&layout, "1.0.0").0, layout_manifest(&layout2, "1.0.0").0);
+    assert_exit(
+        &w.publish(&dist, &format!("oci-layout:{}", layout2.display()), &[]),
+        0,
+    );
+    assert_eq!(
+        layout_manifest(&layout, "1.0.0-sp1").0,
+        layout_manifest(&layout2, "1.0.0-sp1").0
+    );
+    assert_eq!(
+        layout_manifest(&layout, "1.0.0").0,
+        layout_manifest(&layout2, "1.0.0").0
+    );
 
     // The manifest is the SPEC §5 artifact.
     let (_, m) = layout_manifest(&layout, "1.0.0-sp1");
     assert_eq!(m["mediaType"], "application/vnd.oci.image.manifest.v1+json");
     assert_eq!(m["artifactType"], "application/vnd.zkelf.guest.v1");
-    assert_eq!(m["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
+    assert_eq!(
+        m["config"]["mediaType"],
+        "application/vnd.oci.empty.v1+json"
+    );
     assert_eq!(m["config"]["size"], 2);
-    assert_eq!(m["layers"][0]["annotations"]["org.opencontainers.image.title"], "fib-sp1.elf");
-    assert_eq!(m["layers"][1]["mediaType"], "application/vnd.zkelf.minisig.v1");
+    assert_eq!(
+        m["layers"][0]["annotations"]["org.opencontainers.image.title"],
+        "fib-sp1.elf"
+    );
+    assert_eq!(
+        m["layers"][1]["mediaType"],
+        "application/vnd.zkelf.minisig.v1"
+    );
     assert_eq!(m["layers"][2]["mediaType"], "application/vnd.in-toto+json");
-    assert_eq!(m["annotations"]["org.opencontainers.image.created"], "2023-11-14T22:13:20Z");
-    assert_eq!(m["annotations"]["org.opencontainers.image.revision"], "0123456789abcdef0123456789abcdef01234567");
+    assert_eq!(
+        m["annotations"]["org.opencontainers.image.created"],
+        "2023-11-14T22:13:20Z"
+    );
+    assert_eq!(
+        m["annotations"]["org.opencontainers.image.revision"],
+        "0123456789abcdef0123456789abcdef01234567"
+    );
     assert_eq!(m["annotations"]["dev.zkelf.zkvm"], "sp1");
 }
 
@@ -63,30 +100,72 @@ fn docker_registry_round_trip_skips_blobs_it_has() {
     // Same dist directory: a second zkVM of the same release.
     w.dist("fib", "1.0.0", "risc0", Class::Elf64, "fib on risc0\n");
     let to = format!("{}/guests/fib", registry.host());
-    let out = w.run(&["--json", "publish", dist.to_str().unwrap(), "--to", &to, "--policy", w.policy.to_str().unwrap()]);
+    let out = w.run(&[
+        "--json",
+        "publish",
+        dist.to_str().unwrap(),
+        "--to",
+        &to,
+        "--policy",
+        w.policy.to_str().unwrap(),
+    ]);
     assert_exit(&out, 0);
     let first: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(first["uploaded_blobs"].as_u64().unwrap() >= 4, "{first}");
 
-    let out = w.run(&["--json", "publish", dist.to_str().unwrap(), "--to", &to, "--policy", w.policy.to_str().unwrap()]);
+    let out = w.run(&[
+        "--json",
+        "publish",
+        dist.to_str().unwrap(),
+        "--to",
+        &to,
+        "--policy",
+        w.policy.to_str().unwrap(),
+    ]);
     assert_exit(&out, 0);
     let second: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(second["uploaded_blobs"], 0, "{second}");
     assert_eq!(second["index_digest"], first["index_digest"]);
 
-    for (zkvm, class, message) in [("sp1", Class::Elf32, "fib via registry\n"), ("risc0", Class::Elf64, "fib on risc0\n")] {
+    for (zkvm, class, message) in [
+        ("sp1", Class::Elf32, "fib via registry\n"),
+        ("risc0", Class::Elf64, "fib on risc0\n"),
+    ] {
         let pulled = w.path(&format!("out/fib-{zkvm}.elf"));
-        let out = w.pull(&format!("{to}:1.0.0"), &pulled, &["--zkvm", zkvm, "--guest", "fib", "--version", "1.0.0", "--no-cache"]);
+        let out = w.pull(
+            &format!("{to}:1.0.0"),
+            &pulled,
+            &[
+                "--zkvm",
+                zkvm,
+                "--guest",
+                "fib",
+                "--version",
+                "1.0.0",
+                "--no-cache",
+            ],
+        );
         assert_exit(&out, 0);
-        assert_eq!(std::fs::read(&pulled).unwrap(), std::fs::read(dist.join(format!("fib-{zkvm}.elf"))).unwrap());
+        assert_eq!(
+            std::fs::read(&pulled).unwrap(),
+            std::fs::read(dist.join(format!("fib-{zkvm}.elf"))).unwrap()
+        );
         assert_eq!(run_qemu(class, &pulled), message);
     }
 
     // `inspect` shows the statement and the signature that counts, and writes nothing.
-    let out = w.run(&["inspect", &format!("{to}:1.0.0-sp1"), "--policy", w.policy.to_str().unwrap()]);
+    let out = w.run(&[
+        "inspect",
+        &format!("{to}:1.0.0-sp1"),
+        "--policy",
+        w.policy.to_str().unwrap(),
+    ]);
     assert_exit(&out, 0);
     let text = stdout(&out);
-    assert!(text.contains("zkelf/1 kind=release guest=fib version=1.0.0 zkvm=sp1"), "{text}");
+    assert!(
+        text.contains("zkelf/1 kind=release guest=fib version=1.0.0 zkvm=sp1"),
+        "{text}"
+    );
     assert!(text.contains("counts for release"), "{text}");
     assert!(text.contains("verdict    verified"), "{text}");
 }
@@ -106,7 +185,16 @@ fn registry_with_basic_auth_uses_flags_or_docker_config() {
 
     let out = w
         .zkelf()
-        .args(["publish", dist.to_str().unwrap(), "--to", &to, "--policy", w.policy.to_str().unwrap(), "--username", "alice"])
+        .args([
+            "publish",
+            dist.to_str().unwrap(),
+            "--to",
+            &to,
+            "--policy",
+            w.policy.to_str().unwrap(),
+            "--username",
+            "alice",
+        ])
         .env("ZKELF_REGISTRY_PASSWORD", "correct horse")
         .output()
         .unwrap();
@@ -137,13 +225,28 @@ fn registry_with_basic_auth_uses_flags_or_docker_config() {
     std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let docker = w.path("docker-helper");
     std::fs::create_dir_all(&docker).unwrap();
-    std::fs::write(docker.join("config.json"), format!(r#"{{"credHelpers":{{"{}":"zkelftest"}}}}"#, registry.host())).unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    std::fs::write(
+        docker.join("config.json"),
+        format!(r#"{{"credHelpers":{{"{}":"zkelftest"}}}}"#, registry.host()),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let out = w
         .zkelf()
         .env("PATH", path)
         .env("DOCKER_CONFIG", &docker)
-        .args(["pull", &format!("{to}:1.0.0-sp1"), "-o", pulled.to_str().unwrap(), "--policy", w.policy.to_str().unwrap()])
+        .args([
+            "pull",
+            &format!("{to}:1.0.0-sp1"),
+            "-o",
+            pulled.to_str().unwrap(),
+            "--policy",
+            w.policy.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_exit(&out, 0);
@@ -152,7 +255,13 @@ fn registry_with_basic_auth_uses_flags_or_docker_config() {
 #[test]
 fn https_sidecar_source_round_trip() {
     let w = World::new();
-    let dist = w.dist("fib", "2.0.0", "sp1", Class::Elf32, "fib from a release page\n");
+    let dist = w.dist(
+        "fib",
+        "2.0.0",
+        "sp1",
+        Class::Elf32,
+        "fib from a release page\n",
+    );
     let server = FaultyRegistry::serve(&dist, Fault::None);
     let url = format!("http://{}/fib-sp1.elf", server.host());
     let pulled = w.path("out/fib.elf");
@@ -163,7 +272,11 @@ fn https_sidecar_source_round_trip() {
     // A signature for other bytes is refused (exit 1), nothing written.
     std::fs::remove_file(&pulled).unwrap();
     let other = w.dist("fib", "2.0.1", "sp1", Class::Elf32, "other\n");
-    std::fs::copy(other.join("fib-sp1.elf.minisig"), dist.join("fib-sp1.elf.minisig")).unwrap();
+    std::fs::copy(
+        other.join("fib-sp1.elf.minisig"),
+        dist.join("fib-sp1.elf.minisig"),
+    )
+    .unwrap();
     let out = w.pull(&url, &pulled, &[]);
     assert_exit(&out, 1);
     assert_nothing_written(&w.path("out"));

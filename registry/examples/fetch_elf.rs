@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use zkelf_registry::api::{blocking, Config};
+use zkelf_registry::api::{Config, blocking};
 use zkelf_registry::verify::Expected;
 use zkelf_trust::policy::Policy;
 
@@ -30,7 +30,12 @@ fn main() -> ExitCode {
     };
     match blocking::fetch_elf(reference, &policy, &expected, &Config::default()) {
         Ok(elf) => {
-            println!("verified {} ({} bytes, manifest {})", elf.statement, elf.bytes.len(), elf.manifest_digest);
+            println!(
+                "verified {} ({} bytes, manifest {})",
+                elf.statement,
+                elf.bytes.len(),
+                elf.manifest_digest
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

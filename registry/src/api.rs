@@ -79,7 +79,13 @@ pub struct VerifiedFile {
     pub manifest_digest: String,
 }
 
-async fn run(reference: &str, policy: &Policy, expected: &Expected, config: &Config, output: Output) -> Result<Pulled, Error> {
+async fn run(
+    reference: &str,
+    policy: &Policy,
+    expected: &Expected,
+    config: &Config,
+    output: Output,
+) -> Result<Pulled, Error> {
     let reference: Reference = reference.parse()?;
     let store = store::open(&reference, &config.network)?;
     let state = config.state_dir.as_ref().map(RollbackState::new);
@@ -102,7 +108,12 @@ async fn run(reference: &str, policy: &Policy, expected: &Expected, config: &Con
 
 /// Fetches the ELF `reference` names and returns its bytes only if `policy` accepts it and its
 /// statement matches `expected` (the zkVM in `expected` also picks it from a release index).
-pub async fn fetch_elf(reference: &str, policy: &Policy, expected: &Expected, config: &Config) -> Result<VerifiedElf, Error> {
+pub async fn fetch_elf(
+    reference: &str,
+    policy: &Policy,
+    expected: &Expected,
+    config: &Config,
+) -> Result<VerifiedElf, Error> {
     let pulled = run(reference, policy, expected, config, Output::Memory).await?;
     Ok(VerifiedElf {
         bytes: pulled.bytes.unwrap_or_default(),
@@ -119,7 +130,14 @@ pub async fn fetch_elf_to_file(
     config: &Config,
     path: &Path,
 ) -> Result<VerifiedFile, Error> {
-    let pulled = run(reference, policy, expected, config, Output::File(path.to_path_buf())).await?;
+    let pulled = run(
+        reference,
+        policy,
+        expected,
+        config,
+        Output::File(path.to_path_buf()),
+    )
+    .await?;
     Ok(VerifiedFile {
         path: path.to_path_buf(),
         statement: pulled.statement,
@@ -140,7 +158,12 @@ pub mod blocking {
     }
 
     /// Blocking [`super::fetch_elf`]. Must not be called from inside a tokio runtime.
-    pub fn fetch_elf(reference: &str, policy: &Policy, expected: &Expected, config: &Config) -> Result<VerifiedElf, Error> {
+    pub fn fetch_elf(
+        reference: &str,
+        policy: &Policy,
+        expected: &Expected,
+        config: &Config,
+    ) -> Result<VerifiedElf, Error> {
         runtime(reference)?.block_on(super::fetch_elf(reference, policy, expected, config))
     }
 
@@ -152,6 +175,8 @@ pub mod blocking {
         config: &Config,
         path: &Path,
     ) -> Result<VerifiedFile, Error> {
-        runtime(reference)?.block_on(super::fetch_elf_to_file(reference, policy, expected, config, path))
+        runtime(reference)?.block_on(super::fetch_elf_to_file(
+            reference, policy, expected, config, path,
+        ))
     }
 }

@@ -163,8 +163,9 @@ pub struct Index {
     pub annotations: BTreeMap<String, String>,
 }
 
-/// A manifest or index as read from a store, with its digest.
+/// A manifest or index as read from a store.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one short-lived value per fetched manifest
 pub enum Fetched {
     /// An image manifest.
     Manifest(Manifest),
@@ -264,7 +265,12 @@ pub fn parse(bytes: &[u8], digest: &str) -> Result<Fetched, LayoutError> {
     };
     let descriptors: Vec<&Descriptor> = match &fetched {
         Fetched::Index(index) => index.manifests.iter().collect(),
-        Fetched::Manifest(m) => m.layers.iter().chain([&m.config]).chain(m.subject.as_ref()).collect(),
+        Fetched::Manifest(m) => m
+            .layers
+            .iter()
+            .chain([&m.config])
+            .chain(m.subject.as_ref())
+            .collect(),
     };
     for d in descriptors {
         if !crate::reference::is_valid_digest(&d.digest) {
@@ -320,7 +326,8 @@ impl ArtifactSpec {
         let elf_name = self.elf_name();
         let mut layers = vec![
             with_media_type(&self.elf, ELF_MEDIA_TYPE).titled(&elf_name),
-            with_media_type(&self.signature, MINISIG_MEDIA_TYPE).titled(&format!("{elf_name}.minisig")),
+            with_media_type(&self.signature, MINISIG_MEDIA_TYPE)
+                .titled(&format!("{elf_name}.minisig")),
         ];
         if let Some(p) = &self.provenance {
             layers.push(
@@ -329,7 +336,10 @@ impl ArtifactSpec {
             );
         }
         if let Some(vk) = &self.vk {
-            layers.push(with_media_type(vk, VK_MEDIA_TYPE).titled(&format!("{}-{}.vk", self.guest, self.zkvm)));
+            layers.push(
+                with_media_type(vk, VK_MEDIA_TYPE)
+                    .titled(&format!("{}-{}.vk", self.guest, self.zkvm)),
+            );
         }
         let mut annotations = BTreeMap::new();
         annotations.insert(VERSION.to_owned(), self.version.clone());
@@ -356,7 +366,9 @@ impl ArtifactSpec {
         let bytes = to_bytes(&manifest);
         let mut descriptor = Descriptor::of(MANIFEST_MEDIA_TYPE, &bytes);
         descriptor.artifact_type = Some(GUEST_ARTIFACT_TYPE.to_owned());
-        descriptor.annotations.insert(ZKVM.to_owned(), self.zkvm.clone());
+        descriptor
+            .annotations
+            .insert(ZKVM.to_owned(), self.zkvm.clone());
         (bytes, descriptor)
     }
 }
@@ -372,7 +384,12 @@ pub fn artifact_tag(version: &str, zkvm: &str) -> String {
 
 /// The release index over a version's artifacts (descriptors as [`ArtifactSpec::manifest`]
 /// returns them), sorted by zkVM so the bytes do not depend on the order given.
-pub fn release_index(guest: &str, version: &str, created: u64, artifacts: &[Descriptor]) -> (Vec<u8>, Descriptor) {
+pub fn release_index(
+    guest: &str,
+    version: &str,
+    created: u64,
+    artifacts: &[Descriptor],
+) -> (Vec<u8>, Descriptor) {
     let mut manifests = artifacts.to_vec();
     manifests.sort_by(|a, b| a.annotations.get(ZKVM).cmp(&b.annotations.get(ZKVM)));
     manifests.dedup_by(|a, b| a.annotations.get(ZKVM) == b.annotations.get(ZKVM));
@@ -394,7 +411,12 @@ pub fn release_index(guest: &str, version: &str, created: u64, artifacts: &[Desc
 }
 
 /// An attestation manifest: one minisig layer about `subject` (an artifact manifest).
-pub fn attestation(subject: &Descriptor, signature: &Descriptor, title: &str, created: u64) -> (Vec<u8>, Descriptor) {
+pub fn attestation(
+    subject: &Descriptor,
+    signature: &Descriptor,
+    title: &str,
+    created: u64,
+) -> (Vec<u8>, Descriptor) {
     let mut annotations = BTreeMap::new();
     annotations.insert(CREATED.to_owned(), rfc3339(created));
     let subject = Descriptor::new(MANIFEST_MEDIA_TYPE, subject.digest.clone(), subject.size);
@@ -451,28 +473,36 @@ pub struct ArtifactLayers {
 
 /// Checks that `manifest` is a guest artifact and picks out its layers.
 pub fn artifact_layers(manifest: &Manifest, digest: &str) -> Result<ArtifactLayers, LayoutError> {
-    let artifact_type = manifest.artifact_type.as_deref().unwrap_or(&manifest.config.media_type);
+    let artifact_type = manifest
+        .artifact_type
+        .as_deref()
+        .unwrap_or(&manifest.config.media_type);
     if artifact_type != GUEST_ARTIFACT_TYPE {
         return Err(LayoutError::NotAnArtifact {
             digest: digest.to_owned(),
             artifact_type: artifact_type.to_owned(),
         });
     }
-    let pick = |media_type: &'static str, required: bool| -> Result<Option<Descriptor>, LayoutError> {
-        let found: Vec<&Descriptor> = manifest.layers.iter().filter(|l| l.media_type == media_type).collect();
-        match (found.len(), required) {
-            (1, _) => Ok(Some(found[0].clone())),
-            (0, false) => Ok(None),
-            (count, _) => Err(LayoutError::Layers {
-                digest: digest.to_owned(),
-                media_type,
-                count,
-            }),
-        }
-    };
+    let pick =
+        |media_type: &'static str, required: bool| -> Result<Option<Descriptor>, LayoutError> {
+            let found: Vec<&Descriptor> = manifest
+                .layers
+                .iter()
+                .filter(|l| l.media_type == media_type)
+                .collect();
+            match (found.len(), required) {
+                (1, _) => Ok(Some(found[0].clone())),
+                (0, false) => Ok(None),
+                (count, _) => Err(LayoutError::Layers {
+                    digest: digest.to_owned(),
+                    media_type,
+                    count,
+                }),
+            }
+        };
     Ok(ArtifactLayers {
-        elf: pick(ELF_MEDIA_TYPE, true)?.unwrap_or_else(|| unreachable_descriptor()),
-        signature: pick(MINISIG_MEDIA_TYPE, true)?.unwrap_or_else(|| unreachable_descriptor()),
+        elf: pick(ELF_MEDIA_TYPE, true)?.unwrap_or_else(unreachable_descriptor),
+        signature: pick(MINISIG_MEDIA_TYPE, true)?.unwrap_or_else(unreachable_descriptor),
         provenance: pick(PROVENANCE_MEDIA_TYPE, false)?,
         vk: pick(VK_MEDIA_TYPE, false)?,
     })
@@ -484,11 +514,18 @@ fn unreachable_descriptor() -> Descriptor {
 }
 
 /// Picks the artifact for `zkvm` (or the only one) from a release index.
-pub fn select_from_index(index: &Index, digest: &str, zkvm: Option<&str>) -> Result<Descriptor, LayoutError> {
+pub fn select_from_index(
+    index: &Index,
+    digest: &str,
+    zkvm: Option<&str>,
+) -> Result<Descriptor, LayoutError> {
     let candidates: Vec<&Descriptor> = index
         .manifests
         .iter()
-        .filter(|d| d.media_type == MANIFEST_MEDIA_TYPE && d.artifact_type.as_deref() != Some(ATTESTATION_ARTIFACT_TYPE))
+        .filter(|d| {
+            d.media_type == MANIFEST_MEDIA_TYPE
+                && d.artifact_type.as_deref() != Some(ATTESTATION_ARTIFACT_TYPE)
+        })
         .collect();
     let available = candidates
         .iter()
@@ -527,10 +564,12 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
 /// Lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Unix seconds as RFC 3339 UTC (`1970-01-01T00:00:00Z`).
@@ -629,20 +668,35 @@ mod tests {
         let (bytes, d) = spec().manifest();
         let mut m: Manifest = serde_json::from_slice(&bytes).unwrap();
         m.artifact_type = Some("application/vnd.other".into());
-        assert!(matches!(artifact_layers(&m, &d.digest), Err(LayoutError::NotAnArtifact { .. })));
+        assert!(matches!(
+            artifact_layers(&m, &d.digest),
+            Err(LayoutError::NotAnArtifact { .. })
+        ));
         let mut m: Manifest = serde_json::from_slice(&bytes).unwrap();
         m.layers.push(m.layers[0].clone());
-        assert!(matches!(artifact_layers(&m, &d.digest), Err(LayoutError::Layers { count: 2, .. })));
-        let bad = String::from_utf8(bytes).unwrap().replacen("sha256:", "sha512:", 1);
+        assert!(matches!(
+            artifact_layers(&m, &d.digest),
+            Err(LayoutError::Layers { count: 2, .. })
+        ));
+        let bad = String::from_utf8(bytes)
+            .unwrap()
+            .replacen("sha256:", "sha512:", 1);
         assert!(parse(bad.as_bytes(), "d").is_err());
     }
 
     #[test]
     fn referrers_index_merges_without_duplicates() {
         let (_, subject) = spec().manifest();
-        let (_, att) = attestation(&subject, &Descriptor::of(MINISIG_MEDIA_TYPE, b"s"), "a.minisig", 0);
+        let (_, att) = attestation(
+            &subject,
+            &Descriptor::of(MINISIG_MEDIA_TYPE, b"s"),
+            "a.minisig",
+            0,
+        );
         let first = referrers_index(None, &att);
-        let Fetched::Index(i) = parse(&first, "d").unwrap() else { panic!() };
+        let Fetched::Index(i) = parse(&first, "d").unwrap() else {
+            panic!()
+        };
         assert_eq!(referrers_index(Some(&i), &att), first);
         assert_eq!(referrers_tag("sha256:ab"), "sha256-ab");
     }

@@ -75,11 +75,16 @@ pub fn from_docker_config(config_dir: &Path, host: &str) -> Result<Option<Creden
             });
         }
     };
-    let config: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| AuthError::Config {
-        path: path.display().to_string(),
-        source: Box::new(e),
-    })?;
-    let keys = [host.to_owned(), format!("https://{host}"), format!("http://{host}")];
+    let config: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| AuthError::Config {
+            path: path.display().to_string(),
+            source: Box::new(e),
+        })?;
+    let keys = [
+        host.to_owned(),
+        format!("https://{host}"),
+        format!("http://{host}"),
+    ];
     for key in &keys {
         if let Some(helper) = config["credHelpers"][key].as_str() {
             return run_helper(helper, host);
@@ -87,12 +92,14 @@ pub fn from_docker_config(config_dir: &Path, host: &str) -> Result<Option<Creden
     }
     for key in &keys {
         if let Some(auth) = config["auths"][key]["auth"].as_str() {
-            let decoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(auth).map_err(|e| {
-                AuthError::Config {
-                    path: path.display().to_string(),
-                    source: format!("`auths.{key}.auth` is not base64: {e}").into(),
-                }
-            })?);
+            let decoded = Zeroizing::new(
+                base64::engine::general_purpose::STANDARD
+                    .decode(auth)
+                    .map_err(|e| AuthError::Config {
+                        path: path.display().to_string(),
+                        source: format!("`auths.{key}.auth` is not base64: {e}").into(),
+                    })?,
+            );
             let text = std::str::from_utf8(&decoded).map_err(|_| AuthError::Config {
                 path: path.display().to_string(),
                 source: format!("`auths.{key}.auth` is not UTF-8").into(),
@@ -135,8 +142,8 @@ fn run_helper(helper: &str, host: &str) -> Result<Option<Credentials>, AuthError
         }
         return Err(fail(format!("it exited with {}", output.status)));
     }
-    let value: serde_json::Value =
-        serde_json::from_slice(&stdout).map_err(|_| fail("its output is not the JSON docker expects".to_owned()))?;
+    let value: serde_json::Value = serde_json::from_slice(&stdout)
+        .map_err(|_| fail("its output is not the JSON docker expects".to_owned()))?;
     let (Some(user), Some(secret)) = (value["Username"].as_str(), value["Secret"].as_str()) else {
         return Err(fail("its output lacks `Username` or `Secret`".to_owned()));
     };
@@ -151,7 +158,10 @@ mod tests {
     fn debug_redacts_the_password() {
         let c = Credentials::new("alice", "hunter2");
         let shown = format!("{c:?}");
-        assert!(shown.contains("alice") && !shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("alice") && !shown.contains("hunter2"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -163,7 +173,9 @@ mod tests {
             format!(r#"{{"auths":{{"127.0.0.1:5000":{{"auth":"{auth}"}}}}}}"#),
         )
         .unwrap();
-        let c = from_docker_config(dir.path(), "127.0.0.1:5000").unwrap().unwrap();
+        let c = from_docker_config(dir.path(), "127.0.0.1:5000")
+            .unwrap()
+            .unwrap();
         assert_eq!(c.username, "bob");
         assert_eq!(c.password.as_str(), "s3cret");
         assert!(from_docker_config(dir.path(), "other:1").unwrap().is_none());
@@ -172,8 +184,15 @@ mod tests {
     #[test]
     fn a_missing_helper_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("config.json"), r#"{"credHelpers":{"h:1":"zkelf-none"}}"#).unwrap();
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"credHelpers":{"h:1":"zkelf-none"}}"#,
+        )
+        .unwrap();
         let err = from_docker_config(dir.path(), "h:1").unwrap_err();
-        assert!(err.to_string().contains("docker-credential-zkelf-none"), "{err}");
+        assert!(
+            err.to_string().contains("docker-credential-zkelf-none"),
+            "{err}"
+        );
     }
 }

@@ -54,7 +54,9 @@ impl Cache {
         let path = self.blob_path(digest);
         let dir = fsutil::parent(&path);
         std::fs::create_dir_all(&dir)?;
-        let tmp = tempfile::Builder::new().prefix(".zkelf-").tempfile_in(&dir)?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".zkelf-")
+            .tempfile_in(&dir)?;
         std::fs::copy(from, tmp.path())?;
         tmp.persist(&path).map_err(|e| e.error)?;
         Ok(())

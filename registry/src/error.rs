@@ -26,7 +26,9 @@ pub enum VerificationError {
         limit: u64,
     },
     /// The manifest and the signed statement disagree about the ELF (mix-and-match).
-    #[error("the manifest's ELF layer is `{manifest}` ({manifest_size} bytes) but the signature's statement names `{statement}` ({statement_size} bytes)")]
+    #[error(
+        "the manifest's ELF layer is `{manifest}` ({manifest_size} bytes) but the signature's statement names `{statement}` ({statement_size} bytes)"
+    )]
     LayerMismatch {
         /// The ELF digest the manifest lists.
         manifest: String,
@@ -66,7 +68,9 @@ pub enum VerificationError {
         zkvm: String,
     },
     /// Older than a version already seen from this source (rollback).
-    #[error("`{source_name}` offers `{guest}` `{offered}` for `{zkvm}`, older than `{seen}` seen before")]
+    #[error(
+        "`{source_name}` offers `{guest}` `{offered}` for `{zkvm}`, older than `{seen}` seen before"
+    )]
     Rollback {
         /// The source.
         source_name: String,
@@ -102,15 +106,17 @@ impl VerificationError {
     /// How to get past it, where there is a legitimate way.
     pub fn hint(&self) -> Option<String> {
         match self {
-            VerificationError::Rollback { .. } => {
-                Some("if the older release is wanted on purpose, pass `--allow-downgrade`".to_owned())
-            }
+            VerificationError::Rollback { .. } => Some(
+                "if the older release is wanted on purpose, pass `--allow-downgrade`".to_owned(),
+            ),
             VerificationError::PinMismatch { lock, .. } => Some(format!(
                 "if the release was moved on purpose, remove its entry from `{}` and pull again",
                 lock.display()
             )),
             VerificationError::Rejected(e) => e.hint(),
-            VerificationError::TooLarge { .. } => Some("raise the bound with `--max-size` if the ELF is that large".to_owned()),
+            VerificationError::TooLarge { .. } => {
+                Some("raise the bound with `--max-size` if the ELF is that large".to_owned())
+            }
             _ => None,
         }
     }
@@ -166,10 +172,12 @@ pub enum Error {
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::TooLarge { store, what, limit } => Error::Verification(VerificationError::TooLarge {
-                what: format!("{what} from `{store}`"),
-                limit,
-            }),
+            StoreError::TooLarge { store, what, limit } => {
+                Error::Verification(VerificationError::TooLarge {
+                    what: format!("{what} from `{store}`"),
+                    limit,
+                })
+            }
             other => Error::Store(other),
         }
     }
@@ -187,7 +195,9 @@ impl Error {
             Error::Verification(e) => e.hint(),
             Error::Store(e) => e.hint(),
             Error::Reference(e) => e.hint(),
-            Error::Dist { .. } => Some("build with `zkelf build` and sign with `zkelf sign` first".to_owned()),
+            Error::Dist { .. } => {
+                Some("build with `zkelf build` and sign with `zkelf sign` first".to_owned())
+            }
             _ => None,
         }
     }

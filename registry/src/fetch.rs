@@ -80,7 +80,10 @@ pub async fn fetch_small(
 ) -> Result<Vec<u8>, Error> {
     if descriptor.size > limit {
         return Err(VerificationError::TooLarge {
-            what: format!("{what} (`{}`, {} bytes)", descriptor.digest, descriptor.size),
+            what: format!(
+                "{what} (`{}`, {} bytes)",
+                descriptor.digest, descriptor.size
+            ),
             limit,
         }
         .into());
@@ -183,7 +186,9 @@ async fn receive(
             Ok(blob) => {
                 if blob.offset != received {
                     received = 0;
-                    tx.send(Chunk::Restart).await.map_err(|()| worker_gone(what))?;
+                    tx.send(Chunk::Restart)
+                        .await
+                        .map_err(|()| worker_gone(what))?;
                 }
                 let mut stream = blob.stream;
                 let mut failure = None;
@@ -198,7 +203,9 @@ async fn receive(
                                 }
                                 .into());
                             }
-                            tx.send(Chunk::Data(bytes)).await.map_err(|()| worker_gone(what))?;
+                            tx.send(Chunk::Data(bytes))
+                                .await
+                                .map_err(|()| worker_gone(what))?;
                             reporter.progress(what, received);
                         }
                         Err(e) => {
@@ -213,8 +220,11 @@ async fn receive(
                         store: store.name(),
                         what: what.to_owned(),
                         https_only: false,
-                        source: format!("the connection closed after {received} of {} bytes", descriptor.size)
-                            .into(),
+                        source: format!(
+                            "the connection closed after {received} of {} bytes",
+                            descriptor.size
+                        )
+                        .into(),
                     },
                     Some(e) => e,
                 }
@@ -223,7 +233,9 @@ async fn receive(
         if !failure.is_transient() || attempt >= retry.retries {
             return Err(failure.into());
         }
-        reporter.note(&format!("retrying {what} from byte {received} after: {failure}"));
+        reporter.note(&format!(
+            "retrying {what} from byte {received} after: {failure}"
+        ));
         tokio::time::sleep(retry.delay(attempt)).await;
         attempt += 1;
     }
@@ -260,7 +272,14 @@ impl Workers {
     async fn join(self) -> std::io::Result<(ContentDigests, Option<File>)> {
         let (sha256, size, file) = self.sha.await.map_err(std::io::Error::other)??;
         let blake2b = self.blake.await.map_err(std::io::Error::other)?;
-        Ok((ContentDigests { sha256, blake2b, size }, file))
+        Ok((
+            ContentDigests {
+                sha256,
+                blake2b,
+                size,
+            },
+            file,
+        ))
     }
 }
 
@@ -273,8 +292,13 @@ fn spawn_hashers(sink: Option<File>) -> (Fanout, Workers) {
     let (blake_tx, mut blake_rx) = tokio::sync::mpsc::channel::<Chunk>(16);
     let sha = tokio::task::spawn_blocking(move || -> ShaResult {
         let mut sink = sink;
+        let flusher = sink
+            .as_ref()
+            .and_then(|f| f.try_clone().ok())
+            .map(Flusher::spawn);
         let mut hasher = sha2::Sha256::new();
         let mut size = 0u64;
+        let mut unflushed = 0u64;
         while let Some(chunk) = sha_rx.blocking_recv() {
             match chunk {
                 Chunk::Data(bytes) => {
@@ -282,6 +306,13 @@ fn spawn_hashers(sink: Option<File>) -> (Fanout, Workers) {
                     size += bytes.len() as u64;
                     if let Some(f) = sink.as_mut() {
                         f.write_all(&bytes)?;
+                        unflushed += bytes.len() as u64;
+                        if unflushed >= FLUSH_EVERY {
+                            unflushed = 0;
+                            if let Some(flusher) = &flusher {
+                                flusher.kick();
+                            }
+                        }
                     }
                 }
                 Chunk::Restart => {
@@ -293,6 +324,9 @@ fn spawn_hashers(sink: Option<File>) -> (Fanout, Workers) {
                     }
                 }
             }
+        }
+        if let Some(flusher) = flusher {
+            flusher.finish();
         }
         Ok((Sha256Digest(hasher.finalize().into()), size, sink))
     });
@@ -318,6 +352,39 @@ fn spawn_hashers(sink: Option<File>) -> (Fanout, Workers) {
     )
 }
 
+/// Bytes written between two writeback kicks.
+const FLUSH_EVERY: u64 = 32 << 20;
+
+/// Pushes written pages to disk while the download goes on, so the fsync before the rename has
+/// little left to do (it is otherwise the longest step of a large pull).
+struct Flusher {
+    kick: std::sync::mpsc::SyncSender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Flusher {
+    fn spawn(file: File) -> Self {
+        let (kick, kicks) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::spawn(move || {
+            while kicks.recv().is_ok() {
+                // Best effort: the caller's `sync_all` before the rename is what counts.
+                let _ = file.sync_data();
+            }
+        });
+        Self { kick, thread }
+    }
+
+    fn kick(&self) {
+        // A kick while a flush runs is redundant: that flush or the next covers it.
+        let _ = self.kick.try_send(());
+    }
+
+    fn finish(self) {
+        drop(self.kick);
+        let _ = self.thread.join();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,10 +393,14 @@ mod tests {
     async fn matches_content_hasher() {
         let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let (tx, workers) = spawn_hashers(None);
-        tx.send(Chunk::Data(Bytes::from_static(b"garbage before a restart"))).await.unwrap();
+        tx.send(Chunk::Data(Bytes::from_static(b"garbage before a restart")))
+            .await
+            .unwrap();
         tx.send(Chunk::Restart).await.unwrap();
         for chunk in data.chunks(4096) {
-            tx.send(Chunk::Data(Bytes::copy_from_slice(chunk))).await.unwrap();
+            tx.send(Chunk::Data(Bytes::copy_from_slice(chunk)))
+                .await
+                .unwrap();
         }
         drop(tx);
         let (digests, _) = workers.join().await.unwrap();

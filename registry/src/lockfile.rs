@@ -79,9 +79,18 @@ impl Lock {
     }
 
     /// Checks a digest against the pin, if any.
-    pub fn check(pin: Option<&Pin>, lock: &Path, what: &'static str, actual: &str) -> Result<(), Error> {
+    pub fn check(
+        pin: Option<&Pin>,
+        lock: &Path,
+        what: &'static str,
+        actual: &str,
+    ) -> Result<(), Error> {
         let Some(pin) = pin else { return Ok(()) };
-        let pinned = if what == "manifest" { &pin.manifest } else { &pin.elf };
+        let pinned = if what == "manifest" {
+            &pin.manifest
+        } else {
+            &pin.elf
+        };
         if pinned != actual {
             return Err(VerificationError::PinMismatch {
                 reference: pin.reference.clone(),
@@ -101,9 +110,11 @@ impl Lock {
         let _guard = fsutil::FileLock::acquire(&lock_path).map_err(Error::io(&lock_path))?;
         let mut file = self.read()?;
         file.version = 1;
-        file.pin.retain(|p| !(p.reference == pin.reference && p.zkvm == pin.zkvm));
+        file.pin
+            .retain(|p| !(p.reference == pin.reference && p.zkvm == pin.zkvm));
         file.pin.push(pin);
-        file.pin.sort_by(|a, b| (&a.reference, &a.zkvm).cmp(&(&b.reference, &b.zkvm)));
+        file.pin
+            .sort_by(|a, b| (&a.reference, &a.zkvm).cmp(&(&b.reference, &b.zkvm)));
         let text = toml::to_string_pretty(&file).map_err(|e| Error::StateFile {
             path: self.path.clone(),
             reason: e.to_string(),

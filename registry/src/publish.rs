@@ -12,8 +12,8 @@ use zkelf_trust::statement::Statement;
 
 use crate::artifact::{self, ArtifactSpec, Descriptor, Fetched};
 use crate::error::{Error, VerificationError};
-use crate::pull::FetchedSignature;
 use crate::progress::Reporter;
+use crate::pull::FetchedSignature;
 use crate::reference::Target;
 use crate::store::{BlobSource, Store, StoreError};
 use crate::verify::{self, Expected, Subject};
@@ -55,21 +55,35 @@ pub fn scan_dist(dir: &Path) -> Result<Vec<DistArtifact>, Error> {
     if elves.is_empty() {
         return Err(dist_err(dir, "it holds no `.elf` file"));
     }
-    elves.into_iter().map(|elf_path| read_artifact(dir, elf_path)).collect()
+    elves
+        .into_iter()
+        .map(|elf_path| read_artifact(dir, elf_path))
+        .collect()
 }
 
 fn read_artifact(dir: &Path, elf_path: PathBuf) -> Result<DistArtifact, Error> {
-    let name = elf_path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    let name = elf_path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned();
     let stem = name.trim_end_matches(".elf").to_owned();
     let sig_path = dir.join(format!("{name}.minisig"));
-    let sig_bytes = std::fs::read(&sig_path).map_err(|_| dist_err(dir, format!("`{name}` has no signature `{name}.minisig`")))?;
+    let sig_bytes = std::fs::read(&sig_path)
+        .map_err(|_| dist_err(dir, format!("`{name}` has no signature `{name}.minisig`")))?;
     if sig_bytes.len() as u64 > artifact::MAX_SIGNATURE_SIZE {
-        return Err(dist_err(dir, format!("`{name}.minisig` is larger than 16 KiB")));
+        return Err(dist_err(
+            dir,
+            format!("`{name}.minisig` is larger than 16 KiB"),
+        ));
     }
-    let signature = String::from_utf8(sig_bytes).map_err(|_| dist_err(dir, format!("`{name}.minisig` is not text")))?;
-    let statement = verify::statement_of_signature(&signature).map_err(|reason| VerificationError::BadSignature {
-        origin: format!("`{}`", sig_path.display()),
-        reason,
+    let signature = String::from_utf8(sig_bytes)
+        .map_err(|_| dist_err(dir, format!("`{name}.minisig` is not text")))?;
+    let statement = verify::statement_of_signature(&signature).map_err(|reason| {
+        VerificationError::BadSignature {
+            origin: format!("`{}`", sig_path.display()),
+            reason,
+        }
     })?;
     if stem != format!("{}-{}", statement.guest, statement.zkvm) {
         return Err(dist_err(
@@ -87,7 +101,10 @@ fn read_artifact(dir: &Path, elf_path: PathBuf) -> Result<DistArtifact, Error> {
     let prov_path = dir.join(format!("{stem}.provenance.json"));
     let provenance = match std::fs::read(&prov_path) {
         Ok(bytes) if bytes.len() as u64 > artifact::MAX_PROVENANCE_SIZE => {
-            return Err(dist_err(dir, format!("`{stem}.provenance.json` is larger than 1 MiB")));
+            return Err(dist_err(
+                dir,
+                format!("`{stem}.provenance.json` is larger than 1 MiB"),
+            ));
         }
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -145,7 +162,8 @@ pub struct PublishedArtifact {
 
 /// Provenance fields that go into annotations.
 fn source_of(provenance: Option<&[u8]>) -> (Option<String>, Option<String>) {
-    let Some(value) = provenance.and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok()) else {
+    let Some(value) = provenance.and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok())
+    else {
         return (None, None);
     };
     let source = &value["predicate"]["buildDefinition"]["externalParameters"]["source"];
@@ -168,14 +186,22 @@ impl DistArtifact {
             revision,
             source,
             created: created.unwrap_or(self.statement.created),
-            elf: Descriptor::new(artifact::ELF_MEDIA_TYPE, format!("sha256:{}", self.elf.sha256), self.elf.size),
+            elf: Descriptor::new(
+                artifact::ELF_MEDIA_TYPE,
+                format!("sha256:{}", self.elf.sha256),
+                self.elf.size,
+            ),
             signature: Descriptor::of(artifact::MINISIG_MEDIA_TYPE, self.signature.as_bytes()),
             provenance: self
                 .provenance
                 .as_deref()
                 .map(|p| Descriptor::of(artifact::PROVENANCE_MEDIA_TYPE, p)),
             vk: self.vk.as_ref().map(|(_, d)| {
-                Descriptor::new(artifact::VK_MEDIA_TYPE, format!("sha256:{}", d.sha256), d.size)
+                Descriptor::new(
+                    artifact::VK_MEDIA_TYPE,
+                    format!("sha256:{}", d.sha256),
+                    d.size,
+                )
             }),
         }
     }
@@ -199,13 +225,27 @@ impl DistArtifact {
             vk: self.vk.as_ref().map(|(_, d)| d.sha256),
             file: Some(self.elf_path.clone()),
         };
-        let judged = verify::assess(policy, &subject, &signatures, &expected, &verify::Options::default());
-        judged.outcome.map(|_| ()).map_err(|e| VerificationError::Rejected(e).into())
+        let judged = verify::assess(
+            policy,
+            &subject,
+            &signatures,
+            &expected,
+            &verify::Options::default(),
+        );
+        judged
+            .outcome
+            .map(|_| ())
+            .map_err(|e| VerificationError::Rejected(e).into())
     }
 }
 
 /// Uploads a blob unless the store has it; returns whether it was uploaded.
-async fn upload(store: &dyn Store, d: &Descriptor, source: BlobSource, reporter: &dyn Reporter) -> Result<bool, Error> {
+async fn upload(
+    store: &dyn Store,
+    d: &Descriptor,
+    source: BlobSource,
+    reporter: &dyn Reporter,
+) -> Result<bool, Error> {
     if store.has_blob(d).await? {
         reporter.note(&format!("`{}` already present, not uploaded", d.digest));
         return Ok(false);
@@ -226,13 +266,21 @@ pub async fn publish(
     created: Option<u64>,
     reporter: &dyn Reporter,
 ) -> Result<Published, Error> {
-    let first = artifacts.first().ok_or_else(|| dist_err(Path::new("."), "no artifacts"))?;
-    let (guest, version) = (first.statement.guest.clone(), first.statement.version.to_string());
+    let first = artifacts
+        .first()
+        .ok_or_else(|| dist_err(Path::new("."), "no artifacts"))?;
+    let (guest, version) = (
+        first.statement.guest.clone(),
+        first.statement.version.to_string(),
+    );
     for a in artifacts {
         if a.statement.guest != guest || a.statement.version.to_string() != version {
             return Err(dist_err(
                 &a.elf_path,
-                format!("mixes `{guest}` `{version}` with `{}` `{}`", a.statement.guest, a.statement.version),
+                format!(
+                    "mixes `{guest}` `{version}` with `{}` `{}`",
+                    a.statement.guest, a.statement.version
+                ),
             ));
         }
         a.verify(policy)?;
@@ -254,18 +302,36 @@ pub async fn publish(
         }
     };
     let config = Descriptor::empty_config();
-    let up = upload(store, &config, BlobSource::Bytes(Bytes::from_static(artifact::EMPTY_CONFIG)), reporter).await?;
+    let up = upload(
+        store,
+        &config,
+        BlobSource::Bytes(Bytes::from_static(artifact::EMPTY_CONFIG)),
+        reporter,
+    )
+    .await?;
     count(up, config.size, &mut report);
     let mut descriptors = Vec::new();
     for a in artifacts {
         let spec = a.spec(created);
-        let up = upload(store, &spec.elf, BlobSource::File(a.elf_path.clone()), reporter).await?;
+        let up = upload(
+            store,
+            &spec.elf,
+            BlobSource::File(a.elf_path.clone()),
+            reporter,
+        )
+        .await?;
         count(up, spec.elf.size, &mut report);
         let sig = Bytes::from(a.signature.clone().into_bytes());
         let up = upload(store, &spec.signature, BlobSource::Bytes(sig), reporter).await?;
         count(up, spec.signature.size, &mut report);
         if let (Some(d), Some(bytes)) = (&spec.provenance, &a.provenance) {
-            let up = upload(store, d, BlobSource::Bytes(Bytes::from(bytes.clone())), reporter).await?;
+            let up = upload(
+                store,
+                d,
+                BlobSource::Bytes(Bytes::from(bytes.clone())),
+                reporter,
+            )
+            .await?;
             count(up, d.size, &mut report);
         }
         if let (Some(d), Some((path, _))) = (&spec.vk, &a.vk) {
@@ -274,7 +340,9 @@ pub async fn publish(
         }
         let (bytes, descriptor) = spec.manifest();
         let tag = spec.tag();
-        store.put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, Some(&tag)).await?;
+        store
+            .put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, Some(&tag))
+            .await?;
         report.artifacts.push(PublishedArtifact {
             tag,
             manifest_digest: descriptor.digest.clone(),
@@ -284,21 +352,27 @@ pub async fn publish(
         descriptors.push(descriptor);
     }
     // Keep the zkVMs an earlier publish of this version added, so each zkVM can be published alone.
-    if let Some(bytes) = store.get_manifest(&Target::Tag(version.clone())).await? {
-        if let Ok(Fetched::Index(existing)) = artifact::parse(&bytes, &artifact::sha256_digest(&bytes)) {
-            for d in existing.manifests {
-                let zkvm = d.annotations.get(artifact::ZKVM);
-                if existing.artifact_type.as_deref() == Some(artifact::RELEASE_ARTIFACT_TYPE)
-                    && !descriptors.iter().any(|n| n.annotations.get(artifact::ZKVM) == zkvm)
-                {
-                    descriptors.push(d);
-                }
+    if let Some(bytes) = store.get_manifest(&Target::Tag(version.clone())).await?
+        && let Ok(Fetched::Index(existing)) =
+            artifact::parse(&bytes, &artifact::sha256_digest(&bytes))
+    {
+        for d in existing.manifests {
+            let zkvm = d.annotations.get(artifact::ZKVM);
+            if existing.artifact_type.as_deref() == Some(artifact::RELEASE_ARTIFACT_TYPE)
+                && !descriptors
+                    .iter()
+                    .any(|n| n.annotations.get(artifact::ZKVM) == zkvm)
+            {
+                descriptors.push(d);
             }
         }
     }
     let created_index = created.unwrap_or(first.statement.created);
-    let (index, index_desc) = artifact::release_index(&guest, &version, created_index, &descriptors);
-    store.put_manifest(&index, artifact::INDEX_MEDIA_TYPE, Some(&version)).await?;
+    let (index, index_desc) =
+        artifact::release_index(&guest, &version, created_index, &descriptors);
+    store
+        .put_manifest(&index, artifact::INDEX_MEDIA_TYPE, Some(&version))
+        .await?;
     report.index_digest = index_desc.digest;
     Ok(report)
 }
@@ -318,29 +392,44 @@ pub async fn attach(
 ) -> Result<Descriptor, Error> {
     let sig = Descriptor::of(artifact::MINISIG_MEDIA_TYPE, signature);
     if !store.has_blob(&sig).await? {
-        store.put_blob(&sig, BlobSource::Bytes(Bytes::from(signature.to_vec()))).await?;
+        store
+            .put_blob(&sig, BlobSource::Bytes(Bytes::from(signature.to_vec())))
+            .await?;
     }
     let config = Descriptor::empty_config();
     if !store.has_blob(&config).await? {
         store
-            .put_blob(&config, BlobSource::Bytes(Bytes::from_static(artifact::EMPTY_CONFIG)))
+            .put_blob(
+                &config,
+                BlobSource::Bytes(Bytes::from_static(artifact::EMPTY_CONFIG)),
+            )
             .await?;
     }
     let (bytes, descriptor) = artifact::attestation(subject, &sig, title, created);
-    store.put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, None).await?;
+    store
+        .put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, None)
+        .await?;
     let tag = artifact::referrers_tag(&subject.digest);
     const ATTEMPTS: u32 = 5;
     for attempt in 0..ATTEMPTS {
         let existing = read_index(store, &tag).await?;
         let merged = artifact::referrers_index(existing.as_ref(), &descriptor);
-        store.put_manifest(&merged, artifact::INDEX_MEDIA_TYPE, Some(&tag)).await?;
+        store
+            .put_manifest(&merged, artifact::INDEX_MEDIA_TYPE, Some(&tag))
+            .await?;
         let after = read_index(store, &tag).await?;
         if after.is_some_and(|i| i.manifests.iter().any(|d| d.digest == descriptor.digest)) {
             return Ok(descriptor);
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt + 1))).await;
+        tokio::time::sleep(std::time::Duration::from_millis(
+            50 * u64::from(attempt + 1),
+        ))
+        .await;
     }
-    Err(Error::ReferrersConflict { tag, attempts: ATTEMPTS })
+    Err(Error::ReferrersConflict {
+        tag,
+        attempts: ATTEMPTS,
+    })
 }
 
 async fn read_index(store: &dyn Store, tag: &str) -> Result<Option<artifact::Index>, Error> {

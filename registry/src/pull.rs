@@ -139,15 +139,15 @@ async fn get_manifest_checked(
         .into());
     }
     let digest = artifact::sha256_digest(&bytes);
-    if let Target::Digest(expected) = target {
-        if *expected != digest {
-            return Err(VerificationError::DigestMismatch {
-                what: what.to_owned(),
-                expected: expected.clone(),
-                actual: digest,
-            }
-            .into());
+    if let Target::Digest(expected) = target
+        && *expected != digest
+    {
+        return Err(VerificationError::DigestMismatch {
+            what: what.to_owned(),
+            expected: expected.clone(),
+            actual: digest,
         }
+        .into());
     }
     Ok((bytes.to_vec(), digest))
 }
@@ -161,26 +161,41 @@ pub async fn resolve(
     retry: RetryPolicy,
     reporter: &dyn Reporter,
 ) -> Result<Resolved, Error> {
-    let target = reference.target().cloned().unwrap_or(Target::Tag("latest".to_owned()));
+    let target = reference
+        .target()
+        .cloned()
+        .unwrap_or(Target::Tag("latest".to_owned()));
     let what = format!("`{reference}`");
     let (bytes, digest) = get_manifest_checked(store, &target, &what, retry, reporter).await?;
-    let (manifest_bytes, manifest_digest, index_digest) = match artifact::parse(&bytes, &digest).map_err(StoreError::from)? {
-        Fetched::Manifest(_) => (bytes, digest, None),
-        Fetched::Index(index) => {
-            let chosen = artifact::select_from_index(&index, &digest, zkvm).map_err(StoreError::from)?;
-            let target = Target::Digest(chosen.digest.clone());
-            let (m, d) = get_manifest_checked(store, &target, &format!("manifest `{}`", chosen.digest), retry, reporter).await?;
-            (m, d, Some(digest))
-        }
-    };
-    let Fetched::Manifest(manifest) = artifact::parse(&manifest_bytes, &manifest_digest).map_err(StoreError::from)? else {
+    let (manifest_bytes, manifest_digest, index_digest) =
+        match artifact::parse(&bytes, &digest).map_err(StoreError::from)? {
+            Fetched::Manifest(_) => (bytes, digest, None),
+            Fetched::Index(index) => {
+                let chosen =
+                    artifact::select_from_index(&index, &digest, zkvm).map_err(StoreError::from)?;
+                let target = Target::Digest(chosen.digest.clone());
+                let (m, d) = get_manifest_checked(
+                    store,
+                    &target,
+                    &format!("manifest `{}`", chosen.digest),
+                    retry,
+                    reporter,
+                )
+                .await?;
+                (m, d, Some(digest))
+            }
+        };
+    let Fetched::Manifest(manifest) =
+        artifact::parse(&manifest_bytes, &manifest_digest).map_err(StoreError::from)?
+    else {
         return Err(StoreError::Protocol {
             store: store.name(),
             message: format!("release index `{manifest_digest}` lists another index"),
         }
         .into());
     };
-    let layers = artifact::artifact_layers(&manifest, &manifest_digest).map_err(StoreError::from)?;
+    let layers =
+        artifact::artifact_layers(&manifest, &manifest_digest).map_err(StoreError::from)?;
     let sig = fetch::fetch_small(
         store,
         &layers.signature,
@@ -194,16 +209,38 @@ pub async fn resolve(
         origin: "release layer".to_owned(),
         reason: "not UTF-8".to_owned(),
     })?;
-    let claimed = verify::statement_of_signature(&sig_text).map_err(|reason| VerificationError::BadSignature {
-        origin: "release layer".to_owned(),
-        reason,
+    let claimed = verify::statement_of_signature(&sig_text).map_err(|reason| {
+        VerificationError::BadSignature {
+            origin: "release layer".to_owned(),
+            reason,
+        }
     })?;
     let provenance = match &layers.provenance {
-        Some(d) => Some(fetch::fetch_small(store, d, artifact::MAX_PROVENANCE_SIZE, "the provenance", retry, reporter).await?),
+        Some(d) => Some(
+            fetch::fetch_small(
+                store,
+                d,
+                artifact::MAX_PROVENANCE_SIZE,
+                "the provenance",
+                retry,
+                reporter,
+            )
+            .await?,
+        ),
         None => None,
     };
     let vk = match &layers.vk {
-        Some(d) => Some(fetch::fetch_small(store, d, artifact::MAX_VK_SIZE, "the verification key", retry, reporter).await?),
+        Some(d) => Some(
+            fetch::fetch_small(
+                store,
+                d,
+                artifact::MAX_VK_SIZE,
+                "the verification key",
+                retry,
+                reporter,
+            )
+            .await?,
+        ),
         None => None,
     };
     let mut signatures = vec![FetchedSignature {
@@ -264,7 +301,14 @@ async fn fetch_attestation(
     reporter: &dyn Reporter,
 ) -> Result<String, Error> {
     let target = Target::Digest(descriptor.digest.clone());
-    let (bytes, digest) = get_manifest_checked(store, &target, &format!("attestation `{}`", descriptor.digest), retry, reporter).await?;
+    let (bytes, digest) = get_manifest_checked(
+        store,
+        &target,
+        &format!("attestation `{}`", descriptor.digest),
+        retry,
+        reporter,
+    )
+    .await?;
     let Fetched::Manifest(m) = artifact::parse(&bytes, &digest).map_err(StoreError::from)? else {
         return Err(StoreError::Protocol {
             store: store.name(),
@@ -287,7 +331,15 @@ async fn fetch_attestation(
             store: store.name(),
             message: format!("attestation `{digest}` has no minisig layer"),
         })?;
-    let sig = fetch::fetch_small(store, layer, artifact::MAX_SIGNATURE_SIZE, "an attestation signature", retry, reporter).await?;
+    let sig = fetch::fetch_small(
+        store,
+        layer,
+        artifact::MAX_SIGNATURE_SIZE,
+        "an attestation signature",
+        retry,
+        reporter,
+    )
+    .await?;
     String::from_utf8(sig).map_err(|_| {
         VerificationError::BadSignature {
             origin: format!("attestation {digest}"),
@@ -366,7 +418,12 @@ fn pre_checks(resolved: &Resolved, options: &PullOptions<'_>) -> Result<(), Erro
         .into());
     }
     if let (Some(state), false) = (options.state, options.allow_downgrade) {
-        state.check(&resolved.reference.source(), &claimed.guest, &claimed.zkvm, &claimed.version)?;
+        state.check(
+            &resolved.reference.source(),
+            &claimed.guest,
+            &claimed.zkvm,
+            &claimed.version,
+        )?;
     }
     Ok(())
 }
@@ -376,15 +433,37 @@ fn pin_key(options: &PullOptions<'_>) -> String {
 }
 
 /// Resolves, fetches and verifies; writes `output` only if every check passed.
-pub async fn pull(store: &dyn Store, reference: &Reference, output: Output, options: PullOptions<'_>) -> Result<Pulled, Error> {
-    let resolved = resolve(store, reference, options.zkvm, options.retry, options.reporter).await?;
+pub async fn pull(
+    store: &dyn Store,
+    reference: &Reference,
+    output: Output,
+    options: PullOptions<'_>,
+) -> Result<Pulled, Error> {
+    let resolved = resolve(
+        store,
+        reference,
+        options.zkvm,
+        options.retry,
+        options.reporter,
+    )
+    .await?;
     let pin = match options.lock {
         Some(lock) => lock.pin(&reference.to_string(), &pin_key(&options))?,
         None => None,
     };
     if let Some(lock) = options.lock {
-        Lock::check(pin.as_ref(), lock.path(), "manifest", &resolved.manifest_digest)?;
-        Lock::check(pin.as_ref(), lock.path(), "ELF", &resolved.layers.elf.digest)?;
+        Lock::check(
+            pin.as_ref(),
+            lock.path(),
+            "manifest",
+            &resolved.manifest_digest,
+        )?;
+        Lock::check(
+            pin.as_ref(),
+            lock.path(),
+            "ELF",
+            &resolved.layers.elf.digest,
+        )?;
     }
     pre_checks(&resolved, &options)?;
 
@@ -400,26 +479,48 @@ pub async fn pull(store: &dyn Store, reference: &Reference, output: Output, opti
             let file = temp.reopen().map_err(Error::io(temp.path()))?;
             (Some(temp), Some(file))
         }
-        Output::Memory => (None, Some(tempfile::tempfile().map_err(Error::io(std::env::temp_dir()))?)),
+        Output::Memory => (
+            None,
+            Some(tempfile::tempfile().map_err(Error::io(std::env::temp_dir()))?),
+        ),
         Output::Discard => (None, None),
     };
 
     let _cache_lock = match options.cache {
-        Some(cache) => Some(cache.lock(&elf_desc.digest).await.map_err(Error::io(cache.dir()))?),
+        Some(cache) => Some(
+            cache
+                .lock(&elf_desc.digest)
+                .await
+                .map_err(Error::io(cache.dir()))?,
+        ),
         None => None,
     };
     let what = format!("the ELF `{}`", elf_desc.digest);
     let mut from_cache = false;
     let mut fetched = None;
     let mut sink = sink;
-    if let Some(cache) = options.cache.filter(|c| c.contains(&elf_desc.digest, elf_desc.size)) {
+    if let Some(cache) = options
+        .cache
+        .filter(|c| c.contains(&elf_desc.digest, elf_desc.size))
+    {
         let cached = cache.as_store();
-        let (digests, file) = fetch::fetch_large(&cached, &elf_desc, &what, sink.take(), options.retry, options.reporter).await?;
+        let (digests, file) = fetch::fetch_large(
+            &cached,
+            &elf_desc,
+            &what,
+            sink.take(),
+            options.retry,
+            options.reporter,
+        )
+        .await?;
         if format!("sha256:{}", digests.sha256) == elf_desc.digest {
             from_cache = true;
             fetched = Some((digests, file));
         } else {
-            options.reporter.note(&format!("dropping corrupt cache entry `{}`", elf_desc.digest));
+            options.reporter.note(&format!(
+                "dropping corrupt cache entry `{}`",
+                elf_desc.digest
+            ));
             cache.evict(&elf_desc.digest);
             sink = match file {
                 Some(mut f) => {
@@ -434,7 +535,17 @@ pub async fn pull(store: &dyn Store, reference: &Reference, output: Output, opti
     }
     let (digests, file) = match fetched {
         Some(done) => done,
-        None => fetch::fetch_large(store, &elf_desc, &what, sink, options.retry, options.reporter).await?,
+        None => {
+            fetch::fetch_large(
+                store,
+                &elf_desc,
+                &what,
+                sink,
+                options.retry,
+                options.reporter,
+            )
+            .await?
+        }
     };
     let actual = format!("sha256:{}", digests.sha256);
     if actual != elf_desc.digest || digests.size != elf_desc.size {
@@ -446,12 +557,19 @@ pub async fn pull(store: &dyn Store, reference: &Reference, output: Output, opti
         .into());
     }
 
-    let judged = judge(&resolved, &digests, temp.as_ref().map(|t| t.path().to_path_buf()), &options);
+    let judged = judge(
+        &resolved,
+        &digests,
+        temp.as_ref().map(|t| t.path().to_path_buf()),
+        &options,
+    );
     let verified = judged.outcome.map_err(VerificationError::Rejected)?;
-    let statement = verified.statement.ok_or_else(|| VerificationError::BadSignature {
-        origin: "release layer".to_owned(),
-        reason: "no counting signature carries a zkelf statement".to_owned(),
-    })?;
+    let statement = verified
+        .statement
+        .ok_or_else(|| VerificationError::BadSignature {
+            origin: "release layer".to_owned(),
+            reason: "no counting signature carries a zkelf statement".to_owned(),
+        })?;
 
     let mut pinned = false;
     if let (Some(lock), None) = (options.lock, &pin) {
@@ -470,10 +588,12 @@ pub async fn pull(store: &dyn Store, reference: &Reference, output: Output, opti
         file.sync_all().map_err(Error::io("the downloaded ELF"))?;
         match (&output, temp) {
             (Output::File(out), Some(temp)) => {
-                if let (Some(cache), false) = (options.cache, from_cache) {
-                    if let Err(e) = cache.insert(&elf_desc.digest, temp.path()) {
-                        options.reporter.note(&format!("cannot add the ELF to the cache: {e}"));
-                    }
+                if let (Some(cache), false) = (options.cache, from_cache)
+                    && let Err(e) = cache.insert(&elf_desc.digest, temp.path())
+                {
+                    options
+                        .reporter
+                        .note(&format!("cannot add the ELF to the cache: {e}"));
                 }
                 // An ELF is a program (qemu-user, for one, refuses files without an x bit).
                 {
@@ -495,7 +615,12 @@ pub async fn pull(store: &dyn Store, reference: &Reference, output: Output, opti
         }
     }
     if let Some(state) = options.state {
-        state.record(&reference.source(), &statement.guest, &statement.zkvm, &statement.version)?;
+        state.record(
+            &reference.source(),
+            &statement.guest,
+            &statement.zkvm,
+            &statement.version,
+        )?;
     }
     Ok(Pulled {
         resolved,
@@ -510,7 +635,12 @@ pub async fn pull(store: &dyn Store, reference: &Reference, output: Output, opti
 }
 
 /// Evaluates the fetched signatures for ELF bytes with `digests`.
-pub fn judge(resolved: &Resolved, digests: &ContentDigests, file: Option<PathBuf>, options: &PullOptions<'_>) -> Judged {
+pub fn judge(
+    resolved: &Resolved,
+    digests: &ContentDigests,
+    file: Option<PathBuf>,
+    options: &PullOptions<'_>,
+) -> Judged {
     let (provenance, vk) = resolved.extras();
     let subject = Subject {
         name: resolved.reference.to_string(),
@@ -523,14 +653,22 @@ pub fn judge(resolved: &Resolved, digests: &ContentDigests, file: Option<PathBuf
         allow_legacy: options.allow_legacy,
         ..verify::Options::default()
     };
-    verify::assess(options.policy, &subject, &resolved.signatures, options.expected, &trust_options)
+    verify::assess(
+        options.policy,
+        &subject,
+        &resolved.signatures,
+        options.expected,
+        &trust_options,
+    )
 }
 
 fn read_back(file: &mut File, size: u64) -> Result<Vec<u8>, Error> {
     use std::io::{Read as _, Seek as _};
     file.rewind().map_err(Error::io("the downloaded ELF"))?;
     let mut bytes = Vec::with_capacity(size as usize);
-    file.take(size).read_to_end(&mut bytes).map_err(Error::io("the downloaded ELF"))?;
+    file.take(size)
+        .read_to_end(&mut bytes)
+        .map_err(Error::io("the downloaded ELF"))?;
     Ok(bytes)
 }
 

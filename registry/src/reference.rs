@@ -93,7 +93,10 @@ pub fn is_valid_tag(tag: &str) -> bool {
 /// Whether `digest` is `sha256:` followed by 64 lowercase hex digits.
 pub fn is_valid_digest(digest: &str) -> bool {
     digest.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
@@ -101,9 +104,9 @@ fn is_valid_repository(path: &str) -> bool {
     !path.is_empty()
         && path.split('/').all(|component| {
             !component.is_empty()
-                && component
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+                && component.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+                })
                 && component.as_bytes()[0].is_ascii_alphanumeric()
                 && component.as_bytes()[component.len() - 1].is_ascii_alphanumeric()
         })
@@ -123,7 +126,10 @@ fn split_target(rest: &str, reference: &str) -> Result<(String, Option<Target>),
     match rest.rsplit_once(':') {
         Some((name, tag)) if !tag.contains('/') && !name.is_empty() => {
             if !is_valid_tag(tag) {
-                return Err(ReferenceError::new(reference, format!("`{tag}` is not a valid tag")));
+                return Err(ReferenceError::new(
+                    reference,
+                    format!("`{tag}` is not a valid tag"),
+                ));
             }
             Ok((name.to_owned(), Some(Target::Tag(tag.to_owned()))))
         }
@@ -151,7 +157,10 @@ impl FromStr for Reference {
         }
         if s.starts_with("https://") || s.starts_with("http://") {
             if !s.ends_with(".elf") {
-                return Err(ReferenceError::new(s, "a download URL must name an `.elf` file"));
+                return Err(ReferenceError::new(
+                    s,
+                    "a download URL must name an `.elf` file",
+                ));
             }
             let host = url_host(s).ok_or_else(|| ReferenceError::new(s, "no host in the URL"))?;
             if host.is_empty() {
@@ -162,18 +171,23 @@ impl FromStr for Reference {
         if s.contains("://") {
             return Err(ReferenceError::new(s, "only `https://` URLs are supported"));
         }
-        let (host, rest) = s
-            .split_once('/')
-            .ok_or_else(|| ReferenceError::new(s, "no registry host (write `<host>[:<port>]/<path>`)"))?;
+        let (host, rest) = s.split_once('/').ok_or_else(|| {
+            ReferenceError::new(s, "no registry host (write `<host>[:<port>]/<path>`)")
+        })?;
         if !(host.contains('.') || host.contains(':') || host == "localhost") {
             return Err(ReferenceError::new(
                 s,
-                format!("`{host}` does not look like a registry host (it needs a `.`, a `:<port>` or to be `localhost`)"),
+                format!(
+                    "`{host}` does not look like a registry host (it needs a `.`, a `:<port>` or to be `localhost`)"
+                ),
             ));
         }
         let (repository, target) = split_target(rest, s)?;
         if !is_valid_repository(&repository) {
-            return Err(ReferenceError::new(s, format!("`{repository}` is not a valid repository path")));
+            return Err(ReferenceError::new(
+                s,
+                format!("`{repository}` is not a valid repository path"),
+            ));
         }
         Ok(Reference::Registry {
             host: host.to_owned(),
@@ -213,7 +227,9 @@ impl Reference {
     /// The tag or digest named, if any.
     pub fn target(&self) -> Option<&Target> {
         match self {
-            Reference::Layout { target, .. } | Reference::Registry { target, .. } => target.as_ref(),
+            Reference::Layout { target, .. } | Reference::Registry { target, .. } => {
+                target.as_ref()
+            }
             Reference::Https { .. } => None,
         }
     }
@@ -275,7 +291,9 @@ pub fn is_loopback_host(host_port: &str) -> bool {
     }
     match host.parse::<IpAddr>() {
         Ok(IpAddr::V4(ip)) => ip.is_loopback(),
-        Ok(IpAddr::V6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        Ok(IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
         Err(_) => false,
     }
 }
@@ -349,7 +367,10 @@ mod tests {
         assert!(!is_loopback_host("0.0.0.0:5000"));
         assert!(!is_loopback_host("registry.example.com:5000"));
         assert!(!is_loopback_host("localhost.example.com"));
-        assert!(plain_http_allowed("r.example:5000", &["r.example:5000".into()]));
+        assert!(plain_http_allowed(
+            "r.example:5000",
+            &["r.example:5000".into()]
+        ));
         assert!(!plain_http_allowed("r.example:5000", &["r.example".into()]));
     }
 

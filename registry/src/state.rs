@@ -43,7 +43,13 @@ impl RollbackState {
     }
 
     /// Refuses `offered` if a higher version was seen from `source` for this guest and zkVM.
-    pub fn check(&self, source: &str, guest: &str, zkvm: &str, offered: &Version) -> Result<(), Error> {
+    pub fn check(
+        &self,
+        source: &str,
+        guest: &str,
+        zkvm: &str,
+        offered: &Version,
+    ) -> Result<(), Error> {
         let seen = Self::read(&self.path())?;
         match seen.get(&key(source, guest, zkvm)) {
             Some(highest) if highest > offered => Err(VerificationError::Rollback {
@@ -59,12 +65,20 @@ impl RollbackState {
     }
 
     /// Records `version` as seen (keeping the highest).
-    pub fn record(&self, source: &str, guest: &str, zkvm: &str, version: &Version) -> Result<(), Error> {
+    pub fn record(
+        &self,
+        source: &str,
+        guest: &str,
+        zkvm: &str,
+        version: &Version,
+    ) -> Result<(), Error> {
         let lock_path = self.dir.join("rollback.lock");
         let _lock = FileLock::acquire(&lock_path).map_err(Error::io(&lock_path))?;
         let path = self.path();
         let mut seen = Self::read(&path)?;
-        let entry = seen.entry(key(source, guest, zkvm)).or_insert_with(|| version.clone());
+        let entry = seen
+            .entry(key(source, guest, zkvm))
+            .or_insert_with(|| version.clone());
         if *entry < *version {
             *entry = version.clone();
         }

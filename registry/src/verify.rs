@@ -22,13 +22,24 @@ pub fn statement_of_signature(text: &str) -> Result<Statement, String> {
 
 /// Checks the claimed (not yet verified) statement against what the caller asked for, so the
 /// wrong software is refused before its ELF is downloaded; `evaluate` checks again afterwards.
-pub fn check_expectation(claimed: &Statement, expected: &Expected) -> Result<(), VerificationError> {
-    let mismatch = |field, expected: String, found: String| VerificationError::Unexpected { field, expected, found };
+pub fn check_expectation(
+    claimed: &Statement,
+    expected: &Expected,
+) -> Result<(), VerificationError> {
+    let mismatch = |field, expected: String, found: String| VerificationError::Unexpected {
+        field,
+        expected,
+        found,
+    };
     if let Some(g) = expected.guest.as_ref().filter(|g| **g != claimed.guest) {
         return Err(mismatch("guest", g.clone(), claimed.guest.clone()));
     }
     if let Some(v) = expected.version.as_ref().filter(|v| **v != claimed.version) {
-        return Err(mismatch("version", v.to_string(), claimed.version.to_string()));
+        return Err(mismatch(
+            "version",
+            v.to_string(),
+            claimed.version.to_string(),
+        ));
     }
     if let Some(z) = expected.zkvm.as_ref().filter(|z| **z != claimed.zkvm) {
         return Err(mismatch("zkvm", z.clone(), claimed.zkvm.clone()));

@@ -77,7 +77,8 @@ impl DockerRegistry {
     /// (Re)starts the process on the same port and storage, and waits until it answers.
     pub fn restart(&mut self) {
         self.kill();
-        let log = std::fs::File::create(self.dir.path().join("registry.log")).expect("registry log");
+        let log =
+            std::fs::File::create(self.dir.path().join("registry.log")).expect("registry log");
         let child = Command::new(DOCKER_REGISTRY)
             .arg("serve")
             .arg(self.dir.path().join("config.yml"))
@@ -96,11 +97,19 @@ impl DockerRegistry {
                     return;
                 }
             }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                let log = std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default();
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                let log = std::fs::read_to_string(self.dir.path().join("registry.log"))
+                    .unwrap_or_default();
                 panic!("docker-registry exited with {status}: {log}");
             }
-            assert!(Instant::now() < deadline, "docker-registry did not answer within 20 s");
+            assert!(
+                Instant::now() < deadline,
+                "docker-registry did not answer within 20 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -136,7 +145,10 @@ impl DockerRegistry {
 
     /// Writes a `config.json` with an `auths` entry for this registry into `dir` (a `DOCKER_CONFIG`).
     pub fn write_docker_config(&self, dir: &Path) {
-        let (user, password) = self.credentials.clone().expect("registry started with auth");
+        let (user, password) = self
+            .credentials
+            .clone()
+            .expect("registry started with auth");
         let auth = base64_encode(format!("{user}:{password}").as_bytes());
         std::fs::create_dir_all(dir).expect("docker config dir");
         std::fs::write(
@@ -157,7 +169,11 @@ fn base64_encode(bytes: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -317,7 +333,11 @@ impl Drop for FaultyRegistry {
     }
 }
 
-async fn handle(mut stream: tokio::net::TcpStream, layout: &Path, shared: &Arc<Mutex<Shared>>) -> std::io::Result<()> {
+async fn handle(
+    mut stream: tokio::net::TcpStream,
+    layout: &Path,
+    shared: &Arc<Mutex<Shared>>,
+) -> std::io::Result<()> {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
@@ -330,11 +350,21 @@ async fn handle(mut stream: tokio::net::TcpStream, layout: &Path, shared: &Arc<M
     let head = String::from_utf8_lossy(&head).to_string();
     let mut lines = head.lines();
     let mut first = lines.next().unwrap_or_default().split(' ');
-    let (method, path) = (first.next().unwrap_or_default(), first.next().unwrap_or_default());
+    let (method, path) = (
+        first.next().unwrap_or_default(),
+        first.next().unwrap_or_default(),
+    );
     let range_start = lines
         .filter_map(|l| l.split_once(':'))
         .find(|(k, _)| k.eq_ignore_ascii_case("range"))
-        .and_then(|(_, v)| v.trim().strip_prefix("bytes=")?.split('-').next()?.parse::<u64>().ok());
+        .and_then(|(_, v)| {
+            v.trim()
+                .strip_prefix("bytes=")?
+                .split('-')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        });
     let fault = shared.lock().unwrap().fault;
     if fault == Fault::Unauthorized {
         let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
@@ -370,7 +400,10 @@ async fn handle(mut stream: tokio::net::TcpStream, layout: &Path, shared: &Arc<M
             index["manifests"].as_array().and_then(|m| {
                 m.iter()
                     .rev()
-                    .find(|e| e["annotations"]["org.opencontainers.image.ref.name"].as_str() == Some(reference))
+                    .find(|e| {
+                        e["annotations"]["org.opencontainers.image.ref.name"].as_str()
+                            == Some(reference)
+                    })
                     .and_then(|e| e["digest"].as_str().map(str::to_owned))
             })
         };
@@ -390,7 +423,11 @@ async fn handle(mut stream: tokio::net::TcpStream, layout: &Path, shared: &Arc<M
                     stream.write_all(&body).await?;
                 }
             }
-            None => stream.write_all(not_found("MANIFEST_UNKNOWN").as_bytes()).await?,
+            None => {
+                stream
+                    .write_all(not_found("MANIFEST_UNKNOWN").as_bytes())
+                    .await?
+            }
         }
         return Ok(());
     }
@@ -401,7 +438,9 @@ async fn handle(mut stream: tokio::net::TcpStream, layout: &Path, shared: &Arc<M
     };
     if !path.contains("..") && file.is_file() {
         let Ok(mut body) = std::fs::read(&file) else {
-            stream.write_all(not_found("BLOB_UNKNOWN").as_bytes()).await?;
+            stream
+                .write_all(not_found("BLOB_UNKNOWN").as_bytes())
+                .await?;
             return Ok(());
         };
         let faulty = body.len() >= 1024 && method == "GET";
@@ -415,7 +454,11 @@ async fn handle(mut stream: tokio::net::TcpStream, layout: &Path, shared: &Arc<M
         }
         let fault = if faulty { fault } else { Fault::None };
         if let Fault::ServerErrors(n) = fault {
-            shared.lock().unwrap().fault = if n > 0 { Fault::ServerErrors(n - 1) } else { Fault::None };
+            shared.lock().unwrap().fault = if n > 0 {
+                Fault::ServerErrors(n - 1)
+            } else {
+                Fault::None
+            };
             if n > 0 {
                 stream
                     .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -428,10 +471,14 @@ async fn handle(mut stream: tokio::net::TcpStream, layout: &Path, shared: &Arc<M
             body[mid] ^= 0x01;
         }
         let start = range_start.unwrap_or(0).min(body.len() as u64) as usize;
-        let status = if start > 0 { "206 Partial Content" } else { "200 OK" };
+        let status = if start > 0 {
+            "206 Partial Content"
+        } else {
+            "200 OK"
+        };
         let len = body.len() - start;
         let head = match fault {
-            Fault::Endless => format!("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n"),
+            Fault::Endless => "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n".to_owned(),
             _ => format!(
                 "HTTP/1.1 {status}\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n"
             ),
@@ -473,7 +520,9 @@ async fn handle(mut stream: tokio::net::TcpStream, layout: &Path, shared: &Arc<M
         }
         return Ok(());
     }
-    stream.write_all(not_found("NAME_UNKNOWN").as_bytes()).await?;
+    stream
+        .write_all(not_found("NAME_UNKNOWN").as_bytes())
+        .await?;
     Ok(())
 }
 

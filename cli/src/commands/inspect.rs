@@ -12,7 +12,7 @@ use zkelf_registry::verify::{Expected, SignatureReport};
 use zkelf_registry::{Reference, VerificationError};
 use zkelf_trust::statement::Statement;
 
-use super::pull::{load_policy, network_options, retry_policy, write_signature, ProgressReporter};
+use super::pull::{ProgressReporter, load_policy, network_options, retry_policy, write_signature};
 use crate::args::dist::InspectArgs;
 use crate::error::ExitStatus;
 use crate::printer::{Printer, Report};
@@ -52,7 +52,11 @@ impl Report for InspectReport {
             writeln!(out, "index      {index}")?;
         }
         writeln!(out, "statement  {}", self.statement)?;
-        writeln!(out, "elf        {} ({} bytes)", self.elf_digest, self.elf_size)?;
+        writeln!(
+            out,
+            "elf        {} ({} bytes)",
+            self.elf_digest, self.elf_size
+        )?;
         match &self.provenance {
             Some(p) => writeln!(
                 out,
@@ -72,7 +76,11 @@ impl Report for InspectReport {
             write_signature(out, s)?;
         }
         for b in &self.broken_attestations {
-            writeln!(out, "  attestation {}: unreadable: {}", b.manifest, b.reason)?;
+            writeln!(
+                out,
+                "  attestation {}: unreadable: {}",
+                b.manifest, b.reason
+            )?;
         }
         writeln!(out, "verdict    {}", self.verdict)
     }
@@ -82,9 +90,13 @@ fn provenance_summary(bytes: &[u8]) -> ProvenanceSummary {
     let value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
     let def = &value["predicate"]["buildDefinition"];
     let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
-    let builder = def["resolvedDependencies"]
-        .as_array()
-        .and_then(|deps| deps.iter().find_map(|d| text(&d["name"]).filter(|n| n.contains("builder")).and(text(&d["digest"]["sha256"]).or_else(|| text(&d["uri"])))));
+    let builder = def["resolvedDependencies"].as_array().and_then(|deps| {
+        deps.iter().find_map(|d| {
+            text(&d["name"])
+                .filter(|n| n.contains("builder"))
+                .and(text(&d["digest"]["sha256"]).or_else(|| text(&d["uri"])))
+        })
+    });
     ProvenanceSummary {
         sha256: zkelf_trust::digest::Sha256Digest::of(bytes).to_string(),
         size: bytes.len(),
@@ -103,9 +115,15 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
     let reporter = ProgressReporter::new(printer);
     let retry = retry_policy(&args.network);
     let context = || format!("inspect of `{reference}` failed");
-    let resolved = pull::resolve(store.as_ref(), &reference, args.zkvm.as_deref(), retry, &reporter)
-        .await
-        .with_context(context)?;
+    let resolved = pull::resolve(
+        store.as_ref(),
+        &reference,
+        args.zkvm.as_deref(),
+        retry,
+        &reporter,
+    )
+    .await
+    .with_context(context)?;
     let elf = resolved.layers.elf.clone();
     if elf.size > args.max_size {
         return Err(anyhow::Error::new(VerificationError::TooLarge {
@@ -135,7 +153,10 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
     };
     let judged = pull::judge(&resolved, &digests, None, &options);
     let (verified, verdict) = match (&judged.outcome, elf_matches) {
-        (_, false) => (false, format!("the ELF blob does not hash to `{}`", elf.digest)),
+        (_, false) => (
+            false,
+            format!("the ELF blob does not hash to `{}`", elf.digest),
+        ),
         (Ok(_), true) => (true, "verified: the policy accepts it".to_owned()),
         (Err(e), true) => (false, e.to_string()),
     };
@@ -149,7 +170,10 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         elf_size: elf.size,
         elf_matches,
         provenance: resolved.provenance.as_deref().map(provenance_summary),
-        vk: resolved.vk.as_deref().map(|v| zkelf_trust::digest::Sha256Digest::of(v).to_string()),
+        vk: resolved
+            .vk
+            .as_deref()
+            .map(|v| zkelf_trust::digest::Sha256Digest::of(v).to_string()),
         signatures: judged.reports,
         broken_attestations: resolved.broken_attestations.clone(),
         verified,

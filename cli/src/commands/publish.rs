@@ -4,11 +4,11 @@ use std::io::Write;
 
 use anyhow::Context as _;
 use serde::Serialize;
+use zkelf_registry::Reference;
 use zkelf_registry::publish::{self, Published};
 use zkelf_registry::store;
-use zkelf_registry::Reference;
 
-use super::pull::{load_policy, network_options, ProgressReporter};
+use super::pull::{ProgressReporter, load_policy, network_options};
 use crate::args::dist::PublishArgs;
 use crate::env::EnvVars;
 use crate::error::{ExitStatus, UsageError};
@@ -34,7 +34,9 @@ impl Report for PublishReport {
         writeln!(
             out,
             "uploaded {} blobs ({} bytes), {} already present",
-            self.published.uploaded_blobs, self.published.uploaded_bytes, self.published.skipped_blobs
+            self.published.uploaded_blobs,
+            self.published.uploaded_bytes,
+            self.published.skipped_blobs
         )
     }
 }
@@ -44,7 +46,10 @@ pub(super) fn source_date_epoch() -> anyhow::Result<Option<u64>> {
     match std::env::var(EnvVars::SOURCE_DATE_EPOCH) {
         Ok(v) => v.trim().parse().map(Some).map_err(|_| {
             UsageError::new(
-                format!("`{}` is `{v}`, not unix seconds", EnvVars::SOURCE_DATE_EPOCH),
+                format!(
+                    "`{}` is `{v}`, not unix seconds",
+                    EnvVars::SOURCE_DATE_EPOCH
+                ),
                 "unset it or set it to e.g. the commit time (`git log -1 --format=%ct`)",
             )
             .into()

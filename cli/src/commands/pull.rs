@@ -78,7 +78,8 @@ pub(super) fn retry_policy(args: &NetworkArgs) -> RetryPolicy {
 /// The policy named by `--policy`, or one trusting exactly `--key`.
 pub(super) fn load_policy(args: &TrustArgs) -> anyhow::Result<Policy> {
     if let Some(key) = &args.key {
-        let key = PublicKey::from_file(key).with_context(|| format!("cannot use `--key {}`", key.display()))?;
+        let key = PublicKey::from_file(key)
+            .with_context(|| format!("cannot use `--key {}`", key.display()))?;
         return Ok(Policy::from_public_key(key));
     }
     if !args.policy.exists() {
@@ -102,7 +103,11 @@ fn xdg_dir(var: &str, xdg: &str, fallback: &str) -> Option<PathBuf> {
 
 /// `$ZKELF_STATE_DIR`, else `$XDG_STATE_HOME/zkelf`, else `~/.local/state/zkelf`.
 pub(super) fn state_dir() -> Option<PathBuf> {
-    xdg_dir(EnvVars::ZKELF_STATE_DIR, EnvVars::XDG_STATE_HOME, ".local/state")
+    xdg_dir(
+        EnvVars::ZKELF_STATE_DIR,
+        EnvVars::XDG_STATE_HOME,
+        ".local/state",
+    )
 }
 
 /// `$ZKELF_CACHE_DIR`, else `$XDG_CACHE_HOME/zkelf`, else `~/.cache/zkelf`.
@@ -136,17 +141,30 @@ impl Reporter for ProgressReporter<'_> {
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.set_message(what.chars().take(40).collect::<String>());
-        *self.bar.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(bar);
+        *self
+            .bar
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(bar);
     }
 
     fn progress(&self, _what: &str, done: u64) {
-        if let Some(bar) = self.bar.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
+        if let Some(bar) = self
+            .bar
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
             bar.set_position(done);
         }
     }
 
     fn finish(&self, _what: &str) {
-        if let Some(bar) = self.bar.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+        if let Some(bar) = self
+            .bar
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
             bar.finish_and_clear();
         }
     }
@@ -194,10 +212,18 @@ impl Report for PullReport {
 /// One line per signature: who signed, whether it counts, and why not.
 pub(super) fn write_signature(out: &mut dyn Write, s: &SignatureReport) -> std::io::Result<()> {
     let key = s.key_id.as_deref().unwrap_or("?");
-    let name = s.key_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+    let name = s
+        .key_name
+        .as_deref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
     match (&s.counts_for, &s.reason) {
         (Some(role), _) => writeln!(out, "  {}: key {key}{name} counts for {role}", s.origin),
-        (None, Some(reason)) => writeln!(out, "  {}: key {key}{name} does not count: {reason}", s.origin),
+        (None, Some(reason)) => writeln!(
+            out,
+            "  {}: key {key}{name} does not count: {reason}",
+            s.origin
+        ),
         (None, None) => writeln!(out, "  {}: key {key}{name} does not count", s.origin),
     }
 }
@@ -211,7 +237,12 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
         .as_deref()
         .map(semver::Version::parse)
         .transpose()
-        .map_err(|e| UsageError::new(format!("`--version` is not semver: {e}"), "write e.g. `--version 1.2.0`"))?;
+        .map_err(|e| {
+            UsageError::new(
+                format!("`--version` is not semver: {e}"),
+                "write e.g. `--version 1.2.0`",
+            )
+        })?;
     let expected = Expected {
         guest: args.guest.clone(),
         version,
@@ -221,7 +252,11 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
     let network = network_options(&args.network)?;
     let store = store::open(&reference, &network)?;
     let state = state_dir().map(RollbackState::new);
-    let cache = if args.no_cache { None } else { cache_dir().map(Cache::new) };
+    let cache = if args.no_cache {
+        None
+    } else {
+        cache_dir().map(Cache::new)
+    };
     let lock = args.lock.as_ref().map(Lock::new);
     let reporter = ProgressReporter::new(printer);
     let options = PullOptions {
@@ -237,9 +272,19 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
         retry: retry_policy(&args.network),
         reporter: &reporter,
     };
-    let pulled = pull::pull(store.as_ref(), &reference, Output::File(args.output.clone()), options)
-        .await
-        .with_context(|| format!("pull of `{reference}` failed; nothing was written to `{}`", args.output.display()))?;
+    let pulled = pull::pull(
+        store.as_ref(),
+        &reference,
+        Output::File(args.output.clone()),
+        options,
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "pull of `{reference}` failed; nothing was written to `{}`",
+            args.output.display()
+        )
+    })?;
     let s = &pulled.statement;
     printer.report(&PullReport {
         reference: reference.to_string(),

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Context as _;
 use serde::Serialize;
-use zkelf_builder::{build_guest, BuildOptions};
+use zkelf_builder::{BuildOptions, build_guest};
 use zkelf_registry::publish::{self, Published};
 use zkelf_registry::store;
 use zkelf_trust::digest::hash_file;
@@ -14,7 +14,7 @@ use zkelf_trust::signature;
 use zkelf_trust::statement::{Kind, Statement};
 
 use super::build_reporter::BuildReporter;
-use super::pull::{network_options, ProgressReporter};
+use super::pull::{ProgressReporter, network_options};
 use crate::args::dist::ReleaseArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::{Printer, Report};
@@ -64,12 +64,20 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
         cache_dir: super::pull::cache_dir().map(|d| d.join("builder")),
         ..BuildOptions::default()
     };
-    let built = build_guest(&engine, &args.guest_dir, &options, &BuildReporter::new(printer))
-        .await
-        .with_context(|| format!("cannot build the guest in `{}`", args.guest_dir.display()))?;
-    let first = built
-        .first()
-        .ok_or_else(|| anyhow::anyhow!("the build of `{}` produced no artifact", args.guest_dir.display()))?;
+    let built = build_guest(
+        &engine,
+        &args.guest_dir,
+        &options,
+        &BuildReporter::new(printer),
+    )
+    .await
+    .with_context(|| format!("cannot build the guest in `{}`", args.guest_dir.display()))?;
+    let first = built.first().ok_or_else(|| {
+        anyhow::anyhow!(
+            "the build of `{}` produced no artifact",
+            args.guest_dir.display()
+        )
+    })?;
     let dist = first
         .elf
         .parent()
@@ -105,9 +113,15 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
     let artifacts = tokio::task::spawn_blocking(move || publish::scan_dist(&dist_dir)).await??;
     let store = store::open(&to, &network)?;
     let reporter = ProgressReporter::new(printer);
-    let published = publish::publish(store.as_ref(), &artifacts, &policy, Some(created), &reporter)
-        .await
-        .with_context(|| format!("publish of `{}` to `{to}` failed", dist.display()))?;
+    let published = publish::publish(
+        store.as_ref(),
+        &artifacts,
+        &policy,
+        Some(created),
+        &reporter,
+    )
+    .await
+    .with_context(|| format!("publish of `{}` to `{to}` failed", dist.display()))?;
     printer.report(&ReleaseReport {
         to: to.to_string(),
         signed,

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
-use zkelf_trust::digest::{hash_file, Sha256Digest};
+use zkelf_trust::digest::{Sha256Digest, hash_file};
 use zkelf_trust::statement::{Kind, Statement};
 
 /// A test world: temp dir, a release key made by the minisign tool, a policy trusting it, and
@@ -89,7 +89,14 @@ impl World {
     }
 
     /// Writes `dist/<guest>/<version>/<guest>-<zkvm>.elf`, its provenance and its signature.
-    pub fn dist(&self, guest: &str, version: &str, zkvm: &str, class: Class, message: &str) -> PathBuf {
+    pub fn dist(
+        &self,
+        guest: &str,
+        version: &str,
+        zkvm: &str,
+        class: Class,
+        message: &str,
+    ) -> PathBuf {
         self.dist_spec(guest, version, zkvm, ElfSpec::new(class).message(message))
     }
 
@@ -103,12 +110,27 @@ impl World {
         );
         let prov_path = dir.join(format!("{guest}-{zkvm}.provenance.json"));
         std::fs::write(&prov_path, &provenance).unwrap();
-        self.sign(&elf, guest, version, zkvm, spec.class, Some(Sha256Digest::of(provenance.as_bytes())));
+        self.sign(
+            &elf,
+            guest,
+            version,
+            zkvm,
+            spec.class,
+            Some(Sha256Digest::of(provenance.as_bytes())),
+        );
         dir
     }
 
     /// Signs `elf` with the release key (minisign tool), writing `<elf>.minisig`.
-    pub fn sign(&self, elf: &Path, guest: &str, version: &str, zkvm: &str, class: Class, provenance: Option<Sha256Digest>) {
+    pub fn sign(
+        &self,
+        elf: &Path,
+        guest: &str,
+        version: &str,
+        zkvm: &str,
+        class: Class,
+        provenance: Option<Sha256Digest>,
+    ) {
         let digests = hash_file(elf).unwrap();
         let statement = Statement {
             kind: Kind::Release,
@@ -149,20 +171,32 @@ pub fn stdout(output: &Output) -> String {
 
 /// Runs the ELF under qemu and returns its stdout.
 pub fn run_qemu(class: Class, elf: &Path) -> String {
-    let out = Command::new(class.qemu()).arg(elf).output().expect("qemu user-mode emulator");
+    let out = Command::new(class.qemu())
+        .arg(elf)
+        .output()
+        .expect("qemu user-mode emulator");
     assert!(out.status.success(), "{} failed: {:?}", class.qemu(), out);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Asserts that nothing but what `keep` names is in `dir` (no output, no temp file left).
 pub fn assert_nothing_written(dir: &Path) {
-    let left: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
-    assert!(left.is_empty(), "`{}` is not empty: {left:?}", dir.display());
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        left.is_empty(),
+        "`{}` is not empty: {left:?}",
+        dir.display()
+    );
 }
 
 /// Reads a manifest of an OCI layout by tag.
 pub fn layout_manifest(layout: &Path, tag: &str) -> (String, serde_json::Value) {
-    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
     let digest = index["manifests"]
         .as_array()
         .unwrap()

@@ -30,7 +30,9 @@ impl HttpsSource {
     /// A source for `url`; plain `http://` only for loopback or `--insecure-registry` hosts.
     pub fn new(url: &str, network: &NetworkOptions) -> Result<Self, StoreError> {
         let host = reference::url_host(url).unwrap_or_default();
-        if url.starts_with("http://") && !reference::plain_http_allowed(host, &network.insecure_registries) {
+        if url.starts_with("http://")
+            && !reference::plain_http_allowed(host, &network.insecure_registries)
+        {
             return Err(StoreError::Connect {
                 store: url.to_owned(),
                 what: "the ELF".to_owned(),
@@ -72,12 +74,20 @@ impl HttpsSource {
         }
     }
 
-    async fn get(&self, url: &str, what: &str, offset: u64) -> Result<Option<reqwest::Response>, StoreError> {
+    async fn get(
+        &self,
+        url: &str,
+        what: &str,
+        offset: u64,
+    ) -> Result<Option<reqwest::Response>, StoreError> {
         let mut request = self.client.get(url);
         if offset > 0 {
             request = request.header(reqwest::header::RANGE, format!("bytes={offset}-"));
         }
-        let response = request.send().await.map_err(|e| self.map_reqwest(e, what))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.map_reqwest(e, what))?;
         let status = response.status().as_u16();
         match status {
             200 | 206 => Ok(Some(response)),
@@ -91,17 +101,31 @@ impl HttpsSource {
                 store: self.url.clone(),
                 what: what.to_owned(),
                 status,
-                message: response.text().await.unwrap_or_default().chars().take(200).collect(),
+                message: response
+                    .text()
+                    .await
+                    .unwrap_or_default()
+                    .chars()
+                    .take(200)
+                    .collect(),
             }),
         }
     }
 
     /// Downloads a small sidecar, at most `limit` bytes.
-    async fn get_small(&self, url: &str, what: &str, limit: u64) -> Result<Option<Bytes>, StoreError> {
+    async fn get_small(
+        &self,
+        url: &str,
+        what: &str,
+        limit: u64,
+    ) -> Result<Option<Bytes>, StoreError> {
         let Some(response) = self.get(url, what, 0).await? else {
             return Ok(None);
         };
-        let stream = response.bytes_stream().map_err(std::io::Error::other).boxed();
+        let stream = response
+            .bytes_stream()
+            .map_err(std::io::Error::other)
+            .boxed();
         match super::read_bounded(stream, limit).await {
             Ok(Ok(bytes)) => Ok(Some(Bytes::from(bytes))),
             Ok(Err(_)) => Err(StoreError::TooLarge {
@@ -128,9 +152,14 @@ impl Store for HttpsSource {
         self.url.clone()
     }
 
-    fn get_manifest<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
+    fn get_manifest<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
         Box::pin(async move {
-            if matches!(target, Target::Tag(t) if t != "latest") || matches!(target, Target::Digest(_)) {
+            if matches!(target, Target::Tag(t) if t != "latest")
+                || matches!(target, Target::Digest(_))
+            {
                 return Ok(None);
             }
             let sig_url = format!("{}.minisig", self.url);
@@ -144,13 +173,18 @@ impl Store for HttpsSource {
                 });
             };
             let provenance = self
-                .get_small(&self.provenance_url(), "the provenance", artifact::MAX_PROVENANCE_SIZE)
+                .get_small(
+                    &self.provenance_url(),
+                    "the provenance",
+                    artifact::MAX_PROVENANCE_SIZE,
+                )
                 .await?;
             let text = String::from_utf8_lossy(&sig);
-            let statement = crate::verify::statement_of_signature(&text).map_err(|e| StoreError::Protocol {
-                store: self.url.clone(),
-                message: format!("signature `{sig_url}` carries no zkelf statement: {e}"),
-            })?;
+            let statement =
+                crate::verify::statement_of_signature(&text).map_err(|e| StoreError::Protocol {
+                    store: self.url.clone(),
+                    message: format!("signature `{sig_url}` carries no zkelf statement: {e}"),
+                })?;
             let elf = Descriptor::new(
                 artifact::ELF_MEDIA_TYPE,
                 format!("sha256:{}", statement.sha256),
@@ -161,7 +195,10 @@ impl Store for HttpsSource {
                 .as_ref()
                 .map(|p| Descriptor::of(artifact::PROVENANCE_MEDIA_TYPE, p));
             {
-                let mut urls = self.urls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut urls = self
+                    .urls
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 urls.insert(elf.digest.clone(), self.url.clone());
                 urls.insert(sig_desc.digest.clone(), sig_url);
                 if let Some(p) = &prov_desc {
@@ -185,7 +222,12 @@ impl Store for HttpsSource {
         })
     }
 
-    fn put_manifest<'a>(&'a self, _: &'a [u8], _: &'a str, _: Option<&'a str>) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn put_manifest<'a>(
+        &'a self,
+        _: &'a [u8],
+        _: &'a str,
+        _: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move { Err(StoreError::ReadOnly { store: self.name() }) })
     }
 
@@ -193,11 +235,19 @@ impl Store for HttpsSource {
         Box::pin(async move { Err(StoreError::ReadOnly { store: self.name() }) })
     }
 
-    fn put_blob<'a>(&'a self, _: &'a Descriptor, _: BlobSource) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn put_blob<'a>(
+        &'a self,
+        _: &'a Descriptor,
+        _: BlobSource,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move { Err(StoreError::ReadOnly { store: self.name() }) })
     }
 
-    fn open_blob<'a>(&'a self, descriptor: &'a Descriptor, offset: u64) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
+    fn open_blob<'a>(
+        &'a self,
+        descriptor: &'a Descriptor,
+        offset: u64,
+    ) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
         Box::pin(async move {
             let what = format!("blob `{}`", descriptor.digest);
             let url = self
@@ -210,11 +260,18 @@ impl Store for HttpsSource {
                     store: self.name(),
                     what: what.clone(),
                 })?;
-            let response = self.get(&url, &what, offset).await?.ok_or_else(|| StoreError::NotFound {
-                store: self.name(),
-                what: format!("`{url}`"),
-            })?;
-            let offset = if response.status().as_u16() == 206 { offset } else { 0 };
+            let response =
+                self.get(&url, &what, offset)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound {
+                        store: self.name(),
+                        what: format!("`{url}`"),
+                    })?;
+            let offset = if response.status().as_u16() == 206 {
+                offset
+            } else {
+                0
+            };
             let store = self.url.clone();
             let seconds = self.read_timeout;
             let stream = response

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use futures_util::future::BoxFuture;
 use futures_util::StreamExt as _;
+use futures_util::future::BoxFuture;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 use super::{BlobSource, BlobStream, Store, StoreError};
@@ -45,10 +45,14 @@ impl LayoutStore {
     fn read_index(&self) -> Result<Option<serde_json::Value>, StoreError> {
         let path = self.dir.join("index.json");
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| StoreError::Protocol {
-                store: self.name(),
-                message: format!("`{}` does not parse: {e}", path.display()),
-            }),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| StoreError::Protocol {
+                        store: self.name(),
+                        message: format!("`{}` does not parse: {e}", path.display()),
+                    })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.io(&path, e)),
         }
@@ -67,20 +71,29 @@ impl LayoutStore {
     fn tag(&self, descriptor: &Descriptor, tag: &str) -> Result<(), StoreError> {
         let lock_path = self.dir.join(".zkelf-index.lock");
         let _lock = FileLock::acquire(&lock_path).map_err(|e| self.io(&lock_path, e))?;
-        let mut index = self.read_index()?.unwrap_or_else(|| serde_json::json!({"schemaVersion": 2}));
+        let mut index = self
+            .read_index()?
+            .unwrap_or_else(|| serde_json::json!({"schemaVersion": 2}));
         let obj = index.as_object_mut().ok_or_else(|| StoreError::Protocol {
             store: self.name(),
             message: "`index.json` is not a JSON object".to_owned(),
         })?;
-        obj.entry("mediaType").or_insert_with(|| artifact::INDEX_MEDIA_TYPE.into());
-        let manifests = obj.entry("manifests").or_insert_with(|| serde_json::json!([]));
-        let list = manifests.as_array_mut().ok_or_else(|| StoreError::Protocol {
-            store: self.name(),
-            message: "`index.json` has no `manifests` list".to_owned(),
-        })?;
+        obj.entry("mediaType")
+            .or_insert_with(|| artifact::INDEX_MEDIA_TYPE.into());
+        let manifests = obj
+            .entry("manifests")
+            .or_insert_with(|| serde_json::json!([]));
+        let list = manifests
+            .as_array_mut()
+            .ok_or_else(|| StoreError::Protocol {
+                store: self.name(),
+                message: "`index.json` has no `manifests` list".to_owned(),
+            })?;
         list.retain(|entry| entry["annotations"][artifact::REF_NAME].as_str() != Some(tag));
         let mut entry = descriptor.clone();
-        entry.annotations.insert(artifact::REF_NAME.to_owned(), tag.to_owned());
+        entry
+            .annotations
+            .insert(artifact::REF_NAME.to_owned(), tag.to_owned());
         list.push(serde_json::to_value(&entry).unwrap_or_default());
         let bytes = serde_json::to_vec(&index).unwrap_or_default();
         let path = self.dir.join("index.json");
@@ -90,7 +103,9 @@ impl LayoutStore {
     fn write_blob(&self, descriptor: &Descriptor, source: &BlobSource) -> Result<(), StoreError> {
         let path = self.blob_path(&descriptor.digest);
         match source {
-            BlobSource::Bytes(bytes) => fsutil::atomic_write(&path, bytes).map_err(|e| self.io(&path, e)),
+            BlobSource::Bytes(bytes) => {
+                fsutil::atomic_write(&path, bytes).map_err(|e| self.io(&path, e))
+            }
             BlobSource::File(from) => {
                 let dir = fsutil::parent(&path);
                 std::fs::create_dir_all(&dir).map_err(|e| self.io(&dir, e))?;
@@ -99,7 +114,9 @@ impl LayoutStore {
                     .tempfile_in(&dir)
                     .map_err(|e| self.io(&dir, e))?;
                 std::fs::copy(from, tmp.path()).map_err(|e| self.io(from, e))?;
-                tmp.as_file().sync_all().map_err(|e| self.io(tmp.path(), e))?;
+                tmp.as_file()
+                    .sync_all()
+                    .map_err(|e| self.io(tmp.path(), e))?;
                 tmp.persist(&path).map_err(|e| self.io(&path, e.error))?;
                 Ok(())
             }
@@ -112,7 +129,10 @@ impl Store for LayoutStore {
         format!("oci-layout:{}", self.dir.display())
     }
 
-    fn get_manifest<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
+    fn get_manifest<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
         Box::pin(async move {
             let digest = match target {
                 Target::Digest(d) => d.clone(),
@@ -167,9 +187,13 @@ impl Store for LayoutStore {
             tokio::task::spawn_blocking(move || {
                 this.ensure_layout()?;
                 let mut descriptor = Descriptor::of(&media_type, &bytes);
-                if let Ok(artifact::Fetched::Manifest(m)) = artifact::parse(&bytes, &descriptor.digest) {
+                if let Ok(artifact::Fetched::Manifest(m)) =
+                    artifact::parse(&bytes, &descriptor.digest)
+                {
                     descriptor.artifact_type = m.artifact_type;
-                } else if let Ok(artifact::Fetched::Index(i)) = artifact::parse(&bytes, &descriptor.digest) {
+                } else if let Ok(artifact::Fetched::Index(i)) =
+                    artifact::parse(&bytes, &descriptor.digest)
+                {
                     descriptor.artifact_type = i.artifact_type;
                 }
                 this.write_blob(&descriptor, &BlobSource::Bytes(Bytes::from(bytes)))?;
@@ -186,7 +210,10 @@ impl Store for LayoutStore {
         })
     }
 
-    fn has_blob<'a>(&'a self, descriptor: &'a Descriptor) -> BoxFuture<'a, Result<bool, StoreError>> {
+    fn has_blob<'a>(
+        &'a self,
+        descriptor: &'a Descriptor,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             Ok(tokio::fs::metadata(self.blob_path(&descriptor.digest))
                 .await
@@ -194,7 +221,11 @@ impl Store for LayoutStore {
         })
     }
 
-    fn put_blob<'a>(&'a self, descriptor: &'a Descriptor, source: BlobSource) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn put_blob<'a>(
+        &'a self,
+        descriptor: &'a Descriptor,
+        source: BlobSource,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let this = self.clone();
             let descriptor = descriptor.clone();
@@ -210,7 +241,11 @@ impl Store for LayoutStore {
         })
     }
 
-    fn open_blob<'a>(&'a self, descriptor: &'a Descriptor, offset: u64) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
+    fn open_blob<'a>(
+        &'a self,
+        descriptor: &'a Descriptor,
+        offset: u64,
+    ) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
         Box::pin(async move {
             let path = self.blob_path(&descriptor.digest);
             let mut file = match tokio::fs::File::open(&path).await {
@@ -237,7 +272,9 @@ impl Store for LayoutStore {
 }
 
 /// Streams a file in fixed-size chunks.
-pub(crate) fn file_stream(file: tokio::fs::File) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send {
+pub(crate) fn file_stream(
+    file: tokio::fs::File,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send {
     futures_util::stream::try_unfold(file, |mut file| async move {
         let mut buf = vec![0u8; CHUNK];
         let n = file.read(&mut buf).await?;

@@ -139,9 +139,9 @@ impl StoreError {
                     "zkelf uses https for `{host}`; if it is a plain-HTTP registry you trust, pass `--insecure-registry {host}`"
                 ))
             }
-            StoreError::Connect { .. } | StoreError::Timeout { .. } => {
-                Some("check that the store is up and reachable, then run the command again".to_owned())
-            }
+            StoreError::Connect { .. } | StoreError::Timeout { .. } => Some(
+                "check that the store is up and reachable, then run the command again".to_owned(),
+            ),
             StoreError::NotFound { .. } => Some("check the reference's tag or digest".to_owned()),
             StoreError::Layout(e) => e.hint(),
             _ => None,
@@ -168,7 +168,9 @@ pub struct BlobStream {
 
 impl fmt::Debug for BlobStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BlobStream").field("offset", &self.offset).finish_non_exhaustive()
+        f.debug_struct("BlobStream")
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
     }
 }
 
@@ -179,7 +181,10 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// The raw manifest or index under a tag or digest (at most [`artifact::MAX_MANIFEST_SIZE`]);
     /// `None` when the tag or digest is not there.
-    fn get_manifest<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>>;
+    fn get_manifest<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>>;
 
     /// Stores a manifest or index (by digest, and under `tag` when given).
     fn put_manifest<'a>(
@@ -190,17 +195,31 @@ pub trait Store: Send + Sync + fmt::Debug {
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Whether the store has the blob already.
-    fn has_blob<'a>(&'a self, descriptor: &'a Descriptor) -> BoxFuture<'a, Result<bool, StoreError>>;
+    fn has_blob<'a>(
+        &'a self,
+        descriptor: &'a Descriptor,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Uploads a blob whose digest and size the descriptor states.
-    fn put_blob<'a>(&'a self, descriptor: &'a Descriptor, source: BlobSource) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn put_blob<'a>(
+        &'a self,
+        descriptor: &'a Descriptor,
+        source: BlobSource,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Streams a blob from `offset` (stores that cannot resume start at 0 and say so).
-    fn open_blob<'a>(&'a self, descriptor: &'a Descriptor, offset: u64) -> BoxFuture<'a, Result<BlobStream, StoreError>>;
+    fn open_blob<'a>(
+        &'a self,
+        descriptor: &'a Descriptor,
+        offset: u64,
+    ) -> BoxFuture<'a, Result<BlobStream, StoreError>>;
 
     /// Manifests whose `subject` is `subject_digest` (attestations): the referrers API where the
     /// store has one, else the `sha256-<hex>` fallback index.
-    fn referrers<'a>(&'a self, subject_digest: &'a str) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
+    fn referrers<'a>(
+        &'a self,
+        subject_digest: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
         Box::pin(async move {
             let tag = Target::Tag(artifact::referrers_tag(subject_digest));
             let Some(bytes) = self.get_manifest(&tag).await? else {

@@ -61,9 +61,11 @@ impl RegistryStore {
         let credentials = match &network.credentials {
             Some(c) => Some(c.clone()),
             None => match &network.docker_config_dir {
-                Some(dir) => crate::auth::from_docker_config(dir, host).map_err(|e| StoreError::Protocol {
-                    store: format!("{host}/{repository}"),
-                    message: e.to_string(),
+                Some(dir) => crate::auth::from_docker_config(dir, host).map_err(|e| {
+                    StoreError::Protocol {
+                        store: format!("{host}/{repository}"),
+                        message: e.to_string(),
+                    }
                 })?,
                 None => None,
             },
@@ -85,8 +87,16 @@ impl RegistryStore {
 
     fn reference(&self, target: &Target) -> oci_client::Reference {
         match target {
-            Target::Tag(tag) => oci_client::Reference::with_tag(self.host.clone(), self.repository.clone(), tag.clone()),
-            Target::Digest(d) => oci_client::Reference::with_digest(self.host.clone(), self.repository.clone(), d.clone()),
+            Target::Tag(tag) => oci_client::Reference::with_tag(
+                self.host.clone(),
+                self.repository.clone(),
+                tag.clone(),
+            ),
+            Target::Digest(d) => oci_client::Reference::with_digest(
+                self.host.clone(),
+                self.repository.clone(),
+                d.clone(),
+            ),
         }
     }
 
@@ -132,7 +142,9 @@ impl RegistryStore {
                 if codes.iter().any(|c| {
                     matches!(
                         c,
-                        OciErrorCode::ManifestUnknown | OciErrorCode::BlobUnknown | OciErrorCode::NameUnknown
+                        OciErrorCode::ManifestUnknown
+                            | OciErrorCode::BlobUnknown
+                            | OciErrorCode::NameUnknown
                     )
                 }) {
                     StoreError::NotFound { store, what }
@@ -244,9 +256,15 @@ impl Store for RegistryStore {
         format!("{}/{}", self.host, self.repository)
     }
 
-    fn get_manifest<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
+    fn get_manifest<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
         Box::pin(async move {
-            let what = format!("manifest `{}`", target.to_string().trim_start_matches([':', '@']));
+            let what = format!(
+                "manifest `{}`",
+                target.to_string().trim_start_matches([':', '@'])
+            );
             self.login(&what).await?;
             // oci-client reads the body whole; the size bound is checked on what it returns.
             match self
@@ -274,15 +292,20 @@ impl Store for RegistryStore {
         tag: Option<&'a str>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let what = format!("manifest upload{}", tag.map(|t| format!(" for tag `{t}`")).unwrap_or_default());
+            let what = format!(
+                "manifest upload{}",
+                tag.map(|t| format!(" for tag `{t}`")).unwrap_or_default()
+            );
             self.login(&what).await?;
             let target = match tag {
                 Some(t) => Target::Tag(t.to_owned()),
                 None => Target::Digest(artifact::sha256_digest(bytes)),
             };
-            let content_type = reqwest::header::HeaderValue::from_str(media_type).map_err(|e| StoreError::Protocol {
-                store: self.name(),
-                message: e.to_string(),
+            let content_type = reqwest::header::HeaderValue::from_str(media_type).map_err(|e| {
+                StoreError::Protocol {
+                    store: self.name(),
+                    message: e.to_string(),
+                }
             })?;
             self.client
                 .push_manifest_raw(&self.reference(&target), bytes.to_vec(), content_type)
@@ -292,7 +315,10 @@ impl Store for RegistryStore {
         })
     }
 
-    fn has_blob<'a>(&'a self, descriptor: &'a Descriptor) -> BoxFuture<'a, Result<bool, StoreError>> {
+    fn has_blob<'a>(
+        &'a self,
+        descriptor: &'a Descriptor,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let what = format!("blob `{}`", descriptor.digest);
             self.login(&what).await?;
@@ -303,20 +329,36 @@ impl Store for RegistryStore {
         })
     }
 
-    fn put_blob<'a>(&'a self, descriptor: &'a Descriptor, source: BlobSource) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn put_blob<'a>(
+        &'a self,
+        descriptor: &'a Descriptor,
+        source: BlobSource,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let what = format!("blob `{}`", descriptor.digest);
             self.login(&what).await?;
             let result = match source {
-                BlobSource::Bytes(bytes) => self.client.push_blob(&self.base(), bytes, &descriptor.digest).await,
-                BlobSource::File(path) => {
-                    let file = tokio::fs::File::open(&path).await.map_err(|e| StoreError::Io {
-                        path: path.clone(),
-                        source: e,
-                    })?;
-                    let stream = super::layout::file_stream(file).map_err(OciDistributionError::IoError);
+                BlobSource::Bytes(bytes) => {
                     self.client
-                        .push_blob_stream(&self.base(), stream, &descriptor.digest, Some(descriptor.size))
+                        .push_blob(&self.base(), bytes, &descriptor.digest)
+                        .await
+                }
+                BlobSource::File(path) => {
+                    let file = tokio::fs::File::open(&path)
+                        .await
+                        .map_err(|e| StoreError::Io {
+                            path: path.clone(),
+                            source: e,
+                        })?;
+                    let stream =
+                        super::layout::file_stream(file).map_err(OciDistributionError::IoError);
+                    self.client
+                        .push_blob_stream(
+                            &self.base(),
+                            stream,
+                            &descriptor.digest,
+                            Some(descriptor.size),
+                        )
                         .await
                 }
             };
@@ -324,7 +366,11 @@ impl Store for RegistryStore {
         })
     }
 
-    fn open_blob<'a>(&'a self, descriptor: &'a Descriptor, offset: u64) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
+    fn open_blob<'a>(
+        &'a self,
+        descriptor: &'a Descriptor,
+        offset: u64,
+    ) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
         Box::pin(async move {
             let what = format!("blob `{}`", descriptor.digest);
             self.login(&what).await?;
@@ -351,19 +397,26 @@ impl Store for RegistryStore {
         })
     }
 
-    fn referrers<'a>(&'a self, subject_digest: &'a str) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
+    fn referrers<'a>(
+        &'a self,
+        subject_digest: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
         Box::pin(async move {
             let what = format!("referrers of `{subject_digest}`");
             self.login(&what).await?;
             let index = self
                 .client
-                .pull_referrers(&self.reference(&Target::Digest(subject_digest.to_owned())), None)
+                .pull_referrers(
+                    &self.reference(&Target::Digest(subject_digest.to_owned())),
+                    None,
+                )
                 .await
                 .map_err(|e| self.map_err(e, &what))?;
-            let value = serde_json::to_value(&index.manifests).map_err(|e| StoreError::Protocol {
-                store: self.name(),
-                message: e.to_string(),
-            })?;
+            let value =
+                serde_json::to_value(&index.manifests).map_err(|e| StoreError::Protocol {
+                    store: self.name(),
+                    message: e.to_string(),
+                })?;
             serde_json::from_value(value).map_err(|e| StoreError::Protocol {
                 store: self.name(),
                 message: format!("{what}: {e}"),
