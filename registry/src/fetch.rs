@@ -389,6 +389,112 @@ impl Flusher {
 mod tests {
     use super::*;
 
+    use crate::progress::NoReporter;
+    use crate::store::layout::LayoutStore;
+
+    fn layout_with_blob(bytes: &[u8]) -> (tempfile::TempDir, LayoutStore, Descriptor) {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Descriptor::of("application/octet-stream", bytes);
+        let path = dir.path().join("blobs/sha256").join(d.hex());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        let store = LayoutStore::new(dir.path().to_path_buf());
+        (dir, store, d)
+    }
+
+    #[tokio::test]
+    async fn small_blobs_are_bounded_and_digest_checked() {
+        let (dir, store, d) = layout_with_blob(b"a signature");
+        let ok = fetch_small(&store, &d, 64, "sig", RetryPolicy::default(), &NoReporter)
+            .await
+            .unwrap();
+        assert_eq!(ok, b"a signature");
+
+        let err = fetch_small(&store, &d, 4, "sig", RetryPolicy::default(), &NoReporter)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Verification(VerificationError::TooLarge { limit: 4, .. })
+            ),
+            "{err}"
+        );
+
+        // The store holds more bytes than the descriptor says: cut off at the descriptor's size.
+        let short = Descriptor::new(&d.media_type, d.digest.clone(), 3);
+        let err = fetch_small(
+            &store,
+            &short,
+            64,
+            "sig",
+            RetryPolicy::default(),
+            &NoReporter,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Verification(VerificationError::TooLarge { limit: 3, .. })
+            ),
+            "{err}"
+        );
+
+        let wrong = Descriptor::new(&d.media_type, format!("sha256:{}", "0".repeat(64)), d.size);
+        std::fs::copy(
+            dir.path().join("blobs/sha256").join(d.hex()),
+            dir.path().join("blobs/sha256").join(wrong.hex()),
+        )
+        .unwrap();
+        let err = fetch_small(
+            &store,
+            &wrong,
+            64,
+            "sig",
+            RetryPolicy::default(),
+            &NoReporter,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Verification(VerificationError::DigestMismatch { .. })
+            ),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn large_blobs_stop_at_the_descriptor_size() {
+        let data = vec![7u8; 600_000];
+        let (_dir, store, d) = layout_with_blob(&data);
+        let (digests, _) =
+            fetch_large(&store, &d, "elf", None, RetryPolicy::default(), &NoReporter)
+                .await
+                .unwrap();
+        assert_eq!(digests, ContentDigests::of(&data));
+        let short = Descriptor::new(&d.media_type, d.digest.clone(), 1000);
+        let err = fetch_large(
+            &store,
+            &short,
+            "elf",
+            None,
+            RetryPolicy::default(),
+            &NoReporter,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Verification(VerificationError::TooLarge { limit: 1000, .. })
+            ),
+            "{err}"
+        );
+    }
+
     #[tokio::test]
     async fn matches_content_hasher() {
         let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();

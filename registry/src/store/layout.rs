@@ -285,3 +285,47 @@ pub(crate) fn file_stream(
         Ok(Some((Bytes::from(buf), file)))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn tagging_keeps_entries_and_fields_written_by_other_tools() {
+        let dir = tempfile::tempdir().unwrap();
+        let foreign = r#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","size":7,"platform":{"os":"linux","architecture":"amd64"},"annotations":{"org.opencontainers.image.ref.name":"other"}}]}"#;
+        std::fs::write(dir.path().join("index.json"), foreign).unwrap();
+        let store = LayoutStore::new(dir.path().to_path_buf());
+        let manifest = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+        store
+            .put_manifest(manifest, artifact::MANIFEST_MEDIA_TYPE, Some("v1"))
+            .await
+            .unwrap();
+        store
+            .put_manifest(manifest, artifact::MANIFEST_MEDIA_TYPE, Some("v1"))
+            .await
+            .unwrap();
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("index.json")).unwrap()).unwrap();
+        let entries = index["manifests"].as_array().unwrap();
+        assert_eq!(entries.len(), 2, "{index}");
+        assert_eq!(entries[0]["platform"]["os"], "linux");
+        assert_eq!(
+            store
+                .get_manifest(&Target::Tag("v1".into()))
+                .await
+                .unwrap()
+                .unwrap()
+                .as_ref(),
+            manifest
+        );
+        assert!(
+            store
+                .get_manifest(&Target::Tag("v2".into()))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(dir.path().join("oci-layout").exists());
+    }
+}
