@@ -143,3 +143,59 @@ fn server_errors_are_retried() {
     );
     failed(&w, &output, &["answered HTTP 503"]);
 }
+
+#[test]
+fn docker_registry_killed_mid_download() {
+    let w = World::new();
+    let mut registry = DockerRegistry::start();
+    let spec = ElfSpec::new(Class::Elf32)
+        .message("survived\n")
+        .padding(128 << 20);
+    let dist = w.dist_spec("fib", "1.0.0", "sp1", spec);
+    let repo = format!("{}/fib", registry.host());
+    assert_exit(&w.publish(&dist, &repo, &[]), 0);
+    let out = w.path("out/fib.elf");
+    let child = w
+        .zkelf()
+        .args([
+            "pull",
+            &format!("{repo}:1.0.0-sp1"),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .args([
+            "--policy",
+            w.policy.to_str().unwrap(),
+            "--retries",
+            "0",
+            "--no-cache",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill the registry once the download is under way (the temporary file has grown).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let partial = std::fs::read_dir(w.path("out"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .any(|e| {
+                e.file_name().to_string_lossy().ends_with(".part")
+                    && e.metadata().is_ok_and(|m| m.len() > (1 << 20))
+            });
+        if partial {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the download never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    registry.kill();
+    let output = child.wait_with_output().unwrap();
+    failed(&w, &output, &["connection to", "nothing was written"]);
+    registry.restart();
+    succeeds(&w, &w.pull(&format!("{repo}:1.0.0-sp1"), &out, &[]), &out);
+}
