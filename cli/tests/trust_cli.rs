@@ -795,3 +795,54 @@ fn sign_output_is_atomic_and_replaces_an_old_signature_whole() {
     assert_unchanged(&fx, &before);
     assert_ne!(first, fx.read("out.minisig"), "hedged signatures differ");
 }
+
+/// Runs `zkelf <args>` on a pseudo-terminal (util-linux `script`), typing `input`.
+fn on_tty(fx: &Fixture, args: &str, input: &str) -> (i32, String) {
+    use std::io::Write as _;
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_zkelf"));
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(fx.root())
+        .env_remove("ZKELF_PASSWORD")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs commands on a pseudo-terminal");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn passwords_are_asked_on_the_terminal() {
+    let fx = Fixture::new();
+    let before = fx.snapshot();
+    let (code, out) = on_tty(&fx, "keygen --out keys --name tty", "one\ntwo\n");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("the two passwords differ"), "{out}");
+    assert_unchanged(&fx, &before);
+
+    let (code, out) = on_tty(&fx, "keygen --out keys --name tty", "tty-pass\ntty-pass\n");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("password for the new secret key") && out.contains("the same password again")
+    );
+    let (code, out) = on_tty(
+        &fx,
+        "sign fib.elf --key keys/tty.key --guest fib --version 1.2.3 --zkvm sp1",
+        "tty-pass\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("password for `keys/tty.key`"), "{out}");
+    fx.verify_with_key("tty", &[]).expect(0);
+}
