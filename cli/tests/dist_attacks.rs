@@ -3,52 +3,42 @@
 mod dist_common;
 
 use std::path::Path;
-use std::process::Command;
 
 use dist_common::*;
+use zkelf_registry::Reference;
 use zkelf_registry::artifact::{ArtifactSpec, Descriptor, MANIFEST_MEDIA_TYPE};
+use zkelf_registry::reference::Target;
+use zkelf_registry::store::{self, NetworkOptions, Store};
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::registry::{DockerRegistry, Fault, FaultyRegistry};
 
 const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
-fn curl(args: &[&str]) -> Vec<u8> {
-    let out = Command::new("curl")
-        .args(["-sSf"])
-        .args(args)
-        .output()
-        .expect("curl");
-    assert!(
-        out.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+/// Runs one registry operation through zkelf's own store client.
+fn with_store<T>(repo: &str, f: impl AsyncFnOnce(&dyn Store) -> T) -> T {
+    let reference: Reference = repo.parse().unwrap();
+    let store = store::open(&reference, &NetworkOptions::default()).unwrap();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(f(store.as_ref()))
 }
 
 /// Points `tag` at the manifest `from` names (as an attacker with push rights, or a compromised
 /// registry, would).
-fn retag(repo_url: &str, from: &str, tag: &str) {
-    let bytes = curl(&[
-        "-H",
-        &format!("Accept: {MANIFEST}"),
-        &format!("{repo_url}/manifests/{from}"),
-    ]);
-    put_manifest(repo_url, tag, &bytes);
+fn retag(repo: &str, from: &str, tag: &str) {
+    let bytes = with_store(repo, async |s: &dyn Store| {
+        s.get_manifest(&Target::Tag(from.into()))
+            .await
+            .unwrap()
+            .unwrap()
+    });
+    put_manifest(repo, tag, &bytes);
 }
 
-fn put_manifest(repo_url: &str, tag: &str, bytes: &[u8]) {
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), bytes).unwrap();
-    curl(&[
-        "-X",
-        "PUT",
-        "-H",
-        &format!("Content-Type: {MANIFEST}"),
-        "--data-binary",
-        &format!("@{}", file.path().display()),
-        &format!("{repo_url}/manifests/{tag}"),
-    ]);
+fn put_manifest(repo: &str, tag: &str, bytes: &[u8]) {
+    with_store(repo, async |s: &dyn Store| {
+        s.put_manifest(bytes, MANIFEST, Some(tag)).await.unwrap()
+    });
 }
 
 fn refused(w: &World, output: &std::process::Output, needle: &str) {
@@ -94,13 +84,11 @@ fn rollback_and_moved_release_tags_are_refused() {
     let w = World::new();
     let registry = DockerRegistry::start();
     let repo = format!("{}/fib", registry.host());
-    let url =
-        format!("http://{repo}").replacen(&registry.host(), &format!("{}/v2", registry.host()), 1);
     for (version, message) in [("1.0.0", "old\n"), ("1.1.0", "new\n")] {
         let dist = w.dist("fib", version, "sp1", Class::Elf32, message);
         assert_exit(&w.publish(&dist, &repo, &[]), 0);
     }
-    retag(&url, "1.1.0-sp1", "stable");
+    retag(&repo, "1.1.0-sp1", "stable");
     assert_exit(
         &w.pull(&format!("{repo}:stable"), &w.path("out/fib.elf"), &[]),
         0,
@@ -108,7 +96,7 @@ fn rollback_and_moved_release_tags_are_refused() {
     std::fs::remove_file(w.path("out/fib.elf")).unwrap();
 
     // `stable` moved back to the older signed release: refused as a rollback.
-    retag(&url, "1.0.0-sp1", "stable");
+    retag(&repo, "1.0.0-sp1", "stable");
     let out = w.pull(&format!("{repo}:stable"), &w.path("out/fib.elf"), &[]);
     refused(&w, &out, "older than `1.1.0` seen before");
     assert!(
@@ -118,7 +106,7 @@ fn rollback_and_moved_release_tags_are_refused() {
     );
 
     // A release tag moved to another version: refused whatever the state says.
-    retag(&url, "1.0.0-sp1", "1.1.0-sp1");
+    retag(&repo, "1.0.0-sp1", "1.1.0-sp1");
     let out = w.pull(
         &format!("{repo}:1.1.0-sp1"),
         &w.path("out/fib.elf"),
@@ -146,35 +134,13 @@ fn a_tag_moved_to_another_guest_or_zkvm_is_refused() {
     let w = World::new();
     let registry = DockerRegistry::start();
     let repo = format!("{}/fib", registry.host());
-    let url = format!("http://{}/v2/fib", registry.host());
     let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "fib sp1\n");
     w.dist("fib", "1.0.0", "risc0", Class::Elf64, "fib risc0\n");
     assert_exit(&w.publish(&dist, &repo, &[]), 0);
-    let evil = w.dist("evil", "1.0.0", "sp1", Class::Elf32, "evil\n");
-    assert_exit(
-        &w.publish(&evil, &format!("{}/evil", registry.host()), &[]),
-        0,
-    );
-    // The other guest's artifact is pushed into this repository under a neutral tag first.
-    let evil_manifest = curl(&[
-        "-H",
-        &format!("Accept: {MANIFEST}"),
-        &format!("http://{}/v2/evil/manifests/1.0.0-sp1", registry.host()),
-    ]);
-    // Mount the blobs from `evil` (a registry-side cross-repository copy), then the manifest.
-    let m: serde_json::Value = serde_json::from_slice(&evil_manifest).unwrap();
-    for d in m["layers"].as_array().unwrap().iter().chain([&m["config"]]) {
-        let digest = d["digest"].as_str().unwrap();
-        curl(&[
-            "-X",
-            "POST",
-            &format!(
-                "http://{}/v2/fib/blobs/uploads/?mount={digest}&from=evil",
-                registry.host()
-            ),
-        ]);
-    }
-    put_manifest(&url, "stable", &evil_manifest);
+    // Another guest's signed artifact lands in this repository (under its own tags).
+    let evil = w.dist("evil", "6.6.6", "sp1", Class::Elf32, "evil\n");
+    assert_exit(&w.publish(&evil, &repo, &[]), 0);
+    retag(&repo, "6.6.6-sp1", "stable");
     let out = w.pull(
         &format!("{repo}:stable"),
         &w.path("out/fib.elf"),
@@ -187,14 +153,14 @@ fn a_tag_moved_to_another_guest_or_zkvm_is_refused() {
     );
 
     // The sp1 tag moved to the risc0 artifact of the same release.
-    retag(&url, "1.0.0-risc0", "1.0.0-sp1");
+    retag(&repo, "1.0.0-risc0", "1.0.0-sp1");
     let out = w.pull(&format!("{repo}:1.0.0-sp1"), &w.path("out/fib.elf"), &[]);
     refused(
         &w,
         &out,
         "names an artifact of version `1.0.0` for zkVM `risc0`",
     );
-    retag(&url, "1.0.0-risc0", "latest");
+    retag(&repo, "1.0.0-risc0", "latest");
     let out = w.pull(
         &format!("{repo}:latest"),
         &w.path("out/fib.elf"),
@@ -212,7 +178,6 @@ fn a_manifest_pairing_one_elf_with_another_elfs_signature_is_refused() {
     let w = World::new();
     let registry = DockerRegistry::start();
     let repo = format!("{}/fib", registry.host());
-    let url = format!("http://{}/v2/fib", registry.host());
     let layout = w.path("layout");
     for (version, message) in [("1.0.0", "one\n"), ("1.0.1", "two\n")] {
         let dist = w.dist("fib", version, "sp1", Class::Elf32, message);
@@ -246,7 +211,7 @@ fn a_manifest_pairing_one_elf_with_another_elfs_signature_is_refused() {
     };
     let (bytes, _) = spec.manifest();
     assert_eq!(MANIFEST_MEDIA_TYPE, MANIFEST);
-    put_manifest(&url, "mixed", &bytes);
+    put_manifest(&repo, "mixed", &bytes);
     let out = w.pull(&format!("{repo}:mixed"), &w.path("out/fib.elf"), &[]);
     refused(&w, &out, "but the signature's statement names");
 }
