@@ -281,3 +281,31 @@ fn https_sidecar_source_round_trip() {
     assert_exit(&out, 1);
     assert_nothing_written(&w.path("out"));
 }
+
+#[test]
+fn publish_refuses_what_the_policy_does_not_accept() {
+    let w = World::new();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "unsigned?\n");
+    let other = zkelf_testsupport::minisign_tool::generate(w.dir.path(), "stranger", None);
+    let layout = w.path("layout");
+    let out = w.run(&[
+        "publish",
+        dist.to_str().unwrap(),
+        "--to",
+        &format!("oci-layout:{}", layout.display()),
+        "--key",
+        other.public.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("does not trust"), "{}", stderr(&out));
+    assert!(!layout.exists(), "something was published");
+
+    // A tampered ELF next to a valid signature is refused too.
+    let elf = dist.join("fib-sp1.elf");
+    let mut bytes = std::fs::read(&elf).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&elf, bytes).unwrap();
+    let out = w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]);
+    assert_exit(&out, 1);
+    assert!(!layout.exists(), "something was published");
+}
