@@ -213,10 +213,13 @@ impl RegistryStore {
                 seconds: self.read_timeout,
             };
         }
+        // A plain-HTTP server answering a TLS handshake fails the handshake; a refused or reset
+        // connection is an outage (retried), not a protocol mismatch.
+        let https_only = !self.plain_http && e.is_connect() && is_tls_failure(&e);
         StoreError::Connect {
             store: self.name(),
             what,
-            https_only: !self.plain_http && e.is_connect(),
+            https_only,
             source: Box::new(e),
         }
     }
@@ -240,6 +243,28 @@ impl RegistryStore {
             },
         }
     }
+}
+
+/// Whether a connection error came from the TLS handshake (wrong protocol, bad certificate).
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(err) = source {
+        let text = err.to_string().to_ascii_lowercase();
+        if [
+            "tls",
+            "certificate",
+            "corrupt message",
+            "invalidcontenttype",
+            "handshake",
+        ]
+        .iter()
+        .any(|needle| text.contains(needle))
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 fn oci_descriptor(d: &Descriptor) -> OciDescriptor {
