@@ -216,6 +216,28 @@ fn main() {
             secs(*pair_times.last().unwrap())
         );
     }
+    // With the blob cache (the default): a cold pull fills it, a warm one reads and re-hashes it.
+    let cached = |name: &str| {
+        let out = w.join(format!("{name}.elf"));
+        let _ = std::fs::remove_dir_all(w.join("state"));
+        let t = run(&mut zk(&[
+            "-q",
+            "pull",
+            &format!("{repo}:1.0.0-sp1"),
+            "-o",
+            out.to_str().unwrap(),
+            "--policy",
+            policy_s,
+        ]));
+        std::fs::remove_file(&out).unwrap();
+        t
+    };
+    let (cold, warm) = (cached("cold"), cached("warm"));
+    println!(
+        "with the cache: cold pull {} | warm pull {}",
+        secs(cold),
+        secs(warm)
+    );
     let (zm, pm) = (median(zk_times), median(pair_times));
     println!(
         "median: zkelf pull {} | skopeo copy + minisign -Vm {} | ratio {:.2}x | zkelf peak RSS {} MiB",
