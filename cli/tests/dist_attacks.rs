@@ -241,3 +241,21 @@ fn a_server_sending_more_bytes_than_the_descriptor_is_cut_off() {
     );
     refused(&w, &out, "is larger than");
 }
+
+#[test]
+fn an_endless_manifest_is_cut_off_at_4_mib() {
+    let w = World::new();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "endless manifest\n");
+    let layout = w.path("layout");
+    assert_exit(
+        &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
+        0,
+    );
+    let server = FaultyRegistry::serve(&layout, Fault::EndlessManifest);
+    let out = w.pull(
+        &format!("{}/fib:1.0.0-sp1", server.host()),
+        &w.path("out/fib.elf"),
+        &[],
+    );
+    refused(&w, &out, "is larger than 4194304 bytes");
+}

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod artifact;
+pub mod attest;
 pub mod auth;
 pub mod cache;
 pub mod error;

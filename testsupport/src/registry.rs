@@ -205,6 +205,8 @@ pub enum Fault {
     Vanish,
     /// Answers 503 to the first `n` blob requests, then serves normally.
     ServerErrors(u32),
+    /// Answers manifest requests with an endless body.
+    EndlessManifest,
 }
 
 #[derive(Debug)]
@@ -387,6 +389,17 @@ async fn handle(
         stream
             .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{}")
             .await?;
+        return Ok(());
+    }
+    if fault == Fault::EndlessManifest && path.contains("/manifests/") {
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n{\"schemaVersion\":2,\"x\":\"")
+            .await?;
+        let junk = vec![b'x'; 64 << 10];
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            stream.write_all(&junk).await?;
+        }
         return Ok(());
     }
     if let Some((_, reference)) = path.split_once("/manifests/") {

@@ -26,6 +26,9 @@ pub struct RegistryStore {
     plain_http: bool,
     read_timeout: u64,
     authenticated: Arc<tokio::sync::OnceCell<()>>,
+    /// For manifest reads, which oci-client buffers whole: this client counts bytes.
+    http: reqwest::Client,
+    pull_token: Arc<tokio::sync::OnceCell<Option<String>>>,
 }
 
 impl std::fmt::Debug for RegistryStore {
@@ -74,7 +77,18 @@ impl RegistryStore {
             Some(c) => RegistryAuth::Basic(c.username.clone(), c.password.as_str().to_owned()),
             None => RegistryAuth::Anonymous,
         };
+        let http = reqwest::Client::builder()
+            .connect_timeout(network.connect_timeout)
+            .read_timeout(network.read_timeout)
+            .user_agent(concat!("zkelf/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StoreError::Protocol {
+                store: format!("{host}/{repository}"),
+                message: e.to_string(),
+            })?;
         Ok(Self {
+            http,
+            pull_token: Arc::new(tokio::sync::OnceCell::new()),
             host: host.to_owned(),
             repository: repository.to_owned(),
             client: Client::new(config),
@@ -267,6 +281,93 @@ fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+impl RegistryStore {
+    /// GETs a manifest reading at most [`artifact::MAX_MANIFEST_SIZE`] + 1 bytes. oci-client's
+    /// `pull_manifest_raw` buffers the whole body, which a hostile registry could make endless;
+    /// oci-client still does the token dance (`auth`), this only sends the request.
+    async fn bounded_manifest(
+        &self,
+        target: &Target,
+        what: &str,
+    ) -> Result<Option<Bytes>, StoreError> {
+        let token = self
+            .pull_token
+            .get_or_try_init(|| async {
+                self.client
+                    .auth(&self.base(), &self.auth, RegistryOperation::Pull)
+                    .await
+                    .map_err(|e| self.map_err(e, what))
+            })
+            .await?
+            .clone();
+        let reference = match target {
+            Target::Tag(t) => t.as_str(),
+            Target::Digest(d) => d.as_str(),
+        };
+        let scheme = if self.plain_http { "http" } else { "https" };
+        let url = format!(
+            "{scheme}://{}/v2/{}/manifests/{reference}",
+            self.host, self.repository
+        );
+        let mut request = self.http.get(&url).header(
+            reqwest::header::ACCEPT,
+            format!(
+                "{}, {}",
+                artifact::MANIFEST_MEDIA_TYPE,
+                artifact::INDEX_MEDIA_TYPE
+            ),
+        );
+        request = match (&token, &self.auth) {
+            (Some(token), _) => request.bearer_auth(token),
+            (None, RegistryAuth::Basic(user, password)) => request.basic_auth(user, Some(password)),
+            _ => request,
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.map_reqwest(e, what.to_owned()))?;
+        let status = response.status().as_u16();
+        match status {
+            200 => {}
+            404 => return Ok(None),
+            401 | 403 => {
+                return Err(StoreError::Unauthorized {
+                    store: self.name(),
+                    what: what.to_owned(),
+                    status,
+                });
+            }
+            _ => {
+                return Err(StoreError::Status {
+                    store: self.name(),
+                    what: what.to_owned(),
+                    status,
+                    message: response
+                        .text()
+                        .await
+                        .unwrap_or_default()
+                        .chars()
+                        .take(200)
+                        .collect(),
+                });
+            }
+        }
+        let stream = response
+            .bytes_stream()
+            .map_err(std::io::Error::other)
+            .boxed();
+        match super::read_bounded(stream, artifact::MAX_MANIFEST_SIZE).await {
+            Ok(Ok(bytes)) => Ok(Some(Bytes::from(bytes))),
+            Ok(Err(_)) => Err(StoreError::TooLarge {
+                store: self.name(),
+                what: what.to_owned(),
+                limit: artifact::MAX_MANIFEST_SIZE,
+            }),
+            Err(e) => Err(self.map_io(e, what.to_owned())),
+        }
+    }
+}
+
 fn oci_descriptor(d: &Descriptor) -> OciDescriptor {
     OciDescriptor {
         media_type: d.media_type.clone(),
@@ -291,22 +392,7 @@ impl Store for RegistryStore {
                 target.to_string().trim_start_matches([':', '@'])
             );
             self.login(&what).await?;
-            // oci-client reads the body whole; the size bound is checked on what it returns.
-            match self
-                .client
-                .pull_manifest_raw(
-                    &self.reference(target),
-                    &self.auth,
-                    &[artifact::MANIFEST_MEDIA_TYPE, artifact::INDEX_MEDIA_TYPE],
-                )
-                .await
-            {
-                Ok((bytes, _digest)) => Ok(Some(bytes)),
-                Err(e) => match self.map_err(e, &what) {
-                    StoreError::NotFound { .. } => Ok(None),
-                    other => Err(other),
-                },
-            }
+            self.bounded_manifest(target, &what).await
         })
     }
 
