@@ -359,6 +359,7 @@ pub async fn publish(
         for d in existing.manifests {
             let zkvm = d.annotations.get(artifact::ZKVM);
             if existing.artifact_type.as_deref() == Some(artifact::RELEASE_ARTIFACT_TYPE)
+                && existing.annotations.get(artifact::GUEST) == Some(&guest)
                 && !descriptors
                     .iter()
                     .any(|n| n.annotations.get(artifact::ZKVM) == zkvm)
