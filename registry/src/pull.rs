@@ -653,11 +653,20 @@ pub fn judge(
         allow_legacy: options.allow_legacy,
         ..verify::Options::default()
     };
+    // Every signature, attestations included, must be about the release the artifact claims
+    // to be, whether or not the caller asked for a guest, version and zkVM.
+    let claimed = &resolved.claimed;
+    let expected = verify::Expected {
+        guest: Some(claimed.guest.clone()),
+        version: Some(claimed.version.clone()),
+        zkvm: Some(claimed.zkvm.clone()),
+        ..options.expected.clone()
+    };
     verify::assess(
         options.policy,
         &subject,
         &resolved.signatures,
-        options.expected,
+        &expected,
         &trust_options,
     )
 }

@@ -1,10 +1,177 @@
-//! `zkelf attest`.
+//! `zkelf attest`: an additional release signature over a published ELF (for policies that
+//! require several release keys), or an existing signature file attached as it is.
 
-use crate::args::audit::AttestArgs;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use serde::Serialize;
+use zkelf_registry::VerificationError;
+use zkelf_trust::signature::{self, Signature};
+use zkelf_trust::statement::{Kind, Statement};
+
+use super::rebuild::{created_now, fetch_published, push_signature};
+use crate::args::audit::{AttestArgs, AttestKind};
 use crate::error::ExitStatus;
-use crate::printer::Printer;
+use crate::printer::{Printer, Report};
+
+/// What `attest` reports.
+#[derive(Debug, Serialize)]
+struct AttestReport {
+    reference: String,
+    manifest: String,
+    key_id: String,
+    statement: Option<Statement>,
+    output: Option<PathBuf>,
+    attached: Option<String>,
+}
+
+impl Report for AttestReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        match &self.statement {
+            Some(s) => writeln!(out, "signed by {}: {s}", self.key_id)?,
+            None => writeln!(out, "signature by {}", self.key_id)?,
+        }
+        if let Some(path) = &self.output {
+            writeln!(out, "wrote {}", path.display())?;
+        }
+        if let Some(digest) = &self.attached {
+            writeln!(out, "attached {digest} to {}", self.manifest)?;
+        }
+        Ok(())
+    }
+}
 
 /// Runs `zkelf attest`.
-pub async fn attest(_args: AttestArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
-    Err(super::not_implemented("attest"))
+pub async fn attest(args: AttestArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let secret = match &args.key {
+        Some(key) => Some(super::sign::load_secret_key(
+            key,
+            args.password_file.as_deref(),
+        )?),
+        None => None,
+    };
+    let given = args
+        .signature
+        .as_deref()
+        .map(Signature::from_file)
+        .transpose()?;
+    let published = fetch_published(
+        &args.reference,
+        args.zkvm.as_deref(),
+        &args.network,
+        false,
+        printer,
+    )
+    .await?;
+    let reference = published.resolved.reference.to_string();
+    let claimed = &published.resolved.claimed;
+    let (provenance, vk) = published.extras();
+
+    let (sig, statement) = match (given, &secret) {
+        (Some(sig), _) => {
+            // Only a signature over these very bytes is worth attaching; the policy judges the
+            // rest (key, role, fields) when the artifact is pulled.
+            let statement = match sig.statement() {
+                Some(Ok(s)) => s,
+                Some(Err(e)) => {
+                    return Err(anyhow::Error::new(VerificationError::BadSignature {
+                        origin: format!(
+                            "`{}`",
+                            args.signature.clone().unwrap_or_default().display()
+                        ),
+                        reason: e.to_string(),
+                    }));
+                }
+                None => {
+                    return Err(anyhow::Error::new(VerificationError::BadSignature {
+                        origin: format!(
+                            "`{}`",
+                            args.signature.clone().unwrap_or_default().display()
+                        ),
+                        reason: "the trusted comment is not a zkelf statement".into(),
+                    }));
+                }
+            };
+            if statement.sha256 != published.elf.sha256 || statement.size != published.elf.size {
+                return Err(anyhow::Error::new(VerificationError::DigestMismatch {
+                    what: format!(
+                        "the ELF signed by `{}`",
+                        args.signature.clone().unwrap_or_default().display()
+                    ),
+                    expected: format!("sha256:{}", published.elf.sha256),
+                    actual: format!("sha256:{}", statement.sha256),
+                }))
+                .context(format!(
+                    "the signature is not about the ELF of `{reference}`"
+                ));
+            }
+            (sig, statement)
+        }
+        (None, Some(secret)) => {
+            if claimed.provenance.is_some() && claimed.provenance != provenance || claimed.vk != vk
+            {
+                return Err(anyhow::Error::new(VerificationError::BadSignature {
+                    origin: "release layer".into(),
+                    reason: "the release statement binds another provenance or VK than the artifact carries".into(),
+                }))
+                .context(format!("refusing to co-sign `{reference}`"));
+            }
+            let statement = Statement {
+                kind: match args.kind {
+                    AttestKind::Release => Kind::Release,
+                },
+                created: created_now()?,
+                sha256: published.elf.sha256,
+                size: published.elf.size,
+                builder: None,
+                ..claimed.clone()
+            };
+            let sig = signature::sign(secret, &published.elf, &statement)
+                .with_context(|| format!("cannot sign `{reference}`"))?;
+            (sig, statement)
+        }
+        (None, None) => unreachable!("clap requires `--key` or `--signature`"),
+    };
+
+    let text = sig.to_string();
+    let kind = match statement.kind {
+        Kind::Release => "release",
+        Kind::Rebuild => "rebuild",
+    };
+    let output = match (&args.output, args.push) {
+        (Some(path), _) => Some(path.clone()),
+        (None, false) => Some(PathBuf::from(format!(
+            "{}-{}.{}.{kind}.minisig",
+            statement.guest,
+            statement.zkvm,
+            sig.key_id()
+        ))),
+        (None, true) => None,
+    };
+    if let Some(path) = &output
+        && args.signature.as_ref() != Some(path)
+    {
+        super::sign::persist_atomically(path, text.as_bytes(), 0o644, true)?;
+    }
+    let attached = if args.push {
+        let title = format!(
+            "{}-{}.elf.{}.{kind}.minisig",
+            statement.guest,
+            statement.zkvm,
+            sig.key_id()
+        );
+        Some(push_signature(&published, text.as_bytes(), &title, statement.created).await?)
+    } else {
+        None
+    };
+    printer.report(&AttestReport {
+        reference,
+        manifest: published.resolved.manifest_digest.clone(),
+        key_id: sig.key_id().to_string(),
+        statement: Some(statement),
+        output,
+        attached,
+    })?;
+    Ok(ExitStatus::Success)
 }

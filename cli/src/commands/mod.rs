@@ -35,8 +35,3 @@ pub async fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStat
         Command::Attest(args) => attest::attest(args, printer).await,
     }
 }
-
-/// The error of a command that a later change implements.
-fn not_implemented(command: &str) -> anyhow::Error {
-    anyhow::anyhow!("`zkelf {command}` is not implemented yet")
-}

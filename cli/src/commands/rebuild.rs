@@ -1,10 +1,534 @@
-//! `zkelf rebuild`.
+//! `zkelf rebuild`: an auditor rebuilds a published guest from nothing but its provenance,
+//! compares the sha256 with the published ELF, and on a match may sign and attach a
+//! `kind=rebuild` attestation. Also what `attest` shares: fetching the artifact and its ELF,
+//! writing and attaching a signature.
 
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use serde::Serialize;
+use zkelf_builder::image::{BuilderImage, ensure_builder_image};
+use zkelf_builder::provenance::{Provenance, deps};
+use zkelf_builder::{BuildOptions, diff};
+use zkelf_registry::pull::{self, Resolved};
+use zkelf_registry::store::{self, Store};
+use zkelf_registry::{Reference, VerificationError, fetch};
+use zkelf_trust::digest::{ContentDigests, Sha256Digest};
+use zkelf_trust::signature;
+use zkelf_trust::statement::{Kind, Statement};
+
+use super::build_reporter::BuildReporter;
+use super::pull::{ProgressReporter, network_options, retry_policy};
 use crate::args::audit::RebuildArgs;
-use crate::error::ExitStatus;
-use crate::printer::Printer;
+use crate::args::dist::NetworkArgs;
+use crate::error::{ExitStatus, UsageError};
+use crate::printer::{OutputFormat, Printer, Report};
+
+/// A published artifact resolved, with its ELF hashed (and kept in a temporary file if asked).
+pub(super) struct Published {
+    pub store: Box<dyn Store>,
+    pub resolved: Resolved,
+    pub elf: ContentDigests,
+    pub elf_file: Option<tempfile::NamedTempFile>,
+}
+
+impl Published {
+    /// SHA-256 of the provenance and VK fetched with the artifact.
+    pub fn extras(&self) -> (Option<Sha256Digest>, Option<Sha256Digest>) {
+        (
+            self.resolved.provenance.as_deref().map(Sha256Digest::of),
+            self.resolved.vk.as_deref().map(Sha256Digest::of),
+        )
+    }
+}
+
+/// Resolves `reference`, fetches its small parts and streams its ELF through the hashers
+/// (into a temporary file when `keep` is true), checking it against the manifest and the
+/// release statement.
+pub(super) async fn fetch_published(
+    reference: &str,
+    zkvm: Option<&str>,
+    network: &NetworkArgs,
+    keep: bool,
+    printer: &Printer,
+) -> anyhow::Result<Published> {
+    let reference: Reference = reference.parse()?;
+    let options = network_options(network)?;
+    let store = store::open(&reference, &options)?;
+    let reporter = ProgressReporter::new(printer);
+    let retry = retry_policy(network);
+    let context = || format!("cannot fetch `{reference}`");
+    let resolved = pull::resolve(store.as_ref(), &reference, zkvm, retry, &reporter)
+        .await
+        .with_context(context)?;
+    let desc = resolved.layers.elf.clone();
+    let temp = if keep {
+        Some(
+            tempfile::Builder::new()
+                .prefix("zkelf-published-")
+                .suffix(".elf")
+                .tempfile()
+                .context("cannot create a temporary file for the published ELF")?,
+        )
+    } else {
+        None
+    };
+    let sink = match &temp {
+        Some(t) => Some(t.reopen().context("cannot reopen a temporary file")?),
+        None => None,
+    };
+    let what = format!("the ELF `{}`", desc.digest);
+    let (elf, _) = fetch::fetch_large(store.as_ref(), &desc, &what, sink, retry, &reporter)
+        .await
+        .with_context(context)?;
+    let actual = format!("sha256:{}", elf.sha256);
+    if actual != desc.digest || elf.size != desc.size {
+        return Err(anyhow::Error::new(VerificationError::DigestMismatch {
+            what,
+            expected: desc.digest.clone(),
+            actual,
+        }))
+        .with_context(context);
+    }
+    let claimed = &resolved.claimed;
+    if claimed.sha256 != elf.sha256 || claimed.size != elf.size {
+        return Err(anyhow::Error::new(VerificationError::LayerMismatch {
+            manifest: desc.digest.clone(),
+            manifest_size: desc.size,
+            statement: format!("sha256:{}", claimed.sha256),
+            statement_size: claimed.size,
+        }))
+        .with_context(context);
+    }
+    Ok(Published {
+        store,
+        resolved,
+        elf,
+        elf_file: temp,
+    })
+}
+
+/// `SOURCE_DATE_EPOCH` when set, else the clock: the `created` of a new signature.
+pub(super) fn created_now() -> anyhow::Result<u64> {
+    if let Some(epoch) = super::publish::source_date_epoch()? {
+        return Ok(epoch);
+    }
+    Ok(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default())
+}
+
+/// Attaches `signature` to the artifact as an attestation; returns the attestation's digest.
+pub(super) async fn push_signature(
+    published: &Published,
+    signature: &[u8],
+    title: &str,
+    created: u64,
+) -> anyhow::Result<String> {
+    let store = published.store.as_ref();
+    let digest = &published.resolved.manifest_digest;
+    let context = || format!("cannot attach `{title}` to `{digest}`");
+    let subject = zkelf_registry::attest::subject_descriptor(store, digest)
+        .await
+        .with_context(context)?;
+    let attached =
+        zkelf_registry::attest::attach_settled(store, &subject, signature, title, created)
+            .await
+            .with_context(context)?;
+    Ok(attached.digest)
+}
+
+/// One way this builder differs from the one the provenance records.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct Difference {
+    what: String,
+    recorded: String,
+    ours: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: recorded `{}`, this builder has `{}`",
+            self.what, self.recorded, self.ours
+        )
+    }
+}
+
+/// The first line where two multi-line tool outputs differ (or the first line of each).
+fn differing_line(recorded: &str, ours: &str) -> (String, String) {
+    let (mut a, mut b) = (recorded.lines(), ours.lines());
+    loop {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) if x == y => continue,
+            (x, y) => {
+                return (
+                    x.unwrap_or("<nothing>").to_owned(),
+                    y.unwrap_or("<nothing>").to_owned(),
+                );
+            }
+        }
+    }
+}
+
+/// What differs between the recorded builder inputs (Dockerfile.builder, toolchain) and `image`.
+pub(super) fn builder_differences(
+    provenance: &Provenance,
+    image: &BuilderImage,
+) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let mut differ = |what: String, recorded: &str, ours: &str| {
+        if recorded != ours {
+            let (recorded, ours) = differing_line(recorded, ours);
+            out.push(Difference {
+                what,
+                recorded,
+                ours,
+            });
+        }
+    };
+    let recorded_dockerfile = provenance
+        .dependency(deps::DOCKERFILE)
+        .and_then(|d| d.digest.get("sha256"))
+        .map(String::as_str)
+        .unwrap_or("<none>");
+    differ(
+        "Dockerfile.builder sha256".into(),
+        recorded_dockerfile,
+        &image.dockerfile_sha256,
+    );
+    let empty = Default::default();
+    let toolchain = provenance
+        .dependency(deps::TOOLCHAIN)
+        .map_or(&empty, |d| &d.annotations);
+    let text = |key: &str| {
+        toolchain
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or("<none>")
+    };
+    differ("rustc -vV".into(), text("rustc"), &image.toolchain.rustc);
+    differ("cargo -V".into(), text("cargo"), &image.toolchain.cargo);
+    differ("C compiler".into(), text("cc"), &image.toolchain.cc);
+    let recorded_packages: std::collections::BTreeMap<String, String> = toolchain
+        .get("debianPackages")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let names: std::collections::BTreeSet<&String> = recorded_packages
+        .keys()
+        .chain(image.toolchain.packages.keys())
+        .collect();
+    for name in names {
+        differ(
+            format!("Debian package `{name}`"),
+            recorded_packages.get(name).map_or("<none>", String::as_str),
+            image
+                .toolchain
+                .packages
+                .get(name)
+                .map_or("<none>", String::as_str),
+        );
+    }
+    out
+}
+
+/// What `rebuild` reports.
+#[derive(Debug, Serialize)]
+struct RebuildReport {
+    reference: String,
+    manifest: String,
+    guest: String,
+    version: String,
+    zkvm: String,
+    source: String,
+    commit: String,
+    published_sha256: String,
+    rebuilt_sha256: String,
+    matches: bool,
+    builder_image: String,
+    builder_differences: Vec<Difference>,
+    diff: Option<String>,
+    attestation: Option<PathBuf>,
+    attached: Option<String>,
+    seconds_total: f64,
+    seconds_build: f64,
+}
+
+impl Report for RebuildReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{} {} {} {} from {} at {}",
+            if self.matches {
+                "reproduced"
+            } else {
+                "NOT reproduced"
+            },
+            self.guest,
+            self.version,
+            self.zkvm,
+            self.source,
+            self.commit
+        )?;
+        writeln!(out, "  published  sha256:{}", self.published_sha256)?;
+        writeln!(out, "  rebuilt    sha256:{}", self.rebuilt_sha256)?;
+        writeln!(out, "  builder    {}", self.builder_image)?;
+        writeln!(
+            out,
+            "  time       {:.1}s, of which the build {:.1}s",
+            self.seconds_total, self.seconds_build
+        )?;
+        if let Some(path) = &self.attestation {
+            writeln!(out, "attestation {}", path.display())?;
+        }
+        if let Some(digest) = &self.attached {
+            writeln!(out, "attached {} to {}", digest, self.manifest)?;
+        }
+        if let Some(diff) = &self.diff {
+            out.write_all(diff.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// The provenance's guest/version/zkvm/target must be what the release statement says.
+fn check_provenance_agrees(
+    provenance: &Provenance,
+    claimed: &Statement,
+    published: &Published,
+) -> anyhow::Result<()> {
+    let external = provenance.external();
+    let fields = [
+        ("guest", external.guest.as_str(), claimed.guest.clone()),
+        (
+            "version",
+            external.version.as_str(),
+            claimed.version.to_string(),
+        ),
+        ("zkvm", external.zkvm.as_str(), claimed.zkvm.clone()),
+        ("target", external.target.as_str(), claimed.target.clone()),
+    ];
+    for (field, recorded, signed) in fields {
+        if recorded != signed {
+            return Err(VerificationError::Unexpected {
+                field,
+                expected: signed,
+                found: recorded.to_owned(),
+            })
+            .context("the provenance does not describe the artifact its release statement signs");
+        }
+    }
+    let (provenance_sha, _) = published.extras();
+    if claimed.provenance.is_some() && claimed.provenance != provenance_sha {
+        return Err(anyhow::Error::new(VerificationError::BadSignature {
+            origin: "release layer".into(),
+            reason: format!(
+                "the statement binds provenance `{}`, the artifact carries `{}`",
+                claimed
+                    .provenance
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                provenance_sha.map(|d| d.to_string()).unwrap_or_default()
+            ),
+        }));
+    }
+    Ok(())
+}
 
 /// Runs `zkelf rebuild`.
-pub async fn rebuild(_args: RebuildArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
-    Err(super::not_implemented("rebuild"))
+pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let started = Instant::now();
+    // Unlock the key first: a wrong password should not cost a build.
+    let secret = match (&args.attest, &args.key) {
+        (true, Some(key)) => Some(super::sign::load_secret_key(
+            key,
+            args.password_file.as_deref(),
+        )?),
+        _ => None,
+    };
+    let published = fetch_published(
+        &args.reference,
+        args.zkvm.as_deref(),
+        &args.network,
+        true,
+        printer,
+    )
+    .await?;
+    let reference = published.resolved.reference.to_string();
+    let bytes = published.resolved.provenance.as_deref().ok_or_else(|| {
+        UsageError::new(
+            format!("`{reference}` carries no provenance, so it cannot be rebuilt"),
+            "only artifacts published with their provenance.json (`zkelf release`) can be rebuilt",
+        )
+    })?;
+    let provenance = Provenance::from_json(bytes)
+        .with_context(|| format!("cannot rebuild `{reference}` from its provenance"))?;
+    let claimed = published.resolved.claimed.clone();
+    if provenance.subject_sha256() != Some(claimed.sha256.to_string().as_str()) {
+        return Err(anyhow::Error::new(VerificationError::Unexpected {
+            field: "provenance subject sha256",
+            expected: claimed.sha256.to_string(),
+            found: provenance.subject_sha256().unwrap_or_default().to_owned(),
+        }))
+        .context(format!(
+            "the provenance of `{reference}` is not about its ELF"
+        ));
+    }
+    check_provenance_agrees(&provenance, &claimed, &published)?;
+
+    let engine = super::build::engine().await?;
+    let reporter = BuildReporter::new(printer);
+    let image = ensure_builder_image(&engine, &args.suite, &reporter).await?;
+    let differences = builder_differences(&provenance, &image);
+    if !differences.is_empty() {
+        if !args.allow_different_builder {
+            let listed: Vec<String> = differences.iter().map(|d| format!("  {d}")).collect();
+            return Err(UsageError::new(
+                format!(
+                    "`{reference}` was built with a different builder than this zkelf's:\n{}",
+                    listed.join("\n")
+                ),
+                "rebuild with the zkelf version that made the release, or pass `--allow-different-builder` (a mismatch may then be the builder's doing)",
+            )
+            .into());
+        }
+        for d in &differences {
+            printer.warn(format!("builder differs: {d}"));
+        }
+    }
+    // The builder library refuses another Dockerfile; once allowed, rebuild with ours.
+    let mut recipe = provenance.clone();
+    for dep in &mut recipe.predicate.build_definition.resolved_dependencies {
+        if dep.name.as_deref() == Some(deps::DOCKERFILE) {
+            dep.digest
+                .insert("sha256".into(), image.dockerfile_sha256.clone());
+        }
+    }
+
+    let external = provenance.external();
+    let uri = args
+        .source
+        .clone()
+        .unwrap_or_else(|| external.source.uri.clone());
+    let work = tempfile::Builder::new()
+        .prefix("zkelf-rebuild-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let checkout = work.path().join("src");
+    printer.info(format!("cloning {uri} at {}…", external.source.commit));
+    {
+        let (from, commit, dest) = (
+            uri.clone(),
+            external.source.commit.clone(),
+            checkout.clone(),
+        );
+        tokio::task::spawn_blocking(move || zkelf_builder::source::checkout(&from, &commit, &dest))
+            .await?
+            .with_context(|| {
+                format!(
+                    "cannot check out commit `{}` of `{uri}`",
+                    external.source.commit
+                )
+            })?;
+    }
+    let options = BuildOptions {
+        out_dir: work.path().join("out"),
+        zkvm: Some(external.zkvm.clone()),
+        cache_dir: super::pull::cache_dir().map(|d| d.join("builder")),
+        suite: args.suite.clone(),
+        ..BuildOptions::default()
+    };
+    let build_started = Instant::now();
+    let built = zkelf_builder::rebuild(&engine, &recipe, &checkout, &options, &reporter)
+        .await
+        .with_context(|| format!("cannot rebuild `{reference}`"))?;
+    let seconds_build = build_started.elapsed().as_secs_f64();
+    let matches = built.sha256 == published.elf.sha256.to_string();
+
+    let mut report = RebuildReport {
+        reference: reference.clone(),
+        manifest: published.resolved.manifest_digest.clone(),
+        guest: claimed.guest.clone(),
+        version: claimed.version.to_string(),
+        zkvm: claimed.zkvm.clone(),
+        source: uri,
+        commit: external.source.commit.clone(),
+        published_sha256: published.elf.sha256.to_string(),
+        rebuilt_sha256: built.sha256.clone(),
+        matches,
+        builder_image: built.builder_image.clone(),
+        builder_differences: differences,
+        diff: None,
+        attestation: None,
+        attached: None,
+        seconds_total: 0.0,
+        seconds_build,
+    };
+
+    if !matches {
+        let published_elf = published
+            .elf_file
+            .as_ref()
+            .map(|f| f.path().to_path_buf())
+            .unwrap_or_default();
+        let rebuilt = built.elf.clone();
+        let diff = tokio::task::spawn_blocking(move || diff::diff_files(&published_elf, &rebuilt))
+            .await??;
+        report.diff = Some(diff.render());
+        report.seconds_total = started.elapsed().as_secs_f64();
+        printer.report(&report)?;
+        if printer.format() == OutputFormat::Human {
+            printer.error(&anyhow::anyhow!(
+                "the rebuild of `{reference}` does not reproduce the published ELF: sha256 `{}`, published `{}`",
+                report.rebuilt_sha256,
+                report.published_sha256
+            ));
+        }
+        return Ok(ExitStatus::Failure);
+    }
+
+    if let Some(secret) = &secret {
+        let (provenance_sha, vk_sha) = published.extras();
+        let statement = Statement {
+            kind: Kind::Rebuild,
+            guest: claimed.guest.clone(),
+            version: claimed.version.clone(),
+            zkvm: claimed.zkvm.clone(),
+            target: claimed.target.clone(),
+            sha256: published.elf.sha256,
+            size: published.elf.size,
+            provenance: provenance_sha,
+            vk: vk_sha,
+            builder: Some(built.builder_image.clone()),
+            created: created_now()?,
+        };
+        let sig = signature::sign(secret, &published.elf, &statement)
+            .with_context(|| format!("cannot sign the rebuild attestation of `{reference}`"))?;
+        let path = args.output.clone().unwrap_or_else(|| {
+            PathBuf::from(format!(
+                "{}-{}.rebuild.minisig",
+                claimed.guest, claimed.zkvm
+            ))
+        });
+        let text = sig.to_string();
+        super::sign::persist_atomically(&path, text.as_bytes(), 0o644, true)?;
+        report.attestation = Some(path);
+        if args.push {
+            let title = format!(
+                "{}-{}.elf.{}.rebuild.minisig",
+                claimed.guest,
+                claimed.zkvm,
+                sig.key_id()
+            );
+            report.attached =
+                Some(push_signature(&published, text.as_bytes(), &title, statement.created).await?);
+        }
+    }
+    report.seconds_total = started.elapsed().as_secs_f64();
+    printer.report(&report)?;
+    Ok(ExitStatus::Success)
 }

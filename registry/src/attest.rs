@@ -1,0 +1,81 @@
+//! Attaching attestations so that concurrent pushers do not lose each other's entries.
+//!
+//! [`crate::publish::attach`] writes the `sha256-<hex>` referrers fallback index and reads it
+//! back. Registries without the referrers API (distribution 2.8) have no conditional write, so
+//! a pusher whose read came before our write can still overwrite the index after our read-back.
+//! [`attach_settled`] closes most of that window: after the first success it waits a little
+//! and checks again, re-merging its entry whenever another pusher's write dropped it.
+
+use std::time::Duration;
+
+use crate::artifact::{self, Descriptor, Fetched};
+use crate::error::Error;
+use crate::publish;
+use crate::reference::Target;
+use crate::store::{Store, StoreError};
+
+/// How many times an attestation is re-checked after it was first found in the index.
+const SETTLE_CHECKS: u32 = 3;
+
+/// The descriptor of the artifact manifest `digest` (fetched to learn its size).
+pub async fn subject_descriptor(store: &dyn Store, digest: &str) -> Result<Descriptor, Error> {
+    let bytes = store
+        .get_manifest(&Target::Digest(digest.to_owned()))
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            store: store.name(),
+            what: format!("manifest `{digest}`"),
+        })?;
+    let descriptor = Descriptor::of(artifact::MANIFEST_MEDIA_TYPE, &bytes);
+    if descriptor.digest != digest {
+        return Err(crate::VerificationError::DigestMismatch {
+            what: format!("manifest `{digest}`"),
+            expected: digest.to_owned(),
+            actual: descriptor.digest,
+        }
+        .into());
+    }
+    Ok(descriptor)
+}
+
+/// [`publish::attach`], then re-checks the fallback index a few times (with jitter) and
+/// attaches again whenever a concurrent pusher's write replaced the entry.
+pub async fn attach_settled(
+    store: &dyn Store,
+    subject: &Descriptor,
+    signature: &[u8],
+    title: &str,
+    created: u64,
+) -> Result<Descriptor, Error> {
+    let descriptor = publish::attach(store, subject, signature, title, created).await?;
+    let tag = artifact::referrers_tag(&subject.digest);
+    for check in 0..SETTLE_CHECKS {
+        tokio::time::sleep(jitter(100 + 100 * u64::from(check))).await;
+        if !listed(store, &tag, &descriptor.digest).await? {
+            publish::attach(store, subject, signature, title, created).await?;
+        }
+    }
+    Ok(descriptor)
+}
+
+async fn listed(store: &dyn Store, tag: &str, digest: &str) -> Result<bool, Error> {
+    let Some(bytes) = store.get_manifest(&Target::Tag(tag.to_owned())).await? else {
+        return Ok(false);
+    };
+    Ok(
+        match artifact::parse(&bytes, &artifact::sha256_digest(&bytes)).map_err(StoreError::from)? {
+            Fetched::Index(index) => index.manifests.iter().any(|d| d.digest == digest),
+            Fetched::Manifest(_) => false,
+        },
+    )
+}
+
+/// `base` milliseconds plus up to as much again, so that pushers started together drift apart.
+fn jitter(base: u64) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()))
+        .unwrap_or_default();
+    let spread = (nanos ^ u64::from(std::process::id()).wrapping_mul(2_654_435_761)) % (base + 1);
+    Duration::from_millis(base + spread)
+}
