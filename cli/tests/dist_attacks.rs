@@ -259,3 +259,24 @@ fn an_endless_manifest_is_cut_off_at_4_mib() {
     );
     refused(&w, &out, "is larger than 4194304 bytes");
 }
+
+#[test]
+fn a_server_sending_other_bytes_is_refused() {
+    let w = World::new();
+    let spec = ElfSpec::new(Class::Elf32)
+        .message("wrong digest\n")
+        .padding(64 << 10);
+    let dist = w.dist_spec("fib", "1.0.0", "sp1", spec);
+    let layout = w.path("layout");
+    assert_exit(
+        &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
+        0,
+    );
+    let server = FaultyRegistry::serve(&layout, Fault::WrongDigest);
+    let out = w.pull(
+        &format!("{}/fib:1.0.0-sp1", server.host()),
+        &w.path("out/fib.elf"),
+        &[],
+    );
+    refused(&w, &out, "has digest");
+}

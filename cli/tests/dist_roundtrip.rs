@@ -200,6 +200,26 @@ fn registry_with_basic_auth_uses_flags_or_docker_config() {
         .unwrap();
     assert_exit(&out, 0);
 
+    // The password on standard input.
+    let mut child = w
+        .zkelf()
+        .args([
+            "publish",
+            dist.to_str().unwrap(),
+            "--to",
+            &to,
+            "--policy",
+            w.policy.to_str().unwrap(),
+        ])
+        .args(["--username", "alice", "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"correct horse\n").unwrap();
+    assert_exit(&child.wait_with_output().unwrap(), 0);
+
     let pulled = w.path("out/fib.elf");
     let out = w.pull(&format!("{to}:1.0.0-sp1"), &pulled, &[]);
     assert_exit(&out, 2);
