@@ -185,6 +185,22 @@ pub async fn rebuild(
             external.source.commit, source.commit
         )));
     }
+    // The base may be bootstrapped anew; the toolchain must be the recorded one, exactly.
+    let image = ensure_builder_image(engine, &options.suite, reporter).await?;
+    if let Some(recorded) = provenance.dependency(deps::TOOLCHAIN) {
+        let ours = serde_json::to_value(&image.toolchain.packages).unwrap_or_default();
+        let theirs = recorded
+            .annotations
+            .get("debianPackages")
+            .cloned()
+            .unwrap_or_default();
+        if ours != theirs {
+            return Err(mismatch(format!(
+                "it was built with the toolchain packages {theirs}, the builder image `{}` has {ours}",
+                image.tag
+            )));
+        }
+    }
     let sde = provenance.internal().source_date_epoch;
     let mut built = build_selected(
         engine,

@@ -172,7 +172,8 @@ fn parse(bytes: &[u8], name: &str) -> Result<(Vec<Section>, Vec<Sym>), DiffError
     let mut symbols = Vec::new();
     for symbol in file.symbols() {
         let Ok(name) = symbol.name() else { continue };
-        if name.is_empty() {
+        // `$x`/`$d` are RISC-V mapping symbols, one per code/data run: noise in a diff.
+        if name.is_empty() || name.starts_with('$') {
             continue;
         }
         let section = symbol
@@ -322,10 +323,14 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
     }
     diff.symbols.truncate(LIMIT);
 
-    for (ra, rb, section) in &runs {
-        for (side, bytes, range) in [("a", a, ra), ("b", b, rb)] {
+    for (ra, rb, _) in &runs {
+        for (side, bytes, other, range, sections) in
+            [("a", a, b, ra, &sections_a), ("b", b, a, rb, &sections_b)]
+        {
             for (offset, text) in strings_near(bytes, range.clone()) {
-                if diff.strings.len() >= LIMIT
+                // A string both files contain only moved; the ones that differ are the cause.
+                if contains(other, text.as_bytes())
+                    || diff.strings.len() >= LIMIT
                     || diff
                         .strings
                         .iter()
@@ -333,9 +338,13 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
                 {
                     continue;
                 }
+                let section = sections
+                    .iter()
+                    .find(|s| s.file_range.as_ref().is_some_and(|r| r.contains(&offset)))
+                    .map(|s| s.name.clone());
                 diff.strings.push(NearbyString {
                     side,
-                    section: section.clone(),
+                    section,
                     offset: offset as u64,
                     kind: classify(&text),
                     text,
@@ -344,6 +353,10 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
         }
     }
     Ok(diff)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
@@ -374,7 +387,7 @@ fn differing_runs(a: &[u8], b: &[u8]) -> Vec<Range<usize>> {
     runs
 }
 
-/// Printable ASCII runs of at least 4 bytes that overlap `range` widened by `WINDOW`.
+/// Printable ASCII runs of at least 6 bytes that overlap `range` widened by `WINDOW`.
 fn strings_near(bytes: &[u8], range: Range<usize>) -> Vec<(usize, String)> {
     let start = range.start.saturating_sub(WINDOW);
     let end = (range.end + WINDOW).min(bytes.len());
@@ -401,7 +414,8 @@ fn strings_near(bytes: &[u8], range: Range<usize>) -> Vec<(usize, String)> {
         while i < e && is_printable(bytes[i]) {
             i += 1;
         }
-        if i - begin >= 4 {
+        // Shorter runs are mostly instruction bytes that happen to be printable.
+        if i - begin >= 6 {
             let text: String = String::from_utf8_lossy(&bytes[begin..i])
                 .chars()
                 .take(120)
@@ -545,7 +559,7 @@ mod tests {
         assert_eq!(classify("built 2026-11-24 at 03:40:11"), "time");
         assert_eq!(classify("1764000000"), "time");
         assert_eq!(classify("zkelf-builder"), "text");
-        let bytes = b"\0\0hello world\0\0/home/a/src\0x";
+        let bytes = b"\0\0hello world\0\0/home/a/src\0x\0abc\0";
         let found = strings_near(bytes, 20..21);
         assert_eq!(
             found,

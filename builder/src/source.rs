@@ -91,6 +91,7 @@ impl Source {
         let uri = git(&git_root, &["config", "--get", "remote.origin.url"])
             .ok()
             .filter(|url| !url.is_empty())
+            .map(|url| without_userinfo(&url))
             .unwrap_or_else(|| format!("file://{}", git_root.display()));
         Ok(Self {
             dirty: !changes.is_empty(),
@@ -162,6 +163,18 @@ pub fn checkout(uri: &str, commit: &str, dest: &Path) -> Result<(), BuilderError
     Ok(())
 }
 
+/// `https://user:token@host/x` → `https://host/x`: credentials never reach the provenance.
+fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
 fn pathspec(rel: &Path) -> String {
     if rel.as_os_str().is_empty() {
         ".".into()
@@ -195,4 +208,26 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, BuilderError> {
     } else {
         text.trim().to_string()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_userinfo;
+
+    #[test]
+    fn strips_credentials_from_remote_urls() {
+        assert_eq!(
+            without_userinfo("https://bot:ghp_secret@github.com/zkelf/zkelf.git"),
+            "https://github.com/zkelf/zkelf.git"
+        );
+        assert_eq!(
+            without_userinfo("https://github.com/a/b"),
+            "https://github.com/a/b"
+        );
+        assert_eq!(
+            without_userinfo("git@github.com:a/b.git"),
+            "git@github.com:a/b.git"
+        );
+        assert_eq!(without_userinfo("ssh://git@host/a@b"), "ssh://host/a@b");
+    }
 }
