@@ -56,18 +56,20 @@ pub async fn builder(command: BuilderCommand, printer: &Printer) -> anyhow::Resu
     let reporter = BuildReporter::new(printer);
     match command {
         BuilderCommand::Base(args) => {
-            if !args.force {
-                if let Some(base) = find_base(&engine, &args.suite).await? {
-                    printer.info(format!(
-                        "{} exists; `--force` bootstraps it again",
-                        base.tag
-                    ));
-                    printer.report(&BaseReport {
-                        base,
-                        created: false,
-                    })?;
-                    return Ok(ExitStatus::Success);
-                }
+            let existing = match args.force {
+                true => None,
+                false => find_base(&engine, &args.suite).await?,
+            };
+            if let Some(base) = existing {
+                printer.info(format!(
+                    "{} exists; `--force` bootstraps it again",
+                    base.tag
+                ));
+                printer.report(&BaseReport {
+                    base,
+                    created: false,
+                })?;
+                return Ok(ExitStatus::Success);
             }
             let options = BaseOptions {
                 mirror: args.mirror,
