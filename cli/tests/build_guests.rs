@@ -121,7 +121,11 @@ fn hex(bytes: &[u8]) -> String {
 fn fibonacci_is_reproducible_and_computes_fib() {
     let built = build_twice("fibonacci");
     assert_eq!(built.len(), 1);
-    let fib = |n: u32| (0..n).fold((0u128, 1u128), |(a, b), _| (b, a.wrapping_add(b))).0;
+    let fib = |n: u32| {
+        (0..n)
+            .fold((0u128, 1u128), |(a, b), _| (b, a.wrapping_add(b)))
+            .0
+    };
     for n in [0, 1, 10, 90, 186] {
         let out = run_qemu(&built[0].elf, &built[0].target, format!("{n}\n").as_bytes());
         assert_eq!(out, format!("{}\n", fib(n)), "fib({n})");
