@@ -47,15 +47,52 @@ pub async fn attach_settled(
     title: &str,
     created: u64,
 ) -> Result<Descriptor, Error> {
-    let descriptor = publish::attach(store, subject, signature, title, created).await?;
+    let descriptor = attach_retrying(store, subject, signature, title, created).await?;
     let tag = artifact::referrers_tag(&subject.digest);
     for check in 0..SETTLE_CHECKS {
         tokio::time::sleep(jitter(100 + 100 * u64::from(check))).await;
-        if !listed(store, &tag, &descriptor.digest).await? {
-            publish::attach(store, subject, signature, title, created).await?;
+        // A read that fails while others write counts as "not listed": attaching again is
+        // harmless (the merge has no duplicates).
+        if !listed(store, &tag, &descriptor.digest)
+            .await
+            .unwrap_or(false)
+        {
+            attach_retrying(store, subject, signature, title, created).await?;
         }
     }
     Ok(descriptor)
+}
+
+/// [`publish::attach`], tried again on errors a concurrent writer can cause: distribution
+/// answers 500 when a tag is read while another client rewrites it, and a pusher can lose
+/// five read-merge-write rounds in a row.
+async fn attach_retrying(
+    store: &dyn Store,
+    subject: &Descriptor,
+    signature: &[u8],
+    title: &str,
+    created: u64,
+) -> Result<Descriptor, Error> {
+    const ATTEMPTS: u32 = 5;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match publish::attach(store, subject, signature, title, created).await {
+            Ok(descriptor) => return Ok(descriptor),
+            Err(e) if attempt < ATTEMPTS && is_contention(&e) => {
+                tokio::time::sleep(jitter(100 * u64::from(attempt))).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn is_contention(e: &Error) -> bool {
+    match e {
+        Error::Store(s) => s.is_transient(),
+        Error::ReferrersConflict { .. } => true,
+        _ => false,
+    }
 }
 
 async fn listed(store: &dyn Store, tag: &str, digest: &str) -> Result<bool, Error> {

@@ -1,0 +1,470 @@
+//! `zkelf attest` against a loopback `docker-registry` (distribution 2.8: no referrers API, so
+//! every attestation goes through the `sha256-<hex>` fallback index), and which attestations
+//! `pull` and `inspect` count. No Docker build: the artifact is a tiny generated RISC-V ELF;
+//! `audit_rebuild.rs` covers real rebuilds.
+
+mod dist_common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use dist_common::*;
+use zkelf_registry::Reference;
+use zkelf_registry::artifact::{Descriptor, MANIFEST_MEDIA_TYPE};
+use zkelf_registry::store::{self, NetworkOptions};
+use zkelf_testsupport::elf::{Class, ElfSpec};
+use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
+use zkelf_testsupport::registry::DockerRegistry;
+use zkelf_trust::digest::hash_file;
+use zkelf_trust::statement::{Kind, Statement};
+
+const TAG: &str = "1.0.0-sp1";
+
+/// The statement an honest auditor of `dist/fib/1.0.0/fib-sp1.elf` signs.
+fn rebuild_statement(w: &World) -> Statement {
+    let elf = w.path("dist/fib/1.0.0/fib-sp1.elf");
+    let d = hash_file(&elf).unwrap();
+    let provenance = hash_file(&w.path("dist/fib/1.0.0/fib-sp1.provenance.json")).unwrap();
+    Statement {
+        kind: Kind::Rebuild,
+        guest: "fib".into(),
+        version: "1.0.0".parse().unwrap(),
+        zkvm: "sp1".into(),
+        target: Class::Elf32.default_target().into(),
+        sha256: d.sha256,
+        size: d.size,
+        provenance: Some(provenance.sha256),
+        vk: None,
+        builder: Some("sha256:0123456789abcdef".into()),
+        created: 1_700_000_100,
+    }
+}
+
+/// Signs `statement` over `file` with `key` (the minisign tool), into `<dir>/<name>.minisig`.
+fn sign(w: &World, key: &ToolKeyPair, file: &Path, statement: &Statement, name: &str) -> PathBuf {
+    let sig = w.path(&format!("{name}.minisig"));
+    minisign_tool::sign(key, file, &sig, &statement.render(), false);
+    sig
+}
+
+fn policy(w: &World, name: &str, keys: &[(&str, &ToolKeyPair, &str)], extra: &str) -> PathBuf {
+    let mut text = format!("version = 1\n{extra}\n");
+    for (key_name, key, role) in keys {
+        text.push_str(&format!(
+            "[[key]]\nname = \"{key_name}\"\npublic = \"{}\"\nroles = [\"{role}\"]\n\n",
+            key.public_base64()
+        ));
+    }
+    let path = w.path(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn attest(w: &World, reference: &str, args: &[&str]) -> Output {
+    let mut all = vec!["attest", reference];
+    all.extend_from_slice(args);
+    w.run(&all)
+}
+
+/// `zkelf pull <reference> -o <out> --policy <policy> --no-cache <extra>`.
+fn pull(w: &World, reference: &str, out: &Path, policy: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "pull",
+        reference,
+        "-o",
+        out.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--no-cache",
+    ];
+    args.extend_from_slice(extra);
+    w.run(&args)
+}
+
+fn inspect_json(w: &World, reference: &str, policy: &Path) -> serde_json::Value {
+    let output = w.run(&[
+        "--json",
+        "inspect",
+        reference,
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
+    assert_exit(&output, 0);
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// (key name or id, counts_for, reason) of every signature `inspect` lists.
+fn verdicts(report: &serde_json::Value) -> Vec<(String, Option<String>, Option<String>)> {
+    report["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["key_name"]
+                    .as_str()
+                    .or(s["key_id"].as_str())
+                    .unwrap_or("?")
+                    .to_owned(),
+                s["counts_for"].as_str().map(str::to_owned),
+                s["reason"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+/// Pushes a signature with the library (what an attacker or a buggy tool could do), bypassing
+/// `zkelf attest`'s own check that it is about the published ELF.
+fn attach_raw(reference: &str, signature: &[u8], title: &str) {
+    let reference: Reference = reference.parse().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = store::open(&reference, &NetworkOptions::default()).unwrap();
+        let bytes = store
+            .get_manifest(reference.target().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let subject = Descriptor::of(MANIFEST_MEDIA_TYPE, &bytes);
+        zkelf_registry::publish::attach(store.as_ref(), &subject, signature, title, 1_700_000_200)
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn a_second_release_key_attests_and_a_policy_requiring_two_release_keys_pulls() {
+    let w = World::new();
+    let registry = DockerRegistry::start();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "two keys\n");
+    let repo = format!("{}/fib", registry.host());
+    assert_exit(&w.publish(&dist, &repo, &[]), 0);
+    let reference = format!("{repo}:{TAG}");
+    let second = minisign_tool::generate(w.dir.path(), "second", None);
+    let two = policy(
+        &w,
+        "two.toml",
+        &[("first", &w.key, "release"), ("second", &second, "release")],
+        "[require]\nrelease = 2\n",
+    );
+    let out = w.path("out/fib.elf");
+
+    let output = pull(&w, &reference, &out, &two, &[]);
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("1 valid release signature of 2 required"),
+        "{}",
+        stderr(&output)
+    );
+    assert_nothing_written(&w.path("out"));
+
+    // Without `--push` the signature is only written, next to nothing else.
+    let output = attest(
+        &w,
+        &reference,
+        &[
+            "--key",
+            second.secret.to_str().unwrap(),
+            "-o",
+            "second.minisig",
+        ],
+    );
+    assert_exit(&output, 0);
+    let written = w.path("second.minisig");
+    let comment = minisign_tool::verified_trusted_comment(
+        &second.public,
+        &dist.join("fib-sp1.elf"),
+        &written,
+    )
+    .expect("the minisign tool verifies the co-signature");
+    assert!(
+        comment.starts_with("zkelf/1 kind=release guest=fib version=1.0.0 zkvm=sp1 ")
+            && !comment.contains(" builder="),
+        "{comment}"
+    );
+
+    let output = attest(
+        &w,
+        &reference,
+        &["--key", second.secret.to_str().unwrap(), "--push", "--json"],
+    );
+    assert_exit(&output, 0);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(report["attached"].as_str().unwrap().starts_with("sha256:"));
+
+    let output = pull(&w, &reference, &out, &two, &[]);
+    assert_exit(&output, 0);
+    assert!(
+        stdout(&output).contains("(second) counts for release"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn attest_refuses_a_signature_over_other_bytes() {
+    let w = World::new();
+    let registry = DockerRegistry::start();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "published\n");
+    let repo = format!("{}/fib", registry.host());
+    assert_exit(&w.publish(&dist, &repo, &[]), 0);
+    let reference = format!("{repo}:{TAG}");
+    let other = w.path("other.elf");
+    ElfSpec::new(Class::Elf32)
+        .message("other\n")
+        .write_to(&other)
+        .unwrap();
+    let auditor = minisign_tool::generate(w.dir.path(), "auditor", None);
+    let mut statement = rebuild_statement(&w);
+    let d = hash_file(&other).unwrap();
+    (statement.sha256, statement.size) = (d.sha256, d.size);
+    let sig = sign(&w, &auditor, &other, &statement, "other");
+
+    let output = attest(
+        &w,
+        &reference,
+        &["--signature", sig.to_str().unwrap(), "--push"],
+    );
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("is not about the ELF of"),
+        "{}",
+        stderr(&output)
+    );
+    let one = policy(
+        &w,
+        "one.toml",
+        &[
+            ("release", &w.key, "release"),
+            ("auditor", &auditor, "rebuild"),
+        ],
+        "[require]\nrelease = 1\nrebuild = 1\n",
+    );
+    let report = inspect_json(&w, &reference, &one);
+    assert_eq!(
+        report["signatures"].as_array().unwrap().len(),
+        1,
+        "nothing was attached: {report}"
+    );
+}
+
+#[test]
+fn auditors_pushing_concurrently_to_a_registry_without_referrers_api_are_all_found() {
+    let w = World::new();
+    let registry = DockerRegistry::start();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "concurrent\n");
+    let repo = format!("{}/fib", registry.host());
+    assert_exit(&w.publish(&dist, &repo, &[]), 0);
+    let reference = format!("{repo}:{TAG}");
+    let elf = dist.join("fib-sp1.elf");
+    const AUDITORS: usize = 6;
+    let auditors: Vec<ToolKeyPair> = (0..AUDITORS)
+        .map(|i| minisign_tool::generate(w.dir.path(), &format!("auditor-{i}"), None))
+        .collect();
+    let sigs: Vec<PathBuf> = auditors
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            sign(
+                &w,
+                key,
+                &elf,
+                &rebuild_statement(&w),
+                &format!("auditor-{i}"),
+            )
+        })
+        .collect();
+
+    let children: Vec<_> = sigs
+        .iter()
+        .map(|sig| {
+            w.zkelf()
+                .args(["attest", &reference, "--push", "--signature"])
+                .arg(sig)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        assert_exit(&child.wait_with_output().unwrap(), 0);
+    }
+
+    let mut keys: Vec<(String, &ToolKeyPair, &str)> = vec![("release".into(), &w.key, "release")];
+    keys.extend(
+        auditors
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (format!("auditor-{i}"), k, "rebuild")),
+    );
+    let keys: Vec<(&str, &ToolKeyPair, &str)> =
+        keys.iter().map(|(n, k, r)| (n.as_str(), *k, *r)).collect();
+    let all = policy(
+        &w,
+        "all.toml",
+        &keys,
+        &format!("[require]\nrelease = 1\nrebuild = {AUDITORS}\n"),
+    );
+    let out = w.path("out/fib.elf");
+    let output = pull(&w, &reference, &out, &all, &["--json"]);
+    assert_exit(&output, 0);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rebuilds = report["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["counts_for"] == "rebuild")
+        .count();
+    assert_eq!(rebuilds, AUDITORS, "{report}");
+}
+
+#[test]
+fn attestations_that_must_not_count_do_not() {
+    let w = World::new();
+    let registry = DockerRegistry::start();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "audited\n");
+    let repo = format!("{}/fib", registry.host());
+    assert_exit(&w.publish(&dist, &repo, &[]), 0);
+    let reference = format!("{repo}:{TAG}");
+    let elf = dist.join("fib-sp1.elf");
+    let key = |name: &str| minisign_tool::generate(w.dir.path(), name, None);
+    let (a, b, revoked, stranger) = (key("a"), key("b"), key("revoked"), key("stranger"));
+    let strict = policy(
+        &w,
+        "strict.toml",
+        &[
+            ("release", &w.key, "release"),
+            ("a", &a, "rebuild"),
+            ("b", &b, "rebuild"),
+            ("revoked", &revoked, "rebuild"),
+        ],
+        &format!(
+            "revoked = [\"{}\"]\n[require]\nrelease = 1\nrebuild = 2\n",
+            revoked.key_id()
+        ),
+    );
+    let good = rebuild_statement(&w);
+    let other_elf = w.path("other.elf");
+    ElfSpec::new(Class::Elf32)
+        .message("other\n")
+        .write_to(&other_elf)
+        .unwrap();
+    let other_digests = hash_file(&other_elf).unwrap();
+
+    // Through `zkelf attest --signature`: the ELF's hash, so it attaches them; the policy
+    // decides at pull time.
+    let push = |sig: PathBuf| {
+        assert_exit(
+            &attest(
+                &w,
+                &reference,
+                &["--push", "--signature", sig.to_str().unwrap()],
+            ),
+            0,
+        );
+    };
+    push(sign(&w, &a, &elf, &good, "a"));
+    push(sign(
+        &w,
+        &a,
+        &elf,
+        &Statement {
+            created: good.created + 1,
+            ..good.clone()
+        },
+        "a-again",
+    ));
+    push(sign(&w, &stranger, &elf, &good, "stranger"));
+    push(sign(&w, &revoked, &elf, &good, "revoked"));
+    // The release key may sign releases, not rebuilds.
+    push(sign(&w, &w.key, &elf, &good, "release-as-rebuild"));
+    push(sign(
+        &w,
+        &b,
+        &elf,
+        &Statement {
+            guest: "other".into(),
+            ..good.clone()
+        },
+        "b-other-guest",
+    ));
+    push(sign(
+        &w,
+        &b,
+        &elf,
+        &Statement {
+            version: "9.9.9".parse().unwrap(),
+            ..good.clone()
+        },
+        "b-other-version",
+    ));
+    // Over another ELF: `attest` refuses these, so they are attached directly.
+    let other_hash = Statement {
+        sha256: other_digests.sha256,
+        size: other_digests.size,
+        ..good.clone()
+    };
+    let sig = sign(&w, &b, &other_elf, &other_hash, "b-other-elf");
+    attach_raw(
+        &reference,
+        &std::fs::read(sig).unwrap(),
+        "b-other-elf.minisig",
+    );
+    let sig = sign(&w, &b, &elf, &other_hash, "b-other-hash");
+    attach_raw(
+        &reference,
+        &std::fs::read(sig).unwrap(),
+        "b-other-hash.minisig",
+    );
+
+    let report = inspect_json(&w, &reference, &strict);
+    assert_eq!(report["verified"], false, "{report}");
+    let verdicts = verdicts(&report);
+    let counting: Vec<_> = verdicts
+        .iter()
+        .filter(|(_, counts, _)| counts.is_some())
+        .map(|(name, counts, _)| (name.as_str(), counts.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        counting,
+        [("release", "release"), ("a", "rebuild")],
+        "{report}"
+    );
+    let reasons: Vec<String> = verdicts
+        .iter()
+        .filter_map(|(name, _, reason)| reason.as_ref().map(|r| format!("{name}: {r}")))
+        .collect();
+    let expect = |needle: &str| {
+        assert!(
+            reasons.iter().any(|r| r.contains(needle)),
+            "no reason mentions `{needle}`: {reasons:#?}"
+        );
+    };
+    expect("already counted for `rebuild`");
+    expect("which the policy does not trust");
+    expect("is revoked");
+    expect("may not sign `rebuild` statements");
+    expect("has guest `other` but `fib` was asked for");
+    expect("has version `9.9.9` but `1.0.0` was asked for");
+    expect(&format!("has sha256 `{}`", other_digests.sha256));
+    assert_eq!(reasons.len(), 8, "{reasons:#?}");
+
+    // `pull` refuses and says how many valid attestations it found; `inspect` says the same.
+    let out = w.path("out/fib.elf");
+    let output = pull(&w, &reference, &out, &strict, &[]);
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("1 valid rebuild attestation of 2 required"),
+        "{}",
+        stderr(&output)
+    );
+    assert_nothing_written(&w.path("out"));
+    assert!(
+        report["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("1 valid rebuild attestation of 2 required"),
+        "{report}"
+    );
+}
