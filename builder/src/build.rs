@@ -531,6 +531,10 @@ fn provenance_for(
                     "debianPackages",
                     serde_json::to_value(&image.toolchain.packages).unwrap_or_default(),
                 ),
+                (
+                    "installedPackages",
+                    serde_json::to_value(&image.toolchain.installed).unwrap_or_default(),
+                ),
             ]),
             ..Default::default()
         },

@@ -55,8 +55,11 @@ pub struct Toolchain {
     pub cargo: String,
     /// `riscv64-unknown-elf-gcc --version`, first line.
     pub cc: String,
-    /// Debian package → installed version.
+    /// Pinned Debian package → installed version.
     pub packages: BTreeMap<String, String>,
+    /// Every installed Debian package → version (`dpkg-query -W`), for auditors.
+    #[serde(default)]
+    pub installed: BTreeMap<String, String>,
 }
 
 /// The tag of the builder image for a base image.
@@ -194,7 +197,8 @@ async fn toolchain(
     }
     let script = format!(
         "rustc -vV; echo @@; cargo -V; echo @@; riscv64-unknown-elf-gcc --version | head -n1; \
-         echo @@; dpkg-query -W -f '${{Package}} ${{Version}}\\n' {}",
+         echo @@; dpkg-query -W -f '${{Package}} ${{Version}}\\n' {}; \
+         echo @@; dpkg-query -W -f '${{Package}} ${{Version}};'; echo",
         TOOLCHAIN_PACKAGES.join(" ")
     );
     let spec = ContainerSpec {
@@ -211,21 +215,25 @@ async fn toolchain(
         });
     }
     let parts: Vec<&str> = exit.tail.split("@@").map(str::trim).collect();
-    let [rustc, cargo, cc, packages] = parts.as_slice() else {
+    let [rustc, cargo, cc, packages, installed] = parts.as_slice() else {
         return Err(BuilderError::ImageBuild {
             tag: image_id.to_string(),
             message: format!("unexpected toolchain report:\n{}", exit.tail),
         });
     };
+    let table = |text: &str| {
+        text.lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(p, v)| (p.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>()
+    };
     let toolchain = Toolchain {
         rustc: rustc.to_string(),
         cargo: cargo.to_string(),
         cc: cc.to_string(),
-        packages: packages
-            .lines()
-            .filter_map(|l| l.split_once(' '))
-            .map(|(p, v)| (p.to_string(), v.to_string()))
-            .collect(),
+        packages: table(packages),
+        // One line (`pkg version;…`): container output is kept as its last lines only.
+        installed: table(&installed.replace(';', "\n")),
     };
     reporter.output(&format!(
         "toolchain: {}",
