@@ -846,3 +846,65 @@ fn passwords_are_asked_on_the_terminal() {
     assert!(out.contains("password for `keys/tty.key`"), "{out}");
     fx.verify_with_key("tty", &[]).expect(0);
 }
+
+#[test]
+fn rebuild_attestations_count_toward_require_rebuild() {
+    let fx = signed();
+    fx.keygen_unencrypted("aud");
+    let d = zkelf_trust::digest::ContentDigests::of(&fx.read("fib.elf"));
+    let attestation = format!(
+        "zkelf/1 kind=rebuild guest=fib version=1.2.3 zkvm=sp1 target=riscv32im-unknown-none-elf sha256={} size={} provenance=- vk=- builder=sha256:0123abcd created=1700000100",
+        d.sha256, d.size
+    );
+    let auditor = minisign_tool::ToolKeyPair {
+        public: fx.path("keys/aud.pub"),
+        secret: fx.path("keys/aud.key"),
+        password: None,
+    };
+    minisign_tool::sign(
+        &auditor,
+        &fx.path("fib.elf"),
+        &fx.path("rebuild.minisig"),
+        &attestation,
+        false,
+    );
+    policy_with(
+        &fx,
+        "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\n\
+         [[key]]\nname = \"aud\"\nfile = \"aud.pub\"\nroles = [\"rebuild\"]\n\
+         [require]\nrelease = 1\nrebuild = 1\n",
+    );
+    let before = fx.snapshot();
+    verify_policy(&fx, &[]).expect(1).stderr_has(&[
+        "1 valid release signature of 1 required, 0 valid rebuild attestations of 1 required",
+    ]);
+    // The auditor's attestation does not make a release signature.
+    verify_policy(&fx, &["--sig", "rebuild.minisig"])
+        .expect(1)
+        .stderr_has(&[
+            "0 valid release signatures of 1 required, 1 valid rebuild attestation of 1 required",
+        ]);
+    verify_policy(
+        &fx,
+        &["--sig", "fib.elf.minisig", "--sig", "rebuild.minisig"],
+    )
+    .expect(0)
+    .stdout_has(&["(rel) for release", "(aud) for rebuild"]);
+    verify_policy(
+        &fx,
+        &[
+            "--sig",
+            "fib.elf.minisig",
+            "--sig",
+            "fib.elf.minisig",
+            "--sig",
+            "rebuild.minisig",
+        ],
+    )
+    .expect(0)
+    .stdout_has(&[
+        "not counted `fib.elf.minisig`",
+        "already counted for `release`",
+    ]);
+    assert_unchanged(&fx, &before);
+}

@@ -80,9 +80,10 @@ pub struct VerifyArgs {
     /// The ELF to verify.
     #[arg(value_name = "ELF")]
     pub elf: PathBuf,
-    /// Signature file; default `<ELF>.minisig`.
+    /// Signature file; default `<ELF>.minisig`. Repeat to add rebuild attestations or more
+    /// release signatures: each counts at most once per key and role.
     #[arg(long, value_name = "FILE")]
-    pub sig: Option<PathBuf>,
+    pub sig: Vec<PathBuf>,
     /// Trust policy (`policy.toml`).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,

@@ -9,7 +9,7 @@ use zkelf_trust::keys::{KeyId, PublicKey};
 use zkelf_trust::policy::{Policy, Role};
 use zkelf_trust::signature::Signature;
 use zkelf_trust::statement::Statement;
-use zkelf_trust::verify::{self, Expected, Options, Subject};
+use zkelf_trust::verify::{self, Expected, Options, Rejection, Subject};
 
 use crate::args::trust::VerifyArgs;
 use crate::error::{ExitStatus, UsageError};
@@ -20,7 +20,7 @@ use crate::printer::{Printer, Report};
 struct VerifyReport {
     verified: bool,
     elf: PathBuf,
-    signature: PathBuf,
+    signatures: Vec<PathBuf>,
     sha256: Sha256Digest,
     size: u64,
     /// The signed statement; `null` when the signature binds none.
@@ -29,6 +29,8 @@ struct VerifyReport {
     unbound: bool,
     trusted_comment: String,
     signed_by: Vec<Signer>,
+    /// Signatures that did not count, with the reason (the policy was satisfied without them).
+    not_counted: Vec<NotCounted>,
     provenance: BlobCheck,
     vk: BlobCheck,
 }
@@ -38,6 +40,13 @@ struct Signer {
     key_id: KeyId,
     name: Option<String>,
     role: Role,
+}
+
+#[derive(Debug, Serialize)]
+struct NotCounted {
+    signature: PathBuf,
+    key_id: KeyId,
+    reason: Rejection,
 }
 
 #[derive(Debug, Serialize)]
@@ -75,6 +84,14 @@ impl Report for VerifyReport {
                 out,
                 "  signed by   {} ({name}) for {}",
                 signer.key_id, signer.role
+            )?;
+        }
+        for ignored in &self.not_counted {
+            writeln!(
+                out,
+                "  not counted `{}`: {}",
+                ignored.signature.display(),
+                ignored.reason.full_message()
             )?;
         }
         if self.unbound {
@@ -137,11 +154,15 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
             })
             .transpose()?,
     };
-    let sig_path = args
-        .sig
-        .clone()
-        .unwrap_or_else(|| super::sign::sibling_with_suffix(&args.elf, ".minisig"));
-    let signature = Signature::from_file(&sig_path)?;
+    let sig_paths = if args.sig.is_empty() {
+        vec![super::sign::sibling_with_suffix(&args.elf, ".minisig")]
+    } else {
+        args.sig.clone()
+    };
+    let signatures = sig_paths
+        .iter()
+        .map(|path| Signature::from_file(path))
+        .collect::<Result<Vec<_>, _>>()?;
 
     printer.info(format!("hashing `{}`…", args.elf.display()));
     let digests = hash_file(&args.elf)?;
@@ -158,8 +179,7 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
         allow_unbound: args.allow_unbound,
         ..Options::default()
     };
-    let trusted_comment = signature.trusted_comment().to_string();
-    let assessment = verify::evaluate(&policy, &subject, &[signature], &expected, &options);
+    let assessment = verify::evaluate(&policy, &subject, &signatures, &expected, &options);
     let verified = assessment
         .into_verified()
         .map_err(|err| anyhow::Error::new(*err))?;
@@ -170,10 +190,17 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
         (None, None) => BlobCheck::None,
     };
     let statement = verified.statement.clone();
+    // The comment shown for an unbound result: that of the first signature that counted.
+    let trusted_comment = verified
+        .assessment
+        .checks
+        .iter()
+        .find(|c| c.counts_for.is_some())
+        .map(|c| c.trusted_comment.clone())
+        .unwrap_or_default();
     let report = VerifyReport {
         verified: true,
         elf: args.elf,
-        signature: sig_path,
         sha256: verified.assessment.sha256,
         size: verified.assessment.size,
         provenance: blob(
@@ -196,6 +223,19 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
                 })
             })
             .collect(),
+        not_counted: verified
+            .assessment
+            .checks
+            .iter()
+            .filter_map(|c| {
+                c.rejection.clone().map(|reason| NotCounted {
+                    signature: sig_paths[c.index].clone(),
+                    key_id: c.key_id,
+                    reason,
+                })
+            })
+            .collect(),
+        signatures: sig_paths,
     };
     if report.unbound {
         printer.warn(
