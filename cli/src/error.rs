@@ -87,6 +87,18 @@ fn is_trust_verification_failure(cause: &(dyn std::error::Error + 'static)) -> b
             .is_some_and(SignatureError::is_malformed)
 }
 
+/// Structured details for `--json` errors: for a failed verification, every signature's
+/// verdict and the counts per role.
+pub fn details(err: &anyhow::Error) -> Option<serde_json::Value> {
+    use zkelf_trust::verify::VerifyError;
+    err.chain().find_map(|cause| {
+        let verify = cause
+            .downcast_ref::<VerifyError>()
+            .or_else(|| cause.downcast_ref::<Box<VerifyError>>().map(|b| &**b))?;
+        serde_json::to_value(&verify.assessment).ok()
+    })
+}
+
 /// The first hint any error in the chain offers.
 pub fn hint(err: &anyhow::Error) -> Option<String> {
     err.chain().find_map(|cause| {

@@ -100,7 +100,7 @@ impl Printer {
         let causes: Vec<String> = chain.collect();
         match self.format() {
             OutputFormat::Json => {
-                let doc = serde_json::json!({
+                let mut doc = serde_json::json!({
                     "error": {
                         "message": message,
                         "causes": causes,
@@ -108,6 +108,9 @@ impl Printer {
                         "exit_code": status.code(),
                     }
                 });
+                if let Some(details) = error::details(err) {
+                    doc["error"]["details"] = details;
+                }
                 let _ = write_stdout(&format!("{doc:#}\n"));
             }
             OutputFormat::Human => {

@@ -82,6 +82,10 @@ fn verify_json_is_one_document() {
     run.expect(1);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["error"]["exit_code"], 1);
+    let check = &doc["error"]["details"]["checks"][0];
+    assert_eq!(check["key_id"], fx.key_id("rel"));
+    assert_eq!(check["rejection"]["code"], "bad_signature");
+    assert!(check["counts_for"].is_null());
 }
 
 #[test]
