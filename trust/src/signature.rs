@@ -406,6 +406,38 @@ mod tests {
         .unwrap();
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics_and_accepted_text_round_trips(text in "\\PC{0,400}") {
+            if let Ok(sig) = Signature::parse(&text) {
+                proptest::prop_assert_eq!(Signature::parse(&sig.to_string()).unwrap(), sig);
+            }
+        }
+    }
+
+    #[test]
+    fn any_change_below_the_untrusted_comment_breaks_verification() {
+        let sk = secret();
+        let digests = ContentDigests::of(b"guest");
+        let text = sign_with_comment(&sk, &digests, "zkelf/1 comment").to_string();
+        let start = text.find('\n').unwrap() + 1;
+        for at in start..text.len() {
+            for flip in [0x01u8, 0x20] {
+                let mut bytes = text.clone().into_bytes();
+                bytes[at] ^= flip;
+                let Ok(changed) = Signature::parse_bytes(&bytes, Path::new("m")) else {
+                    continue;
+                };
+                assert!(
+                    changed
+                        .verify_prehashed(&sk.public_key(), &digests.blake2b)
+                        .is_err(),
+                    "flipping {flip:#x} at {at} still verifies"
+                );
+            }
+        }
+    }
+
     #[test]
     fn rejects_garbage() {
         for text in [
