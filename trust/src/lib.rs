@@ -25,7 +25,8 @@
 //! keys::PublicKey::from_base64(&str) / from_file(&Path) -> Result<PublicKey, KeyError>
 //!     .id() -> KeyId, .to_base64(), .to_file_text()
 //! keys::Password::new(String) / from_file(&Path)?; .expose() -> &str    Zeroizing, Debug <redacted>
-//! keys::SecretKeyFile::read(&Path)?; .is_encrypted(); .unlock(Option<&Password>) -> Result<SecretKey, KeyError>
+//! keys::SecretKeyFile::read(&Path)? / from_text(Zeroizing<String>, &Path)?; .is_encrypted();
+//!     .unlock(Option<&Password>) -> Result<SecretKey, KeyError>
 //! keys::SecretKey::from_file(&Path, Option<&Password>) -> Result<SecretKey, KeyError>
 //!     .id(), .public_key()                                              Zeroizing, Debug <redacted>
 //! keys::generate(Option<&Password>) -> Result<GeneratedKeyPair { public, public_text, secret_text }, KeyError>
@@ -36,6 +37,7 @@
 //!     .statement() -> Option<Result<Statement, StatementError>>, .to_string() (the .minisig text)
 //!     .verify_prehashed(&PublicKey, &[u8; 64]) -> Result<(), SignatureCheckError>
 //! signature::sign(&SecretKey, &ContentDigests, &Statement) -> Result<Signature, StatementError>
+//! signature::sign_with_comment(&SecretKey, &ContentDigests, &str) -> Signature   any trusted comment
 //!
 //! policy::Policy { keys: Vec<TrustedKey>, revoked, require_release: u32, require_rebuild: u32, source }
 //!     Policy::load(&Path) -> Result<Policy, PolicyError>
@@ -54,6 +56,7 @@
 //!     .into_verified(self) -> Result<Verified, Box<VerifyError>>
 //! verify::SignatureCheck { index, key_id, key_name, statement, trusted_comment, unbound,
 //!                          counts_for: Option<Role>, rejection: Option<Rejection> }
+//! verify::Rejection (enum, one variant per reason) .code() -> &'static str, .full_message()
 //! verify::Verified { statement: Option<Statement>, unbound: bool, assessment: Assessment }
 //! verify::VerifyError { subject, found_release, required_release, found_rebuild, required_rebuild,
 //!                       source: Option<Rejection>, assessment }       the cli maps it to exit 1
