@@ -81,6 +81,11 @@ pub fn sign(args: SignArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
             "guest and zkvm names match `[a-z0-9][a-z0-9._-]{0,63}`; the target is a triple such as `riscv32im-unknown-none-elf`",
         )
     })?;
+    // As minisign does: check the new signature before writing it, so a fault cannot publish
+    // a signature that does not verify.
+    signature
+        .verify_prehashed(&secret.public_key(), &digests.blake2b)
+        .context("the new signature does not verify; nothing was written")?;
     persist_atomically(&output, signature.to_string().as_bytes(), 0o644, true)?;
     printer.report(&SignReport {
         elf: args.elf,
