@@ -400,12 +400,27 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
             printer.warn(format!("builder differs: {d}"));
         }
     }
-    // The builder library refuses another Dockerfile; once allowed, rebuild with ours.
+    // The builder library refuses another Dockerfile or toolchain; once the user allowed it,
+    // the recipe names ours (only the recorded source and parameters drive the build).
     let mut recipe = provenance.clone();
     for dep in &mut recipe.predicate.build_definition.resolved_dependencies {
-        if dep.name.as_deref() == Some(deps::DOCKERFILE) {
-            dep.digest
-                .insert("sha256".into(), image.dockerfile_sha256.clone());
+        match dep.name.as_deref() {
+            Some(deps::DOCKERFILE) => {
+                dep.digest
+                    .insert("sha256".into(), image.dockerfile_sha256.clone());
+            }
+            Some(deps::TOOLCHAIN) => {
+                let toolchain = &image.toolchain;
+                for (key, value) in [
+                    ("rustc", serde_json::json!(toolchain.rustc)),
+                    ("cargo", serde_json::json!(toolchain.cargo)),
+                    ("cc", serde_json::json!(toolchain.cc)),
+                    ("debianPackages", serde_json::json!(toolchain.packages)),
+                ] {
+                    dep.annotations.insert(key.into(), value);
+                }
+            }
+            _ => {}
         }
     }
 
