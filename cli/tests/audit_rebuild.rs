@@ -7,6 +7,9 @@
 //! others), and the registry and temporary directories are dropped at the end. Builds: the
 //! release, two auditors, a changed source, a builder allowed to differ: five in all.
 
+// Each command and case prints its duration (shown with `--nocapture`): the budget matters here.
+#![allow(clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -291,6 +294,41 @@ fn policies_count_the_attestations(f: &Fixture) {
         "{}",
         stderr(&output)
     );
+    // With the two attestation files `rebuild --attest` wrote, `verify` counts them too.
+    let elf = f.dist.join("fibonacci-rv32im.elf");
+    let release_sig = f.dist.join("fibonacci-rv32im.elf.minisig");
+    let (a, b) = (f.path("auditor-0.minisig"), f.path("auditor-1.minisig"));
+    let output = f.run(&[
+        "verify",
+        elf.to_str().unwrap(),
+        "--policy",
+        two.to_str().unwrap(),
+        "--sig",
+        release_sig.to_str().unwrap(),
+        "--sig",
+        a.to_str().unwrap(),
+        "--sig",
+        b.to_str().unwrap(),
+    ]);
+    assert_exit(&output, 0);
+    let output = f.run(&[
+        "verify",
+        elf.to_str().unwrap(),
+        "--policy",
+        three.to_str().unwrap(),
+        "--sig",
+        release_sig.to_str().unwrap(),
+        "--sig",
+        a.to_str().unwrap(),
+        "--sig",
+        b.to_str().unwrap(),
+    ]);
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("2 valid rebuild attestations of 3 required"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 /// The provenance names a later commit whose source differs from what was built: the rebuild
@@ -374,11 +412,13 @@ fn a_different_builder_is_refused_unless_allowed(f: &Fixture) {
     );
 }
 
+type Case = (&'static str, fn(&Fixture));
+
 #[test]
 fn auditors_rebuild_attest_and_policies_count_them() {
     let f = release();
     let mut failures = Vec::new();
-    let cases: [(&str, fn(&Fixture)); 4] = [
+    let cases: [Case; 4] = [
         (
             "two_auditors_rebuild_and_attest",
             two_auditors_rebuild_and_attest,
