@@ -287,3 +287,103 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 pub(crate) fn sha256_digest(hex: &str) -> BTreeMap<String, String> {
     BTreeMap::from([("sha256".to_string(), hex.to_string())])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Provenance {
+        Provenance {
+            statement_type: STATEMENT_TYPE.into(),
+            subject: vec![Subject {
+                name: "g-rv32im.elf".into(),
+                digest: sha256_digest(&"ab".repeat(32)),
+            }],
+            predicate_type: PREDICATE_TYPE.into(),
+            predicate: Predicate {
+                build_definition: BuildDefinition {
+                    build_type: BUILD_TYPE.into(),
+                    external_parameters: ExternalParameters {
+                        source: SourceParameters {
+                            uri: "https://example.invalid/r".into(),
+                            commit: "c".repeat(40),
+                            dirty: false,
+                            path: "guests/g".into(),
+                            root: "guests".into(),
+                        },
+                        guest: "g".into(),
+                        version: "1.0.0".into(),
+                        zkvm: "rv32im".into(),
+                        target: "riscv32im-unknown-none-elf".into(),
+                        build: BuildKind::Cargo,
+                        package: Some("g".into()),
+                        bin: "g".into(),
+                        profile: "release".into(),
+                        features: vec![],
+                        build_std: vec!["core".into()],
+                    },
+                    internal_parameters: InternalParameters {
+                        source_date_epoch: 1,
+                        build_path: "/build/src".into(),
+                        user: "1000:1000".into(),
+                        hostname: "zkelf-builder".into(),
+                        umask: "022".into(),
+                        network: "none".into(),
+                        env: BTreeMap::from([("TZ".into(), "UTC".into())]),
+                        command: vec!["cargo".into(), "build".into()],
+                        flags: vec!["-Ccodegen-units=1".into()],
+                    },
+                    resolved_dependencies: vec![ResourceDescriptor {
+                        name: Some(deps::DOCKERFILE.into()),
+                        content: Some(base64(b"FROM x\n")),
+                        ..Default::default()
+                    }],
+                },
+                run_details: RunDetails {
+                    builder: BuilderId {
+                        id: BUILDER_ID.into(),
+                        version: BTreeMap::new(),
+                    },
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let provenance = sample();
+        let parsed = Provenance::from_json(&provenance.to_json()).unwrap();
+        assert_eq!(parsed, provenance);
+        assert_eq!(parsed.to_json(), provenance.to_json());
+        assert_eq!(parsed.dockerfile().as_deref(), Some("FROM x\n"));
+        assert_eq!(parsed.subject_sha256(), Some("ab".repeat(32).as_str()));
+    }
+
+    #[test]
+    fn rejects_near_misses() {
+        let json = String::from_utf8(sample().to_json()).unwrap();
+        for (from, to) in [
+            (
+                "https://in-toto.io/Statement/v1",
+                "https://in-toto.io/Statement/v0.1",
+            ),
+            (
+                "https://slsa.dev/provenance/v1",
+                "https://slsa.dev/provenance/v0.2",
+            ),
+            (BUILD_TYPE, "https://example.invalid/other"),
+            ("\"sha256\": \"abab", "\"sha512\": \"abab"),
+            ("\"dirty\": false", "\"dirty\": \"no\""),
+        ] {
+            let bad = json.replacen(from, to, 1);
+            assert_ne!(bad, json, "{from} not found");
+            assert!(
+                matches!(
+                    Provenance::from_json(bad.as_bytes()),
+                    Err(BuilderError::Provenance { .. })
+                ),
+                "accepted with {to}"
+            );
+        }
+    }
+}

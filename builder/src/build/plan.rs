@@ -450,3 +450,141 @@ pub(crate) fn shift_mtimes(dir: &Path) -> Result<(), BuilderError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(kind: BuildKind) -> Plan {
+        Plan {
+            guest: "keccak".into(),
+            version: "0.1.0".into(),
+            zkvm: "rv64im".into(),
+            target: "riscv64im-unknown-none-elf".into(),
+            kind,
+            package: Some("keccak".into()),
+            bin: "keccak".into(),
+            features: vec!["fast".into()],
+            build_std: vec!["core".into(), "alloc".into()],
+            sde: 1_700_000_000,
+            source: SourceParameters {
+                uri: "https://example.invalid/repo".into(),
+                commit: "a".repeat(40),
+                dirty: false,
+                path: "guests/keccak".into(),
+                root: "guests".into(),
+            },
+            image_id: "sha256:img".into(),
+            rustc_commit: "c0ffee".into(),
+            rustc_release: "1.96.0".into(),
+        }
+    }
+
+    #[test]
+    fn the_build_container_is_offline_read_only_and_pinned() {
+        let spec = plan(BuildKind::Cargo).container(
+            &Variation::standard(),
+            Path::new("/home/u/repo/guests"),
+            Some(Path::new("/cache/vendor/x")),
+            Path::new("/tmp/out"),
+        );
+        assert_eq!(spec.network_mode.as_deref(), Some("none"));
+        assert_eq!(spec.user.as_deref(), Some("1000:1000"));
+        assert_eq!(spec.working_dir.as_deref(), Some("/build"));
+        assert!(
+            spec.binds
+                .contains(&"/home/u/repo/guests:/build/src/guests:ro".to_string())
+        );
+        assert!(
+            spec.binds
+                .contains(&"/cache/vendor/x:/build/vendor:ro".to_string())
+        );
+        assert!(spec.binds.contains(&"/tmp/out:/build/out".to_string()));
+        assert!(spec.tmpfs.contains_key("/build/target"));
+        for var in [
+            "SOURCE_DATE_EPOCH=1700000000",
+            "TZ=UTC",
+            "LC_ALL=C.UTF-8",
+            "CARGO_INCREMENTAL=0",
+            "RUSTC=/usr/bin/rustc",
+            "CARGO_TARGET_DIR=/build/target",
+        ] {
+            assert!(
+                spec.env.contains(&var.to_string()),
+                "{var} missing from {:?}",
+                spec.env
+            );
+        }
+        let flags = spec
+            .env
+            .iter()
+            .find_map(|e| e.strip_prefix("CARGO_ENCODED_RUSTFLAGS="))
+            .unwrap();
+        for flag in [
+            "--remap-path-prefix=/build/src=/zkelf/src",
+            "--remap-path-prefix=/usr/src/rustc-1.96.0=/rustc/c0ffee",
+            "-Clink-arg=--build-id=none",
+            "-Ccodegen-units=1",
+        ] {
+            assert!(flags.split('\u{1f}').any(|f| f == flag), "{flag} missing");
+        }
+        let argv = spec.cmd.join(" ");
+        assert!(spec.cmd[2].starts_with("umask 022; cd /build;"));
+        for part in [
+            "cargo build --locked --offline --release",
+            "--manifest-path /build/src/guests/keccak/Cargo.toml",
+            "-Zbuild-std=core,alloc",
+            "--features fast",
+            "profile.release.codegen-units=1",
+        ] {
+            assert!(argv.contains(part), "{part} missing from {argv}");
+        }
+    }
+
+    #[test]
+    fn the_varied_build_changes_every_condition() {
+        let (a, b) = (Variation::standard(), Variation::varied());
+        assert_ne!(a.user, b.user);
+        assert_ne!(a.hostname, b.hostname);
+        assert_ne!(a.umask, b.umask);
+        assert_ne!(a.tz, b.tz);
+        assert_ne!(a.locale, b.locale);
+        assert!(a.extra_env.is_empty() && !b.extra_env.is_empty());
+        assert_ne!(a.cpuset, b.cpuset);
+        let p = plan(BuildKind::Cargo);
+        let (env_a, cmd_a, flags_a) = p.recorded(&a);
+        let (env_b, cmd_b, flags_b) = p.recorded(&b);
+        assert_ne!(env_a, env_b);
+        assert_eq!(
+            (cmd_a, flags_a),
+            (cmd_b, flags_b),
+            "only the conditions vary"
+        );
+    }
+
+    #[test]
+    fn make_guests_get_the_flags_as_make_variables() {
+        let spec = plan(BuildKind::Make).container(
+            &Variation::standard(),
+            Path::new("/r/guests/c"),
+            None,
+            Path::new("/o"),
+        );
+        let argv = spec.cmd.join(" ");
+        assert!(
+            argv.contains("make -j1 -C /build/src/guests/keccak"),
+            "{argv}"
+        );
+        assert!(
+            argv.contains("ZKELF_CFLAGS=-ffile-prefix-map=/build/src=/zkelf/src"),
+            "{argv}"
+        );
+        assert!(argv.contains("ZKELF_LDFLAGS=-Wl,--build-id=none"), "{argv}");
+        assert!(
+            !spec
+                .env
+                .iter()
+                .any(|e| e.starts_with("CARGO_ENCODED_RUSTFLAGS"))
+        );
+    }
+}
