@@ -450,6 +450,21 @@ fn attestations_that_must_not_count_do_not() {
     expect(&format!("has sha256 `{}`", other_digests.sha256));
     assert_eq!(reasons.len(), 8, "{reasons:#?}");
 
+    // In text, each line names the kind, the key and whether it counts.
+    let output = w.run(&["inspect", &reference, "--policy", strict.to_str().unwrap()]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(
+        text.contains(&format!(
+            "rebuild by key {} (a) counts for rebuild",
+            a.key_id()
+        )) && text.contains(&format!(
+            "rebuild by key {} (release) does not count: key `release`",
+            w.key.key_id()
+        )),
+        "{text}"
+    );
+
     // `pull` refuses and says how many valid attestations it found; `inspect` says the same.
     let out = w.path("out/fib.elf");
     let output = pull(&w, &reference, &out, &strict, &[]);

@@ -217,14 +217,19 @@ pub(super) fn write_signature(out: &mut dyn Write, s: &SignatureReport) -> std::
         .as_deref()
         .map(|n| format!(" ({n})"))
         .unwrap_or_default();
+    // `release by key …` / `rebuild by key …`: the kind the statement claims.
+    let by = s
+        .kind
+        .as_deref()
+        .map_or_else(|| "key".to_owned(), |k| format!("{k} by key"));
     match (&s.counts_for, &s.reason) {
-        (Some(role), _) => writeln!(out, "  {}: key {key}{name} counts for {role}", s.origin),
+        (Some(role), _) => writeln!(out, "  {}: {by} {key}{name} counts for {role}", s.origin),
         (None, Some(reason)) => writeln!(
             out,
-            "  {}: key {key}{name} does not count: {reason}",
+            "  {}: {by} {key}{name} does not count: {reason}",
             s.origin
         ),
-        (None, None) => writeln!(out, "  {}: key {key}{name} does not count", s.origin),
+        (None, None) => writeln!(out, "  {}: {by} {key}{name} does not count", s.origin),
     }
 }
 
