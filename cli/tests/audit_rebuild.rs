@@ -5,7 +5,8 @@
 //! Docker builds are slow, so everything shares one release and one test function runs the
 //! cases in order (each case's failure is collected, so one broken case does not hide the
 //! others), and the registry and temporary directories are dropped at the end. Builds: the
-//! release, two auditors, a changed source, a builder allowed to differ: five in all.
+//! release, two auditors, a changed source and the released commit under another ELF, a builder
+//! allowed to differ: six in all.
 
 // Each command and case prints its duration (shown with `--nocapture`): the budget matters here.
 #![allow(clippy::print_stderr)]
@@ -91,10 +92,21 @@ impl Fixture {
     /// Publishes the released ELF again under `repo` with its provenance edited by `edit`
     /// (and re-signed by the release key, so only the provenance is a lie).
     fn republish_with(&self, repo: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+        self.republish_elf(repo, &self.dist.join("fibonacci-rv32im.elf"), edit)
+    }
+
+    /// Publishes `elf` under `repo`, signed by the release key, with the release's provenance
+    /// edited by `edit`.
+    fn republish_elf(
+        &self,
+        repo: &str,
+        source_elf: &Path,
+        edit: impl FnOnce(&mut serde_json::Value),
+    ) -> String {
         let dist = self.path(&format!("forged/{repo}/fibonacci/0.1.0"));
         std::fs::create_dir_all(&dist).unwrap();
         let elf = dist.join("fibonacci-rv32im.elf");
-        std::fs::copy(self.dist.join("fibonacci-rv32im.elf"), &elf).unwrap();
+        std::fs::copy(source_elf, &elf).unwrap();
         let prov_path = dist.join("fibonacci-rv32im.provenance.json");
         let mut provenance: serde_json::Value = serde_json::from_slice(
             &std::fs::read(self.dist.join("fibonacci-rv32im.provenance.json")).unwrap(),
@@ -343,7 +355,8 @@ fn a_changed_source_does_not_reproduce(f: &Fixture) {
         p["predicate"]["buildDefinition"]["externalParameters"]["source"]["commit"] =
             changed.clone().into();
     });
-    let output = f.run(&["rebuild", &reference]);
+    let kept = f.path("rebuilt-changed");
+    let output = f.run(&["rebuild", &reference, "--out", kept.to_str().unwrap()]);
     assert_exit(&output, 1);
     let (out, err) = (stdout(&output), stderr(&output));
     assert!(out.contains("NOT reproduced"), "{out}");
@@ -358,6 +371,28 @@ fn a_changed_source_does_not_reproduce(f: &Fixture) {
     assert!(
         err.contains("does not reproduce the published ELF"),
         "{err}"
+    );
+
+    // The other way round: an ELF built from the changed source, published with a provenance
+    // that names the released commit. The rebuild of that commit differs.
+    let changed_elf = kept.join("fibonacci/0.1.0/fibonacci-rv32im.elf");
+    let changed_sha = zkelf_trust::digest::hash_file(&changed_elf)
+        .unwrap()
+        .sha256
+        .to_string();
+    let reference = f.republish_elf("fib-other-commit", &changed_elf, |p| {
+        p["subject"][0]["digest"]["sha256"] = changed_sha.clone().into();
+    });
+    let output = f.run(&["rebuild", &reference, "--json"]);
+    assert_exit(&output, 1);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["matches"], false, "{report}");
+    assert_eq!(report["commit"], f.commit.as_str(), "{report}");
+    assert_eq!(report["published_sha256"], changed_sha.as_str(), "{report}");
+    let diff = report["diff"].as_str().unwrap();
+    assert!(
+        diff.contains(".rodata") && diff.contains("n too large"),
+        "{diff}"
     );
 
     // A commit the source does not have is an error (2), not a verdict.

@@ -45,6 +45,10 @@ pub struct RebuildArgs {
     /// Attach the attestation to the artifact (referrers API or the `sha256-<hex>` index).
     #[arg(long, requires = "attest")]
     pub push: bool,
+    /// Keep the rebuilt ELF and its provenance under `<DIR>/<guest>/<version>/` (default: a
+    /// temporary directory, removed).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Debian suite of the builder's base image.
     #[arg(long, default_value = "bookworm")]
     pub suite: String,

@@ -248,6 +248,8 @@ struct RebuildReport {
     commit: String,
     published_sha256: String,
     rebuilt_sha256: String,
+    /// The rebuilt ELF, when kept with `--out`.
+    rebuilt_elf: Option<PathBuf>,
     matches: bool,
     builder_image: String,
     builder_differences: Vec<Difference>,
@@ -277,6 +279,9 @@ impl Report for RebuildReport {
         writeln!(out, "  published  sha256:{}", self.published_sha256)?;
         writeln!(out, "  rebuilt    sha256:{}", self.rebuilt_sha256)?;
         writeln!(out, "  builder    {}", self.builder_image)?;
+        if let Some(path) = &self.rebuilt_elf {
+            writeln!(out, "  kept       {}", path.display())?;
+        }
         writeln!(
             out,
             "  time       {:.1}s, of which the build {:.1}s",
@@ -451,7 +456,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
             })?;
     }
     let options = BuildOptions {
-        out_dir: work.path().join("out"),
+        out_dir: args.out.clone().unwrap_or_else(|| work.path().join("out")),
         zkvm: Some(external.zkvm.clone()),
         cache_dir: super::pull::cache_dir().map(|d| d.join("builder")),
         suite: args.suite.clone(),
@@ -474,6 +479,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         commit: external.source.commit.clone(),
         published_sha256: published.elf.sha256.to_string(),
         rebuilt_sha256: built.sha256.clone(),
+        rebuilt_elf: args.out.is_some().then(|| built.elf.clone()),
         matches,
         builder_image: built.builder_image.clone(),
         builder_differences: differences,
