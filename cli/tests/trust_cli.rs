@@ -912,3 +912,36 @@ fn rebuild_attestations_count_toward_require_rebuild() {
     ]);
     assert_unchanged(&fx, &before);
 }
+
+#[test]
+fn help_names_every_flag_and_the_exit_codes() {
+    let fx = Fixture::new();
+    fx.zkelf(&["verify", "--help"]).expect(0).stdout_has(&[
+        "--sig <FILE>",
+        "--policy <FILE>",
+        "--key <PUB>",
+        "--guest <GUEST>",
+        "--version <VERSION>",
+        "--zkvm <ZKVM>",
+        "--provenance <FILE>",
+        "--vk <FILE>",
+        "--sha256 <HEX>",
+        "--allow-unbound",
+        "--allow-legacy",
+        "Exit codes: 0 verified, 1 verification failed, 2 other error.",
+    ]);
+    fx.zkelf(&["sign", "--help"]).expect(0).stdout_has(&[
+        "--key <KEY>",
+        "--target <TARGET>",
+        "--output <FILE>",
+        "--password-file <FILE>",
+    ]);
+    fx.zkelf(&["keygen", "--help"]).expect(0).stdout_has(&[
+        "--out <DIR>",
+        "--name <NAME>",
+        "--unencrypted",
+    ]);
+    fx.zkelf(&["verify", "fib.elf"])
+        .expect(2)
+        .stderr_has(&["--policy <FILE>|--key <PUB>"]);
+}
