@@ -116,3 +116,43 @@ fn jitter(base: u64) -> Duration {
     let spread = (nanos ^ u64::from(std::process::id()).wrapping_mul(2_654_435_761)) % (base + 1);
     Duration::from_millis(base + spread)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::Reference;
+    use crate::store::{self, NetworkOptions};
+
+    #[tokio::test]
+    async fn an_entry_a_concurrent_writer_dropped_is_merged_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let reference: Reference = format!("oci-layout:{}:fib", dir.path().display())
+            .parse()
+            .unwrap();
+        let store = store::open(&reference, &NetworkOptions::default()).unwrap();
+        let subject = Descriptor::of(artifact::MANIFEST_MEDIA_TYPE, b"{\"subject\":1}");
+        let tag = artifact::referrers_tag(&subject.digest);
+        let other = Descriptor::of(artifact::MANIFEST_MEDIA_TYPE, b"{\"other\":1}");
+        // A pusher that read the index before our write rewrites it, without our entry, after
+        // our read-back.
+        let clobber = async {
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            let index = artifact::referrers_index(None, &other);
+            store
+                .put_manifest(&index, artifact::INDEX_MEDIA_TYPE, Some(&tag))
+                .await
+                .unwrap();
+        };
+        let (attached, ()) = tokio::join!(
+            attach_settled(store.as_ref(), &subject, b"signature", "sig", 1_700_000_000),
+            clobber
+        );
+        let attached = attached.unwrap();
+        assert!(
+            listed(store.as_ref(), &tag, &attached.digest)
+                .await
+                .unwrap()
+        );
+        assert!(listed(store.as_ref(), &tag, &other.digest).await.unwrap());
+    }
+}
