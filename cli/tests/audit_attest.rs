@@ -483,3 +483,54 @@ fn attestations_that_must_not_count_do_not() {
         "{report}"
     );
 }
+
+#[test]
+fn verify_counts_attestation_files_only_for_the_release_they_are_about() {
+    let w = World::new();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "local\n");
+    let elf = dist.join("fib-sp1.elf");
+    let auditor = minisign_tool::generate(w.dir.path(), "auditor", None);
+    let one = policy(
+        &w,
+        "one.toml",
+        &[
+            ("release", &w.key, "release"),
+            ("auditor", &auditor, "rebuild"),
+        ],
+        "[require]\nrelease = 1\nrebuild = 1\n",
+    );
+    let good = rebuild_statement(&w);
+    let other_version = sign(
+        &w,
+        &auditor,
+        &elf,
+        &Statement {
+            version: "9.9.9".parse().unwrap(),
+            ..good.clone()
+        },
+        "other-version",
+    );
+    let release_sig = dist.join("fib-sp1.elf.minisig");
+    let verify = |attestation: &Path| {
+        w.run(&[
+            "verify",
+            elf.to_str().unwrap(),
+            "--policy",
+            one.to_str().unwrap(),
+            "--sig",
+            release_sig.to_str().unwrap(),
+            "--sig",
+            attestation.to_str().unwrap(),
+        ])
+    };
+    // Same bytes, but about version 9.9.9: it does not count, though no `--version` was asked.
+    let output = verify(&other_version);
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("0 valid rebuild attestations of 1 required"),
+        "{}",
+        stderr(&output)
+    );
+    let output = verify(&sign(&w, &auditor, &elf, &good, "good"));
+    assert_exit(&output, 0);
+}

@@ -179,7 +179,25 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
         allow_unbound: args.allow_unbound,
         ..Options::default()
     };
-    let assessment = verify::evaluate(&policy, &subject, &signatures, &expected, &options);
+    let mut assessment = verify::evaluate(&policy, &subject, &signatures, &expected, &options);
+    // Attestations must be about the release that counted (its guest, version and zkVM), even
+    // when those were not asked for.
+    if let Some(release) = assessment
+        .checks
+        .iter()
+        .filter(|c| c.counts_for == Some(Role::Release))
+        .find_map(|c| c.statement.clone())
+    {
+        let bound = Expected {
+            guest: expected.guest.clone().or(Some(release.guest)),
+            version: expected.version.clone().or(Some(release.version)),
+            zkvm: expected.zkvm.clone().or(Some(release.zkvm)),
+            sha256: expected.sha256,
+        };
+        if bound != expected {
+            assessment = verify::evaluate(&policy, &subject, &signatures, &bound, &options);
+        }
+    }
     let verified = assessment
         .into_verified()
         .map_err(|err| anyhow::Error::new(*err))?;
