@@ -42,6 +42,44 @@ impl Report for AttestReport {
     }
 }
 
+/// The statement of a signature given with `--signature`, which must be about the published
+/// ELF: only a signature over these very bytes is worth attaching. The policy judges the rest
+/// (key, role, fields) when the artifact is pulled.
+fn given_statement(
+    sig: &Signature,
+    path: &std::path::Path,
+    published: &super::rebuild::Published,
+    reference: &str,
+) -> anyhow::Result<Statement> {
+    let origin = format!("`{}`", path.display());
+    let statement = match sig.statement() {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            return Err(anyhow::Error::new(VerificationError::BadSignature {
+                origin,
+                reason: e.to_string(),
+            }));
+        }
+        None => {
+            return Err(anyhow::Error::new(VerificationError::BadSignature {
+                origin,
+                reason: "the trusted comment is not a zkelf statement".into(),
+            }));
+        }
+    };
+    if statement.sha256 != published.elf.sha256 || statement.size != published.elf.size {
+        return Err(anyhow::Error::new(VerificationError::DigestMismatch {
+            what: format!("the ELF signed by {origin}"),
+            expected: format!("sha256:{}", published.elf.sha256),
+            actual: format!("sha256:{}", statement.sha256),
+        }))
+        .context(format!(
+            "the signature is not about the ELF of `{reference}`"
+        ));
+    }
+    Ok(statement)
+}
+
 /// Runs `zkelf attest`.
 pub async fn attest(args: AttestArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let secret = match &args.key {
@@ -70,42 +108,8 @@ pub async fn attest(args: AttestArgs, printer: &Printer) -> anyhow::Result<ExitS
 
     let (sig, statement) = match (given, &secret) {
         (Some(sig), _) => {
-            // Only a signature over these very bytes is worth attaching; the policy judges the
-            // rest (key, role, fields) when the artifact is pulled.
-            let statement = match sig.statement() {
-                Some(Ok(s)) => s,
-                Some(Err(e)) => {
-                    return Err(anyhow::Error::new(VerificationError::BadSignature {
-                        origin: format!(
-                            "`{}`",
-                            args.signature.clone().unwrap_or_default().display()
-                        ),
-                        reason: e.to_string(),
-                    }));
-                }
-                None => {
-                    return Err(anyhow::Error::new(VerificationError::BadSignature {
-                        origin: format!(
-                            "`{}`",
-                            args.signature.clone().unwrap_or_default().display()
-                        ),
-                        reason: "the trusted comment is not a zkelf statement".into(),
-                    }));
-                }
-            };
-            if statement.sha256 != published.elf.sha256 || statement.size != published.elf.size {
-                return Err(anyhow::Error::new(VerificationError::DigestMismatch {
-                    what: format!(
-                        "the ELF signed by `{}`",
-                        args.signature.clone().unwrap_or_default().display()
-                    ),
-                    expected: format!("sha256:{}", published.elf.sha256),
-                    actual: format!("sha256:{}", statement.sha256),
-                }))
-                .context(format!(
-                    "the signature is not about the ELF of `{reference}`"
-                ));
-            }
+            let path = args.signature.clone().unwrap_or_default();
+            let statement = given_statement(&sig, &path, &published, &reference)?;
             (sig, statement)
         }
         (None, Some(secret)) => {
