@@ -81,7 +81,8 @@ fn pull(w: &World, reference: &str, out: &Path, policy: &Path, extra: &[&str]) -
     w.run(&args)
 }
 
-fn inspect_json(w: &World, reference: &str, policy: &Path) -> serde_json::Value {
+/// `inspect --json` under `policy`; it exits 1 when the policy is not satisfied.
+fn inspect_json(w: &World, reference: &str, policy: &Path, code: i32) -> serde_json::Value {
     let output = w.run(&[
         "--json",
         "inspect",
@@ -89,7 +90,7 @@ fn inspect_json(w: &World, reference: &str, policy: &Path) -> serde_json::Value 
         "--policy",
         policy.to_str().unwrap(),
     ]);
-    assert_exit(&output, 0);
+    assert_exit(&output, code);
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -240,7 +241,7 @@ fn attest_refuses_a_signature_over_other_bytes() {
         ],
         "[require]\nrelease = 1\nrebuild = 1\n",
     );
-    let report = inspect_json(&w, &reference, &one);
+    let report = inspect_json(&w, &reference, &one, 1);
     assert_eq!(
         report["signatures"].as_array().unwrap().len(),
         1,
@@ -418,7 +419,7 @@ fn attestations_that_must_not_count_do_not() {
         "b-other-hash.minisig",
     );
 
-    let report = inspect_json(&w, &reference, &strict);
+    let report = inspect_json(&w, &reference, &strict, 1);
     assert_eq!(report["verified"], false, "{report}");
     let verdicts = verdicts(&report);
     let counting: Vec<_> = verdicts
@@ -452,7 +453,7 @@ fn attestations_that_must_not_count_do_not() {
 
     // In text, each line names the kind, the key and whether it counts.
     let output = w.run(&["inspect", &reference, "--policy", strict.to_str().unwrap()]);
-    assert_exit(&output, 0);
+    assert_exit(&output, 1);
     let text = stdout(&output);
     assert!(
         text.contains(&format!(

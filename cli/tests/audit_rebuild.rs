@@ -287,7 +287,7 @@ fn policies_count_the_attestations(f: &Fixture) {
     assert!(!out.exists(), "nothing is written when the policy refuses");
 
     let output = f.run(&["inspect", &f.reference, "--policy", three.to_str().unwrap()]);
-    assert_exit(&output, 0);
+    assert_exit(&output, 1);
     assert!(
         stdout(&output).contains("2 valid rebuild attestations of 3 required"),
         "{}",

@@ -179,5 +179,11 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         verified,
         verdict,
     })?;
-    Ok(ExitStatus::Success)
+    // The report is printed either way; the exit code says whether the policy is satisfied, so
+    // scripts can gate on `inspect` as they do on `pull` and `verify` (SPEC §9).
+    Ok(if verified {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
 }
