@@ -111,16 +111,7 @@ pub async fn bootstrap_base(
             message: format!("`{}` is not a suite name", options.suite),
         });
     }
-    let work = tempfile::Builder::new()
-        .prefix("zkelf-base-")
-        .tempdir()
-        .map_err(|e| {
-            BuilderError::io(
-                "cannot create a temporary directory",
-                std::env::temp_dir(),
-                e,
-            )
-        })?;
+    let work = crate::fsutil::tempdir("zkelf-base-")?;
     let root = work.path().join("rootfs");
     reporter.step(&format!(
         "debootstrap --variant=minbase {} from {}",

@@ -240,16 +240,7 @@ async fn build_selected(
         BuildKind::Make => None,
     };
     let vendor_dir = vendor.as_ref().map(|v| v.dir.clone());
-    let staging = tempfile::Builder::new()
-        .prefix("zkelf-stage-")
-        .tempdir()
-        .map_err(|e| {
-            BuilderError::io(
-                "cannot create a temporary directory",
-                std::env::temp_dir(),
-                e,
-            )
-        })?;
+    let staging = crate::fsutil::tempdir("zkelf-stage-")?;
 
     let mut staged = Vec::new();
     for artifact in selected {
@@ -284,16 +275,7 @@ async fn build_selected(
                 "rebuilding {} for {} with varied path, uid, hostname, umask, env, CPUs, timezone, locale and file times",
                 manifest.name, artifact.zkvm
             ));
-            let copy = tempfile::Builder::new()
-                .prefix("zkelf-repro-src-")
-                .tempdir()
-                .map_err(|e| {
-                    BuilderError::io(
-                        "cannot create a temporary directory",
-                        std::env::temp_dir(),
-                        e,
-                    )
-                })?;
+            let copy = crate::fsutil::tempdir("zkelf-repro-src-")?;
             let (src, dest) = (source.clone(), copy.path().to_path_buf());
             tokio::task::spawn_blocking(move || {
                 src.copy_to(&dest)?;
@@ -401,16 +383,7 @@ async fn fetch(
     let (dir, temp) = match &options.cache_dir {
         Some(cache) => (cache.join("vendor").join(&key[..32]), None),
         None => {
-            let temp = tempfile::Builder::new()
-                .prefix("zkelf-vendor-")
-                .tempdir()
-                .map_err(|e| {
-                    BuilderError::io(
-                        "cannot create a temporary directory",
-                        std::env::temp_dir(),
-                        e,
-                    )
-                })?;
+            let temp = crate::fsutil::tempdir("zkelf-vendor-")?;
             (temp.path().join("vendor"), Some(temp))
         }
     };

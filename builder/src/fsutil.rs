@@ -83,10 +83,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), B
     Ok(())
 }
 
-/// A directory any container uid may write to (build outputs land here).
-pub(crate) fn world_writable_tempdir(prefix: &str) -> Result<tempfile::TempDir, BuilderError> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::Builder::new()
+/// A fresh temporary directory, removed on drop.
+pub(crate) fn tempdir(prefix: &str) -> Result<tempfile::TempDir, BuilderError> {
+    tempfile::Builder::new()
         .prefix(prefix)
         .tempdir()
         .map_err(|e| {
@@ -95,7 +94,13 @@ pub(crate) fn world_writable_tempdir(prefix: &str) -> Result<tempfile::TempDir, 
                 std::env::temp_dir(),
                 e,
             )
-        })?;
+        })
+}
+
+/// A directory any container uid may write to (build outputs land here).
+pub(crate) fn world_writable_tempdir(prefix: &str) -> Result<tempfile::TempDir, BuilderError> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir(prefix)?;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
         .map_err(|e| BuilderError::io("cannot set permissions of", dir.path(), e))?;
     Ok(dir)
