@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt as _;
-use sha2::Digest as _;
-use zkelf_trust::digest::{ContentDigests, Sha256Digest};
+use zkelf_trust::digest::{ContentDigests, PrehashHasher, Sha256Digest, Sha256Hasher};
 
 use crate::artifact::{self, Descriptor};
 use crate::error::{Error, VerificationError};
@@ -283,7 +282,7 @@ impl Workers {
     }
 }
 
-/// The digests `zkelf_trust::digest::ContentHasher` computes, split over two threads as
+/// The digests `zkelf_trust::digest::ContentHasher` computes, its two halves on two threads as
 /// `zkelf_trust::digest::hash_reader` does: SHA-256 (with the file write) on one, BLAKE2b-512 on
 /// the other. One thread doing both is the bottleneck of a pull (SPEC §7's performance target);
 /// the `matches_content_hasher` test keeps the two in agreement.
@@ -296,14 +295,12 @@ fn spawn_hashers(sink: Option<File>) -> (Fanout, Workers) {
             .as_ref()
             .and_then(|f| f.try_clone().ok())
             .map(Flusher::spawn);
-        let mut hasher = sha2::Sha256::new();
-        let mut size = 0u64;
+        let mut hasher = Sha256Hasher::default();
         let mut unflushed = 0u64;
         while let Some(chunk) = sha_rx.blocking_recv() {
             match chunk {
                 Chunk::Data(bytes) => {
                     hasher.update(&bytes);
-                    size += bytes.len() as u64;
                     if let Some(f) = sink.as_mut() {
                         f.write_all(&bytes)?;
                         unflushed += bytes.len() as u64;
@@ -316,8 +313,7 @@ fn spawn_hashers(sink: Option<File>) -> (Fanout, Workers) {
                     }
                 }
                 Chunk::Restart => {
-                    hasher = sha2::Sha256::new();
-                    size = 0;
+                    hasher = Sha256Hasher::default();
                     if let Some(f) = sink.as_mut() {
                         f.set_len(0)?;
                         f.rewind()?;
@@ -328,20 +324,18 @@ fn spawn_hashers(sink: Option<File>) -> (Fanout, Workers) {
         if let Some(flusher) = flusher {
             flusher.finish();
         }
-        Ok((Sha256Digest(hasher.finalize().into()), size, sink))
+        let (sha256, size) = hasher.finalize();
+        Ok((sha256, size, sink))
     });
     let blake = tokio::task::spawn_blocking(move || {
-        let params = || blake2b_simd::Params::new().hash_length(64).to_state();
-        let mut state = params();
+        let mut prehash = PrehashHasher::default();
         while let Some(chunk) = blake_rx.blocking_recv() {
             match chunk {
-                Chunk::Data(bytes) => {
-                    state.update(&bytes);
-                }
-                Chunk::Restart => state = params(),
+                Chunk::Data(bytes) => prehash.update(&bytes),
+                Chunk::Restart => prehash = PrehashHasher::default(),
             }
         }
-        *state.finalize().as_array()
+        prehash.finalize()
     });
     (
         Fanout {

@@ -121,41 +121,68 @@ impl ContentDigests {
 }
 
 /// Incremental hasher for callers that stream bytes themselves (e.g. a download).
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct ContentHasher {
-    sha256: sha2::Sha256,
-    blake2b: blake2b_simd::State,
-    size: u64,
+    sha256: Sha256Hasher,
+    blake2b: PrehashHasher,
 }
 
 impl fmt::Debug for ContentHasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ContentHasher")
-            .field("size", &self.size)
+            .field("size", &self.size())
             .finish_non_exhaustive()
-    }
-}
-
-impl Default for ContentHasher {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
 impl ContentHasher {
     /// A hasher that has seen no bytes.
     pub fn new() -> Self {
-        Self {
-            sha256: sha2::Sha256::new(),
-            blake2b: blake2b_state(),
-            size: 0,
-        }
+        Self::default()
     }
 
     /// Feeds the next bytes.
     pub fn update(&mut self, bytes: &[u8]) {
         self.sha256.update(bytes);
         self.blake2b.update(bytes);
+    }
+
+    /// Bytes fed so far.
+    pub fn size(&self) -> u64 {
+        self.sha256.size()
+    }
+
+    /// The digests of everything fed.
+    pub fn finalize(self) -> ContentDigests {
+        let (sha256, size) = self.sha256.finalize();
+        ContentDigests {
+            sha256,
+            blake2b: self.blake2b.finalize(),
+            size,
+        }
+    }
+}
+
+/// The SHA-256 half of [`ContentHasher`] (with the byte count), for pipelines that run the two
+/// halves on separate threads, as [`hash_reader`] and the registry's downloads do.
+#[derive(Clone, Default)]
+pub struct Sha256Hasher {
+    inner: sha2::Sha256,
+    size: u64,
+}
+
+impl fmt::Debug for Sha256Hasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sha256Hasher")
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sha256Hasher {
+    /// Feeds the next bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.inner.update(bytes);
         self.size += bytes.len() as u64;
     }
 
@@ -164,13 +191,37 @@ impl ContentHasher {
         self.size
     }
 
-    /// The digests of everything fed.
-    pub fn finalize(self) -> ContentDigests {
-        ContentDigests {
-            sha256: Sha256Digest(self.sha256.finalize().into()),
-            blake2b: *self.blake2b.finalize().as_array(),
-            size: self.size,
-        }
+    /// The SHA-256 and the byte count of everything fed.
+    pub fn finalize(self) -> (Sha256Digest, u64) {
+        (Sha256Digest(self.inner.finalize().into()), self.size)
+    }
+}
+
+/// The BLAKE2b-512 half of [`ContentHasher`]: minisign's prehash.
+#[derive(Clone)]
+pub struct PrehashHasher(blake2b_simd::State);
+
+impl Default for PrehashHasher {
+    fn default() -> Self {
+        Self(blake2b_state())
+    }
+}
+
+impl fmt::Debug for PrehashHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrehashHasher").finish_non_exhaustive()
+    }
+}
+
+impl PrehashHasher {
+    /// Feeds the next bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The BLAKE2b-512 of everything fed.
+    pub fn finalize(self) -> [u8; 64] {
+        *self.0.finalize().as_array()
     }
 }
 
@@ -215,17 +266,16 @@ pub fn hash_reader<R: Read>(mut reader: R) -> io::Result<ContentDigests> {
     let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
         let blake = scope.spawn(move || {
-            let mut state = blake2b_state();
+            let mut prehash = PrehashHasher::default();
             for chunk in from_reader {
-                state.update(&chunk);
+                prehash.update(&chunk);
                 if let Ok(buf) = Arc::try_unwrap(chunk) {
                     let _ = recycle.send(buf);
                 }
             }
-            *state.finalize().as_array()
+            prehash.finalize()
         });
-        let mut sha256 = sha2::Sha256::new();
-        let mut size = 0u64;
+        let mut sha256 = Sha256Hasher::default();
         let read_result = (|| -> io::Result<()> {
             let mut spare: Option<Vec<u8>> = None;
             loop {
@@ -244,7 +294,6 @@ pub fn hash_reader<R: Read>(mut reader: R) -> io::Result<ContentDigests> {
                     return Err(io::Error::other("the hashing thread stopped"));
                 }
                 sha256.update(chunk.as_slice());
-                size += n as u64;
                 spare = Arc::try_unwrap(chunk).ok();
                 if n < CHUNK {
                     return Ok(());
@@ -256,8 +305,9 @@ pub fn hash_reader<R: Read>(mut reader: R) -> io::Result<ContentDigests> {
             .join()
             .map_err(|_| io::Error::other("the hashing thread panicked"))?;
         read_result?;
+        let (sha256, size) = sha256.finalize();
         Ok(ContentDigests {
-            sha256: Sha256Digest(sha256.finalize().into()),
+            sha256,
             blake2b,
             size,
         })
