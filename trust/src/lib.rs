@@ -9,6 +9,7 @@
 //! digest::ContentDigests { sha256: Sha256Digest, blake2b: [u8; 64], size: u64 }
 //!     ContentDigests::of(&[u8]) -> ContentDigests
 //! digest::ContentHasher::new() / update(&mut self, &[u8]) / size(&self) -> u64 / finalize(self) -> ContentDigests
+//! digest::Sha256Hasher / PrehashHasher          the two halves, for pipelines that hash them on two threads
 //! digest::hash_reader<R: Read>(R) -> io::Result<ContentDigests>        one pass, two threads, flat memory
 //! digest::hash_file(&Path) -> Result<ContentDigests, digest::ReadError>
 //!
