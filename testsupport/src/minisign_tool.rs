@@ -82,14 +82,14 @@ impl ToolKeyPair {
     }
 
     /// The key id as 16 uppercase hex digits, read from the public key's untrusted comment.
+    ///
+    /// The C tool prints the id with `%PRIX64`, without leading zeros (`D20155E1E11D087`), so it
+    /// is padded back to the 16 digits zkelf shows.
     pub fn key_id(&self) -> String {
         let text = std::fs::read_to_string(&self.public).expect("reading the public key");
         let first = text.lines().next().expect("comment line");
-        first
-            .rsplit(' ')
-            .next()
-            .expect("key id in the comment")
-            .to_string()
+        let id = first.rsplit(' ').next().expect("key id in the comment");
+        format!("{id:0>16}")
     }
 }
 

@@ -154,15 +154,11 @@ impl Fixture {
         std::fs::write(self.path(name), bytes).unwrap();
     }
 
+    /// The key id as zkelf shows it (16 digits; the C tool's comment drops leading zeros).
     pub fn key_id(&self, name: &str) -> String {
         let text = std::fs::read_to_string(self.path(&format!("keys/{name}.pub"))).unwrap();
-        text.lines()
-            .next()
-            .unwrap()
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .to_string()
+        let id = text.lines().next().unwrap().rsplit(' ').next().unwrap();
+        format!("{id:0>16}")
     }
 
     pub fn public_base64(&self, name: &str) -> String {
