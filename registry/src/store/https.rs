@@ -92,23 +92,7 @@ impl HttpsSource {
         match status {
             200 | 206 => Ok(Some(response)),
             404 => Ok(None),
-            401 | 403 => Err(StoreError::Unauthorized {
-                store: self.url.clone(),
-                what: what.to_owned(),
-                status,
-            }),
-            _ => Err(StoreError::Status {
-                store: self.url.clone(),
-                what: what.to_owned(),
-                status,
-                message: response
-                    .text()
-                    .await
-                    .unwrap_or_default()
-                    .chars()
-                    .take(200)
-                    .collect(),
-            }),
+            _ => Err(super::response_error(self.url.clone(), what, response).await),
         }
     }
 

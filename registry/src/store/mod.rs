@@ -290,3 +290,35 @@ pub(crate) async fn read_bounded(
     }
     Ok(Ok(out))
 }
+
+/// The error for an HTTP status a store did not expect: 401/403 as `Unauthorized`, anything else
+/// as `Status` with the start of the server's message.
+pub(crate) fn status_error(store: String, what: String, status: u16, message: &str) -> StoreError {
+    match status {
+        401 | 403 => StoreError::Unauthorized {
+            store,
+            what,
+            status,
+        },
+        _ => StoreError::Status {
+            store,
+            what,
+            status,
+            message: message.chars().take(200).collect(),
+        },
+    }
+}
+
+/// [`status_error`] for a response; the body is read for the message only when it is kept.
+pub(crate) async fn response_error(
+    store: String,
+    what: &str,
+    response: reqwest::Response,
+) -> StoreError {
+    let status = response.status().as_u16();
+    let message = match status {
+        401 | 403 => String::new(),
+        _ => response.text().await.unwrap_or_default(),
+    };
+    status_error(store, what.to_owned(), status, &message)
+}

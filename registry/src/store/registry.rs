@@ -180,17 +180,7 @@ impl RegistryStore {
             }
             OciDistributionError::ServerError { code, message, .. } => match code {
                 404 => StoreError::NotFound { store, what },
-                401 | 403 => StoreError::Unauthorized {
-                    store,
-                    what,
-                    status: code,
-                },
-                _ => StoreError::Status {
-                    store,
-                    what,
-                    status: code,
-                    message: message.chars().take(200).collect(),
-                },
+                _ => super::status_error(store, what, code, &message),
             },
             OciDistributionError::RequestError(e) => self.map_reqwest(e, what),
             OciDistributionError::IoError(e) => self.map_io(e, what),
@@ -330,27 +320,7 @@ impl RegistryStore {
         match status {
             200 => {}
             404 => return Ok(None),
-            401 | 403 => {
-                return Err(StoreError::Unauthorized {
-                    store: self.name(),
-                    what: what.to_owned(),
-                    status,
-                });
-            }
-            _ => {
-                return Err(StoreError::Status {
-                    store: self.name(),
-                    what: what.to_owned(),
-                    status,
-                    message: response
-                        .text()
-                        .await
-                        .unwrap_or_default()
-                        .chars()
-                        .take(200)
-                        .collect(),
-                });
-            }
+            _ => return Err(super::response_error(self.name(), what, response).await),
         }
         let stream = response
             .bytes_stream()
