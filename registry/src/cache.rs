@@ -49,17 +49,9 @@ impl Cache {
         FileLock::acquire_async(self.dir.join("locks").join(format!("{hex}.lock"))).await
     }
 
-    /// Adds a verified file as the blob `digest` (copied, then renamed into place).
+    /// Adds a verified file as the blob `digest` (copied, fsynced, then renamed into place).
     pub fn insert(&self, digest: &str, from: &Path) -> std::io::Result<()> {
-        let path = self.blob_path(digest);
-        let dir = fsutil::parent(&path);
-        std::fs::create_dir_all(&dir)?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".zkelf-")
-            .tempfile_in(&dir)?;
-        std::fs::copy(from, tmp.path())?;
-        tmp.persist(&path).map_err(|e| e.error)?;
-        Ok(())
+        fsutil::atomic_copy(from, &self.blob_path(digest))
     }
 
     /// Drops a blob that failed its check.

@@ -19,6 +19,22 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Copies `from` to `to` atomically, as [`atomic_write`] writes (permissions as `std::fs::copy`
+/// gives them).
+pub fn atomic_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    let dir = parent(to);
+    std::fs::create_dir_all(&dir)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".zkelf-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)?;
+    std::fs::copy(from, tmp.path())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(to).map_err(|e| e.error)?;
+    sync_dir(&dir);
+    Ok(())
+}
+
 /// The directory holding `path` (`.` for a bare file name).
 pub fn parent(path: &Path) -> PathBuf {
     match path.parent() {

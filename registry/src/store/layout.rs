@@ -107,18 +107,7 @@ impl LayoutStore {
                 fsutil::atomic_write(&path, bytes).map_err(|e| self.io(&path, e))
             }
             BlobSource::File(from) => {
-                let dir = fsutil::parent(&path);
-                std::fs::create_dir_all(&dir).map_err(|e| self.io(&dir, e))?;
-                let tmp = tempfile::Builder::new()
-                    .prefix(".zkelf-")
-                    .tempfile_in(&dir)
-                    .map_err(|e| self.io(&dir, e))?;
-                std::fs::copy(from, tmp.path()).map_err(|e| self.io(from, e))?;
-                tmp.as_file()
-                    .sync_all()
-                    .map_err(|e| self.io(tmp.path(), e))?;
-                tmp.persist(&path).map_err(|e| self.io(&path, e.error))?;
-                Ok(())
+                fsutil::atomic_copy(from, &path).map_err(|e| self.io(&path, e))
             }
         }
     }
