@@ -4,26 +4,32 @@
 
 mod trust_support;
 
-use trust_support::{Fixture, GUEST, VERSION, ZKVM};
+use trust_support::{Fixture, GUEST, VERSION, ZKVM, release_statement};
 use zkelf_testsupport::elf::{Class, EM_X86_64, ElfSpec};
 use zkelf_testsupport::minisign_tool;
 
-#[track_caller]
-fn assert_unchanged(
-    fx: &Fixture,
-    before: &std::collections::BTreeMap<std::path::PathBuf, (Vec<u8>, u32)>,
-) {
-    let after = fx.snapshot();
-    let before_names: Vec<_> = before.keys().collect();
-    let after_names: Vec<_> = after.keys().collect();
-    assert_eq!(before_names, after_names, "files were created or removed");
-    assert!(before == &after, "a file was changed");
-}
+/// Guest, version and zkVM of the signatures made with `sign_file` below.
+const FIB_100: [&str; 3] = ["fib", "1.0.0", "sp1"];
 
+/// The default fixture with `fib.elf` signed by `rel`.
 fn signed() -> Fixture {
     let fx = Fixture::new();
     fx.sign("rel", &[]).expect(0);
     fx
+}
+
+/// `zkelf keygen` of the encrypted key pair `keys/enc` with `password`.
+fn keygen_encrypted(fx: &Fixture, password: &str) {
+    fx.zkelf_env(
+        &["keygen", "--out", "keys", "--name", "enc"],
+        &[("ZKELF_PASSWORD", password)],
+    )
+    .expect(0);
+}
+
+/// `zkelf sign fib.elf --key keys/enc.key` as `FIB_100`, plus `extra`.
+fn sign_enc(fx: &Fixture, extra: &[&str], env: &[(&str, &str)]) -> trust_support::Run {
+    fx.sign_file("fib.elf", "keys/enc.key", FIB_100, extra, env)
 }
 
 #[test]
@@ -122,17 +128,13 @@ fn sign_binds_provenance_and_vk_and_verify_checks_them() {
             "has provenance `",
             "but the provenance given has sha256",
         ]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 }
 
 #[test]
 fn encrypted_keys_take_the_password_from_env_or_file() {
     let fx = Fixture::new();
-    fx.zkelf_env(
-        &["keygen", "--out", "keys", "--name", "enc"],
-        &[("ZKELF_PASSWORD", "hunter22")],
-    )
-    .expect(0);
+    keygen_encrypted(&fx, "hunter22");
     use std::os::unix::fs::PermissionsExt as _;
     let mode = std::fs::metadata(fx.path("keys/enc.key"))
         .unwrap()
@@ -145,70 +147,24 @@ fn encrypted_keys_take_the_password_from_env_or_file() {
     fx.write("pw.txt", "hunter22\n");
     fx.sign("enc", &["--password-file", "pw.txt"]).expect(0);
     std::fs::remove_file(fx.path("fib.elf.minisig")).unwrap();
-    let key = "keys/enc.key";
-    fx.zkelf_env(
-        &[
-            "sign",
-            "fib.elf",
-            "--key",
-            key,
-            "--guest",
-            "fib",
-            "--version",
-            "1.0.0",
-            "--zkvm",
-            "sp1",
-        ],
-        &[("ZKELF_PASSWORD", "hunter22")],
-    )
-    .expect(0);
+    sign_enc(&fx, &[], &[("ZKELF_PASSWORD", "hunter22")]).expect(0);
     fx.verify_with_key("enc", &[]).expect(0);
 }
 
 #[test]
 fn wrong_password_writes_nothing() {
     let fx = Fixture::new();
-    fx.zkelf_env(
-        &["keygen", "--out", "keys", "--name", "enc"],
-        &[("ZKELF_PASSWORD", "right")],
-    )
-    .expect(0);
+    keygen_encrypted(&fx, "right");
     let before = fx.snapshot();
-    let key = "keys/enc.key";
-    fx.zkelf_env(
-        &[
-            "sign",
-            "fib.elf",
-            "--key",
-            key,
-            "--guest",
-            "fib",
-            "--version",
-            "1.0.0",
-            "--zkvm",
-            "sp1",
-        ],
-        &[("ZKELF_PASSWORD", "wrong")],
-    )
-    .expect(2)
-    .stderr_has(&["wrong password for secret key `keys/enc.key`", "hint:"]);
-    assert_unchanged(&fx, &before);
+    sign_enc(&fx, &[], &[("ZKELF_PASSWORD", "wrong")])
+        .expect(2)
+        .stderr_has(&["wrong password for secret key `keys/enc.key`", "hint:"]);
+    fx.assert_unchanged(&before);
     // No terminal and no password: a clear usage error, not a hang.
-    fx.zkelf(&[
-        "sign",
-        "fib.elf",
-        "--key",
-        key,
-        "--guest",
-        "fib",
-        "--version",
-        "1.0.0",
-        "--zkvm",
-        "sp1",
-    ])
-    .expect(2)
-    .stderr_has(&["no terminal", "ZKELF_PASSWORD"]);
-    assert_unchanged(&fx, &before);
+    sign_enc(&fx, &[], &[])
+        .expect(2)
+        .stderr_has(&["no terminal", "ZKELF_PASSWORD"]);
+    fx.assert_unchanged(&before);
 }
 
 #[test]
@@ -225,22 +181,7 @@ fn secrets_never_reach_the_output() {
         assert!(!out.contains("s3cret-pass"));
         assert!(!out.contains(secret_line));
     }
-    let run = fx.zkelf_env(
-        &[
-            "sign",
-            "fib.elf",
-            "--key",
-            "keys/enc.key",
-            "--guest",
-            "fib",
-            "--version",
-            "1.0.0",
-            "--zkvm",
-            "sp1",
-            "-v",
-        ],
-        &[("ZKELF_PASSWORD", "s3cret-wrong")],
-    );
+    let run = sign_enc(&fx, &["-v"], &[("ZKELF_PASSWORD", "s3cret-wrong")]);
     run.expect(2);
     assert!(!run.stderr.contains("s3cret-wrong") && !run.stdout.contains("s3cret-wrong"));
 }
@@ -248,18 +189,19 @@ fn secrets_never_reach_the_output() {
 #[test]
 fn keygen_refuses_to_overwrite() {
     let fx = Fixture::new();
-    let before = fx.snapshot();
-    fx.zkelf(&["keygen", "--out", "keys", "--name", "rel", "--unencrypted"])
-        .expect(2)
-        .stderr_has(&["`keys/rel.pub` already exists", "refusing to overwrite"]);
-    assert_unchanged(&fx, &before);
+    let keygen = ["keygen", "--out", "keys", "--name", "rel", "--unencrypted"];
+    fx.unchanged(|| {
+        fx.zkelf(&keygen)
+            .expect(2)
+            .stderr_has(&["`keys/rel.pub` already exists", "refusing to overwrite"]);
+    });
     // Only the secret half present: still neither file is written.
     std::fs::remove_file(fx.path("keys/rel.pub")).unwrap();
-    let before = fx.snapshot();
-    fx.zkelf(&["keygen", "--out", "keys", "--name", "rel", "--unencrypted"])
-        .expect(2)
-        .stderr_has(&["`keys/rel.key` already exists"]);
-    assert_unchanged(&fx, &before);
+    fx.unchanged(|| {
+        fx.zkelf(&keygen)
+            .expect(2)
+            .stderr_has(&["`keys/rel.key` already exists"]);
+    });
 }
 
 #[test]
@@ -269,7 +211,7 @@ fn keygen_without_password_source_or_terminal_fails_cleanly() {
     fx.zkelf(&["keygen", "--out", "keys", "--name", "new"])
         .expect(2)
         .stderr_has(&["no terminal", "--password-file"]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 }
 
 #[test]
@@ -285,7 +227,7 @@ fn flipped_byte_fails() {
         "does not match the bytes",
         &fx.key_id("rel"),
     ]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 }
 
 #[test]
@@ -297,7 +239,7 @@ fn truncated_elf_fails() {
     fx.verify_with_key("rel", &[])
         .expect(1)
         .stderr_has(&["`fib.elf` is not verified", "does not match the bytes"]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 }
 
 #[test]
@@ -312,7 +254,7 @@ fn signature_by_another_key_fails() {
         ),
         "hint:",
     ]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 }
 
 fn policy_with(fx: &Fixture, body: &str) {
@@ -361,7 +303,7 @@ fn key_the_policy_does_not_list_fails() {
             fx.key_id("rel")
         ),
     ]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 }
 
 #[test]
@@ -380,7 +322,7 @@ fn revoked_key_fails() {
         &format!("key `rel` (`{}`) is revoked", fx.key_id("rel")),
         "0 valid release signatures of 1 required",
     ]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 }
 
 #[test]
@@ -395,7 +337,7 @@ fn role_or_guest_not_covered_fails() {
     verify_policy(&fx, &[])
         .expect(1)
         .stderr_has(&["key `rel`", "may not sign `release` statements"]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 
     policy_with(
         &fx,
@@ -405,7 +347,7 @@ fn role_or_guest_not_covered_fails() {
     verify_policy(&fx, &[])
         .expect(1)
         .stderr_has(&["key `rel`", "may not sign guest `fib`"]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 }
 
 #[test]
@@ -419,7 +361,7 @@ fn expired_key_fails() {
     verify_policy(&fx, &[])
         .expect(1)
         .stderr_has(&["key `rel`", "expired after 2020-01-31"]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 }
 
 #[test]
@@ -443,7 +385,7 @@ fn asked_guest_version_zkvm_must_match() {
                 &format!("has {field} `{signed_value}` but `{value}` was asked for"),
             ]);
     }
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 }
 
 #[test]
@@ -457,22 +399,13 @@ fn statement_sha256_or_size_differing_from_the_bytes_fails() {
         (wrong_sha.to_string(), elf.len() as u64, "has sha256 `"),
         (actual.sha256.to_string(), elf.len() as u64 + 1, "has size "),
     ] {
-        let statement = format!(
-            "zkelf/1 kind=release guest=fib version=1.2.3 zkvm=sp1 target=riscv32im-unknown-none-elf sha256={sha} size={size} provenance=- vk=- created=1700000000"
-        );
-        minisign_tool::sign(
-            &tool,
-            &fx.path("fib.elf"),
-            &fx.path("fib.elf.minisig"),
-            &statement,
-            false,
-        );
+        fx.tool_sign(&tool, &release_statement(sha, size), false);
         let before = fx.snapshot();
         let key = tool.public.to_str().unwrap();
         fx.zkelf(&["verify", "fib.elf", "--key", key])
             .expect(1)
             .stderr_has(&["`fib.elf` is not verified", needle]);
-        assert_unchanged(&fx, &before);
+        fx.assert_unchanged(&before);
     }
 }
 
@@ -480,10 +413,8 @@ fn statement_sha256_or_size_differing_from_the_bytes_fails() {
 fn malformed_statement_is_rejected_not_guessed() {
     let fx = Fixture::new();
     let tool = minisign_tool::generate(fx.root(), "tool", None);
-    minisign_tool::sign(
+    fx.tool_sign(
         &tool,
-        &fx.path("fib.elf"),
-        &fx.path("fib.elf.minisig"),
         "zkelf/1 kind=release guest=fib  version=1.2.3",
         false,
     );
@@ -498,25 +429,13 @@ fn malformed_statement_is_rejected_not_guessed() {
 fn legacy_signature_is_refused_unless_allowed() {
     let fx = Fixture::new();
     let tool = minisign_tool::generate(fx.root(), "tool", None);
-    let elf = fx.read("fib.elf");
-    let d = zkelf_trust::digest::ContentDigests::of(&elf);
-    let statement = format!(
-        "zkelf/1 kind=release guest=fib version=1.2.3 zkvm=sp1 target=riscv32im-unknown-none-elf sha256={} size={} provenance=- vk=- created=1700000000",
-        d.sha256, d.size
-    );
-    minisign_tool::sign(
-        &tool,
-        &fx.path("fib.elf"),
-        &fx.path("fib.elf.minisig"),
-        &statement,
-        true,
-    );
+    fx.tool_sign(&tool, &fx.statement(), true);
     let key = tool.public.to_str().unwrap();
     let before = fx.snapshot();
     fx.zkelf(&["verify", "fib.elf", "--key", key])
         .expect(1)
         .stderr_has(&["legacy (`Ed`) signature", "--allow-legacy"]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
     fx.zkelf(&["verify", "fib.elf", "--key", key, "--allow-legacy"])
         .expect(0)
         .stdout_has(&["guest       fib"]);
@@ -536,7 +455,7 @@ fn garbage_or_empty_signature_fails() {
             "signature `fib.elf.minisig` is not a minisign signature",
             cause,
         ]);
-        assert_unchanged(&fx, &before);
+        fx.assert_unchanged(&before);
     }
 }
 
@@ -567,37 +486,14 @@ fn missing_files_are_errors_not_verification_failures() {
     fx.zkelf(&["verify", "fib.elf", "--policy", "nope.toml"])
         .expect(2)
         .stderr_has(&["cannot read policy `nope.toml`"]);
-    fx.zkelf(&[
-        "sign",
-        "nope.elf",
-        "--key",
-        "keys/rel.key",
-        "--guest",
-        "a",
-        "--version",
-        "1.0.0",
-        "--zkvm",
-        "b",
-    ])
-    .expect(2)
-    .stderr_has(&["cannot read `nope.elf`"]);
-    fx.zkelf(&[
-        "sign",
-        "fib.elf",
-        "--key",
-        "keys/nope.key",
-        "--guest",
-        "a",
-        "--version",
-        "1.0.0",
-        "--zkvm",
-        "b",
-        "-o",
-        "x.minisig",
-    ])
-    .expect(2)
-    .stderr_has(&["cannot read key file `keys/nope.key`"]);
-    assert_unchanged(&fx, &before);
+    let a_b = ["a", "1.0.0", "b"];
+    fx.sign_file("nope.elf", "keys/rel.key", a_b, &[], &[])
+        .expect(2)
+        .stderr_has(&["cannot read `nope.elf`"]);
+    fx.sign_file("fib.elf", "keys/nope.key", a_b, &["-o", "x.minisig"], &[])
+        .expect(2)
+        .stderr_has(&["cannot read key file `keys/nope.key`"]);
+    fx.assert_unchanged(&before);
 }
 
 #[test]
@@ -628,7 +524,7 @@ fn invalid_policies_fail_at_load() {
         run.expect(2)
             .stderr_has(&["policy `keys/policy.toml`"])
             .stderr_has(&needles);
-        assert_unchanged(&fx, &before);
+        fx.assert_unchanged(&before);
     }
 }
 
@@ -641,22 +537,7 @@ fn sign_refuses_non_elf_x86_and_wrong_target() {
         .write_to(&fx.path("x86.elf"))
         .unwrap();
     let before = fx.snapshot();
-    let sign = |elf: &str, extra: &[&str]| {
-        let mut args = vec![
-            "sign",
-            elf,
-            "--key",
-            "keys/rel.key",
-            "--guest",
-            "fib",
-            "--version",
-            "1.0.0",
-            "--zkvm",
-            "sp1",
-        ];
-        args.extend_from_slice(extra);
-        fx.zkelf(&args)
-    };
+    let sign = |elf: &str, extra: &[&str]| fx.sign_file(elf, "keys/rel.key", FIB_100, extra, &[]);
     sign("notes.txt", &[])
         .expect(2)
         .stderr_has(&["`notes.txt` is not an ELF file"]);
@@ -669,39 +550,22 @@ fn sign_refuses_non_elf_x86_and_wrong_target() {
             "`fib.elf` is ELF32 but target `riscv64im-unknown-none-elf` needs ELF64",
             "hint:",
         ]);
-    fx.zkelf(&[
-        "sign",
+    fx.sign_file("fib.elf", "keys/rel.key", ["fib", "1.0", "sp1"], &[], &[])
+        .expect(2)
+        .stderr_has(&["`1.0` is not a semantic version"]);
+    fx.sign_file(
         "fib.elf",
-        "--key",
         "keys/rel.key",
-        "--guest",
-        "fib",
-        "--version",
-        "1.0",
-        "--zkvm",
-        "sp1",
-    ])
+        ["Fib", "1.0.0", "sp1"],
+        &["--target", "riscv32im-unknown-none-elf"],
+        &[],
+    )
     .expect(2)
-    .stderr_has(&["`1.0` is not a semantic version"]);
-    let mut args = vec![
-        "sign",
-        "fib.elf",
-        "--key",
-        "keys/rel.key",
-        "--guest",
-        "Fib",
-        "--version",
-        "1.0.0",
-        "--zkvm",
-        "sp1",
-    ];
-    args.push("--target");
-    args.push("riscv32im-unknown-none-elf");
-    fx.zkelf(&args).expect(2).stderr_has(&[
+    .stderr_has(&[
         "cannot sign `fib.elf`",
         "field `guest` has invalid value `Fib`",
     ]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 }
 
 #[test]
@@ -723,13 +587,7 @@ fn unbound_signatures_need_a_pinned_sha256_or_allow_unbound() {
     let fx = Fixture::new();
     let tool = minisign_tool::generate(fx.root(), "tool", None);
     // What GitHub releases of guests carry today: the file name as trusted comment.
-    minisign_tool::sign(
-        &tool,
-        &fx.path("fib.elf"),
-        &fx.path("fib.elf.minisig"),
-        "timestamp:1700000000\tfile:fib.elf",
-        false,
-    );
+    fx.tool_sign(&tool, "timestamp:1700000000\tfile:fib.elf", false);
     let key = tool.public.to_str().unwrap();
     let sha = zkelf_trust::digest::ContentDigests::of(&fx.read("fib.elf"))
         .sha256
@@ -790,13 +648,13 @@ fn sign_output_is_atomic_and_replaces_an_old_signature_whole() {
     )
     .expect(2)
     .stderr_has(&["needs ELF64"]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
     fx.sign("rel", &["--output", "out.minisig"]).expect(0);
     let before = fx.snapshot();
     fx.sign("rel", &["--output", "./fib.elf"])
         .expect(2)
         .stderr_has(&["is the ELF itself"]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
     assert_ne!(first, fx.read("out.minisig"), "hedged signatures differ");
 }
 
@@ -834,7 +692,7 @@ fn passwords_are_asked_on_the_terminal() {
     let (code, out) = on_tty(&fx, "keygen --out keys --name tty", "one\ntwo\n");
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("the two passwords differ"), "{out}");
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 
     let (code, out) = on_tty(&fx, "keygen --out keys --name tty", "tty-pass\ntty-pass\n");
     assert_eq!(code, 0, "{out}");
@@ -860,11 +718,7 @@ fn rebuild_attestations_count_toward_require_rebuild() {
         "zkelf/1 kind=rebuild guest=fib version=1.2.3 zkvm=sp1 target=riscv32im-unknown-none-elf sha256={} size={} provenance=- vk=- builder=sha256:0123abcd created=1700000100",
         d.sha256, d.size
     );
-    let auditor = minisign_tool::ToolKeyPair {
-        public: fx.path("keys/aud.pub"),
-        secret: fx.path("keys/aud.key"),
-        password: None,
-    };
+    let auditor = fx.tool_view("aud", None);
     minisign_tool::sign(
         &auditor,
         &fx.path("fib.elf"),
@@ -910,7 +764,7 @@ fn rebuild_attestations_count_toward_require_rebuild() {
         "not counted `fib.elf.minisig`",
         "already counted for `release`",
     ]);
-    assert_unchanged(&fx, &before);
+    fx.assert_unchanged(&before);
 }
 
 #[test]

@@ -7,12 +7,10 @@ mod trust_support;
 use trust_support::{Fixture, GUEST, VERSION, ZKVM};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 
-fn statement_for(fx: &Fixture) -> String {
-    let d = zkelf_trust::digest::ContentDigests::of(&fx.read("fib.elf"));
-    format!(
-        "zkelf/1 kind=release guest={GUEST} version={VERSION} zkvm={ZKVM} target=riscv32im-unknown-none-elf sha256={} size={} provenance=- vk=- created=1700000000",
-        d.sha256, d.size
-    )
+/// `zkelf sign fib.elf` with the minisign tool's secret key and the default statement fields.
+fn sign_with(fx: &Fixture, tool: &ToolKeyPair, env: &[(&str, &str)]) -> trust_support::Run {
+    let key = tool.secret.to_str().unwrap();
+    fx.sign_file("fib.elf", key, [GUEST, VERSION, ZKVM], &[], env)
 }
 
 #[test]
@@ -29,7 +27,7 @@ fn the_tool_verifies_zkelf_signatures_and_shows_the_statement() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("Trusted comment: {}", statement_for(&fx))),
+        text.contains(&format!("Trusted comment: {}", fx.statement())),
         "{text}"
     );
 
@@ -62,13 +60,7 @@ fn the_tool_verifies_zkelf_signatures_and_shows_the_statement() {
 fn zkelf_verifies_the_tools_signature_of_a_statement() {
     let fx = Fixture::new();
     let tool = minisign_tool::generate(fx.root(), "tool", Some("tool-pass"));
-    minisign_tool::sign(
-        &tool,
-        &fx.path("fib.elf"),
-        &fx.path("fib.elf.minisig"),
-        &statement_for(&fx),
-        false,
-    );
+    fx.tool_sign(&tool, &fx.statement(), false);
     fx.zkelf(&[
         "verify",
         "fib.elf",
@@ -90,25 +82,12 @@ fn zkelf_verifies_the_tools_signature_of_a_statement() {
 }
 
 fn sign_with_tool_key(fx: &Fixture, tool: &ToolKeyPair) {
-    let key = tool.secret.to_str().unwrap();
-    let args = [
-        "sign",
-        "fib.elf",
-        "--key",
-        key,
-        "--guest",
-        GUEST,
-        "--version",
-        VERSION,
-        "--zkvm",
-        ZKVM,
-    ];
     let env: Vec<(&str, &str)> = tool
         .password
         .as_deref()
         .map(|pw| vec![("ZKELF_PASSWORD", pw)])
         .unwrap_or_default();
-    fx.zkelf_env(&args, &env).expect(0);
+    sign_with(fx, tool, &env).expect(0);
     // Both verifiers accept the result.
     let out = minisign_tool::verify(
         &tool.public,
@@ -127,24 +106,9 @@ fn encrypted_tool_keys_sign_through_zkelf() {
     sign_with_tool_key(&fx, &tool);
     // The wrong password is refused without writing anything.
     std::fs::remove_file(fx.path("fib.elf.minisig")).unwrap();
-    let key = tool.secret.to_str().unwrap();
-    fx.zkelf_env(
-        &[
-            "sign",
-            "fib.elf",
-            "--key",
-            key,
-            "--guest",
-            GUEST,
-            "--version",
-            VERSION,
-            "--zkvm",
-            ZKVM,
-        ],
-        &[("ZKELF_PASSWORD", "nope")],
-    )
-    .expect(2)
-    .stderr_has(&["wrong password for secret key"]);
+    sign_with(&fx, &tool, &[("ZKELF_PASSWORD", "nope")])
+        .expect(2)
+        .stderr_has(&["wrong password for secret key"]);
     assert!(!fx.path("fib.elf.minisig").exists());
 }
 
@@ -163,32 +127,11 @@ fn the_tool_signs_with_zkelf_keys() {
         &[("ZKELF_PASSWORD", "zk-pass")],
     )
     .expect(0);
-    let tool_view = ToolKeyPair {
-        public: fx.path("keys/enc.pub"),
-        secret: fx.path("keys/enc.key"),
-        password: Some("zk-pass".into()),
-    };
-    minisign_tool::sign(
-        &tool_view,
-        &fx.path("fib.elf"),
-        &fx.path("fib.elf.minisig"),
-        &statement_for(&fx),
-        false,
-    );
+    let tool_view = fx.tool_view("enc", Some("zk-pass"));
+    fx.tool_sign(&tool_view, &fx.statement(), false);
     fx.verify_with_key("enc", &[]).expect(0);
     assert_eq!(tool_view.key_id(), fx.key_id("enc"));
 
-    let plain = ToolKeyPair {
-        public: fx.path("keys/rel.pub"),
-        secret: fx.path("keys/rel.key"),
-        password: None,
-    };
-    minisign_tool::sign(
-        &plain,
-        &fx.path("fib.elf"),
-        &fx.path("fib.elf.minisig"),
-        &statement_for(&fx),
-        false,
-    );
+    fx.tool_sign(&fx.tool_view("rel", None), &fx.statement(), false);
     fx.verify_with_key("rel", &[]).expect(0);
 }

@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use zkelf_testsupport::elf::{Class, ElfSpec};
+use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
+
+/// Every file under a fixture with its bytes and mode.
+pub type Snapshot = BTreeMap<PathBuf, (Vec<u8>, u32)>;
 
 /// One run of `zkelf`.
 #[derive(Debug)]
@@ -85,6 +89,13 @@ pub const GUEST: &str = "fib";
 pub const VERSION: &str = "1.2.3";
 pub const ZKVM: &str = "sp1";
 
+/// The release statement of the default guest, version and zkVM for the given bytes.
+pub fn release_statement(sha256: impl std::fmt::Display, size: u64) -> String {
+    format!(
+        "zkelf/1 kind=release guest={GUEST} version={VERSION} zkvm={ZKVM} target=riscv32im-unknown-none-elf sha256={sha256} size={size} provenance=- vk=- created=1700000000"
+    )
+}
+
 impl Fixture {
     pub fn new() -> Self {
         let fx = Fixture {
@@ -119,23 +130,66 @@ impl Fixture {
             .expect(0);
     }
 
-    /// `zkelf sign fib.elf` with key `keys/<key>.key` and the default guest/version/zkvm.
-    pub fn sign(&self, key: &str, extra: &[&str]) -> Run {
-        let key = format!("keys/{key}.key");
+    /// `zkelf sign <elf> --key <key> --guest --version --zkvm` plus `extra`, with `env`.
+    pub fn sign_file(
+        &self,
+        elf: &str,
+        key: &str,
+        [guest, version, zkvm]: [&str; 3],
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Run {
         let mut args = vec![
             "sign",
-            "fib.elf",
+            elf,
             "--key",
-            &key,
+            key,
             "--guest",
-            GUEST,
+            guest,
             "--version",
-            VERSION,
+            version,
             "--zkvm",
-            ZKVM,
+            zkvm,
         ];
         args.extend_from_slice(extra);
-        self.zkelf_env(&args, &[("SOURCE_DATE_EPOCH", "1700000000")])
+        self.zkelf_env(&args, env)
+    }
+
+    /// `zkelf sign fib.elf` with key `keys/<key>.key` and the default guest/version/zkvm.
+    pub fn sign(&self, key: &str, extra: &[&str]) -> Run {
+        self.sign_file(
+            "fib.elf",
+            &format!("keys/{key}.key"),
+            [GUEST, VERSION, ZKVM],
+            extra,
+            &[("SOURCE_DATE_EPOCH", "1700000000")],
+        )
+    }
+
+    /// The release statement of the default guest, version and zkVM for `fib.elf` as it is now.
+    pub fn statement(&self) -> String {
+        let d = zkelf_trust::digest::ContentDigests::of(&self.read("fib.elf"));
+        release_statement(d.sha256, d.size)
+    }
+
+    /// Signs `fib.elf` with the minisign tool, writing `fib.elf.minisig`.
+    pub fn tool_sign(&self, key: &ToolKeyPair, statement: &str, legacy: bool) {
+        minisign_tool::sign(
+            key,
+            &self.path("fib.elf"),
+            &self.path("fib.elf.minisig"),
+            statement,
+            legacy,
+        );
+    }
+
+    /// The zkelf key pair `keys/<name>` as the minisign tool sees it.
+    pub fn tool_view(&self, name: &str, password: Option<&str>) -> ToolKeyPair {
+        ToolKeyPair {
+            public: self.path(&format!("keys/{name}.pub")),
+            secret: self.path(&format!("keys/{name}.key")),
+            password: password.map(Into::into),
+        }
     }
 
     /// `zkelf verify fib.elf --key keys/<key>.pub` plus `extra`.
@@ -167,14 +221,33 @@ impl Fixture {
     }
 
     /// Every file under the fixture with its bytes and mode.
-    pub fn snapshot(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+    pub fn snapshot(&self) -> Snapshot {
         let mut files = BTreeMap::new();
         walk(self.root(), &mut files);
         files
     }
+
+    /// Asserts that no file was created, removed or changed since `before`.
+    #[track_caller]
+    pub fn assert_unchanged(&self, before: &Snapshot) {
+        let after = self.snapshot();
+        let before_names: Vec<_> = before.keys().collect();
+        let after_names: Vec<_> = after.keys().collect();
+        assert_eq!(before_names, after_names, "files were created or removed");
+        assert!(before == &after, "a file was changed");
+    }
+
+    /// Runs `f`, asserting that it created, removed or changed no file.
+    #[track_caller]
+    pub fn unchanged<T>(&self, f: impl FnOnce() -> T) -> T {
+        let before = self.snapshot();
+        let out = f();
+        self.assert_unchanged(&before);
+        out
+    }
 }
 
-fn walk(dir: &Path, files: &mut BTreeMap<PathBuf, (Vec<u8>, u32)>) {
+fn walk(dir: &Path, files: &mut Snapshot) {
     use std::os::unix::fs::PermissionsExt as _;
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
