@@ -5,23 +5,38 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Creates the directory when missing.
+pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(parent(path))?;
+    write_file(path, bytes, 0o600, true)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file with `mode` in the same directory,
+/// fsync, then rename (`replace`) or link without clobbering (`!replace`: an existing `path` is an
+/// `AlreadyExists` error). Nothing is left behind on error; the directory must exist.
+pub fn write_file(path: &Path, bytes: &[u8], mode: u32, replace: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
     let dir = parent(path);
-    std::fs::create_dir_all(&dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".zkelf-")
         .suffix(".tmp")
         .tempfile_in(&dir)?;
     tmp.write_all(bytes)?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    if replace {
+        tmp.persist(path).map_err(|e| e.error)?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    }
     sync_dir(&dir);
     Ok(())
 }
 
 /// Copies `from` to `to` atomically, as [`atomic_write`] writes (permissions as `std::fs::copy`
 /// gives them).
-pub fn atomic_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(crate) fn atomic_copy(from: &Path, to: &Path) -> std::io::Result<()> {
     let dir = parent(to);
     std::fs::create_dir_all(&dir)?;
     let tmp = tempfile::Builder::new()
@@ -36,7 +51,7 @@ pub fn atomic_copy(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// The directory holding `path` (`.` for a bare file name).
-pub fn parent(path: &Path) -> PathBuf {
+pub(crate) fn parent(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -44,7 +59,7 @@ pub fn parent(path: &Path) -> PathBuf {
 }
 
 /// Makes a rename durable; best effort, as some filesystems refuse to fsync directories.
-pub fn sync_dir(dir: &Path) {
+pub(crate) fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }

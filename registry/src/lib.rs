@@ -8,7 +8,7 @@ pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod fetch;
-mod fsutil;
+pub mod fsutil;
 pub mod lockfile;
 pub mod progress;
 pub mod publish;

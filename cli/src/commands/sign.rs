@@ -184,37 +184,15 @@ pub(crate) fn prompt_password(prompt: &str) -> anyhow::Result<Password> {
     Ok(Password::new(text))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, then
-/// rename (`replace`) or link without clobbering (`!replace`). Nothing is left behind on error.
+/// Writes `bytes` to `path` atomically (`zkelf_registry::fsutil::write_file`); with `!replace`, an
+/// existing `path` is a usage error.
 pub(crate) fn persist_atomically(
     path: &Path,
     bytes: &[u8],
     mode: u32,
     replace: bool,
 ) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let write = || -> std::io::Result<()> {
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".zkelf-")
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
-        tmp.write_all(bytes)?;
-        set_mode(tmp.as_file(), mode)?;
-        tmp.as_file().sync_all()?;
-        if replace {
-            tmp.persist(path).map_err(|e| e.error)?;
-        } else {
-            tmp.persist_noclobber(path).map_err(|e| e.error)?;
-        }
-        if let Ok(dir) = std::fs::File::open(dir) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
-    };
-    write().map_err(|err| {
+    zkelf_registry::fsutil::write_file(path, bytes, mode, replace).map_err(|err| {
         if err.kind() == std::io::ErrorKind::AlreadyExists {
             UsageError::new(
                 format!(
@@ -228,15 +206,4 @@ pub(crate) fn persist_atomically(
             anyhow::Error::new(err).context(format!("cannot write `{}`", path.display()))
         }
     })
-}
-
-#[cfg(unix)]
-fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    file.set_permissions(std::fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_file: &std::fs::File, _mode: u32) -> std::io::Result<()> {
-    Ok(())
 }
