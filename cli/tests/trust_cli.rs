@@ -120,15 +120,15 @@ fn sign_binds_provenance_and_vk_and_verify_checks_them() {
         .expect(0)
         .stdout_has(&["not checked (no file given)"]);
     fx.write("other.json", b"{}");
-    let before = fx.snapshot();
-    fx.verify_with_key("rel", &["--provenance", "other.json"])
-        .expect(1)
-        .stderr_has(&[
+    fx.rejects(
+        1,
+        &[
             "`fib.elf` is not verified",
             "has provenance `",
             "but the provenance given has sha256",
-        ]);
-    fx.assert_unchanged(&before);
+        ],
+        || fx.verify_with_key("rel", &["--provenance", "other.json"]),
+    );
 }
 
 #[test]
@@ -155,16 +155,15 @@ fn encrypted_keys_take_the_password_from_env_or_file() {
 fn wrong_password_writes_nothing() {
     let fx = Fixture::new();
     keygen_encrypted(&fx, "right");
-    let before = fx.snapshot();
-    sign_enc(&fx, &[], &[("ZKELF_PASSWORD", "wrong")])
-        .expect(2)
-        .stderr_has(&["wrong password for secret key `keys/enc.key`", "hint:"]);
-    fx.assert_unchanged(&before);
+    fx.rejects(
+        2,
+        &["wrong password for secret key `keys/enc.key`", "hint:"],
+        || sign_enc(&fx, &[], &[("ZKELF_PASSWORD", "wrong")]),
+    );
     // No terminal and no password: a clear usage error, not a hang.
-    sign_enc(&fx, &[], &[])
-        .expect(2)
-        .stderr_has(&["no terminal", "ZKELF_PASSWORD"]);
-    fx.assert_unchanged(&before);
+    fx.rejects(2, &["no terminal", "ZKELF_PASSWORD"], || {
+        sign_enc(&fx, &[], &[])
+    });
 }
 
 #[test]
@@ -190,28 +189,22 @@ fn secrets_never_reach_the_output() {
 fn keygen_refuses_to_overwrite() {
     let fx = Fixture::new();
     let keygen = ["keygen", "--out", "keys", "--name", "rel", "--unencrypted"];
-    fx.unchanged(|| {
-        fx.zkelf(&keygen)
-            .expect(2)
-            .stderr_has(&["`keys/rel.pub` already exists", "refusing to overwrite"]);
-    });
+    fx.rejects(
+        2,
+        &["`keys/rel.pub` already exists", "refusing to overwrite"],
+        || fx.zkelf(&keygen),
+    );
     // Only the secret half present: still neither file is written.
     std::fs::remove_file(fx.path("keys/rel.pub")).unwrap();
-    fx.unchanged(|| {
-        fx.zkelf(&keygen)
-            .expect(2)
-            .stderr_has(&["`keys/rel.key` already exists"]);
-    });
+    fx.rejects(2, &["`keys/rel.key` already exists"], || fx.zkelf(&keygen));
 }
 
 #[test]
 fn keygen_without_password_source_or_terminal_fails_cleanly() {
     let fx = Fixture::new();
-    let before = fx.snapshot();
-    fx.zkelf(&["keygen", "--out", "keys", "--name", "new"])
-        .expect(2)
-        .stderr_has(&["no terminal", "--password-file"]);
-    fx.assert_unchanged(&before);
+    fx.rejects(2, &["no terminal", "--password-file"], || {
+        fx.zkelf(&["keygen", "--out", "keys", "--name", "new"])
+    });
 }
 
 #[test]
@@ -221,13 +214,15 @@ fn flipped_byte_fails() {
     let last = elf.len() - 1;
     elf[last] ^= 1;
     fx.write("fib.elf", &elf);
-    let before = fx.snapshot();
-    fx.verify_with_key("rel", &[]).expect(1).stderr_has(&[
-        "`fib.elf` is not verified",
-        "does not match the bytes",
-        &fx.key_id("rel"),
-    ]);
-    fx.assert_unchanged(&before);
+    fx.rejects(
+        1,
+        &[
+            "`fib.elf` is not verified",
+            "does not match the bytes",
+            &fx.key_id("rel"),
+        ],
+        || fx.verify_with_key("rel", &[]),
+    );
 }
 
 #[test]
@@ -235,26 +230,28 @@ fn truncated_elf_fails() {
     let fx = signed();
     let elf = fx.read("fib.elf");
     fx.write("fib.elf", &elf[..elf.len() / 2]);
-    let before = fx.snapshot();
-    fx.verify_with_key("rel", &[])
-        .expect(1)
-        .stderr_has(&["`fib.elf` is not verified", "does not match the bytes"]);
-    fx.assert_unchanged(&before);
+    fx.rejects(
+        1,
+        &["`fib.elf` is not verified", "does not match the bytes"],
+        || fx.verify_with_key("rel", &[]),
+    );
 }
 
 #[test]
 fn signature_by_another_key_fails() {
     let fx = signed();
     fx.keygen_unencrypted("other");
-    let before = fx.snapshot();
-    fx.verify_with_key("other", &[]).expect(1).stderr_has(&[
-        &format!(
-            "signature was made by key `{}`, which the policy does not trust",
-            fx.key_id("rel")
-        ),
-        "hint:",
-    ]);
-    fx.assert_unchanged(&before);
+    fx.rejects(
+        1,
+        &[
+            &format!(
+                "signature was made by key `{}`, which the policy does not trust",
+                fx.key_id("rel")
+            ),
+            "hint:",
+        ],
+        || fx.verify_with_key("other", &[]),
+    );
 }
 
 fn policy_with(fx: &Fixture, body: &str) {
@@ -295,15 +292,17 @@ fn key_the_policy_does_not_list_fails() {
         &fx,
         "[[key]]\nname = \"other\"\nfile = \"other.pub\"\nroles = [\"release\"]\n",
     );
-    let before = fx.snapshot();
-    verify_policy(&fx, &[]).expect(1).stderr_has(&[
-        "not verified",
-        &format!(
-            "key `{}`, which the policy does not trust",
-            fx.key_id("rel")
-        ),
-    ]);
-    fx.assert_unchanged(&before);
+    fx.rejects(
+        1,
+        &[
+            "not verified",
+            &format!(
+                "key `{}`, which the policy does not trust",
+                fx.key_id("rel")
+            ),
+        ],
+        || verify_policy(&fx, &[]),
+    );
 }
 
 #[test]
@@ -317,12 +316,14 @@ fn revoked_key_fails() {
             fx.key_id("rel")
         ),
     );
-    let before = fx.snapshot();
-    verify_policy(&fx, &[]).expect(1).stderr_has(&[
-        &format!("key `rel` (`{}`) is revoked", fx.key_id("rel")),
-        "0 valid release signatures of 1 required",
-    ]);
-    fx.assert_unchanged(&before);
+    fx.rejects(
+        1,
+        &[
+            &format!("key `rel` (`{}`) is revoked", fx.key_id("rel")),
+            "0 valid release signatures of 1 required",
+        ],
+        || verify_policy(&fx, &[]),
+    );
 }
 
 #[test]
@@ -333,21 +334,19 @@ fn role_or_guest_not_covered_fails() {
         &fx,
         "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"rebuild\"]\n[[key]]\nname = \"rb\"\nfile = \"rb.pub\"\nroles = [\"release\"]\n",
     );
-    let before = fx.snapshot();
-    verify_policy(&fx, &[])
-        .expect(1)
-        .stderr_has(&["key `rel`", "may not sign `release` statements"]);
-    fx.assert_unchanged(&before);
+    fx.rejects(
+        1,
+        &["key `rel`", "may not sign `release` statements"],
+        || verify_policy(&fx, &[]),
+    );
 
     policy_with(
         &fx,
         "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nguests = [\"validator-*\"]\n",
     );
-    let before = fx.snapshot();
-    verify_policy(&fx, &[])
-        .expect(1)
-        .stderr_has(&["key `rel`", "may not sign guest `fib`"]);
-    fx.assert_unchanged(&before);
+    fx.rejects(1, &["key `rel`", "may not sign guest `fib`"], || {
+        verify_policy(&fx, &[])
+    });
 }
 
 #[test]
@@ -357,11 +356,9 @@ fn expired_key_fails() {
         &fx,
         "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nnot_after = 2020-01-31\n",
     );
-    let before = fx.snapshot();
-    verify_policy(&fx, &[])
-        .expect(1)
-        .stderr_has(&["key `rel`", "expired after 2020-01-31"]);
-    fx.assert_unchanged(&before);
+    fx.rejects(1, &["key `rel`", "expired after 2020-01-31"], || {
+        verify_policy(&fx, &[])
+    });
 }
 
 #[test]
@@ -400,12 +397,10 @@ fn statement_sha256_or_size_differing_from_the_bytes_fails() {
         (actual.sha256.to_string(), elf.len() as u64 + 1, "has size "),
     ] {
         fx.tool_sign(&tool, &release_statement(sha, size), false);
-        let before = fx.snapshot();
         let key = tool.public.to_str().unwrap();
-        fx.zkelf(&["verify", "fib.elf", "--key", key])
-            .expect(1)
-            .stderr_has(&["`fib.elf` is not verified", needle]);
-        fx.assert_unchanged(&before);
+        fx.rejects(1, &["`fib.elf` is not verified", needle], || {
+            fx.zkelf(&["verify", "fib.elf", "--key", key])
+        });
     }
 }
 
@@ -431,11 +426,9 @@ fn legacy_signature_is_refused_unless_allowed() {
     let tool = minisign_tool::generate(fx.root(), "tool", None);
     fx.tool_sign(&tool, &fx.statement(), true);
     let key = tool.public.to_str().unwrap();
-    let before = fx.snapshot();
-    fx.zkelf(&["verify", "fib.elf", "--key", key])
-        .expect(1)
-        .stderr_has(&["legacy (`Ed`) signature", "--allow-legacy"]);
-    fx.assert_unchanged(&before);
+    fx.rejects(1, &["legacy (`Ed`) signature", "--allow-legacy"], || {
+        fx.zkelf(&["verify", "fib.elf", "--key", key])
+    });
     fx.zkelf(&["verify", "fib.elf", "--key", key, "--allow-legacy"])
         .expect(0)
         .stdout_has(&["guest       fib"]);
@@ -450,12 +443,14 @@ fn garbage_or_empty_signature_fails() {
         (&b"\xff\xfe\x00garbage"[..], "not UTF-8"),
     ] {
         fx.write("fib.elf.minisig", content);
-        let before = fx.snapshot();
-        fx.verify_with_key("rel", &[]).expect(1).stderr_has(&[
-            "signature `fib.elf.minisig` is not a minisign signature",
-            cause,
-        ]);
-        fx.assert_unchanged(&before);
+        fx.rejects(
+            1,
+            &[
+                "signature `fib.elf.minisig` is not a minisign signature",
+                cause,
+            ],
+            || fx.verify_with_key("rel", &[]),
+        );
     }
 }
 
@@ -519,12 +514,10 @@ fn invalid_policies_fail_at_load() {
     ];
     for (body, needles) in cases {
         policy_with(&fx, &body);
-        let before = fx.snapshot();
-        let run = verify_policy(&fx, &[]);
-        run.expect(2)
-            .stderr_has(&["policy `keys/policy.toml`"])
-            .stderr_has(&needles);
-        fx.assert_unchanged(&before);
+        fx.rejects(2, &["policy `keys/policy.toml`"], || {
+            verify_policy(&fx, &[])
+        })
+        .stderr_has(&needles);
     }
 }
 
@@ -636,25 +629,21 @@ fn sign_output_is_atomic_and_replaces_an_old_signature_whole() {
     ])
     .expect(0);
     // A failing re-sign leaves the previous signature intact.
-    let before = fx.snapshot();
-    fx.sign(
-        "rel",
-        &[
-            "--output",
-            "out.minisig",
-            "--target",
-            "riscv64im-unknown-none-elf",
-        ],
-    )
-    .expect(2)
-    .stderr_has(&["needs ELF64"]);
-    fx.assert_unchanged(&before);
+    fx.rejects(2, &["needs ELF64"], || {
+        fx.sign(
+            "rel",
+            &[
+                "--output",
+                "out.minisig",
+                "--target",
+                "riscv64im-unknown-none-elf",
+            ],
+        )
+    });
     fx.sign("rel", &["--output", "out.minisig"]).expect(0);
-    let before = fx.snapshot();
-    fx.sign("rel", &["--output", "./fib.elf"])
-        .expect(2)
-        .stderr_has(&["is the ELF itself"]);
-    fx.assert_unchanged(&before);
+    fx.rejects(2, &["is the ELF itself"], || {
+        fx.sign("rel", &["--output", "./fib.elf"])
+    });
     assert_ne!(first, fx.read("out.minisig"), "hedged signatures differ");
 }
 

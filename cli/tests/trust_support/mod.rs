@@ -237,11 +237,13 @@ impl Fixture {
         assert!(before == &after, "a file was changed");
     }
 
-    /// Runs `f`, asserting that it created, removed or changed no file.
+    /// Runs `run`, asserting that it exits with `code`, that stderr names every needle and that
+    /// it created, removed or changed no file.
     #[track_caller]
-    pub fn unchanged<T>(&self, f: impl FnOnce() -> T) -> T {
+    pub fn rejects(&self, code: i32, needles: &[&str], run: impl FnOnce() -> Run) -> Run {
         let before = self.snapshot();
-        let out = f();
+        let out = run();
+        out.expect(code).stderr_has(needles);
         self.assert_unchanged(&before);
         out
     }
