@@ -12,11 +12,10 @@ use std::path::{Path, PathBuf};
 use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use zkelf_trust::digest::Sha256Hasher;
 
 use crate::docker::Engine;
 use crate::error::BuilderError;
-use crate::fsutil::hex;
 use crate::reporter::Reporter;
 
 /// The repository the base image is tagged in; the tag is the suite.
@@ -338,7 +337,7 @@ fn pack(root: &Path, out: &Path, epoch: u64) -> Result<String, BuilderError> {
     let file = File::create(out).map_err(|e| BuilderError::io("cannot create", out, e))?;
     let mut builder = tar::Builder::new(HashingWriter {
         inner: BufWriter::new(file),
-        hasher: Sha256::new(),
+        hasher: Sha256Hasher::default(),
     });
     builder.follow_symlinks(false);
     let mut paths = Vec::new();
@@ -355,7 +354,7 @@ fn pack(root: &Path, out: &Path, epoch: u64) -> Result<String, BuilderError> {
     inner
         .flush()
         .map_err(|e| BuilderError::io("cannot write", out, e))?;
-    Ok(hex(&hasher.finalize()))
+    Ok(hasher.finalize().0.to_string())
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -408,7 +407,7 @@ fn append<W: Write>(
 
 struct HashingWriter<W> {
     inner: W,
-    hasher: Sha256,
+    hasher: Sha256Hasher,
 }
 
 impl<W: Write> Write for HashingWriter<W> {

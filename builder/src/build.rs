@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::diff::diff_files;
 use crate::docker::{ContainerSpec, Engine};
 use crate::error::BuilderError;
-use crate::fsutil::{install_file, sha256_file, sha256_hex, world_writable_tempdir, write_atomic};
+use crate::fsutil::{install_file, sha256_file, world_writable_tempdir, write_atomic};
 use crate::image::{BuilderImage, DOCKERFILE, ensure_builder_image};
 use crate::manifest::{Artifact, BuildKind, Manifest};
 use crate::provenance::{
@@ -19,6 +19,7 @@ use crate::provenance::{
 };
 use crate::reporter::Reporter;
 use crate::source::Source;
+use zkelf_trust::digest::Sha256Digest;
 
 mod plan;
 
@@ -152,7 +153,7 @@ pub async fn rebuild(
         .and_then(|d| d.digest.get("sha256"))
         .cloned()
         .unwrap_or_default();
-    let ours = sha256_hex(DOCKERFILE.as_bytes());
+    let ours = Sha256Digest::of(DOCKERFILE.as_bytes()).to_string();
     if recorded != ours {
         return Err(mismatch(format!(
             "it was built with Dockerfile.builder sha256 `{recorded}`, this zkelf has `{ours}`"
@@ -347,7 +348,7 @@ async fn build_selected(
             provenance: prov,
             sha256: s.sha256,
             size: s.size,
-            provenance_sha256: sha256_hex(&s.provenance),
+            provenance_sha256: Sha256Digest::of(&s.provenance).to_string(),
             commit: source.commit.clone(),
             source_date_epoch: sde,
             reproduced: s.reproduced,
@@ -378,8 +379,8 @@ async fn fetch(
     let lock_path = source.host_source_root().join("Cargo.lock");
     let lock =
         std::fs::read(&lock_path).map_err(|e| BuilderError::io("cannot read", &lock_path, e))?;
-    let cargo_lock_sha256 = sha256_hex(&lock);
-    let key = sha256_hex(format!("{cargo_lock_sha256}\0{}", image.id).as_bytes());
+    let cargo_lock_sha256 = Sha256Digest::of(&lock).to_string();
+    let key = Sha256Digest::of(format!("{cargo_lock_sha256}\0{}", image.id).as_bytes()).to_string();
     let (dir, temp) = match &options.cache_dir {
         Some(cache) => (cache.join("vendor").join(&key[..32]), None),
         None => {

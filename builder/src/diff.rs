@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use object::{Object, ObjectSection, ObjectSymbol};
 use serde::Serialize;
 
-use crate::fsutil::sha256_hex;
+use zkelf_trust::digest::Sha256Digest;
 
 /// At most this many symbols, strings and byte runs are reported.
 const LIMIT: usize = 40;
@@ -208,7 +208,7 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
     let summary = |name: &str, bytes: &[u8]| FileSummary {
         name: name.to_string(),
         size: bytes.len() as u64,
-        sha256: sha256_hex(bytes),
+        sha256: Sha256Digest::of(bytes).to_string(),
     };
     let first = first_difference(a, b);
     let mut diff = ElfDiff {

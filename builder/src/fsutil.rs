@@ -4,26 +4,15 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use zkelf_trust::digest::Sha256Hasher;
 
 use crate::error::BuilderError;
-
-/// Lowercase hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// sha256 of a byte slice, in hex.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
 
 /// sha256 and size of a file, read in chunks.
 pub(crate) fn sha256_file(path: &Path) -> Result<(String, u64), BuilderError> {
     let mut file = File::open(path).map_err(|e| BuilderError::io("cannot open", path, e))?;
-    let mut hasher = Sha256::new();
+    let mut hasher = Sha256Hasher::default();
     let mut buf = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
     loop {
         let n = file
             .read(&mut buf)
@@ -32,9 +21,9 @@ pub(crate) fn sha256_file(path: &Path) -> Result<(String, u64), BuilderError> {
             break;
         }
         hasher.update(&buf[..n]);
-        size += n as u64;
     }
-    Ok((hex(&hasher.finalize()), size))
+    let (sha256, size) = hasher.finalize();
+    Ok((sha256.to_string(), size))
 }
 
 /// Copies `from` to `to` atomically: a temporary file in `to`'s directory, fsync, rename.

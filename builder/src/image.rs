@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::base::{BaseImage, find_base};
 use crate::docker::{ContainerSpec, Engine};
 use crate::error::BuilderError;
-use crate::fsutil::sha256_hex;
 use crate::reporter::Reporter;
+use zkelf_trust::digest::Sha256Digest;
 
 /// The builder's Dockerfile, compiled in so that a zkelf binary always builds the same image.
 pub const DOCKERFILE: &str = include_str!("../../Dockerfile.builder");
@@ -67,7 +67,10 @@ pub fn image_tag(base: &BaseImage) -> String {
     let mut input = DOCKERFILE.as_bytes().to_vec();
     input.push(0);
     input.extend_from_slice(base.id.as_bytes());
-    format!("{BUILDER_REPOSITORY}:{}", &sha256_hex(&input)[..16])
+    format!(
+        "{BUILDER_REPOSITORY}:{}",
+        &Sha256Digest::of(&input).to_string()[..16]
+    )
 }
 
 /// Finds or builds the builder image on the base image of `suite`.
@@ -111,7 +114,7 @@ pub async fn build_builder_image(
     Ok(BuilderImage {
         tag,
         id,
-        dockerfile_sha256: sha256_hex(DOCKERFILE.as_bytes()),
+        dockerfile_sha256: Sha256Digest::of(DOCKERFILE.as_bytes()).to_string(),
         base: base.clone(),
         toolchain,
     })
@@ -126,7 +129,7 @@ async fn build(
     let context = dockerfile_context()?;
     let mut build_args = HashMap::new();
     build_args.insert("BASE_IMAGE", base.id.as_str());
-    let dockerfile_sha256 = sha256_hex(DOCKERFILE.as_bytes());
+    let dockerfile_sha256 = Sha256Digest::of(DOCKERFILE.as_bytes()).to_string();
     let mut labels = HashMap::new();
     labels.insert("dev.zkelf.dockerfile.sha256", dockerfile_sha256.as_str());
     labels.insert("dev.zkelf.base.id", base.id.as_str());

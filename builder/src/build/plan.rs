@@ -83,8 +83,11 @@ fn noise() -> String {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos();
-    crate::fsutil::sha256_hex(format!("{nanos}-{}", std::process::id()).as_bytes())[..10]
-        .to_string()
+    let mut digits =
+        zkelf_trust::digest::Sha256Digest::of(format!("{nanos}-{}", std::process::id()).as_bytes())
+            .to_string();
+    digits.truncate(10);
+    digits
 }
 
 /// One artifact's build, independent of the variation.
