@@ -18,6 +18,7 @@ use std::time::Instant;
 use zkelf_testsupport::docker::{ensure_builder_image, git, guests_checkout};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 use zkelf_testsupport::registry::DockerRegistry;
+use zkelf_testsupport::run::{assert_exit, stderr, stdout};
 
 const TAG: &str = "0.1.0-rv32im";
 
@@ -144,24 +145,6 @@ impl Fixture {
         );
         format!("{to}:{TAG}")
     }
-}
-
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// The release: a git repository of `guests/`, release and auditor keys, `zkelf release`.

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 
 use zkelf_testsupport::docker::{checkout_with, git, guests_checkout, require_docker};
 use zkelf_testsupport::elf::{Class, ElfSpec};
+use zkelf_testsupport::run::text;
 
 fn zkelf() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_zkelf"));
@@ -14,15 +15,6 @@ fn zkelf() -> Command {
         Path::new(env!("CARGO_TARGET_TMPDIR")).join("zkelf-cache"),
     );
     command
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// Runs `zkelf build <guest> --out <tmp>/dist`, expects exit 2 with `message` and `hint` on

@@ -8,6 +8,9 @@ use std::process::{Command, Output};
 
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
+// Each test binary uses only some of these.
+#[allow(unused_imports)]
+pub use zkelf_testsupport::run::{assert_exit, assert_nothing_written, stderr, stdout};
 use zkelf_trust::digest::{Sha256Digest, hash_file};
 use zkelf_trust::statement::{Kind, Statement};
 
@@ -150,25 +153,6 @@ impl World {
     }
 }
 
-/// Asserts the exit code, printing both streams when it differs.
-pub fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-pub fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-pub fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 /// Runs the ELF under qemu and returns its stdout.
 pub fn run_qemu(class: Class, elf: &Path) -> String {
     let out = Command::new(class.qemu())
@@ -177,20 +161,6 @@ pub fn run_qemu(class: Class, elf: &Path) -> String {
         .expect("qemu user-mode emulator");
     assert!(out.status.success(), "{} failed: {:?}", class.qemu(), out);
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Asserts that nothing but what `keep` names is in `dir` (no output, no temp file left).
-pub fn assert_nothing_written(dir: &Path) {
-    let left: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.file_name())
-        .collect();
-    assert!(
-        left.is_empty(),
-        "`{}` is not empty: {left:?}",
-        dir.display()
-    );
 }
 
 /// Reads a manifest of an OCI layout by tag.

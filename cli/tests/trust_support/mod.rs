@@ -3,62 +3,12 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
-
-/// Every file under a fixture with its bytes and mode.
-pub type Snapshot = BTreeMap<PathBuf, (Vec<u8>, u32)>;
-
-/// One run of `zkelf`.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    /// Asserts the exit code, showing the output otherwise.
-    #[track_caller]
-    pub fn expect(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    /// Asserts that stderr contains every needle.
-    #[track_caller]
-    pub fn stderr_has(&self, needles: &[&str]) -> &Self {
-        for needle in needles {
-            assert!(
-                self.stderr.contains(needle),
-                "stderr lacks {needle:?}:\n{}",
-                self.stderr
-            );
-        }
-        self
-    }
-
-    /// Asserts that stdout contains every needle.
-    #[track_caller]
-    pub fn stdout_has(&self, needles: &[&str]) -> &Self {
-        for needle in needles {
-            assert!(
-                self.stdout.contains(needle),
-                "stdout lacks {needle:?}:\n{}",
-                self.stdout
-            );
-        }
-        self
-    }
-}
+pub use zkelf_testsupport::run::{self, Run, Snapshot};
 
 /// Runs `zkelf` in `cwd` with no password or epoch inherited from the environment.
 pub fn zkelf_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -72,12 +22,7 @@ pub fn zkelf_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     for (key, value) in env {
         cmd.env(key, value);
     }
-    let out = cmd.output().expect("running zkelf");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(cmd.output().expect("running zkelf"))
 }
 
 /// A temporary directory with a guest ELF and an unencrypted zkelf key pair `rel`.
@@ -222,19 +167,13 @@ impl Fixture {
 
     /// Every file under the fixture with its bytes and mode.
     pub fn snapshot(&self) -> Snapshot {
-        let mut files = BTreeMap::new();
-        walk(self.root(), &mut files);
-        files
+        run::snapshot(self.root())
     }
 
     /// Asserts that no file was created, removed or changed since `before`.
     #[track_caller]
     pub fn assert_unchanged(&self, before: &Snapshot) {
-        let after = self.snapshot();
-        let before_names: Vec<_> = before.keys().collect();
-        let after_names: Vec<_> = after.keys().collect();
-        assert_eq!(before_names, after_names, "files were created or removed");
-        assert!(before == &after, "a file was changed");
+        run::assert_unchanged(self.root(), before);
     }
 
     /// Runs `run`, asserting that it exits with `code`, that stderr names every needle and that
@@ -246,22 +185,5 @@ impl Fixture {
         out.expect(code).stderr_has(needles);
         self.assert_unchanged(&before);
         out
-    }
-}
-
-fn walk(dir: &Path, files: &mut Snapshot) {
-    use std::os::unix::fs::PermissionsExt as _;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let path = entry.path();
-        let meta = entry.metadata().unwrap();
-        if meta.is_dir() {
-            walk(&path, files);
-        } else {
-            files.insert(
-                path.clone(),
-                (std::fs::read(&path).unwrap(), meta.permissions().mode()),
-            );
-        }
     }
 }

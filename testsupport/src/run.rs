@@ -1,0 +1,149 @@
+//! Checking what a run of the real `zkelf` binary produced: exit code, stdout and stderr, and
+//! whether it wrote anything.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// One finished run, with both streams decoded.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: stdout(&out),
+            stderr: stderr(&out),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing the output otherwise.
+    #[track_caller]
+    pub fn expect(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts that stderr contains every needle.
+    #[track_caller]
+    pub fn stderr_has(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(
+                self.stderr.contains(needle),
+                "stderr lacks {needle:?}:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
+    /// Asserts that stdout contains every needle.
+    #[track_caller]
+    pub fn stdout_has(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(
+                self.stdout.contains(needle),
+                "stdout lacks {needle:?}:\n{}",
+                self.stdout
+            );
+        }
+        self
+    }
+}
+
+/// Asserts the exit code, printing both streams when it differs.
+#[track_caller]
+pub fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "expected exit {code}\n{}",
+        streams(output)
+    );
+}
+
+/// The exit code and both streams, for assertion messages.
+pub fn text(output: &Output) -> String {
+    format!("exit {:?}\n{}", output.status.code(), streams(output))
+}
+
+fn streams(output: &Output) -> String {
+    format!(
+        "--- stdout\n{}\n--- stderr\n{}",
+        stdout(output),
+        stderr(output)
+    )
+}
+
+/// stdout, decoded lossily.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// stderr, decoded lossily.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Every file under a directory with its bytes and mode.
+pub type Snapshot = BTreeMap<PathBuf, (Vec<u8>, u32)>;
+
+/// Every file under `dir`, recursively, with its bytes and mode.
+pub fn snapshot(dir: &Path) -> Snapshot {
+    let mut files = BTreeMap::new();
+    walk(dir, &mut files);
+    files
+}
+
+fn walk(dir: &Path, files: &mut Snapshot) {
+    use std::os::unix::fs::PermissionsExt as _;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let meta = entry.metadata().unwrap();
+        if meta.is_dir() {
+            walk(&path, files);
+        } else {
+            files.insert(
+                path.clone(),
+                (std::fs::read(&path).unwrap(), meta.permissions().mode()),
+            );
+        }
+    }
+}
+
+/// Asserts that no file under `dir` was created, removed or changed since `before`.
+#[track_caller]
+pub fn assert_unchanged(dir: &Path, before: &Snapshot) {
+    let after = snapshot(dir);
+    let before_names: Vec<_> = before.keys().collect();
+    let after_names: Vec<_> = after.keys().collect();
+    assert_eq!(before_names, after_names, "files were created or removed");
+    assert!(before == &after, "a file was changed");
+}
+
+/// Asserts that `dir` is empty (no output, no temp file left).
+#[track_caller]
+pub fn assert_nothing_written(dir: &Path) {
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        left.is_empty(),
+        "`{}` is not empty: {left:?}",
+        dir.display()
+    );
+}
