@@ -167,32 +167,32 @@ pub async fn resolve(
         .unwrap_or(Target::Tag("latest".to_owned()));
     let what = format!("`{reference}`");
     let (bytes, digest) = get_manifest_checked(store, &target, &what, retry, reporter).await?;
-    let (manifest_bytes, manifest_digest, index_digest) =
-        match artifact::parse(&bytes, &digest).map_err(StoreError::from)? {
-            Fetched::Manifest(_) => (bytes, digest, None),
-            Fetched::Index(index) => {
-                let chosen =
-                    artifact::select_from_index(&index, &digest, zkvm).map_err(StoreError::from)?;
-                let target = Target::Digest(chosen.digest.clone());
-                let (m, d) = get_manifest_checked(
-                    store,
-                    &target,
-                    &format!("manifest `{}`", chosen.digest),
-                    retry,
-                    reporter,
-                )
-                .await?;
-                (m, d, Some(digest))
-            }
-        };
-    let Fetched::Manifest(manifest) =
-        artifact::parse(&manifest_bytes, &manifest_digest).map_err(StoreError::from)?
-    else {
-        return Err(StoreError::Protocol {
-            store: store.name(),
-            message: format!("release index `{manifest_digest}` lists another index"),
+    let (manifest, manifest_digest, index_digest) = match artifact::parse(&bytes, &digest)
+        .map_err(StoreError::from)?
+    {
+        Fetched::Manifest(manifest) => (manifest, digest, None),
+        Fetched::Index(index) => {
+            let chosen =
+                artifact::select_from_index(&index, &digest, zkvm).map_err(StoreError::from)?;
+            let target = Target::Digest(chosen.digest.clone());
+            let (m, d) = get_manifest_checked(
+                store,
+                &target,
+                &format!("manifest `{}`", chosen.digest),
+                retry,
+                reporter,
+            )
+            .await?;
+            let Fetched::Manifest(manifest) = artifact::parse(&m, &d).map_err(StoreError::from)?
+            else {
+                return Err(StoreError::Protocol {
+                    store: store.name(),
+                    message: format!("release index `{d}` lists another index"),
+                }
+                .into());
+            };
+            (manifest, d, Some(digest))
         }
-        .into());
     };
     let layers =
         artifact::artifact_layers(&manifest, &manifest_digest).map_err(StoreError::from)?;
