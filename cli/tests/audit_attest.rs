@@ -9,35 +9,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
 use dist_common::*;
-use zkelf_registry::Reference;
-use zkelf_registry::artifact::{Descriptor, MANIFEST_MEDIA_TYPE};
-use zkelf_registry::store::{self, NetworkOptions};
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 use zkelf_testsupport::registry::DockerRegistry;
 use zkelf_trust::digest::hash_file;
-use zkelf_trust::statement::{Kind, Statement};
+use zkelf_trust::statement::Statement;
 
 const TAG: &str = "1.0.0-sp1";
 
 /// The statement an honest auditor of `dist/fib/1.0.0/fib-sp1.elf` signs.
 fn rebuild_statement(w: &World) -> Statement {
-    let elf = w.path("dist/fib/1.0.0/fib-sp1.elf");
-    let d = hash_file(&elf).unwrap();
-    let provenance = hash_file(&w.path("dist/fib/1.0.0/fib-sp1.provenance.json")).unwrap();
-    Statement {
-        kind: Kind::Rebuild,
-        guest: "fib".into(),
-        version: "1.0.0".parse().unwrap(),
-        zkvm: "sp1".into(),
-        target: Class::Elf32.default_target().into(),
-        sha256: d.sha256,
-        size: d.size,
-        provenance: Some(provenance.sha256),
-        vk: None,
-        builder: Some("sha256:0123456789abcdef".into()),
-        created: 1_700_000_100,
-    }
+    dist_common::rebuild_statement(
+        &w.path("dist/fib/1.0.0/fib-sp1.elf"),
+        "sha256:0123456789abcdef",
+    )
 }
 
 /// Signs `statement` over `file` with `key` (the minisign tool), into `<dir>/<name>.minisig`.
@@ -112,25 +97,6 @@ fn verdicts(report: &serde_json::Value) -> Vec<(String, Option<String>, Option<S
             )
         })
         .collect()
-}
-
-/// Pushes a signature with the library (what an attacker or a buggy tool could do), bypassing
-/// `zkelf attest`'s own check that it is about the published ELF.
-fn attach_raw(reference: &str, signature: &[u8], title: &str) {
-    let reference: Reference = reference.parse().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let store = store::open(&reference, &NetworkOptions::default()).unwrap();
-        let bytes = store
-            .get_manifest(reference.target().unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        let subject = Descriptor::of(MANIFEST_MEDIA_TYPE, &bytes);
-        zkelf_registry::publish::attach(store.as_ref(), &subject, signature, title, 1_700_000_200)
-            .await
-            .unwrap();
-    });
 }
 
 #[test]

@@ -3,56 +3,17 @@
 mod dist_common;
 
 use dist_common::*;
-use zkelf_registry::Reference;
-use zkelf_registry::artifact::{Descriptor, MANIFEST_MEDIA_TYPE};
-use zkelf_registry::store::{self, NetworkOptions};
 use zkelf_testsupport::elf::Class;
 use zkelf_testsupport::minisign_tool;
 use zkelf_testsupport::registry::DockerRegistry;
-use zkelf_trust::digest::hash_file;
-use zkelf_trust::statement::{Kind, Statement};
 
 /// A rebuild attestation of `elf` by a fresh auditor key; returns (signature text, auditor public base64).
 fn rebuild_signature(w: &World, elf: &std::path::Path, name: &str) -> (Vec<u8>, String) {
     let key = minisign_tool::generate(w.dir.path(), name, None);
-    let d = hash_file(elf).unwrap();
-    let statement = Statement {
-        kind: Kind::Rebuild,
-        guest: "fib".into(),
-        version: "1.0.0".parse().unwrap(),
-        zkvm: "sp1".into(),
-        target: Class::Elf32.default_target().into(),
-        sha256: d.sha256,
-        size: d.size,
-        provenance: Some(
-            hash_file(&elf.with_file_name("fib-sp1.provenance.json"))
-                .unwrap()
-                .sha256,
-        ),
-        vk: None,
-        builder: Some("sha256-builder-image".into()),
-        created: 1_700_000_100,
-    };
+    let statement = rebuild_statement(elf, "sha256-builder-image");
     let sig = w.path(&format!("{name}.minisig"));
     minisign_tool::sign(&key, elf, &sig, &statement.render(), false);
     (std::fs::read(&sig).unwrap(), key.public_base64())
-}
-
-fn attach(reference: &str, subject_tag: &str, signature: &[u8], title: &str) {
-    let reference: Reference = reference.parse().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let store = store::open(&reference, &NetworkOptions::default()).unwrap();
-        let bytes = store
-            .get_manifest(&zkelf_registry::reference::Target::Tag(subject_tag.into()))
-            .await
-            .unwrap()
-            .unwrap();
-        let subject = Descriptor::of(MANIFEST_MEDIA_TYPE, &bytes);
-        zkelf_registry::publish::attach(store.as_ref(), &subject, signature, title, 1_700_000_100)
-            .await
-            .unwrap();
-    });
 }
 
 #[test]
@@ -95,10 +56,10 @@ fn rebuild_attestations_count_once_attached() {
         assert_exit(&output, 1);
         assert_nothing_written(&w.path("out"));
 
-        attach(&repo, "1.0.0-sp1", &sig_a, "fib-sp1.elf.auditor-a.minisig");
-        attach(&repo, "1.0.0-sp1", &sig_b, "fib-sp1.elf.auditor-b.minisig");
+        attach_raw(&reference, &sig_a, "fib-sp1.elf.auditor-a.minisig");
+        attach_raw(&reference, &sig_b, "fib-sp1.elf.auditor-b.minisig");
         // Attaching again changes nothing (the fallback index has no duplicates).
-        attach(&repo, "1.0.0-sp1", &sig_a, "fib-sp1.elf.auditor-a.minisig");
+        attach_raw(&reference, &sig_a, "fib-sp1.elf.auditor-a.minisig");
 
         let output = pull(&strict);
         assert_exit(&output, 0);

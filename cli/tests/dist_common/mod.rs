@@ -6,6 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use zkelf_registry::Reference;
+use zkelf_registry::artifact::{Descriptor, MANIFEST_MEDIA_TYPE};
+use zkelf_registry::store::{self, NetworkOptions};
+use zkelf_testsupport::docker;
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 // Each test binary uses only some of these.
@@ -153,14 +157,9 @@ impl World {
     }
 }
 
-/// Runs the ELF under qemu and returns its stdout.
+/// Runs the ELF under qemu with nothing on stdin and returns its stdout.
 pub fn run_qemu(class: Class, elf: &Path) -> String {
-    let out = Command::new(class.qemu())
-        .arg(elf)
-        .output()
-        .expect("qemu user-mode emulator");
-    assert!(out.status.success(), "{} failed: {:?}", class.qemu(), out);
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    docker::run_qemu(elf, class.default_target(), b"")
 }
 
 /// Reads a manifest of an OCI layout by tag.
@@ -179,4 +178,43 @@ pub fn layout_manifest(layout: &Path, tag: &str) -> (String, serde_json::Value) 
         .to_owned();
     let bytes = std::fs::read(layout.join("blobs/sha256").join(&digest[7..])).unwrap();
     (digest, serde_json::from_slice(&bytes).unwrap())
+}
+
+/// The statement an honest auditor of `elf`, a `fib` 1.0.0 `sp1` dist ELF with its provenance
+/// beside it, signs as rebuilt by `builder`.
+pub fn rebuild_statement(elf: &Path, builder: &str) -> Statement {
+    let d = hash_file(elf).unwrap();
+    let provenance = hash_file(&elf.with_file_name("fib-sp1.provenance.json")).unwrap();
+    Statement {
+        kind: Kind::Rebuild,
+        guest: "fib".into(),
+        version: "1.0.0".parse().unwrap(),
+        zkvm: "sp1".into(),
+        target: Class::Elf32.default_target().into(),
+        sha256: d.sha256,
+        size: d.size,
+        provenance: Some(provenance.sha256),
+        vk: None,
+        builder: Some(builder.into()),
+        created: 1_700_000_100,
+    }
+}
+
+/// Attaches `signature` to the manifest `reference` names with the library (what an attacker or
+/// a buggy tool could do), bypassing `zkelf attest`'s own check that it is about the ELF.
+pub fn attach_raw(reference: &str, signature: &[u8], title: &str) {
+    let reference: Reference = reference.parse().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = store::open(&reference, &NetworkOptions::default()).unwrap();
+        let bytes = store
+            .get_manifest(reference.target().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let subject = Descriptor::of(MANIFEST_MEDIA_TYPE, &bytes);
+        zkelf_registry::publish::attach(store.as_ref(), &subject, signature, title, 1_700_000_200)
+            .await
+            .unwrap();
+    });
 }
