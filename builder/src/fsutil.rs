@@ -46,9 +46,7 @@ pub(crate) fn install_file(from: &Path, to: &Path, mode: u32) -> Result<(), Buil
         .map_err(|e| BuilderError::io("cannot sync", temp.path().to_path_buf(), e))?;
     temp.persist(to)
         .map_err(|e| BuilderError::io("cannot rename into", to, e.error))?;
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
+    sync_dir(dir);
     Ok(())
 }
 
@@ -69,7 +67,15 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), B
         .map_err(|e| BuilderError::io("cannot write", temp.path().to_path_buf(), e))?;
     temp.persist(path)
         .map_err(|e| BuilderError::io("cannot rename into", path, e.error))?;
+    sync_dir(dir);
     Ok(())
+}
+
+/// Makes a rename durable; best effort, as some filesystems refuse to fsync directories.
+fn sync_dir(dir: &Path) {
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
 }
 
 /// A fresh temporary directory, removed on drop.
