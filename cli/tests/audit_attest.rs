@@ -75,8 +75,7 @@ fn inspect_json(w: &World, reference: &str, policy: &Path, code: i32) -> serde_j
         "--policy",
         policy.to_str().unwrap(),
     ]);
-    assert_exit(&output, code);
-    serde_json::from_slice(&output.stdout).unwrap()
+    json_report(&output, code)
 }
 
 /// (key name or id, counts_for, reason) of every signature `inspect` lists.
@@ -155,8 +154,7 @@ fn a_second_release_key_attests_and_a_policy_requiring_two_release_keys_pulls() 
         &reference,
         &["--key", second.secret.to_str().unwrap(), "--push", "--json"],
     );
-    assert_exit(&output, 0);
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = json_report(&output, 0);
     assert!(report["attached"].as_str().unwrap().starts_with("sha256:"));
 
     let output = pull(&w, &reference, &out, &two, &[]);
@@ -275,8 +273,7 @@ fn auditors_pushing_concurrently_to_a_registry_without_referrers_api_are_all_fou
     );
     let out = w.path("out/fib.elf");
     let output = pull(&w, &reference, &out, &all, &["--json"]);
-    assert_exit(&output, 0);
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = json_report(&output, 0);
     let rebuilds = report["signatures"]
         .as_array()
         .unwrap()

@@ -18,7 +18,7 @@ use std::time::Instant;
 use zkelf_testsupport::docker::{ensure_builder_image, git, guests_checkout};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 use zkelf_testsupport::registry::DockerRegistry;
-use zkelf_testsupport::run::{assert_exit, stderr, stdout};
+use zkelf_testsupport::run::{assert_exit, json_report, stderr, stdout};
 
 const TAG: &str = "0.1.0-rv32im";
 
@@ -211,8 +211,7 @@ fn two_auditors_rebuild_and_attest(f: &Fixture) {
             args.extend(["--source", source]);
         }
         let output = f.run(&args);
-        assert_exit(&output, 0);
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let report = json_report(&output, 0);
         assert_eq!(report["matches"], true, "{report}");
         assert_eq!(report["commit"], f.commit.as_str(), "{report}");
         assert!(report["attached"].as_str().unwrap().starts_with("sha256:"));
@@ -367,8 +366,7 @@ fn a_changed_source_does_not_reproduce(f: &Fixture) {
         p["subject"][0]["digest"]["sha256"] = changed_sha.clone().into();
     });
     let output = f.run(&["rebuild", &reference, "--json"]);
-    assert_exit(&output, 1);
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = json_report(&output, 1);
     assert_eq!(report["matches"], false, "{report}");
     assert_eq!(report["commit"], f.commit.as_str(), "{report}");
     assert_eq!(report["published_sha256"], changed_sha.as_str(), "{report}");

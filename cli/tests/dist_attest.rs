@@ -62,8 +62,7 @@ fn rebuild_attestations_count_once_attached() {
         attach_raw(&reference, &sig_a, "fib-sp1.elf.auditor-a.minisig");
 
         let output = pull(&strict);
-        assert_exit(&output, 0);
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let report = json_report(&output, 0);
         let roles: Vec<&str> = report["signatures"]
             .as_array()
             .unwrap()

@@ -41,8 +41,7 @@ fn concurrent_pulls_share_the_cache_safely() {
     let mut from_cache = 0;
     for child in children {
         let output = child.wait_with_output().unwrap();
-        assert_exit(&output, 0);
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let report = json_report(&output, 0);
         from_cache += usize::from(report["from_cache"] == true);
     }
     // The per-digest lock lets one download while the others wait, then read the cache.

@@ -28,19 +28,12 @@ fn oci_layout_round_trip_is_byte_identical_and_deterministic() {
 
     // Through the release index, choosing the zkVM; the second pull comes from the cache.
     let via_index = w.path("out/fib-index.elf");
-    let out = w.run(&[
-        "--json",
-        "pull",
+    let out = w.pull(
         &format!("{to}:1.0.0"),
-        "--zkvm",
-        "sp1",
-        "-o",
-        via_index.to_str().unwrap(),
-        "--policy",
-        w.policy.to_str().unwrap(),
-    ]);
-    assert_exit(&out, 0);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        &via_index,
+        &["--zkvm", "sp1", "--json"],
+    );
+    let report = json_report(&out, 0);
     assert_eq!(report["from_cache"], true);
     assert!(report["index"].as_str().unwrap().starts_with("sha256:"));
     assert_eq!(
@@ -100,30 +93,12 @@ fn docker_registry_round_trip_skips_blobs_it_has() {
     // Same dist directory: a second zkVM of the same release.
     w.dist("fib", "1.0.0", "risc0", Class::Elf64, "fib on risc0\n");
     let to = format!("{}/guests/fib", registry.host());
-    let out = w.run(&[
-        "--json",
-        "publish",
-        dist.to_str().unwrap(),
-        "--to",
-        &to,
-        "--policy",
-        w.policy.to_str().unwrap(),
-    ]);
-    assert_exit(&out, 0);
-    let first: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = w.publish(&dist, &to, &["--json"]);
+    let first = json_report(&out, 0);
     assert!(first["uploaded_blobs"].as_u64().unwrap() >= 4, "{first}");
 
-    let out = w.run(&[
-        "--json",
-        "publish",
-        dist.to_str().unwrap(),
-        "--to",
-        &to,
-        "--policy",
-        w.policy.to_str().unwrap(),
-    ]);
-    assert_exit(&out, 0);
-    let second: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = w.publish(&dist, &to, &["--json"]);
+    let second = json_report(&out, 0);
     assert_eq!(second["uploaded_blobs"], 0, "{second}");
     assert_eq!(second["index_digest"], first["index_digest"]);
 

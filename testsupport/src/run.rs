@@ -73,6 +73,14 @@ pub fn assert_exit(output: &Output, code: i32) {
     );
 }
 
+/// Asserts the exit code and parses stdout as the `--json` report.
+#[track_caller]
+pub fn json_report(output: &Output, code: i32) -> serde_json::Value {
+    assert_exit(output, code);
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e})\n{}", text(output)))
+}
+
 /// The exit code and both streams, for assertion messages.
 pub fn text(output: &Output) -> String {
     format!("exit {:?}\n{}", output.status.code(), streams(output))

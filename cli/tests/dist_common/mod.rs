@@ -14,7 +14,9 @@ use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 // Each test binary uses only some of these.
 #[allow(unused_imports)]
-pub use zkelf_testsupport::run::{assert_exit, assert_nothing_written, stderr, stdout};
+pub use zkelf_testsupport::run::{
+    assert_exit, assert_nothing_written, json_report, stderr, stdout,
+};
 use zkelf_trust::digest::{Sha256Digest, hash_file};
 use zkelf_trust::statement::{Kind, Statement};
 
