@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use zkelf_testsupport::docker::{ensure_builder_image, git, guests_checkout};
+use zkelf_testsupport::docker::{ensure_builder_image, git, guests_checkout, shared_cache_dir};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 use zkelf_testsupport::registry::DockerRegistry;
 use zkelf_testsupport::run::{assert_exit, json_report, stderr, stdout};
@@ -50,7 +50,7 @@ impl Fixture {
             // Shared with the build tests: the vendored sysroot crates stay warm.
             .env(
                 "ZKELF_CACHE_DIR",
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("zkelf-cache"),
+                shared_cache_dir(Path::new(env!("CARGO_TARGET_TMPDIR"))),
             )
             .env("NO_COLOR", "1")
             .current_dir(self.dir.path());

@@ -8,17 +8,14 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 use tiny_keccak::{Hasher, Keccak};
-use zkelf_testsupport::docker::{ensure_builder_image, guests_checkout, run_qemu};
+use zkelf_testsupport::docker::{
+    ensure_builder_image, guests_checkout, run_qemu, zkelf_with_shared_cache,
+};
 
 fn zkelf() -> Command {
     let bin = Path::new(env!("CARGO_BIN_EXE_zkelf"));
     ensure_builder_image(bin);
-    let mut command = Command::new(bin);
-    command.env(
-        "ZKELF_CACHE_DIR",
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join("zkelf-cache"),
-    );
-    command
+    zkelf_with_shared_cache(bin, Path::new(env!("CARGO_TARGET_TMPDIR")))
 }
 
 /// One built artifact as `--json` reports it.

@@ -4,17 +4,17 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use zkelf_testsupport::docker::{checkout_with, git, guests_checkout, require_docker};
+use zkelf_testsupport::docker::{
+    checkout_with, git, guests_checkout, require_docker, zkelf_with_shared_cache,
+};
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::run::text;
 
 fn zkelf() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_zkelf"));
-    command.env(
-        "ZKELF_CACHE_DIR",
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join("zkelf-cache"),
-    );
-    command
+    zkelf_with_shared_cache(
+        Path::new(env!("CARGO_BIN_EXE_zkelf")),
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+    )
 }
 
 /// Runs `zkelf build <guest> --out <tmp>/dist`, expects exit 2 with `message` and `hint` on

@@ -15,6 +15,19 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// The `zkelf` cache every Docker-build test shares under `target_tmp` (the test's
+/// `CARGO_TARGET_TMPDIR`): the vendored sysroot crates stay warm between tests.
+pub fn shared_cache_dir(target_tmp: &Path) -> PathBuf {
+    target_tmp.join("zkelf-cache")
+}
+
+/// `zkelf` (the binary at `bin`) using the cache [`shared_cache_dir`] names.
+pub fn zkelf_with_shared_cache(bin: &Path, target_tmp: &Path) -> Command {
+    let mut command = Command::new(bin);
+    command.env("ZKELF_CACHE_DIR", shared_cache_dir(target_tmp));
+    command
+}
+
 /// Panics with a clear message unless a Docker engine answers.
 pub fn require_docker() {
     let ok = Command::new("docker")
