@@ -116,12 +116,9 @@ fn a_second_release_key_attests_and_a_policy_requiring_two_release_keys_pulls() 
     let out = w.path("out/fib.elf");
 
     let output = pull(&w, &reference, &out, &two, &[]);
-    assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("1 valid release signature of 2 required"),
-        "{}",
-        stderr(&output)
-    );
+    Run::from(&output)
+        .expect(1)
+        .stderr_has(&["1 valid release signature of 2 required"]);
     assert_nothing_written(&w.path("out"));
 
     // Without `--push` the signature is only written, next to nothing else.
@@ -158,12 +155,9 @@ fn a_second_release_key_attests_and_a_policy_requiring_two_release_keys_pulls() 
     assert!(report["attached"].as_str().unwrap().starts_with("sha256:"));
 
     let output = pull(&w, &reference, &out, &two, &[]);
-    assert_exit(&output, 0);
-    assert!(
-        stdout(&output).contains("(second) counts for release"),
-        "{}",
-        stdout(&output)
-    );
+    Run::from(&output)
+        .expect(0)
+        .stdout_has(&["(second) counts for release"]);
 }
 
 #[test]
@@ -190,12 +184,9 @@ fn attest_refuses_a_signature_over_other_bytes() {
         &reference,
         &["--signature", sig.to_str().unwrap(), "--push"],
     );
-    assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("is not about the ELF of"),
-        "{}",
-        stderr(&output)
-    );
+    Run::from(&output)
+        .expect(1)
+        .stderr_has(&["is not about the ELF of"]);
     let one = policy(
         &w,
         "one.toml",
@@ -432,12 +423,9 @@ fn attestations_that_must_not_count_do_not() {
     // `pull` refuses and says how many valid attestations it found; `inspect` says the same.
     let out = w.path("out/fib.elf");
     let output = pull(&w, &reference, &out, &strict, &[]);
-    assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("1 valid rebuild attestation of 2 required"),
-        "{}",
-        stderr(&output)
-    );
+    Run::from(&output)
+        .expect(1)
+        .stderr_has(&["1 valid rebuild attestation of 2 required"]);
     assert_nothing_written(&w.path("out"));
     assert!(
         report["verdict"]
@@ -489,12 +477,9 @@ fn verify_counts_attestation_files_only_for_the_release_they_are_about() {
     };
     // Same bytes, but about version 9.9.9: it does not count, though no `--version` was asked.
     let output = verify(&other_version);
-    assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("0 valid rebuild attestations of 1 required"),
-        "{}",
-        stderr(&output)
-    );
+    Run::from(&output)
+        .expect(1)
+        .stderr_has(&["0 valid rebuild attestations of 1 required"]);
     let output = verify(&sign(&w, &auditor, &elf, &good, "good"));
     assert_exit(&output, 0);
 }

@@ -18,7 +18,7 @@ use std::time::Instant;
 use zkelf_testsupport::docker::{ensure_builder_image, git, guests_checkout, shared_cache_dir};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 use zkelf_testsupport::registry::DockerRegistry;
-use zkelf_testsupport::run::{assert_exit, json_report, stderr, stdout};
+use zkelf_testsupport::run::{Run, assert_exit, json_report, stderr, stdout};
 
 const TAG: &str = "0.1.0-rv32im";
 
@@ -260,21 +260,15 @@ fn policies_count_the_attestations(f: &Fixture) {
 
     let three = f.policy("rebuild-3.toml", 3, 3);
     let output = pull(&three);
-    assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("2 valid rebuild attestations of 3 required"),
-        "{}",
-        stderr(&output)
-    );
+    Run::from(&output)
+        .expect(1)
+        .stderr_has(&["2 valid rebuild attestations of 3 required"]);
     assert!(!out.exists(), "nothing is written when the policy refuses");
 
     let output = f.run(&["inspect", &f.reference, "--policy", three.to_str().unwrap()]);
-    assert_exit(&output, 1);
-    assert!(
-        stdout(&output).contains("2 valid rebuild attestations of 3 required"),
-        "{}",
-        stdout(&output)
-    );
+    Run::from(&output)
+        .expect(1)
+        .stdout_has(&["2 valid rebuild attestations of 3 required"]);
 
     let output = f.run(&[
         "verify",
@@ -282,47 +276,33 @@ fn policies_count_the_attestations(f: &Fixture) {
         "--policy",
         two.to_str().unwrap(),
     ]);
-    assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("0 valid rebuild attestations of 2 required"),
-        "{}",
-        stderr(&output)
-    );
+    Run::from(&output)
+        .expect(1)
+        .stderr_has(&["0 valid rebuild attestations of 2 required"]);
     // With the two attestation files `rebuild --attest` wrote, `verify` counts them too.
     let elf = f.dist.join("fibonacci-rv32im.elf");
     let release_sig = f.dist.join("fibonacci-rv32im.elf.minisig");
     let (a, b) = (f.path("auditor-0.minisig"), f.path("auditor-1.minisig"));
-    let output = f.run(&[
-        "verify",
-        elf.to_str().unwrap(),
-        "--policy",
-        two.to_str().unwrap(),
-        "--sig",
-        release_sig.to_str().unwrap(),
-        "--sig",
-        a.to_str().unwrap(),
-        "--sig",
-        b.to_str().unwrap(),
-    ]);
+    let verify_all = |policy: &Path| {
+        f.run(&[
+            "verify",
+            elf.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--sig",
+            release_sig.to_str().unwrap(),
+            "--sig",
+            a.to_str().unwrap(),
+            "--sig",
+            b.to_str().unwrap(),
+        ])
+    };
+    let output = verify_all(&two);
     assert_exit(&output, 0);
-    let output = f.run(&[
-        "verify",
-        elf.to_str().unwrap(),
-        "--policy",
-        three.to_str().unwrap(),
-        "--sig",
-        release_sig.to_str().unwrap(),
-        "--sig",
-        a.to_str().unwrap(),
-        "--sig",
-        b.to_str().unwrap(),
-    ]);
-    assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("2 valid rebuild attestations of 3 required"),
-        "{}",
-        stderr(&output)
-    );
+    let output = verify_all(&three);
+    Run::from(&output)
+        .expect(1)
+        .stderr_has(&["2 valid rebuild attestations of 3 required"]);
 }
 
 /// The provenance names a later commit whose source differs from what was built: the rebuild
@@ -382,12 +362,9 @@ fn a_changed_source_does_not_reproduce(f: &Fixture) {
             "0123456789abcdef0123456789abcdef01234567".into();
     });
     let output = f.run(&["rebuild", &reference, "--source", f.repo.to_str().unwrap()]);
-    assert_exit(&output, 2);
-    assert!(
-        stderr(&output).contains("0123456789abcdef0123456789abcdef01234567"),
-        "{}",
-        stderr(&output)
-    );
+    Run::from(&output)
+        .expect(2)
+        .stderr_has(&["0123456789abcdef0123456789abcdef01234567"]);
 }
 
 /// The provenance names a toolchain this builder does not have: exit 2 with the difference,

@@ -15,10 +15,16 @@ pub struct Run {
 
 impl From<Output> for Run {
     fn from(out: Output) -> Self {
+        Run::from(&out)
+    }
+}
+
+impl From<&Output> for Run {
+    fn from(out: &Output) -> Self {
         Run {
             code: out.status.code().unwrap_or(-1),
-            stdout: stdout(&out),
-            stderr: stderr(&out),
+            stdout: stdout(out),
+            stderr: stderr(out),
         }
     }
 }

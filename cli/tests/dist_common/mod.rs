@@ -15,7 +15,7 @@ use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 // Each test binary uses only some of these.
 #[allow(unused_imports)]
 pub use zkelf_testsupport::run::{
-    assert_exit, assert_nothing_written, json_report, stderr, stdout,
+    Run, assert_exit, assert_nothing_written, json_report, stderr, stdout,
 };
 use zkelf_trust::digest::{Sha256Digest, hash_file};
 use zkelf_trust::statement::{Kind, Statement};
