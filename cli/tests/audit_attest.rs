@@ -53,17 +53,7 @@ fn attest(w: &World, reference: &str, args: &[&str]) -> Output {
 
 /// `zkelf pull <reference> -o <out> --policy <policy> --no-cache <extra>`.
 fn pull(w: &World, reference: &str, out: &Path, policy: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "pull",
-        reference,
-        "-o",
-        out.to_str().unwrap(),
-        "--policy",
-        policy.to_str().unwrap(),
-        "--no-cache",
-    ];
-    args.extend_from_slice(extra);
-    w.run(&args)
+    w.pull_under(reference, out, policy, &[&["--no-cache"], extra].concat())
 }
 
 /// `inspect --json` under `policy`; it exits 1 when the policy is not satisfied.

@@ -159,17 +159,7 @@ fn registry_with_basic_auth_uses_flags_or_docker_config() {
     assert!(stderr(&out).contains("hint: log in"), "{}", stderr(&out));
 
     let out = w
-        .zkelf()
-        .args([
-            "publish",
-            dist.to_str().unwrap(),
-            "--to",
-            &to,
-            "--policy",
-            w.policy.to_str().unwrap(),
-            "--username",
-            "alice",
-        ])
+        .publish_command(&dist, &to, &["--username", "alice"])
         .env("ZKELF_REGISTRY_PASSWORD", "correct horse")
         .output()
         .unwrap();
@@ -177,16 +167,7 @@ fn registry_with_basic_auth_uses_flags_or_docker_config() {
 
     // The password on standard input.
     let mut child = w
-        .zkelf()
-        .args([
-            "publish",
-            dist.to_str().unwrap(),
-            "--to",
-            &to,
-            "--policy",
-            w.policy.to_str().unwrap(),
-        ])
-        .args(["--username", "alice", "--password-stdin"])
+        .publish_command(&dist, &to, &["--username", "alice", "--password-stdin"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

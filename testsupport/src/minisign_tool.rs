@@ -142,35 +142,26 @@ pub fn sign(key: &ToolKeyPair, file: &Path, sig: &Path, trusted_comment: &str, l
 
 /// `minisign -V -m file -x sig -p public`: the raw output, whatever the exit status.
 pub fn verify(public: &Path, file: &Path, sig: &Path) -> Output {
-    run(
-        &[
-            "-V",
-            "-m",
-            path_str(file),
-            "-x",
-            path_str(sig),
-            "-p",
-            path_str(public),
-        ],
-        "",
-    )
+    verify_with(&[], public, file, sig)
+}
+
+fn verify_with(flags: &[&str], public: &Path, file: &Path, sig: &Path) -> Output {
+    let mut args = vec!["-V"];
+    args.extend_from_slice(flags);
+    args.extend([
+        "-m",
+        path_str(file),
+        "-x",
+        path_str(sig),
+        "-p",
+        path_str(public),
+    ]);
+    run(&args, "")
 }
 
 /// The trusted comment the tool prints after verifying (`-Q` mode), or `None` if it failed.
 pub fn verified_trusted_comment(public: &Path, file: &Path, sig: &Path) -> Option<String> {
-    let out = run(
-        &[
-            "-V",
-            "-Q",
-            "-m",
-            path_str(file),
-            "-x",
-            path_str(sig),
-            "-p",
-            path_str(public),
-        ],
-        "",
-    );
+    let out = verify_with(&["-Q"], public, file, sig);
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())

@@ -71,13 +71,18 @@ impl World {
 
     /// `zkelf pull <reference> -o <out> --policy <policy> <extra>`.
     pub fn pull(&self, reference: &str, out: &Path, extra: &[&str]) -> Output {
+        self.pull_under(reference, out, &self.policy, extra)
+    }
+
+    /// `zkelf pull <reference> -o <out> --policy <policy> <extra>` under another policy.
+    pub fn pull_under(&self, reference: &str, out: &Path, policy: &Path, extra: &[&str]) -> Output {
         let mut args = vec![
             "pull",
             reference,
             "-o",
             out.to_str().unwrap(),
             "--policy",
-            self.policy.to_str().unwrap(),
+            policy.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
         self.run(&args)
@@ -85,16 +90,16 @@ impl World {
 
     /// `zkelf publish <dist> --to <to> --policy <policy> <extra>`.
     pub fn publish(&self, dist: &Path, to: &str, extra: &[&str]) -> Output {
-        let mut args = vec![
-            "publish",
-            dist.to_str().unwrap(),
-            "--to",
-            to,
-            "--policy",
-            self.policy.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        self.run(&args)
+        self.publish_command(dist, to, extra).output().unwrap()
+    }
+
+    /// [`World::publish`] before it runs, for a caller that sets the environment or stdin.
+    pub fn publish_command(&self, dist: &Path, to: &str, extra: &[&str]) -> Command {
+        let mut cmd = self.zkelf();
+        cmd.args(["publish", dist.to_str().unwrap(), "--to", to])
+            .args(["--policy", self.policy.to_str().unwrap()])
+            .args(extra);
+        cmd
     }
 
     /// Writes `dist/<guest>/<version>/<guest>-<zkvm>.elf`, its provenance and its signature.
