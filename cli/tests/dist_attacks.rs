@@ -10,7 +10,7 @@ use zkelf_registry::artifact::{ArtifactSpec, Descriptor, MANIFEST_MEDIA_TYPE};
 use zkelf_registry::reference::Target;
 use zkelf_registry::store::{self, NetworkOptions, Store};
 use zkelf_testsupport::elf::{Class, ElfSpec};
-use zkelf_testsupport::registry::{DockerRegistry, Fault, FaultyRegistry};
+use zkelf_testsupport::registry::{DockerRegistry, Fault};
 
 const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
@@ -41,14 +41,9 @@ fn put_manifest(repo: &str, tag: &str, bytes: &[u8]) {
     });
 }
 
+#[track_caller]
 fn refused(w: &World, output: &std::process::Output, needle: &str) {
-    assert_exit(output, 1);
-    assert!(
-        stderr(output).contains(needle),
-        "`{needle}` not in:\n{}",
-        stderr(output)
-    );
-    assert_nothing_written(&w.path("out"));
+    w.assert_rejected(output, 1, &[needle]);
 }
 
 fn layout_digest(layout: &Path, tag: &str, layer: usize) -> String {
@@ -65,11 +60,7 @@ fn a_flipped_byte_in_the_stored_blob_is_refused() {
     let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "genuine\n");
     let repo = format!("{}/fib", registry.host());
     assert_exit(&w.publish(&dist, &repo, &[]), 0);
-    let layout = w.path("layout");
-    assert_exit(
-        &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
-        0,
-    );
+    let layout = w.publish_layout(&dist, "layout");
     let blob = registry.blob_path(&layout_digest(&layout, "1.0.0-sp1", 0));
     let mut bytes = std::fs::read(&blob).unwrap();
     let mid = bytes.len() / 2;
@@ -228,12 +219,7 @@ fn a_server_sending_more_bytes_than_the_descriptor_is_cut_off() {
             .message("endless\n")
             .padding(64 << 10),
     );
-    let layout = w.path("layout");
-    assert_exit(
-        &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
-        0,
-    );
-    let server = FaultyRegistry::serve(&layout, Fault::Endless);
+    let server = w.serve_faulty(&dist, Fault::Endless);
     let out = w.pull(
         &format!("{}/fib:1.0.0-sp1", server.host()),
         &w.path("out/fib.elf"),
@@ -246,12 +232,7 @@ fn a_server_sending_more_bytes_than_the_descriptor_is_cut_off() {
 fn an_endless_manifest_is_cut_off_at_4_mib() {
     let w = World::new();
     let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "endless manifest\n");
-    let layout = w.path("layout");
-    assert_exit(
-        &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
-        0,
-    );
-    let server = FaultyRegistry::serve(&layout, Fault::EndlessManifest);
+    let server = w.serve_faulty(&dist, Fault::EndlessManifest);
     let out = w.pull(
         &format!("{}/fib:1.0.0-sp1", server.host()),
         &w.path("out/fib.elf"),
@@ -267,12 +248,7 @@ fn a_server_sending_other_bytes_is_refused() {
         .message("wrong digest\n")
         .padding(64 << 10);
     let dist = w.dist_spec("fib", "1.0.0", "sp1", spec);
-    let layout = w.path("layout");
-    assert_exit(
-        &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
-        0,
-    );
-    let server = FaultyRegistry::serve(&layout, Fault::WrongDigest);
+    let server = w.serve_faulty(&dist, Fault::WrongDigest);
     let out = w.pull(
         &format!("{}/fib:1.0.0-sp1", server.host()),
         &w.path("out/fib.elf"),

@@ -16,26 +16,14 @@ fn setup(fault: Fault) -> (World, FaultyRegistry, PathBuf) {
         .message("survived\n")
         .padding(1 << 20);
     let dist = w.dist_spec("fib", "1.0.0", "sp1", spec);
-    let layout = w.path("layout");
-    assert_exit(
-        &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
-        0,
-    );
-    let server = FaultyRegistry::serve(&layout, fault);
+    let server = w.serve_faulty(&dist, fault);
     let out = w.path("out/fib.elf");
     (w, server, out)
 }
 
+#[track_caller]
 fn failed(w: &World, output: &std::process::Output, needles: &[&str]) {
-    assert_exit(output, 2);
-    for needle in needles {
-        assert!(
-            stderr(output).contains(needle),
-            "`{needle}` not in:\n{}",
-            stderr(output)
-        );
-    }
-    assert_nothing_written(&w.path("out"));
+    w.assert_rejected(output, 2, needles);
 }
 
 fn succeeds(w: &World, output: &std::process::Output, elf: &std::path::Path) {

@@ -100,11 +100,7 @@ fn skopeo_reads_and_copies_zkelf_artifacts_and_minisign_verifies_the_pull() {
     );
 
     // And the other way: a layout zkelf wrote, copied by skopeo into a registry, pulls verified.
-    let layout = w.path("zkelf-layout");
-    assert_exit(
-        &w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]),
-        0,
-    );
+    let layout = w.publish_layout(&dist, "zkelf-layout");
     let other = format!("{}/mirror/fib", registry.host());
     skopeo(&[
         "copy",

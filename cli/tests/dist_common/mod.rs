@@ -12,6 +12,7 @@ use zkelf_registry::store::{self, NetworkOptions};
 use zkelf_testsupport::docker;
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
+use zkelf_testsupport::registry::{Fault, FaultyRegistry};
 // Each test binary uses only some of these.
 #[allow(unused_imports)]
 pub use zkelf_testsupport::run::{
@@ -100,6 +101,27 @@ impl World {
             .args(["--policy", self.policy.to_str().unwrap()])
             .args(extra);
         cmd
+    }
+
+    /// Publishes `dist` into the OCI layout `<dir>/<name>`, which must succeed; returns its path.
+    pub fn publish_layout(&self, dist: &Path, name: &str) -> PathBuf {
+        let layout = self.path(name);
+        let to = format!("oci-layout:{}", layout.display());
+        assert_exit(&self.publish(dist, &to, &[]), 0);
+        layout
+    }
+
+    /// Publishes `dist` into `<dir>/layout` and serves it from a registry misbehaving with `fault`.
+    pub fn serve_faulty(&self, dist: &Path, fault: Fault) -> FaultyRegistry {
+        FaultyRegistry::serve(&self.publish_layout(dist, "layout"), fault)
+    }
+
+    /// Asserts that `output` exited with `code`, names every needle on stderr, and that nothing
+    /// was written to `out/`.
+    #[track_caller]
+    pub fn assert_rejected(&self, output: &Output, code: i32, needles: &[&str]) {
+        Run::from(output).expect(code).stderr_has(needles);
+        assert_nothing_written(&self.path("out"));
     }
 
     /// Writes `dist/<guest>/<version>/<guest>-<zkvm>.elf`, its provenance and its signature.
