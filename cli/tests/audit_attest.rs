@@ -25,6 +25,17 @@ fn rebuild_statement(w: &World) -> Statement {
     )
 }
 
+/// `dist/fib/1.0.0` printing `message`, published to a fresh loopback registry; returns the
+/// registry (it runs while it lives), the dist directory and `<repo>:1.0.0-sp1`.
+fn published(w: &World, message: &str) -> (DockerRegistry, PathBuf, String) {
+    let registry = DockerRegistry::start();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, message);
+    let repo = format!("{}/fib", registry.host());
+    assert_exit(&w.publish(&dist, &repo, &[]), 0);
+    let reference = format!("{repo}:{TAG}");
+    (registry, dist, reference)
+}
+
 /// Signs `statement` over `file` with `key` (the minisign tool), into `<dir>/<name>.minisig`.
 fn sign(w: &World, key: &ToolKeyPair, file: &Path, statement: &Statement, name: &str) -> PathBuf {
     let sig = w.path(&format!("{name}.minisig"));
@@ -91,11 +102,7 @@ fn verdicts(report: &serde_json::Value) -> Vec<(String, Option<String>, Option<S
 #[test]
 fn a_second_release_key_attests_and_a_policy_requiring_two_release_keys_pulls() {
     let w = World::new();
-    let registry = DockerRegistry::start();
-    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "two keys\n");
-    let repo = format!("{}/fib", registry.host());
-    assert_exit(&w.publish(&dist, &repo, &[]), 0);
-    let reference = format!("{repo}:{TAG}");
+    let (_registry, dist, reference) = published(&w, "two keys\n");
     let second = minisign_tool::generate(w.dir.path(), "second", None);
     let two = policy(
         &w,
@@ -153,11 +160,7 @@ fn a_second_release_key_attests_and_a_policy_requiring_two_release_keys_pulls() 
 #[test]
 fn attest_refuses_a_signature_over_other_bytes() {
     let w = World::new();
-    let registry = DockerRegistry::start();
-    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "published\n");
-    let repo = format!("{}/fib", registry.host());
-    assert_exit(&w.publish(&dist, &repo, &[]), 0);
-    let reference = format!("{repo}:{TAG}");
+    let (_registry, _, reference) = published(&w, "published\n");
     let other = w.path("other.elf");
     ElfSpec::new(Class::Elf32)
         .message("other\n")
@@ -197,11 +200,7 @@ fn attest_refuses_a_signature_over_other_bytes() {
 #[test]
 fn auditors_pushing_concurrently_to_a_registry_without_referrers_api_are_all_found() {
     let w = World::new();
-    let registry = DockerRegistry::start();
-    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "concurrent\n");
-    let repo = format!("{}/fib", registry.host());
-    assert_exit(&w.publish(&dist, &repo, &[]), 0);
-    let reference = format!("{repo}:{TAG}");
+    let (_registry, dist, reference) = published(&w, "concurrent\n");
     let elf = dist.join("fib-sp1.elf");
     const AUDITORS: usize = 6;
     let auditors: Vec<ToolKeyPair> = (0..AUDITORS)
@@ -267,11 +266,7 @@ fn auditors_pushing_concurrently_to_a_registry_without_referrers_api_are_all_fou
 #[test]
 fn attestations_that_must_not_count_do_not() {
     let w = World::new();
-    let registry = DockerRegistry::start();
-    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "audited\n");
-    let repo = format!("{}/fib", registry.host());
-    assert_exit(&w.publish(&dist, &repo, &[]), 0);
-    let reference = format!("{repo}:{TAG}");
+    let (_registry, dist, reference) = published(&w, "audited\n");
     let elf = dist.join("fib-sp1.elf");
     let key = |name: &str| minisign_tool::generate(w.dir.path(), name, None);
     let (a, b, revoked, stranger) = (key("a"), key("b"), key("revoked"), key("stranger"));

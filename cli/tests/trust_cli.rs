@@ -264,6 +264,14 @@ fn verify_policy(fx: &Fixture, extra: &[&str]) -> trust_support::Run {
     fx.zkelf(&args)
 }
 
+/// Writes the policy `body` and asserts that verifying under it exits 1, names every needle and
+/// writes nothing.
+#[track_caller]
+fn policy_refuses(fx: &Fixture, body: &str, needles: &[&str]) {
+    policy_with(fx, body);
+    fx.rejects(1, needles, || verify_policy(fx, &[]));
+}
+
 #[test]
 fn policy_accepts_listed_keys_by_file_and_inline() {
     let fx = signed();
@@ -288,12 +296,9 @@ fn policy_accepts_listed_keys_by_file_and_inline() {
 fn key_the_policy_does_not_list_fails() {
     let fx = signed();
     fx.keygen_unencrypted("other");
-    policy_with(
+    policy_refuses(
         &fx,
         "[[key]]\nname = \"other\"\nfile = \"other.pub\"\nroles = [\"release\"]\n",
-    );
-    fx.rejects(
-        1,
         &[
             "not verified",
             &format!(
@@ -301,7 +306,6 @@ fn key_the_policy_does_not_list_fails() {
                 fx.key_id("rel")
             ),
         ],
-        || verify_policy(&fx, &[]),
     );
 }
 
@@ -309,20 +313,16 @@ fn key_the_policy_does_not_list_fails() {
 fn revoked_key_fails() {
     let fx = signed();
     fx.keygen_unencrypted("spare");
-    policy_with(
+    policy_refuses(
         &fx,
         &format!(
             "revoked = [\"{}\"]\n[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\n[[key]]\nname = \"spare\"\nfile = \"spare.pub\"\nroles = [\"release\"]\n",
             fx.key_id("rel")
         ),
-    );
-    fx.rejects(
-        1,
         &[
             &format!("key `rel` (`{}`) is revoked", fx.key_id("rel")),
             "0 valid release signatures of 1 required",
         ],
-        || verify_policy(&fx, &[]),
     );
 }
 
@@ -330,35 +330,27 @@ fn revoked_key_fails() {
 fn role_or_guest_not_covered_fails() {
     let fx = signed();
     fx.keygen_unencrypted("rb");
-    policy_with(
+    policy_refuses(
         &fx,
         "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"rebuild\"]\n[[key]]\nname = \"rb\"\nfile = \"rb.pub\"\nroles = [\"release\"]\n",
-    );
-    fx.rejects(
-        1,
         &["key `rel`", "may not sign `release` statements"],
-        || verify_policy(&fx, &[]),
     );
 
-    policy_with(
+    policy_refuses(
         &fx,
         "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nguests = [\"validator-*\"]\n",
+        &["key `rel`", "may not sign guest `fib`"],
     );
-    fx.rejects(1, &["key `rel`", "may not sign guest `fib`"], || {
-        verify_policy(&fx, &[])
-    });
 }
 
 #[test]
 fn expired_key_fails() {
     let fx = signed();
-    policy_with(
+    policy_refuses(
         &fx,
         "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nnot_after = 2020-01-31\n",
+        &["key `rel`", "expired after 2020-01-31"],
     );
-    fx.rejects(1, &["key `rel`", "expired after 2020-01-31"], || {
-        verify_policy(&fx, &[])
-    });
 }
 
 #[test]
