@@ -1,9 +1,9 @@
 //! Attaching attestations so that concurrent pushers do not lose each other's entries.
 //!
-//! [`crate::publish::attach`] writes the `sha256-<hex>` referrers fallback index and reads it
+//! [`crate::publish::attach_once`] writes the `sha256-<hex>` referrers fallback index and reads it
 //! back. Registries without the referrers API (distribution 2.8) have no conditional write, so
 //! a pusher whose read came before our write can still overwrite the index after our read-back.
-//! [`attach_settled`] closes most of that window: after the first success it waits a little
+//! [`attach`], the one entry point, closes most of that window: after the first success it waits a little
 //! and checks again, re-merging its entry whenever another pusher's write dropped it.
 
 use std::time::Duration;
@@ -38,9 +38,9 @@ pub async fn subject_descriptor(store: &dyn Store, digest: &str) -> Result<Descr
     Ok(descriptor)
 }
 
-/// [`publish::attach`], then re-checks the fallback index a few times (with jitter) and
+/// Attaches an attestation to `subject`: [`publish::attach_once`], then re-checks the fallback index a few times (with jitter) and
 /// attaches again whenever a concurrent pusher's write replaced the entry.
-pub async fn attach_settled(
+pub async fn attach(
     store: &dyn Store,
     subject: &Descriptor,
     signature: &[u8],
@@ -63,7 +63,7 @@ pub async fn attach_settled(
     Ok(descriptor)
 }
 
-/// [`publish::attach`], tried again on errors a concurrent writer can cause: distribution
+/// [`publish::attach_once`], tried again on errors a concurrent writer can cause: distribution
 /// answers 500 when a tag is read while another client rewrites it, and a pusher can lose
 /// five read-merge-write rounds in a row.
 async fn attach_retrying(
@@ -77,7 +77,7 @@ async fn attach_retrying(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match publish::attach(store, subject, signature, title, created).await {
+        match publish::attach_once(store, subject, signature, title, created).await {
             Ok(descriptor) => return Ok(descriptor),
             Err(e) if attempt < ATTEMPTS && is_contention(&e) => {
                 tokio::time::sleep(jitter(100 * u64::from(attempt))).await;
@@ -144,7 +144,7 @@ mod tests {
                 .unwrap();
         };
         let (attached, ()) = tokio::join!(
-            attach_settled(store.as_ref(), &subject, b"signature", "sig", 1_700_000_000),
+            attach(store.as_ref(), &subject, b"signature", "sig", 1_700_000_000),
             clobber
         );
         let attached = attached.unwrap();

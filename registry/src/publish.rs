@@ -378,13 +378,15 @@ pub async fn publish(
     Ok(report)
 }
 
-/// Attaches a signature (an extra release signature or a rebuild attestation) to the artifact
-/// manifest `subject`, and lists it in the `sha256-<hex>` referrers fallback index.
+/// One round of attaching a signature (an extra release signature or a rebuild attestation) to
+/// the artifact manifest `subject` and listing it in the `sha256-<hex>` referrers fallback index.
+/// Callers use [`crate::attest::attach`], which adds the retries and re-checks concurrent
+/// pushers need.
 ///
 /// oci-client reads that index but does not write it, and registries without the referrers API
 /// (distribution 2.8) need it, so it is maintained here: read, merge, write, read back, and
 /// start over if a concurrent pusher's write replaced ours.
-pub async fn attach(
+pub(crate) async fn attach_once(
     store: &dyn Store,
     subject: &Descriptor,
     signature: &[u8],

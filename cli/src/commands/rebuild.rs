@@ -134,10 +134,9 @@ pub(super) async fn push_signature(
     let subject = zkelf_registry::attest::subject_descriptor(store, digest)
         .await
         .with_context(context)?;
-    let attached =
-        zkelf_registry::attest::attach_settled(store, &subject, signature, title, created)
-            .await
-            .with_context(context)?;
+    let attached = zkelf_registry::attest::attach(store, &subject, signature, title, created)
+        .await
+        .with_context(context)?;
     Ok(attached.digest)
 }
 

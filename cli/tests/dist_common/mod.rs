@@ -242,7 +242,7 @@ pub fn attach_raw(reference: &str, signature: &[u8], title: &str) {
             .unwrap()
             .unwrap();
         let subject = Descriptor::of(MANIFEST_MEDIA_TYPE, &bytes);
-        zkelf_registry::publish::attach(store.as_ref(), &subject, signature, title, 1_700_000_200)
+        zkelf_registry::attest::attach(store.as_ref(), &subject, signature, title, 1_700_000_200)
             .await
             .unwrap();
     });
