@@ -4,6 +4,7 @@
 
 pub mod docker;
 pub mod elf;
+pub mod executors;
 pub mod minisign_tool;
 pub mod registry;
 pub mod run;

@@ -105,8 +105,15 @@ mod tests {
 
     #[test]
     fn renders_one_json_object() {
-        let mut e = Execution { public_values: vec![0x00, 0xab, 0xff], cycles: 42, image_id: None };
-        assert_eq!(render("sp1", &e), r#"{"zkvm":"sp1","public_values":"00abff","cycles":42}"#);
+        let mut e = Execution {
+            public_values: vec![0x00, 0xab, 0xff],
+            cycles: 42,
+            image_id: None,
+        };
+        assert_eq!(
+            render("sp1", &e),
+            r#"{"zkvm":"sp1","public_values":"00abff","cycles":42}"#
+        );
         e.image_id = Some("0102".into());
         assert_eq!(
             render("risc0", &e),
