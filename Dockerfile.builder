@@ -1,5 +1,9 @@
 # The zkelf builder image: a pinned Rust and RISC-V C toolchain on a pinned Debian base.
 #
+# clang and libclang-dev are there for build scripts that run bindgen on the host side of a
+# guest build (ZisK's `zisk-zkvm-interface`); guests are still compiled by rustc and linked by
+# ld.lld.
+#
 # BASE_IMAGE is passed by `zkelf builder image` as an image id (sha256:…), never a mutable tag;
 # `zkelf builder base` bootstraps it with debootstrap where no registry can serve one.
 ARG BASE_IMAGE
@@ -20,6 +24,8 @@ RUN set -eux; \
         lld=1:14.0-55.7~deb12u1 \
         gcc-riscv64-unknown-elf=12.2.0-14+deb12u1+11+b2 \
         picolibc-riscv64-unknown-elf=1.8-1 \
+        clang=1:14.0-55.7~deb12u1 \
+        libclang-dev=1:14.0-55.7~deb12u1 \
         make=4.3-4.1; \
     apt-get clean; \
     rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log /var/log/alternatives.log

@@ -28,6 +28,8 @@ pub const TOOLCHAIN_PACKAGES: &[&str] = &[
     "lld",
     "gcc-riscv64-unknown-elf",
     "picolibc-riscv64-unknown-elf",
+    "clang",
+    "libclang-dev",
     "make",
 ];
 
