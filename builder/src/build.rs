@@ -1,5 +1,5 @@
-//! `zkelf build`: fetch (network on) and build (`--network none`) containers, provenance, and
-//! atomic outputs under `<out>/<guest>/<version>/`.
+//! `zkelf build`: fetch (network on) and build (`--network none`) containers, the profile's
+//! post-link step, provenance, and atomic outputs under `<out>/<guest>/<version>/`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +12,7 @@ use crate::error::BuilderError;
 use crate::fsutil::{install_file, sha256_file, world_writable_tempdir, write_atomic};
 use crate::image::{BuilderImage, DOCKERFILE, ensure_builder_image};
 use crate::manifest::{Artifact, BuildKind, Manifest};
+use crate::profile::Profile;
 use crate::provenance::{
     self, BUILD_TYPE, BUILDER_ID, BuildDefinition, BuilderId, ExternalParameters,
     InternalParameters, PREDICATE_TYPE, Predicate, Provenance, ResourceDescriptor, RunDetails,
@@ -22,6 +23,7 @@ use crate::source::Source;
 use zkelf_trust::digest::Sha256Digest;
 
 mod plan;
+mod postlink;
 
 pub use plan::{BUILD_PATH, Variation};
 
@@ -45,6 +47,9 @@ pub struct BuildOptions {
     pub suite: String,
     /// CA bundle mounted into the fetch container, if it exists.
     pub ca_bundle: PathBuf,
+    /// For [`rebuild`]: go on (with a note) when this zkelf would run the build with other
+    /// flags, environment or command than the provenance records; refuse otherwise.
+    pub allow_different_builder: bool,
 }
 
 impl Default for BuildOptions {
@@ -57,6 +62,7 @@ impl Default for BuildOptions {
             cache_dir: None,
             suite: crate::base::DEFAULT_SUITE.into(),
             ca_bundle: PathBuf::from(DEFAULT_CA_BUNDLE),
+            allow_different_builder: false,
         }
     }
 }
@@ -70,9 +76,12 @@ pub struct BuiltArtifact {
     pub version: String,
     /// zkVM label.
     pub zkvm: String,
+    /// The profile it was built with.
+    pub profile: String,
     /// Target triple.
     pub target: String,
-    /// `<out>/<guest>/<version>/<guest>-<zkvm>.elf`.
+    /// `<out>/<guest>/<version>/<guest>-<zkvm>.elf`: the artifact (for RISC Zero, the program
+    /// binary, not an ELF).
     pub elf: PathBuf,
     /// `<out>/<guest>/<version>/<guest>-<zkvm>.provenance.json`.
     pub provenance: PathBuf,
@@ -82,6 +91,16 @@ pub struct BuiltArtifact {
     pub size: u64,
     /// sha256 of the provenance file.
     pub provenance_sha256: String,
+    /// `<out>/<guest>/<version>/<guest>-<zkvm>.vk`, when the profile derives the VK (RISC
+    /// Zero: the image id, 32 bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vk: Option<PathBuf>,
+    /// sha256 of the VK file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vk_sha256: Option<String>,
+    /// The VK as the zkVM prints it (RISC Zero: the image id in hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vk_id: Option<String>,
     /// Git commit built.
     pub commit: String,
     /// `SOURCE_DATE_EPOCH` of the build.
@@ -125,6 +144,13 @@ pub async fn build_guest(
         });
     }
     let sde = source.commit_time;
+    let selected: Vec<(Artifact, Profile)> = selected
+        .into_iter()
+        .map(|a| {
+            let profile = a.profile();
+            (a, profile)
+        })
+        .collect();
     build_selected(
         engine, &manifest, &selected, &source, sde, options, reporter,
     )
@@ -179,6 +205,18 @@ pub async fn rebuild(
             external.target, artifact.target
         )));
     }
+    // The recorded profile is replayed, not this zkelf's built-in one of that name: a rebuild
+    // must compile as the release did, whatever this zkelf's version of the profile says.
+    let recorded_profile = external.profile.clone();
+    if recorded_profile.name != artifact.profile || recorded_profile.target != artifact.target {
+        return Err(mismatch(format!(
+            "it records profile `{}` for `{}`, the checkout's manifest builds `{}` with profile `{}`",
+            recorded_profile.name, recorded_profile.target, artifact.zkvm, artifact.profile
+        )));
+    }
+    recorded_profile
+        .validate()
+        .map_err(|e| mismatch(e.to_string()))?;
     let source = Source::inspect(&guest_dir, &manifest)?;
     if source.commit != external.source.commit {
         return Err(mismatch(format!(
@@ -203,10 +241,37 @@ pub async fn rebuild(
         }
     }
     let sde = provenance.internal().source_date_epoch;
+    // Replaying the recipe must give the recorded container, exactly: otherwise this is not
+    // the release's build (another zkelf, another toolchain commit in the remap flags…).
+    let plan = plan::Plan::new(
+        &manifest,
+        &artifact,
+        recorded_profile.clone(),
+        &source,
+        sde,
+        &image,
+    );
+    let (env, command, flags) = plan.recorded(&Variation::standard());
+    let internal = provenance.internal();
+    let differences = [
+        ("environment", differs_map(&internal.env, &env)),
+        ("command", differs_list(&internal.command, &command)),
+        ("flags", differs_list(&internal.flags, &flags)),
+    ];
+    for (what, difference) in differences {
+        let Some(difference) = difference else {
+            continue;
+        };
+        let message = format!("this zkelf would build with another {what}: {difference}");
+        if !options.allow_different_builder {
+            return Err(mismatch(message));
+        }
+        reporter.output(&format!("note: {message}"));
+    }
     let mut built = build_selected(
         engine,
         &manifest,
-        std::slice::from_ref(&artifact),
+        &[(artifact, recorded_profile)],
         &source,
         sde,
         options,
@@ -216,10 +281,45 @@ pub async fn rebuild(
     Ok(built.remove(0))
 }
 
+/// The first difference between two recorded lists, for a message.
+fn differs_list(recorded: &[String], ours: &[String]) -> Option<String> {
+    if recorded == ours {
+        return None;
+    }
+    let i = recorded
+        .iter()
+        .zip(ours)
+        .take_while(|(a, b)| a == b)
+        .count();
+    Some(match (recorded.get(i), ours.get(i)) {
+        (Some(a), Some(b)) => format!("recorded `{a}` where it would give `{b}`"),
+        (Some(a), None) => format!("recorded `{a}`, which it would not give"),
+        (None, Some(b)) => format!("`{b}`, which is not recorded"),
+        (None, None) => "the same items in another order".into(),
+    })
+}
+
+/// The first difference between two recorded environments, for a message.
+fn differs_map(
+    recorded: &BTreeMap<String, String>,
+    ours: &BTreeMap<String, String>,
+) -> Option<String> {
+    let keys: std::collections::BTreeSet<&String> = recorded.keys().chain(ours.keys()).collect();
+    keys.into_iter()
+        .find_map(|k| match (recorded.get(k), ours.get(k)) {
+            (a, b) if a == b => None,
+            (Some(a), Some(b)) => Some(format!("`{k}` is recorded as `{a}`, it would be `{b}`")),
+            (Some(_), None) => Some(format!("recorded `{k}`, which it would not set")),
+            (None, Some(_)) => Some(format!("`{k}`, which is not recorded")),
+            (None, None) => None,
+        })
+}
+
 /// What one build produced in the staging directory.
 struct Staged {
     artifact: Artifact,
     elf: PathBuf,
+    vk: Option<(PathBuf, String)>,
     provenance: Vec<u8>,
     sha256: String,
     size: u64,
@@ -229,7 +329,7 @@ struct Staged {
 async fn build_selected(
     engine: &Engine,
     manifest: &Manifest,
-    selected: &[Artifact],
+    selected: &[(Artifact, Profile)],
     source: &Source,
     sde: u64,
     options: &BuildOptions,
@@ -240,36 +340,36 @@ async fn build_selected(
         BuildKind::Cargo => Some(fetch(engine, &image, manifest, source, options, reporter).await?),
         BuildKind::Make => None,
     };
-    let vendor_dir = vendor.as_ref().map(|v| v.dir.clone());
     let staging = crate::fsutil::tempdir("zkelf-stage-")?;
 
     let mut staged = Vec::new();
-    for artifact in selected {
-        let plan = plan::Plan::new(manifest, artifact, source, sde, &image);
+    for (artifact, profile) in selected {
+        let plan = plan::Plan::new(manifest, artifact, profile.clone(), source, sde, &image);
+        let stem = format!("{}-{}", manifest.name, artifact.zkvm);
+        let profile_dir =
+            write_profile_files(&plan, &staging.path().join(format!("{stem}.profile")))?;
+        let mounts = Mounts {
+            vendor: vendor.as_ref().map(|v| v.dir.as_path()),
+            profile: profile_dir.as_deref(),
+        };
         let standard = Variation::standard();
         reporter.step(&format!(
-            "building {} {} for {} ({})",
-            manifest.name, manifest.version, artifact.zkvm, artifact.target
+            "building {} {} for {} (profile {}, {})",
+            manifest.name, manifest.version, artifact.zkvm, profile.name, artifact.target
         ));
         let first = run_build(
             engine,
             &plan,
             &standard,
             &source.host_source_root(),
-            vendor_dir.as_deref(),
+            &mounts,
             reporter,
         )
         .await?;
-        let elf = staging
-            .path()
-            .join(format!("{}-{}.elf", manifest.name, artifact.zkvm));
-        std::fs::copy(first.path().join("out.elf"), &elf)
+        let linked = staging.path().join(format!("{stem}.linked.elf"));
+        std::fs::copy(first.path().join("out.elf"), &linked)
             .map_err(|e| BuilderError::io("cannot copy", first.path().join("out.elf"), e))?;
-        let (sha256, size) = sha256_file(&elf)?;
-        reporter.finish(&format!(
-            "{}-{}.elf sha256:{sha256}",
-            manifest.name, artifact.zkvm
-        ));
+        let (linked_sha256, linked_size) = sha256_file(&linked)?;
 
         let reproduced = if options.check_reproducible {
             reporter.step(&format!(
@@ -292,23 +392,25 @@ async fn build_selected(
                 &plan,
                 &varied,
                 &copy.path().join(&source.source_root),
-                vendor_dir.as_deref(),
+                &mounts,
                 reporter,
             )
             .await?;
+            // The post-link step is a pure function of the linked ELF and the pinned kernel,
+            // so the linked ELFs are what must agree (and what a diff can explain).
             let second_elf = second.path().join("out.elf");
             let (second_sha, _) = sha256_file(&second_elf)?;
-            if second_sha != sha256 {
-                let (a, b) = (elf.clone(), second_elf.clone());
+            if second_sha != linked_sha256 {
+                let (a, b) = (linked.clone(), second_elf.clone());
                 let diff = tokio::task::spawn_blocking(move || diff_files(&a, &b))
                     .await
                     .map_err(|e| {
-                        BuilderError::io("cannot compare", &elf, std::io::Error::other(e))
+                        BuilderError::io("cannot compare", &linked, std::io::Error::other(e))
                     })??;
                 return Err(BuilderError::NotReproducible {
                     guest: manifest.name.clone(),
                     zkvm: artifact.zkvm.clone(),
-                    first: sha256,
+                    first: linked_sha256,
                     second: second_sha,
                     diff: diff.render(),
                 });
@@ -318,10 +420,69 @@ async fn build_selected(
         } else {
             None
         };
-        let provenance = provenance_for(&plan, &standard, &image, vendor.as_ref(), &sha256)?;
+
+        let elf = staging.path().join(format!("{stem}.elf"));
+        let mut post = None;
+        match &profile.post_link {
+            None => {
+                std::fs::rename(&linked, &elf)
+                    .map_err(|e| BuilderError::io("cannot rename into", &elf, e))?;
+            }
+            Some(step) => {
+                reporter.step(&format!("post-link step for {stem}"));
+                let vendor = vendor.as_ref().ok_or_else(|| BuilderError::PostLink {
+                    artifact: stem.clone(),
+                    message: "a post-link step needs the vendored crates of a cargo guest".into(),
+                })?;
+                let user_elf = std::fs::read(&linked)
+                    .map_err(|e| BuilderError::io("cannot read", &linked, e))?;
+                let (step, dir, lock, what) = (
+                    step.clone(),
+                    vendor.dir.clone(),
+                    vendor.cargo_lock.clone(),
+                    stem.clone(),
+                );
+                let done = tokio::task::spawn_blocking(move || {
+                    postlink::apply(&step, &user_elf, &dir, &lock, &what)
+                })
+                .await
+                .map_err(|e| {
+                    BuilderError::io("cannot wrap", &linked, std::io::Error::other(e))
+                })??;
+                std::fs::write(&elf, &done.program)
+                    .map_err(|e| BuilderError::io("cannot write", &elf, e))?;
+                reporter.finish(&format!("vk {}", done.vk_id));
+                post = Some(done);
+            }
+        }
+        let (sha256, size) = sha256_file(&elf)?;
+        reporter.finish(&format!("{stem}.elf sha256:{sha256}"));
+        let vk = match &post {
+            Some(done) => {
+                let path = staging.path().join(format!("{stem}.vk"));
+                std::fs::write(&path, &done.vk)
+                    .map_err(|e| BuilderError::io("cannot write", &path, e))?;
+                Some((path, done.vk_id.clone()))
+            }
+            None => None,
+        };
+        let linked = Linked {
+            sha256: linked_sha256,
+            size: linked_size,
+        };
+        let provenance = provenance_for(
+            &plan,
+            &standard,
+            &image,
+            vendor.as_ref(),
+            &sha256,
+            &linked,
+            post.as_ref(),
+        )?;
         staged.push(Staged {
             artifact: artifact.clone(),
             elf,
+            vk,
             provenance: provenance.to_json(),
             sha256,
             size,
@@ -333,22 +494,43 @@ async fn build_selected(
     let out = manifest.output_dir(&options.out_dir);
     std::fs::create_dir_all(&out).map_err(|e| BuilderError::io("cannot create", &out, e))?;
     let mut built = Vec::new();
-    for s in staged {
+    for (s, (_, profile)) in staged.into_iter().zip(selected) {
         let base = format!("{}-{}", manifest.name, s.artifact.zkvm);
         let elf = out.join(format!("{base}.elf"));
         let prov = out.join(format!("{base}.provenance.json"));
+        let vk_path = out.join(format!("{base}.vk"));
         install_file(&s.elf, &elf, 0o755)?;
+        let (vk, vk_sha256, vk_id) = match &s.vk {
+            Some((staged_vk, id)) => {
+                install_file(staged_vk, &vk_path, 0o644)?;
+                let (sha, _) = sha256_file(&vk_path)?;
+                (Some(vk_path), Some(sha), Some(id.clone()))
+            }
+            None => {
+                // A VK left from an earlier build would be published with this ELF.
+                match std::fs::remove_file(&vk_path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(BuilderError::io("cannot remove", &vk_path, e)),
+                }
+                (None, None, None)
+            }
+        };
         write_atomic(&prov, &s.provenance, 0o644)?;
         built.push(BuiltArtifact {
             guest: manifest.name.clone(),
             version: manifest.version.clone(),
             zkvm: s.artifact.zkvm.clone(),
+            profile: profile.name.clone(),
             target: s.artifact.target.clone(),
             elf,
             provenance: prov,
             sha256: s.sha256,
             size: s.size,
             provenance_sha256: Sha256Digest::of(&s.provenance).to_string(),
+            vk,
+            vk_sha256,
+            vk_id,
             commit: source.commit.clone(),
             source_date_epoch: sde,
             reproduced: s.reproduced,
@@ -358,9 +540,39 @@ async fn build_selected(
     Ok(built)
 }
 
+/// Writes the profile's data files into `dir` (readable by the container's user) and returns
+/// it, or `None` when the profile has none.
+fn write_profile_files(plan: &plan::Plan, dir: &Path) -> Result<Option<PathBuf>, BuilderError> {
+    use std::os::unix::fs::PermissionsExt;
+    let files = plan.profile_files();
+    if files.is_empty() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(dir).map_err(|e| BuilderError::io("cannot create", dir, e))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| BuilderError::io("cannot set permissions of", dir, e))?;
+    for (name, content) in files {
+        write_atomic(&dir.join(name), content.as_bytes(), 0o644)?;
+    }
+    Ok(Some(dir.to_path_buf()))
+}
+
+/// The ELF the linker wrote, before any post-link step.
+struct Linked {
+    sha256: String,
+    size: u64,
+}
+
+/// What a build container mounts besides the source.
+struct Mounts<'a> {
+    vendor: Option<&'a Path>,
+    profile: Option<&'a Path>,
+}
+
 /// Vendored crates for a build.
 struct Vendor {
     dir: PathBuf,
+    cargo_lock: Vec<u8>,
     cargo_lock_sha256: String,
     crates: Vec<(String, String, String)>,
     /// Keeps an uncached vendor directory alive for the build.
@@ -422,6 +634,7 @@ async fn fetch(
     let crates = plan::vendored_crates(&dir)?;
     Ok(Vendor {
         dir,
+        cargo_lock: lock,
         cargo_lock_sha256,
         crates,
         _temp: temp,
@@ -434,11 +647,17 @@ async fn run_build(
     plan: &plan::Plan,
     variation: &Variation,
     host_source_root: &Path,
-    vendor: Option<&Path>,
+    mounts: &Mounts<'_>,
     reporter: &dyn Reporter,
 ) -> Result<tempfile::TempDir, BuilderError> {
     let out = world_writable_tempdir("zkelf-out-")?;
-    let spec: ContainerSpec = plan.container(variation, host_source_root, vendor, out.path());
+    let spec: ContainerSpec = plan.container(
+        variation,
+        host_source_root,
+        mounts.vendor,
+        mounts.profile,
+        out.path(),
+    );
     let exit = engine.run(&spec, reporter).await?;
     if exit.code != 0 || !out.path().join("out.elf").is_file() {
         return Err(BuilderError::BuildFailed {
@@ -457,6 +676,8 @@ fn provenance_for(
     image: &BuilderImage,
     vendor: Option<&Vendor>,
     sha256: &str,
+    linked: &Linked,
+    post: Option<&postlink::PostLinked>,
 ) -> Result<Provenance, BuilderError> {
     let annotations = |pairs: Vec<(&str, serde_json::Value)>| {
         pairs
@@ -533,6 +754,37 @@ fn provenance_for(
             });
         }
     }
+    let mut byproducts = Vec::new();
+    if let Some(post) = post {
+        let (name, version) = post
+            .kernel_crate
+            .split_once('@')
+            .unwrap_or((post.kernel_crate.as_str(), ""));
+        dependencies.push(ResourceDescriptor {
+            name: Some(deps::POST_LINK_KERNEL.into()),
+            uri: Some(format!("pkg:cargo/{name}@{version}#{}", post.kernel_file)),
+            digest: sha256_digest(&post.kernel_sha256),
+            annotations: annotations(vec![(
+                "crateSha256",
+                post.kernel_crate_sha256.clone().into(),
+            )]),
+            ..Default::default()
+        });
+        byproducts.push(ResourceDescriptor {
+            name: Some(deps::LINKED_ELF.into()),
+            uri: Some(format!("{}-{}.linked.elf", plan.guest, plan.zkvm)),
+            digest: sha256_digest(&linked.sha256),
+            annotations: annotations(vec![("size", linked.size.into())]),
+            ..Default::default()
+        });
+        byproducts.push(ResourceDescriptor {
+            name: Some(deps::VK.into()),
+            uri: Some(format!("{}-{}.vk", plan.guest, plan.zkvm)),
+            digest: sha256_digest(&Sha256Digest::of(&post.vk).to_string()),
+            annotations: annotations(vec![("imageId", post.vk_id.clone().into())]),
+            ..Default::default()
+        });
+    }
     let (env, command, flags) = plan.recorded(variation);
     Ok(Provenance {
         statement_type: STATEMENT_TYPE.into(),
@@ -553,7 +805,8 @@ fn provenance_for(
                     build: plan.kind,
                     package: plan.package.clone(),
                     bin: plan.bin.clone(),
-                    profile: "release".into(),
+                    profile: plan.profile.clone(),
+                    cargo_profile: "release".into(),
                     features: plan.features.clone(),
                     build_std: plan.build_std.clone(),
                 },
@@ -578,6 +831,7 @@ fn provenance_for(
                         env!("CARGO_PKG_VERSION").to_string(),
                     )]),
                 },
+                byproducts,
             },
         },
     })

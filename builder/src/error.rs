@@ -59,13 +59,27 @@ pub enum BuilderError {
         /// What is wrong.
         message: String,
     },
-    /// An artifact names a target the builder's toolchain cannot build.
-    #[error("unknown target `{target}` in `{}`", path.display())]
-    UnknownTarget {
+    /// An artifact names a profile the builder does not know.
+    #[error("unknown profile `{profile}` in `{}`", path.display())]
+    UnknownProfile {
         /// The manifest.
         path: PathBuf,
-        /// The target named.
+        /// The profile named.
+        profile: String,
+    },
+    /// An artifact's explicit target is not the one its profile builds for.
+    #[error("artifact `{zkvm}` in `{}` names target `{target}`, but profile `{profile}` builds for `{expected}`", path.display())]
+    TargetMismatch {
+        /// The manifest.
+        path: PathBuf,
+        /// The artifact's zkVM label.
+        zkvm: String,
+        /// The target it names.
         target: String,
+        /// Its profile.
+        profile: String,
+        /// The profile's target.
+        expected: String,
     },
     /// `--artifact` names a zkVM the manifest does not list.
     #[error("guest `{guest}` has no artifact for zkvm `{zkvm}` (it has: {available})")]
@@ -131,6 +145,14 @@ pub enum BuilderError {
         /// The last lines of the compiler's output.
         output: String,
     },
+    /// The post-link step (RISC Zero's kernel wrap) could not make the artifact.
+    #[error("the post-link step for `{artifact}` failed: {message}")]
+    PostLink {
+        /// `<guest>-<zkvm>`.
+        artifact: String,
+        /// What went wrong.
+        message: String,
+    },
     /// Two builds of the same inputs gave different bytes.
     #[error(
         "guest `{guest}` for `{zkvm}` is not reproducible: sha256 `{first}` then `{second}`\n{diff}"
@@ -184,10 +206,13 @@ impl BuilderError {
                 "a guest directory needs a `zkelf.toml` with `name`, `version`, `build` and `[[artifact]]`; see docs/builder.md"
                     .into(),
             ),
-            BuilderError::UnknownTarget { .. } => Some(format!(
-                "the builder supports: {}",
-                crate::manifest::SUPPORTED_TARGETS.join(", ")
+            BuilderError::UnknownProfile { .. } => Some(format!(
+                "the builder knows the profiles {}",
+                crate::profile::known()
             )),
+            BuilderError::TargetMismatch { .. } => Some(
+                "drop `target` (the profile implies it), or pick the profile for that target".into(),
+            ),
             BuilderError::NoCargoLock { .. } => Some(
                 "run `cargo generate-lockfile` in the guest's workspace and commit `Cargo.lock`"
                     .into(),

@@ -5,6 +5,7 @@
 //! - [`base`]: `zkelf builder base`, a debootstrapped Debian packed as a deterministic tar;
 //! - [`image`]: `zkelf builder image`, Dockerfile.builder on that base, tagged by its inputs;
 //! - [`manifest`] and [`source`]: a guest's `zkelf.toml` and the git checkout it lives in;
+//! - [`profile`]: the zkVM profiles (target, build-std, flags, linker script, post-link step);
 //! - [`build`]: fetch (network) and build (`--network none`) containers, provenance, outputs;
 //! - [`provenance`]: the in-toto Statement v1 / SLSA Provenance v1 document;
 //! - [`diff`]: section- and symbol-level ELF comparison.
@@ -17,6 +18,7 @@ mod error;
 mod fsutil;
 pub mod image;
 pub mod manifest;
+pub mod profile;
 pub mod provenance;
 mod reporter;
 pub mod source;

@@ -1,30 +1,32 @@
-//! A guest's `zkelf.toml`: its name, version, build kind and one artifact per zkVM.
+//! A guest's `zkelf.toml`: its name, version, build kind and one artifact per zkVM, each built
+//! with a zkVM profile (SPEC §8.1, [`crate::profile`]).
 //!
 //! ```toml
 //! name = "keccak"
 //! version = "0.1.0"
 //! build = "cargo"          # or "make"
 //! # package = "keccak"     # cargo package to build; default: name
-//! # build-std = ["core", "alloc"]
+//! # build-std = ["core", "alloc"]   # overrides the profile's -Zbuild-std set
 //!
 //! [[artifact]]
-//! zkvm = "rv32im"
-//! target = "riscv32im-unknown-none-elf"
-//! # bin = "keccak"        # cargo binary / make output name; default: package (make: name)
+//! profile = "rv32im"       # rv32im | rv64im | sp1 | risc0 | openvm | zisk
+//! # zkvm = "rv32im"        # label in file names and tags; default: the profile's name
+//! # target = "riscv32im-unknown-none-elf"   # implied by the profile; must agree if given
+//! # bin = "keccak"         # cargo binary / make output name; default: package (make: name)
 //! ```
+//!
+//! An artifact without `profile` takes the profile its `zkvm` names (manifests written before
+//! profiles existed say `zkvm = "rv32im"` and `target = …`).
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::BuilderError;
+use crate::profile::{self, Profile};
 
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "zkelf.toml";
-
-/// Targets the builder's toolchain builds (Debian rustc 1.96 + gcc-riscv64-unknown-elf).
-pub const SUPPORTED_TARGETS: &[&str] =
-    &["riscv32im-unknown-none-elf", "riscv64im-unknown-none-elf"];
 
 /// How a guest is compiled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,17 +38,30 @@ pub enum BuildKind {
     Make,
 }
 
-/// One ELF the guest ships: a zkVM label and the target it is compiled for.
+/// One ELF the guest ships: a zkVM label and the profile it is built with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Artifact {
-    /// zkVM label (`[a-z0-9][a-z0-9._-]{0,63}`), part of the file name `<guest>-<zkvm>.elf`.
+    /// zkVM label (`[a-z0-9][a-z0-9._-]{0,63}`), part of the file name `<guest>-<zkvm>.elf`;
+    /// defaults to the profile's name.
+    #[serde(default)]
     pub zkvm: String,
-    /// Target triple.
+    /// The profile's name (defaults to `zkvm`).
+    #[serde(default)]
+    pub profile: String,
+    /// Target triple: the profile's; an explicit one must agree.
+    #[serde(default)]
     pub target: String,
     /// Cargo binary or make output name; defaults to the package (cargo) or guest name (make).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bin: Option<String>,
+}
+
+impl Artifact {
+    /// The built-in profile the artifact is built with (checked at load).
+    pub fn profile(&self) -> Profile {
+        profile::builtin(&self.profile).unwrap_or_else(|| unreachable!("checked at load"))
+    }
 }
 
 /// A parsed, validated `zkelf.toml`.
@@ -109,8 +124,12 @@ impl Manifest {
                 manifest.version
             )));
         }
+        let mut manifest = manifest;
         if manifest.artifacts.is_empty() {
             return Err(invalid("no `[[artifact]]`".into()));
+        }
+        for artifact in &mut manifest.artifacts {
+            resolve_profile(artifact, manifest.build, path)?;
         }
         for (i, artifact) in manifest.artifacts.iter().enumerate() {
             if !is_label(&artifact.zkvm) {
@@ -124,12 +143,6 @@ impl Manifest {
                 .any(|a| a.zkvm == artifact.zkvm)
             {
                 return Err(invalid(format!("zkvm `{}` is listed twice", artifact.zkvm)));
-            }
-            if !SUPPORTED_TARGETS.contains(&artifact.target.as_str()) {
-                return Err(BuilderError::UnknownTarget {
-                    path: path.to_path_buf(),
-                    target: artifact.target.clone(),
-                });
             }
             if let Some(bin) = artifact.bin.as_ref().filter(|bin| !is_word(bin)) {
                 return Err(invalid(format!(
@@ -163,11 +176,11 @@ impl Manifest {
         })
     }
 
-    /// The `-Zbuild-std` crates.
-    pub fn build_std(&self) -> Vec<String> {
+    /// The `-Zbuild-std` crates for `profile`: the manifest's `build-std` when it sets one.
+    pub fn build_std(&self, profile: &Profile) -> Vec<String> {
         self.build_std
             .clone()
-            .unwrap_or_else(|| vec!["core".into(), "alloc".into()])
+            .unwrap_or_else(|| profile.build_std.clone())
     }
 
     /// The artifacts selected by `zkvm` (all when `None`).
@@ -194,6 +207,55 @@ impl Manifest {
     pub fn output_dir(&self, out: &Path) -> PathBuf {
         out.join(&self.name).join(&self.version)
     }
+}
+
+/// Fills in an artifact's profile, zkVM label and target, and checks they agree.
+fn resolve_profile(
+    artifact: &mut Artifact,
+    build: BuildKind,
+    path: &Path,
+) -> Result<(), BuilderError> {
+    if artifact.profile.is_empty() {
+        if artifact.zkvm.is_empty() {
+            return Err(BuilderError::ManifestInvalid {
+                path: path.to_path_buf(),
+                message: format!(
+                    "an `[[artifact]]` needs `profile = …` (one of {})",
+                    profile::known()
+                ),
+            });
+        }
+        artifact.profile = artifact.zkvm.clone();
+    }
+    let profile =
+        profile::builtin(&artifact.profile).ok_or_else(|| BuilderError::UnknownProfile {
+            path: path.to_path_buf(),
+            profile: artifact.profile.clone(),
+        })?;
+    if artifact.zkvm.is_empty() {
+        artifact.zkvm = profile.name.clone();
+    }
+    if artifact.target.is_empty() {
+        artifact.target = profile.target.clone();
+    } else if artifact.target != profile.target {
+        return Err(BuilderError::TargetMismatch {
+            path: path.to_path_buf(),
+            zkvm: artifact.zkvm.clone(),
+            target: artifact.target.clone(),
+            profile: profile.name.clone(),
+            expected: profile.target.clone(),
+        });
+    }
+    if build == BuildKind::Make && !profile.allows_make() {
+        return Err(BuilderError::ManifestInvalid {
+            path: path.to_path_buf(),
+            message: format!(
+                "profile `{}` builds Rust guests only (`build = \"cargo\"`); make guests use `rv32im` or `rv64im`",
+                profile.name
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// `[a-z0-9][a-z0-9._-]{0,63}` (SPEC §2).
@@ -250,11 +312,61 @@ target = "riscv64im-unknown-none-elf"
     }
 
     #[test]
-    fn rejects_unknown_target() {
+    fn profiles_fill_in_label_and_target() {
+        let manifest =
+            parse("name = \"g\"\nversion = \"1.0.0\"\nbuild = \"cargo\"\n[[artifact]]\nprofile = \"sp1\"\n[[artifact]]\nprofile = \"risc0\"\nzkvm = \"risc0-v3\"\n")
+                .unwrap();
+        let a = &manifest.artifacts;
+        assert_eq!(
+            (a[0].zkvm.as_str(), a[0].target.as_str()),
+            ("sp1", "riscv64im-succinct-zkvm-elf")
+        );
+        assert_eq!(
+            (a[1].zkvm.as_str(), a[1].profile.as_str()),
+            ("risc0-v3", "risc0")
+        );
+        assert_eq!(a[1].target, "riscv32im-risc0-zkvm-elf");
+        assert_eq!(
+            manifest.build_std(&a[0].profile()),
+            ["core", "alloc", "std", "panic_abort"]
+        );
+        let again = parse(&toml::to_string(&manifest).unwrap()).unwrap();
+        assert_eq!(again, manifest);
+    }
+
+    #[test]
+    fn rejects_a_target_the_profile_does_not_build() {
         let err = parse(&GOOD.replace("riscv64im-unknown-none-elf", "x86_64-unknown-linux-gnu"))
             .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "artifact `rv64im` in `zkelf.toml` names target `x86_64-unknown-linux-gnu`, but profile `rv64im` builds for `riscv64im-unknown-none-elf`"
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_profiles_listing_the_known_ones() {
+        let err = parse(&GOOD.replace("zkvm = \"rv64im\"", "profile = \"jolt\"")).unwrap_err();
+        assert_eq!(err.to_string(), "unknown profile `jolt` in `zkelf.toml`");
+        assert_eq!(
+            err.hint().unwrap(),
+            "the builder knows the profiles `rv32im`, `rv64im`, `sp1`, `risc0`, `openvm`, `zisk`"
+        );
+        let err = parse(
+            "name = \"g\"\nversion = \"1.0.0\"\nbuild = \"cargo\"\n[[artifact]]\nbin = \"g\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("needs `profile = …`"), "{err}");
+    }
+
+    #[test]
+    fn make_guests_take_the_bare_profiles_only() {
+        let err = parse("name = \"c\"\nversion = \"1.0.0\"\nbuild = \"make\"\n[[artifact]]\nprofile = \"zisk\"\n")
+            .unwrap_err();
         assert!(
-            matches!(err, BuilderError::UnknownTarget { ref target, .. } if target == "x86_64-unknown-linux-gnu")
+            err.to_string()
+                .contains("profile `zisk` builds Rust guests only"),
+            "{err}"
         );
     }
 
@@ -264,7 +376,10 @@ target = "riscv64im-unknown-none-elf"
             GOOD.replace("name = \"keccak\"", "name = \"Keccak\""),
             GOOD.replace("0.1.0", "0.1"),
             GOOD.replace("\"cargo\"", "\"bazel\""),
-            GOOD.replace("zkvm = \"rv64im\"", "zkvm = \"rv32im\""),
+            GOOD.replace(
+                "zkvm = \"rv64im\"\ntarget = \"riscv64im-unknown-none-elf\"",
+                "zkvm = \"rv32im\"\ntarget = \"riscv32im-unknown-none-elf\"",
+            ),
             GOOD.replace("zkvm = \"rv64im\"", "zkvm = \"rv64im\"\nbin = \"../x\""),
             GOOD.replace("build = \"cargo\"", "build = \"cargo\"\nfeature = []"),
             "name = \"x\"\nversion = \"1.0.0\"\nbuild = \"make\"\nartifact = []\n".into(),

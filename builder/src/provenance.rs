@@ -1,9 +1,12 @@
 //! `provenance.json`: an in-toto Statement v1 with a SLSA Provenance v1 predicate (SPEC §4).
 //!
 //! Everything a rebuild needs is in it: the source (uri, commit, dirty, path), the guest and
-//! artifact, the exact environment, command and flags of the build container, and the resolved
-//! dependencies (builder image, Dockerfile.builder with its content, base image, toolchain
-//! versions, Cargo.lock and every vendored crate with its checksum).
+//! artifact, the whole zkVM profile (target spec and linker script with their contents, every
+//! flag, the post-link step), the exact environment, command and flags of the build container,
+//! and the resolved dependencies (builder image, Dockerfile.builder with its content, base
+//! image, toolchain versions, Cargo.lock and every vendored crate with its checksum, the kernel
+//! a post-link step used). What the build made besides the artifact (the linked user ELF, the
+//! VK) is listed in `runDetails.byproducts`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,13 +16,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::BuilderError;
 use crate::manifest::BuildKind;
+use crate::profile::Profile;
 
 /// in-toto Statement v1.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// SLSA Provenance v1.
 pub const PREDICATE_TYPE: &str = "https://slsa.dev/provenance/v1";
-/// The build type: what `buildDefinition` means.
-pub const BUILD_TYPE: &str = "https://zkelf.dev/builder/docker/v1";
+/// The build type: what `buildDefinition` means. v2: `externalParameters.profile` is the zkVM
+/// profile (v1 had the cargo profile's name there, now `cargoProfile`).
+pub const BUILD_TYPE: &str = "https://zkelf.dev/builder/docker/v2";
 /// The builder's id in `runDetails`.
 pub const BUILDER_ID: &str = "https://zkelf.dev/builder/v1";
 
@@ -92,8 +97,10 @@ pub struct ExternalParameters {
     pub package: Option<String>,
     /// Binary or output name.
     pub bin: String,
-    /// Cargo profile.
-    pub profile: String,
+    /// The zkVM profile, whole: what `rebuild` replays.
+    pub profile: Profile,
+    /// Cargo profile (`release`).
+    pub cargo_profile: String,
     /// Cargo features.
     pub features: Vec<String>,
     /// `-Zbuild-std` crates (cargo guests).
@@ -168,6 +175,9 @@ pub struct ResourceDescriptor {
 pub struct RunDetails {
     /// The builder.
     pub builder: BuilderId,
+    /// What the build made besides the artifact: the linked ELF a post-link step wrapped, the VK.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub byproducts: Vec<ResourceDescriptor>,
 }
 
 /// `runDetails.builder`.
@@ -192,6 +202,12 @@ pub mod deps {
     pub const TOOLCHAIN: &str = "toolchain";
     /// The guest's Cargo.lock.
     pub const CARGO_LOCK: &str = "Cargo.lock";
+    /// The kernel ELF a RISC Zero post-link step wrapped the guest with.
+    pub const POST_LINK_KERNEL: &str = "post-link-kernel";
+    /// Byproduct: the ELF the linker wrote, before a post-link step.
+    pub const LINKED_ELF: &str = "linked-elf";
+    /// Byproduct: the verification key.
+    pub const VK: &str = "vk";
 }
 
 impl Provenance {
@@ -318,7 +334,8 @@ mod tests {
                         build: BuildKind::Cargo,
                         package: Some("g".into()),
                         bin: "g".into(),
-                        profile: "release".into(),
+                        profile: crate::profile::builtin("zisk").unwrap(),
+                        cargo_profile: "release".into(),
                         features: vec![],
                         build_std: vec!["core".into()],
                     },
@@ -344,6 +361,7 @@ mod tests {
                         id: BUILDER_ID.into(),
                         version: BTreeMap::new(),
                     },
+                    byproducts: vec![],
                 },
             },
         }
@@ -374,6 +392,7 @@ mod tests {
             (BUILD_TYPE, "https://example.invalid/other"),
             ("\"sha256\": \"abab", "\"sha512\": \"abab"),
             ("\"dirty\": false", "\"dirty\": \"no\""),
+            ("\"cargoProfile\": \"release\"", "\"profile\": \"release\""),
         ] {
             let bad = json.replacen(from, to, 1);
             assert_ne!(bad, json, "{from} not found");

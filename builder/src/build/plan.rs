@@ -8,6 +8,7 @@ use crate::docker::ContainerSpec;
 use crate::error::BuilderError;
 use crate::image::BuilderImage;
 use crate::manifest::{Artifact, BuildKind, Manifest};
+use crate::profile::Profile;
 use crate::provenance::SourceParameters;
 use crate::source::Source;
 
@@ -18,6 +19,8 @@ const TARGET_PATH: &str = "/build/target";
 const OUT_PATH: &str = "/build/out";
 const CARGO_HOME: &str = "/build/cargo-home";
 const HOME: &str = "/build/home";
+/// Where a profile's target spec and linker script are mounted.
+const PROFILE_PATH: &str = "/build/profile";
 /// The sysroot library `-Zbuild-std` compiles, as cargo and the real path spell it.
 const SYSROOT_SRC: &str = "/usr/lib/rustlib/src/rust";
 const SYSROOT_LIBRARY_MANIFEST: &str = "/usr/lib/rustlib/src/rust/library/Cargo.toml";
@@ -102,6 +105,8 @@ pub(crate) struct Plan {
     pub bin: String,
     pub features: Vec<String>,
     pub build_std: Vec<String>,
+    /// The zkVM profile: target spec, flags, linker script, environment, post-link step.
+    pub profile: Profile,
     pub sde: u64,
     pub source: SourceParameters,
     pub image_id: String,
@@ -112,9 +117,12 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// The plan for `artifact` built with `profile` (its built-in profile, or for a rebuild
+    /// the recorded one).
     pub fn new(
         manifest: &Manifest,
         artifact: &Artifact,
+        profile: Profile,
         source: &Source,
         sde: u64,
         image: &BuilderImage,
@@ -143,9 +151,10 @@ impl Plan {
             bin: manifest.bin(artifact).to_string(),
             features: manifest.features.clone(),
             build_std: match manifest.build {
-                BuildKind::Cargo => manifest.build_std(),
+                BuildKind::Cargo => manifest.build_std(&profile),
                 BuildKind::Make => Vec::new(),
             },
+            profile,
             sde,
             source: super::source_parameters(source),
             image_id: image.id.clone(),
@@ -159,23 +168,40 @@ impl Plan {
         path.to_string_lossy().trim_end_matches('/').to_string()
     }
 
+    /// The files mounted at [`PROFILE_PATH`]: the target spec and the linker script.
+    pub fn profile_files(&self) -> Vec<(&str, &str)> {
+        self.profile
+            .target_spec
+            .iter()
+            .chain(&self.profile.linker_script)
+            .map(|f| (f.name.as_str(), f.content.as_str()))
+            .collect()
+    }
+
     /// rustc flags (cargo) or C and link flags (make).
     fn flags(&self) -> Vec<String> {
         let remap = |from: &str, to: &str| format!("--remap-path-prefix={from}={to}");
         match self.kind {
             BuildKind::Cargo => {
                 let sysroot = format!("/rustc/{}", self.rustc_commit);
-                vec![
+                let mut flags = vec![
                     remap(BUILD_PATH, "/zkelf/src"),
                     remap(VENDOR_PATH, "/zkelf/vendor"),
                     remap(TARGET_PATH, "/zkelf/target"),
                     remap(CARGO_HOME, "/zkelf/cargo-home"),
                     remap(SYSROOT_SRC, &sysroot),
                     remap(&format!("/usr/src/rustc-{}", self.rustc_release), &sysroot),
+                ];
+                flags.extend(self.profile.rustflags.iter().cloned());
+                flags.extend([
                     "-Clinker=ld.lld".into(),
                     "-Clink-arg=--build-id=none".into(),
                     "-Ccodegen-units=1".into(),
-                ]
+                ]);
+                if let Some(script) = &self.profile.linker_script {
+                    flags.push(format!("-Clink-arg=-T{PROFILE_PATH}/{}", script.name));
+                }
+                flags
             }
             BuildKind::Make => vec![
                 format!("-ffile-prefix-map={BUILD_PATH}=/zkelf/src"),
@@ -202,9 +228,21 @@ impl Plan {
                 .to_vec();
                 argv.push(format!("{guest_dir}/Cargo.toml"));
                 argv.extend(["--bin".into(), self.bin.clone()]);
-                argv.extend(["--target".into(), self.target.clone()]);
+                match &self.profile.target_spec {
+                    // The spec's file stem is the triple, so build scripts see it as `TARGET`.
+                    Some(spec) => {
+                        argv.extend(["--target".into(), format!("{PROFILE_PATH}/{}", spec.name)]);
+                        argv.push("-Zjson-target-spec".into());
+                    }
+                    None => argv.extend(["--target".into(), self.target.clone()]),
+                }
                 argv.push(format!("-Zbuild-std={}", self.build_std.join(",")));
-                argv.push("-Zbuild-std-features=compiler-builtins-mem".into());
+                if !self.profile.build_std_features.is_empty() {
+                    argv.push(format!(
+                        "-Zbuild-std-features={}",
+                        self.profile.build_std_features.join(",")
+                    ));
+                }
                 for config in [
                     "source.crates-io.replace-with=\"vendored-sources\"".to_string(),
                     format!("source.vendored-sources.directory=\"{VENDOR_PATH}\""),
@@ -249,7 +287,13 @@ impl Plan {
 
     /// The container's environment.
     fn env(&self, variation: &Variation) -> BTreeMap<String, String> {
-        let mut env = BTreeMap::new();
+        // The profile's first: zkelf's own settings are never the profile's to change
+        // (`Profile::validate` refuses the names, this order makes sure).
+        let mut env = if self.kind == BuildKind::Cargo {
+            self.profile.env.clone()
+        } else {
+            BTreeMap::new()
+        };
         let mut set = |k: &str, v: String| {
             env.insert(k.to_string(), v);
         };
@@ -293,6 +337,7 @@ impl Plan {
         variation: &Variation,
         host_source_root: &Path,
         vendor: Option<&Path>,
+        profile_dir: Option<&Path>,
         out: &Path,
     ) -> ContainerSpec {
         let (argv, elf) = self.command();
@@ -319,6 +364,9 @@ impl Plan {
         ];
         if let Some(vendor) = vendor {
             binds.push(format!("{}:{VENDOR_PATH}:ro", vendor.display()));
+        }
+        if let Some(dir) = profile_dir {
+            binds.push(format!("{}:{PROFILE_PATH}:ro", dir.display()));
         }
         let tmpfs: HashMap<String, String> = [TARGET_PATH, CARGO_HOME, HOME]
             .into_iter()
@@ -469,6 +517,7 @@ mod tests {
             bin: "keccak".into(),
             features: vec!["fast".into()],
             build_std: vec!["core".into(), "alloc".into()],
+            profile: crate::profile::builtin("rv64im").unwrap(),
             sde: 1_700_000_000,
             source: SourceParameters {
                 uri: "https://example.invalid/repo".into(),
@@ -489,6 +538,7 @@ mod tests {
             &Variation::standard(),
             Path::new("/home/u/repo/guests"),
             Some(Path::new("/cache/vendor/x")),
+            None,
             Path::new("/tmp/out"),
         );
         assert_eq!(spec.network_mode.as_deref(), Some("none"));
@@ -570,6 +620,7 @@ mod tests {
         let spec = plan(BuildKind::Make).container(
             &Variation::standard(),
             Path::new("/r/guests/c"),
+            None,
             None,
             Path::new("/o"),
         );

@@ -1,0 +1,208 @@
+//! After the link: what turns the linked ELF into the artifact. Only RISC Zero has a step: the
+//! user ELF wrapped with the v1compat kernel into a program binary, whose image id is the VK.
+//!
+//! The kernel comes from the guest's own `Cargo.lock` (`risc0-zkvm` depends on
+//! `risc0-zkos-v1compat`), vendored by the fetch container like every crate: its `.crate`
+//! checksum is the lock file's, and the kernel file's sha256 is the one `cargo vendor` recorded
+//! for it, so the kernel is pinned by the lock file exactly as the guest's own code is.
+
+use std::path::Path;
+
+use zkelf_trust::digest::Sha256Digest;
+
+use crate::error::BuilderError;
+use crate::profile::PostLink;
+
+/// The artifact a post-link step made, and what it used.
+#[derive(Debug)]
+pub(crate) struct PostLinked {
+    /// The artifact's bytes.
+    pub program: Vec<u8>,
+    /// The verification key derived from them.
+    pub vk: Vec<u8>,
+    /// The VK as the zkVM prints it (RISC Zero: the image id in hex).
+    pub vk_id: String,
+    /// `<crate>@<version>`, the crate the kernel came from.
+    pub kernel_crate: String,
+    /// The kernel's path in that crate.
+    pub kernel_file: String,
+    /// sha256 of the kernel.
+    pub kernel_sha256: String,
+    /// sha256 of the `.crate` (from `Cargo.lock`).
+    pub kernel_crate_sha256: String,
+}
+
+/// Applies `step` to the linked `user_elf`, taking inputs from the vendored crates and the
+/// lock file. `what` names the artifact in errors.
+pub(crate) fn apply(
+    step: &PostLink,
+    user_elf: &[u8],
+    vendor: &Path,
+    cargo_lock: &[u8],
+    what: &str,
+) -> Result<PostLinked, BuilderError> {
+    let failed = |message: String| BuilderError::PostLink {
+        artifact: what.to_string(),
+        message,
+    };
+    match step {
+        PostLink::Risc0ProgramBinary {
+            kernel_crate,
+            kernel_file,
+        } => {
+            let (version, checksum) = locked_crate(cargo_lock, kernel_crate).map_err(failed)?;
+            let dir = vendor.join(format!("{kernel_crate}-{version}"));
+            let kernel_path = dir.join(kernel_file);
+            let kernel = std::fs::read(&kernel_path)
+                .map_err(|e| BuilderError::io("cannot read", &kernel_path, e))?;
+            let kernel_sha256 = Sha256Digest::of(&kernel).to_string();
+            let recorded = vendored_checksums(&dir)?;
+            if recorded.package.as_deref() != Some(checksum.as_str()) {
+                return Err(failed(format!(
+                    "vendored `{kernel_crate}` {version} is not the `.crate` `Cargo.lock` pins (sha256 `{checksum}`)"
+                )));
+            }
+            if recorded.file(kernel_file) != Some(kernel_sha256.as_str()) {
+                return Err(failed(format!(
+                    "`{kernel_file}` of vendored `{kernel_crate}` {version} has sha256 `{kernel_sha256}`, not the one cargo recorded"
+                )));
+            }
+            let program = zkelf_zkvm::risc0::wrap(user_elf, &kernel);
+            let image_id = zkelf_zkvm::risc0::image_id(&program).map_err(|e| {
+                failed(format!(
+                    "RISC Zero cannot load the program it wraps ({e}); is the guest built for `riscv32im-risc0-zkvm-elf`?"
+                ))
+            })?;
+            Ok(PostLinked {
+                program,
+                vk: image_id.as_bytes().to_vec(),
+                vk_id: image_id.to_string(),
+                kernel_crate: format!("{kernel_crate}@{version}"),
+                kernel_file: kernel_file.clone(),
+                kernel_sha256,
+                kernel_crate_sha256: checksum,
+            })
+        }
+    }
+}
+
+/// The version and `.crate` checksum `Cargo.lock` pins for the registry crate `name`.
+fn locked_crate(cargo_lock: &[u8], name: &str) -> Result<(String, String), String> {
+    let text = std::str::from_utf8(cargo_lock).map_err(|_| "`Cargo.lock` is not UTF-8")?;
+    let lock: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| format!("`Cargo.lock` does not parse: {}", e.message()))?;
+    let found: Vec<(String, String)> = lock
+        .get("package")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_table())
+        .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
+        .filter_map(|p| {
+            let field = |k: &str| p.get(k).and_then(|v| v.as_str()).map(String::from);
+            Some((field("version")?, field("checksum")?))
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(format!(
+            "the guest's `Cargo.lock` has no registry crate `{name}`, which holds the kernel the profile wraps the ELF with (a `risc0-zkvm` dependency brings it)"
+        )),
+        _ => Err(format!(
+            "the guest's `Cargo.lock` has {} versions of `{name}`; the kernel must be one",
+            found.len()
+        )),
+    }
+}
+
+/// `.cargo-checksum.json` of a vendored crate.
+struct Checksums {
+    package: Option<String>,
+    files: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Checksums {
+    fn file(&self, path: &str) -> Option<&str> {
+        self.files.get(path).and_then(|v| v.as_str())
+    }
+}
+
+fn vendored_checksums(dir: &Path) -> Result<Checksums, BuilderError> {
+    let path = dir.join(".cargo-checksum.json");
+    let bytes = std::fs::read(&path).map_err(|e| BuilderError::io("cannot read", &path, e))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        BuilderError::io("cannot parse", &path, std::io::Error::other(e.to_string()))
+    })?;
+    Ok(Checksums {
+        package: value
+            .get("package")
+            .and_then(|p| p.as_str())
+            .map(String::from),
+        files: value
+            .get("files")
+            .and_then(|f| f.as_object())
+            .cloned()
+            .unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCK: &str = r#"
+version = 4
+
+[[package]]
+name = "risc0-zkos-v1compat"
+version = "2.2.3"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "aaaa"
+
+[[package]]
+name = "guest"
+version = "0.1.0"
+"#;
+
+    fn step() -> PostLink {
+        PostLink::Risc0ProgramBinary {
+            kernel_crate: "risc0-zkos-v1compat".into(),
+            kernel_file: "elfs/v1compat.elf".into(),
+        }
+    }
+
+    fn vendor_with(kernel: &[u8], package: &str, file_sha: &str) -> tempfile::TempDir {
+        let vendor = tempfile::tempdir().unwrap();
+        let dir = vendor.path().join("risc0-zkos-v1compat-2.2.3");
+        std::fs::create_dir_all(dir.join("elfs")).unwrap();
+        std::fs::write(dir.join("elfs/v1compat.elf"), kernel).unwrap();
+        std::fs::write(
+            dir.join(".cargo-checksum.json"),
+            serde_json::json!({ "package": package, "files": { "elfs/v1compat.elf": file_sha } })
+                .to_string(),
+        )
+        .unwrap();
+        vendor
+    }
+
+    #[test]
+    fn the_kernel_must_be_the_one_the_lock_file_pins() {
+        let kernel = b"not really a kernel";
+        let sha = Sha256Digest::of(kernel).to_string();
+        let message = |vendor: &tempfile::TempDir, lock: &str| {
+            apply(&step(), b"user", vendor.path(), lock.as_bytes(), "g-risc0")
+                .unwrap_err()
+                .to_string()
+        };
+        let other_crate = vendor_with(kernel, "bbbb", &sha);
+        assert!(message(&other_crate, LOCK).contains("is not the `.crate` `Cargo.lock` pins"));
+        let edited = vendor_with(kernel, "aaaa", &"0".repeat(64));
+        assert!(message(&edited, LOCK).contains("not the one cargo recorded"));
+        let good = vendor_with(kernel, "aaaa", &sha);
+        let no_kernel = LOCK.replace("risc0-zkos-v1compat", "other");
+        assert!(message(&good, &no_kernel).contains("has no registry crate `risc0-zkos-v1compat`"));
+        // The right kernel, but the bytes are not ELFs RISC Zero can load.
+        assert!(message(&good, LOCK).contains("RISC Zero cannot load the program it wraps"));
+    }
+}
