@@ -71,7 +71,11 @@ fn is_verification_failure(cause: &(dyn std::error::Error + 'static)) -> bool {
     if let Some(e) = cause.downcast_ref::<zkelf_registry::Error>() {
         return e.is_verification_failure();
     }
-    cause.is::<zkelf_registry::VerificationError>() || is_trust_verification_failure(cause)
+    cause.is::<zkelf_registry::VerificationError>()
+        || cause
+            .downcast_ref::<zkelf_zkvm::VkError>()
+            .is_some_and(|e| !matches!(e, zkelf_zkvm::VkError::Read(_)))
+        || is_trust_verification_failure(cause)
 }
 
 /// zkelf-trust's verification failures.
@@ -118,6 +122,9 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
             return e.hint();
         }
         if let Some(e) = cause.downcast_ref::<zkelf_registry::reference::ReferenceError>() {
+            return e.hint();
+        }
+        if let Some(e) = cause.downcast_ref::<zkelf_zkvm::VkError>() {
             return e.hint();
         }
         if let Some(hint) = trust_hint(cause) {

@@ -100,6 +100,15 @@ pub enum VerificationError {
     /// The signatures do not satisfy the policy.
     #[error("signature check failed")]
     Rejected(#[source] Box<crate::verify::VerifyError>),
+    /// The VK shipped with the artifact is not the one its bytes imply (RISC Zero image id).
+    #[error("the verification key of {what} does not belong to it")]
+    Vk {
+        /// The artifact.
+        what: String,
+        /// The mismatch, naming both ids.
+        #[source]
+        source: zkelf_zkvm::VkError,
+    },
 }
 
 impl VerificationError {
@@ -114,6 +123,7 @@ impl VerificationError {
                 lock.display()
             )),
             VerificationError::Rejected(e) => e.hint(),
+            VerificationError::Vk { source, .. } => source.hint(),
             VerificationError::TooLarge { .. } => {
                 Some("raise the bound with `--max-size` if the ELF is that large".to_owned())
             }

@@ -232,10 +232,17 @@ impl DistArtifact {
             &expected,
             &verify::Options::default(),
         );
-        judged
-            .outcome
-            .map(|_| ())
-            .map_err(|e| VerificationError::Rejected(e).into())
+        judged.outcome.map_err(VerificationError::Rejected)?;
+        if let Some((vk_path, _)) = &self.vk {
+            let what = format!("`{}`", self.elf_path.display());
+            let vk = std::fs::read(vk_path).map_err(Error::io(vk_path))?;
+            let file = std::fs::File::open(&self.elf_path).map_err(Error::io(&self.elf_path))?;
+            zkelf_zkvm::check_vk_reader(file, &vk).map_err(|source| match source {
+                zkelf_zkvm::VkError::Read(e) => Error::io(&self.elf_path)(e),
+                source => VerificationError::Vk { what, source }.into(),
+            })?;
+        }
+        Ok(())
     }
 }
 

@@ -564,6 +564,9 @@ pub async fn pull(
         &options,
     );
     let verified = judged.outcome.map_err(VerificationError::Rejected)?;
+    if let (Some(vk), Some(file)) = (&resolved.vk, &file) {
+        check_vk(file, vk, &what)?;
+    }
     let statement = verified
         .statement
         .ok_or_else(|| VerificationError::BadSignature {
@@ -669,6 +672,21 @@ pub fn judge(
         &expected,
         &trust_options,
     )
+}
+
+/// Refuses a VK that is not the one the downloaded bytes imply (a RISC Zero image id).
+fn check_vk(file: &File, vk: &[u8], what: &str) -> Result<(), Error> {
+    use std::io::Seek as _;
+    let mut reader = file;
+    reader.rewind().map_err(Error::io("the downloaded ELF"))?;
+    zkelf_zkvm::check_vk_reader(reader, vk).map_err(|source| match source {
+        zkelf_zkvm::VkError::Read(e) => Error::io("the downloaded ELF")(e),
+        source => VerificationError::Vk {
+            what: what.to_owned(),
+            source,
+        }
+        .into(),
+    })
 }
 
 fn read_back(file: &mut File, size: u64) -> Result<Vec<u8>, Error> {

@@ -23,6 +23,37 @@ pub enum VkError {
     /// The program claims to be a RISC Zero program binary but cannot be decoded.
     #[error(transparent)]
     Risc0(#[from] risc0::Risc0Error),
+    /// The program could not be read.
+    #[error("cannot read the program to derive its verification key")]
+    Read(#[source] std::io::Error),
+}
+
+impl VkError {
+    /// How to fix it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            VkError::Risc0Mismatch { .. } => Some(
+                "a RISC Zero VK is the image id of exactly these bytes: ship the `.vk` that `zkelf build` wrote next to this program".into(),
+            ),
+            VkError::Risc0(_) | VkError::Read(_) => None,
+        }
+    }
+}
+
+/// [`check_vk`] for a program read from `program` (a file, from its start): only a RISC Zero
+/// program binary is read whole, since only it has a VK to derive.
+pub fn check_vk_reader(mut program: impl std::io::Read, vk: &[u8]) -> Result<(), VkError> {
+    use std::io::Read as _;
+    let mut bytes = Vec::with_capacity(risc0::MAGIC.len());
+    (&mut program)
+        .take(risc0::MAGIC.len() as u64)
+        .read_to_end(&mut bytes)
+        .map_err(VkError::Read)?;
+    if !risc0::is_program_binary(&bytes) {
+        return Ok(());
+    }
+    program.read_to_end(&mut bytes).map_err(VkError::Read)?;
+    check_vk(&bytes, vk)
 }
 
 /// Checks that `vk` belongs to `program` where zkelf can derive the VK from the bytes (RISC
@@ -41,4 +72,21 @@ pub fn check_vk(program: &[u8], vk: &[u8]) -> Result<(), VkError> {
             .unwrap_or_else(|| format!("<not an image id: {} bytes>", vk.len())),
         program: derived.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_program_binaries_have_a_vk_to_check() {
+        assert!(check_vk(b"\x7fELF anything", b"any vk").is_ok());
+        assert!(check_vk_reader(&b"\x7fELF anything"[..], b"any vk").is_ok());
+        assert!(check_vk_reader(&b""[..], b"").is_ok());
+        let broken = risc0::wrap(b"not an elf", b"nor this");
+        assert!(matches!(
+            check_vk_reader(&broken[..], &[0; 32]),
+            Err(VkError::Risc0(_))
+        ));
+    }
 }

@@ -58,8 +58,13 @@ pub fn wrap(user_elf: &[u8], kernel_elf: &[u8]) -> Vec<u8> {
 
 /// The user ELF inside a program binary.
 pub fn user_elf(program: &[u8]) -> Result<&[u8], Risc0Error> {
+    parts(program).map(|(user, _)| user)
+}
+
+/// The user ELF and the kernel ELF inside a program binary.
+pub fn parts(program: &[u8]) -> Result<(&[u8], &[u8]), Risc0Error> {
     risc0_binfmt::ProgramBinary::decode(program)
-        .map(|binary| binary.user_elf)
+        .map(|binary| (binary.user_elf, binary.kernel_elf))
         .map_err(error)
 }
 
@@ -78,6 +83,7 @@ mod tests {
         let program = wrap(b"\x7fELFuser", b"\x7fELFkernel");
         assert!(is_program_binary(&program));
         assert_eq!(user_elf(&program).unwrap(), b"\x7fELFuser");
+        assert_eq!(parts(&program).unwrap().1, b"\x7fELFkernel");
         assert!(!is_program_binary(b"\x7fELF"));
         let err = user_elf(b"R0BFjunk").unwrap_err();
         assert!(

@@ -42,8 +42,7 @@ impl Report for SignReport {
 /// Runs `zkelf sign`.
 pub fn sign(args: SignArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let version = parse_version(&args.version)?;
-    let class = elf::riscv_class(&args.elf)?;
-    let target = elf::resolve_target(&args.elf, class, args.target.as_deref())?;
+    let target = guest_target(&args.elf, args.target.as_deref())?;
     let output = args
         .output
         .clone()
@@ -61,7 +60,11 @@ pub fn sign(args: SignArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     printer.info(format!("hashing `{}`…", args.elf.display()));
     let digests = hash_file(&args.elf)?;
     let provenance = args.provenance.as_deref().map(hash_blob).transpose()?;
-    let vk = args.vk.as_deref().map(hash_blob).transpose()?;
+    let vk = args
+        .vk
+        .as_deref()
+        .map(|vk| check_vk(&args.elf, vk))
+        .transpose()?;
     let statement = Statement {
         kind: Kind::Release,
         guest: args.guest,
@@ -95,6 +98,63 @@ pub fn sign(args: SignArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         statement,
     })?;
     Ok(ExitStatus::Success)
+}
+
+/// The target a guest is signed for, from its header: a RISC-V ELF, or a RISC Zero program
+/// binary (the user ELF wrapped with the kernel, which is what RISC Zero's executor and image
+/// id take, so it is what gets signed).
+fn guest_target(path: &Path, target: Option<&str>) -> anyhow::Result<String> {
+    let mut head = Vec::with_capacity(4);
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 4), &mut head))
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    if !zkelf_zkvm::risc0::is_program_binary(&head) {
+        let class = elf::riscv_class(path)?;
+        return Ok(elf::resolve_target(path, class, target)?);
+    }
+    let program =
+        std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let user = zkelf_zkvm::risc0::user_elf(&program).with_context(|| {
+        format!(
+            "`{}` starts like a RISC Zero program binary",
+            path.display()
+        )
+    })?;
+    let class = elf::riscv_class_of(user, path)?;
+    match target {
+        None if class == elf::ElfClass::Elf32 => Ok(RISC0_TARGET.to_string()),
+        Some(RISC0_TARGET) if class == elf::ElfClass::Elf32 => Ok(RISC0_TARGET.to_string()),
+        _ => Err(UsageError::new(
+            format!(
+                "`{}` is a RISC Zero program binary ({class} user ELF), which runs only on `{RISC0_TARGET}`",
+                path.display()
+            ),
+            format!("omit `--target`, or give `--target {RISC0_TARGET}`"),
+        )
+        .into()),
+    }
+}
+
+/// The one target RISC Zero program binaries are built for.
+const RISC0_TARGET: &str = "riscv32im-risc0-zkvm-elf";
+
+/// The VK's sha256, after checking it belongs to the guest where zkelf can derive it (a RISC
+/// Zero image id): a wrong VK is refused before anything is signed.
+pub(crate) fn check_vk(elf: &Path, vk: &Path) -> anyhow::Result<Sha256Digest> {
+    let read = |path: &Path| {
+        std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))
+    };
+    let key = read(vk)?;
+    let file =
+        std::fs::File::open(elf).with_context(|| format!("cannot read `{}`", elf.display()))?;
+    zkelf_zkvm::check_vk_reader(file, &key).with_context(|| {
+        format!(
+            "`{}` is not the verification key of `{}`",
+            vk.display(),
+            elf.display()
+        )
+    })?;
+    Ok(Sha256Digest::of(&key))
 }
 
 fn parse_version(version: &str) -> anyhow::Result<semver::Version> {

@@ -172,7 +172,11 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
         .as_deref()
         .map(super::sign::hash_blob)
         .transpose()?;
-    subject.vk = args.vk.as_deref().map(super::sign::hash_blob).transpose()?;
+    subject.vk = args
+        .vk
+        .as_deref()
+        .map(|vk| super::sign::check_vk(&args.elf, vk))
+        .transpose()?;
     subject.file = Some(args.elf.clone());
     let options = Options {
         allow_legacy: args.allow_legacy,
