@@ -26,6 +26,15 @@ pub enum DiffError {
         #[source]
         source: std::io::Error,
     },
+    /// A file starts like a RISC Zero program binary but does not decode as one.
+    #[error("`{}` is not a valid RISC Zero program binary", path.display())]
+    NotProgram {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder said.
+        #[source]
+        source: zkelf_zkvm::risc0::Risc0Error,
+    },
     /// A file is not an ELF the `object` crate parses.
     #[error("`{}` is not an ELF file", path.display())]
     NotElf {
@@ -58,6 +67,9 @@ pub struct ElfDiff {
     pub symbols: Vec<SymbolDiff>,
     /// Printable strings near the differences.
     pub strings: Vec<NearbyString>,
+    /// What differs outside the ELFs compared (the kernel of RISC Zero program binaries).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Name, size and digest of one side.
@@ -123,12 +135,44 @@ pub fn diff_files(a: &Path, b: &Path) -> Result<ElfDiff, DiffError> {
         })
     };
     let (bytes_a, bytes_b) = (read(a)?, read(b)?);
-    diff_elf(
-        &bytes_a,
-        &bytes_b,
-        &a.display().to_string(),
-        &b.display().to_string(),
-    )
+    let (name_a, name_b) = (a.display().to_string(), b.display().to_string());
+    use zkelf_zkvm::risc0;
+    if !(risc0::is_program_binary(&bytes_a) && risc0::is_program_binary(&bytes_b)) {
+        return diff_elf(&bytes_a, &bytes_b, &name_a, &name_b);
+    }
+    // RISC Zero program binaries: the user ELFs are what a build changes; the kernel is pinned.
+    let parts = |bytes: &[u8], path: &Path| {
+        risc0::parts(bytes)
+            .map(|(user, kernel)| (user.to_vec(), kernel.to_vec()))
+            .map_err(|source| DiffError::NotProgram {
+                path: path.to_path_buf(),
+                source,
+            })
+    };
+    let ((user_a, kernel_a), (user_b, kernel_b)) = (parts(&bytes_a, a)?, parts(&bytes_b, b)?);
+    let mut diff = diff_elf(
+        &user_a,
+        &user_b,
+        &format!("{name_a} (user ELF)"),
+        &format!("{name_b} (user ELF)"),
+    )?;
+    if kernel_a != kernel_b {
+        diff.notes.push(format!(
+            "the kernels differ: sha256 {} then {}",
+            Sha256Digest::of(&kernel_a),
+            Sha256Digest::of(&kernel_b)
+        ));
+    }
+    if bytes_a != bytes_b && diff.identical {
+        diff.identical = false;
+        if diff.notes.is_empty() {
+            diff.notes.push(
+                "the program binaries' headers differ (the user ELFs and kernels are identical)"
+                    .into(),
+            );
+        }
+    }
+    Ok(diff)
 }
 
 struct Section {
@@ -226,6 +270,7 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
         sections: Vec::new(),
         symbols: Vec::new(),
         strings: Vec::new(),
+        notes: Vec::new(),
     };
     if diff.identical {
         return Ok(diff);
@@ -500,6 +545,9 @@ impl ElfDiff {
         }
         if self.headers_differ {
             let _ = writeln!(out, "the ELF header differs");
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "{note}");
         }
         if !self.sections.is_empty() {
             let _ = writeln!(out, "sections:");
