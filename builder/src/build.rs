@@ -370,6 +370,10 @@ async fn build_selected(
         std::fs::copy(first.path().join("out.elf"), &linked)
             .map_err(|e| BuilderError::io("cannot copy", first.path().join("out.elf"), e))?;
         let (linked_sha256, linked_size) = sha256_file(&linked)?;
+        reporter.finish(&match profile.post_link {
+            None => format!("{stem}.elf sha256:{linked_sha256}"),
+            Some(_) => format!("linked {stem} sha256:{linked_sha256}"),
+        });
 
         let reproduced = if options.check_reproducible {
             reporter.step(&format!(
@@ -429,7 +433,10 @@ async fn build_selected(
                     .map_err(|e| BuilderError::io("cannot rename into", &elf, e))?;
             }
             Some(step) => {
-                reporter.step(&format!("post-link step for {stem}"));
+                reporter.step(&format!(
+                    "post-link step for {stem} ({})",
+                    post_link_name(step)
+                ));
                 let vendor = vendor.as_ref().ok_or_else(|| BuilderError::PostLink {
                     artifact: stem.clone(),
                     message: "a post-link step needs the vendored crates of a cargo guest".into(),
@@ -451,12 +458,13 @@ async fn build_selected(
                 })??;
                 std::fs::write(&elf, &done.program)
                     .map_err(|e| BuilderError::io("cannot write", &elf, e))?;
-                reporter.finish(&format!("vk {}", done.vk_id));
                 post = Some(done);
             }
         }
         let (sha256, size) = sha256_file(&elf)?;
-        reporter.finish(&format!("{stem}.elf sha256:{sha256}"));
+        if let Some(done) = &post {
+            reporter.finish(&format!("{stem}.elf sha256:{sha256}, vk {}", done.vk_id));
+        }
         let vk = match &post {
             Some(done) => {
                 let path = staging.path().join(format!("{stem}.vk"));
@@ -538,6 +546,15 @@ async fn build_selected(
         });
     }
     Ok(built)
+}
+
+/// How a post-link step is named in progress messages.
+fn post_link_name(step: &crate::profile::PostLink) -> &'static str {
+    match step {
+        crate::profile::PostLink::Risc0ProgramBinary { .. } => {
+            "the user ELF wrapped with RISC Zero's kernel"
+        }
+    }
 }
 
 /// Writes the profile's data files into `dir` (readable by the container's user) and returns

@@ -67,8 +67,12 @@ pub enum BuilderError {
         /// The profile named.
         profile: String,
     },
-    /// An artifact's explicit target is not the one its profile builds for.
-    #[error("artifact `{zkvm}` in `{}` names target `{target}`, but profile `{profile}` builds for `{expected}`", path.display())]
+    /// An artifact's explicit target is not the one its (built-in) profile builds for.
+    #[error(
+        "artifact `{zkvm}` in `{}` names target `{target}`, but profile `{profile}` builds for `{}`",
+        path.display(),
+        crate::profile::builtin(profile).map(|p| p.target).unwrap_or_default()
+    )]
     TargetMismatch {
         /// The manifest.
         path: PathBuf,
@@ -78,8 +82,6 @@ pub enum BuilderError {
         target: String,
         /// Its profile.
         profile: String,
-        /// The profile's target.
-        expected: String,
     },
     /// `--artifact` names a zkVM the manifest does not list.
     #[error("guest `{guest}` has no artifact for zkvm `{zkvm}` (it has: {available})")]

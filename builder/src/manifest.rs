@@ -243,7 +243,6 @@ fn resolve_profile(
             zkvm: artifact.zkvm.clone(),
             target: artifact.target.clone(),
             profile: profile.name.clone(),
-            expected: profile.target.clone(),
         });
     }
     if build == BuildKind::Make && !profile.allows_make() {

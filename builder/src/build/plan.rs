@@ -616,6 +616,61 @@ mod tests {
     }
 
     #[test]
+    fn zkvm_profiles_bring_their_target_spec_flags_script_and_environment() {
+        let mut sp1 = plan(BuildKind::Cargo);
+        sp1.profile = crate::profile::builtin("sp1").unwrap();
+        sp1.target = sp1.profile.target.clone();
+        let spec = sp1.container(
+            &Variation::standard(),
+            Path::new("/r/guests"),
+            Some(Path::new("/v")),
+            Some(Path::new("/tmp/profile")),
+            Path::new("/o"),
+        );
+        let argv = spec.cmd.join(" ");
+        for part in [
+            "--target /build/profile/riscv64im-succinct-zkvm-elf.json -Zjson-target-spec",
+            "-Zbuild-std-features=compiler-builtins-mem",
+            "cp /build/target/riscv64im-succinct-zkvm-elf/release/keccak /build/out/out.elf",
+        ] {
+            assert!(argv.contains(part), "{part} missing from {argv}");
+        }
+        assert!(
+            spec.binds
+                .contains(&"/tmp/profile:/build/profile:ro".to_string())
+        );
+        assert!(
+            spec.env
+                .contains(&"CC_riscv64im_succinct_zkvm_elf=riscv64-unknown-elf-gcc".to_string())
+        );
+        let flags: Vec<String> = sp1.recorded(&Variation::standard()).2;
+        let at = |f: &str| flags.iter().position(|x| x == f).unwrap();
+        // The zkVM's flags come after zkelf's path remaps and before its link flags.
+        assert!(at("link-arg=--image-base=0x78000000") < at("-Clinker=ld.lld"));
+        assert!(at("--remap-path-prefix=/build/src=/zkelf/src") < at("passes=lower-atomic"));
+
+        let mut zisk = plan(BuildKind::Cargo);
+        zisk.profile = crate::profile::builtin("zisk").unwrap();
+        zisk.target = zisk.profile.target.clone();
+        let (_, command, flags) = zisk.recorded(&Variation::standard());
+        assert!(flags.contains(&"-Clink-arg=-T/build/profile/zisk-1.4.0-alpha.ld".to_string()));
+        assert!(
+            !command
+                .iter()
+                .any(|a| a.starts_with("-Zbuild-std-features"))
+        );
+        assert_eq!(
+            zisk.profile_files()
+                .iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>(),
+            ["riscv64ima-unknown-none-elf.json", "zisk-1.4.0-alpha.ld"]
+        );
+        // Bare profiles mount nothing and keep today's command.
+        assert!(plan(BuildKind::Cargo).profile_files().is_empty());
+    }
+
+    #[test]
     fn make_guests_get_the_flags_as_make_variables() {
         let spec = plan(BuildKind::Make).container(
             &Variation::standard(),

@@ -74,6 +74,10 @@ pub struct ReleaseArgs {
     /// Where the build writes `<guest>/<version>/`.
     #[arg(long, value_name = "DIR", default_value = "dist")]
     pub out: PathBuf,
+    /// Build each artifact a second time with varied conditions (as `build
+    /// --check-reproducible`); sign and publish nothing (exit 1) unless the bytes agree.
+    #[arg(long)]
+    pub check_reproducible: bool,
     /// Where to publish: `oci-layout:<dir>` or `<host>[:<port>]/<path>`.
     #[arg(long, value_name = "REF")]
     pub to: String,

@@ -459,6 +459,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         zkvm: Some(external.zkvm.clone()),
         cache_dir: super::pull::cache_dir().map(|d| d.join("builder")),
         suite: args.suite.clone(),
+        allow_different_builder: args.allow_different_builder,
         ..BuildOptions::default()
     };
     let build_started = Instant::now();
@@ -466,7 +467,15 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         .await
         .with_context(|| format!("cannot rebuild `{reference}`"))?;
     let seconds_build = build_started.elapsed().as_secs_f64();
-    let matches = built.sha256 == published.elf.sha256.to_string();
+    // The bytes decide; a VK derived from them (a RISC Zero image id) must agree as well.
+    let vk_matches = match (&published.resolved.vk, &built.vk) {
+        (Some(published_vk), Some(path)) => {
+            std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?
+                == *published_vk
+        }
+        _ => true,
+    };
+    let matches = built.sha256 == published.elf.sha256.to_string() && vk_matches;
 
     let mut report = RebuildReport {
         reference: reference.clone(),
@@ -502,11 +511,17 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         report.seconds_total = started.elapsed().as_secs_f64();
         printer.report(&report)?;
         if printer.format() == OutputFormat::Human {
-            printer.error(&anyhow::anyhow!(
-                "the rebuild of `{reference}` does not reproduce the published ELF: sha256 `{}`, published `{}`",
-                report.rebuilt_sha256,
-                report.published_sha256
-            ));
+            printer.error(&if vk_matches {
+                anyhow::anyhow!(
+                    "the rebuild of `{reference}` does not reproduce the published ELF: sha256 `{}`, published `{}`",
+                    report.rebuilt_sha256,
+                    report.published_sha256
+                )
+            } else {
+                anyhow::anyhow!(
+                    "the rebuild of `{reference}` reproduces the ELF but not its published verification key"
+                )
+            });
         }
         return Ok(ExitStatus::Failure);
     }

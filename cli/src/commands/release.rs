@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Context as _;
 use serde::Serialize;
-use zkelf_builder::{BuildOptions, build_guest};
+use zkelf_builder::{BuildOptions, BuiltArtifact, build_guest};
 use zkelf_registry::publish::{self, Published};
 use zkelf_registry::store;
 use zkelf_trust::digest::hash_file;
@@ -22,6 +22,7 @@ use crate::printer::{Printer, Report};
 #[derive(Debug, Serialize)]
 struct ReleaseReport {
     to: String,
+    built: Vec<BuiltArtifact>,
     signed: Vec<Statement>,
     #[serde(flatten)]
     published: Published,
@@ -61,6 +62,7 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
     let options = BuildOptions {
         out_dir: args.out.clone(),
         zkvm: args.zkvm.clone(),
+        check_reproducible: args.check_reproducible,
         cache_dir: super::pull::cache_dir().map(|d| d.join("builder")),
         ..BuildOptions::default()
     };
@@ -98,7 +100,12 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
             sha256: digests.sha256,
             size: digests.size,
             provenance: Some(hash_file(&a.provenance)?.sha256),
-            vk: None,
+            vk: a
+                .vk
+                .as_deref()
+                .map(hash_file)
+                .transpose()?
+                .map(|d| d.sha256),
             builder: None,
             created: a.source_date_epoch,
         };
@@ -124,6 +131,7 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
     .with_context(|| format!("publish of `{}` to `{to}` failed", dist.display()))?;
     printer.report(&ReleaseReport {
         to: to.to_string(),
+        built,
         signed,
         published,
     })?;
