@@ -1,7 +1,8 @@
-//! Every example guest, built from two copies of the repository at different host paths: the
-//! first with `--check-reproducible` (a second build with another uid, hostname, umask, env,
-//! CPU count, timezone, locale and file times), the second later and plainly. All three builds
-//! must give the same sha256, and the ELF must compute under qemu what the host computes.
+//! Every bare RISC-V example guest, built from two copies of the repository at different host
+//! paths: the first with `--check-reproducible` (a second build with another uid, hostname,
+//! umask, env, CPU count, timezone, locale and file times), the second later and plainly. All
+//! three builds must give the same sha256, which must be the golden one below, and the ELF must
+//! compute under qemu what the host computes. (The zkVM guests: `zkvm_guests.rs`.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,6 +18,32 @@ fn zkelf() -> Command {
     ensure_builder_image(bin);
     zkelf_with_shared_cache(bin, Path::new(env!("CARGO_TARGET_TMPDIR")))
 }
+
+/// The sha256 of each guest's ELF, as every build since the builder's first has given them: a
+/// change here is a change of the bytes provers run, so it must be on purpose (a new guest
+/// version, a new toolchain pin) and said so in the commit.
+const GOLDEN: &[(&str, &str, &str)] = &[
+    (
+        "fibonacci",
+        "rv32im",
+        "7163cc19a939e9a876d53d8af3e0c2873a9d484ea623cbbb59e470efccbc6844",
+    ),
+    (
+        "keccak",
+        "rv32im",
+        "d3ec02bf48c093ce2d285993c4b6b504c6baab08e282c6ea74e316c717310b6d",
+    ),
+    (
+        "keccak",
+        "rv64im",
+        "fa4dd4d22f9b06f43e8113c9f68ed6af8a85e8a13f95df12127804f128c830e8",
+    ),
+    (
+        "sha256-c",
+        "rv32im",
+        "056e114c790ff0fb10482b7cf025e19ae85f57c6be9640d4da03cda15bc28d6a",
+    ),
+];
 
 /// One built artifact as `--json` reports it.
 #[derive(Debug)]
@@ -89,6 +116,16 @@ fn build_twice(guest: &str) -> Vec<Built> {
         );
         let bytes = std::fs::read(&x.elf).unwrap();
         assert_eq!(hex(&Sha256::digest(&bytes)), x.sha256);
+        let golden = GOLDEN
+            .iter()
+            .find(|(g, z, _)| *g == guest && *z == x.zkvm)
+            .map(|(_, _, sha)| *sha);
+        assert_eq!(
+            Some(x.sha256.as_str()),
+            golden,
+            "{guest} {} is not its golden ELF",
+            x.zkvm
+        );
         let provenance = x
             .elf
             .with_file_name(format!("{guest}-{}.provenance.json", x.zkvm));

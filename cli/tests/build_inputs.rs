@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use zkelf_testsupport::docker::{
-    checkout_with, git, guests_checkout, require_docker, zkelf_with_shared_cache,
+    checkout_with, ensure_builder_image, git, guests_checkout, require_docker,
+    zkelf_with_shared_cache,
 };
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::run::text;
@@ -20,6 +21,7 @@ fn zkelf() -> Command {
 /// Runs `zkelf build <guest> --out <tmp>/dist`, expects exit 2 with `message` and `hint` on
 /// stderr, and that `dist` was not created.
 fn build_fails(guest: &Path, extra: &[&str], message: &str, hint: &str) -> Output {
+    ensure_builder_image(Path::new(env!("CARGO_BIN_EXE_zkelf")));
     let out = guest.parent().unwrap().join("dist-should-not-exist");
     let output = zkelf()
         .args(["build", "--out"])
@@ -51,24 +53,87 @@ fn no_manifest() {
     );
 }
 
-#[test]
-fn unknown_target() {
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = guests_checkout(tmp.path(), &[]);
-    let manifest = repo.join("guests/fibonacci/zkelf.toml");
+/// Replaces `from` by `to` in the manifest of `guest` in a fresh checkout and commits it.
+fn checkout_with_manifest(tmp: &Path, guest: &str, from: &str, to: &str) -> std::path::PathBuf {
+    let repo = guests_checkout(tmp, &[]);
+    let manifest = repo.join("guests").join(guest).join("zkelf.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(
-        &manifest,
-        text.replace("riscv32im-unknown-none-elf", "thumbv7em-none-eabi"),
-    )
-    .unwrap();
-    git(&repo, &["commit", "-qam", "bad target"]);
-    build_fails(
-        &repo.join("guests/fibonacci"),
-        &[],
-        "unknown target `thumbv7em-none-eabi`",
-        "the builder supports: riscv32im-unknown-none-elf, riscv64im-unknown-none-elf",
+    assert!(
+        text.contains(from),
+        "`{from}` not in {}",
+        manifest.display()
     );
+    std::fs::write(&manifest, text.replace(from, to)).unwrap();
+    git(&repo, &["commit", "-qam", "edit the manifest"]);
+    repo.join("guests").join(guest)
+}
+
+#[test]
+fn unknown_profile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let guest = checkout_with_manifest(
+        tmp.path(),
+        "fibonacci",
+        "profile = \"rv32im\"",
+        "profile = \"jolt\"",
+    );
+    build_fails(
+        &guest,
+        &[],
+        "unknown profile `jolt` in",
+        "the builder knows the profiles `rv32im`, `rv64im`, `sp1`, `risc0`, `openvm`, `zisk`",
+    );
+}
+
+#[test]
+fn a_target_the_profile_does_not_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let guest = checkout_with_manifest(
+        tmp.path(),
+        "fibonacci",
+        "profile = \"rv32im\"",
+        "profile = \"rv32im\"\ntarget = \"thumbv7em-none-eabi\"",
+    );
+    let all = text(&build_fails(
+        &guest,
+        &[],
+        "artifact `rv32im` in",
+        "drop `target` (the profile implies it)",
+    ));
+    assert!(
+        all.contains(
+            "names target `thumbv7em-none-eabi`, but profile `rv32im` builds for `riscv32im-unknown-none-elf`"
+        ),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_zkvm_guest_under_the_wrong_profile_fails_with_the_compilers_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    // An std SP1 guest built as a bare rv64im one: no `std` for that target.
+    let guest = checkout_with_manifest(
+        tmp.path(),
+        "sp1-hash",
+        "profile = \"sp1\"",
+        "profile = \"rv64im\"",
+    );
+    ensure_builder_image(Path::new(env!("CARGO_BIN_EXE_zkelf")));
+    let out = guest.parent().unwrap().join("dist-should-not-exist");
+    let output = zkelf()
+        .args(["build", "--out"])
+        .arg(&out)
+        .arg(&guest)
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("building guest `sp1-hash` for `rv64im` failed"),
+        "{all}"
+    );
+    assert!(all.contains("can't find crate for `std`"), "{all}");
+    assert!(!out.exists(), "{} was created", out.display());
 }
 
 #[test]

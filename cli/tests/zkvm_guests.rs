@@ -1,0 +1,380 @@
+//! Real zkVM guests, end to end, one test per profile: `zkelf release --check-reproducible` of
+//! the example guest from a checkout (a second build from a copy at another path, with another
+//! uid, hostname, umask, environment, CPU count, timezone, locale and file times, must give the
+//! same bytes), a verified `zkelf pull` from the OCI layout it published to, a run of the
+//! pulled artifact in the zkVM's own executor (the public values must be the host's sha256
+//! chain), and `zkelf rebuild` from the provenance alone, which clones the source afresh at yet
+//! another path and must give the same bytes.
+//!
+//! The RISC Zero test goes on with the VK: the image id `zkelf build` derives is the one the
+//! executor computes, and a VK of another program, bound by a signature, is refused by `sign`,
+//! `verify` and `pull`.
+
+// Each step prints its duration and the executor's cycles (`--nocapture`): the budget matters.
+#![allow(clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+use zkelf_registry::Reference;
+use zkelf_registry::artifact::{self, ArtifactSpec, Descriptor};
+use zkelf_registry::store::{self, NetworkOptions};
+use zkelf_testsupport::docker::{ensure_builder_image, guests_checkout, shared_cache_dir};
+use zkelf_testsupport::executors;
+use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
+use zkelf_testsupport::run::{Run, assert_nothing_written, json_report};
+
+/// The input every example guest takes, and the digest chain it must commit.
+const INPUT: &[u8] = br#"{"data":"zkelf: the same bytes for every prover","rounds":7}"#;
+
+fn expected_public_values() -> Vec<u8> {
+    let mut digest: [u8; 32] = Sha256::digest(b"zkelf: the same bytes for every prover").into();
+    for _ in 0..7 {
+        digest = Sha256::digest(digest).into();
+    }
+    digest.to_vec()
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    key: ToolKeyPair,
+    policy: PathBuf,
+    repo: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let key = minisign_tool::generate(dir.path(), "release", None);
+        let policy = dir.path().join("policy.toml");
+        std::fs::write(
+            &policy,
+            format!(
+                "version = 1\n\n[[key]]\nname = \"release\"\npublic = \"{}\"\nroles = [\"release\"]\n\n[require]\nrelease = 1\nrebuild = 0\n",
+                key.public_base64()
+            ),
+        )
+        .unwrap();
+        for sub in ["home", "state", "out"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        let repo = guests_checkout(&dir.path().join("release-manager/checkout"), &[]);
+        Self {
+            dir,
+            key,
+            policy,
+            repo,
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn zkelf(&self) -> Command {
+        let bin = Path::new(env!("CARGO_BIN_EXE_zkelf"));
+        ensure_builder_image(bin);
+        let mut cmd = Command::new(bin);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path("home"))
+            .env("ZKELF_STATE_DIR", self.path("state"))
+            // Shared with the other build tests: vendored crates stay warm.
+            .env(
+                "ZKELF_CACHE_DIR",
+                shared_cache_dir(Path::new(env!("CARGO_TARGET_TMPDIR"))),
+            )
+            .env("NO_COLOR", "1")
+            .current_dir(self.dir.path());
+        if let Some(host) = std::env::var_os("DOCKER_HOST") {
+            cmd.env("DOCKER_HOST", host);
+        }
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let started = Instant::now();
+        let output = self.zkelf().args(args).output().unwrap();
+        eprintln!(
+            "zkelf {} -> {:?} in {:.1}s",
+            args.join(" "),
+            output.status.code(),
+            started.elapsed().as_secs_f64()
+        );
+        output
+    }
+
+    fn layout_ref(&self, tag: &str) -> String {
+        format!("oci-layout:{}:{tag}", self.path("oci").display())
+    }
+}
+
+/// What the release of one guest left behind.
+struct Released {
+    /// `<dist>/<guest>/0.1.0/`.
+    dist: PathBuf,
+    /// The pulled, verified artifact.
+    pulled: PathBuf,
+    sha256: String,
+}
+
+/// Releases `guest` (profile `zkvm`), pulls it back verified, runs it in the zkVM's executor
+/// and rebuilds it from its provenance.
+fn release_run_rebuild(f: &Fixture, guest: &str, zkvm: &str) -> Released {
+    let guest_dir = f.repo.join("guests").join(guest);
+    let dist_root = f.path("dist");
+    let release = f.run(&[
+        "--json",
+        "release",
+        guest_dir.to_str().unwrap(),
+        "--key",
+        f.key.secret.to_str().unwrap(),
+        "--policy",
+        f.policy.to_str().unwrap(),
+        "--out",
+        dist_root.to_str().unwrap(),
+        "--to",
+        &format!("oci-layout:{}", f.path("oci").display()),
+        "--check-reproducible",
+    ]);
+    let report = json_report(&release, 0);
+    let built = &report["built"][0];
+    assert_eq!(built["reproduced"], true, "{built}");
+    assert_eq!(built["profile"], zkvm);
+    let sha256 = built["sha256"].as_str().unwrap().to_owned();
+    let dist = dist_root.join(guest).join("0.1.0");
+
+    // The provenance records the whole profile.
+    let provenance: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dist.join(format!("{guest}-{zkvm}.provenance.json"))).unwrap(),
+    )
+    .unwrap();
+    let recorded = &provenance["predicate"]["buildDefinition"]["externalParameters"]["profile"];
+    assert_eq!(recorded["name"], zkvm, "{recorded}");
+    assert_eq!(recorded["target"], built["target"]);
+    if let Some(spec) = recorded.get("targetSpec") {
+        let content = spec["content"].as_str().unwrap();
+        assert_eq!(spec["sha256"], hex(&Sha256::digest(content.as_bytes())));
+    }
+
+    let pulled = f.path(&format!("out/{guest}-{zkvm}.elf"));
+    let pull = f.run(&[
+        "--json",
+        "pull",
+        &f.layout_ref(&format!("0.1.0-{zkvm}")),
+        "--policy",
+        f.policy.to_str().unwrap(),
+        "--guest",
+        guest,
+        "--zkvm",
+        zkvm,
+        "-o",
+        pulled.to_str().unwrap(),
+    ]);
+    json_report(&pull, 0);
+    assert_eq!(
+        hex(&Sha256::digest(std::fs::read(&pulled).unwrap())),
+        sha256
+    );
+
+    let started = Instant::now();
+    let run = executors::run(zkvm, &pulled, INPUT);
+    eprintln!(
+        "{guest} in the {zkvm} executor: {} cycles, {} bytes, {:.1}s",
+        run.cycles,
+        std::fs::metadata(&pulled).unwrap().len(),
+        started.elapsed().as_secs_f64()
+    );
+    // ZisK reports all 64 output words; the guest sets the first eight.
+    let (committed, rest) = run.public_values.split_at(32.min(run.public_values.len()));
+    assert_eq!(
+        hex(committed),
+        hex(&expected_public_values()),
+        "{guest}'s public values in the {zkvm} executor"
+    );
+    assert!(
+        rest.iter().all(|b| *b == 0) && (zkvm == "zisk" || rest.is_empty()),
+        "{guest} committed more than its digest: {}",
+        hex(rest)
+    );
+
+    let rebuild = f.run(&["--json", "rebuild", &f.layout_ref(&format!("0.1.0-{zkvm}"))]);
+    let rebuilt = json_report(&rebuild, 0);
+    assert_eq!(rebuilt["matches"], true, "{rebuilt}");
+    assert_eq!(rebuilt["rebuilt_sha256"], sha256.as_str());
+    Released {
+        dist,
+        pulled,
+        sha256,
+    }
+}
+
+#[test]
+fn sp1_guest_builds_reproducibly_and_runs_in_sp1s_executor() {
+    let f = Fixture::new();
+    release_run_rebuild(&f, "sp1-hash", "sp1");
+}
+
+#[test]
+fn openvm_guest_builds_reproducibly_and_runs_in_openvms_executor() {
+    let f = Fixture::new();
+    release_run_rebuild(&f, "openvm-hash", "openvm");
+}
+
+#[test]
+fn zisk_guest_builds_reproducibly_and_runs_in_ziskemu() {
+    let f = Fixture::new();
+    release_run_rebuild(&f, "zisk-hash", "zisk");
+}
+
+#[test]
+fn risc0_guest_builds_reproducibly_runs_in_risc0s_executor_and_its_vk_is_bound() {
+    let f = Fixture::new();
+    let released = release_run_rebuild(&f, "risc0-hash", "risc0");
+    let program = std::fs::read(&released.pulled).unwrap();
+    assert!(zkelf_zkvm::risc0::is_program_binary(&program));
+
+    // The VK zkelf derived is the image id RISC Zero's own executor computes.
+    let vk_path = released.dist.join("risc0-hash-risc0.vk");
+    let vk = std::fs::read(&vk_path).unwrap();
+    let run = executors::run("risc0", &released.pulled, INPUT);
+    assert_eq!(run.image_id.as_deref(), Some(hex(&vk).as_str()));
+
+    // Another program: the same kernel around a user ELF one byte different.
+    let (user, kernel) = zkelf_zkvm::risc0::parts(&program).unwrap();
+    let mut other_user = user.to_vec();
+    let last = other_user.len() - 1;
+    other_user[last] ^= 1;
+    let other = zkelf_zkvm::risc0::wrap(&other_user, kernel);
+    let other_id = zkelf_zkvm::risc0::image_id(&other).unwrap();
+    let other_vk = f.path("other.vk");
+    std::fs::write(&other_vk, other_id.as_bytes()).unwrap();
+    let ids = [hex(other_id.as_bytes()), hex(&vk)];
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+
+    // `sign` refuses to bind it.
+    let sig = f.path("out/wrong-vk.minisig");
+    let signed = f.run(&[
+        "sign",
+        released.pulled.to_str().unwrap(),
+        "--key",
+        f.key.secret.to_str().unwrap(),
+        "--guest",
+        "risc0-hash",
+        "--version",
+        "0.1.0",
+        "--zkvm",
+        "risc0",
+        "--vk",
+        other_vk.to_str().unwrap(),
+        "-o",
+        sig.to_str().unwrap(),
+    ]);
+    Run::from(&signed).expect(1).stderr_has(&ids);
+    assert!(!sig.exists());
+
+    // A signature that binds it anyway (made by the minisign tool) fails `verify`…
+    let d = zkelf_trust::digest::hash_file(&released.pulled).unwrap();
+    let provenance =
+        zkelf_trust::digest::hash_file(&released.dist.join("risc0-hash-risc0.provenance.json"))
+            .unwrap();
+    let statement = format!(
+        "zkelf/1 kind=release guest=risc0-hash version=0.1.0 zkvm=risc0 target=riscv32im-risc0-zkvm-elf sha256={} size={} provenance={} vk={} created=1700000000",
+        d.sha256,
+        d.size,
+        provenance.sha256,
+        hex(&Sha256::digest(other_id.as_bytes()))
+    );
+    let sig = f.path("wrong-vk.minisig");
+    minisign_tool::sign(&f.key, &released.pulled, &sig, &statement, false);
+    let verified = f.run(&[
+        "verify",
+        released.pulled.to_str().unwrap(),
+        "--sig",
+        sig.to_str().unwrap(),
+        "--policy",
+        f.policy.to_str().unwrap(),
+        "--vk",
+        other_vk.to_str().unwrap(),
+    ]);
+    Run::from(&verified).expect(1).stderr_has(&ids);
+    // …and with the right VK the statement's `vk=` no longer matches.
+    let verified = f.run(&[
+        "verify",
+        released.pulled.to_str().unwrap(),
+        "--sig",
+        sig.to_str().unwrap(),
+        "--policy",
+        f.policy.to_str().unwrap(),
+        "--vk",
+        vk_path.to_str().unwrap(),
+    ]);
+    Run::from(&verified).expect(1);
+
+    // …and `pull` of an artifact that ships it with that signature.
+    let reference = publish_with_vk(&f, &released, &sig, other_id.as_bytes());
+    let out = f.path("out/pulled-wrong-vk.elf");
+    let pull = f.run(&[
+        "pull",
+        &reference,
+        "--policy",
+        f.policy.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    Run::from(&pull).expect(1).stderr_has(&ids);
+    assert!(!out.exists());
+    std::fs::remove_file(&released.pulled).unwrap();
+    assert_nothing_written(&f.path("out"));
+}
+
+/// Pushes, into the release's layout under tag `wrong-vk`, the released artifact with `vk` as
+/// its VK layer and `signature` as its release signature (what a publisher's mistake or a
+/// hostile store would serve).
+fn publish_with_vk(f: &Fixture, released: &Released, signature: &Path, vk: &[u8]) -> String {
+    let reference: Reference = f.layout_ref("wrong-vk").parse().unwrap();
+    let sig = std::fs::read(signature).unwrap();
+    let provenance = std::fs::read(released.dist.join("risc0-hash-risc0.provenance.json")).unwrap();
+    let elf = std::fs::read(&released.pulled).unwrap();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = store::open(&reference, &NetworkOptions::default()).unwrap();
+        for (media_type, bytes) in [
+            (artifact::MINISIG_MEDIA_TYPE, &sig),
+            (artifact::VK_MEDIA_TYPE, &vk.to_vec()),
+            (artifact::PROVENANCE_MEDIA_TYPE, &provenance),
+        ] {
+            let d = Descriptor::of(media_type, bytes);
+            let source = store::BlobSource::Bytes(bytes.clone().into());
+            store.put_blob(&d, source).await.unwrap();
+        }
+        let spec = ArtifactSpec {
+            guest: "risc0-hash".into(),
+            version: "0.1.0".into(),
+            zkvm: "risc0".into(),
+            target: "riscv32im-risc0-zkvm-elf".into(),
+            revision: None,
+            source: None,
+            created: 1_700_000_000,
+            elf: Descriptor::new(
+                artifact::ELF_MEDIA_TYPE,
+                format!("sha256:{}", released.sha256),
+                elf.len() as u64,
+            ),
+            signature: Descriptor::of(artifact::MINISIG_MEDIA_TYPE, &sig),
+            provenance: Some(Descriptor::of(artifact::PROVENANCE_MEDIA_TYPE, &provenance)),
+            vk: Some(Descriptor::of(artifact::VK_MEDIA_TYPE, vk)),
+        };
+        let (bytes, _) = spec.manifest();
+        store
+            .put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, Some("wrong-vk"))
+            .await
+            .unwrap();
+    });
+    f.layout_ref("wrong-vk")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
