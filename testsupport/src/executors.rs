@@ -56,8 +56,8 @@ pub fn binary(zkvm: &str) -> PathBuf {
     assert!(
         out.status.success(),
         "building the {zkvm} executor (`scripts/build-executors {zkvm}`) failed; `scripts/setup` \
-         installs the system packages the executors link against (zisk: OpenMPI, libclang, \
-         cmake, GMP, libsodium, libomp, libuuid, libsecp256k1, nlohmann-json, nasm)\n{}",
+         installs the Debian packages the executors build against (zisk's: OpenMPI, libclang, \
+         GMP, libsodium, libomp, OpenSSL, nlohmann-json, nasm)\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let bin = target_dir()
