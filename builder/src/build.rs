@@ -514,15 +514,9 @@ async fn build_selected(
                 let (sha, _) = sha256_file(&vk_path)?;
                 (Some(vk_path), Some(sha), Some(id.clone()))
             }
-            None => {
-                // A VK left from an earlier build would be published with this ELF.
-                match std::fs::remove_file(&vk_path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(BuilderError::io("cannot remove", &vk_path, e)),
-                }
-                (None, None, None)
-            }
+            // A VK the user put beside the ELF (made with the zkVM's own key generation) is
+            // theirs: `sign --vk` binds it.
+            None => (None, None, None),
         };
         write_atomic(&prov, &s.provenance, 0o644)?;
         built.push(BuiltArtifact {

@@ -23,6 +23,9 @@ impl Report for BuildReport {
         for a in &self.artifacts {
             writeln!(out, "{}  {}", a.sha256, a.elf.display())?;
             writeln!(out, "{}  {}", a.provenance_sha256, a.provenance.display())?;
+            if let (Some(vk), Some(sha256), Some(id)) = (&a.vk, &a.vk_sha256, &a.vk_id) {
+                writeln!(out, "{sha256}  {} (image id {id})", vk.display())?;
+            }
         }
         Ok(())
     }
