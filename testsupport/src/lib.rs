@@ -5,6 +5,7 @@
 pub mod docker;
 pub mod elf;
 pub mod executors;
+pub mod https;
 pub mod minisign_tool;
 pub mod registry;
 pub mod run;
