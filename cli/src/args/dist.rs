@@ -36,9 +36,10 @@ pub struct TrustArgs {
         conflicts_with = "key"
     )]
     pub policy: PathBuf,
-    /// Trust exactly this minisign public key (`.pub`) for releases, instead of a policy.
-    #[arg(long, value_name = "PUBKEY")]
-    pub key: Option<PathBuf>,
+    /// Trust exactly this minisign public key for releases, instead of a policy: a `.pub` file
+    /// or its base64 line (`RW…`).
+    #[arg(long, value_name = "PUB")]
+    pub key: Option<String>,
 }
 
 /// `zkelf publish`.

@@ -16,6 +16,7 @@ mod pull;
 mod rebuild;
 mod release;
 mod sign;
+mod trust_input;
 mod verify;
 
 /// Runs one command to completion.

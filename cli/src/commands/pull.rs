@@ -18,7 +18,6 @@ use zkelf_registry::state::RollbackState;
 use zkelf_registry::store::{self, NetworkOptions};
 use zkelf_registry::verify::{Expected, SignatureReport};
 use zkelf_registry::{Reference, Reporter};
-use zkelf_trust::keys::PublicKey;
 use zkelf_trust::policy::Policy;
 
 use crate::args::dist::{NetworkArgs, PullArgs, TrustArgs};
@@ -78,9 +77,7 @@ pub(super) fn retry_policy(args: &NetworkArgs) -> RetryPolicy {
 /// The policy named by `--policy`, or one trusting exactly `--key`.
 pub(super) fn load_policy(args: &TrustArgs) -> anyhow::Result<Policy> {
     if let Some(key) = &args.key {
-        let key = PublicKey::from_file(key)
-            .with_context(|| format!("cannot use `--key {}`", key.display()))?;
-        return Ok(Policy::from_public_key(key));
+        return super::trust_input::key_policy(key);
     }
     if !args.policy.exists() {
         return Err(UsageError::new(

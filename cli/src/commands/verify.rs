@@ -1,18 +1,19 @@
 //! `zkelf verify`: every check of SPEC §2 and the trust policy, on a local ELF.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 use zkelf_trust::digest::{Sha256Digest, hash_file};
-use zkelf_trust::keys::{KeyId, PublicKey};
+use zkelf_trust::keys::KeyId;
 use zkelf_trust::policy::{Policy, Role};
 use zkelf_trust::signature::Signature;
 use zkelf_trust::statement::Statement;
 use zkelf_trust::verify::{self, Expected, Options, Rejection, Subject};
 
+use super::trust_input;
 use crate::args::trust::VerifyArgs;
-use crate::error::{ExitStatus, UsageError};
+use crate::error::ExitStatus;
 use crate::printer::{Printer, Report};
 
 /// What `verify` established.
@@ -126,33 +127,14 @@ pub(crate) fn write_statement(out: &mut dyn Write, s: &Statement) -> std::io::Re
 pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let policy = match (&args.policy, &args.key) {
         (Some(path), _) => Policy::load(path)?,
-        (None, Some(key)) => Policy::from_public_key(load_public_key(key)?),
+        (None, Some(key)) => trust_input::key_policy(key)?,
         (None, None) => unreachable!("clap requires `--policy` or `--key`"),
     };
     let expected = Expected {
         guest: args.guest.clone(),
-        version: args
-            .version
-            .as_deref()
-            .map(|v| {
-                semver::Version::parse(v).map_err(|err| {
-                    UsageError::new(
-                        format!("`--version {v}` is not a semantic version: {err}"),
-                        "versions look like `1.2.3`",
-                    )
-                })
-            })
-            .transpose()?,
+        version: trust_input::version_arg(args.version.as_deref())?,
         zkvm: args.zkvm.clone(),
-        sha256: args
-            .sha256
-            .as_deref()
-            .map(|hex| {
-                hex.parse::<Sha256Digest>().map_err(|err| {
-                    UsageError::new(format!("`--sha256`: {err}"), "give 64 lowercase hex digits")
-                })
-            })
-            .transpose()?,
+        sha256: trust_input::optional_sha256("--sha256", args.sha256.as_deref())?,
     };
     let sig_paths = if args.sig.is_empty() {
         vec![super::sign::sibling_with_suffix(&args.elf, ".minisig")]
@@ -266,19 +248,4 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
     }
     printer.report(&report)?;
     Ok(ExitStatus::Success)
-}
-
-/// `--key`: a `.pub` file if such a file exists, else the base64 line itself.
-fn load_public_key(key: &str) -> anyhow::Result<PublicKey> {
-    let path = Path::new(key);
-    if path.exists() {
-        return Ok(PublicKey::from_file(path)?);
-    }
-    PublicKey::from_base64(key).map_err(|_| {
-        UsageError::new(
-            format!("`--key {key}` is neither a public key file nor a minisign public key"),
-            "give a `.pub` file or its `RW…` line",
-        )
-        .into()
-    })
 }
