@@ -213,6 +213,7 @@ impl DistArtifact {
             version: Some(self.statement.version.clone()),
             zkvm: Some(self.statement.zkvm.clone()),
             sha256: None,
+            vk_sha256: None,
         };
         let signatures = [FetchedSignature {
             origin: format!("`{}.minisig`", self.elf_path.display()),

@@ -49,7 +49,8 @@
 //! verify::Subject { name: String, digests: ContentDigests, provenance: Option<Sha256Digest>,
 //!                   vk: Option<Sha256Digest>, file: Option<PathBuf> }     Subject::new(name, digests)
 //! verify::Expected { guest: Option<String>, version: Option<semver::Version>, zkvm: Option<String>,
-//!                    sha256: Option<Sha256Digest> }                       Default = nothing asked
+//!                    sha256: Option<Sha256Digest>, vk_sha256: Option<Sha256Digest> }
+//!                                                                         Default = nothing asked
 //! verify::Options { allow_legacy: bool, allow_unbound: bool, now: SystemTime }   Default = strict, now
 //! verify::evaluate(&Policy, &Subject, &[Signature], &Expected, &Options) -> Assessment   never fails
 //! verify::Assessment { checks: Vec<SignatureCheck>, release_keys, rebuild_keys, .. }

@@ -56,6 +56,10 @@ pub struct Expected {
     pub zkvm: Option<String>,
     /// SHA-256 the bytes must have, pinned out of band (e.g. `--sha256`).
     pub sha256: Option<Sha256Digest>,
+    /// SHA-256 the verification key must have, pinned out of band (`--vk-sha256`): a statement
+    /// must bind exactly this VK. (A VK signed on its own is pinned by its caller, which
+    /// evaluates that signature with this digest as [`Expected::sha256`].)
+    pub vk_sha256: Option<Sha256Digest>,
 }
 
 /// Switches that relax verification; all off by default.
@@ -205,6 +209,17 @@ pub enum Rejection {
         /// Of the bytes.
         actual: Sha256Digest,
     },
+    /// The statement binds another VK than the one pinned out of band.
+    #[error("statement signed by key `{key}` has vk `{}`, not the pinned `{pinned}`",
+        signed.map_or("-".to_string(), |d| d.to_string()))]
+    VkPinMismatch {
+        /// Key id.
+        key: KeyId,
+        /// In the statement.
+        signed: Option<Sha256Digest>,
+        /// Pinned.
+        pinned: Sha256Digest,
+    },
     /// `provenance` or `vk` differs from the blob fetched with the ELF.
     #[error("statement signed by key `{key}` has {field} `{}` but the {field} given has sha256 `{}`",
         signed.map_or("-".to_string(), |d| d.to_string()),
@@ -246,7 +261,7 @@ impl Rejection {
             Rejection::Sha256Mismatch { .. } => "sha256_mismatch",
             Rejection::SizeMismatch { .. } => "size_mismatch",
             Rejection::FieldMismatch { .. } => "field_mismatch",
-            Rejection::PinMismatch { .. } => "pin_mismatch",
+            Rejection::PinMismatch { .. } | Rejection::VkPinMismatch { .. } => "pin_mismatch",
             Rejection::BlobMismatch { .. } => "blob_mismatch",
             Rejection::Duplicate { .. } => "duplicate",
         }
@@ -644,6 +659,15 @@ fn check_one(
         && *zkvm != statement.zkvm
     {
         return Err(mismatch("zkvm", statement.zkvm, zkvm.clone()));
+    }
+    if let Some(pinned) = expected.vk_sha256
+        && statement.vk != Some(pinned)
+    {
+        return Err(Rejection::VkPinMismatch {
+            key,
+            signed: statement.vk,
+            pinned,
+        });
     }
     for (field, signed, fetched) in [
         ("provenance", statement.provenance, subject.provenance),

@@ -250,6 +250,7 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
         version,
         zkvm: args.zkvm.clone(),
         sha256: None,
+        vk_sha256: None,
     };
     let network = network_options(&args.network)?;
     let store = store::open(&reference, &network)?;

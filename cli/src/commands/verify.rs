@@ -135,6 +135,7 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
         version: trust_input::version_arg(args.version.as_deref())?,
         zkvm: args.zkvm.clone(),
         sha256: trust_input::optional_sha256("--sha256", args.sha256.as_deref())?,
+        vk_sha256: None,
     };
     let sig_paths = if args.sig.is_empty() {
         vec![super::sign::sibling_with_suffix(&args.elf, ".minisig")]
@@ -179,6 +180,7 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
             version: expected.version.clone().or(Some(release.version)),
             zkvm: expected.zkvm.clone().or(Some(release.zkvm)),
             sha256: expected.sha256,
+            vk_sha256: None,
         };
         if bound != expected {
             assessment = verify::evaluate(&policy, &subject, &signatures, &bound, &options);

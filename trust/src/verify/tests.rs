@@ -75,6 +75,7 @@ fn a_good_release_signature_counts() {
         version: Some("1.0.0".parse().unwrap()),
         zkvm: Some("sp1".into()),
         sha256: None,
+        vk_sha256: None,
     };
     let verified = run(&p, &[sig], &expected).into_verified().unwrap();
     assert_eq!(verified.statement.unwrap().guest, "fib");
@@ -261,11 +262,39 @@ fn every_reason_not_to_count() {
     let a = evaluate(
         &p,
         &with_vk,
-        &[sig],
+        std::slice::from_ref(&sig),
         &Expected::default(),
         &Options::default(),
     );
     assert!(a.satisfied() && a.vk_checked);
+
+    // `--vk-sha256`: the statement must bind exactly the pinned VK.
+    let pinned = |vk: &[u8]| Expected {
+        vk_sha256: Some(Sha256Digest::of(vk)),
+        ..Expected::default()
+    };
+    let a = evaluate(
+        &p,
+        &with_vk,
+        std::slice::from_ref(&sig),
+        &pinned(b"vk"),
+        &Options::default(),
+    );
+    assert!(a.satisfied());
+    let a = evaluate(
+        &p,
+        &with_vk,
+        std::slice::from_ref(&sig),
+        &pinned(b"x"),
+        &Options::default(),
+    );
+    let r = rejection(&a, 0);
+    assert!(matches!(r, Rejection::VkPinMismatch { .. }) && r.code() == "pin_mismatch");
+    let a = evaluate(&p, &subject(), &[good], &pinned(b"vk"), &Options::default());
+    assert!(matches!(
+        rejection(&a, 0),
+        Rejection::VkPinMismatch { signed: None, .. }
+    ));
 }
 
 #[test]
