@@ -24,6 +24,9 @@ impl EnvVars {
     pub const XDG_CACHE_HOME: &'static str = "XDG_CACHE_HOME";
     /// Directory of docker's `config.json` (registry credentials); default `~/.docker`.
     pub const DOCKER_CONFIG: &'static str = "DOCKER_CONFIG";
+    /// A PEM bundle of certificate authorities trusted for https downloads besides the
+    /// system's store (a company proxy's CA, a test CA).
+    pub const SSL_CERT_FILE: &'static str = "SSL_CERT_FILE";
     /// Home directory, for `~/.docker/config.json` and the XDG fallbacks.
     pub const HOME: &'static str = "HOME";
 }

@@ -63,6 +63,11 @@ pub(super) fn network_options(args: &NetworkArgs) -> anyhow::Result<NetworkOptio
         docker_config_dir,
         connect_timeout: Duration::from_secs(args.timeout.clamp(1, 30)),
         read_timeout: Duration::from_secs(args.timeout.max(1)),
+        ca_certificates: std::env::var_os(EnvVars::SSL_CERT_FILE)
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from)
+            .into_iter()
+            .collect(),
     })
 }
 

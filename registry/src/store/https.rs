@@ -4,6 +4,11 @@
 //! There is no manifest on the server, so one is synthesized from the sidecars: the ELF
 //! descriptor takes the size and sha256 the signature's statement claims. Nothing is trusted
 //! because of that; the pull checks every byte against the signed statement afterwards.
+//!
+//! Redirects (GitHub sends downloads to another host) are followed over https only, at most
+//! [`MAX_REDIRECTS`] hops; connect and read timeouts hold on every hop, and byte bounds are
+//! counted on the final body. TLS trusts the system's store (which honours `SSL_CERT_FILE` and
+//! `SSL_CERT_DIR` on Linux) plus the PEM files in [`NetworkOptions::ca_certificates`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,6 +20,52 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 use super::{BlobSource, BlobStream, NetworkOptions, Store, StoreError};
 use crate::artifact::{self, ArtifactSpec, Descriptor};
 use crate::reference::{self, Target};
+
+/// Redirect hops followed before giving up.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// A redirect zkelf does not follow.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RedirectRefused {
+    /// To plain http, from https or to a host that is not loopback.
+    #[error("redirect to plain http `{location}` refused")]
+    Insecure {
+        /// Where the server sent the client.
+        location: String,
+    },
+    /// Too many hops.
+    #[error("more than {MAX_REDIRECTS} redirects (the last to `{location}`)")]
+    TooMany {
+        /// The last location.
+        location: String,
+    },
+}
+
+/// The redirect policy: https anywhere; plain http only while every hop so far was plain http
+/// to a host that may be reached so (loopback or `--insecure-registry`), never after https.
+fn redirect_policy(insecure: Vec<String>) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let location = attempt.url().to_string();
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(RedirectRefused::TooMany { location });
+        }
+        let plain_ok = |url: &reqwest::Url| {
+            let host = url.host_str().unwrap_or_default();
+            let host_port = match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_owned(),
+            };
+            url.scheme() == "http" && reference::plain_http_allowed(&host_port, &insecure)
+        };
+        match attempt.url().scheme() {
+            "https" => attempt.follow(),
+            "http" if plain_ok(attempt.url()) && attempt.previous().iter().all(plain_ok) => {
+                attempt.follow()
+            }
+            _ => attempt.error(RedirectRefused::Insecure { location }),
+        }
+    })
+}
 
 /// An `.elf` URL and its sidecars.
 #[derive(Debug)]
@@ -40,14 +91,27 @@ impl HttpsSource {
                 https_only: true,
             });
         }
+        let mut roots = Vec::new();
+        for path in &network.ca_certificates {
+            let io = |source| StoreError::Io {
+                path: path.clone(),
+                source,
+            };
+            let pem = std::fs::read(path).map_err(io)?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+            roots.extend(certs);
+        }
         let client = reqwest::Client::builder()
             .connect_timeout(network.connect_timeout)
             .read_timeout(network.read_timeout)
+            .redirect(redirect_policy(network.insecure_registries.clone()))
+            .tls_certs_merge(roots)
             .user_agent(concat!("zkelf/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| StoreError::Protocol {
                 store: url.to_owned(),
-                message: e.to_string(),
+                message: format!("cannot set up the http client: {e}"),
             })?;
         Ok(Self {
             url: url.to_owned(),
@@ -58,20 +122,7 @@ impl HttpsSource {
     }
 
     fn map_reqwest(&self, e: reqwest::Error, what: &str) -> StoreError {
-        if e.is_timeout() {
-            StoreError::Timeout {
-                store: self.url.clone(),
-                what: what.to_owned(),
-                seconds: self.read_timeout,
-            }
-        } else {
-            StoreError::Connect {
-                store: self.url.clone(),
-                what: what.to_owned(),
-                https_only: false,
-                source: Box::new(e),
-            }
-        }
+        map_reqwest(&self.url, self.read_timeout, e, what)
     }
 
     async fn get(
@@ -129,6 +180,58 @@ impl HttpsSource {
     fn provenance_url(&self) -> String {
         format!("{}.provenance.json", self.url.trim_end_matches(".elf"))
     }
+}
+
+/// A reqwest failure as a store error: timeouts, refused redirects, everything else a
+/// connection failure.
+fn map_reqwest(store: &str, seconds: u64, e: reqwest::Error, what: &str) -> StoreError {
+    if e.is_timeout() {
+        return StoreError::Timeout {
+            store: store.to_owned(),
+            what: what.to_owned(),
+            seconds,
+        };
+    }
+    if e.is_redirect() {
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            if let Some(refused) = s.downcast_ref::<RedirectRefused>() {
+                return StoreError::Redirect {
+                    store: store.to_owned(),
+                    what: what.to_owned(),
+                    source: refused.clone(),
+                };
+            }
+            source = s.source();
+        }
+    }
+    if is_certificate_failure(&e) {
+        return StoreError::Tls {
+            store: store.to_owned(),
+            what: what.to_owned(),
+            source: Box::new(e),
+        };
+    }
+    StoreError::Connect {
+        store: store.to_owned(),
+        what: what.to_owned(),
+        https_only: false,
+        source: Box::new(e),
+    }
+}
+
+/// Whether the server's certificate was refused. rustls's error sits inside an `io::Error`
+/// inside hyper's inside reqwest's, and `io::Error::source` skips the error it wraps, so the
+/// chain is read by its messages (rustls says "invalid peer certificate: …").
+fn is_certificate_failure(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.to_string().contains("peer certificate") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 impl Store for HttpsSource {
@@ -260,23 +363,7 @@ impl Store for HttpsSource {
             let seconds = self.read_timeout;
             let stream = response
                 .bytes_stream()
-                .map_err(move |e| {
-                    let mapped = if e.is_timeout() {
-                        StoreError::Timeout {
-                            store: store.clone(),
-                            what: what.clone(),
-                            seconds,
-                        }
-                    } else {
-                        StoreError::Connect {
-                            store: store.clone(),
-                            what: what.clone(),
-                            https_only: false,
-                            source: Box::new(e),
-                        }
-                    };
-                    std::io::Error::other(mapped)
-                })
+                .map_err(move |e| std::io::Error::other(map_reqwest(&store, seconds, e, &what)))
                 .boxed();
             Ok(BlobStream { offset, stream })
         })

@@ -51,6 +51,17 @@ pub enum StoreError {
         /// Whether plain HTTP was refused for a non-loopback host.
         https_only: bool,
     },
+    /// The server's TLS certificate is not one the trusted roots vouch for (not retried).
+    #[error("`{store}` presented a certificate zkelf does not trust while fetching {what}")]
+    Tls {
+        /// The store.
+        store: String,
+        /// What was being fetched.
+        what: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The store stopped sending within the read timeout.
     #[error("`{store}` sent nothing for {seconds} s while sending {what}")]
     Timeout {
@@ -100,6 +111,17 @@ pub enum StoreError {
         /// The bound.
         limit: u64,
     },
+    /// The server redirected somewhere zkelf does not follow (plain http, too many hops).
+    #[error("`{store}` redirected the request for {what} somewhere zkelf does not follow")]
+    Redirect {
+        /// The store.
+        store: String,
+        /// What was being fetched.
+        what: String,
+        /// Where, and why not.
+        #[source]
+        source: https::RedirectRefused,
+    },
     /// The store cannot be written to (https downloads).
     #[error("`{store}` is read-only")]
     ReadOnly {
@@ -143,6 +165,13 @@ impl StoreError {
                 "check that the store is up and reachable, then run the command again".to_owned(),
             ),
             StoreError::NotFound { .. } => Some("check the reference's tag or digest".to_owned()),
+            StoreError::Tls { .. } => Some(
+                "zkelf trusts the system's certificate store and `SSL_CERT_FILE`: if a proxy or a private CA signs this host's certificate, set `SSL_CERT_FILE` to its PEM file".to_owned(),
+            ),
+            StoreError::Redirect { .. } => Some(format!(
+                "zkelf follows redirects over https only, at most {} hops; ask the publisher for an https download link",
+                https::MAX_REDIRECTS
+            )),
             StoreError::Layout(e) => e.hint(),
             _ => None,
         }
@@ -249,6 +278,9 @@ pub struct NetworkOptions {
     pub connect_timeout: Duration,
     /// Time allowed between two reads.
     pub read_timeout: Duration,
+    /// PEM files of certificate authorities trusted for https downloads besides the system's
+    /// store (the cli passes `SSL_CERT_FILE`: a company proxy's CA, a test CA).
+    pub ca_certificates: Vec<PathBuf>,
 }
 
 impl Default for NetworkOptions {
@@ -259,6 +291,7 @@ impl Default for NetworkOptions {
             docker_config_dir: None,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
+            ca_certificates: Vec::new(),
         }
     }
 }
