@@ -199,6 +199,8 @@ fn a_manifest_pairing_one_elf_with_another_elfs_signature_is_refused() {
         signature: desc(&two["layers"][1]),
         provenance: Some(desc(&two["layers"][2])),
         vk: None,
+        vk_signature: None,
+        annotations: Default::default(),
     };
     let (bytes, _) = spec.manifest();
     assert_eq!(MANIFEST_MEDIA_TYPE, MANIFEST);

@@ -367,6 +367,8 @@ fn publish_with_vk(f: &Fixture, released: &Released, signature: &Path, vk: &[u8]
             signature: Descriptor::of(artifact::MINISIG_MEDIA_TYPE, &sig),
             provenance: Some(Descriptor::of(artifact::PROVENANCE_MEDIA_TYPE, &provenance)),
             vk: Some(Descriptor::of(artifact::VK_MEDIA_TYPE, vk)),
+            vk_signature: None,
+            annotations: Default::default(),
         };
         let (bytes, _) = spec.manifest();
         store

@@ -30,12 +30,18 @@ fn main() -> ExitCode {
     };
     match blocking::fetch_elf(reference, &policy, &expected, &Config::default()) {
         Ok(elf) => {
-            println!(
-                "verified {} ({} bytes, manifest {})",
-                elf.statement,
-                elf.bytes.len(),
-                elf.manifest_digest
-            );
+            match &elf.statement {
+                Some(statement) => println!(
+                    "verified {statement} ({} bytes, manifest {})",
+                    elf.bytes.len(),
+                    elf.manifest_digest
+                ),
+                None => println!(
+                    "verified {} bytes held by their pin; nothing binds guest, version or zkVM (manifest {})",
+                    elf.bytes.len(),
+                    elf.manifest_digest
+                ),
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

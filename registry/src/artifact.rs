@@ -31,6 +31,9 @@ pub const MINISIG_MEDIA_TYPE: &str = "application/vnd.zkelf.minisig.v1";
 pub const PROVENANCE_MEDIA_TYPE: &str = "application/vnd.in-toto+json";
 /// Layer media type of a verification key.
 pub const VK_MEDIA_TYPE: &str = "application/vnd.zkelf.vk.v1";
+/// Layer media type of a minisign signature over the verification key itself, as releases
+/// whose ELF signature binds no statement publish it (`<name>.vk.minisig`).
+pub const VK_MINISIG_MEDIA_TYPE: &str = "application/vnd.zkelf.vk.minisig.v1";
 
 /// Annotation naming a layer's file.
 pub const TITLE: &str = "org.opencontainers.image.title";
@@ -307,6 +310,10 @@ pub struct ArtifactSpec {
     pub provenance: Option<Descriptor>,
     /// The verification key blob, when there is one.
     pub vk: Option<Descriptor>,
+    /// The VK's own signature, when the release signs it apart from the ELF.
+    pub vk_signature: Option<Descriptor>,
+    /// Annotations besides those of SPEC §5; they cannot replace those.
+    pub annotations: BTreeMap<String, String>,
 }
 
 impl ArtifactSpec {
@@ -323,25 +330,15 @@ impl ArtifactSpec {
     /// The manifest, deterministically serialized, and its descriptor (carrying `dev.zkelf.zkvm`
     /// and the artifact type, as the release index lists it).
     pub fn manifest(&self) -> (Vec<u8>, Descriptor) {
-        let elf_name = self.elf_name();
-        let mut layers = vec![
-            with_media_type(&self.elf, ELF_MEDIA_TYPE).titled(&elf_name),
-            with_media_type(&self.signature, MINISIG_MEDIA_TYPE)
-                .titled(&format!("{elf_name}.minisig")),
-        ];
-        if let Some(p) = &self.provenance {
-            layers.push(
-                with_media_type(p, PROVENANCE_MEDIA_TYPE)
-                    .titled(&format!("{}-{}.provenance.json", self.guest, self.zkvm)),
-            );
-        }
-        if let Some(vk) = &self.vk {
-            layers.push(
-                with_media_type(vk, VK_MEDIA_TYPE)
-                    .titled(&format!("{}-{}.vk", self.guest, self.zkvm)),
-            );
-        }
-        let mut annotations = BTreeMap::new();
+        let layers = layers(
+            &format!("{}-{}", self.guest, self.zkvm),
+            &self.elf,
+            &self.signature,
+            self.provenance.as_ref(),
+            self.vk.as_ref(),
+            self.vk_signature.as_ref(),
+        );
+        let mut annotations = self.annotations.clone();
         annotations.insert(VERSION.to_owned(), self.version.clone());
         if let Some(r) = &self.revision {
             annotations.insert(REVISION.to_owned(), r.clone());
@@ -354,23 +351,80 @@ impl ArtifactSpec {
         annotations.insert(ZKVM.to_owned(), self.zkvm.clone());
         annotations.insert(TARGET.to_owned(), self.target.clone());
         annotations.insert(ELF_SHA256.to_owned(), self.elf.hex().to_owned());
-        let manifest = Manifest {
-            schema_version: 2,
-            media_type: Some(MANIFEST_MEDIA_TYPE.to_owned()),
-            artifact_type: Some(GUEST_ARTIFACT_TYPE.to_owned()),
-            config: Descriptor::empty_config(),
-            layers,
-            subject: None,
-            annotations,
-        };
-        let bytes = to_bytes(&manifest);
-        let mut descriptor = Descriptor::of(MANIFEST_MEDIA_TYPE, &bytes);
-        descriptor.artifact_type = Some(GUEST_ARTIFACT_TYPE.to_owned());
+        let (bytes, mut descriptor) = guest_manifest(layers, annotations);
         descriptor
             .annotations
             .insert(ZKVM.to_owned(), self.zkvm.clone());
         (bytes, descriptor)
     }
+}
+
+/// The manifest of a release whose signature binds no statement, as the https source sees it
+/// before anything names its guest, version or zkVM: layers titled with the upstream file
+/// names (`<stem>.elf`, `<stem>.elf.minisig`, `<stem>.vk`, `<stem>.vk.minisig`), annotated with
+/// where it came from and the ELF digest the caller pinned. It is never stored: `zkelf import`
+/// names the release and writes an [`ArtifactSpec`] manifest instead.
+pub fn unbound_manifest(
+    stem: &str,
+    source: &str,
+    elf: &Descriptor,
+    signature: &Descriptor,
+    provenance: Option<&Descriptor>,
+    vk: Option<&Descriptor>,
+    vk_signature: Option<&Descriptor>,
+) -> Vec<u8> {
+    let layers = layers(stem, elf, signature, provenance, vk, vk_signature);
+    let mut annotations = BTreeMap::new();
+    annotations.insert(SOURCE.to_owned(), source.to_owned());
+    annotations.insert(ELF_SHA256.to_owned(), elf.hex().to_owned());
+    guest_manifest(layers, annotations).0
+}
+
+fn layers(
+    stem: &str,
+    elf: &Descriptor,
+    signature: &Descriptor,
+    provenance: Option<&Descriptor>,
+    vk: Option<&Descriptor>,
+    vk_signature: Option<&Descriptor>,
+) -> Vec<Descriptor> {
+    let mut layers = vec![
+        with_media_type(elf, ELF_MEDIA_TYPE).titled(&format!("{stem}.elf")),
+        with_media_type(signature, MINISIG_MEDIA_TYPE).titled(&format!("{stem}.elf.minisig")),
+    ];
+    if let Some(p) = provenance {
+        layers.push(
+            with_media_type(p, PROVENANCE_MEDIA_TYPE).titled(&format!("{stem}.provenance.json")),
+        );
+    }
+    if let Some(vk) = vk {
+        layers.push(with_media_type(vk, VK_MEDIA_TYPE).titled(&format!("{stem}.vk")));
+    }
+    if let Some(sig) = vk_signature {
+        layers.push(
+            with_media_type(sig, VK_MINISIG_MEDIA_TYPE).titled(&format!("{stem}.vk.minisig")),
+        );
+    }
+    layers
+}
+
+fn guest_manifest(
+    layers: Vec<Descriptor>,
+    annotations: BTreeMap<String, String>,
+) -> (Vec<u8>, Descriptor) {
+    let manifest = Manifest {
+        schema_version: 2,
+        media_type: Some(MANIFEST_MEDIA_TYPE.to_owned()),
+        artifact_type: Some(GUEST_ARTIFACT_TYPE.to_owned()),
+        config: Descriptor::empty_config(),
+        layers,
+        subject: None,
+        annotations,
+    };
+    let bytes = to_bytes(&manifest);
+    let mut descriptor = Descriptor::of(MANIFEST_MEDIA_TYPE, &bytes);
+    descriptor.artifact_type = Some(GUEST_ARTIFACT_TYPE.to_owned());
+    (bytes, descriptor)
 }
 
 fn with_media_type(d: &Descriptor, media_type: &str) -> Descriptor {
@@ -469,6 +523,8 @@ pub struct ArtifactLayers {
     pub provenance: Option<Descriptor>,
     /// The verification key, if any.
     pub vk: Option<Descriptor>,
+    /// The VK's own signature, if any.
+    pub vk_signature: Option<Descriptor>,
 }
 
 /// Checks that `manifest` is a guest artifact and picks out its layers.
@@ -505,6 +561,7 @@ pub fn artifact_layers(manifest: &Manifest, digest: &str) -> Result<ArtifactLaye
         signature: pick(MINISIG_MEDIA_TYPE, true)?.unwrap_or_else(unreachable_descriptor),
         provenance: pick(PROVENANCE_MEDIA_TYPE, false)?,
         vk: pick(VK_MEDIA_TYPE, false)?,
+        vk_signature: pick(VK_MINISIG_MEDIA_TYPE, false)?,
     })
 }
 
@@ -600,6 +657,8 @@ mod tests {
             signature: Descriptor::of("application/octet-stream", b"sig"),
             provenance: Some(Descriptor::of("x", b"{}")),
             vk: None,
+            vk_signature: None,
+            annotations: BTreeMap::new(),
         }
     }
 

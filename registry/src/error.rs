@@ -83,6 +83,16 @@ pub enum VerificationError {
         /// The version offered now.
         offered: String,
     },
+    /// The bytes are not the ones pinned out of band (`--sha256`, a lock's `elf`).
+    #[error("{what} hashes to `{actual}`, not the pinned `{pinned}`")]
+    PinnedDigest {
+        /// What was pinned.
+        what: String,
+        /// The pinned sha256 (hex).
+        pinned: String,
+        /// The sha256 found (hex).
+        actual: String,
+    },
     /// A `zkelf.lock` pin does not match.
     #[error("`{reference}` resolves to {what} `{actual}`, but `{lock}` pins `{pinned}`")]
     PinMismatch {
@@ -96,6 +106,33 @@ pub enum VerificationError {
         actual: String,
         /// The lock file.
         lock: PathBuf,
+    },
+    /// A release signature binds no statement and nothing pins the ELF it is about.
+    #[error(
+        "signature `{signature}` binds no guest, version or zkVM (its trusted comment `{comment}` is not a zkelf statement), and no sha256 pins the ELF"
+    )]
+    Unbound {
+        /// Where the signature is.
+        signature: String,
+        /// Its trusted comment.
+        comment: String,
+    },
+    /// The verification key was asked for, but nothing the policy accepts vouches for it.
+    #[error("the verification key of {what} is not verified: {reason}")]
+    VkUnverified {
+        /// The artifact.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// The verification key's own signature does not satisfy the policy.
+    #[error("the verification key of {what} is not verified")]
+    VkRejected {
+        /// The artifact.
+        what: String,
+        /// The policy's verdict on the VK's signature.
+        #[source]
+        source: Box<crate::verify::VerifyError>,
     },
     /// The signatures do not satisfy the policy.
     #[error("signature check failed")]
@@ -111,6 +148,9 @@ pub enum VerificationError {
     },
 }
 
+/// How to let an unbound signature count when pulling.
+const PIN_HINT: &str = "the signature's trusted comment binds nothing but the key: pin the bytes with `--sha256 <hex>` (the digest the publisher lists) or a `zkelf.lock` pin (`--lock`), or accept any bytes the key signed with `--allow-unbound`";
+
 impl VerificationError {
     /// How to get past it, where there is a legitimate way.
     pub fn hint(&self) -> Option<String> {
@@ -122,8 +162,26 @@ impl VerificationError {
                 "if the release was moved on purpose, remove its entry from `{}` and pull again",
                 lock.display()
             )),
-            VerificationError::Rejected(e) => e.hint(),
+            VerificationError::Unbound { .. } => Some(
+                "pin the ELF with `--sha256 <hex>` (the digest the publisher lists) or a `zkelf.lock` pin (`--lock`); a download is named by nothing else, so `--allow-unbound` cannot stand in for a pin".to_owned(),
+            ),
+            VerificationError::Rejected(e) => match e.source {
+                Some(zkelf_trust::verify::Rejection::Unbound { .. }) => Some(PIN_HINT.to_owned()),
+                _ => e.hint(),
+            },
+            VerificationError::VkRejected { source, .. } => match source.source {
+                Some(zkelf_trust::verify::Rejection::Unbound { .. }) => Some(
+                    "the VK's signature binds nothing but the key: pin the VK with `--vk-sha256 <hex>` (the digest the publisher lists) or a `zkelf.lock` pin".to_owned(),
+                ),
+                _ => source.hint(),
+            },
+            VerificationError::VkUnverified { .. } => Some(
+                "pin the VK with `--vk-sha256 <hex>` (or a `zkelf.lock` pin) if the release signs it on its own".to_owned(),
+            ),
             VerificationError::Vk { source, .. } => source.hint(),
+            VerificationError::PinnedDigest { .. } => Some(
+                "compare the pinned digest with the one the publisher lists; if it is right, this download is not the release".to_owned(),
+            ),
             VerificationError::TooLarge { .. } => {
                 Some("raise the bound with `--max-size` if the ELF is that large".to_owned())
             }
@@ -186,6 +244,15 @@ impl From<StoreError> for Error {
                 Error::Verification(VerificationError::TooLarge {
                     what: format!("{what} from `{store}`"),
                     limit,
+                })
+            }
+            StoreError::Unbound { signature, comment } => {
+                Error::Verification(VerificationError::Unbound { signature, comment })
+            }
+            StoreError::Signature { signature, reason } => {
+                Error::Verification(VerificationError::BadSignature {
+                    origin: format!("`{signature}`"),
+                    reason,
                 })
             }
             other => Error::Store(other),

@@ -17,6 +17,7 @@ pub mod reference;
 pub mod state;
 pub mod store;
 pub mod verify;
+pub mod vk;
 
 pub use error::{Error, VerificationError};
 pub use progress::{NoReporter, Reporter};

@@ -6,13 +6,19 @@
 //! [[pin]]
 //! reference = "ghcr.io/acme/fib:1.2.0"
 //! zkvm = "sp1"
-//! manifest = "sha256:…"
+//! manifest = "sha256:…"            # optional: a hand-written pin may name the ELF only
 //! elf = "sha256:…"
+//! vk = "sha256:…"                  # optional: written when a verified VK was pulled
 //! ```
+//!
+//! An `elf` pin also lets a signature that binds no statement count (SPEC §2's unbound
+//! signatures, such as GitHub releases of guests carry): the pin is what names the bytes.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use zkelf_trust::digest::Sha256Digest;
 
 use crate::error::{Error, VerificationError};
 use crate::fsutil;
@@ -25,10 +31,39 @@ pub struct Pin {
     /// The zkVM chosen (empty when the reference named one artifact).
     #[serde(default)]
     pub zkvm: String,
-    /// The artifact manifest digest.
-    pub manifest: String,
+    /// The artifact manifest digest, when pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
     /// The ELF digest.
     pub elf: String,
+    /// The verification key digest, when pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vk: Option<String>,
+}
+
+impl Pin {
+    /// The pinned ELF digest as a SHA-256.
+    pub fn elf_sha256(&self, lock: &Path) -> Result<Sha256Digest, Error> {
+        parse_pin(&self.elf, "elf", lock)
+    }
+
+    /// The pinned VK digest as a SHA-256, if any.
+    pub fn vk_sha256(&self, lock: &Path) -> Result<Option<Sha256Digest>, Error> {
+        self.vk
+            .as_deref()
+            .map(|vk| parse_pin(vk, "vk", lock))
+            .transpose()
+    }
+}
+
+fn parse_pin(digest: &str, field: &str, lock: &Path) -> Result<Sha256Digest, Error> {
+    digest
+        .strip_prefix("sha256:")
+        .and_then(|hex| hex.parse().ok())
+        .ok_or_else(|| Error::StateFile {
+            path: lock.to_path_buf(),
+            reason: format!("`{field} = \"{digest}\"` is not `sha256:<64 hex digits>`"),
+        })
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -78,7 +113,7 @@ impl Lock {
             .find(|p| p.reference == reference && p.zkvm == zkvm))
     }
 
-    /// Checks a digest against the pin, if any.
+    /// Checks a digest against the pin, if there is one for `what` (`manifest`, `ELF` or `VK`).
     pub fn check(
         pin: Option<&Pin>,
         lock: &Path,
@@ -86,11 +121,12 @@ impl Lock {
         actual: &str,
     ) -> Result<(), Error> {
         let Some(pin) = pin else { return Ok(()) };
-        let pinned = if what == "manifest" {
-            &pin.manifest
-        } else {
-            &pin.elf
+        let pinned = match what {
+            "manifest" => pin.manifest.as_ref(),
+            "VK" => pin.vk.as_ref(),
+            _ => Some(&pin.elf),
         };
+        let Some(pinned) = pinned else { return Ok(()) };
         if pinned != actual {
             return Err(VerificationError::PinMismatch {
                 reference: pin.reference.clone(),
@@ -135,8 +171,9 @@ mod tests {
         let pin = Pin {
             reference: "r/fib:1".into(),
             zkvm: "sp1".into(),
-            manifest: "sha256:aa".into(),
+            manifest: Some("sha256:aa".into()),
             elf: "sha256:bb".into(),
+            vk: None,
         };
         lock.write(pin.clone()).unwrap();
         lock.write(pin.clone()).unwrap();
@@ -147,5 +184,27 @@ mod tests {
             Lock::check(got.as_ref(), lock.path(), "ELF", "sha256:cc"),
             Err(Error::Verification(VerificationError::PinMismatch { .. }))
         ));
+        // No VK pinned: nothing to check. A malformed ELF pin is an error, not "unpinned".
+        Lock::check(got.as_ref(), lock.path(), "VK", "sha256:dd").unwrap();
+        assert!(got.unwrap().elf_sha256(lock.path()).is_err());
+    }
+
+    #[test]
+    fn a_hand_written_pin_may_name_the_elf_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zkelf.lock");
+        let hex = "ab".repeat(32);
+        std::fs::write(
+            &path,
+            format!(
+                "version = 1\n\n[[pin]]\nreference = \"https://x/a.elf\"\nelf = \"sha256:{hex}\"\n"
+            ),
+        )
+        .unwrap();
+        let lock = Lock::new(&path);
+        let pin = lock.pin("https://x/a.elf", "").unwrap().unwrap();
+        assert_eq!(pin.manifest, None);
+        assert_eq!(pin.elf_sha256(&path).unwrap().to_string(), hex);
+        Lock::check(Some(&pin), &path, "manifest", "sha256:anything").unwrap();
     }
 }

@@ -203,6 +203,8 @@ impl DistArtifact {
                     d.size,
                 )
             }),
+            vk_signature: None,
+            annotations: Default::default(),
         }
     }
 

@@ -20,6 +20,25 @@ pub fn statement_of_signature(text: &str) -> Result<Statement, String> {
     }
 }
 
+/// What a minisig's trusted comment claims: a statement, or `None` when the comment is not a
+/// zkelf statement at all (an *unbound* signature, such as the file name that guest releases on
+/// GitHub sign today). A comment that claims to be a statement but does not parse is an error.
+pub fn claimed_statement(text: &str) -> Result<Option<Statement>, String> {
+    let signature = Signature::parse(text).map_err(|e| e.to_string())?;
+    match signature.statement() {
+        Some(Ok(statement)) => Ok(Some(statement)),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Ok(None),
+    }
+}
+
+/// The trusted comment of a minisig, for messages.
+pub fn trusted_comment(text: &str) -> Option<String> {
+    Signature::parse(text)
+        .ok()
+        .map(|s| s.trusted_comment().to_owned())
+}
+
 /// Checks the claimed (not yet verified) statement against what the caller asked for, so the
 /// wrong software is refused before its ELF is downloaded; `evaluate` checks again afterwards.
 pub fn check_expectation(

@@ -42,6 +42,18 @@ pub struct TrustArgs {
     pub key: Option<String>,
 }
 
+/// Pins for releases whose signatures bind no statement (the file name as trusted comment).
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Require the ELF to have this sha256; lets a signature without a zkelf statement count.
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// Require the verification key to have this sha256: the statement must bind it, or (for
+    /// a VK signed on its own, `<name>.vk.minisig`) its signature counts for these bytes only.
+    #[arg(long, value_name = "HEX")]
+    pub vk_sha256: Option<String>,
+}
+
 /// `zkelf publish`.
 #[derive(Debug, Args)]
 pub struct PublishArgs {
@@ -93,6 +105,12 @@ pub struct ReleaseArgs {
 #[derive(Debug, Args)]
 // `--version` names the release wanted; `zkelf --version` still prints the tool's.
 #[command(disable_version_flag = true)]
+#[command(
+    after_help = "Examples:\n  zkelf pull ghcr.io/acme/fib:1.0.0 --zkvm sp1 --guest fib -o fib.elf\n  \
+    zkelf pull https://github.com/o/r/releases/download/v1/g-zisk-v1.elf --key RWQ… \\\n      \
+    --sha256 <hex> -o g.elf --vk-out g.vk --vk-sha256 <hex>\n\n\
+    Exit codes: 0 verified and written, 1 verification failed (nothing written), 2 other error."
+)]
 pub struct PullArgs {
     /// `oci-layout:<dir>[:<tag>|@sha256:<hex>]`, `<host>[:<port>]/<path>[:<tag>|@sha256:<hex>]`
     /// or `https://…/<file>.elf`.
@@ -101,6 +119,10 @@ pub struct PullArgs {
     /// Where to write the verified ELF (nothing is written unless every check passes).
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
+    /// Also write the release's verification key here, verified (by the statement's `vk=`, or
+    /// by its own signature under the same key and pin rules); neither file unless both pass.
+    #[arg(long, value_name = "PATH")]
+    pub vk_out: Option<PathBuf>,
     /// The zkVM to pick from a release index; also required of the statement.
     #[arg(long, value_name = "ZKVM")]
     pub zkvm: Option<String>,
@@ -112,6 +134,12 @@ pub struct PullArgs {
     pub version: Option<String>,
     #[command(flatten)]
     pub trust: TrustArgs,
+    #[command(flatten)]
+    pub pins: PinArgs,
+    /// Accept a signature without a zkelf statement without `--sha256` (any bytes the key
+    /// signed; only from stores that name the ELF by digest, not from https downloads).
+    #[arg(long)]
+    pub allow_unbound: bool,
     /// `zkelf.lock` file: pins are checked when present for this reference, added when not.
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
@@ -142,6 +170,9 @@ pub struct InspectArgs {
     pub zkvm: Option<String>,
     #[command(flatten)]
     pub trust: TrustArgs,
+    /// The ELF's sha256, for a release whose signature binds no statement.
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
     /// Largest ELF hashed, in bytes (suffixes `K`, `M`, `G` allowed).
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_size: u64,

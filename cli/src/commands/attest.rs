@@ -12,7 +12,7 @@ use zkelf_trust::statement::{Kind, Statement};
 
 use super::rebuild::{created_now, fetch_published, push_signature};
 use crate::args::audit::{AttestArgs, AttestKind};
-use crate::error::ExitStatus;
+use crate::error::{ExitStatus, UsageError};
 use crate::printer::{Printer, Report};
 
 /// What `attest` reports.
@@ -80,6 +80,50 @@ fn given_statement(
     Ok(statement)
 }
 
+/// For an artifact whose release signature binds no statement (an import of a GitHub release):
+/// the statement a co-signer makes from the manifest's annotations, which name the release, and
+/// the bytes and blobs as published. Signing it is what binds guest, version and zkVM.
+fn statement_from_annotations(
+    published: &super::rebuild::Published,
+    reference: &str,
+    provenance: Option<zkelf_trust::digest::Sha256Digest>,
+    vk: Option<zkelf_trust::digest::Sha256Digest>,
+) -> anyhow::Result<Statement> {
+    use zkelf_registry::artifact::{GUEST, TARGET, VERSION, ZKVM};
+    let annotations = &published.resolved.manifest.annotations;
+    let field = |key: &str| {
+        annotations.get(key).cloned().ok_or_else(|| {
+            UsageError::new(
+                format!(
+                    "the release signature of `{reference}` binds no statement and its manifest has no `{key}` annotation, so there is nothing to co-sign"
+                ),
+                "import the release with `zkelf import --guest … --version … --zkvm …`",
+            )
+        })
+    };
+    let version = field(VERSION)?;
+    Ok(Statement {
+        kind: Kind::Release,
+        guest: field(GUEST)?,
+        version: version.parse().map_err(|e| {
+            UsageError::new(
+                format!(
+                    "the `{VERSION}` annotation `{version}` of `{reference}` is not semver: {e}"
+                ),
+                "import the release again with `--version <semver>`",
+            )
+        })?,
+        zkvm: field(ZKVM)?,
+        target: field(TARGET)?,
+        sha256: published.elf.sha256,
+        size: published.elf.size,
+        provenance,
+        vk,
+        builder: None,
+        created: 0,
+    })
+}
+
 /// Runs `zkelf attest`.
 pub async fn attest(args: AttestArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let secret = match &args.key {
@@ -113,14 +157,21 @@ pub async fn attest(args: AttestArgs, printer: &Printer) -> anyhow::Result<ExitS
             (sig, statement)
         }
         (None, Some(secret)) => {
-            if claimed.provenance.is_some() && claimed.provenance != provenance || claimed.vk != vk
-            {
-                return Err(anyhow::Error::new(VerificationError::BadSignature {
-                    origin: "release layer".into(),
-                    reason: "the release statement binds another provenance or VK than the artifact carries".into(),
-                }))
-                .context(format!("refusing to co-sign `{reference}`"));
-            }
+            let base = match claimed {
+                Some(claimed) => {
+                    if claimed.provenance.is_some() && claimed.provenance != provenance
+                        || claimed.vk != vk
+                    {
+                        return Err(anyhow::Error::new(VerificationError::BadSignature {
+                            origin: "release layer".into(),
+                            reason: "the release statement binds another provenance or VK than the artifact carries".into(),
+                        }))
+                        .context(format!("refusing to co-sign `{reference}`"));
+                    }
+                    claimed.clone()
+                }
+                None => statement_from_annotations(&published, &reference, provenance, vk)?,
+            };
             let statement = Statement {
                 kind: match args.kind {
                     AttestKind::Release => Kind::Release,
@@ -129,7 +180,7 @@ pub async fn attest(args: AttestArgs, printer: &Printer) -> anyhow::Result<ExitS
                 sha256: published.elf.sha256,
                 size: published.elf.size,
                 builder: None,
-                ..claimed.clone()
+                ..base
             };
             let sig = signature::sign(secret, &published.elf, &statement)
                 .with_context(|| format!("cannot sign `{reference}`"))?;

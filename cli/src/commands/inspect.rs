@@ -32,12 +32,16 @@ struct InspectReport {
     manifest: String,
     index: Option<String>,
     annotations: std::collections::BTreeMap<String, String>,
-    statement: Statement,
+    /// The release signature's statement; `null` when its trusted comment is not one (unbound).
+    statement: Option<Statement>,
+    /// The release signature's trusted comment when it is not a statement.
+    unbound_comment: Option<String>,
     elf_digest: String,
     elf_size: u64,
     elf_matches: bool,
     provenance: Option<ProvenanceSummary>,
     vk: Option<String>,
+    vk_signed: bool,
     signatures: Vec<SignatureReport>,
     broken_attestations: Vec<BrokenAttestation>,
     verified: bool,
@@ -51,7 +55,14 @@ impl Report for InspectReport {
         if let Some(index) = &self.index {
             writeln!(out, "index      {index}")?;
         }
-        writeln!(out, "statement  {}", self.statement)?;
+        match (&self.statement, &self.unbound_comment) {
+            (Some(s), _) => writeln!(out, "statement  {s}")?,
+            (None, comment) => writeln!(
+                out,
+                "statement  none: the trusted comment `{}` binds no guest, version or zkVM",
+                comment.as_deref().unwrap_or_default()
+            )?,
+        }
         writeln!(
             out,
             "elf        {} ({} bytes)",
@@ -69,7 +80,12 @@ impl Report for InspectReport {
             None => writeln!(out, "provenance none")?,
         }
         if let Some(vk) = &self.vk {
-            writeln!(out, "vk         sha256:{vk}")?;
+            let signed = if self.vk_signed {
+                " (with its own signature)"
+            } else {
+                ""
+            };
+            writeln!(out, "vk         sha256:{vk}{signed}")?;
         }
         writeln!(out, "signatures")?;
         for s in &self.signatures {
@@ -110,6 +126,7 @@ fn provenance_summary(bytes: &[u8]) -> ProvenanceSummary {
 pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let reference: Reference = args.reference.parse()?;
     let policy = load_policy(&args.trust)?;
+    let sha256 = super::trust_input::optional_sha256("--sha256", args.sha256.as_deref())?;
     let network = network_options(&args.network)?;
     let store = store::open(&reference, &network)?;
     let reporter = ProgressReporter::new(printer);
@@ -119,6 +136,7 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         store.as_ref(),
         &reference,
         args.zkvm.as_deref(),
+        sha256.as_ref(),
         retry,
         &reporter,
     )
@@ -137,11 +155,15 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         .await
         .with_context(context)?;
     let elf_matches = format!("sha256:{}", digests.sha256) == elf.digest;
-    let expected = Expected::default();
+    let expected = Expected {
+        sha256,
+        ..Expected::default()
+    };
     let options = PullOptions {
         zkvm: args.zkvm.as_deref(),
         expected: &expected,
         allow_legacy: false,
+        allow_unbound: false,
         policy: &policy,
         max_size: args.max_size,
         allow_downgrade: true,
@@ -150,6 +172,7 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         lock: None,
         retry,
         reporter: &reporter,
+        vk: zkelf_registry::vk::VkOutput::Ignore,
     };
     let judged = pull::judge(&resolved, &digests, None, &options);
     let (verified, verdict) = match (&judged.outcome, elf_matches) {
@@ -166,6 +189,11 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         index: resolved.index_digest.clone(),
         annotations: resolved.manifest.annotations.clone(),
         statement: resolved.claimed.clone(),
+        unbound_comment: resolved
+            .claimed
+            .is_none()
+            .then(|| zkelf_registry::verify::trusted_comment(&resolved.signatures[0].text))
+            .flatten(),
         elf_digest: elf.digest.clone(),
         elf_size: elf.size,
         elf_matches,
@@ -174,6 +202,7 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
             .vk
             .as_deref()
             .map(|v| zkelf_trust::digest::Sha256Digest::of(v).to_string()),
+        vk_signed: resolved.vk_signature.is_some(),
         signatures: judged.reports,
         broken_attestations: resolved.broken_attestations.clone(),
         verified,

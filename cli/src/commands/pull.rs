@@ -17,10 +17,13 @@ use zkelf_registry::pull::{self, Output, PullOptions};
 use zkelf_registry::state::RollbackState;
 use zkelf_registry::store::{self, NetworkOptions};
 use zkelf_registry::verify::{Expected, SignatureReport};
+use zkelf_registry::vk::{PulledVk, VkCheck, VkOutput};
 use zkelf_registry::{Reference, Reporter};
+use zkelf_trust::digest::Sha256Digest;
 use zkelf_trust::policy::Policy;
 
-use crate::args::dist::{NetworkArgs, PullArgs, TrustArgs};
+use super::trust_input;
+use crate::args::dist::{NetworkArgs, PinArgs, PullArgs, TrustArgs};
 use crate::env::EnvVars;
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::{Printer, Report};
@@ -183,10 +186,15 @@ impl Reporter for ProgressReporter<'_> {
 struct PullReport {
     reference: String,
     output: PathBuf,
-    guest: String,
-    version: String,
-    zkvm: String,
-    target: String,
+    /// True when no counting signature carries a zkelf statement: the pin alone names the
+    /// bytes, and nothing binds guest, version or zkVM (these fields are then `null`).
+    unbound: bool,
+    /// What held the bytes when unbound: `sha256`, `lock` or `allow_unbound`.
+    pinned_by: Option<&'static str>,
+    guest: Option<String>,
+    version: Option<String>,
+    zkvm: Option<String>,
+    target: Option<String>,
     sha256: String,
     size: u64,
     manifest: String,
@@ -194,18 +202,90 @@ struct PullReport {
     from_cache: bool,
     pinned: bool,
     signatures: Vec<SignatureReport>,
+    vk: Option<VkReport>,
 }
+
+/// The verification key in `pull`'s report.
+#[derive(Debug, Serialize)]
+pub(super) struct VkReport {
+    sha256: String,
+    size: u64,
+    /// Where it was written; `null` when not asked for.
+    output: Option<PathBuf>,
+    verified: bool,
+    #[serde(flatten)]
+    check: VkCheck,
+}
+
+impl VkReport {
+    pub(super) fn of(vk: &PulledVk) -> Self {
+        Self {
+            sha256: vk.sha256.to_string(),
+            size: vk.size,
+            output: vk.path.clone(),
+            verified: vk.verified(),
+            check: vk.check.clone(),
+        }
+    }
+
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let how = match &self.check {
+            VkCheck::Statement => "bound by the statement".to_owned(),
+            VkCheck::Signature { unbound: true, .. } => {
+                "signed on its own, held by its pinned sha256".to_owned()
+            }
+            VkCheck::Signature { .. } => "signed on its own".to_owned(),
+            VkCheck::NotChecked => "not checked (not asked for; pass `--vk-out`)".to_owned(),
+        };
+        writeln!(
+            out,
+            "vk {} ({} bytes, sha256 {})",
+            how, self.size, self.sha256
+        )?;
+        if let VkCheck::Signature { signatures, .. } = &self.check {
+            for s in signatures {
+                write_signature(out, s)?;
+            }
+        }
+        if let Some(path) = &self.output {
+            writeln!(out, "wrote {}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// The plain warning every unbound result carries, on stderr and in the report.
+pub(super) const UNBOUND_WARNING: &str = "the signature's trusted comment is not a zkelf statement: nothing binds guest, version or zkVM; the pinned sha256 alone names these bytes";
 
 impl Report for PullReport {
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(
-            out,
-            "verified {} {} for {} ({} bytes, sha256 {})",
-            self.guest, self.version, self.zkvm, self.size, self.sha256
-        )?;
+        match (&self.guest, &self.version, &self.zkvm) {
+            (Some(guest), Some(version), Some(zkvm)) if !self.unbound => writeln!(
+                out,
+                "verified {guest} {version} for {zkvm} ({} bytes, sha256 {})",
+                self.size, self.sha256
+            )?,
+            _ => {
+                writeln!(
+                    out,
+                    "verified {} bytes with sha256 {} (pinned by {})",
+                    self.size,
+                    self.sha256,
+                    match self.pinned_by {
+                        Some("lock") => "`zkelf.lock`",
+                        Some("allow_unbound") => "nothing: `--allow-unbound`",
+                        _ => "`--sha256`",
+                    }
+                )?;
+                writeln!(out, "UNBOUND: {UNBOUND_WARNING}")?;
+            }
+        }
         writeln!(out, "wrote {}", self.output.display())?;
         for s in &self.signatures {
             write_signature(out, s)?;
+        }
+        if let Some(vk) = &self.vk {
+            vk.human(out)?;
         }
         Ok(())
     }
@@ -235,28 +315,35 @@ pub(super) fn write_signature(out: &mut dyn Write, s: &SignatureReport) -> std::
     }
 }
 
+/// The pins given on the command line.
+pub(super) fn pins(args: &PinArgs) -> anyhow::Result<(Option<Sha256Digest>, Option<Sha256Digest>)> {
+    Ok((
+        trust_input::optional_sha256("--sha256", args.sha256.as_deref())?,
+        trust_input::optional_sha256("--vk-sha256", args.vk_sha256.as_deref())?,
+    ))
+}
+
 /// Runs `zkelf pull`.
 pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let reference: Reference = args.reference.parse()?;
     let policy = load_policy(&args.trust)?;
-    let version = args
-        .version
-        .as_deref()
-        .map(semver::Version::parse)
-        .transpose()
-        .map_err(|e| {
-            UsageError::new(
-                format!("`--version` is not semver: {e}"),
-                "write e.g. `--version 1.2.0`",
-            )
-        })?;
+    let (sha256, vk_sha256) = pins(&args.pins)?;
     let expected = Expected {
         guest: args.guest.clone(),
-        version,
+        version: trust_input::version_arg(args.version.as_deref())?,
         zkvm: args.zkvm.clone(),
-        sha256: None,
-        vk_sha256: None,
+        sha256,
+        vk_sha256,
     };
+    if let Some(vk_out) = &args.vk_out
+        && *vk_out == args.output
+    {
+        return Err(UsageError::new(
+            format!("`--vk-out {}` is the ELF's output", vk_out.display()),
+            "write the VK to another file, e.g. `<name>.vk`",
+        )
+        .into());
+    }
     let network = network_options(&args.network)?;
     let store = store::open(&reference, &network)?;
     let state = state_dir().map(RollbackState::new);
@@ -271,6 +358,7 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
         zkvm: args.zkvm.as_deref(),
         expected: &expected,
         allow_legacy: args.allow_legacy,
+        allow_unbound: args.allow_unbound,
         policy: &policy,
         max_size: args.max_size,
         allow_downgrade: args.allow_downgrade,
@@ -279,6 +367,10 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
         lock: lock.as_ref(),
         retry: retry_policy(&args.network),
         reporter: &reporter,
+        vk: args
+            .vk_out
+            .as_deref()
+            .map_or(VkOutput::Ignore, VkOutput::File),
     };
     let pulled = pull::pull(
         store.as_ref(),
@@ -288,26 +380,45 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
     )
     .await
     .with_context(|| {
+        let vk = args
+            .vk_out
+            .as_ref()
+            .map(|p| format!(" or `{}`", p.display()))
+            .unwrap_or_default();
         format!(
-            "pull of `{reference}` failed; nothing was written to `{}`",
+            "pull of `{reference}` failed; nothing was written to `{}`{vk}",
             args.output.display()
         )
     })?;
-    let s = &pulled.statement;
+    let s = pulled.statement.as_ref();
+    let pinned_by =
+        pulled.unbound().then(
+            || match (args.pins.sha256.is_some(), pulled.pinned_sha256) {
+                (true, _) => "sha256",
+                (false, Some(_)) => "lock",
+                (false, None) => "allow_unbound",
+            },
+        );
+    if pulled.unbound() {
+        printer.warn(UNBOUND_WARNING);
+    }
     printer.report(&PullReport {
         reference: reference.to_string(),
         output: args.output,
-        guest: s.guest.clone(),
-        version: s.version.to_string(),
-        zkvm: s.zkvm.clone(),
-        target: s.target.clone(),
-        sha256: s.sha256.to_string(),
-        size: s.size,
+        unbound: pulled.unbound(),
+        pinned_by,
+        guest: s.map(|s| s.guest.clone()),
+        version: s.map(|s| s.version.to_string()),
+        zkvm: s.map(|s| s.zkvm.clone()),
+        target: s.map(|s| s.target.clone()),
+        sha256: pulled.elf.sha256.to_string(),
+        size: pulled.elf.size,
         manifest: pulled.resolved.manifest_digest.clone(),
         index: pulled.resolved.index_digest.clone(),
         from_cache: pulled.from_cache,
         pinned: pulled.pinned,
         signatures: pulled.signatures,
+        vk: pulled.vk.as_ref().map(VkReport::of),
     })?;
     Ok(ExitStatus::Success)
 }

@@ -60,7 +60,7 @@ pub(super) async fn fetch_published(
     let reporter = ProgressReporter::new(printer);
     let retry = retry_policy(network);
     let context = || format!("cannot fetch `{reference}`");
-    let resolved = pull::resolve(store.as_ref(), &reference, zkvm, retry, &reporter)
+    let resolved = pull::resolve(store.as_ref(), &reference, zkvm, None, retry, &reporter)
         .await
         .with_context(context)?;
     let desc = resolved.layers.elf.clone();
@@ -92,8 +92,9 @@ pub(super) async fn fetch_published(
         }))
         .with_context(context);
     }
-    let claimed = &resolved.claimed;
-    if claimed.sha256 != elf.sha256 || claimed.size != elf.size {
+    if let Some(claimed) = &resolved.claimed
+        && (claimed.sha256 != elf.sha256 || claimed.size != elf.size)
+    {
         return Err(anyhow::Error::new(VerificationError::LayerMismatch {
             manifest: desc.digest.clone(),
             manifest_size: desc.size,
@@ -371,7 +372,15 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
     })?;
     let provenance = Provenance::from_json(bytes)
         .with_context(|| format!("cannot rebuild `{reference}` from its provenance"))?;
-    let claimed = published.resolved.claimed.clone();
+    let Some(claimed) = published.resolved.claimed.clone() else {
+        return Err(UsageError::new(
+            format!(
+                "the release signature of `{reference}` binds no statement, so there is no signed release to rebuild"
+            ),
+            "rebuild artifacts whose release signature carries a zkelf statement (`zkelf release`)",
+        )
+        .into());
+    };
     if provenance.subject_sha256() != Some(claimed.sha256.to_string().as_str()) {
         return Err(anyhow::Error::new(VerificationError::Unexpected {
             field: "provenance subject sha256",

@@ -1,9 +1,14 @@
 //! A plain download: `https://…/<file>.elf` with sidecars `<file>.elf.minisig` and, when
-//! present, `<file>.provenance.json` (how guest releases on GitHub are published today).
+//! present, `<file>.provenance.json`, `<file>.vk` and `<file>.vk.minisig` (how guest releases on
+//! GitHub are published today).
 //!
-//! There is no manifest on the server, so one is synthesized from the sidecars: the ELF
-//! descriptor takes the size and sha256 the signature's statement claims. Nothing is trusted
-//! because of that; the pull checks every byte against the signed statement afterwards.
+//! There is no manifest on the server, so one is synthesized from the sidecars. When the
+//! signature carries a zkelf statement, the ELF descriptor takes the size and sha256 the
+//! statement claims and the VK is included only if the statement binds one. When it carries
+//! none (an *unbound* signature, whose trusted comment is only the file name), nothing but a
+//! digest pinned by the caller can name the ELF: the descriptor takes that pin and the size the
+//! server reports, and the VK comes with its own `.vk.minisig`. Nothing is trusted because of
+//! the manifest; the pull checks every byte against the signatures and pins afterwards.
 //!
 //! Redirects (GitHub sends downloads to another host) are followed over https only, at most
 //! [`MAX_REDIRECTS`] hops; connect and read timeouts hold on every hop, and byte bounds are
@@ -16,6 +21,7 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt as _, TryStreamExt as _};
+use zkelf_trust::digest::Sha256Digest;
 
 use super::{BlobSource, BlobStream, NetworkOptions, Store, StoreError};
 use crate::artifact::{self, ArtifactSpec, Descriptor};
@@ -129,11 +135,11 @@ impl HttpsSource {
         &self,
         url: &str,
         what: &str,
-        offset: u64,
+        range: Option<String>,
     ) -> Result<Option<reqwest::Response>, StoreError> {
         let mut request = self.client.get(url);
-        if offset > 0 {
-            request = request.header(reqwest::header::RANGE, format!("bytes={offset}-"));
+        if let Some(range) = range {
+            request = request.header(reqwest::header::RANGE, range);
         }
         let response = request
             .send()
@@ -154,12 +160,15 @@ impl HttpsSource {
         what: &str,
         limit: u64,
     ) -> Result<Option<Bytes>, StoreError> {
-        let Some(response) = self.get(url, what, 0).await? else {
+        let Some(response) = self.get(url, what, None).await? else {
             return Ok(None);
         };
+        let store = self.url.clone();
+        let seconds = self.read_timeout;
+        let what_owned = what.to_owned();
         let stream = response
             .bytes_stream()
-            .map_err(std::io::Error::other)
+            .map_err(move |e| std::io::Error::other(map_reqwest(&store, seconds, e, &what_owned)))
             .boxed();
         match super::read_bounded(stream, limit).await {
             Ok(Ok(bytes)) => Ok(Some(Bytes::from(bytes))),
@@ -168,17 +177,192 @@ impl HttpsSource {
                 what: what.to_owned(),
                 limit,
             }),
-            Err(e) => Err(StoreError::Connect {
-                store: self.url.clone(),
-                what: what.to_owned(),
-                https_only: false,
-                source: Box::new(e),
+            Err(e) => Err(match e.into_inner().map(|i| i.downcast::<StoreError>()) {
+                Some(Ok(store_err)) => *store_err,
+                Some(Err(other)) => StoreError::Connect {
+                    store: self.url.clone(),
+                    what: what.to_owned(),
+                    https_only: false,
+                    source: other,
+                },
+                None => StoreError::Connect {
+                    store: self.url.clone(),
+                    what: what.to_owned(),
+                    https_only: false,
+                    source: "the connection failed".into(),
+                },
             }),
         }
     }
 
-    fn provenance_url(&self) -> String {
-        format!("{}.provenance.json", self.url.trim_end_matches(".elf"))
+    /// The ELF's size as the server reports it, asking for its first byte only (a `HEAD` is not
+    /// what GitHub's presigned download links are signed for).
+    async fn elf_size(&self) -> Result<u64, StoreError> {
+        let what = "the size of the ELF";
+        let response = self
+            .get(&self.url, what, Some("bytes=0-0".to_owned()))
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                store: self.url.clone(),
+                what: format!("`{}`", self.url),
+            })?;
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let size = if response.status().as_u16() == 206 {
+            // `Content-Range: bytes 0-0/<size>`
+            header(reqwest::header::CONTENT_RANGE)
+                .and_then(|v| v.rsplit_once('/').and_then(|(_, n)| n.trim().parse().ok()))
+        } else {
+            header(reqwest::header::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok())
+        };
+        size.ok_or_else(|| StoreError::Protocol {
+            store: self.url.clone(),
+            message:
+                "it does not say how large the ELF is (no `Content-Range` or `Content-Length`)"
+                    .to_owned(),
+        })
+    }
+
+    fn sidecar(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.url.trim_end_matches(".elf"))
+    }
+
+    /// The file name without `.elf`.
+    fn stem(&self) -> &str {
+        let name = self.url.rsplit('/').next().unwrap_or(&self.url);
+        name.strip_suffix(".elf").unwrap_or(name)
+    }
+
+    fn remember(&self, descriptor: &Descriptor, url: String) {
+        self.urls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(descriptor.digest.clone(), url);
+    }
+
+    async fn synthesize(&self, elf_pin: Option<&Sha256Digest>) -> Result<Bytes, StoreError> {
+        let sig_url = format!("{}.minisig", self.url);
+        let Some(sig) = self
+            .get_small(&sig_url, "the signature", artifact::MAX_SIGNATURE_SIZE)
+            .await?
+        else {
+            return Err(StoreError::NotFound {
+                store: self.url.clone(),
+                what: format!("signature `{sig_url}`"),
+            });
+        };
+        let text = String::from_utf8_lossy(&sig);
+        let claimed =
+            crate::verify::claimed_statement(&text).map_err(|reason| StoreError::Signature {
+                signature: sig_url.clone(),
+                reason,
+            })?;
+        let provenance = self
+            .get_small(
+                &self.sidecar(".provenance.json"),
+                "the provenance",
+                artifact::MAX_PROVENANCE_SIZE,
+            )
+            .await?;
+        // The VK is fetched when something can vouch for it: the statement's `vk=`, or (for an
+        // unbound signature) its own `.vk.minisig`.
+        let wants_vk = claimed.as_ref().is_none_or(|s| s.vk.is_some());
+        let vk = if wants_vk {
+            self.get_small(
+                &self.sidecar(".vk"),
+                "the verification key",
+                artifact::MAX_VK_SIZE,
+            )
+            .await?
+        } else {
+            None
+        };
+        let vk_sig = if claimed.is_none() && vk.is_some() {
+            self.get_small(
+                &self.sidecar(".vk.minisig"),
+                "the verification key's signature",
+                artifact::MAX_SIGNATURE_SIZE,
+            )
+            .await?
+        } else {
+            None
+        };
+
+        let elf = match (&claimed, elf_pin) {
+            (Some(statement), _) => Descriptor::new(
+                artifact::ELF_MEDIA_TYPE,
+                format!("sha256:{}", statement.sha256),
+                statement.size,
+            ),
+            (None, Some(pin)) => Descriptor::new(
+                artifact::ELF_MEDIA_TYPE,
+                format!("sha256:{pin}"),
+                self.elf_size().await?,
+            ),
+            (None, None) => {
+                return Err(StoreError::Unbound {
+                    signature: sig_url,
+                    comment: crate::verify::trusted_comment(&text).unwrap_or_default(),
+                });
+            }
+        };
+        let sig_desc = Descriptor::of(artifact::MINISIG_MEDIA_TYPE, &sig);
+        let prov_desc = provenance
+            .as_ref()
+            .map(|p| Descriptor::of(artifact::PROVENANCE_MEDIA_TYPE, p));
+        let vk_desc = vk
+            .as_ref()
+            .map(|v| Descriptor::of(artifact::VK_MEDIA_TYPE, v));
+        let vk_sig_desc = vk_sig
+            .as_ref()
+            .map(|s| Descriptor::of(artifact::VK_MINISIG_MEDIA_TYPE, s));
+        self.remember(&elf, self.url.clone());
+        self.remember(&sig_desc, sig_url);
+        if let Some(d) = &prov_desc {
+            self.remember(d, self.sidecar(".provenance.json"));
+        }
+        if let Some(d) = &vk_desc {
+            self.remember(d, self.sidecar(".vk"));
+        }
+        if let Some(d) = &vk_sig_desc {
+            self.remember(d, self.sidecar(".vk.minisig"));
+        }
+        let bytes = match claimed {
+            Some(statement) => {
+                ArtifactSpec {
+                    guest: statement.guest.clone(),
+                    version: statement.version.to_string(),
+                    zkvm: statement.zkvm.clone(),
+                    target: statement.target.clone(),
+                    revision: None,
+                    source: Some(self.url.clone()),
+                    created: statement.created,
+                    elf,
+                    signature: sig_desc,
+                    provenance: prov_desc,
+                    vk: vk_desc,
+                    vk_signature: None,
+                    annotations: Default::default(),
+                }
+                .manifest()
+                .0
+            }
+            None => artifact::unbound_manifest(
+                self.stem(),
+                &self.url,
+                &elf,
+                &sig_desc,
+                prov_desc.as_ref(),
+                vk_desc.as_ref(),
+                vk_sig_desc.as_ref(),
+            ),
+        };
+        Ok(Bytes::from(bytes))
     }
 }
 
@@ -243,69 +427,21 @@ impl Store for HttpsSource {
         &'a self,
         target: &'a Target,
     ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
+        self.get_manifest_pinned(target, None)
+    }
+
+    fn get_manifest_pinned<'a>(
+        &'a self,
+        target: &'a Target,
+        elf_sha256: Option<&'a Sha256Digest>,
+    ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
         Box::pin(async move {
             if matches!(target, Target::Tag(t) if t != "latest")
                 || matches!(target, Target::Digest(_))
             {
                 return Ok(None);
             }
-            let sig_url = format!("{}.minisig", self.url);
-            let Some(sig) = self
-                .get_small(&sig_url, "the signature", artifact::MAX_SIGNATURE_SIZE)
-                .await?
-            else {
-                return Err(StoreError::NotFound {
-                    store: self.url.clone(),
-                    what: format!("signature `{sig_url}`"),
-                });
-            };
-            let provenance = self
-                .get_small(
-                    &self.provenance_url(),
-                    "the provenance",
-                    artifact::MAX_PROVENANCE_SIZE,
-                )
-                .await?;
-            let text = String::from_utf8_lossy(&sig);
-            let statement =
-                crate::verify::statement_of_signature(&text).map_err(|e| StoreError::Protocol {
-                    store: self.url.clone(),
-                    message: format!("signature `{sig_url}` carries no zkelf statement: {e}"),
-                })?;
-            let elf = Descriptor::new(
-                artifact::ELF_MEDIA_TYPE,
-                format!("sha256:{}", statement.sha256),
-                statement.size,
-            );
-            let sig_desc = Descriptor::of(artifact::MINISIG_MEDIA_TYPE, &sig);
-            let prov_desc = provenance
-                .as_ref()
-                .map(|p| Descriptor::of(artifact::PROVENANCE_MEDIA_TYPE, p));
-            {
-                let mut urls = self
-                    .urls
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                urls.insert(elf.digest.clone(), self.url.clone());
-                urls.insert(sig_desc.digest.clone(), sig_url);
-                if let Some(p) = &prov_desc {
-                    urls.insert(p.digest.clone(), self.provenance_url());
-                }
-            }
-            let spec = ArtifactSpec {
-                guest: statement.guest.clone(),
-                version: statement.version.to_string(),
-                zkvm: statement.zkvm.clone(),
-                target: statement.target.clone(),
-                revision: None,
-                source: Some(self.url.clone()),
-                created: statement.created,
-                elf,
-                signature: sig_desc,
-                provenance: prov_desc,
-                vk: None,
-            };
-            Ok(Some(Bytes::from(spec.manifest().0)))
+            self.synthesize(elf_sha256).await.map(Some)
         })
     }
 
@@ -347,8 +483,9 @@ impl Store for HttpsSource {
                     store: self.name(),
                     what: what.clone(),
                 })?;
+            let range = (offset > 0).then(|| format!("bytes={offset}-"));
             let response =
-                self.get(&url, &what, offset)
+                self.get(&url, &what, range)
                     .await?
                     .ok_or_else(|| StoreError::NotFound {
                         store: self.name(),

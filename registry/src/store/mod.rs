@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
+use zkelf_trust::digest::Sha256Digest;
 
 use crate::artifact::{self, Descriptor, Fetched, Index};
 use crate::auth::Credentials;
@@ -121,6 +122,26 @@ pub enum StoreError {
         /// Where, and why not.
         #[source]
         source: https::RedirectRefused,
+    },
+    /// A release signature whose trusted comment claims to be a statement but is not one, or
+    /// that does not parse at all (a verification failure).
+    #[error("signature `{signature}` is unusable: {reason}")]
+    Signature {
+        /// Where the signature is.
+        signature: String,
+        /// Why.
+        reason: String,
+    },
+    /// A release signature that binds no statement, with nothing pinning the bytes: there is no
+    /// way to say which ELF it is about (a verification failure).
+    #[error(
+        "signature `{signature}` binds no guest, version or zkVM (its trusted comment `{comment}` is not a zkelf statement), and no sha256 pins the ELF"
+    )]
+    Unbound {
+        /// Where the signature is.
+        signature: String,
+        /// Its trusted comment.
+        comment: String,
     },
     /// The store cannot be written to (https downloads).
     #[error("`{store}` is read-only")]
@@ -242,6 +263,18 @@ pub trait Store: Send + Sync + fmt::Debug {
         descriptor: &'a Descriptor,
         offset: u64,
     ) -> BoxFuture<'a, Result<BlobStream, StoreError>>;
+
+    /// [`Store::get_manifest`] for a pull that pins the ELF's sha256 out of band. Stores that
+    /// keep manifests ignore the pin; the https source needs it to describe an ELF whose
+    /// signature binds no digest.
+    fn get_manifest_pinned<'a>(
+        &'a self,
+        target: &'a Target,
+        elf_sha256: Option<&'a Sha256Digest>,
+    ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
+        let _ = elf_sha256;
+        self.get_manifest(target)
+    }
 
     /// Manifests whose `subject` is `subject_digest` (attestations): the referrers API where the
     /// store has one, else the `sha256-<hex>` fallback index.

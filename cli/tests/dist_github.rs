@@ -1,0 +1,469 @@
+//! Pulling today's guest releases: GitHub release assets whose minisign signatures carry only
+//! the file name as trusted comment, served over https (a test CA the run trusts through
+//! `SSL_CERT_FILE`) behind a redirect to another host. Such a signature binds no guest, version
+//! or zkVM, so it counts only for pinned bytes; its VK is signed on its own.
+
+mod dist_common;
+
+use dist_common::github::{GithubRelease, NAME, RELEASE_PATH};
+use dist_common::*;
+use zkelf_testsupport::https::FileServer;
+use zkelf_testsupport::minisign_tool;
+
+fn out(w: &World, name: &str) -> String {
+    w.path(&format!("out/{name}")).display().to_string()
+}
+
+#[test]
+fn a_release_pulls_with_its_sha256_and_its_vk_with_its_own_pin() {
+    let w = World::new();
+    let r = GithubRelease::publish(&w);
+    let key = r.public_key_file();
+    let (elf, vk) = (out(&w, "validator.elf"), out(&w, "validator.vk"));
+    let output = r.run(
+        &w,
+        &[
+            "pull",
+            &r.elf_url(),
+            "--key",
+            key.to_str().unwrap(),
+            "--sha256",
+            &r.elf_sha256,
+            "-o",
+            &elf,
+            "--vk-out",
+            &vk,
+            "--vk-sha256",
+            &r.vk_sha256,
+        ],
+    );
+    Run::from(&output)
+        .expect(0)
+        .stdout_has(&[
+            &format!("verified {} bytes with sha256 {} (pinned by `--sha256`)", r.elf.len(), r.elf_sha256),
+            "UNBOUND: the signature's trusted comment is not a zkelf statement: nothing binds guest, version or zkVM",
+            &format!("vk signed on its own, held by its pinned sha256 (64 bytes, sha256 {})", r.vk_sha256),
+        ])
+        .stderr_has(&["warning:", "nothing binds guest, version or zkVM"]);
+    assert_eq!(std::fs::read(&elf).unwrap(), r.elf);
+    assert_eq!(std::fs::read(&vk).unwrap(), r.vk);
+    // The download went through GitHub's redirect to the other host.
+    let objects = r.objects.requests();
+    assert!(
+        r.github
+            .requests()
+            .contains(&format!("GET {RELEASE_PATH}{NAME}.elf")),
+        "{:?}",
+        r.github.requests()
+    );
+    assert!(objects.contains(&format!("GET /{NAME}.elf")), "{objects:?}");
+
+    // `--json` says the same plainly: no guest, version or zkVM, and how the VK is held.
+    std::fs::remove_file(&elf).unwrap();
+    std::fs::remove_file(&vk).unwrap();
+    let output = r.run(
+        &w,
+        &[
+            "pull",
+            &r.elf_url(),
+            "--key",
+            key.to_str().unwrap(),
+            "--sha256",
+            &r.elf_sha256,
+            "-o",
+            &elf,
+            "--vk-out",
+            &vk,
+            "--vk-sha256",
+            &r.vk_sha256,
+            "--json",
+        ],
+    );
+    let report = json_report(&output, 0);
+    assert_eq!(report["unbound"], true);
+    assert_eq!(report["pinned_by"], "sha256");
+    assert!(report["guest"].is_null() && report["version"].is_null() && report["zkvm"].is_null());
+    assert_eq!(report["sha256"], r.elf_sha256);
+    assert_eq!(report["vk"]["by"], "signature");
+    assert_eq!(report["vk"]["unbound"], true);
+    assert_eq!(report["vk"]["sha256"], r.vk_sha256);
+    assert_eq!(report["signatures"][0]["counts_for"], "release");
+}
+
+#[test]
+fn without_a_pin_the_release_is_refused_and_nothing_is_written() {
+    let w = World::new();
+    let r = GithubRelease::publish(&w);
+    let elf = out(&w, "validator.elf");
+    let (url, key) = (r.elf_url(), r.public_key_file());
+    let args = ["pull", &url, "--key", key.to_str().unwrap(), "-o", &elf];
+    let output = r.run(&w, &args);
+    w.assert_rejected(
+        &output,
+        1,
+        &[
+            &format!("error: pull of `{}` failed; nothing was written to `{elf}`", r.elf_url()),
+            &format!("binds no guest, version or zkVM (its trusted comment `{NAME}.elf` is not a zkelf statement), and no sha256 pins the ELF"),
+            "hint: pin the ELF with `--sha256 <hex>`",
+        ],
+    );
+    // Refused before the ELF moved: only the sidecars were asked for.
+    assert!(
+        !r.objects.requests().contains(&format!("GET /{NAME}.elf")),
+        "{:?}",
+        r.objects.requests()
+    );
+
+    // In JSON the error is exit 1 too, not "misbehaved".
+    let mut json = args.to_vec();
+    json.push("--json");
+    let report = json_report(&r.run(&w, &json), 1);
+    assert_eq!(report["error"]["exit_code"], 1);
+    assert!(!report.to_string().contains("misbehaved"));
+
+    // `--allow-unbound` cannot stand in for a pin: nothing else names a download's bytes.
+    let mut allow = args.to_vec();
+    allow.push("--allow-unbound");
+    w.assert_rejected(
+        &r.run(&w, &allow),
+        1,
+        &["`--allow-unbound` cannot stand in for a pin"],
+    );
+}
+
+#[test]
+fn a_lock_pin_stands_in_for_sha256() {
+    let w = World::new();
+    let r = GithubRelease::publish(&w);
+    let key = r.public_key_file();
+    let elf = out(&w, "validator.elf");
+    let lock = w.path("zkelf.lock");
+    let url = r.elf_url();
+    let pull = |extra: &[&str]| {
+        let mut args = vec![
+            "pull",
+            &url,
+            "--key",
+            key.to_str().unwrap(),
+            "-o",
+            &elf,
+            "--lock",
+            lock.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        r.run(&w, &args)
+    };
+    // A reviewed lock file that pins the ELF (and VK) digests only, as deployments keep them.
+    std::fs::write(
+        &lock,
+        format!(
+            "version = 1\n\n[[pin]]\nreference = \"{}\"\nelf = \"sha256:{}\"\nvk = \"sha256:{}\"\n",
+            r.elf_url(),
+            r.elf_sha256,
+            r.vk_sha256
+        ),
+    )
+    .unwrap();
+    let vk = out(&w, "validator.vk");
+    Run::from(&pull(&["--vk-out", &vk]))
+        .expect(0)
+        .stdout_has(&["(pinned by `zkelf.lock`)", "UNBOUND:"]);
+    assert_eq!(std::fs::read(&elf).unwrap(), r.elf);
+    assert_eq!(std::fs::read(&vk).unwrap(), r.vk);
+
+    // A pin written by a first pull with `--sha256` serves the next pull alone.
+    std::fs::remove_file(&lock).unwrap();
+    for f in [&elf, &vk] {
+        std::fs::remove_file(f).unwrap();
+    }
+    Run::from(&pull(&["--sha256", &r.elf_sha256])).expect(0);
+    let written = std::fs::read_to_string(&lock).unwrap();
+    assert!(
+        written.contains(&format!("elf = \"sha256:{}\"", r.elf_sha256)),
+        "{written}"
+    );
+    std::fs::remove_file(&elf).unwrap();
+    Run::from(&pull(&[])).expect(0);
+    assert_eq!(std::fs::read(&elf).unwrap(), r.elf);
+
+    // A lock that pins other bytes refuses the release.
+    std::fs::remove_file(&elf).unwrap();
+    std::fs::write(
+        &lock,
+        format!(
+            "version = 1\n\n[[pin]]\nreference = \"{}\"\nelf = \"sha256:{}\"\n",
+            r.elf_url(),
+            "ab".repeat(32)
+        ),
+    )
+    .unwrap();
+    w.assert_rejected(&pull(&[]), 1, &["not the pinned"]);
+}
+
+#[test]
+fn a_wrong_pin_is_refused_and_nothing_is_written() {
+    let w = World::new();
+    let r = GithubRelease::publish(&w);
+    let key = r.public_key_file();
+    let (elf, vk) = (out(&w, "validator.elf"), out(&w, "validator.vk"));
+    let wrong = "0".repeat(64);
+    let output = r.run(
+        &w,
+        &[
+            "pull",
+            &r.elf_url(),
+            "--key",
+            key.to_str().unwrap(),
+            "--sha256",
+            &wrong,
+            "-o",
+            &elf,
+        ],
+    );
+    w.assert_rejected(
+        &output,
+        1,
+        &[
+            &format!(
+                "the ELF of `{}` hashes to `{}`, not the pinned `{wrong}`",
+                r.elf_url(),
+                r.elf_sha256
+            ),
+            "hint: compare the pinned digest with the one the publisher lists",
+        ],
+    );
+
+    // The right ELF pin with a wrong VK pin writes neither file.
+    let output = r.run(
+        &w,
+        &[
+            "pull",
+            &r.elf_url(),
+            "--key",
+            key.to_str().unwrap(),
+            "--sha256",
+            &r.elf_sha256,
+            "-o",
+            &elf,
+            "--vk-out",
+            &vk,
+            "--vk-sha256",
+            &wrong,
+        ],
+    );
+    w.assert_rejected(
+        &output,
+        1,
+        &[
+            "the verification key of",
+            &format!(
+                "the bytes hash to `{}`, not the pinned `{wrong}`",
+                r.vk_sha256
+            ),
+        ],
+    );
+
+    // A malformed pin is a usage error.
+    let output = r.run(
+        &w,
+        &[
+            "pull",
+            &r.elf_url(),
+            "--key",
+            key.to_str().unwrap(),
+            "--sha256",
+            "xyz",
+            "-o",
+            &elf,
+        ],
+    );
+    w.assert_rejected(
+        &output,
+        2,
+        &["`--sha256 xyz`", "hint: give the 64 lowercase hex digits"],
+    );
+}
+
+#[test]
+fn a_vk_signed_by_another_key_is_refused_and_neither_file_is_written() {
+    let w = World::new();
+    let r = GithubRelease::publish(&w);
+    let stranger = minisign_tool::generate(w.dir.path(), "stranger", None);
+    r.resign(&stranger, &format!("{NAME}.vk"));
+    let key = r.public_key_file();
+    let (elf, vk) = (out(&w, "validator.elf"), out(&w, "validator.vk"));
+    let output = r.run(
+        &w,
+        &[
+            "pull",
+            &r.elf_url(),
+            "--key",
+            key.to_str().unwrap(),
+            "--sha256",
+            &r.elf_sha256,
+            "-o",
+            &elf,
+            "--vk-out",
+            &vk,
+            "--vk-sha256",
+            &r.vk_sha256,
+        ],
+    );
+    w.assert_rejected(
+        &output,
+        1,
+        &[
+            &format!("nothing was written to `{elf}` or `{vk}`"),
+            &format!("the verification key of `{}` is not verified", r.elf_url()),
+            &format!("`{NAME}.vk` is not verified: 0 valid release signatures of 1 required"),
+            &format!(
+                "made by key `{}`, which the policy does not trust",
+                stranger.key_id()
+            ),
+        ],
+    );
+
+    // Without `--vk-out` the VK is not asked for: the ELF alone pulls, and the report says the
+    // VK was not checked.
+    Run::from(&r.run(
+        &w,
+        &[
+            "pull",
+            &r.elf_url(),
+            "--key",
+            key.to_str().unwrap(),
+            "--sha256",
+            &r.elf_sha256,
+            "-o",
+            &elf,
+        ],
+    ))
+    .expect(0)
+    .stdout_has(&["vk not checked (not asked for; pass `--vk-out`)"]);
+}
+
+#[test]
+fn a_redirect_to_plain_http_is_refused() {
+    let w = World::new();
+    let r = GithubRelease::publish(&w);
+    let plain = FileServer::http(&r.assets);
+    let downgrade = FileServer::https(&w.path("home"), &r.ca);
+    downgrade.redirect("/", &plain.url("/"));
+    let url = downgrade.url(&format!("/{NAME}.elf"));
+    let elf = out(&w, "validator.elf");
+    let output = r.run(
+        &w,
+        &[
+            "pull",
+            &url,
+            "--key",
+            r.public_key_file().to_str().unwrap(),
+            "--sha256",
+            &r.elf_sha256,
+            "-o",
+            &elf,
+        ],
+    );
+    w.assert_rejected(
+        &output,
+        2,
+        &[
+            &format!(
+                "`{url}` redirected the request for the signature somewhere zkelf does not follow"
+            ),
+            &format!(
+                "redirect to plain http `{}` refused",
+                plain.url(&format!("/{NAME}.elf.minisig"))
+            ),
+            "hint: zkelf follows redirects over https only",
+        ],
+    );
+    assert!(plain.requests().is_empty(), "{:?}", plain.requests());
+}
+
+#[test]
+fn tls_trusts_a_test_ca_only_when_ssl_cert_file_names_it() {
+    let w = World::new();
+    let r = GithubRelease::publish(&w);
+    let elf = out(&w, "validator.elf");
+    // `World::zkelf` clears the environment: no `SSL_CERT_FILE`, the system's store only.
+    let output = w.run(&[
+        "pull",
+        &r.elf_url(),
+        "--key",
+        r.public_key_file().to_str().unwrap(),
+        "--sha256",
+        &r.elf_sha256,
+        "-o",
+        &elf,
+    ]);
+    w.assert_rejected(
+        &output,
+        2,
+        &[
+            &format!(
+                "`{}` presented a certificate zkelf does not trust while fetching the signature",
+                r.elf_url()
+            ),
+            "invalid peer certificate: UnknownIssuer",
+            "hint: zkelf trusts the system's certificate store and `SSL_CERT_FILE`",
+        ],
+    );
+}
+
+#[test]
+fn the_library_takes_the_same_pins() {
+    use zkelf_registry::api::{Config, blocking};
+    use zkelf_registry::store::NetworkOptions;
+    use zkelf_registry::verify::Expected;
+    use zkelf_trust::keys::PublicKey;
+    use zkelf_trust::policy::Policy;
+
+    let w = World::new();
+    let r = GithubRelease::publish(&w);
+    let policy = Policy::from_public_key(PublicKey::from_file(&r.public_key_file()).unwrap());
+    // The test CA reaches the library as an extra root, not through the environment.
+    let config = Config {
+        network: NetworkOptions {
+            ca_certificates: vec![r.ca.pem_path()],
+            ..NetworkOptions::default()
+        },
+        require_vk: true,
+        ..Config::default()
+    };
+    let pinned = Expected {
+        sha256: Some(r.elf_sha256.parse().unwrap()),
+        vk_sha256: Some(r.vk_sha256.parse().unwrap()),
+        ..Expected::default()
+    };
+    let release = blocking::fetch_elf(&r.elf_url(), &policy, &pinned, &config).unwrap();
+    assert!(release.unbound() && release.statement.is_none());
+    assert_eq!(release.bytes, r.elf);
+    assert_eq!(release.vk.as_deref(), Some(&r.vk[..]));
+
+    // Unpinned: a verification failure, and the file API writes neither file.
+    let err =
+        blocking::fetch_elf(&r.elf_url(), &policy, &Expected::default(), &config).unwrap_err();
+    assert!(err.is_verification_failure(), "{err}");
+    let (elf, vk) = (w.path("out/v.elf"), w.path("out/v.vk"));
+    let unpinned_vk = Expected {
+        vk_sha256: None,
+        ..pinned.clone()
+    };
+    let err = blocking::fetch_elf_to_file(
+        &r.elf_url(),
+        &policy,
+        &unpinned_vk,
+        &config,
+        &elf,
+        Some(&vk),
+    )
+    .unwrap_err();
+    assert!(err.is_verification_failure(), "{err}");
+    assert_nothing_written(&w.path("out"));
+    let file =
+        blocking::fetch_elf_to_file(&r.elf_url(), &policy, &pinned, &config, &elf, Some(&vk))
+            .unwrap();
+    assert_eq!(file.vk_path.as_deref(), Some(vk.as_path()));
+    assert_eq!(std::fs::read(&vk).unwrap(), r.vk);
+}

@@ -1,0 +1,599 @@
+//! The verified pull of SPEC §7: resolve the reference, fetch the small parts, check what can
+//! be checked before the ELF moves (pins, the statement against the manifest, the tag,
+//! rollback, size bounds), stream the ELF into a temporary file beside the output while
+//! hashing it, evaluate every signature under the policy, verify the VK if asked, and only then
+//! fsync and rename.
+//!
+//! A release signature whose trusted comment is not a zkelf statement (*unbound*, as GitHub
+//! releases of guests sign today) binds no guest, version or zkVM: it counts only for bytes
+//! pinned by `Expected::sha256` or a `zkelf.lock` pin, or with `allow_unbound`, exactly as
+//! `zkelf verify` treats it. Without a statement there is no tag, version or rollback check.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use semver::Version;
+use zkelf_trust::digest::{ContentDigests, Sha256Digest};
+use zkelf_trust::policy::Policy;
+use zkelf_trust::statement::Statement;
+
+use crate::artifact;
+use crate::cache::Cache;
+use crate::error::{Error, VerificationError};
+use crate::fetch::{self, RetryPolicy};
+use crate::fsutil;
+use crate::lockfile::{Lock, Pin};
+use crate::progress::Reporter;
+use crate::reference::{Reference, Target};
+use crate::state::RollbackState;
+use crate::store::Store;
+use crate::verify::{self, Expected, Judged, Subject};
+use crate::vk::{self, PulledVk, VkOutput};
+
+mod resolve;
+pub use resolve::{BrokenAttestation, FetchedSignature, Resolved, resolve};
+
+/// Default bound on the ELF (`--max-size`): 1 GiB.
+pub const DEFAULT_MAX_SIZE: u64 = 1 << 30;
+
+/// Everything a pull needs besides the reference and the output.
+#[derive(Clone, Copy)]
+pub struct PullOptions<'a> {
+    /// The zkVM to pick from a release index.
+    pub zkvm: Option<&'a str>,
+    /// What the caller expects the statement to say.
+    pub expected: &'a Expected,
+    /// Accept legacy (`Ed`) signatures.
+    pub allow_legacy: bool,
+    /// Accept signatures that bind no statement without a pinned sha256 (stores that name the
+    /// ELF by digest only; an https download cannot be named without a pin).
+    pub allow_unbound: bool,
+    /// The trust policy.
+    pub policy: &'a Policy,
+    /// Bound on the ELF size.
+    pub max_size: u64,
+    /// Accept a version older than one seen before.
+    pub allow_downgrade: bool,
+    /// Where the highest versions seen are kept; `None` disables rollback protection.
+    pub state: Option<&'a RollbackState>,
+    /// The shared blob cache, if any.
+    pub cache: Option<&'a Cache>,
+    /// `zkelf.lock`: pins are checked when present and written when absent.
+    pub lock: Option<&'a Lock>,
+    /// Retries on transient errors.
+    pub retry: RetryPolicy,
+    /// Progress sink.
+    pub reporter: &'a dyn Reporter,
+    /// What to do with the release's verification key.
+    pub vk: VkOutput<'a>,
+}
+
+impl std::fmt::Debug for PullOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PullOptions")
+            .field("zkvm", &self.zkvm)
+            .field("expected", &self.expected)
+            .field("max_size", &self.max_size)
+            .field("allow_downgrade", &self.allow_downgrade)
+            .field("allow_unbound", &self.allow_unbound)
+            .field("vk", &self.vk)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the verified ELF goes.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// A file, written atomically.
+    File(PathBuf),
+    /// Memory (returned in [`Pulled::bytes`]).
+    Memory,
+    /// Nowhere: hash only (`inspect`).
+    Discard,
+}
+
+/// A verified pull.
+#[derive(Debug)]
+pub struct Pulled {
+    /// What was resolved and fetched.
+    pub resolved: Resolved,
+    /// Every signature with whether it counts.
+    pub signatures: Vec<verify::SignatureReport>,
+    /// The verified statement; `None` when only signatures that bind no statement counted (the
+    /// bytes are then held by the pin alone: nothing binds guest, version or zkVM).
+    pub statement: Option<Statement>,
+    /// What held the bytes when no statement did: the pinned sha256, if any.
+    pub pinned_sha256: Option<Sha256Digest>,
+    /// Digests of the ELF.
+    pub elf: ContentDigests,
+    /// The ELF bytes, for [`Output::Memory`].
+    pub bytes: Option<Vec<u8>>,
+    /// The file written, for [`Output::File`].
+    pub path: Option<PathBuf>,
+    /// The verification key, when the artifact has one.
+    pub vk: Option<PulledVk>,
+    /// Whether the ELF came from the cache.
+    pub from_cache: bool,
+    /// Whether a new pin was written to the lock file.
+    pub pinned: bool,
+}
+
+impl Pulled {
+    /// Whether nothing binds guest, version or zkVM (only unbound signatures counted).
+    pub fn unbound(&self) -> bool {
+        self.statement.is_none()
+    }
+}
+
+fn pre_checks(resolved: &Resolved, options: &PullOptions<'_>) -> Result<(), Error> {
+    let elf = &resolved.layers.elf;
+    if let Some(pin) = options.expected.sha256
+        && elf.digest != format!("sha256:{pin}")
+    {
+        return Err(VerificationError::PinnedDigest {
+            what: format!("the ELF of `{}`", resolved.reference),
+            pinned: pin.to_string(),
+            actual: elf.hex().to_owned(),
+        }
+        .into());
+    }
+    if let Some(claimed) = &resolved.claimed {
+        let statement_digest = format!("sha256:{}", claimed.sha256);
+        if elf.digest != statement_digest || elf.size != claimed.size {
+            return Err(VerificationError::LayerMismatch {
+                manifest: elf.digest.clone(),
+                manifest_size: elf.size,
+                statement: statement_digest,
+                statement_size: claimed.size,
+            }
+            .into());
+        }
+        if let Some(Target::Tag(tag)) = resolved.reference.target() {
+            // A release tag (`<version>` or `<version>-<zkvm>`) must name what the statement signs.
+            let version = claimed.version.to_string();
+            if tag.starts_with(|c: char| c.is_ascii_digit())
+                && *tag != version
+                && *tag != artifact::artifact_tag(&version, &claimed.zkvm)
+            {
+                return Err(VerificationError::TagMismatch {
+                    tag: tag.clone(),
+                    version,
+                    zkvm: claimed.zkvm.clone(),
+                }
+                .into());
+            }
+        }
+        verify::check_expectation(claimed, options.expected)?;
+    }
+    if elf.size > options.max_size {
+        return Err(VerificationError::TooLarge {
+            what: format!("the ELF `{}` ({} bytes)", elf.digest, elf.size),
+            limit: options.max_size,
+        }
+        .into());
+    }
+    if let Some(claimed) = &resolved.claimed {
+        check_rollback(resolved, claimed, options)?;
+    }
+    Ok(())
+}
+
+fn check_rollback(
+    resolved: &Resolved,
+    statement: &Statement,
+    options: &PullOptions<'_>,
+) -> Result<(), Error> {
+    if let (Some(state), false) = (options.state, options.allow_downgrade) {
+        state.check(
+            &resolved.reference.source(),
+            &statement.guest,
+            &statement.zkvm,
+            &statement.version,
+        )?;
+    }
+    Ok(())
+}
+
+fn pin_key(options: &PullOptions<'_>) -> String {
+    options.zkvm.unwrap_or_default().to_owned()
+}
+
+/// `expected` with the lock file's pins filled in where the caller gave none.
+fn with_lock_pins(expected: &Expected, pin: Option<&Pin>, lock: &Path) -> Result<Expected, Error> {
+    let mut expected = expected.clone();
+    if let Some(pin) = pin {
+        if expected.sha256.is_none() {
+            expected.sha256 = Some(pin.elf_sha256(lock)?);
+        }
+        if expected.vk_sha256.is_none() {
+            expected.vk_sha256 = pin.vk_sha256(lock)?;
+        }
+    }
+    Ok(expected)
+}
+
+/// Resolves, fetches and verifies; writes `output` (and the VK, if asked) only if every check
+/// passed.
+pub async fn pull(
+    store: &dyn Store,
+    reference: &Reference,
+    output: Output,
+    options: PullOptions<'_>,
+) -> Result<Pulled, Error> {
+    let pin = match options.lock {
+        Some(lock) => lock.pin(&reference.to_string(), &pin_key(&options))?,
+        None => None,
+    };
+    let expected = match options.lock {
+        Some(lock) => with_lock_pins(options.expected, pin.as_ref(), lock.path())?,
+        None => options.expected.clone(),
+    };
+    let options = PullOptions {
+        expected: &expected,
+        ..options
+    };
+    let resolved = resolve(
+        store,
+        reference,
+        options.zkvm,
+        expected.sha256.as_ref(),
+        options.retry,
+        options.reporter,
+    )
+    .await?;
+    finish(store, resolved, pin, output, options).await
+}
+
+/// The rest of a pull for an artifact already resolved (with `options.expected.sha256` as the
+/// ELF pin): `zkelf import` looks at what the release signature claims before the ELF moves.
+/// A lock file in `options` is neither read nor written here.
+pub async fn pull_resolved(
+    store: &dyn Store,
+    resolved: Resolved,
+    output: Output,
+    options: PullOptions<'_>,
+) -> Result<Pulled, Error> {
+    let options = PullOptions {
+        lock: None,
+        ..options
+    };
+    finish(store, resolved, None, output, options).await
+}
+
+async fn finish(
+    store: &dyn Store,
+    resolved: Resolved,
+    pin: Option<Pin>,
+    output: Output,
+    options: PullOptions<'_>,
+) -> Result<Pulled, Error> {
+    let reference = &resolved.reference.clone();
+    let expected = options.expected;
+    if let Some(lock) = options.lock {
+        Lock::check(
+            pin.as_ref(),
+            lock.path(),
+            "manifest",
+            &resolved.manifest_digest,
+        )?;
+        Lock::check(
+            pin.as_ref(),
+            lock.path(),
+            "ELF",
+            &resolved.layers.elf.digest,
+        )?;
+    }
+    pre_checks(&resolved, &options)?;
+
+    let elf_desc = resolved.layers.elf.clone();
+    let (temp, sink) = match &output {
+        Output::File(path) => {
+            let dir = fsutil::parent(path);
+            let temp = tempfile::Builder::new()
+                .prefix(".zkelf-pull-")
+                .suffix(".part")
+                .tempfile_in(&dir)
+                .map_err(Error::io(&dir))?;
+            let file = temp.reopen().map_err(Error::io(temp.path()))?;
+            (Some(temp), Some(file))
+        }
+        Output::Memory => (
+            None,
+            Some(tempfile::tempfile().map_err(Error::io(std::env::temp_dir()))?),
+        ),
+        Output::Discard => (None, None),
+    };
+
+    let _cache_lock = match options.cache {
+        Some(cache) => Some(
+            cache
+                .lock(&elf_desc.digest)
+                .await
+                .map_err(Error::io(cache.dir()))?,
+        ),
+        None => None,
+    };
+    let what = format!("the ELF `{}`", elf_desc.digest);
+    let mut from_cache = false;
+    let mut fetched = None;
+    let mut sink = sink;
+    if let Some(cache) = options
+        .cache
+        .filter(|c| c.contains(&elf_desc.digest, elf_desc.size))
+    {
+        let cached = cache.as_store();
+        let (digests, file) = fetch::fetch_large(
+            &cached,
+            &elf_desc,
+            &what,
+            sink.take(),
+            options.retry,
+            options.reporter,
+        )
+        .await?;
+        if format!("sha256:{}", digests.sha256) == elf_desc.digest {
+            from_cache = true;
+            fetched = Some((digests, file));
+        } else {
+            options.reporter.note(&format!(
+                "dropping corrupt cache entry `{}`",
+                elf_desc.digest
+            ));
+            cache.evict(&elf_desc.digest);
+            sink = match file {
+                Some(mut f) => {
+                    use std::io::Seek as _;
+                    f.set_len(0).map_err(Error::io(cache.dir()))?;
+                    f.rewind().map_err(Error::io(cache.dir()))?;
+                    Some(f)
+                }
+                None => None,
+            };
+        }
+    }
+    let (digests, file) = match fetched {
+        Some(done) => done,
+        None => {
+            fetch::fetch_large(
+                store,
+                &elf_desc,
+                &what,
+                sink,
+                options.retry,
+                options.reporter,
+            )
+            .await?
+        }
+    };
+    let actual = format!("sha256:{}", digests.sha256);
+    if actual != elf_desc.digest || digests.size != elf_desc.size {
+        // An https ELF signed without statement is described by its pin: say so.
+        return Err(match expected.sha256 {
+            Some(pin)
+                if resolved.claimed.is_none() && elf_desc.digest == format!("sha256:{pin}") =>
+            {
+                VerificationError::PinnedDigest {
+                    what: format!("the ELF of `{reference}`"),
+                    pinned: pin.to_string(),
+                    actual: digests.sha256.to_string(),
+                }
+            }
+            _ => VerificationError::DigestMismatch {
+                what,
+                expected: elf_desc.digest.clone(),
+                actual,
+            },
+        }
+        .into());
+    }
+
+    let judged = judge(
+        &resolved,
+        &digests,
+        temp.as_ref().map(|t| t.path().to_path_buf()),
+        &options,
+    );
+    let verified = judged.outcome.map_err(VerificationError::Rejected)?;
+    let statement = verified.statement;
+    if resolved.claimed.is_none()
+        && let Some(s) = &statement
+    {
+        // Bound by an attestation only: the rollback check the claimed statement could not get.
+        check_rollback(&resolved, s, &options)?;
+    }
+    let mut vk = vk::check(
+        &resolved,
+        statement.as_ref(),
+        expected,
+        &options,
+        file.as_ref(),
+        &format!("`{reference}`"),
+    )?;
+    if let (Some(lock), Some(v)) = (options.lock, &vk) {
+        Lock::check(
+            pin.as_ref(),
+            lock.path(),
+            "VK",
+            &format!("sha256:{}", v.sha256),
+        )?;
+    }
+    // The VK's file is prepared before anything is renamed into place.
+    let vk_temp = match (options.vk, &vk, &resolved.vk) {
+        (VkOutput::File(path), Some(_), Some(bytes)) => Some(prepare_file(path, bytes, 0o644)?),
+        _ => None,
+    };
+
+    let mut pinned = false;
+    if let (Some(lock), None) = (options.lock, &pin) {
+        lock.write(Pin {
+            reference: reference.to_string(),
+            zkvm: pin_key(&options),
+            manifest: Some(resolved.manifest_digest.clone()),
+            elf: elf_desc.digest.clone(),
+            vk: vk
+                .as_ref()
+                .filter(|v| v.verified())
+                .map(|v| format!("sha256:{}", v.sha256)),
+        })?;
+        pinned = true;
+    }
+
+    let mut bytes = None;
+    let mut path = None;
+    if let Some(file) = file {
+        file.sync_all().map_err(Error::io("the downloaded ELF"))?;
+        match (&output, temp) {
+            (Output::File(out), Some(temp)) => {
+                if let (Some(cache), false) = (options.cache, from_cache)
+                    && let Err(e) = cache.insert(&elf_desc.digest, temp.path())
+                {
+                    options
+                        .reporter
+                        .note(&format!("cannot add the ELF to the cache: {e}"));
+                }
+                // An ELF is a program (qemu-user, for one, refuses files without an x bit).
+                {
+                    use std::os::unix::fs::PermissionsExt as _;
+                    let mode = std::fs::Permissions::from_mode(0o755);
+                    std::fs::set_permissions(temp.path(), mode).map_err(Error::io(temp.path()))?;
+                }
+                temp.persist(out).map_err(|e| Error::Io {
+                    path: out.clone(),
+                    source: e.error,
+                })?;
+                fsutil::sync_dir(&fsutil::parent(out));
+                path = Some(out.clone());
+            }
+            _ => {
+                let mut file = file;
+                bytes = Some(read_back(&mut file, digests.size)?);
+            }
+        }
+    }
+    if let (Some(v), Some((vk_path, temp))) = (vk.as_mut(), vk_temp) {
+        if let Err(e) = temp.persist(vk_path) {
+            // Neither file, then: take back the ELF just renamed into place.
+            if let Some(out) = &path {
+                let _ = std::fs::remove_file(out);
+            }
+            return Err(Error::Io {
+                path: vk_path.to_path_buf(),
+                source: e.error,
+            });
+        }
+        fsutil::sync_dir(&fsutil::parent(vk_path));
+        v.path = Some(vk_path.to_path_buf());
+    }
+    if let (Some(v), VkOutput::Memory | VkOutput::IfPresent) = (vk.as_mut(), options.vk) {
+        v.bytes = resolved.vk.clone();
+    }
+    if let (Some(state), Some(s)) = (options.state, &statement) {
+        state.record(&reference.source(), &s.guest, &s.zkvm, &s.version)?;
+    }
+    Ok(Pulled {
+        signatures: judged.reports,
+        pinned_sha256: expected.sha256,
+        statement,
+        resolved,
+        elf: digests,
+        bytes,
+        path,
+        vk,
+        from_cache,
+        pinned,
+    })
+}
+
+/// A temporary file beside `path` holding `bytes` with `mode`, synced, ready to be renamed.
+fn prepare_file<'p>(
+    path: &'p Path,
+    bytes: &[u8],
+    mode: u32,
+) -> Result<(&'p Path, tempfile::NamedTempFile), Error> {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = fsutil::parent(path);
+    let mut temp = tempfile::Builder::new()
+        .prefix(".zkelf-pull-")
+        .suffix(".part")
+        .tempfile_in(&dir)
+        .map_err(Error::io(&dir))?;
+    temp.write_all(bytes).map_err(Error::io(temp.path()))?;
+    temp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(Error::io(temp.path()))?;
+    temp.as_file().sync_all().map_err(Error::io(temp.path()))?;
+    Ok((path, temp))
+}
+
+/// Evaluates the fetched signatures for ELF bytes with `digests`.
+pub fn judge(
+    resolved: &Resolved,
+    digests: &ContentDigests,
+    file: Option<PathBuf>,
+    options: &PullOptions<'_>,
+) -> Judged {
+    let (provenance, vk) = resolved.extras();
+    let subject = Subject {
+        name: resolved.reference.to_string(),
+        digests: *digests,
+        provenance,
+        vk,
+        file,
+    };
+    let trust_options = verify::Options {
+        allow_legacy: options.allow_legacy,
+        allow_unbound: options.allow_unbound,
+        ..verify::Options::default()
+    };
+    verify::assess(
+        options.policy,
+        &subject,
+        &resolved.signatures,
+        &release_expectation(resolved, options.expected),
+        &trust_options,
+    )
+}
+
+/// What every signature, attestations included, must be about: the release the artifact claims
+/// to be, whether or not the caller asked for a guest, version and zkVM. For an unbound release
+/// signature, what the caller asked comes first, then the manifest's annotations.
+fn release_expectation(resolved: &Resolved, asked: &Expected) -> Expected {
+    let (guest, version, zkvm) = resolved.release_labels();
+    if resolved.claimed.is_some() {
+        Expected {
+            guest,
+            version,
+            zkvm,
+            ..asked.clone()
+        }
+    } else {
+        Expected {
+            guest: asked.guest.clone().or(guest),
+            version: asked.version.clone().or(version),
+            zkvm: asked.zkvm.clone().or(zkvm),
+            ..asked.clone()
+        }
+    }
+}
+
+fn read_back(file: &mut File, size: u64) -> Result<Vec<u8>, Error> {
+    use std::io::{Read as _, Seek as _};
+    file.rewind().map_err(Error::io("the downloaded ELF"))?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(size)
+        .read_to_end(&mut bytes)
+        .map_err(Error::io("the downloaded ELF"))?;
+    Ok(bytes)
+}
+
+/// The version a caller asks for, parsed.
+pub fn parse_version(text: &str) -> Result<Version, semver::Error> {
+    Version::parse(text)
+}
+
+/// The default state and cache roots under `$XDG_*_HOME` or `~/.local/state`, `~/.cache`.
+pub fn default_dir(xdg: Option<&Path>, home: Option<&Path>, fallback: &str) -> Option<PathBuf> {
+    xdg.map(|x| x.join("zkelf"))
+        .or_else(|| home.map(|h| h.join(fallback).join("zkelf")))
+}

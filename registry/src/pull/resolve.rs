@@ -1,0 +1,351 @@
+//! Resolving a reference to one artifact and fetching its small parts (manifest, release
+//! signature, provenance, VK and its signature, attestations), each bounded and digest-checked,
+//! before the ELF moves.
+
+use serde::Serialize;
+use zkelf_trust::digest::Sha256Digest;
+use zkelf_trust::statement::Statement;
+
+use crate::artifact::{self, ArtifactLayers, Descriptor, Fetched, Manifest};
+use crate::error::{Error, VerificationError};
+use crate::fetch::{self, RetryPolicy};
+use crate::progress::Reporter;
+use crate::reference::{Reference, Target};
+use crate::store::{Store, StoreError};
+use crate::verify;
+
+/// A signature found with an artifact.
+#[derive(Debug, Clone)]
+pub struct FetchedSignature {
+    /// Where it came from (`release layer`, `attestation sha256:…`).
+    pub origin: String,
+    /// The `.minisig` text.
+    pub text: String,
+}
+
+/// An attestation that could not be read (it does not count, and says why).
+#[derive(Debug, Clone, Serialize)]
+pub struct BrokenAttestation {
+    /// The attestation manifest.
+    pub manifest: String,
+    /// Why it could not be used.
+    pub reason: String,
+}
+
+/// An artifact resolved and its small parts fetched and digest-checked; the ELF not yet.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The reference as given.
+    pub reference: Reference,
+    /// The release index it went through, if any.
+    pub index_digest: Option<String>,
+    /// The artifact manifest's digest.
+    pub manifest_digest: String,
+    /// The artifact manifest.
+    pub manifest: Manifest,
+    /// Its layers.
+    pub layers: ArtifactLayers,
+    /// The release signature and the attestations' signatures, release first.
+    pub signatures: Vec<FetchedSignature>,
+    /// Attestations that could not be fetched.
+    pub broken_attestations: Vec<BrokenAttestation>,
+    /// What the release signature claims (not verified yet); `None` when its trusted comment
+    /// is not a zkelf statement (an unbound signature).
+    pub claimed: Option<Statement>,
+    /// The provenance document, if any.
+    pub provenance: Option<Vec<u8>>,
+    /// The verification key, if any.
+    pub vk: Option<Vec<u8>>,
+    /// The VK's own signature (`.minisig` text), if any.
+    pub vk_signature: Option<String>,
+}
+
+impl Resolved {
+    /// The SHA-256 of the provenance and VK, as the statement binds them.
+    pub(super) fn extras(&self) -> (Option<Sha256Digest>, Option<Sha256Digest>) {
+        (
+            self.provenance.as_deref().map(Sha256Digest::of),
+            self.vk.as_deref().map(Sha256Digest::of),
+        )
+    }
+
+    /// Guest, version and zkVM the artifact is about: the claimed statement's, or for an
+    /// unbound release signature the manifest's annotations (unsigned, set by `zkelf import`),
+    /// which attestations must then agree with.
+    pub fn release_labels(&self) -> (Option<String>, Option<semver::Version>, Option<String>) {
+        match &self.claimed {
+            Some(c) => (
+                Some(c.guest.clone()),
+                Some(c.version.clone()),
+                Some(c.zkvm.clone()),
+            ),
+            None => {
+                let a = &self.manifest.annotations;
+                (
+                    a.get(artifact::GUEST).cloned(),
+                    a.get(artifact::VERSION).and_then(|v| v.parse().ok()),
+                    a.get(artifact::ZKVM).cloned(),
+                )
+            }
+        }
+    }
+}
+
+async fn get_manifest_checked(
+    store: &dyn Store,
+    target: &Target,
+    elf_pin: Option<&Sha256Digest>,
+    what: &str,
+    retry: RetryPolicy,
+    reporter: &dyn Reporter,
+) -> Result<(Vec<u8>, String), Error> {
+    let bytes = fetch::with_retries(retry, reporter, what, || {
+        store.get_manifest_pinned(target, elf_pin)
+    })
+    .await?
+    .ok_or_else(|| StoreError::NotFound {
+        store: store.name(),
+        what: what.to_owned(),
+    })?;
+    if bytes.len() as u64 > artifact::MAX_MANIFEST_SIZE {
+        return Err(VerificationError::TooLarge {
+            what: what.to_owned(),
+            limit: artifact::MAX_MANIFEST_SIZE,
+        }
+        .into());
+    }
+    let digest = artifact::sha256_digest(&bytes);
+    if let Target::Digest(expected) = target
+        && *expected != digest
+    {
+        return Err(VerificationError::DigestMismatch {
+            what: what.to_owned(),
+            expected: expected.clone(),
+            actual: digest,
+        }
+        .into());
+    }
+    Ok((bytes.to_vec(), digest))
+}
+
+/// Resolves `reference` to one artifact and fetches its manifest, signature, provenance, VK and
+/// attestations, each bounded and digest-checked. `elf_pin` is the ELF digest the caller pins,
+/// which a store without manifests (https) needs to describe an ELF signed without statement.
+pub async fn resolve(
+    store: &dyn Store,
+    reference: &Reference,
+    zkvm: Option<&str>,
+    elf_pin: Option<&Sha256Digest>,
+    retry: RetryPolicy,
+    reporter: &dyn Reporter,
+) -> Result<Resolved, Error> {
+    let target = reference
+        .target()
+        .cloned()
+        .unwrap_or(Target::Tag("latest".to_owned()));
+    let what = format!("`{reference}`");
+    let (bytes, digest) =
+        get_manifest_checked(store, &target, elf_pin, &what, retry, reporter).await?;
+    let (manifest, manifest_digest, index_digest) = match artifact::parse(&bytes, &digest)
+        .map_err(StoreError::from)?
+    {
+        Fetched::Manifest(manifest) => (manifest, digest, None),
+        Fetched::Index(index) => {
+            let chosen =
+                artifact::select_from_index(&index, &digest, zkvm).map_err(StoreError::from)?;
+            let target = Target::Digest(chosen.digest.clone());
+            let (m, d) = get_manifest_checked(
+                store,
+                &target,
+                elf_pin,
+                &format!("manifest `{}`", chosen.digest),
+                retry,
+                reporter,
+            )
+            .await?;
+            let Fetched::Manifest(manifest) = artifact::parse(&m, &d).map_err(StoreError::from)?
+            else {
+                return Err(StoreError::Protocol {
+                    store: store.name(),
+                    message: format!("release index `{d}` lists another index"),
+                }
+                .into());
+            };
+            (manifest, d, Some(digest))
+        }
+    };
+    let layers =
+        artifact::artifact_layers(&manifest, &manifest_digest).map_err(StoreError::from)?;
+    let sig = fetch::fetch_small(
+        store,
+        &layers.signature,
+        artifact::MAX_SIGNATURE_SIZE,
+        "the release signature",
+        retry,
+        reporter,
+    )
+    .await?;
+    let sig_text = String::from_utf8(sig).map_err(|_| VerificationError::BadSignature {
+        origin: "release layer".to_owned(),
+        reason: "not UTF-8".to_owned(),
+    })?;
+    let claimed =
+        verify::claimed_statement(&sig_text).map_err(|reason| VerificationError::BadSignature {
+            origin: "release layer".to_owned(),
+            reason,
+        })?;
+    let provenance = match &layers.provenance {
+        Some(d) => Some(
+            fetch::fetch_small(
+                store,
+                d,
+                artifact::MAX_PROVENANCE_SIZE,
+                "the provenance",
+                retry,
+                reporter,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let vk = match &layers.vk {
+        Some(d) => Some(
+            fetch::fetch_small(
+                store,
+                d,
+                artifact::MAX_VK_SIZE,
+                "the verification key",
+                retry,
+                reporter,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let vk_signature = match &layers.vk_signature {
+        Some(d) => {
+            let bytes = fetch::fetch_small(
+                store,
+                d,
+                artifact::MAX_SIGNATURE_SIZE,
+                "the verification key's signature",
+                retry,
+                reporter,
+            )
+            .await?;
+            Some(
+                String::from_utf8(bytes).map_err(|_| VerificationError::BadSignature {
+                    origin: "VK signature layer".to_owned(),
+                    reason: "not UTF-8".to_owned(),
+                })?,
+            )
+        }
+        None => None,
+    };
+    let mut signatures = vec![FetchedSignature {
+        origin: "release layer".to_owned(),
+        text: sig_text,
+    }];
+    let mut broken_attestations = Vec::new();
+    match store.referrers(&manifest_digest).await {
+        Ok(referrers) => {
+            for d in referrers
+                .iter()
+                .filter(|d| d.artifact_type.as_deref() == Some(artifact::ATTESTATION_ARTIFACT_TYPE))
+            {
+                match fetch_attestation(store, d, &manifest_digest, retry, reporter).await {
+                    Ok(text) => signatures.push(FetchedSignature {
+                        origin: format!("attestation {}", d.digest),
+                        text,
+                    }),
+                    Err(e) => broken_attestations.push(BrokenAttestation {
+                        manifest: d.digest.clone(),
+                        reason: error_chain(&e),
+                    }),
+                }
+            }
+        }
+        Err(e) => reporter.note(&format!("cannot list attestations: {e}")),
+    }
+    Ok(Resolved {
+        reference: reference.clone(),
+        index_digest,
+        manifest_digest,
+        manifest,
+        layers,
+        signatures,
+        broken_attestations,
+        claimed,
+        provenance,
+        vk,
+        vk_signature,
+    })
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+async fn fetch_attestation(
+    store: &dyn Store,
+    descriptor: &Descriptor,
+    subject: &str,
+    retry: RetryPolicy,
+    reporter: &dyn Reporter,
+) -> Result<String, Error> {
+    let target = Target::Digest(descriptor.digest.clone());
+    let (bytes, digest) = get_manifest_checked(
+        store,
+        &target,
+        None,
+        &format!("attestation `{}`", descriptor.digest),
+        retry,
+        reporter,
+    )
+    .await?;
+    let Fetched::Manifest(m) = artifact::parse(&bytes, &digest).map_err(StoreError::from)? else {
+        return Err(StoreError::Protocol {
+            store: store.name(),
+            message: format!("attestation `{digest}` is an index"),
+        }
+        .into());
+    };
+    if m.subject.as_ref().map(|s| s.digest.as_str()) != Some(subject) {
+        return Err(StoreError::Protocol {
+            store: store.name(),
+            message: format!("attestation `{digest}` is not about `{subject}`"),
+        }
+        .into());
+    }
+    let layer = m
+        .layers
+        .iter()
+        .find(|l| l.media_type == artifact::MINISIG_MEDIA_TYPE)
+        .ok_or_else(|| StoreError::Protocol {
+            store: store.name(),
+            message: format!("attestation `{digest}` has no minisig layer"),
+        })?;
+    let sig = fetch::fetch_small(
+        store,
+        layer,
+        artifact::MAX_SIGNATURE_SIZE,
+        "an attestation signature",
+        retry,
+        reporter,
+    )
+    .await?;
+    String::from_utf8(sig).map_err(|_| {
+        VerificationError::BadSignature {
+            origin: format!("attestation {digest}"),
+            reason: "not UTF-8".to_owned(),
+        }
+        .into()
+    })
+}

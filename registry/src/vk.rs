@@ -1,0 +1,194 @@
+//! The release's verification key: what vouches for it, and the RISC Zero image-id check.
+//!
+//! A VK counts when the verified statement binds its sha256 (`vk=`, what zkelf signs), or when
+//! it carries its own signature (`<name>.vk.minisig`, how GitHub releases of guests sign it)
+//! that the policy accepts under the same rules as the ELF's: a signature that binds no
+//! statement needs the VK pinned (`--vk-sha256`, a `zkelf.lock` pin) or `--allow-unbound`.
+
+use std::fs::File;
+use std::path::Path;
+
+use serde::Serialize;
+use zkelf_trust::digest::{ContentDigests, Sha256Digest};
+use zkelf_trust::statement::Statement;
+
+use crate::error::{Error, VerificationError};
+use crate::pull::{FetchedSignature, PullOptions, Resolved};
+use crate::store::StoreError;
+use crate::verify::{self, Expected, SignatureReport, Subject};
+
+/// What a pull does with the release's verification key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VkOutput<'a> {
+    /// Not asked for: checked only where the ELF's statement binds it; a VK signed on its own
+    /// is left unchecked (unless pinned) and never written.
+    #[default]
+    Ignore,
+    /// Required and verified; returned in [`PulledVk::bytes`].
+    Memory,
+    /// Required and verified; written to this file together with the ELF, or neither is.
+    File(&'a Path),
+    /// Verified when the release has one (none is fine); returned in [`PulledVk::bytes`]
+    /// (`zkelf import` carries it).
+    IfPresent,
+}
+
+impl VkOutput<'_> {
+    /// Whether a VK the release has must be verified.
+    pub fn wanted(&self) -> bool {
+        !matches!(self, VkOutput::Ignore)
+    }
+
+    /// Whether the release must have one.
+    pub fn required(&self) -> bool {
+        matches!(self, VkOutput::Memory | VkOutput::File(_))
+    }
+}
+
+/// What vouches for the VK.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum VkCheck {
+    /// The verified statement binds its sha256 (`vk=`).
+    Statement,
+    /// Its own signature satisfies the policy.
+    Signature {
+        /// Whether that signature binds no statement (the VK is then held by its pin).
+        unbound: bool,
+        /// The VK's signature with whether it counts.
+        signatures: Vec<SignatureReport>,
+    },
+    /// Nothing was asked and no statement binds it: left unchecked, not written.
+    NotChecked,
+}
+
+/// The release's verification key after a pull.
+#[derive(Debug, Clone)]
+pub struct PulledVk {
+    /// Its SHA-256.
+    pub sha256: Sha256Digest,
+    /// Its size.
+    pub size: u64,
+    /// What vouches for it.
+    pub check: VkCheck,
+    /// The bytes, for [`VkOutput::Memory`].
+    pub bytes: Option<Vec<u8>>,
+    /// The file written, for [`VkOutput::File`].
+    pub path: Option<std::path::PathBuf>,
+}
+
+impl PulledVk {
+    /// Whether it was verified (and may be written or handed out).
+    pub fn verified(&self) -> bool {
+        !matches!(self.check, VkCheck::NotChecked)
+    }
+}
+
+/// Decides what vouches for the resolved VK, given the statement that verified the ELF (`None`
+/// when only unbound signatures counted). `file` is the downloaded ELF, for the image-id check.
+pub(crate) fn check(
+    resolved: &Resolved,
+    statement: Option<&Statement>,
+    expected: &Expected,
+    options: &PullOptions<'_>,
+    file: Option<&File>,
+    what: &str,
+) -> Result<Option<PulledVk>, Error> {
+    let Some(vk) = &resolved.vk else {
+        if let Some(signed) = statement.and_then(|s| s.vk) {
+            if options.vk.required() {
+                return Err(VerificationError::VkUnverified {
+                    what: what.to_owned(),
+                    reason: format!("the statement binds vk `{signed}`, but it is not there"),
+                }
+                .into());
+            }
+        } else if options.vk.required() {
+            return Err(StoreError::NotFound {
+                store: resolved.reference.to_string(),
+                what: "a verification key".to_owned(),
+            }
+            .into());
+        }
+        return Ok(None);
+    };
+    let check = if statement.is_some() {
+        // `evaluate` compared the statement's `vk=` with this VK's sha256 (and with the pin).
+        VkCheck::Statement
+    } else if options.vk.wanted() || expected.vk_sha256.is_some() {
+        let Some(text) = &resolved.vk_signature else {
+            return Err(VerificationError::VkUnverified {
+                what: what.to_owned(),
+                reason: "no statement binds it and it carries no signature of its own".to_owned(),
+            }
+            .into());
+        };
+        let name = resolved
+            .layers
+            .vk
+            .as_ref()
+            .and_then(|d| d.title())
+            .map_or_else(|| format!("{}.vk", resolved.reference), str::to_owned);
+        let subject = Subject::new(name, ContentDigests::of(vk));
+        let fetched = [FetchedSignature {
+            origin: "VK signature".to_owned(),
+            text: text.clone(),
+        }];
+        let vk_expected = Expected {
+            guest: expected.guest.clone(),
+            sha256: expected.vk_sha256,
+            ..Expected::default()
+        };
+        let trust_options = verify::Options {
+            allow_legacy: options.allow_legacy,
+            allow_unbound: options.allow_unbound,
+            ..verify::Options::default()
+        };
+        let judged = verify::assess(
+            options.policy,
+            &subject,
+            &fetched,
+            &vk_expected,
+            &trust_options,
+        );
+        let verified = judged
+            .outcome
+            .map_err(|source| VerificationError::VkRejected {
+                what: what.to_owned(),
+                source,
+            })?;
+        VkCheck::Signature {
+            unbound: verified.statement.is_none(),
+            signatures: judged.reports,
+        }
+    } else {
+        VkCheck::NotChecked
+    };
+    if !matches!(check, VkCheck::NotChecked)
+        && let Some(file) = file
+    {
+        check_image_id(file, vk, what)?;
+    }
+    Ok(Some(PulledVk {
+        sha256: Sha256Digest::of(vk),
+        size: vk.len() as u64,
+        check,
+        bytes: None,
+        path: None,
+    }))
+}
+
+/// Refuses a VK that is not the one the downloaded bytes imply (a RISC Zero image id).
+pub(crate) fn check_image_id(file: &File, vk: &[u8], what: &str) -> Result<(), Error> {
+    use std::io::Seek as _;
+    let mut reader = file;
+    reader.rewind().map_err(Error::io("the downloaded ELF"))?;
+    zkelf_zkvm::check_vk_reader(reader, vk).map_err(|source| match source {
+        zkelf_zkvm::VkError::Read(e) => Error::io("the downloaded ELF")(e),
+        source => VerificationError::Vk {
+            what: what.to_owned(),
+            source,
+        }
+        .into(),
+    })
+}
