@@ -55,6 +55,8 @@ pub const ZKVM: &str = "dev.zkelf.zkvm";
 pub const TARGET: &str = "dev.zkelf.target";
 /// Annotation: sha256 of the ELF.
 pub const ELF_SHA256: &str = "dev.zkelf.elf.sha256";
+/// Annotation: the URL an artifact was imported from (`zkelf import`), signature kept as it was.
+pub const IMPORT_SOURCE: &str = "dev.zkelf.import.source";
 
 /// Largest manifest or index read (SPEC §7).
 pub const MAX_MANIFEST_SIZE: u64 = 4 << 20;
@@ -312,7 +314,7 @@ pub struct ArtifactSpec {
     pub vk: Option<Descriptor>,
     /// The VK's own signature, when the release signs it apart from the ELF.
     pub vk_signature: Option<Descriptor>,
-    /// Annotations besides those of SPEC §5; they cannot replace those.
+    /// Annotations besides those of SPEC §5 (e.g. [`IMPORT_SOURCE`]); they cannot replace those.
     pub annotations: BTreeMap<String, String>,
 }
 

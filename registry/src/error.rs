@@ -227,6 +227,16 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// An import whose upstream signature does not name the release, and the importer did not.
+    #[error(
+        "the signature of `{url}` binds no guest, version or zkVM, so the import must name them: {missing} missing"
+    )]
+    Unnamed {
+        /// The download URL.
+        url: String,
+        /// The flags missing.
+        missing: String,
+    },
     /// Someone else kept rewriting the referrers index.
     #[error("could not update referrers index `{tag}` after {attempts} attempts")]
     ReferrersConflict {
@@ -272,6 +282,9 @@ impl Error {
             Error::Verification(e) => e.hint(),
             Error::Store(e) => e.hint(),
             Error::Reference(e) => e.hint(),
+            Error::Unnamed { .. } => Some(
+                "pass `--guest`, `--version` and `--zkvm` (and `--target` for a file that is not a RISC-V ELF): they become the artifact's annotations, which no signature covers".to_owned(),
+            ),
             Error::Dist { .. } => {
                 Some("build with `zkelf build` and sign with `zkelf sign` first".to_owned())
             }

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod error;
 pub mod fetch;
 pub mod fsutil;
+pub mod import;
 pub mod lockfile;
 pub mod progress;
 pub mod publish;

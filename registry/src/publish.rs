@@ -161,7 +161,7 @@ pub struct PublishedArtifact {
 }
 
 /// Provenance fields that go into annotations.
-fn source_of(provenance: Option<&[u8]>) -> (Option<String>, Option<String>) {
+pub(crate) fn source_of(provenance: Option<&[u8]>) -> (Option<String>, Option<String>) {
     let Some(value) = provenance.and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok())
     else {
         return (None, None);
@@ -250,7 +250,7 @@ impl DistArtifact {
 }
 
 /// Uploads a blob unless the store has it; returns whether it was uploaded.
-async fn upload(
+pub(crate) async fn upload(
     store: &dyn Store,
     d: &Descriptor,
     source: BlobSource,

@@ -1,4 +1,4 @@
-//! Arguments of `publish`, `release`, `pull` and `inspect`.
+//! Arguments of `publish`, `release`, `pull`, `inspect` and `import`.
 
 use std::path::PathBuf;
 
@@ -174,6 +174,48 @@ pub struct InspectArgs {
     #[arg(long, value_name = "HEX")]
     pub sha256: Option<String>,
     /// Largest ELF hashed, in bytes (suffixes `K`, `M`, `G` allowed).
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_size: u64,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// `zkelf import`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(
+    after_help = "Example (a GitHub release whose signatures carry only the file name):\n  \
+    zkelf import https://github.com/o/r/releases/download/v0.3.0/validator-zisk-v1.elf \\\n      \
+    --to ghcr.io/hub/validator:0.3.0-zisk --key RWQ… --sha256 <hex> \\\n      \
+    --vk-sha256 <hex> --guest validator --version 0.3.0 --zkvm zisk\n\n\
+    Exit codes: 0 imported, 1 the upstream release failed verification (nothing written), 2 other error."
+)]
+pub struct ImportArgs {
+    /// The release's ELF: `https://…/<file>.elf`, with `<file>.elf.minisig` beside it (and
+    /// `<file>.vk`, `<file>.vk.minisig` when it has a VK).
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// Where to put it: `oci-layout:<dir>:<tag>` or `<host>[:<port>]/<path>:<tag>`.
+    #[arg(long, value_name = "REF")]
+    pub to: String,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub pins: PinArgs,
+    /// Guest name to annotate (required when the signature binds no statement; else it must
+    /// agree with the statement).
+    #[arg(long, value_name = "NAME")]
+    pub guest: Option<String>,
+    /// Release version to annotate (semver; as `--guest`).
+    #[arg(long, value_name = "SEMVER")]
+    pub version: Option<String>,
+    /// zkVM to annotate (as `--guest`).
+    #[arg(long, value_name = "ZKVM")]
+    pub zkvm: Option<String>,
+    /// Target triple to annotate; default: the statement's, else from the ELF header.
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// Largest ELF accepted, in bytes (suffixes `K`, `M`, `G` allowed).
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_size: u64,
     #[command(flatten)]

@@ -53,6 +53,9 @@ pub enum Command {
     Release(dist::ReleaseArgs),
     /// Fetch a guest ELF; nothing is written unless it is the signed release the policy accepts.
     Pull(dist::PullArgs),
+    /// Mirror a release published as downloads (GitHub) into an OCI registry or layout,
+    /// verified, keeping its signatures as they are.
+    Import(dist::ImportArgs),
     /// Show a published artifact's statement, provenance, signatures and attestations.
     Inspect(dist::InspectArgs),
     /// Rebuild a published guest from its provenance and compare hashes.

@@ -9,6 +9,7 @@ mod build;
 mod build_reporter;
 mod builder;
 mod diff;
+mod import;
 mod inspect;
 mod keygen;
 mod publish;
@@ -31,6 +32,7 @@ pub async fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStat
         Command::Publish(args) => publish::publish(args, printer).await,
         Command::Release(args) => release::release(args, printer).await,
         Command::Pull(args) => pull::pull(args, printer).await,
+        Command::Import(args) => import::import(args, printer).await,
         Command::Inspect(args) => inspect::inspect(args, printer).await,
         Command::Rebuild(args) => rebuild::rebuild(args, printer).await,
         Command::Attest(args) => attest::attest(args, printer).await,

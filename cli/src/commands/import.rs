@@ -1,0 +1,165 @@
+//! `zkelf import`: a release published as downloads (GitHub's `<name>.elf`, `.elf.minisig`,
+//! `.vk`, `.vk.minisig`), verified, mirrored into an OCI registry or layout without re-signing.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+use serde::Serialize;
+use zkelf_registry::Reference;
+use zkelf_registry::import::{self, Imported, Labels};
+use zkelf_registry::pull::PullOptions;
+use zkelf_registry::reference::Target;
+use zkelf_registry::store;
+use zkelf_registry::verify::Expected;
+use zkelf_registry::vk::VkOutput;
+use zkelf_trust::statement::{is_valid_name, is_valid_target};
+
+use super::pull::{
+    ProgressReporter, UNBOUND_WARNING, load_policy, network_options, pins, retry_policy,
+};
+use super::trust_input;
+use crate::args::dist::ImportArgs;
+use crate::error::{ExitStatus, UsageError};
+use crate::printer::{Printer, Report};
+
+#[derive(Debug, Serialize)]
+struct ImportReport {
+    to: String,
+    #[serde(flatten)]
+    imported: Imported,
+}
+
+impl Report for ImportReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let i = &self.imported;
+        writeln!(
+            out,
+            "imported {} as {} {} for {} ({})",
+            i.source, i.guest, i.version, i.zkvm, i.target
+        )?;
+        writeln!(out, "wrote {}:{} {}", self.to, i.tag, i.manifest_digest)?;
+        writeln!(out, "  elf {} ({} bytes)", i.elf_digest, i.elf_size)?;
+        if let Some(vk) = &i.vk_digest {
+            let signed = if i.vk_signed {
+                " with its own signature"
+            } else {
+                ""
+            };
+            writeln!(out, "  vk  {vk}{signed}")?;
+        }
+        writeln!(
+            out,
+            "  uploaded {} blobs, {} already present",
+            i.uploaded_blobs, i.skipped_blobs
+        )?;
+        if i.unbound {
+            writeln!(
+                out,
+                "UNBOUND: the upstream signature is kept as it is and binds no guest, version or zkVM: pulls of this artifact need `--sha256 {}` (or a `zkelf.lock` pin); sign a bound statement with `zkelf attest` to vouch for the names",
+                i.elf_digest.trim_start_matches("sha256:")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn check_name(flag: &str, value: Option<&str>) -> Result<(), UsageError> {
+    match value {
+        Some(v) if !is_valid_name(v) => Err(UsageError::new(
+            format!("`{flag} {v}` is not a valid name"),
+            "names are `[a-z0-9][a-z0-9._-]{0,63}`",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `zkelf import`.
+pub async fn import(args: ImportArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let source: Reference = args.url.parse()?;
+    if !matches!(source, Reference::Https { .. }) {
+        return Err(UsageError::new(
+            format!("`{}` is not a download URL", args.url),
+            "import takes `https://…/<file>.elf`; copy between OCI stores with `skopeo copy`",
+        )
+        .into());
+    }
+    let to: Reference = args.to.parse()?;
+    let tag = match (&to, to.target()) {
+        (Reference::Https { .. }, _) => {
+            return Err(UsageError::new(
+                format!("cannot import into `{}`", args.to),
+                "import into `oci-layout:<dir>:<tag>` or `<host>[:<port>]/<path>:<tag>`",
+            )
+            .into());
+        }
+        (_, Some(Target::Tag(tag))) => tag.clone(),
+        _ => {
+            return Err(UsageError::new(
+                format!("`--to {}` names no tag", args.to),
+                "name the tag to write, e.g. `--to ghcr.io/hub/validator:0.3.0-zisk`",
+            )
+            .into());
+        }
+    };
+    check_name("--guest", args.guest.as_deref())?;
+    check_name("--zkvm", args.zkvm.as_deref())?;
+    if let Some(t) = args.target.as_deref().filter(|t| !is_valid_target(t)) {
+        return Err(UsageError::new(
+            format!("`--target {t}` is not a target triple"),
+            "write e.g. `riscv64ima-zisk-zkvm-elf`",
+        )
+        .into());
+    }
+    let policy = load_policy(&args.trust)?;
+    let (sha256, vk_sha256) = pins(&args.pins)?;
+    let labels = Labels {
+        guest: args.guest.clone(),
+        version: trust_input::version_arg(args.version.as_deref())?,
+        zkvm: args.zkvm.clone(),
+        target: args.target.clone(),
+    };
+    let created = super::publish::source_date_epoch()?;
+    let network = network_options(&args.network)?;
+    let source_store = store::open(&source, &network)?;
+    let target_store = store::open(&to.with_target(None), &network)?;
+    let reporter = ProgressReporter::new(printer);
+    let expected = Expected {
+        sha256,
+        vk_sha256,
+        ..Expected::default()
+    };
+    let options = PullOptions {
+        zkvm: None,
+        expected: &expected,
+        allow_legacy: false,
+        allow_unbound: false,
+        policy: &policy,
+        max_size: args.max_size,
+        allow_downgrade: true,
+        state: None,
+        cache: None,
+        lock: None,
+        retry: retry_policy(&args.network),
+        reporter: &reporter,
+        vk: VkOutput::IfPresent,
+    };
+    let imported = import::import(
+        source_store.as_ref(),
+        &source,
+        target_store.as_ref(),
+        &tag,
+        &labels,
+        created,
+        options,
+    )
+    .await
+    .with_context(|| format!("import of `{source}` into `{}` failed", args.to))?;
+    if imported.unbound {
+        printer.warn(UNBOUND_WARNING);
+    }
+    printer.report(&ImportReport {
+        to: to.with_target(None).to_string(),
+        imported,
+    })?;
+    Ok(ExitStatus::Success)
+}
