@@ -7,5 +7,6 @@ pub mod elf;
 pub mod executors;
 pub mod https;
 pub mod minisign_tool;
+pub mod mount;
 pub mod registry;
 pub mod run;

@@ -207,6 +207,9 @@ pub enum Fault {
     ServerErrors(u32),
     /// Answers manifest requests with an endless body.
     EndlessManifest,
+    /// Serves faithfully but slowly (16 KiB every 20 ms, about 800 KiB/s), so a client can be
+    /// killed mid-download.
+    Slow,
 }
 
 #[derive(Debug)]
@@ -508,6 +511,13 @@ async fn handle(
                 let deadline = Instant::now() + Duration::from_secs(30);
                 while Instant::now() < deadline {
                     stream.write_all(&junk).await?;
+                }
+            }
+            Fault::Slow => {
+                for chunk in body.chunks(16 << 10) {
+                    stream.write_all(chunk).await?;
+                    stream.flush().await?;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             }
             Fault::Stall => {
