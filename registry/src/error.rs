@@ -282,6 +282,7 @@ impl Error {
             Error::Verification(e) => e.hint(),
             Error::Store(e) => e.hint(),
             Error::Reference(e) => e.hint(),
+            Error::Io { path, source } => crate::fsutil::io_hint(path, source),
             Error::Unnamed { .. } => Some(
                 "pass `--guest`, `--version` and `--zkvm` (and `--target` for a file that is not a RISC-V ELF): they become the artifact's annotations, which no signature covers".to_owned(),
             ),

@@ -91,3 +91,24 @@ impl FileLock {
             .map_err(std::io::Error::other)?
     }
 }
+
+/// A hint for a local write that failed because of the filesystem rather than zkelf: full or
+/// read-only, naming the directory the write went to.
+pub fn io_hint(path: &Path, error: &std::io::Error) -> Option<String> {
+    let dir = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        parent(path)
+    };
+    match error.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => Some(format!(
+            "no space left on the filesystem holding `{}`: free some space and run the command again",
+            dir.display()
+        )),
+        std::io::ErrorKind::ReadOnlyFilesystem => Some(format!(
+            "`{}` is on a read-only filesystem: write somewhere else or remount it read-write",
+            dir.display()
+        )),
+        _ => None,
+    }
+}

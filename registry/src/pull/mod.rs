@@ -303,6 +303,10 @@ async fn finish(
         ),
         Output::Discard => (None, None),
     };
+    // Where the ELF is written while it arrives, for errors that name the file (a full disk).
+    let sink_path = temp
+        .as_ref()
+        .map_or_else(std::env::temp_dir, |t| t.path().to_path_buf());
 
     let _cache_lock = match options.cache {
         Some(cache) => Some(
@@ -330,7 +334,8 @@ async fn finish(
             options.retry,
             options.reporter,
         )
-        .await?;
+        .await
+        .map_err(|e| naming_sink(e, &sink_path))?;
         if format!("sha256:{}", digests.sha256) == elf_desc.digest {
             from_cache = true;
             fetched = Some((digests, file));
@@ -353,17 +358,16 @@ async fn finish(
     }
     let (digests, file) = match fetched {
         Some(done) => done,
-        None => {
-            fetch::fetch_large(
-                store,
-                &elf_desc,
-                &what,
-                sink,
-                options.retry,
-                options.reporter,
-            )
-            .await?
-        }
+        None => fetch::fetch_large(
+            store,
+            &elf_desc,
+            &what,
+            sink,
+            options.retry,
+            options.reporter,
+        )
+        .await
+        .map_err(|e| naming_sink(e, &sink_path))?,
     };
     let actual = format!("sha256:{}", digests.sha256);
     if actual != elf_desc.digest || digests.size != elf_desc.size {
@@ -441,15 +445,16 @@ async fn finish(
     let mut bytes = None;
     let mut path = None;
     if let Some(file) = file {
-        file.sync_all().map_err(Error::io("the downloaded ELF"))?;
+        file.sync_all().map_err(Error::io(&sink_path))?;
         match (&output, temp) {
             (Output::File(out), Some(temp)) => {
                 if let (Some(cache), false) = (options.cache, from_cache)
                     && let Err(e) = cache.insert(&elf_desc.digest, temp.path())
                 {
-                    options
-                        .reporter
-                        .note(&format!("cannot add the ELF to the cache: {e}"));
+                    options.reporter.note(&format!(
+                        "cannot add the ELF to the cache `{}`: {e}",
+                        cache.dir().display()
+                    ));
                 }
                 // An ELF is a program (qemu-user, for one, refuses files without an x bit).
                 {
@@ -502,6 +507,17 @@ async fn finish(
         from_cache,
         pinned,
     })
+}
+
+/// `fetch_large` reports a failed write (a full disk) under the blob's name: name the file.
+fn naming_sink(error: Error, sink: &Path) -> Error {
+    match error {
+        Error::Io { source, .. } => Error::Io {
+            path: sink.to_path_buf(),
+            source,
+        },
+        other => other,
+    }
 }
 
 /// A temporary file beside `path` holding `bytes` with `mode`, synced, ready to be renamed.

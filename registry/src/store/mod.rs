@@ -194,6 +194,7 @@ impl StoreError {
                 https::MAX_REDIRECTS
             )),
             StoreError::Layout(e) => e.hint(),
+            StoreError::Io { path, source } => crate::fsutil::io_hint(path, source),
             _ => None,
         }
     }
