@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use dist_common::*;
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::registry::{DockerRegistry, Fault, FaultyRegistry};
+use zkelf_trust::digest::hash_file;
 
 /// A 1 MiB ELF published into an OCI layout, served by a misbehaving registry.
 fn setup(fault: Fault) -> (World, FaultyRegistry, PathBuf) {
@@ -186,4 +187,222 @@ fn docker_registry_killed_mid_download() {
     failed(&w, &output, &["connection to", "nothing was written"]);
     registry.restart();
     succeeds(&w, &w.pull(&format!("{repo}:1.0.0-sp1"), &out, &[]), &out);
+}
+
+/// Polls `done` every few milliseconds for up to a minute.
+#[track_caller]
+fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// Names of the files in `dir` (none when it does not exist), sorted.
+fn files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The size of the pull's temporary file in `dir`, if there is one.
+fn partial_size(dir: &std::path::Path) -> Option<u64> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .and_then(|e| e.metadata().ok())
+        .map(|m| m.len())
+}
+
+/// Asserts that every blob of a blob tree is the blob its name says, and returns their names.
+/// A killed writer's temporary file (`.zkelf-*`) may stay: no store takes it for a blob.
+#[track_caller]
+fn intact_blobs(blobs: &std::path::Path) -> Vec<String> {
+    let names: Vec<_> = files(blobs)
+        .into_iter()
+        .filter(|n| !n.starts_with(".zkelf-"))
+        .collect();
+    for name in &names {
+        let digest = hash_file(&blobs.join(name)).unwrap().sha256;
+        assert_eq!(*name, digest.to_string(), "`{name}` is not a complete blob");
+    }
+    names
+}
+
+/// `zkelf pull` with a lock file, spawned with its output captured.
+fn spawn_pull(w: &World, reference: &str, out: &std::path::Path) -> std::process::Child {
+    w.zkelf()
+        .args(["pull", reference, "-o", out.to_str().unwrap()])
+        .args(["--policy", w.policy.to_str().unwrap()])
+        .args(["--lock", w.path("zkelf.lock").to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Kills `child` with SIGKILL and reaps it.
+fn sigkill(mut child: std::process::Child) {
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9),
+        "{status}"
+    );
+}
+
+/// After a killed pull: no output, no cache entry, no state, no pin. The killed run's
+/// temporary file may stay beside the output: only the output name counts.
+#[track_caller]
+fn nothing_kept(w: &World, out: &std::path::Path) {
+    assert!(!out.exists(), "`{}` was written", out.display());
+    assert!(
+        files(&w.path("out"))
+            .iter()
+            .all(|f| f.starts_with(".zkelf-pull-")),
+        "{:?}",
+        files(&w.path("out"))
+    );
+    assert_eq!(
+        intact_blobs(&w.path("cache/blobs/sha256")),
+        Vec::<String>::new()
+    );
+    assert!(
+        !w.path("state/rollback.json").exists(),
+        "rollback state written"
+    );
+    assert!(!w.path("zkelf.lock").exists(), "`zkelf.lock` written");
+}
+
+/// After the retry: the verified ELF, its one cache entry, the version seen and the pin.
+#[track_caller]
+fn all_kept(w: &World, output: &std::process::Output, out: &std::path::Path) {
+    succeeds(w, output, out);
+    let elf = hash_file(out).unwrap().sha256.to_string();
+    assert_eq!(intact_blobs(&w.path("cache/blobs/sha256")), [elf.clone()]);
+    let seen = std::fs::read_to_string(w.path("state/rollback.json")).unwrap();
+    assert!(seen.contains("\"1.0.0\""), "{seen}");
+    let lock = std::fs::read_to_string(w.path("zkelf.lock")).unwrap();
+    assert!(lock.contains(&format!("elf = \"sha256:{elf}\"")), "{lock}");
+}
+
+#[test]
+fn zkelf_killed_mid_download_then_the_same_pull_succeeds() {
+    let (w, server, out) = setup(Fault::Slow);
+    let reference = format!("{}/fib:1.0.0-sp1", server.host());
+    let child = spawn_pull(&w, &reference, &out);
+    // Killed while it holds the cache lock and the ELF is a quarter in.
+    wait_for(
+        || partial_size(&w.path("out")).is_some_and(|n| n > 256 << 10),
+        "the download to start",
+    );
+    sigkill(child);
+    nothing_kept(&w, &out);
+
+    server.set_fault(Fault::None);
+    let output = spawn_pull(&w, &reference, &out).wait_with_output().unwrap();
+    all_kept(&w, &output, &out);
+}
+
+#[test]
+fn zkelf_killed_before_recording_the_version_then_the_same_pull_succeeds() {
+    let (w, server, out) = setup(Fault::None);
+    let reference = format!("{}/fib:1.0.0-sp1", server.host());
+    // Hold the rollback state's lock: the pull stops, verified, just before it records the
+    // version, and must not have put the ELF in place yet (else a kill here would leave an
+    // installed release the rollback state does not know).
+    let state_lock =
+        zkelf_registry::fsutil::FileLock::acquire(&w.path("state/rollback.lock")).unwrap();
+    let child = spawn_pull(&w, &reference, &out);
+    let size = std::fs::metadata(w.path("dist/fib/1.0.0/fib-sp1.elf"))
+        .unwrap()
+        .len();
+    wait_for(
+        || partial_size(&w.path("out")).is_some_and(|n| n >= size),
+        "the download to finish",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !out.exists(),
+        "the ELF was put in place before the version was recorded"
+    );
+    sigkill(child);
+    drop(state_lock);
+    nothing_kept(&w, &out);
+
+    let output = spawn_pull(&w, &reference, &out).wait_with_output().unwrap();
+    all_kept(&w, &output, &out);
+}
+
+#[test]
+fn zkelf_killed_mid_publish_then_the_same_publish_succeeds() {
+    let w = World::new();
+    let layout = w.path("layout");
+    let to = format!("oci-layout:{}", layout.display());
+    let old = w.dist("fib", "0.9.0", "sp1", Class::Elf32, "survived\n");
+    assert_exit(&w.publish(&old, &to, &[]), 0);
+    let index = std::fs::read(layout.join("index.json")).unwrap();
+    let blobs = layout.join("blobs/sha256");
+    let before = intact_blobs(&blobs).len();
+    let spec = ElfSpec::new(Class::Elf32)
+        .message("survived\n")
+        .padding(32 << 20);
+    let dist = w.dist_spec("fib", "1.0.0", "sp1", spec);
+    let spawn = || {
+        w.publish_command(&dist, &to, &[])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let index_kept = || {
+        let now = std::fs::read(layout.join("index.json")).unwrap();
+        assert!(now == index, "`index.json` changed");
+        serde_json::from_slice::<serde_json::Value>(&now).expect("`index.json` parses");
+    };
+
+    // Killed while it copies the 32 MiB ELF into the layout.
+    let child = spawn();
+    wait_for(
+        || files(&blobs).iter().any(|n| n.starts_with(".zkelf-")),
+        "the ELF copy to start",
+    );
+    sigkill(child);
+    index_kept();
+    assert_eq!(intact_blobs(&blobs).len(), before, "a blob was added");
+
+    // Killed after its blobs, waiting to tag (the test holds the index lock).
+    let index_lock =
+        zkelf_registry::fsutil::FileLock::acquire(&layout.join(".zkelf-index.lock")).unwrap();
+    let child = spawn();
+    // The ELF, its signature and its manifest (the config and provenance are 0.9.0's).
+    wait_for(
+        || intact_blobs(&blobs).len() >= before + 3,
+        "the blobs to be written",
+    );
+    sigkill(child);
+    drop(index_lock);
+    index_kept();
+
+    assert_exit(&w.publish(&dist, &to, &[]), 0);
+    intact_blobs(&blobs);
+    let out = w.path("out/fib.elf");
+    succeeds(&w, &w.pull(&format!("{to}:0.9.0-sp1"), &out, &[]), &out);
+    succeeds(&w, &w.pull(&format!("{to}:1.0.0-sp1"), &out, &[]), &out);
+    assert_eq!(
+        hash_file(&out).unwrap(),
+        hash_file(&dist.join("fib-sp1.elf")).unwrap()
+    );
 }

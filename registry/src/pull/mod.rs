@@ -427,6 +427,11 @@ async fn finish(
         _ => None,
     };
 
+    // Recorded before anything is renamed into place: a pull killed or failing from here on
+    // leaves a verified version recorded, never an installed one the state does not know.
+    if let (Some(state), Some(s)) = (options.state, &statement) {
+        state.record(&reference.source(), &s.guest, &s.zkvm, &s.version)?;
+    }
     let mut pinned = false;
     if let (Some(lock), None) = (options.lock, &pin) {
         lock.write(Pin {
@@ -491,9 +496,6 @@ async fn finish(
     }
     if let (Some(v), VkOutput::Memory | VkOutput::IfPresent) = (vk.as_mut(), options.vk) {
         v.bytes = resolved.vk.clone();
-    }
-    if let (Some(state), Some(s)) = (options.state, &statement) {
-        state.record(&reference.source(), &s.guest, &s.zkvm, &s.version)?;
     }
     Ok(Pulled {
         signatures: judged.reports,
