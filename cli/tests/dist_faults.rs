@@ -291,7 +291,10 @@ fn nothing_kept(w: &World, out: &std::path::Path) {
 fn all_kept(w: &World, output: &std::process::Output, out: &std::path::Path) {
     succeeds(w, output, out);
     let elf = hash_file(out).unwrap().sha256.to_string();
-    assert_eq!(intact_blobs(&w.path("cache/blobs/sha256")), [elf.clone()]);
+    assert_eq!(
+        intact_blobs(&w.path("cache/blobs/sha256")),
+        std::slice::from_ref(&elf)
+    );
     let seen = std::fs::read_to_string(w.path("state/rollback.json")).unwrap();
     assert!(seen.contains("\"1.0.0\""), "{seen}");
     let lock = std::fs::read_to_string(w.path("zkelf.lock")).unwrap();
