@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use zkelf_trust::bounded;
 use zkelf_trust::digest::Sha256Digest;
 
 use crate::error::{Error, VerificationError};
@@ -91,16 +92,16 @@ impl Lock {
     }
 
     fn read(&self) -> Result<LockFile, Error> {
-        match std::fs::read_to_string(&self.path) {
+        match bounded::read_to_string(&self.path, bounded::MAX_LOCK_FILE_LEN) {
             Ok(text) => toml::from_str(&text).map_err(|e| Error::StateFile {
                 path: self.path.clone(),
                 reason: e.to_string(),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LockFile {
+            Err(e) if e.is_not_found() => Ok(LockFile {
                 version: 1,
                 pin: Vec::new(),
             }),
-            Err(e) => Err(Error::io(&self.path)(e)),
+            Err(e) => Err(Error::bounded(&self.path, "a lock file")(e)),
         }
     }
 
