@@ -65,8 +65,23 @@ pub(crate) fn sync_dir(dir: &Path) {
     }
 }
 
-/// Why opening a lock or state file that is a symbolic link failed.
-pub(crate) const SYMLINK_REFUSED: &str = "it is a symbolic link, and zkelf does not follow links for its lock and state files; remove it";
+/// Why opening a lock or state file that is a symbolic link failed (the error names the path,
+/// as some callers report only the directory).
+fn symlink_refused(path: &Path) -> std::io::Error {
+    std::io::Error::other(format!(
+        "`{}` is a symbolic link, and zkelf does not follow links for its lock and state files; remove it",
+        path.display()
+    ))
+}
+
+/// Refuses a symbolic link at `path` (absent is fine): lets a command fail on a linked lock
+/// before it has written anything, rather than when it comes to take the lock.
+pub(crate) fn refuse_symlink(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(symlink_refused(path)),
+        _ => Ok(()),
+    }
+}
 
 /// An exclusive advisory lock (`flock`), released when dropped.
 #[derive(Debug)]
@@ -87,7 +102,7 @@ impl FileLock {
         )
         .map_err(|errno| {
             if errno == rustix::io::Errno::LOOP {
-                std::io::Error::other(SYMLINK_REFUSED)
+                symlink_refused(path)
             } else {
                 std::io::Error::from(errno)
             }
@@ -117,7 +132,13 @@ mod tests {
         std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
         std::os::unix::fs::symlink(&outside, &lock).unwrap();
         let err = FileLock::acquire(&lock).unwrap_err();
-        assert_eq!(err.to_string(), SYMLINK_REFUSED);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}` is a symbolic link, and zkelf does not follow links for its lock and state files; remove it",
+                lock.display()
+            )
+        );
         assert!(!outside.exists());
         // A regular lock file still works, and is reused.
         let plain = dir.path().join("locks/y.lock");

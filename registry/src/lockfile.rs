@@ -91,6 +91,10 @@ impl Lock {
         &self.path
     }
 
+    fn lock_path(&self) -> PathBuf {
+        fsutil::parent(&self.path).join(".zkelf.lock.lock")
+    }
+
     fn read(&self) -> Result<LockFile, Error> {
         match bounded::read_to_string(&self.path, bounded::MAX_LOCK_FILE_LEN) {
             Ok(text) => toml::from_str(&text).map_err(|e| Error::StateFile {
@@ -107,6 +111,9 @@ impl Lock {
 
     /// The pin for `reference` and `zkvm`, if the file has one.
     pub fn pin(&self, reference: &str, zkvm: &str) -> Result<Option<Pin>, Error> {
+        // `write` takes the lock late; a linked one must stop the pull before anything is written.
+        let lock_path = self.lock_path();
+        fsutil::refuse_symlink(&lock_path).map_err(Error::io(&lock_path))?;
         Ok(self
             .read()?
             .pin
@@ -143,7 +150,7 @@ impl Lock {
 
     /// Adds or replaces a pin.
     pub fn write(&self, pin: Pin) -> Result<(), Error> {
-        let lock_path = fsutil::parent(&self.path).join(".zkelf.lock.lock");
+        let lock_path = self.lock_path();
         let _guard = fsutil::FileLock::acquire(&lock_path).map_err(Error::io(&lock_path))?;
         let mut file = self.read()?;
         file.version = 1;

@@ -32,6 +32,10 @@ impl RollbackState {
         self.dir.join("rollback.json")
     }
 
+    fn lock_path(&self) -> PathBuf {
+        self.dir.join("rollback.lock")
+    }
+
     fn read(path: &Path) -> Result<Seen, Error> {
         match bounded::read(path, bounded::MAX_STATE_LEN) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::StateFile {
@@ -51,6 +55,9 @@ impl RollbackState {
         zkvm: &str,
         offered: &Version,
     ) -> Result<(), Error> {
+        // `record` comes after the ELF is in place; a linked lock must stop the pull before.
+        let lock_path = self.lock_path();
+        fsutil::refuse_symlink(&lock_path).map_err(Error::io(&lock_path))?;
         let seen = Self::read(&self.path())?;
         match seen.get(&key(source, guest, zkvm)) {
             Some(highest) if highest > offered => Err(VerificationError::Rollback {
@@ -73,7 +80,7 @@ impl RollbackState {
         zkvm: &str,
         version: &Version,
     ) -> Result<(), Error> {
-        let lock_path = self.dir.join("rollback.lock");
+        let lock_path = self.lock_path();
         let _lock = FileLock::acquire(&lock_path).map_err(Error::io(&lock_path))?;
         let path = self.path();
         let mut seen = Self::read(&path)?;
@@ -125,6 +132,8 @@ mod tests {
         std::fs::remove_file(dir.path().join("rollback.json")).unwrap();
         let outside = dir.path().join("outside");
         std::os::unix::fs::symlink(&outside, dir.path().join("rollback.lock")).unwrap();
+        let err = state.check("r/fib", "fib", "sp1", &v).unwrap_err();
+        assert!(err.to_string().ends_with("rollback.lock`"), "{err}");
         let err = state.record("r/fib", "fib", "sp1", &v).unwrap_err();
         assert!(err.to_string().ends_with("rollback.lock`"), "{err}");
         assert!(!outside.exists());
