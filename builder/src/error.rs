@@ -107,6 +107,16 @@ pub enum BuilderError {
         /// The guest directory.
         dir: PathBuf,
     },
+    /// A source or commit that git could take as an option or a command-running transport.
+    #[error("refusing to {action} `{}`: {reason}", value.escape_debug())]
+    UnsafeSource {
+        /// `clone` (a source URI) or `check out commit` (a commit).
+        action: &'static str,
+        /// The value, as the provenance or the user gave it.
+        value: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
     /// A git command failed.
     #[error("`git {args}` failed in `{}`: {message}", dir.display())]
     Git {
@@ -218,6 +228,9 @@ impl BuilderError {
             BuilderError::NoCargoLock { .. } => Some(
                 "run `cargo generate-lockfile` in the guest's workspace and commit `Cargo.lock`"
                     .into(),
+            ),
+            BuilderError::UnsafeSource { .. } => Some(
+                "zkelf clones only `https://`, `ssh://`, `file://`, `git@host:path` and local paths, at a hex commit id; pass `--source` with a clone you trust".into(),
             ),
             BuilderError::NotGitCheckout { .. } => {
                 Some("builds are recorded by git commit; `git init` and commit the guest".into())

@@ -22,6 +22,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use zkelf_trust::bounded::{self, BoundedReadError};
+
 use crate::error::BuilderError;
 use crate::profile::{self, Profile};
 
@@ -92,14 +94,20 @@ impl Manifest {
     /// Reads and validates `<dir>/zkelf.toml`.
     pub fn load(dir: &Path) -> Result<Self, BuilderError> {
         let path = dir.join(MANIFEST_FILE);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match bounded::read_to_string(&path, bounded::MAX_MANIFEST_LEN) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(e) if e.is_not_found() => {
                 return Err(BuilderError::ManifestMissing {
                     dir: dir.to_path_buf(),
                 });
             }
-            Err(e) => return Err(BuilderError::io("cannot read", path, e)),
+            Err(BoundedReadError::Io(e)) => return Err(BuilderError::io("cannot read", path, e)),
+            Err(e @ BoundedReadError::TooLarge { .. }) => {
+                return Err(BuilderError::ManifestInvalid {
+                    path,
+                    message: e.to_string(),
+                });
+            }
         };
         Self::parse(&text, &path)
     }
@@ -298,6 +306,19 @@ target = "riscv64im-unknown-none-elf"
 
     fn parse(text: &str) -> Result<Manifest, BuilderError> {
         Manifest::parse(text, Path::new("zkelf.toml"))
+    }
+
+    #[test]
+    fn an_oversized_manifest_is_refused_not_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let padding = "# padding\n".repeat(110_000);
+        std::fs::write(dir.path().join("zkelf.toml"), format!("{GOOD}{padding}")).unwrap();
+        let err = Manifest::load(dir.path()).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("zkelf.toml`: it is larger than 1 MiB (1048576 bytes)"),
+            "{err}"
+        );
     }
 
     #[test]

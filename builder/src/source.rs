@@ -151,16 +151,91 @@ impl Source {
     }
 }
 
-/// Clones `uri` into `dest` and checks out `commit` (for rebuilds from provenance).
+/// Clones `uri` into `dest` and checks out `commit` (for rebuilds from provenance). Both come
+/// from a release the auditor does not trust yet: they are checked with [`check_remote`] and
+/// [`check_commit`] and passed after `--`.
 pub fn checkout(uri: &str, commit: &str, dest: &Path) -> Result<(), BuilderError> {
+    check_remote(uri)?;
+    check_commit(commit)?;
     let parent = dest.parent().unwrap_or(Path::new("."));
     let dest_str = dest.to_string_lossy();
     git(
         parent,
-        &["clone", "--quiet", "--no-checkout", uri, &dest_str],
+        &["clone", "--quiet", "--no-checkout", "--", uri, &dest_str],
     )?;
-    git(dest, &["checkout", "--quiet", "--detach", commit])?;
+    git(dest, &["checkout", "--quiet", "--detach", commit, "--"])?;
     Ok(())
+}
+
+/// Refuses a source git could read as an option (`--upload-pack=…`) or hand to a transport
+/// helper that runs commands (`ext::sh -c …`): only `https://`, `ssh://`, `file://`,
+/// `git@host:path` and local paths pass.
+pub fn check_remote(uri: &str) -> Result<(), BuilderError> {
+    let refuse = |reason| BuilderError::UnsafeSource {
+        action: "clone",
+        value: uri.to_string(),
+        reason,
+    };
+    if uri.is_empty() {
+        return Err(refuse("it is empty"));
+    }
+    if uri.starts_with('-') {
+        return Err(refuse(
+            "it starts with `-`, so git would take it as an option",
+        ));
+    }
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(refuse("it contains whitespace or control characters"));
+    }
+    let host_ok = |authority: &str| {
+        let host = authority.rsplit('@').next().unwrap_or_default();
+        !host.is_empty() && !host.starts_with('-')
+    };
+    for scheme in ["https://", "ssh://"] {
+        if let Some(rest) = uri.strip_prefix(scheme) {
+            let authority = rest.split('/').next().unwrap_or_default();
+            return if host_ok(authority) {
+                Ok(())
+            } else {
+                Err(refuse("its host is empty or starts with `-`"))
+            };
+        }
+    }
+    if let Some(rest) = uri.strip_prefix("git@") {
+        return match rest.split_once(':') {
+            Some((host, path)) if host_ok(host) && !host.contains('/') && !path.is_empty() => {
+                Ok(())
+            }
+            _ => Err(refuse("it is not `git@host:path`")),
+        };
+    }
+    // A local path: `file://`, absolute or explicitly relative, or anything without a `:`
+    // (with one, git may read `host:path` as ssh or `name::address` as a transport helper).
+    let local = uri.starts_with("file://")
+        || uri.starts_with('/')
+        || uri.starts_with("./")
+        || uri.starts_with("../")
+        || !uri.contains(':');
+    if local {
+        Ok(())
+    } else {
+        Err(refuse(
+            "it is neither `https://`, `ssh://`, `file://`, `git@host:path` nor a local path",
+        ))
+    }
+}
+
+/// Refuses a commit that is not a full hex object id (SHA-1 or SHA-256).
+pub fn check_commit(commit: &str) -> Result<(), BuilderError> {
+    if matches!(commit.len(), 40 | 64) && commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(BuilderError::UnsafeSource {
+            action: "check out commit",
+            value: commit.to_string(),
+            reason: "it is not a full hex commit id (40 or 64 hex digits)",
+        })
+    }
 }
 
 /// `https://user:token@host/x` → `https://host/x`: credentials never reach the provenance.
@@ -212,7 +287,45 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, BuilderError> {
 
 #[cfg(test)]
 mod tests {
-    use super::without_userinfo;
+    use super::{check_commit, check_remote, without_userinfo};
+
+    #[test]
+    fn only_plain_remotes_and_paths_are_cloned() {
+        for ok in [
+            "https://github.com/zkelf/zkelf.git",
+            "ssh://git@github.com/zkelf/zkelf.git",
+            "git@github.com:zkelf/zkelf.git",
+            "file:///srv/git/zkelf",
+            "/srv/git/zkelf",
+            "./zkelf",
+            "../zkelf",
+            "zkelf",
+        ] {
+            check_remote(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for (bad, reason) in [
+            ("--upload-pack=touch /tmp/pwned", "starts with `-`"),
+            ("-u", "starts with `-`"),
+            ("", "empty"),
+            ("ext::sh -c touch% /tmp/pwned", "whitespace"),
+            ("ext::sh%20-c%20id", "neither"),
+            ("fd::17", "neither"),
+            ("http://example.com/r.git", "neither"),
+            ("ssh://-oProxyCommand=id/r", "host"),
+            ("git@-oProxyCommand=id:r", "not `git@host:path`"),
+            ("host:path", "neither"),
+            ("https://x/\u{1b}[2J", "control"),
+        ] {
+            let err = check_remote(bad).unwrap_err().to_string();
+            assert!(err.starts_with("refusing to clone `"), "{bad}: {err}");
+            assert!(err.contains(reason), "{bad}: {err}");
+        }
+        check_commit(&"0a".repeat(20)).unwrap();
+        check_commit(&"0a".repeat(32)).unwrap();
+        for bad in ["--orphan=x", "HEAD", "0123abc", &"g".repeat(40)] {
+            assert!(check_commit(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn strips_credentials_from_remote_urls() {

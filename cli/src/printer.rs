@@ -1,5 +1,6 @@
 //! All output goes through here: data on stdout (human or `--json`), messages on stderr.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
@@ -66,7 +67,14 @@ impl Printer {
                 serde_json::to_writer_pretty(&mut buf, report)?;
                 buf.push(b'\n');
             }
-            OutputFormat::Human => report.human(&mut buf)?,
+            OutputFormat::Human => {
+                report.human(&mut buf)?;
+                // Reports carry strings from stores and files zkelf does not trust: whatever a
+                // renderer missed, no escape sequence reaches the terminal.
+                buf = escape_lines(&String::from_utf8_lossy(&buf))
+                    .into_owned()
+                    .into_bytes();
+            }
         }
         write_stdout_bytes(&buf)?;
         Ok(())
@@ -75,14 +83,18 @@ impl Printer {
     /// A progress line on stderr (human mode, not `-q`).
     pub fn info(&self, message: impl std::fmt::Display) {
         if !self.quiet && self.format == OutputFormat::Human {
-            write_stderr(&format!("{message}\n"));
+            write_stderr(&format!("{}\n", escape_lines(&message.to_string())));
         }
     }
 
     /// A warning on stderr, shown unless `-q`.
     pub fn warn(&self, message: impl std::fmt::Display) {
         if !self.quiet {
-            write_stderr(&format!("{} {message}\n", self.paint("warning:", YELLOW)));
+            write_stderr(&format!(
+                "{} {}\n",
+                self.paint("warning:", YELLOW),
+                escape_lines(&message.to_string())
+            ));
         }
     }
 
@@ -114,12 +126,17 @@ impl Printer {
                 let _ = write_stdout(&format!("{doc:#}\n"));
             }
             OutputFormat::Human => {
-                let mut text = format!("{} {message}\n", self.paint("error:", RED));
+                let mut text =
+                    format!("{} {}\n", self.paint("error:", RED), escape_lines(&message));
                 for cause in &causes {
-                    text.push_str(&format!("  Caused by: {cause}\n"));
+                    text.push_str(&format!("  Caused by: {}\n", escape_lines(cause)));
                 }
                 if let Some(hint) = hint {
-                    text.push_str(&format!("{} {hint}\n", self.paint("hint:", CYAN)));
+                    text.push_str(&format!(
+                        "{} {}\n",
+                        self.paint("hint:", CYAN),
+                        escape_lines(&hint)
+                    ));
                 }
                 write_stderr(&text);
             }
@@ -142,6 +159,43 @@ impl Printer {
     }
 }
 
+/// A string from a store or a file zkelf does not trust, made safe to print on one line: C0
+/// controls (ESC, CR, LF, tab…), DEL, C1 controls and the bidi overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069, and the marks U+200E, U+200F, U+061C) are shown as escapes
+/// (`\x1b`, `\r`, `\u{202e}`), so such a string cannot move the cursor, clear the screen,
+/// reorder the text or start a line of its own. JSON output needs none of this: serde escapes.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    escape_with(text, false)
+}
+
+/// Like [`escape`] for text of several lines: newlines are kept.
+pub fn escape_lines(text: &str) -> Cow<'_, str> {
+    escape_with(text, true)
+}
+
+fn escape_with(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !(keep_newlines && c == '\n'))
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            c if !unsafe_char(c) => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Writes to stdout, tolerating a closed pipe.
 pub fn write_stdout(text: &str) -> std::io::Result<()> {
     write_stdout_bytes(text.as_bytes())
@@ -157,4 +211,23 @@ fn write_stdout_bytes(bytes: &[u8]) -> std::io::Result<()> {
 
 fn write_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_a_terminal_would_act_on() {
+        assert!(matches!(escape("fib 1.0.0 ünïcode"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape("a\x1b[2J\x1b[H\rverdict ok\nb\tc\x7f\u{9b}31m"),
+            "a\\x1b[2J\\x1b[H\\rverdict ok\\nb\\tc\\x7f\\u{9b}31m"
+        );
+        assert_eq!(
+            escape("\u{202e}gpj.exe\u{2066}x\u{2069}\u{200f}"),
+            "\\u{202e}gpj.exe\\u{2066}x\\u{2069}\\u{200f}"
+        );
+        assert_eq!(escape_lines("one\ntwo\x1b[1A\r"), "one\ntwo\\x1b[1A\\r");
+    }
 }

@@ -345,10 +345,13 @@ fn role_or_guest_not_covered_fails() {
 
 #[test]
 fn expired_key_fails() {
+    // A second, live key keeps the policy satisfiable; one whose only keys expired is refused
+    // at load (`trust_local_inputs.rs`).
     let fx = signed();
+    fx.keygen_unencrypted("next");
     policy_refuses(
         &fx,
-        "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nnot_after = 2020-01-31\n",
+        "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nnot_after = 2020-01-31\n\n[[key]]\nname = \"next\"\nfile = \"next.pub\"\nroles = [\"release\"]\n",
         &["key `rel`", "expired after 2020-01-31"],
     );
 }

@@ -227,6 +227,16 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A local state or lock file larger than its bound: refused whole, never read as a prefix.
+    #[error("`{}` is larger than {}, the bound for {what}", path.display(), zkelf_trust::bounded::human(*limit))]
+    LocalFileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// What it is (`a lock file`, `the rollback state`).
+        what: &'static str,
+        /// The bound.
+        limit: u64,
+    },
     /// An import whose upstream signature does not name the release, and the importer did not.
     #[error(
         "the signature of `{url}` binds no guest, version or zkVM, so the import must name them: {missing} missing"
@@ -286,10 +296,34 @@ impl Error {
             Error::Unnamed { .. } => Some(
                 "pass `--guest`, `--version` and `--zkvm` (and `--target` for a file that is not a RISC-V ELF): they become the artifact's annotations, which no signature covers".to_owned(),
             ),
+            Error::LocalFileTooLarge { .. } => Some(
+                "this is not a file zkelf wrote; move it away (or fix the path) and run again"
+                    .to_owned(),
+            ),
             Error::Dist { .. } => {
                 Some("build with `zkelf build` and sign with `zkelf sign` first".to_owned())
             }
             _ => None,
+        }
+    }
+
+    /// Maps a failed bounded read of the local file `path` (`what` it is).
+    pub(crate) fn bounded(
+        path: &std::path::Path,
+        what: &'static str,
+    ) -> impl FnOnce(zkelf_trust::bounded::BoundedReadError) -> Error {
+        move |err| match err {
+            zkelf_trust::bounded::BoundedReadError::Io(source) => Error::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+            zkelf_trust::bounded::BoundedReadError::TooLarge { limit } => {
+                Error::LocalFileTooLarge {
+                    path: path.to_path_buf(),
+                    what,
+                    limit,
+                }
+            }
         }
     }
 

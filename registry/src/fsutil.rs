@@ -65,6 +65,24 @@ pub(crate) fn sync_dir(dir: &Path) {
     }
 }
 
+/// Why opening a lock or state file that is a symbolic link failed (the error names the path,
+/// as some callers report only the directory).
+fn symlink_refused(path: &Path) -> std::io::Error {
+    std::io::Error::other(format!(
+        "`{}` is a symbolic link, and zkelf does not follow links for its lock and state files; remove it",
+        path.display()
+    ))
+}
+
+/// Refuses a symbolic link at `path` (absent is fine): lets a command fail on a linked lock
+/// before it has written anything, rather than when it comes to take the lock.
+pub(crate) fn refuse_symlink(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(symlink_refused(path)),
+        _ => Ok(()),
+    }
+}
+
 /// An exclusive advisory lock (`flock`), released when dropped.
 #[derive(Debug)]
 pub struct FileLock {
@@ -72,14 +90,24 @@ pub struct FileLock {
 }
 
 impl FileLock {
-    /// Blocks until the lock on `path` (created if missing) is held.
+    /// Blocks until the lock on `path` (created if missing) is held. A symbolic link at `path`
+    /// is refused, never followed: it could make zkelf create a file outside its directory.
     pub fn acquire(path: &Path) -> std::io::Result<Self> {
+        use rustix::fs::{Mode, OFlags};
         std::fs::create_dir_all(parent(path))?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)?;
+        let fd = rustix::fs::open(
+            path,
+            OFlags::CREATE | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o666),
+        )
+        .map_err(|errno| {
+            if errno == rustix::io::Errno::LOOP {
+                symlink_refused(path)
+            } else {
+                std::io::Error::from(errno)
+            }
+        })?;
+        let file = File::from(fd);
         rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
         Ok(Self { _file: file })
     }
@@ -110,5 +138,32 @@ pub fn io_hint(path: &Path, error: &std::io::Error) -> Option<String> {
             dir.display()
         )),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_symlinked_lock_is_refused_and_its_target_not_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        let lock = dir.path().join("locks/x.lock");
+        std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&outside, &lock).unwrap();
+        let err = FileLock::acquire(&lock).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}` is a symbolic link, and zkelf does not follow links for its lock and state files; remove it",
+                lock.display()
+            )
+        );
+        assert!(!outside.exists());
+        // A regular lock file still works, and is reused.
+        let plain = dir.path().join("locks/y.lock");
+        drop(FileLock::acquire(&plain).unwrap());
+        drop(FileLock::acquire(&plain).unwrap());
     }
 }

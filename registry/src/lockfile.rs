@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use zkelf_trust::bounded;
 use zkelf_trust::digest::Sha256Digest;
 
 use crate::error::{Error, VerificationError};
@@ -90,22 +91,29 @@ impl Lock {
         &self.path
     }
 
+    fn lock_path(&self) -> PathBuf {
+        fsutil::parent(&self.path).join(".zkelf.lock.lock")
+    }
+
     fn read(&self) -> Result<LockFile, Error> {
-        match std::fs::read_to_string(&self.path) {
+        match bounded::read_to_string(&self.path, bounded::MAX_LOCK_FILE_LEN) {
             Ok(text) => toml::from_str(&text).map_err(|e| Error::StateFile {
                 path: self.path.clone(),
                 reason: e.to_string(),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LockFile {
+            Err(e) if e.is_not_found() => Ok(LockFile {
                 version: 1,
                 pin: Vec::new(),
             }),
-            Err(e) => Err(Error::io(&self.path)(e)),
+            Err(e) => Err(Error::bounded(&self.path, "a lock file")(e)),
         }
     }
 
     /// The pin for `reference` and `zkvm`, if the file has one.
     pub fn pin(&self, reference: &str, zkvm: &str) -> Result<Option<Pin>, Error> {
+        // `write` takes the lock late; a linked one must stop the pull before anything is written.
+        let lock_path = self.lock_path();
+        fsutil::refuse_symlink(&lock_path).map_err(Error::io(&lock_path))?;
         Ok(self
             .read()?
             .pin
@@ -142,7 +150,7 @@ impl Lock {
 
     /// Adds or replaces a pin.
     pub fn write(&self, pin: Pin) -> Result<(), Error> {
-        let lock_path = fsutil::parent(&self.path).join(".zkelf.lock.lock");
+        let lock_path = self.lock_path();
         let _guard = fsutil::FileLock::acquire(&lock_path).map_err(Error::io(&lock_path))?;
         let mut file = self.read()?;
         file.version = 1;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use semver::Version;
+use zkelf_trust::bounded;
 
 use crate::error::{Error, VerificationError};
 use crate::fsutil::{self, FileLock};
@@ -31,14 +32,18 @@ impl RollbackState {
         self.dir.join("rollback.json")
     }
 
+    fn lock_path(&self) -> PathBuf {
+        self.dir.join("rollback.lock")
+    }
+
     fn read(path: &Path) -> Result<Seen, Error> {
-        match std::fs::read(path) {
+        match bounded::read(path, bounded::MAX_STATE_LEN) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::StateFile {
                 path: path.to_path_buf(),
                 reason: e.to_string(),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Seen::new()),
-            Err(e) => Err(Error::io(path)(e)),
+            Err(e) if e.is_not_found() => Ok(Seen::new()),
+            Err(e) => Err(Error::bounded(path, "the rollback state")(e)),
         }
     }
 
@@ -50,6 +55,9 @@ impl RollbackState {
         zkvm: &str,
         offered: &Version,
     ) -> Result<(), Error> {
+        // `record` comes after the ELF is in place; a linked lock must stop the pull before.
+        let lock_path = self.lock_path();
+        fsutil::refuse_symlink(&lock_path).map_err(Error::io(&lock_path))?;
         let seen = Self::read(&self.path())?;
         match seen.get(&key(source, guest, zkvm)) {
             Some(highest) if highest > offered => Err(VerificationError::Rollback {
@@ -72,7 +80,7 @@ impl RollbackState {
         zkvm: &str,
         version: &Version,
     ) -> Result<(), Error> {
-        let lock_path = self.dir.join("rollback.lock");
+        let lock_path = self.lock_path();
         let _lock = FileLock::acquire(&lock_path).map_err(Error::io(&lock_path))?;
         let path = self.path();
         let mut seen = Self::read(&path)?;
@@ -106,5 +114,29 @@ mod tests {
         state.check("r/fib", "fib", "sp1", &v("1.1.0")).unwrap();
         state.check("r/fib", "fib", "risc0", &v("0.1.0")).unwrap();
         state.check("other/fib", "fib", "sp1", &v("0.1.0")).unwrap();
+    }
+
+    #[test]
+    fn an_oversized_state_or_symlinked_lock_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = RollbackState::new(dir.path());
+        let v = Version::parse("1.0.0").unwrap();
+        let big = format!("{{\"k\": \"1.0.0\", \"pad\": \"{}\"}}", "x".repeat(5 << 20));
+        std::fs::write(dir.path().join("rollback.json"), big).unwrap();
+        let err = state.check("r/fib", "fib", "sp1", &v).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("rollback.json` is larger than 4 MiB (4194304 bytes), the bound for the rollback state"),
+            "{err}"
+        );
+        std::fs::remove_file(dir.path().join("rollback.json")).unwrap();
+        let outside = dir.path().join("outside");
+        std::os::unix::fs::symlink(&outside, dir.path().join("rollback.lock")).unwrap();
+        let err = state.check("r/fib", "fib", "sp1", &v).unwrap_err();
+        assert!(err.to_string().ends_with("rollback.lock`"), "{err}");
+        let err = state.record("r/fib", "fib", "sp1", &v).unwrap_err();
+        assert!(err.to_string().ends_with("rollback.lock`"), "{err}");
+        assert!(!outside.exists());
+        assert!(!dir.path().join("rollback.json").exists());
     }
 }

@@ -1,15 +1,13 @@
-//! The minimal ELF header check `sign` needs: a RISC-V executable whose class agrees with the
-//! target triple it is signed for.
+//! The ELF check `sign` and `import` share: a well-formed little-endian RISC-V executable
+//! (`ET_EXEC`) whose class agrees with the target triple it is signed for.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use object::read::elf::FileHeader as _;
+use object::read::elf::{FileHeader, ProgramHeader as _, SectionHeader as _};
+use object::read::{ReadCache, ReadRef};
 
 /// `e_machine` of RISC-V.
 const EM_RISCV: u16 = 243;
-/// Enough bytes for either ELF header.
-const HEADER_LEN: usize = 64;
 
 /// 32- or 64-bit ELF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +73,23 @@ pub enum ElfError {
         /// Its `e_machine`.
         machine: u16,
     },
+    /// A RISC-V ELF that is not an executable: a relocatable object, a shared object, a core dump.
+    #[error("`{}` is {} (e_type {e_type}), not an executable (ET_EXEC); only executables are guests", path.display(), type_name(object::elf::FileType(*e_type)))]
+    NotExecutable {
+        /// The file.
+        path: PathBuf,
+        /// Its `e_type`.
+        e_type: u16,
+    },
+    /// A RISC-V ELF whose headers do not hold together (tables or segments past the end of the
+    /// file, bad entry sizes, no loadable segment…).
+    #[error("`{}` is a malformed ELF: {reason}", path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The target disagrees with the ELF class.
     #[error("`{}` is {class} but target `{target}` needs {}", path.display(), if *class == ElfClass::Elf32 { "ELF64" } else { "ELF32" })]
     TargetMismatch {
@@ -96,63 +111,144 @@ impl ElfError {
                 class.target_prefix(),
                 class.default_target()
             )),
-            ElfError::NotElf { .. } | ElfError::NotRiscv { .. } => {
-                Some("sign the guest ELF that the build produced".into())
+            ElfError::NotElf { .. }
+            | ElfError::NotRiscv { .. }
+            | ElfError::NotExecutable { .. }
+            | ElfError::Malformed { .. } => {
+                Some("sign the linked guest executable that the build produced".into())
             }
             ElfError::Read { .. } => None,
         }
     }
 }
 
-/// Reads the header of `path`: a little-endian RISC-V ELF; returns its class.
+/// Checks that `path` is a well-formed little-endian RISC-V executable; returns its class.
+/// Reads the headers and tables only (through a cache), so memory does not grow with the ELF.
 pub fn riscv_class(path: &Path) -> Result<ElfClass, ElfError> {
-    let read = |source| ElfError::Read {
+    let file = std::fs::File::open(path).map_err(|source| ElfError::Read {
         path: path.to_path_buf(),
         source,
-    };
-    let mut header = Vec::with_capacity(HEADER_LEN);
-    std::fs::File::open(path)
-        .map_err(read)?
-        .take(HEADER_LEN as u64)
-        .read_to_end(&mut header)
-        .map_err(read)?;
-    riscv_class_of(&header, path)
+    })?;
+    check(&ReadCache::new(file), path)
 }
 
-/// Like [`riscv_class`] for the first bytes of a file held in memory.
-pub fn riscv_class_of(header: &[u8], path: &Path) -> Result<ElfClass, ElfError> {
+/// Like [`riscv_class`] for a whole file held in memory.
+pub fn riscv_class_of(bytes: &[u8], path: &Path) -> Result<ElfClass, ElfError> {
+    check(bytes, path)
+}
+
+fn check<'data, R: ReadRef<'data>>(data: R, path: &Path) -> Result<ElfClass, ElfError> {
     let not_elf = |reason: &str| ElfError::NotElf {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     };
-    if header.len() < 16 || &header[..4] != b"\x7fELF" {
+    let ident = data
+        .read_bytes_at(0, 16)
+        .map_err(|()| not_elf("it does not start with the ELF magic"))?;
+    if &ident[..4] != b"\x7fELF" {
         return Err(not_elf("it does not start with the ELF magic"));
     }
-    let (class, machine) = match header[4] {
-        1 => {
-            let h = object::elf::FileHeader32::<object::Endianness>::parse(header)
-                .map_err(|e| not_elf(&e.to_string()))?;
-            let endian = h.endian().map_err(|e| not_elf(&e.to_string()))?;
-            (ElfClass::Elf32, h.e_machine(endian).0)
-        }
-        2 => {
-            let h = object::elf::FileHeader64::<object::Endianness>::parse(header)
-                .map_err(|e| not_elf(&e.to_string()))?;
-            let endian = h.endian().map_err(|e| not_elf(&e.to_string()))?;
-            (ElfClass::Elf64, h.e_machine(endian).0)
-        }
-        _ => return Err(not_elf("its class is neither ELF32 nor ELF64")),
-    };
-    if header[5] != 1 {
+    if ident[5] != 1 {
         return Err(not_elf("it is not little-endian"));
     }
+    match ident[4] {
+        1 => check_as::<object::elf::FileHeader32<object::Endianness>, R>(data, path)
+            .map(|()| ElfClass::Elf32),
+        2 => check_as::<object::elf::FileHeader64<object::Endianness>, R>(data, path)
+            .map(|()| ElfClass::Elf64),
+        _ => Err(not_elf("its class is neither ELF32 nor ELF64")),
+    }
+}
+
+fn check_as<'data, Elf, R>(data: R, path: &Path) -> Result<(), ElfError>
+where
+    Elf: FileHeader<Endian = object::Endianness>,
+    R: ReadRef<'data>,
+{
+    let malformed = |reason: String| ElfError::Malformed {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let header = Elf::parse(data).map_err(|e| ElfError::NotElf {
+        path: path.to_path_buf(),
+        reason: lower(e),
+    })?;
+    let endian = header.endian().map_err(|e| malformed(lower(e)))?;
+    let machine = header.e_machine(endian).0;
     if machine != EM_RISCV {
         return Err(ElfError::NotRiscv {
             path: path.to_path_buf(),
             machine,
         });
     }
-    Ok(class)
+    let len = data
+        .len()
+        .map_err(|()| malformed("its length cannot be read".into()))?;
+    let e_type = header.e_type(endian);
+    if e_type != object::elf::ET_EXEC {
+        return Err(ElfError::NotExecutable {
+            path: path.to_path_buf(),
+            e_type: e_type.0,
+        });
+    }
+    // `object` checks that the header tables, string and symbol tables lie within the file;
+    // segment and section contents it reads lazily, so their ranges are checked here.
+    let segments = header
+        .program_headers(endian, data)
+        .map_err(|e| malformed(lower(e)))?;
+    let sections = header
+        .sections(endian, data)
+        .map_err(|e| malformed(lower(e)))?;
+    sections
+        .symbols(endian, data, object::elf::SHT_SYMTAB)
+        .map_err(|e| malformed(lower(e)))?;
+    let within = |offset: u64, size: u64| offset.checked_add(size).is_some_and(|end| end <= len);
+    let mut loads = 0;
+    for (index, segment) in segments.iter().enumerate() {
+        let (offset, size) = segment.file_range(endian);
+        if !within(offset, size) {
+            return Err(malformed(format!(
+                "program header {index} maps bytes {offset}..+{size}, past the end of the file ({len} bytes)"
+            )));
+        }
+        if segment.p_type(endian) == object::elf::PT_LOAD {
+            loads += 1;
+        }
+    }
+    if loads == 0 {
+        return Err(malformed("it has no loadable segment (PT_LOAD)".into()));
+    }
+    for (index, section) in sections.iter().enumerate() {
+        if let Some((offset, size)) = section.file_range(endian) {
+            if !within(offset, size) {
+                return Err(malformed(format!(
+                    "section {index} holds bytes {offset}..+{size}, past the end of the file ({len} bytes)"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `object`'s messages start with a capital (`Invalid ELF …`); ours are lowercase.
+fn lower(err: object::read::Error) -> String {
+    let text = err.to_string();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+/// How an `e_type` is called in messages.
+fn type_name(e_type: object::elf::FileType) -> &'static str {
+    match e_type {
+        object::elf::ET_NONE => "an ELF of no type (ET_NONE)",
+        object::elf::ET_REL => "a relocatable object (ET_REL)",
+        object::elf::ET_DYN => "a shared object or position-independent executable (ET_DYN)",
+        object::elf::ET_CORE => "a core dump (ET_CORE)",
+        _ => "an ELF of unknown type",
+    }
 }
 
 /// The target to sign for: `target` if it agrees with the class, else the class's default.
@@ -176,8 +272,11 @@ pub fn resolve_target(
 mod tests {
     use super::*;
 
-    fn header(class: u8, machine: u16) -> Vec<u8> {
-        let mut h = vec![0u8; 64];
+    /// A minimal executable: the header and one `PT_LOAD` program header mapping the file.
+    fn elf(class: u8, machine: u16) -> Vec<u8> {
+        let (ehsize, phentsize) = if class == 1 { (52, 32) } else { (64, 56) };
+        let len = ehsize + phentsize;
+        let mut h = vec![0u8; len];
         h[..4].copy_from_slice(b"\x7fELF");
         h[4] = class;
         h[5] = 1;
@@ -185,16 +284,32 @@ mod tests {
         h[16] = 2;
         h[18..20].copy_from_slice(&machine.to_le_bytes());
         h[20] = 1;
+        let ph = ehsize;
+        if class == 1 {
+            h[28..32].copy_from_slice(&(ehsize as u32).to_le_bytes());
+            h[40..42].copy_from_slice(&(ehsize as u16).to_le_bytes());
+            h[42..44].copy_from_slice(&(phentsize as u16).to_le_bytes());
+            h[44] = 1;
+            h[ph] = 1; // PT_LOAD
+            h[ph + 16..ph + 20].copy_from_slice(&(len as u32).to_le_bytes());
+        } else {
+            h[32..40].copy_from_slice(&(ehsize as u64).to_le_bytes());
+            h[52..54].copy_from_slice(&(ehsize as u16).to_le_bytes());
+            h[54..56].copy_from_slice(&(phentsize as u16).to_le_bytes());
+            h[56] = 1;
+            h[ph] = 1;
+            h[ph + 32..ph + 40].copy_from_slice(&(len as u64).to_le_bytes());
+        }
         h
     }
 
     #[test]
     fn classifies_and_checks_targets() {
         let p = Path::new("g.elf");
-        assert_eq!(riscv_class_of(&header(1, 243), p).unwrap(), ElfClass::Elf32);
-        assert_eq!(riscv_class_of(&header(2, 243), p).unwrap(), ElfClass::Elf64);
+        assert_eq!(riscv_class_of(&elf(1, 243), p).unwrap(), ElfClass::Elf32);
+        assert_eq!(riscv_class_of(&elf(2, 243), p).unwrap(), ElfClass::Elf64);
         assert!(matches!(
-            riscv_class_of(&header(2, 62), p),
+            riscv_class_of(&elf(2, 62), p),
             Err(ElfError::NotRiscv { machine: 62, .. })
         ));
         assert!(matches!(
@@ -202,7 +317,7 @@ mod tests {
             Err(ElfError::NotElf { .. })
         ));
         assert!(matches!(
-            riscv_class_of(&header(2, 243)[..20], p),
+            riscv_class_of(&elf(2, 243)[..20], p),
             Err(ElfError::NotElf { .. })
         ));
         assert_eq!(
@@ -214,5 +329,60 @@ mod tests {
             resolve_target(p, ElfClass::Elf64, Some("riscv32im-unknown-none-elf")),
             Err(ElfError::TargetMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn only_executables_are_guests() {
+        let p = Path::new("g.o");
+        for (e_type, name) in [
+            (1u16, "a relocatable object (ET_REL)"),
+            (4, "a core dump (ET_CORE)"),
+        ] {
+            let mut bytes = elf(1, 243);
+            bytes[16..18].copy_from_slice(&e_type.to_le_bytes());
+            let err = riscv_class_of(&bytes, p).unwrap_err();
+            assert!(matches!(err, ElfError::NotExecutable { e_type: t, .. } if t == e_type));
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "`g.o` is {name} (e_type {e_type}), not an executable (ET_EXEC); only executables are guests"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn headers_and_segments_must_lie_within_the_file() {
+        let p = Path::new("g.elf");
+        // Program headers past the end of the file.
+        let mut bytes = elf(1, 243);
+        bytes[28..32].copy_from_slice(&0x10_0000u32.to_le_bytes());
+        let err = riscv_class_of(&bytes, p).unwrap_err();
+        assert!(matches!(err, ElfError::Malformed { .. }), "{err}");
+        assert!(err.to_string().contains("program header"), "{err}");
+        // A segment whose bytes run past the end.
+        let mut bytes = elf(2, 243);
+        bytes[64 + 32..64 + 40].copy_from_slice(&0x10_0000u64.to_le_bytes());
+        let err = riscv_class_of(&bytes, p).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`g.elf` is a malformed ELF: program header 0 maps bytes 0..+1048576, past the end of the file (120 bytes)"
+        );
+        // Section headers past the end.
+        let mut bytes = elf(1, 243);
+        bytes[32..36].copy_from_slice(&0x10_0000u32.to_le_bytes());
+        bytes[46..48].copy_from_slice(&40u16.to_le_bytes());
+        bytes[48..50].copy_from_slice(&3u16.to_le_bytes());
+        assert!(matches!(
+            riscv_class_of(&bytes, p),
+            Err(ElfError::Malformed { .. })
+        ));
+        // No loadable segment.
+        let mut bytes = elf(1, 243);
+        bytes[52] = 4; // PT_NOTE
+        assert_eq!(
+            riscv_class_of(&bytes, p).unwrap_err().to_string(),
+            "`g.elf` is a malformed ELF: it has no loadable segment (PT_LOAD)"
+        );
     }
 }

@@ -432,7 +432,12 @@ impl SecretKeyFile {
         }
         let mut seed = Zeroizing::new([0u8; 32]);
         seed.copy_from_slice(&key[..32]);
-        let derived = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(*seed));
+        // `from_seed` panics on an all-zero seed; such a key is corrupt (or hand-made), not a key.
+        let derived = ed25519_compact::KeyPair::try_from_seed(ed25519_compact::Seed::new(*seed))
+            .map_err(|_| KeyError::Corrupted {
+                path: self.path.clone(),
+                reason: "its seed is all zeros",
+            })?;
         if derived.pk.as_ref() != &key[32..] {
             return Err(KeyError::Corrupted {
                 path: self.path.clone(),
@@ -625,6 +630,29 @@ mod tests {
         assert_eq!(write(&bytes).unwrap().public_key(), pair.public);
         bytes[KEYNUM_AT + 8] ^= 1;
         assert!(matches!(write(&bytes), Err(KeyError::Corrupted { .. })));
+    }
+
+    #[test]
+    fn an_all_zero_seed_is_a_corrupt_key_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let pair = generate(None).unwrap();
+        let line = pair.secret_text.lines().nth(1).unwrap();
+        let mut bytes = BASE64.decode(line).unwrap();
+        bytes[KEYNUM_AT + 8..KEYNUM_AT + 104].fill(0);
+        let path = dir.path().join("z.key");
+        let text = format!("untrusted comment: x\n{}\n", BASE64.encode(&bytes));
+        std::fs::write(&path, text).unwrap();
+        let err = SecretKey::from_file(&path, None).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                KeyError::Corrupted {
+                    reason: "its seed is all zeros",
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     fn hex(bytes: &[u8]) -> String {

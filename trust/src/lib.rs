@@ -63,12 +63,16 @@
 //! verify::VerifyError { subject, found_release, required_release, found_rebuild, required_rebuild,
 //!                       source: Option<Rejection>, assessment }       the cli maps it to exit 1
 //!
-//! elf::riscv_class(&Path) -> Result<ElfClass, ElfError>;  elf::resolve_target(&Path, ElfClass, Option<&str>)
+//! bounded::read(&Path, limit) / read_to_string -> Result<_, BoundedReadError>   whole file or TooLarge
+//!     bounded::MAX_POLICY_LEN, MAX_MANIFEST_LEN, MAX_LOCK_FILE_LEN, MAX_STATE_LEN
+//! elf::riscv_class(&Path) / riscv_class_of(&[u8], &Path) -> Result<ElfClass, ElfError>   a well-formed RISC-V ET_EXEC
+//! elf::resolve_target(&Path, ElfClass, Option<&str>)
 //! ```
 //!
 //! Every error type keeps the objects it is about (path, key id, digests) as fields, and those
 //! that can say how to fix it have `fn hint(&self) -> Option<String>`.
 
+pub mod bounded;
 pub mod digest;
 pub mod elf;
 pub mod keys;

@@ -23,10 +23,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::bounded::{self, BoundedReadError, MAX_POLICY_LEN};
 use crate::keys::{KeyError, KeyId, PublicKey};
-
-/// Largest policy file read.
-const MAX_POLICY_LEN: u64 = 1 << 20;
 
 /// What a key may sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -164,6 +162,14 @@ pub enum PolicyError {
         #[source]
         source: std::io::Error,
     },
+    /// Larger than the bound: refused whole, never read as a prefix.
+    #[error("policy `{}` is larger than {}", path.display(), bounded::human(*limit))]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The bound.
+        limit: u64,
+    },
     /// Not valid TOML, or fields it does not know, or values of the wrong type.
     #[error("policy `{}` is not a valid policy", path.display())]
     Parse {
@@ -235,6 +241,24 @@ pub enum PolicyError {
         /// Usable keys with that role.
         available: u32,
     },
+    /// `require` can be met only with keys whose `not_after` has passed: no signature can
+    /// ever satisfy it again.
+    #[error(
+        "policy `{}` can never be satisfied: it requires {required} {role} keys but only {unexpired} of those it lists have not expired ({expired})",
+        path.display()
+    )]
+    Expired {
+        /// The file.
+        path: PathBuf,
+        /// The role.
+        role: Role,
+        /// What `require` asks for.
+        required: u32,
+        /// Usable keys with that role that have not expired.
+        unexpired: u32,
+        /// The expired keys, as ``"`name` after YYYY-MM-DD"`` joined by commas.
+        expired: String,
+    },
     /// `require` asks for nothing: every ELF would pass.
     #[error("policy `{}` requires no signature at all", path.display())]
     RequiresNothing {
@@ -248,12 +272,19 @@ impl PolicyError {
     pub fn hint(&self) -> Option<String> {
         match self {
             PolicyError::UnknownRole { .. } => Some("roles are `release` and `rebuild`".into()),
+            PolicyError::TooLarge { .. } => {
+                Some("a policy lists keys, not data: remove what is not a policy".into())
+            }
             PolicyError::Parse { .. } => Some(
                 "a policy has `version = 1`, `revoked`, `[[key]]` entries (name, public or file, roles, guests, not_after) and `[require]`"
                     .into(),
             ),
             PolicyError::Impossible { .. } => Some(
                 "list more keys with that role or lower `require`; revoked keys do not count"
+                    .into(),
+            ),
+            PolicyError::Expired { .. } => Some(
+                "give the keys a later `not_after` or list keys that have not expired; signatures by expired keys no longer count"
                     .into(),
             ),
             PolicyError::RequiresNothing { .. } => {
@@ -302,23 +333,33 @@ fn one() -> u32 {
 impl Policy {
     /// Loads and validates a policy file; `file =` keys are relative to its directory.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        use std::io::Read as _;
-        let read = |source| PolicyError::Read {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut text = String::new();
-        std::fs::File::open(path)
-            .map_err(read)?
-            .take(MAX_POLICY_LEN)
-            .read_to_string(&mut text)
-            .map_err(read)?;
+        let text = bounded::read_to_string(path, MAX_POLICY_LEN).map_err(|err| match err {
+            BoundedReadError::Io(source) => PolicyError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+            BoundedReadError::TooLarge { limit } => PolicyError::TooLarge {
+                path: path.to_path_buf(),
+                limit,
+            },
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
         Self::parse(&text, path, base)
     }
 
     /// Parses and validates policy text; `path` names it in errors, `base` resolves `file =`.
+    /// Keys are judged expired as of today.
     pub fn parse(text: &str, path: &Path, base: &Path) -> Result<Policy, PolicyError> {
+        Self::parse_at(text, path, base, Date::of(std::time::SystemTime::now()))
+    }
+
+    /// Like [`Policy::parse`], judging expiry at `today`.
+    pub fn parse_at(
+        text: &str,
+        path: &Path,
+        base: &Path,
+        today: Date,
+    ) -> Result<Policy, PolicyError> {
         let raw: RawPolicy = toml::from_str(text).map_err(|source| PolicyError::Parse {
             path: path.to_path_buf(),
             source: Box::new(source),
@@ -371,11 +412,11 @@ impl Policy {
             require_rebuild: require.rebuild,
             source: Some(path.to_path_buf()),
         };
-        policy.check_satisfiable(path)?;
+        policy.check_satisfiable(path, today)?;
         Ok(policy)
     }
 
-    fn check_satisfiable(&self, path: &Path) -> Result<(), PolicyError> {
+    fn check_satisfiable(&self, path: &Path, today: Date) -> Result<(), PolicyError> {
         if self.require_release == 0 && self.require_rebuild == 0 {
             return Err(PolicyError::RequiresNothing {
                 path: path.to_path_buf(),
@@ -385,17 +426,35 @@ impl Policy {
             (Role::Release, self.require_release),
             (Role::Rebuild, self.require_rebuild),
         ] {
-            let available = self
+            let usable: Vec<&TrustedKey> = self
                 .keys
                 .iter()
                 .filter(|k| k.roles.contains(&role) && !self.revoked.contains(&k.key.id()))
-                .count() as u32;
+                .collect();
+            let available = usable.len() as u32;
             if required > available {
                 return Err(PolicyError::Impossible {
                     path: path.to_path_buf(),
                     role,
                     required,
                     available,
+                });
+            }
+            // Time only moves forward: a requirement only expired keys could meet is as
+            // impossible as one the policy lists too few keys for (what sigstore users expect).
+            let (expired, unexpired): (Vec<&TrustedKey>, Vec<&TrustedKey>) =
+                usable.into_iter().partition(|k| k.expired(today));
+            if required > unexpired.len() as u32 {
+                return Err(PolicyError::Expired {
+                    path: path.to_path_buf(),
+                    role,
+                    required,
+                    unexpired: unexpired.len() as u32,
+                    expired: expired
+                        .iter()
+                        .filter_map(|k| Some(format!("`{}` after {}", k.name, k.not_after?)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 });
             }
         }
@@ -547,8 +606,15 @@ mod tests {
     const KEY_A: &str = "RWRLAVfvA8OHkvcAecr3hHlcBGAKIxY3f3wjmW7+G0HGJ46vhCEy0/Mn";
     const KEY_B: &str = "RWRo0TEtHtMkqT7ho8/vWpHH1NGp0b2zjJKlQBqDLkh0hGjDTiqiD6v5";
 
+    /// The day the unit tests judge expiry at.
+    const TODAY: Date = Date {
+        year: 2026,
+        month: 6,
+        day: 1,
+    };
+
     fn parse(text: &str) -> Result<Policy, PolicyError> {
-        Policy::parse(text, Path::new("policy.toml"), Path::new("."))
+        Policy::parse_at(text, Path::new("policy.toml"), Path::new("."), TODAY)
     }
 
     #[test]
@@ -673,6 +739,58 @@ rebuild = 0
             parse(&bad_revoked),
             Err(PolicyError::BadRevoked { .. })
         ));
+    }
+
+    #[test]
+    fn a_requirement_only_expired_keys_could_meet_is_refused() {
+        let expired = one_key("not_after = 2026-05-31", "");
+        let err = parse(&expired).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                PolicyError::Expired {
+                    role: Role::Release,
+                    required: 1,
+                    unexpired: 0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "policy `policy.toml` can never be satisfied: it requires 1 release keys but only 0 of those it lists have not expired (`a` after 2026-05-31)"
+        );
+        // The last day still counts; one live key among expired ones is enough.
+        parse(&one_key("not_after = 2026-06-01", "")).unwrap();
+        let mixed = format!(
+            "{expired}\n[[key]]\nname = \"b\"\npublic = \"{KEY_B}\"\nroles = [\"release\"]\n"
+        );
+        parse(&mixed).unwrap();
+    }
+
+    #[test]
+    fn a_policy_larger_than_the_bound_is_refused_not_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.toml");
+        let padding = "# padding\n".repeat(110_000);
+        std::fs::write(&path, format!("{padding}{}", one_key("", ""))).unwrap();
+        let err = Policy::load(&path).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PolicyError::TooLarge {
+                    limit: MAX_POLICY_LEN,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .ends_with("is larger than 1 MiB (1048576 bytes)"),
+            "{err}"
+        );
     }
 
     #[test]

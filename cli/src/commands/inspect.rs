@@ -15,7 +15,7 @@ use zkelf_trust::statement::Statement;
 use super::pull::{ProgressReporter, load_policy, network_options, retry_policy, write_signature};
 use crate::args::dist::InspectArgs;
 use crate::error::ExitStatus;
-use crate::printer::{Printer, Report};
+use crate::printer::{Printer, Report, escape};
 
 #[derive(Debug, Serialize)]
 struct ProvenanceSummary {
@@ -50,7 +50,7 @@ struct InspectReport {
 
 impl Report for InspectReport {
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(out, "{}", self.reference)?;
+        writeln!(out, "{}", escape(&self.reference))?;
         writeln!(out, "manifest   {}", self.manifest)?;
         if let Some(index) = &self.index {
             writeln!(out, "index      {index}")?;
@@ -60,7 +60,7 @@ impl Report for InspectReport {
             (None, comment) => writeln!(
                 out,
                 "statement  none: the trusted comment `{}` binds no guest, version or zkVM",
-                comment.as_deref().unwrap_or_default()
+                escape(comment.as_deref().unwrap_or_default())
             )?,
         }
         writeln!(
@@ -73,9 +73,9 @@ impl Report for InspectReport {
                 out,
                 "provenance sha256:{} source {} commit {} builder {}",
                 p.sha256,
-                p.source.as_deref().unwrap_or("?"),
-                p.commit.as_deref().unwrap_or("?"),
-                p.builder.as_deref().unwrap_or("?")
+                escape(p.source.as_deref().unwrap_or("?")),
+                escape(p.commit.as_deref().unwrap_or("?")),
+                escape(p.builder.as_deref().unwrap_or("?"))
             )?,
             None => writeln!(out, "provenance none")?,
         }
@@ -95,10 +95,11 @@ impl Report for InspectReport {
             writeln!(
                 out,
                 "  attestation {}: unreadable: {}",
-                b.manifest, b.reason
+                escape(&b.manifest),
+                escape(&b.reason)
             )?;
         }
-        writeln!(out, "verdict    {}", self.verdict)
+        writeln!(out, "verdict    {}", escape(&self.verdict))
     }
 }
 

@@ -26,7 +26,7 @@ use super::trust_input;
 use crate::args::dist::{NetworkArgs, PinArgs, PullArgs, TrustArgs};
 use crate::env::EnvVars;
 use crate::error::{ExitStatus, UsageError};
-use crate::printer::{Printer, Report};
+use crate::printer::{Printer, Report, escape};
 
 /// Network options from the flags, the environment and `~/.docker/config.json`.
 pub(super) fn network_options(args: &NetworkArgs) -> anyhow::Result<NetworkOptions> {
@@ -293,25 +293,26 @@ impl Report for PullReport {
 
 /// One line per signature: who signed, whether it counts, and why not.
 pub(super) fn write_signature(out: &mut dyn Write, s: &SignatureReport) -> std::io::Result<()> {
-    let key = s.key_id.as_deref().unwrap_or("?");
+    let key = escape(s.key_id.as_deref().unwrap_or("?"));
     let name = s
         .key_name
         .as_deref()
-        .map(|n| format!(" ({n})"))
+        .map(|n| format!(" ({})", escape(n)))
         .unwrap_or_default();
     // `release by key …` / `rebuild by key …`: the kind the statement claims.
     let by = s
         .kind
         .as_deref()
-        .map_or_else(|| "key".to_owned(), |k| format!("{k} by key"));
+        .map_or_else(|| "key".to_owned(), |k| format!("{} by key", escape(k)));
+    let origin = escape(&s.origin);
     match (&s.counts_for, &s.reason) {
-        (Some(role), _) => writeln!(out, "  {}: {by} {key}{name} counts for {role}", s.origin),
+        (Some(role), _) => writeln!(out, "  {origin}: {by} {key}{name} counts for {role}"),
         (None, Some(reason)) => writeln!(
             out,
-            "  {}: {by} {key}{name} does not count: {reason}",
-            s.origin
+            "  {origin}: {by} {key}{name} does not count: {}",
+            escape(reason)
         ),
-        (None, None) => writeln!(out, "  {}: {by} {key}{name} does not count", s.origin),
+        (None, None) => writeln!(out, "  {origin}: {by} {key}{name} does not count"),
     }
 }
 

@@ -392,6 +392,21 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         ));
     }
     check_provenance_agrees(&provenance, &claimed, &published)?;
+    // The source and commit come from the release under audit: refuse what git could run
+    // before anything is built or cloned.
+    let external = provenance.external();
+    let uri = args
+        .source
+        .clone()
+        .unwrap_or_else(|| external.source.uri.clone());
+    let origin = if args.source.is_some() {
+        "`--source`".to_string()
+    } else {
+        format!("the provenance of `{reference}`")
+    };
+    zkelf_builder::source::check_remote(&uri)
+        .and_then(|()| zkelf_builder::source::check_commit(&external.source.commit))
+        .with_context(|| format!("{origin} names a source zkelf will not check out"))?;
 
     let engine = super::build::engine().await?;
     let reporter = BuildReporter::new(printer);
@@ -437,11 +452,6 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         }
     }
 
-    let external = provenance.external();
-    let uri = args
-        .source
-        .clone()
-        .unwrap_or_else(|| external.source.uri.clone());
     let work = tempfile::Builder::new()
         .prefix("zkelf-rebuild-")
         .tempdir()

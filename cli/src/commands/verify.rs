@@ -14,7 +14,7 @@ use zkelf_trust::verify::{self, Expected, Options, Rejection, Subject};
 use super::trust_input;
 use crate::args::trust::VerifyArgs;
 use crate::error::ExitStatus;
-use crate::printer::{Printer, Report};
+use crate::printer::{Printer, Report, escape};
 
 /// What `verify` established.
 #[derive(Debug, Serialize)]
@@ -69,7 +69,7 @@ impl Report for VerifyReport {
             None => {
                 writeln!(out, "  sha256      {}", self.sha256)?;
                 writeln!(out, "  size        {}", self.size)?;
-                writeln!(out, "  comment     {}", self.trusted_comment)?;
+                writeln!(out, "  comment     {}", escape(&self.trusted_comment))?;
             }
         }
         for (name, check) in [("provenance", &self.provenance), ("vk", &self.vk)] {
@@ -92,7 +92,7 @@ impl Report for VerifyReport {
                 out,
                 "  not counted `{}`: {}",
                 ignored.signature.display(),
-                ignored.reason.full_message()
+                escape(&ignored.reason.full_message())
             )?;
         }
         if self.unbound {

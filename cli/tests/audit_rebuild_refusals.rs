@@ -1,0 +1,184 @@
+//! `zkelf rebuild` of a release whose provenance names a source or commit git could run as a
+//! command: refused before anything is cloned or built, so no Docker is needed here (the
+//! rebuilds themselves are in `audit_rebuild.rs`).
+
+mod dist_common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dist_common::{Run, World, assert_nothing_written};
+use zkelf_builder::manifest::BuildKind;
+use zkelf_builder::provenance::{
+    BUILD_TYPE, BUILDER_ID, BuildDefinition, BuilderId, ExternalParameters, InternalParameters,
+    PREDICATE_TYPE, Predicate, Provenance, RunDetails, STATEMENT_TYPE, SourceParameters, Subject,
+};
+use zkelf_testsupport::elf::{Class, ElfSpec};
+use zkelf_trust::digest::{Sha256Digest, hash_file};
+
+/// A provenance for `elf` (guest `fib` 1.0.0 on `rv32im`) naming `uri` at `commit`.
+fn provenance(elf: &Path, uri: &str, commit: &str) -> Provenance {
+    let sha256 = hash_file(elf).unwrap().sha256.to_string();
+    Provenance {
+        statement_type: STATEMENT_TYPE.into(),
+        subject: vec![Subject {
+            name: "fib-rv32im.elf".into(),
+            digest: BTreeMap::from([("sha256".into(), sha256)]),
+        }],
+        predicate_type: PREDICATE_TYPE.into(),
+        predicate: Predicate {
+            build_definition: BuildDefinition {
+                build_type: BUILD_TYPE.into(),
+                external_parameters: ExternalParameters {
+                    source: SourceParameters {
+                        uri: uri.into(),
+                        commit: commit.into(),
+                        dirty: false,
+                        path: "guests/fib".into(),
+                        root: "guests/fib".into(),
+                    },
+                    guest: "fib".into(),
+                    version: "1.0.0".into(),
+                    zkvm: "rv32im".into(),
+                    target: Class::Elf32.default_target().into(),
+                    build: BuildKind::Cargo,
+                    package: Some("fib".into()),
+                    bin: "fib".into(),
+                    profile: zkelf_builder::profile::builtin("rv32im").unwrap(),
+                    cargo_profile: "release".into(),
+                    features: vec![],
+                    build_std: vec!["core".into()],
+                },
+                internal_parameters: InternalParameters {
+                    source_date_epoch: 1_700_000_000,
+                    build_path: "/build/src".into(),
+                    user: "1000:1000".into(),
+                    hostname: "zkelf-builder".into(),
+                    umask: "022".into(),
+                    network: "none".into(),
+                    env: BTreeMap::new(),
+                    command: vec!["cargo".into(), "build".into()],
+                    flags: vec![],
+                },
+                resolved_dependencies: vec![],
+            },
+            run_details: RunDetails {
+                builder: BuilderId {
+                    id: BUILDER_ID.into(),
+                    version: BTreeMap::new(),
+                },
+                byproducts: vec![],
+            },
+        },
+    }
+}
+
+/// Publishes a signed `fib` 1.0.0 for `rv32im` whose provenance names `uri` at `commit` into
+/// the layout `<name>`; returns the reference.
+fn publish(w: &World, name: &str, uri: &str, commit: &str) -> String {
+    let dir = w.path(&format!("dist-{name}/fib/1.0.0"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let elf = dir.join("fib-rv32im.elf");
+    ElfSpec::new(Class::Elf32).write_to(&elf).unwrap();
+    let json = provenance(&elf, uri, commit).to_json();
+    std::fs::write(dir.join("fib-rv32im.provenance.json"), &json).unwrap();
+    w.sign(
+        &elf,
+        "fib",
+        "1.0.0",
+        "rv32im",
+        Class::Elf32,
+        Some(Sha256Digest::of(&json)),
+    );
+    let layout = w.publish_layout(&dir, name);
+    format!("oci-layout:{}:1.0.0-rv32im", layout.display())
+}
+
+/// `zkelf rebuild <reference> <extra>` with a Docker daemon that cannot be reached, so any
+/// attempt to build would fail with a Docker error instead of the refusal asserted.
+fn rebuild(w: &World, reference: &str, extra: &[&str]) -> Run {
+    let output = w
+        .zkelf()
+        .args(["rebuild", reference])
+        .args(extra)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    Run::from(&output)
+}
+
+const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// Where a command git ran on the auditor's behalf would leave its mark.
+fn marker(w: &World) -> PathBuf {
+    w.path("pwned")
+}
+
+#[test]
+fn a_provenance_source_git_would_run_is_refused_before_any_clone_or_build() {
+    let w = World::new();
+    let mark = marker(&w);
+    let hostile = [
+        (
+            format!("--upload-pack=touch {}", mark.display()),
+            "it starts with `-`, so git would take it as an option",
+        ),
+        (
+            format!("ext::sh -c touch% {}", mark.display()),
+            "it contains whitespace or control characters",
+        ),
+        (
+            "ext::sh%20-c%20id".to_string(),
+            "it is neither `https://`, `ssh://`, `file://`, `git@host:path` nor a local path",
+        ),
+        (
+            "ssh://-oProxyCommand=id/repo".to_string(),
+            "its host is empty or starts with `-`",
+        ),
+    ];
+    for (i, (uri, reason)) in hostile.iter().enumerate() {
+        let reference = publish(&w, &format!("layout-{i}"), uri, COMMIT);
+        let before = zkelf_testsupport::run::snapshot(w.dir.path());
+        let shown = uri.escape_debug().to_string();
+        rebuild(&w, &reference, &[]).expect(2).stderr_has(&[
+            "error: the provenance of `",
+            "names a source zkelf will not check out",
+            &format!("Caused by: refusing to clone `{shown}`: {reason}"),
+            "hint: zkelf clones only `https://`, `ssh://`, `file://`, `git@host:path` and local paths",
+        ]);
+        assert!(!mark.exists(), "{uri} ran a command");
+        zkelf_testsupport::run::assert_unchanged(w.dir.path(), &before);
+        assert_nothing_written(&w.path("out"));
+    }
+}
+
+#[test]
+fn a_commit_git_would_read_as_an_option_is_refused() {
+    let w = World::new();
+    let reference = publish(
+        &w,
+        "layout",
+        "https://example.invalid/fib.git",
+        "--orphan=x",
+    );
+    let before = zkelf_testsupport::run::snapshot(w.dir.path());
+    rebuild(&w, &reference, &[]).expect(2).stderr_has(&[
+        "names a source zkelf will not check out",
+        "Caused by: refusing to check out commit `--orphan=x`: it is not a full hex commit id (40 or 64 hex digits)",
+    ]);
+    zkelf_testsupport::run::assert_unchanged(w.dir.path(), &before);
+}
+
+#[test]
+fn a_source_given_with_dash_dash_source_is_checked_too() {
+    let w = World::new();
+    let reference = publish(&w, "layout", "https://example.invalid/fib.git", COMMIT);
+    let before = zkelf_testsupport::run::snapshot(w.dir.path());
+    rebuild(&w, &reference, &["--source=-uhostile"])
+        .expect(2)
+        .stderr_has(&[
+            "error: `--source` names a source zkelf will not check out",
+            "Caused by: refusing to clone `-uhostile`: it starts with `-`, so git would take it as an option",
+        ]);
+    zkelf_testsupport::run::assert_unchanged(w.dir.path(), &before);
+}

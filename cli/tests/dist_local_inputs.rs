@@ -1,0 +1,167 @@
+//! Local inputs of `pull` and `inspect` a hostile party can shape: symbolic links where zkelf
+//! takes its locks (cache, lock file, rollback state), lock and state files past their bounds,
+//! and store strings made to drive the terminal. Each asserts the exit code, the message and
+//! that nothing was written (no output, no file at a link's target). No Docker: OCI layouts.
+
+mod dist_common;
+
+use std::path::{Path, PathBuf};
+
+use dist_common::{Run, World, assert_nothing_written, layout_manifest};
+use zkelf_testsupport::elf::{Class, ElfSpec};
+use zkelf_trust::digest::Sha256Digest;
+
+const TAG: &str = "1.0.0-sp1";
+
+/// A world with `fib` 1.0.0 for `sp1` published into the layout `layout`; returns the reference.
+fn published(w: &World) -> String {
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "genuine\n");
+    let layout = w.publish_layout(&dist, "layout");
+    format!("oci-layout:{}:{TAG}", layout.display())
+}
+
+/// `pull <reference> -o out/fib.elf` plus `extra`.
+fn pull(w: &World, reference: &str, extra: &[&str]) -> Run {
+    Run::from(&w.pull(reference, &w.path("out/fib.elf"), extra))
+}
+
+/// Makes `link` a symbolic link to `<world>/outside/<name>` (which does not exist).
+fn link_outside(w: &World, link: &Path, name: &str) -> PathBuf {
+    let target = w.path(&format!("outside/{name}"));
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&target, link).unwrap();
+    target
+}
+
+/// The message a refused link gets, naming it.
+fn refused_link(link: &Path) -> String {
+    format!(
+        "`{}` is a symbolic link, and zkelf does not follow links for its lock and state files; remove it",
+        link.display()
+    )
+}
+
+#[test]
+fn a_symlinked_cache_lock_is_refused_and_its_target_not_created() {
+    let w = World::new();
+    let reference = published(&w);
+    let (_, manifest) = layout_manifest(&w.path("layout"), TAG);
+    let elf_digest = manifest["layers"][0]["digest"].as_str().unwrap();
+    let link = w.path(&format!("cache/locks/{}.lock", &elf_digest[7..]));
+    let target = link_outside(&w, &link, "cache.lock");
+    let out = pull(&w, &reference, &[]);
+    out.expect(2).stderr_has(&[&refused_link(&link)]);
+    assert!(!target.exists(), "the lock was created through the link");
+    assert_nothing_written(&w.path("out"));
+    assert!(!w.path("state/rollback.json").exists());
+}
+
+#[test]
+fn a_symlinked_lock_file_lock_is_refused_before_anything_is_written() {
+    let w = World::new();
+    let reference = published(&w);
+    let link = w.path("out-lock/.zkelf.lock.lock");
+    let target = link_outside(&w, &link, "lockfile.lock");
+    let lock = w.path("out-lock/zkelf.lock");
+    let out = pull(&w, &reference, &["--lock", lock.to_str().unwrap()]);
+    out.expect(2).stderr_has(&[&refused_link(&link)]);
+    assert!(!target.exists());
+    assert!(!lock.exists(), "the lock file was written");
+    assert_nothing_written(&w.path("out"));
+    assert!(!w.path("state/rollback.json").exists());
+}
+
+#[test]
+fn a_symlinked_rollback_lock_is_refused_before_anything_is_written() {
+    let w = World::new();
+    let reference = published(&w);
+    let link = w.path("state/rollback.lock");
+    let target = link_outside(&w, &link, "rollback.lock");
+    let out = pull(&w, &reference, &[]);
+    out.expect(2).stderr_has(&[&refused_link(&link)]);
+    assert!(!target.exists());
+    assert_nothing_written(&w.path("out"));
+    assert!(!w.path("state/rollback.json").exists());
+}
+
+#[test]
+fn lock_and_state_files_past_their_bound_are_refused_whole() {
+    let w = World::new();
+    let reference = published(&w);
+    // Valid TOML and JSON whose useful part comes after the bound: never read as a prefix.
+    let lock = w.path("zkelf.lock");
+    let padding = "# padding\n".repeat(450_000);
+    let lock_text = format!("{padding}version = 1\n");
+    std::fs::write(&lock, &lock_text).unwrap();
+    let out = pull(&w, &reference, &["--lock", lock.to_str().unwrap()]);
+    out.expect(2).stderr_has(&[&format!(
+        "`{}` is larger than 4 MiB (4194304 bytes), the bound for a lock file",
+        lock.display()
+    )]);
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), lock_text);
+    assert_nothing_written(&w.path("out"));
+
+    let state = w.path("state/rollback.json");
+    let state_text = format!("{{\"pad\": \"{}\"}}", "x".repeat(4 << 20));
+    std::fs::write(&state, &state_text).unwrap();
+    let out = pull(&w, &reference, &[]);
+    out.expect(2).stderr_has(&[&format!(
+        "`{}` is larger than 4 MiB (4194304 bytes), the bound for the rollback state",
+        state.display()
+    )]);
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), state_text);
+    assert_nothing_written(&w.path("out"));
+}
+
+#[test]
+fn inspect_escapes_store_strings_that_would_drive_the_terminal() {
+    let w = World::new();
+    let dir = w.path("dist/fib/1.0.0");
+    std::fs::create_dir_all(&dir).unwrap();
+    let elf = dir.join("fib-sp1.elf");
+    ElfSpec::new(Class::Elf32).write_to(&elf).unwrap();
+    // Unsigned strings: clear the screen, go home, overwrite the line, fake a verdict, and
+    // reverse the text that follows.
+    let fake = "\u{1b}[2J\u{1b}[H\rverdict    verified: the policy accepts it\n\u{202e}lfe.bif";
+    let provenance = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "fib-sp1.elf"}],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {"buildDefinition": {"externalParameters": {"source": {
+            "uri": fake,
+            "commit": "\u{9b}2J\u{2066}",
+        }}}},
+    });
+    let bytes = serde_json::to_vec(&provenance).unwrap();
+    std::fs::write(dir.join("fib-sp1.provenance.json"), &bytes).unwrap();
+    w.sign(
+        &elf,
+        "fib",
+        "1.0.0",
+        "sp1",
+        Class::Elf32,
+        Some(Sha256Digest::of(&bytes)),
+    );
+    let layout = w.publish_layout(&dir, "layout");
+    let reference = format!("oci-layout:{}:{TAG}", layout.display());
+    let policy = w.policy.to_str().unwrap();
+
+    let human = w.run(&["inspect", &reference, "--policy", policy]);
+    let run = Run::from(&human);
+    run.expect(0).stdout_has(&[
+        "source \\x1b[2J\\x1b[H\\rverdict    verified: the policy accepts it\\n\\u{202e}lfe.bif commit \\u{9b}2J\\u{2066} builder ?",
+    ]);
+    let stdout = String::from_utf8(human.stdout.clone()).unwrap();
+    for c in ['\u{1b}', '\r', '\u{9b}', '\u{202e}', '\u{2066}'] {
+        assert!(!stdout.contains(c), "{c:?} reached the terminal: {stdout}");
+    }
+    let verdicts = stdout.lines().filter(|l| l.starts_with("verdict")).count();
+    assert_eq!(verdicts, 1, "{stdout}");
+
+    // JSON is escaped by serde and keeps the string as the store gave it.
+    let json = w.run(&["inspect", &reference, "--policy", policy, "--json"]);
+    let report = dist_common::json_report(&json, 0);
+    assert_eq!(report["provenance"]["source"], fake);
+    assert!(!String::from_utf8(json.stdout).unwrap().contains('\u{1b}'));
+}

@@ -1,0 +1,153 @@
+//! Local inputs of `sign` and `verify` made to slip past their checks (issue 10): ELFs that are
+//! not executables or whose headers point past the end, a key whose seed is all zeros, a policy
+//! padded past its bound, a policy whose only keys have expired. Each asserts the exit code,
+//! the message and that no file was created or changed.
+
+mod trust_support;
+
+use base64::Engine as _;
+use trust_support::Fixture;
+use zkelf_testsupport::elf::{Class, ElfSpec};
+
+const FIB_100: [&str; 3] = ["fib", "1.0.0", "sp1"];
+
+/// The fixture's 32-bit guest with `patch` applied to its bytes, written as `name`.
+fn patched(fx: &Fixture, name: &str, patch: impl FnOnce(&mut Vec<u8>)) {
+    let mut bytes = ElfSpec::new(Class::Elf32).to_bytes();
+    patch(&mut bytes);
+    fx.write(name, bytes);
+}
+
+#[test]
+fn sign_refuses_relocatable_objects_core_dumps_and_headers_past_the_end() {
+    let fx = Fixture::new();
+    patched(&fx, "fib.o", |b| {
+        b[16..18].copy_from_slice(&1u16.to_le_bytes())
+    });
+    patched(&fx, "core", |b| {
+        b[16..18].copy_from_slice(&4u16.to_le_bytes())
+    });
+    // ELF32: e_phoff at 28; the one program header at 52, its p_filesz at 52 + 16.
+    patched(&fx, "phoff.elf", |b| {
+        b[28..32].copy_from_slice(&0x0100_0000u32.to_le_bytes())
+    });
+    patched(&fx, "filesz.elf", |b| {
+        b[68..72].copy_from_slice(&0x0100_0000u32.to_le_bytes())
+    });
+    let size = fx.read("filesz.elf").len();
+    let sign = |elf: &str| fx.sign_file(elf, "keys/rel.key", FIB_100, &[], &[]);
+    let hint = "hint: sign the linked guest executable that the build produced";
+    fx.rejects(
+        2,
+        &[
+            "`fib.o` is a relocatable object (ET_REL) (e_type 1), not an executable (ET_EXEC); only executables are guests",
+            hint,
+        ],
+        || sign("fib.o"),
+    );
+    fx.rejects(
+        2,
+        &[
+            "`core` is a core dump (ET_CORE) (e_type 4), not an executable (ET_EXEC); only executables are guests",
+        ],
+        || sign("core"),
+    );
+    fx.rejects(
+        2,
+        &[
+            "`phoff.elf` is a malformed ELF: invalid ELF program header size or alignment",
+            hint,
+        ],
+        || sign("phoff.elf"),
+    );
+    fx.rejects(
+        2,
+        &[&format!(
+            "`filesz.elf` is a malformed ELF: program header 0 maps bytes 0..+16777216, past the end of the file ({size} bytes)"
+        )],
+        || sign("filesz.elf"),
+    );
+}
+
+#[test]
+fn a_key_whose_seed_is_all_zeros_is_an_error_not_a_panic() {
+    let fx = Fixture::new();
+    // An unencrypted minisign secret key: `Ed`, no KDF, `B2`, salt and limits, then key id,
+    // the 64-byte key (seed and public half) and the checksum, all zero.
+    let mut raw = Vec::new();
+    raw.extend_from_slice(b"Ed\0\0B2");
+    raw.resize(2 + 2 + 2 + 32 + 8 + 8, 0);
+    raw.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+    raw.resize(raw.len() + 64 + 32, 0);
+    let text = format!(
+        "untrusted comment: minisign secret key\n{}\n",
+        base64::engine::general_purpose::STANDARD.encode(&raw)
+    );
+    fx.write("keys/zero.key", text);
+    fx.rejects(
+        2,
+        &["secret key `keys/zero.key` is corrupted: its seed is all zeros"],
+        || fx.sign_file("fib.elf", "keys/zero.key", FIB_100, &[], &[]),
+    );
+}
+
+/// A policy trusting `rel` for releases and `aud` for rebuilds, requiring one of each, with
+/// `padding` between the keys and `[require]`.
+fn two_role_policy(padding: &str) -> String {
+    format!(
+        "version = 1\n[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\n\n[[key]]\nname = \"aud\"\nfile = \"aud.pub\"\nroles = [\"rebuild\"]\n{padding}\n[require]\nrelease = 1\nrebuild = 1\n"
+    )
+}
+
+#[test]
+fn a_policy_past_its_bound_is_refused_not_read_as_a_prefix() {
+    let fx = Fixture::new();
+    fx.keygen_unencrypted("aud");
+    fx.sign("rel", &[]).expect(0);
+    let verify = || fx.zkelf(&["verify", "fib.elf", "--policy", "keys/policy.toml"]);
+    // Unpadded, the policy wants a rebuild attestation the release does not have.
+    fx.write("keys/policy.toml", two_role_policy(""));
+    fx.rejects(1, &["rebuild"], verify);
+    // 1.1 MB of comments push `[require]` past 1 MiB: the prefix would require one release
+    // signature only, and pass.
+    let padding = "# padding padding padding padding padding padding padding\n".repeat(19_000);
+    assert!(padding.len() > 1_100_000);
+    fx.write("keys/policy.toml", two_role_policy(&padding));
+    fx.rejects(
+        2,
+        &[
+            "error: policy `keys/policy.toml` is larger than 1 MiB (1048576 bytes)",
+            "hint: a policy lists keys, not data",
+        ],
+        verify,
+    );
+}
+
+#[test]
+fn a_policy_whose_only_keys_have_expired_is_refused_at_load() {
+    let fx = Fixture::new();
+    fx.keygen_unencrypted("old");
+    fx.sign("rel", &[]).expect(0);
+    fx.write(
+        "keys/policy.toml",
+        "version = 1\n[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nnot_after = 2020-01-31\n\n[[key]]\nname = \"old\"\nfile = \"old.pub\"\nroles = [\"release\"]\nnot_after = 2021-06-30\n",
+    );
+    let needles = [
+        "policy `keys/policy.toml` can never be satisfied: it requires 1 release keys but only 0 of those it lists have not expired (`rel` after 2020-01-31, `old` after 2021-06-30)",
+        "hint: give the keys a later `not_after` or list keys that have not expired",
+    ];
+    fx.rejects(2, &needles, || {
+        fx.zkelf(&["verify", "fib.elf", "--policy", "keys/policy.toml"])
+    });
+    // In JSON too: one document on stdout with the same message and exit code.
+    let before = fx.snapshot();
+    let out = fx.zkelf(&[
+        "verify",
+        "fib.elf",
+        "--policy",
+        "keys/policy.toml",
+        "--json",
+    ]);
+    out.expect(2).stdout_has(&[needles[0], "\"exit_code\": 2"]);
+    fx.assert_unchanged(&before);
+}
