@@ -57,7 +57,7 @@ pub fn read_to_string(path: &Path, limit: u64) -> Result<String, BoundedReadErro
 
 /// `1 MiB (1048576 bytes)`, or plain bytes for bounds that are not whole MiB.
 pub fn human(limit: u64) -> String {
-    if limit >= 1 << 20 && limit % (1 << 20) == 0 {
+    if limit >= 1 << 20 && limit.is_multiple_of(1 << 20) {
         format!("{} MiB ({limit} bytes)", limit >> 20)
     } else {
         format!("{limit} bytes")

@@ -219,12 +219,12 @@ where
         return Err(malformed("it has no loadable segment (PT_LOAD)".into()));
     }
     for (index, section) in sections.iter().enumerate() {
-        if let Some((offset, size)) = section.file_range(endian) {
-            if !within(offset, size) {
-                return Err(malformed(format!(
-                    "section {index} holds bytes {offset}..+{size}, past the end of the file ({len} bytes)"
-                )));
-            }
+        if let Some((offset, size)) = section.file_range(endian)
+            && !within(offset, size)
+        {
+            return Err(malformed(format!(
+                "section {index} holds bytes {offset}..+{size}, past the end of the file ({len} bytes)"
+            )));
         }
     }
     Ok(())
