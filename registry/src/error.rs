@@ -256,6 +256,16 @@ impl From<StoreError> for Error {
                     limit,
                 })
             }
+            StoreError::Digest {
+                store,
+                what,
+                expected,
+                actual,
+            } => Error::Verification(VerificationError::DigestMismatch {
+                what: format!("{what} from `{store}`"),
+                expected,
+                actual,
+            }),
             StoreError::Unbound { signature, comment } => {
                 Error::Verification(VerificationError::Unbound { signature, comment })
             }

@@ -143,6 +143,38 @@ pub enum StoreError {
         /// Its trusted comment.
         comment: String,
     },
+    /// Content whose bytes do not hash to the digest that names it (a verification failure,
+    /// whatever the blob's size or store).
+    #[error("{what} from `{store}` has digest `{actual}`, expected `{expected}`")]
+    Digest {
+        /// The store.
+        store: String,
+        /// What was fetched.
+        what: String,
+        /// The digest it should have.
+        expected: String,
+        /// The digest it has.
+        actual: String,
+    },
+    /// A file of an OCI layout that is not a regular file (a FIFO, a device, a directory):
+    /// reading it could block for ever or never end.
+    #[error("`{}` is {kind}, not a regular file", path.display())]
+    NotAFile {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead (`a FIFO`, `a directory`, …).
+        kind: &'static str,
+    },
+    /// A file of an OCI layout past its bound (`index.json`): refused before it is read.
+    #[error("`{}` is larger than {limit} bytes, the bound for {what}", path.display())]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+        /// The bound.
+        limit: u64,
+    },
     /// The store cannot be written to (https downloads).
     #[error("`{store}` is read-only")]
     ReadOnly {
@@ -194,6 +226,9 @@ impl StoreError {
                 https::MAX_REDIRECTS
             )),
             StoreError::Layout(e) => e.hint(),
+            StoreError::NotAFile { .. } | StoreError::FileTooLarge { .. } => Some(
+                "an OCI layout holds only regular files (`index.json`, `blobs/sha256/<hex>`) within the bounds in docs/distribution.md; replace the file with the content it should hold".to_owned(),
+            ),
             _ => None,
         }
     }
