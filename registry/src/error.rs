@@ -17,6 +17,17 @@ pub enum VerificationError {
         /// The digest it has.
         actual: String,
     },
+    /// Fewer bytes than the descriptor states: the store ended the blob early on purpose (a
+    /// broken connection is retried instead).
+    #[error("{what} ends after {received} bytes, but its descriptor states {size}")]
+    Truncated {
+        /// What was fetched.
+        what: String,
+        /// The size the descriptor states.
+        size: u64,
+        /// The bytes the store sent.
+        received: u64,
+    },
     /// More bytes than the descriptor or a bound allows.
     #[error("{what} is larger than {limit} bytes")]
     TooLarge {

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use oci_client::client::{BlobResponse, ClientConfig, ClientProtocol};
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::errors::{DigestError, OciDistributionError, OciErrorCode};
 use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
@@ -249,6 +249,24 @@ impl RegistryStore {
     }
 }
 
+/// The (expected, actual) digests when oci-client's verifying stream found that a blob does not
+/// hash to `descriptor_digest` (or to the `Docker-Content-Digest` header the server sent).
+fn digest_failure(e: &std::io::Error, descriptor_digest: &str) -> Option<(String, String)> {
+    match e.get_ref()?.downcast_ref::<DigestError>()? {
+        DigestError::VerificationError { expected, actual } => {
+            // oci-client names the header's digest as expected for either check; only when the
+            // bytes do match the descriptor was it the header that disagreed.
+            let expected = if actual == descriptor_digest {
+                expected.clone()
+            } else {
+                descriptor_digest.to_owned()
+            };
+            Some((expected, actual.clone()))
+        }
+        _ => None,
+    }
+}
+
 /// Whether a connection error came from the TLS handshake (wrong protocol, bad certificate).
 fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut source = Some(e);
@@ -467,10 +485,19 @@ impl Store for RegistryStore {
                 BlobResponse::Partial(s) => (offset, s),
             };
             let this = self.clone();
+            let expected = descriptor.digest.clone();
             let stream = sized
                 .stream
                 .map_err(move |e| {
-                    let mapped = this.map_io(e, what.clone());
+                    let mapped = match digest_failure(&e, &expected) {
+                        Some((expected, actual)) => StoreError::Digest {
+                            store: this.name(),
+                            what: what.clone(),
+                            expected,
+                            actual,
+                        },
+                        None => this.map_io(e, what.clone()),
+                    };
                     std::io::Error::other(mapped)
                 })
                 .boxed();
