@@ -45,6 +45,14 @@ impl std::fmt::Debug for RegistryStore {
 impl RegistryStore {
     /// A client for `host/repository`, with credentials from `network` or the docker config.
     pub fn new(host: &str, repository: &str, network: &NetworkOptions) -> Result<Self, StoreError> {
+        if !reference::is_valid_host(host) {
+            return Err(StoreError::Protocol {
+                store: format!("{host}/{repository}"),
+                message: format!(
+                    "`{host}` is not a `<host>[:<port>]` (a user before `@` is not accepted)"
+                ),
+            });
+        }
         let plain_http = reference::plain_http_allowed(host, &network.insecure_registries);
         let protocol = if plain_http {
             ClientProtocol::HttpsExcept(vec![host.to_owned()])
