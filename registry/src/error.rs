@@ -148,6 +148,19 @@ pub enum VerificationError {
     /// The signatures do not satisfy the policy.
     #[error("signature check failed")]
     Rejected(#[source] Box<crate::verify::VerifyError>),
+    /// The signatures read do not satisfy the policy, and the store listed more attestations
+    /// than are read ([`crate::artifact::MAX_REFERRERS`]).
+    #[error(
+        "signature check failed; {not_read} more attestations listed were not read (at most {} are read)",
+        crate::artifact::MAX_REFERRERS
+    )]
+    RejectedUnread {
+        /// The policy's verdict on the signatures read.
+        #[source]
+        source: Box<crate::verify::VerifyError>,
+        /// Distinct attestations left unread.
+        not_read: usize,
+    },
     /// The VK shipped with the artifact is not the one its bytes imply (RISC Zero image id).
     #[error("the verification key of {what} does not belong to it")]
     Vk {
@@ -180,6 +193,7 @@ impl VerificationError {
                 Some(zkelf_trust::verify::Rejection::Unbound { .. }) => Some(PIN_HINT.to_owned()),
                 _ => e.hint(),
             },
+            VerificationError::RejectedUnread { source, .. } => source.hint(),
             VerificationError::VkRejected { source, .. } => match source.source {
                 Some(zkelf_trust::verify::Rejection::Unbound { .. }) => Some(
                     "the VK's signature binds nothing but the key: pin the VK with `--vk-sha256 <hex>` (the digest the publisher lists) or a `zkelf.lock` pin".to_owned(),

@@ -318,18 +318,48 @@ pub trait Store: Send + Sync + fmt::Debug {
         subject_digest: &'a str,
     ) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
         Box::pin(async move {
-            let tag = Target::Tag(artifact::referrers_tag(subject_digest));
-            let Some(bytes) = self.get_manifest(&tag).await? else {
-                return Ok(Vec::new());
-            };
-            match artifact::parse(&bytes, &artifact::sha256_digest(&bytes))? {
-                Fetched::Index(Index { manifests, .. }) => Ok(manifests),
-                Fetched::Manifest(_) => Err(StoreError::Protocol {
-                    store: self.name(),
-                    message: format!("referrers tag `{tag}` names a manifest, not an index"),
-                }),
-            }
+            let tag = artifact::referrers_tag(subject_digest);
+            Ok(fallback_index(self, &tag)
+                .await?
+                .map(|i| i.manifests)
+                .unwrap_or_default())
         })
+    }
+}
+
+/// The referrers fallback index under `tag` (`sha256-<hex>`), read as any manifest is (bounded
+/// by [`artifact::MAX_MANIFEST_SIZE`]); `None` when the tag is not there. The one reader of that
+/// index, for pulls, publishes and the attach re-checks.
+pub(crate) async fn fallback_index<S: Store + ?Sized>(
+    store: &S,
+    tag: &str,
+) -> Result<Option<Index>, StoreError> {
+    let target = Target::Tag(tag.to_owned());
+    let Some(bytes) = store.get_manifest(&target).await? else {
+        return Ok(None);
+    };
+    referrers_list(store, &bytes, &format!("referrers tag `{tag}`")).map(Some)
+}
+
+/// A referrers index (the API's answer or the fallback tag's), at most a manifest's size.
+pub(crate) fn referrers_list<S: Store + ?Sized>(
+    store: &S,
+    bytes: &[u8],
+    what: &str,
+) -> Result<Index, StoreError> {
+    if bytes.len() as u64 > artifact::MAX_MANIFEST_SIZE {
+        return Err(StoreError::TooLarge {
+            store: store.name(),
+            what: what.to_owned(),
+            limit: artifact::MAX_MANIFEST_SIZE,
+        });
+    }
+    match artifact::parse(bytes, &artifact::sha256_digest(bytes))? {
+        Fetched::Index(index) => Ok(index),
+        Fetched::Manifest(_) => Err(StoreError::Protocol {
+            store: store.name(),
+            message: format!("{what} names a manifest, not an index"),
+        }),
     }
 }
 

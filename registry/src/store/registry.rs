@@ -306,6 +306,17 @@ impl RegistryStore {
         target: &Target,
         what: &str,
     ) -> Result<Option<Bytes>, StoreError> {
+        let reference = match target {
+            Target::Tag(t) => t.as_str(),
+            Target::Digest(d) => d.as_str(),
+        };
+        self.bounded_get(&format!("manifests/{reference}"), what)
+            .await
+    }
+
+    /// GETs `/v2/<repository>/<path>` (a manifest, an index or the referrers list), reading at
+    /// most [`artifact::MAX_MANIFEST_SIZE`] + 1 bytes; `None` on 404.
+    async fn bounded_get(&self, path: &str, what: &str) -> Result<Option<Bytes>, StoreError> {
         let token = self
             .pull_token
             .get_or_try_init(|| async {
@@ -316,15 +327,8 @@ impl RegistryStore {
             })
             .await?
             .clone();
-        let reference = match target {
-            Target::Tag(t) => t.as_str(),
-            Target::Digest(d) => d.as_str(),
-        };
         let scheme = if self.plain_http { "http" } else { "https" };
-        let url = format!(
-            "{scheme}://{}/v2/{}/manifests/{reference}",
-            self.host, self.repository
-        );
+        let url = format!("{scheme}://{}/v2/{}/{path}", self.host, self.repository);
         let mut request = self.http.get(&url).header(
             reqwest::header::ACCEPT,
             format!(
@@ -520,23 +524,21 @@ impl Store for RegistryStore {
         Box::pin(async move {
             let what = format!("referrers of `{subject_digest}`");
             self.login(&what).await?;
-            let index = self
-                .client
-                .pull_referrers(
-                    &self.reference(&Target::Digest(subject_digest.to_owned())),
-                    None,
-                )
-                .await
-                .map_err(|e| self.map_err(e, &what))?;
-            let value =
-                serde_json::to_value(&index.manifests).map_err(|e| StoreError::Protocol {
-                    store: self.name(),
-                    message: e.to_string(),
-                })?;
-            serde_json::from_value(value).map_err(|e| StoreError::Protocol {
-                store: self.name(),
-                message: format!("{what}: {e}"),
-            })
+            // oci-client's `pull_referrers` reads the whole answer; this reads at most a
+            // manifest's bound, and falls back to the tag schema on 404 as it does.
+            match self
+                .bounded_get(&format!("referrers/{subject_digest}"), &what)
+                .await?
+            {
+                Some(bytes) => Ok(super::referrers_list(self, &bytes, &what)?.manifests),
+                None => {
+                    let tag = artifact::referrers_tag(subject_digest);
+                    Ok(super::fallback_index(self, &tag)
+                        .await?
+                        .map(|i| i.manifests)
+                        .unwrap_or_default())
+                }
+            }
         })
     }
 }
