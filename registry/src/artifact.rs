@@ -66,6 +66,9 @@ pub const MAX_SIGNATURE_SIZE: u64 = 16 << 10;
 pub const MAX_PROVENANCE_SIZE: u64 = 1 << 20;
 /// Largest verification key read.
 pub const MAX_VK_SIZE: u64 = 64 << 20;
+/// Most distinct attestations read for one artifact; a referrers list may name any number,
+/// and the rest are reported as not read.
+pub const MAX_REFERRERS: usize = 256;
 
 /// An OCI content descriptor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -497,6 +500,28 @@ pub fn referrers_tag(subject_digest: &str) -> String {
     subject_digest.replacen(':', "-", 1)
 }
 
+/// The attestations a referrers list names, each once (by digest, first entry kept), at most
+/// [`MAX_REFERRERS`] of them; and how many distinct ones past the bound were left unread.
+pub fn attestations_to_read(referrers: &[Descriptor]) -> (Vec<Descriptor>, usize) {
+    let mut seen = std::collections::HashSet::new();
+    let mut read = Vec::new();
+    let mut not_read = 0;
+    for d in referrers
+        .iter()
+        .filter(|d| d.artifact_type.as_deref() == Some(ATTESTATION_ARTIFACT_TYPE))
+    {
+        if !seen.insert(d.digest.as_str()) {
+            continue;
+        }
+        if read.len() < MAX_REFERRERS {
+            read.push(d.clone());
+        } else {
+            not_read += 1;
+        }
+    }
+    (read, not_read)
+}
+
 /// The referrers fallback index with `new` added to what `existing` lists (no duplicates,
 /// sorted by digest so concurrent pushers converge on the same bytes).
 pub fn referrers_index(existing: Option<&Index>, new: &Descriptor) -> Vec<u8> {
@@ -505,6 +530,8 @@ pub fn referrers_index(existing: Option<&Index>, new: &Descriptor) -> Vec<u8> {
         manifests.push(new.clone());
     }
     manifests.sort_by(|a, b| a.digest.cmp(&b.digest));
+    // An index a hostile or buggy pusher flooded with copies is written back with one of each.
+    manifests.dedup_by(|a, b| a.digest == b.digest);
     to_bytes(&Index {
         schema_version: 2,
         media_type: Some(INDEX_MEDIA_TYPE.to_owned()),
@@ -735,6 +762,30 @@ mod tests {
     }
 
     #[test]
+    fn attestations_are_read_once_each_and_at_most_the_bound() {
+        let att = |n: usize| {
+            let mut d = Descriptor::of(MANIFEST_MEDIA_TYPE, format!("attestation {n}").as_bytes());
+            d.artifact_type = Some(ATTESTATION_ARTIFACT_TYPE.to_owned());
+            d
+        };
+        let other = Descriptor::of(MANIFEST_MEDIA_TYPE, b"not an attestation");
+        let flood: Vec<Descriptor> = std::iter::repeat_n(att(0), 20_000)
+            .chain([other.clone(), att(1)])
+            .collect();
+        let (read, not_read) = attestations_to_read(&flood);
+        assert_eq!(read, vec![att(0), att(1)]);
+        assert_eq!(not_read, 0);
+
+        let many: Vec<Descriptor> = (0..MAX_REFERRERS + 44)
+            .flat_map(|n| [att(n), att(n)])
+            .collect();
+        let (read, not_read) = attestations_to_read(&many);
+        assert_eq!(read.len(), MAX_REFERRERS);
+        assert_eq!(read.last(), Some(&att(MAX_REFERRERS - 1)));
+        assert_eq!(not_read, 44);
+    }
+
+    #[test]
     fn referrers_index_merges_without_duplicates() {
         let (_, subject) = spec().manifest();
         let (_, att) = attestation(
@@ -748,6 +799,11 @@ mod tests {
             panic!()
         };
         assert_eq!(referrers_index(Some(&i), &att), first);
+        let flooded = Index {
+            manifests: vec![att.clone(); 1000],
+            ..i
+        };
+        assert_eq!(referrers_index(Some(&flooded), &att), first);
         assert_eq!(referrers_tag("sha256:ab"), "sha256-ab");
     }
 }

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::artifact::{self, Descriptor, Fetched};
+use crate::artifact::{self, Descriptor};
 use crate::error::Error;
 use crate::publish;
 use crate::reference::Target;
@@ -96,15 +96,9 @@ fn is_contention(e: &Error) -> bool {
 }
 
 async fn listed(store: &dyn Store, tag: &str, digest: &str) -> Result<bool, Error> {
-    let Some(bytes) = store.get_manifest(&Target::Tag(tag.to_owned())).await? else {
-        return Ok(false);
-    };
-    Ok(
-        match artifact::parse(&bytes, &artifact::sha256_digest(&bytes)).map_err(StoreError::from)? {
-            Fetched::Index(index) => index.manifests.iter().any(|d| d.digest == digest),
-            Fetched::Manifest(_) => false,
-        },
-    )
+    Ok(crate::store::fallback_index(store, tag)
+        .await?
+        .is_some_and(|index| index.manifests.iter().any(|d| d.digest == digest)))
 }
 
 /// `base` milliseconds plus up to as much again, so that pushers started together drift apart.

@@ -17,6 +17,17 @@ pub enum VerificationError {
         /// The digest it has.
         actual: String,
     },
+    /// Fewer bytes than the descriptor states: the store ended the blob early on purpose (a
+    /// broken connection is retried instead).
+    #[error("{what} ends after {received} bytes, but its descriptor states {size}")]
+    Truncated {
+        /// What was fetched.
+        what: String,
+        /// The size the descriptor states.
+        size: u64,
+        /// The bytes the store sent.
+        received: u64,
+    },
     /// More bytes than the descriptor or a bound allows.
     #[error("{what} is larger than {limit} bytes")]
     TooLarge {
@@ -137,6 +148,19 @@ pub enum VerificationError {
     /// The signatures do not satisfy the policy.
     #[error("signature check failed")]
     Rejected(#[source] Box<crate::verify::VerifyError>),
+    /// The signatures read do not satisfy the policy, and the store listed more attestations
+    /// than are read ([`crate::artifact::MAX_REFERRERS`]).
+    #[error(
+        "signature check failed; {not_read} more attestations listed were not read (at most {} are read)",
+        crate::artifact::MAX_REFERRERS
+    )]
+    RejectedUnread {
+        /// The policy's verdict on the signatures read.
+        #[source]
+        source: Box<crate::verify::VerifyError>,
+        /// Distinct attestations left unread.
+        not_read: usize,
+    },
     /// The VK shipped with the artifact is not the one its bytes imply (RISC Zero image id).
     #[error("the verification key of {what} does not belong to it")]
     Vk {
@@ -169,6 +193,7 @@ impl VerificationError {
                 Some(zkelf_trust::verify::Rejection::Unbound { .. }) => Some(PIN_HINT.to_owned()),
                 _ => e.hint(),
             },
+            VerificationError::RejectedUnread { source, .. } => source.hint(),
             VerificationError::VkRejected { source, .. } => match source.source {
                 Some(zkelf_trust::verify::Rejection::Unbound { .. }) => Some(
                     "the VK's signature binds nothing but the key: pin the VK with `--vk-sha256 <hex>` (the digest the publisher lists) or a `zkelf.lock` pin".to_owned(),
@@ -266,6 +291,16 @@ impl From<StoreError> for Error {
                     limit,
                 })
             }
+            StoreError::Digest {
+                store,
+                what,
+                expected,
+                actual,
+            } => Error::Verification(VerificationError::DigestMismatch {
+                what: format!("{what} from `{store}`"),
+                expected,
+                actual,
+            }),
             StoreError::Unbound { signature, comment } => {
                 Error::Verification(VerificationError::Unbound { signature, comment })
             }

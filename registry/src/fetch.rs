@@ -96,21 +96,49 @@ pub async fn fetch_small(
             Err(e) => Err(unwrap_io(e, store, what)),
         }
     })
-    .await?
+    .await
+    .map_err(|e| store_failure(e, what))?
     .map_err(|()| VerificationError::TooLarge {
         what: format!("{what} (`{}`)", descriptor.digest),
         limit: bound,
     })?;
+    if (bytes.len() as u64) < descriptor.size {
+        return Err(VerificationError::Truncated {
+            what: format!("{what} (`{}`) from `{}`", descriptor.digest, store.name()),
+            size: descriptor.size,
+            received: bytes.len() as u64,
+        }
+        .into());
+    }
     let actual = artifact::sha256_digest(&bytes);
     if actual != descriptor.digest {
         return Err(VerificationError::DigestMismatch {
-            what: what.to_owned(),
+            what: format!("{what} from `{}`", store.name()),
             expected: descriptor.digest.clone(),
             actual,
         }
         .into());
     }
     Ok(bytes)
+}
+
+/// A store failure as a fetch reports it: a digest mismatch is a verification failure that
+/// names what the caller fetched, not only the blob's digest.
+fn store_failure(e: StoreError, what: &str) -> Error {
+    match e {
+        StoreError::Digest {
+            store,
+            expected,
+            actual,
+            ..
+        } => VerificationError::DigestMismatch {
+            what: format!("{what} from `{store}`"),
+            expected,
+            actual,
+        }
+        .into(),
+        other => other.into(),
+    }
 }
 
 /// Recovers the store error carried by a stream's `io::Error`.
@@ -213,24 +241,25 @@ async fn receive(
                         }
                     }
                 }
+                // The body ended where the store said it would (a dropped connection is an
+                // error from the client, retried below): the store holds a shorter blob.
+                let ended = matches!(failure, None | Some(StoreError::Digest { .. }));
+                if ended && received < descriptor.size {
+                    return Err(VerificationError::Truncated {
+                        what: format!("{what} (`{}`) from `{}`", descriptor.digest, store.name()),
+                        size: descriptor.size,
+                        received,
+                    }
+                    .into());
+                }
                 match failure {
-                    None if received == descriptor.size => return Ok(()),
-                    None => StoreError::Connect {
-                        store: store.name(),
-                        what: what.to_owned(),
-                        https_only: false,
-                        source: format!(
-                            "the connection closed after {received} of {} bytes",
-                            descriptor.size
-                        )
-                        .into(),
-                    },
+                    None => return Ok(()),
                     Some(e) => e,
                 }
             }
         };
         if !failure.is_transient() || attempt >= retry.retries {
-            return Err(failure.into());
+            return Err(store_failure(failure, what));
         }
         reporter.note(&format!(
             "retrying {what} from byte {received} after: {failure}"
@@ -484,6 +513,53 @@ mod tests {
             matches!(
                 err,
                 Error::Verification(VerificationError::TooLarge { limit: 1000, .. })
+            ),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_blob_shorter_than_its_descriptor_is_truncated_not_retried() {
+        let data = vec![7u8; 600_000];
+        let (_dir, store, d) = layout_with_blob(&data);
+        let long = Descriptor::new(&d.media_type, d.digest.clone(), d.size + 1);
+        let err = fetch_large(
+            &store,
+            &long,
+            "elf",
+            None,
+            RetryPolicy::default(),
+            &NoReporter,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Verification(VerificationError::Truncated {
+                    received: 600_000,
+                    ..
+                })
+            ),
+            "{err}"
+        );
+        let err = fetch_small(
+            &store,
+            &long,
+            1 << 20,
+            "sig",
+            RetryPolicy::default(),
+            &NoReporter,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Verification(VerificationError::Truncated {
+                    received: 600_000,
+                    ..
+                })
             ),
             "{err}"
         );

@@ -15,7 +15,7 @@ use crate::error::{Error, VerificationError};
 use crate::progress::Reporter;
 use crate::pull::FetchedSignature;
 use crate::reference::Target;
-use crate::store::{BlobSource, Store, StoreError};
+use crate::store::{BlobSource, Store};
 use crate::verify::{self, Expected, Subject};
 
 /// One signed ELF of a dist directory, with what goes beside it.
@@ -446,15 +446,5 @@ pub(crate) async fn attach_once(
 }
 
 async fn read_index(store: &dyn Store, tag: &str) -> Result<Option<artifact::Index>, Error> {
-    let Some(bytes) = store.get_manifest(&Target::Tag(tag.to_owned())).await? else {
-        return Ok(None);
-    };
-    match artifact::parse(&bytes, &artifact::sha256_digest(&bytes)).map_err(StoreError::from)? {
-        Fetched::Index(i) => Ok(Some(i)),
-        Fetched::Manifest(_) => Err(StoreError::Protocol {
-            store: store.name(),
-            message: format!("tag `{tag}` names a manifest, not a referrers index"),
-        }
-        .into()),
-    }
+    Ok(crate::store::fallback_index(store, tag).await?)
 }

@@ -4,7 +4,6 @@
 //! `https://…/<file>.elf` (with sidecars `<file>.elf.minisig` and `<file>.elf.provenance.json`).
 
 use std::fmt;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -162,8 +161,11 @@ impl FromStr for Reference {
                     "a download URL must name an `.elf` file",
                 ));
             }
-            let host = url_host(s).ok_or_else(|| ReferenceError::new(s, "no host in the URL"))?;
-            if host.is_empty() {
+            let url = url::Url::parse(s).map_err(|e| ReferenceError::new(s, e.to_string()))?;
+            if has_userinfo(&url) {
+                return Err(ReferenceError::new(s, USERINFO_REFUSED));
+            }
+            if url.host_str().is_none_or(str::is_empty) {
                 return Err(ReferenceError::new(s, "no host in the URL"));
             }
             return Ok(Reference::Https { url: s.to_owned() });
@@ -174,6 +176,15 @@ impl FromStr for Reference {
         let (host, rest) = s.split_once('/').ok_or_else(|| {
             ReferenceError::new(s, "no registry host (write `<host>[:<port>]/<path>`)")
         })?;
+        if host.contains('@') {
+            return Err(ReferenceError::new(s, USERINFO_REFUSED));
+        }
+        if !is_valid_host(host) {
+            return Err(ReferenceError::new(
+                s,
+                format!("`{host}` is not a `<host>[:<port>]`"),
+            ));
+        }
         if !(host.contains('.') || host.contains(':') || host == "localhost") {
             return Err(ReferenceError::new(
                 s,
@@ -270,37 +281,68 @@ impl Reference {
     }
 }
 
-/// The `host[:port]` of an `http(s)://` URL.
-pub fn url_host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
+/// Why a reference with `user@` before its host is refused.
+const USERINFO_REFUSED: &str = "it names a user (`…@` before the host): zkelf would send that text as credentials, and decides plain HTTP on the host after `@`; pass credentials with `--username` and `ZKELF_REGISTRY_PASSWORD` or `~/.docker/config.json`";
+
+fn has_userinfo(url: &url::Url) -> bool {
+    !url.username().is_empty() || url.password().is_some()
 }
 
-/// Whether a `host[:port]` names this machine's loopback interface (`localhost`, `127.0.0.0/8`, `::1`).
-pub fn is_loopback_host(host_port: &str) -> bool {
-    let host = if let Some(rest) = host_port.strip_prefix('[') {
-        rest.split_once(']').map_or(rest, |(h, _)| h)
-    } else {
-        match host_port.rsplit_once(':') {
-            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-            _ => host_port,
-        }
-    };
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
+/// `host[:port]` parsed as the http client parses it: the host the connection goes to.
+fn parse_host(host_port: &str) -> Option<url::Url> {
+    let url = url::Url::parse(&format!("http://{host_port}/")).ok()?;
+    (!has_userinfo(&url) && url.host().is_some() && url.path() == "/" && url.query().is_none())
+        .then_some(url)
+}
+
+/// Whether `host_port` is a `host[:port]` the http client reads as such (no userinfo, path,
+/// query or stray characters).
+pub fn is_valid_host(host_port: &str) -> bool {
+    parse_host(host_port).is_some()
+}
+
+/// The `host[:port]` a URL connects to (the port only when it is not the scheme's default).
+pub fn url_host_port(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
     }
-    match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => ip.is_loopback(),
-        Ok(IpAddr::V6(ip)) => {
+}
+
+/// Whether a URL's host is this machine's loopback interface (`localhost`, `127.0.0.0/8`, `::1`).
+/// A URL with userinfo never is: its text before `@` is not where it connects.
+pub fn is_loopback_url(url: &url::Url) -> bool {
+    if has_userinfo(url) {
+        return false;
+    }
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
             ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
-        Err(_) => false,
+        None => false,
     }
+}
+
+/// Whether a `host[:port]` names this machine's loopback interface, decided on the host the
+/// http client connects to (`localhost`, `127.0.0.0/8`, `::1`).
+pub fn is_loopback_host(host_port: &str) -> bool {
+    parse_host(host_port).is_some_and(|url| is_loopback_url(&url))
+}
+
+/// Whether plain HTTP may be used for a URL: its host is loopback, or its `host[:port]` is
+/// named by `--insecure-registry`; never with userinfo.
+pub fn plain_http_allowed_url(url: &url::Url, insecure: &[String]) -> bool {
+    !has_userinfo(url)
+        && (is_loopback_url(url) || insecure.iter().any(|h| *h == url_host_port(url)))
 }
 
 /// Whether plain HTTP may be used for `host_port`: loopback, or named by `--insecure-registry`.
 pub fn plain_http_allowed(host_port: &str, insecure: &[String]) -> bool {
-    is_loopback_host(host_port) || insecure.iter().any(|h| h == host_port)
+    parse_host(host_port).is_some()
+        && (is_loopback_host(host_port) || insecure.iter().any(|h| h == host_port))
 }
 
 #[cfg(test)]
@@ -372,6 +414,41 @@ mod tests {
             &["r.example:5000".into()]
         ));
         assert!(!plain_http_allowed("r.example:5000", &["r.example".into()]));
+    }
+
+    #[test]
+    fn loopback_is_decided_on_the_host_connected_to() {
+        for tricked in [
+            "[::1]@r.example:5000",
+            "localhost@r.example",
+            "127.0.0.1:1@r.example",
+        ] {
+            assert!(!is_loopback_host(tricked), "`{tricked}` taken as loopback");
+            assert!(!plain_http_allowed(tricked, &[tricked.into()]));
+        }
+        let url = url::Url::parse("http://[::1]@r.example:5000/a/fib.elf").unwrap();
+        assert!(!is_loopback_url(&url));
+        assert!(!plain_http_allowed_url(&url, &["r.example:5000".into()]));
+        let url = url::Url::parse("http://127.0.0.1:5000/a/fib.elf").unwrap();
+        assert!(plain_http_allowed_url(&url, &[]));
+        assert_eq!(url_host_port(&url), "127.0.0.1:5000");
+    }
+
+    #[test]
+    fn references_with_userinfo_are_refused() {
+        for bad in [
+            "[::1]@r.example:5000/fib:1.0.0",
+            "user:pw@r.example/fib:1.0.0",
+            "http://[::1]@r.example:5000/fib.elf",
+            "https://user@example.com/fib.elf",
+            "https://:pw@example.com/fib.elf",
+        ] {
+            let err = bad.parse::<Reference>().unwrap_err();
+            assert!(err.reason.contains("names a user"), "`{bad}`: {err}");
+        }
+        for bad in ["r.example:5000?x/fib", "r.exa mple:5000/fib"] {
+            assert!(bad.parse::<Reference>().is_err(), "accepted `{bad}`");
+        }
     }
 
     #[test]

@@ -218,6 +218,8 @@ struct Shared {
     fault: Fault,
     blob_requests: u32,
     range_requests: u32,
+    /// `<method> <path>` of every request, in order.
+    requests: Vec<String>,
     stopped: bool,
 }
 
@@ -248,6 +250,7 @@ impl FaultyRegistry {
             fault,
             blob_requests: 0,
             range_requests: 0,
+            requests: Vec::new(),
             stopped: false,
         }));
         let mut server = Self {
@@ -299,6 +302,11 @@ impl FaultyRegistry {
     pub fn blob_requests(&self) -> (u32, u32) {
         let s = self.shared.lock().unwrap();
         (s.blob_requests, s.range_requests)
+    }
+
+    /// `<method> <path>` of every request served so far, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.shared.lock().unwrap().requests.clone()
     }
 
     /// After [`Fault::Vanish`]: listens again on the same port, serving faithfully.
@@ -370,7 +378,11 @@ async fn handle(
                 .parse::<u64>()
                 .ok()
         });
-    let fault = shared.lock().unwrap().fault;
+    let fault = {
+        let mut s = shared.lock().unwrap();
+        s.requests.push(format!("{method} {path}"));
+        s.fault
+    };
     if fault == Fault::Unauthorized {
         let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
         let head = format!(

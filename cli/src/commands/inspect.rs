@@ -12,7 +12,9 @@ use zkelf_registry::verify::{Expected, SignatureReport};
 use zkelf_registry::{Reference, VerificationError};
 use zkelf_trust::statement::Statement;
 
-use super::pull::{ProgressReporter, load_policy, network_options, retry_policy, write_signature};
+use super::pull::{
+    ProgressReporter, load_policy, network_options, retry_policy, write_not_read, write_signature,
+};
 use crate::args::dist::InspectArgs;
 use crate::error::ExitStatus;
 use crate::printer::{Printer, Report, escape};
@@ -44,6 +46,8 @@ struct InspectReport {
     vk_signed: bool,
     signatures: Vec<SignatureReport>,
     broken_attestations: Vec<BrokenAttestation>,
+    /// Distinct attestations listed past the bound on how many are read (they do not count).
+    attestations_not_read: usize,
     verified: bool,
     verdict: String,
 }
@@ -99,6 +103,7 @@ impl Report for InspectReport {
                 escape(&b.reason)
             )?;
         }
+        write_not_read(out, self.attestations_not_read)?;
         writeln!(out, "verdict    {}", escape(&self.verdict))
     }
 }
@@ -206,6 +211,7 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         vk_signed: resolved.vk_signature.is_some(),
         signatures: judged.reports,
         broken_attestations: resolved.broken_attestations.clone(),
+        attestations_not_read: resolved.attestations_not_read,
         verified,
         verdict,
     })?;

@@ -202,6 +202,8 @@ struct PullReport {
     from_cache: bool,
     pinned: bool,
     signatures: Vec<SignatureReport>,
+    /// Distinct attestations listed past the bound on how many are read (they do not count).
+    attestations_not_read: usize,
     vk: Option<VkReport>,
 }
 
@@ -284,11 +286,24 @@ impl Report for PullReport {
         for s in &self.signatures {
             write_signature(out, s)?;
         }
+        write_not_read(out, self.attestations_not_read)?;
         if let Some(vk) = &self.vk {
             vk.human(out)?;
         }
         Ok(())
     }
+}
+
+/// The line saying how many attestations were listed but not read, when any were.
+pub(super) fn write_not_read(out: &mut dyn Write, not_read: usize) -> std::io::Result<()> {
+    if not_read == 0 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "  {not_read} more attestations listed were not read (at most {} are read); they do not count",
+        zkelf_registry::artifact::MAX_REFERRERS
+    )
 }
 
 /// One line per signature: who signed, whether it counts, and why not.
@@ -419,6 +434,7 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
         from_cache: pulled.from_cache,
         pinned: pulled.pinned,
         signatures: pulled.signatures,
+        attestations_not_read: pulled.resolved.attestations_not_read,
         vk: pulled.vk.as_ref().map(VkReport::of),
     })?;
     Ok(ExitStatus::Success)

@@ -397,7 +397,12 @@ async fn finish(
         temp.as_ref().map(|t| t.path().to_path_buf()),
         &options,
     );
-    let verified = judged.outcome.map_err(VerificationError::Rejected)?;
+    let verified = judged
+        .outcome
+        .map_err(|source| match resolved.attestations_not_read {
+            0 => VerificationError::Rejected(source),
+            not_read => VerificationError::RejectedUnread { source, not_read },
+        })?;
     let statement = verified.statement;
     if resolved.claimed.is_none()
         && let Some(s) = &statement

@@ -49,6 +49,9 @@ pub struct Resolved {
     pub signatures: Vec<FetchedSignature>,
     /// Attestations that could not be fetched.
     pub broken_attestations: Vec<BrokenAttestation>,
+    /// Distinct attestations listed past [`artifact::MAX_REFERRERS`], not read (they do not
+    /// count).
+    pub attestations_not_read: usize,
     /// What the release signature claims (not verified yet); `None` when its trusted comment
     /// is not a zkelf statement (an unbound signature).
     pub claimed: Option<Statement>,
@@ -247,12 +250,19 @@ pub async fn resolve(
         text: sig_text,
     }];
     let mut broken_attestations = Vec::new();
+    let mut attestations_not_read = 0;
     match store.referrers(&manifest_digest).await {
         Ok(referrers) => {
-            for d in referrers
-                .iter()
-                .filter(|d| d.artifact_type.as_deref() == Some(artifact::ATTESTATION_ARTIFACT_TYPE))
-            {
+            // A store may list one attestation any number of times, or any number of them.
+            let (to_read, not_read) = artifact::attestations_to_read(&referrers);
+            attestations_not_read = not_read;
+            if not_read > 0 {
+                reporter.note(&format!(
+                    "{not_read} attestations of `{manifest_digest}` past the first {} were not read",
+                    artifact::MAX_REFERRERS
+                ));
+            }
+            for d in &to_read {
                 match fetch_attestation(store, d, &manifest_digest, retry, reporter).await {
                     Ok(text) => signatures.push(FetchedSignature {
                         origin: format!("attestation {}", d.digest),
@@ -275,6 +285,7 @@ pub async fn resolve(
         layers,
         signatures,
         broken_attestations,
+        attestations_not_read,
         claimed,
         provenance,
         vk,

@@ -56,12 +56,7 @@ fn redirect_policy(insecure: Vec<String>) -> reqwest::redirect::Policy {
             return attempt.error(RedirectRefused::TooMany { location });
         }
         let plain_ok = |url: &reqwest::Url| {
-            let host = url.host_str().unwrap_or_default();
-            let host_port = match url.port() {
-                Some(port) => format!("{host}:{port}"),
-                None => host.to_owned(),
-            };
-            url.scheme() == "http" && reference::plain_http_allowed(&host_port, &insecure)
+            url.scheme() == "http" && reference::plain_http_allowed_url(url, &insecure)
         };
         match attempt.url().scheme() {
             "https" => attempt.follow(),
@@ -86,9 +81,19 @@ pub struct HttpsSource {
 impl HttpsSource {
     /// A source for `url`; plain `http://` only for loopback or `--insecure-registry` hosts.
     pub fn new(url: &str, network: &NetworkOptions) -> Result<Self, StoreError> {
-        let host = reference::url_host(url).unwrap_or_default();
-        if url.starts_with("http://")
-            && !reference::plain_http_allowed(host, &network.insecure_registries)
+        let parsed = reqwest::Url::parse(url).map_err(|e| StoreError::Protocol {
+            store: url.to_owned(),
+            message: format!("the URL does not parse: {e}"),
+        })?;
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(StoreError::Protocol {
+                store: url.to_owned(),
+                message: "the URL names a user (`…@` before the host), which zkelf does not send"
+                    .to_owned(),
+            });
+        }
+        if parsed.scheme() == "http"
+            && !reference::plain_http_allowed_url(&parsed, &network.insecure_registries)
         {
             return Err(StoreError::Connect {
                 store: url.to_owned(),

@@ -18,6 +18,9 @@ const LAYOUT_FILE: &str = "oci-layout";
 const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 const CHUNK: usize = 256 << 10;
 
+/// Largest `index.json` read: the bound of a manifest or index from a registry.
+pub const MAX_INDEX_SIZE: u64 = artifact::MAX_MANIFEST_SIZE;
+
 /// An OCI image layout directory.
 #[derive(Debug, Clone)]
 pub struct LayoutStore {
@@ -42,20 +45,80 @@ impl LayoutStore {
         }
     }
 
-    fn read_index(&self) -> Result<Option<serde_json::Value>, StoreError> {
-        let path = self.dir.join("index.json");
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| StoreError::Protocol {
-                        store: self.name(),
-                        message: format!("`{}` does not parse: {e}", path.display()),
-                    })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(self.io(&path, e)),
+    /// Opens a file of the layout for reading, with its size: `None` when it is missing, an
+    /// error when it is not a regular file. `O_NONBLOCK` keeps the open of a FIFO from waiting
+    /// for a writer; it changes nothing for a regular file.
+    fn open_regular(&self, path: &Path) -> Result<Option<(std::fs::File, u64)>, StoreError> {
+        use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+        let file = match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.io(path, e)),
+        };
+        let meta = file.metadata().map_err(|e| self.io(path, e))?;
+        let kind = meta.file_type();
+        if !kind.is_file() {
+            return Err(StoreError::NotAFile {
+                path: path.to_path_buf(),
+                kind: if kind.is_dir() {
+                    "a directory"
+                } else if kind.is_fifo() {
+                    "a FIFO"
+                } else if kind.is_char_device() || kind.is_block_device() {
+                    "a device"
+                } else if kind.is_socket() {
+                    "a socket"
+                } else {
+                    "something else"
+                },
+            });
         }
+        Ok(Some((file, meta.len())))
+    }
+
+    fn read_index(&self) -> Result<Option<serde_json::Value>, StoreError> {
+        use std::io::Read as _;
+        let path = self.dir.join("index.json");
+        let Some((file, len)) = self.open_regular(&path)? else {
+            return Ok(None);
+        };
+        let too_large = || StoreError::FileTooLarge {
+            path: path.clone(),
+            what: "an OCI layout's `index.json`",
+            limit: MAX_INDEX_SIZE,
+        };
+        if len > MAX_INDEX_SIZE {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_INDEX_SIZE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| self.io(&path, e))?;
+        if bytes.len() as u64 > MAX_INDEX_SIZE {
+            return Err(too_large());
+        }
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| StoreError::Protocol {
+                store: self.name(),
+                message: format!("`{}` does not parse: {e}", path.display()),
+            })
+    }
+
+    /// A blob's path, for a digest that names one (`sha256:<64 hex>`, nothing that walks out of
+    /// `blobs/sha256/`).
+    fn checked_blob_path(&self, digest: &str) -> Result<PathBuf, StoreError> {
+        if !crate::reference::is_valid_digest(digest) {
+            return Err(StoreError::Protocol {
+                store: self.name(),
+                message: format!("`{digest}` is not a `sha256:<64 hex digits>` digest"),
+            });
+        }
+        Ok(self.blob_path(digest))
     }
 
     fn ensure_layout(&self) -> Result<(), StoreError> {
@@ -147,17 +210,41 @@ impl Store for LayoutStore {
                     }
                 }
             };
-            let path = self.blob_path(&digest);
-            let file = match tokio::fs::File::open(&path).await {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(self.io(&path, e)),
+            let what = match target {
+                Target::Digest(_) => format!("manifest `{digest}`"),
+                Target::Tag(tag) => format!("manifest `{digest}` (tag `{tag}`)"),
             };
+            let path = self.checked_blob_path(&digest)?;
+            let Some((file, len)) = self.open_regular(&path)? else {
+                return Ok(None);
+            };
+            let too_large = || StoreError::TooLarge {
+                store: self.name(),
+                what: what.clone(),
+                limit: artifact::MAX_MANIFEST_SIZE,
+            };
+            if len > artifact::MAX_MANIFEST_SIZE {
+                return Err(too_large());
+            }
             let mut bytes = Vec::new();
-            file.take(artifact::MAX_MANIFEST_SIZE + 1)
+            tokio::fs::File::from_std(file)
+                .take(artifact::MAX_MANIFEST_SIZE + 1)
                 .read_to_end(&mut bytes)
                 .await
                 .map_err(|e| self.io(&path, e))?;
+            if bytes.len() as u64 > artifact::MAX_MANIFEST_SIZE {
+                return Err(too_large());
+            }
+            // `index.json` names the manifest by digest: a file that is not those bytes is not it.
+            let actual = artifact::sha256_digest(&bytes);
+            if actual != digest {
+                return Err(StoreError::Digest {
+                    store: self.name(),
+                    what,
+                    expected: digest,
+                    actual,
+                });
+            }
             Ok(Some(Bytes::from(bytes)))
         })
     }
@@ -236,17 +323,14 @@ impl Store for LayoutStore {
         offset: u64,
     ) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
         Box::pin(async move {
-            let path = self.blob_path(&descriptor.digest);
-            let mut file = match tokio::fs::File::open(&path).await {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(StoreError::NotFound {
-                        store: self.name(),
-                        what: format!("blob `{}`", descriptor.digest),
-                    });
-                }
-                Err(e) => return Err(self.io(&path, e)),
+            let path = self.checked_blob_path(&descriptor.digest)?;
+            let Some((file, _)) = self.open_regular(&path)? else {
+                return Err(StoreError::NotFound {
+                    store: self.name(),
+                    what: format!("blob `{}`", descriptor.digest),
+                });
             };
+            let mut file = tokio::fs::File::from_std(file);
             if offset > 0 {
                 file.seek(std::io::SeekFrom::Start(offset))
                     .await

@@ -143,6 +143,38 @@ pub enum StoreError {
         /// Its trusted comment.
         comment: String,
     },
+    /// Content whose bytes do not hash to the digest that names it (a verification failure,
+    /// whatever the blob's size or store).
+    #[error("{what} from `{store}` has digest `{actual}`, expected `{expected}`")]
+    Digest {
+        /// The store.
+        store: String,
+        /// What was fetched.
+        what: String,
+        /// The digest it should have.
+        expected: String,
+        /// The digest it has.
+        actual: String,
+    },
+    /// A file of an OCI layout that is not a regular file (a FIFO, a device, a directory):
+    /// reading it could block for ever or never end.
+    #[error("`{}` is {kind}, not a regular file", path.display())]
+    NotAFile {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead (`a FIFO`, `a directory`, …).
+        kind: &'static str,
+    },
+    /// A file of an OCI layout past its bound (`index.json`): refused before it is read.
+    #[error("`{}` is larger than {limit} bytes, the bound for {what}", path.display())]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+        /// The bound.
+        limit: u64,
+    },
     /// The store cannot be written to (https downloads).
     #[error("`{store}` is read-only")]
     ReadOnly {
@@ -195,6 +227,9 @@ impl StoreError {
             )),
             StoreError::Layout(e) => e.hint(),
             StoreError::Io { path, source } => crate::fsutil::io_hint(path, source),
+            StoreError::NotAFile { .. } | StoreError::FileTooLarge { .. } => Some(
+                "an OCI layout holds only regular files (`index.json`, `blobs/sha256/<hex>`) within the bounds in docs/distribution.md; replace the file with the content it should hold".to_owned(),
+            ),
             _ => None,
         }
     }
@@ -284,18 +319,48 @@ pub trait Store: Send + Sync + fmt::Debug {
         subject_digest: &'a str,
     ) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
         Box::pin(async move {
-            let tag = Target::Tag(artifact::referrers_tag(subject_digest));
-            let Some(bytes) = self.get_manifest(&tag).await? else {
-                return Ok(Vec::new());
-            };
-            match artifact::parse(&bytes, &artifact::sha256_digest(&bytes))? {
-                Fetched::Index(Index { manifests, .. }) => Ok(manifests),
-                Fetched::Manifest(_) => Err(StoreError::Protocol {
-                    store: self.name(),
-                    message: format!("referrers tag `{tag}` names a manifest, not an index"),
-                }),
-            }
+            let tag = artifact::referrers_tag(subject_digest);
+            Ok(fallback_index(self, &tag)
+                .await?
+                .map(|i| i.manifests)
+                .unwrap_or_default())
         })
+    }
+}
+
+/// The referrers fallback index under `tag` (`sha256-<hex>`), read as any manifest is (bounded
+/// by [`artifact::MAX_MANIFEST_SIZE`]); `None` when the tag is not there. The one reader of that
+/// index, for pulls, publishes and the attach re-checks.
+pub(crate) async fn fallback_index<S: Store + ?Sized>(
+    store: &S,
+    tag: &str,
+) -> Result<Option<Index>, StoreError> {
+    let target = Target::Tag(tag.to_owned());
+    let Some(bytes) = store.get_manifest(&target).await? else {
+        return Ok(None);
+    };
+    referrers_list(store, &bytes, &format!("referrers tag `{tag}`")).map(Some)
+}
+
+/// A referrers index (the API's answer or the fallback tag's), at most a manifest's size.
+pub(crate) fn referrers_list<S: Store + ?Sized>(
+    store: &S,
+    bytes: &[u8],
+    what: &str,
+) -> Result<Index, StoreError> {
+    if bytes.len() as u64 > artifact::MAX_MANIFEST_SIZE {
+        return Err(StoreError::TooLarge {
+            store: store.name(),
+            what: what.to_owned(),
+            limit: artifact::MAX_MANIFEST_SIZE,
+        });
+    }
+    match artifact::parse(bytes, &artifact::sha256_digest(bytes))? {
+        Fetched::Index(index) => Ok(index),
+        Fetched::Manifest(_) => Err(StoreError::Protocol {
+            store: store.name(),
+            message: format!("{what} names a manifest, not an index"),
+        }),
     }
 }
 

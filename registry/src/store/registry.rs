@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use oci_client::client::{BlobResponse, ClientConfig, ClientProtocol};
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::errors::{DigestError, OciDistributionError, OciErrorCode};
 use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
@@ -45,6 +45,14 @@ impl std::fmt::Debug for RegistryStore {
 impl RegistryStore {
     /// A client for `host/repository`, with credentials from `network` or the docker config.
     pub fn new(host: &str, repository: &str, network: &NetworkOptions) -> Result<Self, StoreError> {
+        if !reference::is_valid_host(host) {
+            return Err(StoreError::Protocol {
+                store: format!("{host}/{repository}"),
+                message: format!(
+                    "`{host}` is not a `<host>[:<port>]` (a user before `@` is not accepted)"
+                ),
+            });
+        }
         let plain_http = reference::plain_http_allowed(host, &network.insecure_registries);
         let protocol = if plain_http {
             ClientProtocol::HttpsExcept(vec![host.to_owned()])
@@ -249,6 +257,24 @@ impl RegistryStore {
     }
 }
 
+/// The (expected, actual) digests when oci-client's verifying stream found that a blob does not
+/// hash to `descriptor_digest` (or to the `Docker-Content-Digest` header the server sent).
+fn digest_failure(e: &std::io::Error, descriptor_digest: &str) -> Option<(String, String)> {
+    match e.get_ref()?.downcast_ref::<DigestError>()? {
+        DigestError::VerificationError { expected, actual } => {
+            // oci-client names the header's digest as expected for either check; only when the
+            // bytes do match the descriptor was it the header that disagreed.
+            let expected = if actual == descriptor_digest {
+                expected.clone()
+            } else {
+                descriptor_digest.to_owned()
+            };
+            Some((expected, actual.clone()))
+        }
+        _ => None,
+    }
+}
+
 /// Whether a connection error came from the TLS handshake (wrong protocol, bad certificate).
 fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut source = Some(e);
@@ -280,6 +306,17 @@ impl RegistryStore {
         target: &Target,
         what: &str,
     ) -> Result<Option<Bytes>, StoreError> {
+        let reference = match target {
+            Target::Tag(t) => t.as_str(),
+            Target::Digest(d) => d.as_str(),
+        };
+        self.bounded_get(&format!("manifests/{reference}"), what)
+            .await
+    }
+
+    /// GETs `/v2/<repository>/<path>` (a manifest, an index or the referrers list), reading at
+    /// most [`artifact::MAX_MANIFEST_SIZE`] + 1 bytes; `None` on 404.
+    async fn bounded_get(&self, path: &str, what: &str) -> Result<Option<Bytes>, StoreError> {
         let token = self
             .pull_token
             .get_or_try_init(|| async {
@@ -290,15 +327,8 @@ impl RegistryStore {
             })
             .await?
             .clone();
-        let reference = match target {
-            Target::Tag(t) => t.as_str(),
-            Target::Digest(d) => d.as_str(),
-        };
         let scheme = if self.plain_http { "http" } else { "https" };
-        let url = format!(
-            "{scheme}://{}/v2/{}/manifests/{reference}",
-            self.host, self.repository
-        );
+        let url = format!("{scheme}://{}/v2/{}/{path}", self.host, self.repository);
         let mut request = self.http.get(&url).header(
             reqwest::header::ACCEPT,
             format!(
@@ -467,10 +497,19 @@ impl Store for RegistryStore {
                 BlobResponse::Partial(s) => (offset, s),
             };
             let this = self.clone();
+            let expected = descriptor.digest.clone();
             let stream = sized
                 .stream
                 .map_err(move |e| {
-                    let mapped = this.map_io(e, what.clone());
+                    let mapped = match digest_failure(&e, &expected) {
+                        Some((expected, actual)) => StoreError::Digest {
+                            store: this.name(),
+                            what: what.clone(),
+                            expected,
+                            actual,
+                        },
+                        None => this.map_io(e, what.clone()),
+                    };
                     std::io::Error::other(mapped)
                 })
                 .boxed();
@@ -485,23 +524,21 @@ impl Store for RegistryStore {
         Box::pin(async move {
             let what = format!("referrers of `{subject_digest}`");
             self.login(&what).await?;
-            let index = self
-                .client
-                .pull_referrers(
-                    &self.reference(&Target::Digest(subject_digest.to_owned())),
-                    None,
-                )
-                .await
-                .map_err(|e| self.map_err(e, &what))?;
-            let value =
-                serde_json::to_value(&index.manifests).map_err(|e| StoreError::Protocol {
-                    store: self.name(),
-                    message: e.to_string(),
-                })?;
-            serde_json::from_value(value).map_err(|e| StoreError::Protocol {
-                store: self.name(),
-                message: format!("{what}: {e}"),
-            })
+            // oci-client's `pull_referrers` reads the whole answer; this reads at most a
+            // manifest's bound, and falls back to the tag schema on 404 as it does.
+            match self
+                .bounded_get(&format!("referrers/{subject_digest}"), &what)
+                .await?
+            {
+                Some(bytes) => Ok(super::referrers_list(self, &bytes, &what)?.manifests),
+                None => {
+                    let tag = artifact::referrers_tag(subject_digest);
+                    Ok(super::fallback_index(self, &tag)
+                        .await?
+                        .map(|i| i.manifests)
+                        .unwrap_or_default())
+                }
+            }
         })
     }
 }
