@@ -432,6 +432,13 @@ impl SecretKeyFile {
         }
         let mut seed = Zeroizing::new([0u8; 32]);
         seed.copy_from_slice(&key[..32]);
+        // ed25519-compact panics on an all-zero seed; no real key has one.
+        if seed.iter().all(|&b| b == 0) {
+            return Err(KeyError::Corrupted {
+                path: self.path.clone(),
+                reason: "its seed is all zeros",
+            });
+        }
         let derived = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(*seed));
         if derived.pk.as_ref() != &key[32..] {
             return Err(KeyError::Corrupted {
@@ -625,6 +632,29 @@ mod tests {
         assert_eq!(write(&bytes).unwrap().public_key(), pair.public);
         bytes[KEYNUM_AT + 8] ^= 1;
         assert!(matches!(write(&bytes), Err(KeyError::Corrupted { .. })));
+    }
+
+    /// Found by `fuzz/` (target `key`): unlocking panicked inside ed25519-compact (exit 101).
+    #[test]
+    fn an_all_zero_seed_is_corrupted_not_a_panic() {
+        let pair = generate(None).unwrap();
+        let mut bytes = BASE64
+            .decode(pair.secret_text.lines().nth(1).unwrap())
+            .unwrap();
+        // The seed, and the checksum (all zeros, as `minisign -G -W` writes it).
+        bytes[KEYNUM_AT + 8..KEYNUM_AT + 40].fill(0);
+        bytes[KEYNUM_AT + 72..].fill(0);
+        let text = format!("untrusted comment: x\n{}\n", BASE64.encode(&bytes));
+        let file = SecretKeyFile::from_text(Zeroizing::new(text), Path::new("z.key")).unwrap();
+        assert!(!file.is_encrypted());
+        let err = file
+            .unlock(None)
+            .err()
+            .expect("an all-zero seed is refused");
+        assert_eq!(
+            err.to_string(),
+            "secret key `z.key` is corrupted: its seed is all zeros"
+        );
     }
 
     fn hex(bytes: &[u8]) -> String {
