@@ -647,10 +647,7 @@ mod tests {
         let text = format!("untrusted comment: x\n{}\n", BASE64.encode(&bytes));
         let file = SecretKeyFile::from_text(Zeroizing::new(text), Path::new("z.key")).unwrap();
         assert!(!file.is_encrypted());
-        let err = file
-            .unlock(None)
-            .err()
-            .expect("an all-zero seed is refused");
+        let err = file.unlock(None).expect_err("an all-zero seed is refused");
         assert_eq!(
             err.to_string(),
             "secret key `z.key` is corrupted: its seed is all zeros"
