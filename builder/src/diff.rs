@@ -1,5 +1,6 @@
 //! Section- and symbol-level comparison of two ELF files (`zkelf diff`, `--check-reproducible`).
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -196,11 +197,15 @@ fn parse(bytes: &[u8], name: &str) -> Result<(Vec<Section>, Vec<Sym>), DiffError
         source,
     })?;
     let mut sections = Vec::new();
+    // Where each ELF section landed in `sections`: symbols find theirs by index, not by name,
+    // since names repeat.
+    let mut position = HashMap::new();
     for section in file.sections() {
         let name = section.name().unwrap_or("?").to_string();
         if name.is_empty() {
             continue;
         }
+        position.insert(section.index(), sections.len());
         let file_range = section.file_range().and_then(|(off, len)| {
             let start = usize::try_from(off).ok()?;
             let end = start.checked_add(usize::try_from(len).ok()?)?;
@@ -220,13 +225,13 @@ fn parse(bytes: &[u8], name: &str) -> Result<(Vec<Section>, Vec<Sym>), DiffError
         if name.is_empty() || name.starts_with('$') {
             continue;
         }
-        let section = symbol
-            .section_index()
+        let index = symbol.section_index();
+        let section = index
             .and_then(|i| file.section_by_index(i).ok())
             .and_then(|s| s.name().ok().map(str::to_string));
-        let bytes = section
-            .as_ref()
-            .and_then(|n| sections.iter().find(|s| &s.name == n))
+        let bytes = index
+            .and_then(|i| position.get(&i))
+            .map(|&p| &sections[p])
             .and_then(|s| {
                 let range = s.file_range.clone()?;
                 let start =
@@ -280,8 +285,9 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
 
     // Byte runs that differ, as (range in a, range in b), to look for strings around.
     let mut runs: Vec<(Range<usize>, Range<usize>, Option<String>)> = Vec::new();
-    for sa in &sections_a {
-        let Some(sb) = sections_b.iter().find(|s| s.name == sa.name) else {
+    let (section_pairs, section_in_a) = pair_by_name(&sections_a, &sections_b, |s| &s.name);
+    for (sa, pair) in sections_a.iter().zip(section_pairs) {
+        let Some(sb) = pair.map(|i| &sections_b[i]) else {
             diff.sections.push(SectionDiff {
                 name: sa.name.clone(),
                 change: "only-in-a",
@@ -323,24 +329,27 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
             }
         }
     }
-    for sb in &sections_b {
-        if !sections_a.iter().any(|s| s.name == sb.name) {
-            diff.sections.push(SectionDiff {
-                name: sb.name.clone(),
-                change: "only-in-b",
-                size_a: None,
-                size_b: Some(sb.size),
-                first_difference: None,
-                bytes_differing: 0,
-            });
-        }
+    for (sb, _) in sections_b
+        .iter()
+        .zip(section_in_a)
+        .filter(|(_, paired)| !paired)
+    {
+        diff.sections.push(SectionDiff {
+            name: sb.name.clone(),
+            change: "only-in-b",
+            size_a: None,
+            size_b: Some(sb.size),
+            first_difference: None,
+            bytes_differing: 0,
+        });
     }
     if let (true, Some(o)) = (runs.is_empty(), first) {
         runs.push((o..o + 1, o..o + 1, None));
     }
 
-    for sym in &symbols_a {
-        let change = match symbols_b.iter().find(|s| s.name == sym.name) {
+    let (symbol_pairs, symbol_in_a) = pair_by_name(&symbols_a, &symbols_b, |s| &s.name);
+    for (sym, pair) in symbols_a.iter().zip(symbol_pairs) {
+        let change = match pair.map(|i| &symbols_b[i]) {
             None => Some("only-in-a"),
             Some(other) if other.size != sym.size => Some("size"),
             Some(other) if other.address != sym.address => Some("address"),
@@ -357,25 +366,31 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
             });
         }
     }
-    for sym in &symbols_b {
-        if !symbols_a.iter().any(|s| s.name == sym.name) {
-            diff.symbols.push(SymbolDiff {
-                name: sym.name.clone(),
-                section: sym.section.clone(),
-                change: "only-in-b",
-            });
-        }
+    for (sym, _) in symbols_b
+        .iter()
+        .zip(symbol_in_a)
+        .filter(|(_, paired)| !paired)
+    {
+        diff.symbols.push(SymbolDiff {
+            name: sym.name.clone(),
+            section: sym.section.clone(),
+            change: "only-in-b",
+        });
     }
     diff.symbols.truncate(LIMIT);
 
-    for (ra, rb, _) in &runs {
-        for (side, bytes, other, range, sections) in
-            [("a", a, b, ra, &sections_a), ("b", b, a, rb, &sections_b)]
-        {
+    let (mut in_a, mut in_b) = (Strings::new(a), Strings::new(b));
+    'runs: for (ra, rb, _) in &runs {
+        for (side, bytes, other, range, sections) in [
+            ("a", a, &mut in_b, ra, &sections_a),
+            ("b", b, &mut in_a, rb, &sections_b),
+        ] {
             for (offset, text) in strings_near(bytes, range.clone()) {
+                if diff.strings.len() >= LIMIT {
+                    break 'runs;
+                }
                 // A string both files contain only moved; the ones that differ are the cause.
-                if contains(other, text.as_bytes())
-                    || diff.strings.len() >= LIMIT
+                if other.contains(text.as_bytes())
                     || diff
                         .strings
                         .iter()
@@ -400,8 +415,58 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
     Ok(diff)
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+/// Pairs the items of `a` and `b` that share a name, the k-th of a name in `a` with the k-th of it
+/// in `b` (names repeat in real ELFs: local symbols, COMDAT sections). Returns the partner in `b`
+/// of each item of `a`, and whether each item of `b` has one.
+fn pair_by_name<'t, T>(
+    a: &'t [T],
+    b: &'t [T],
+    name: impl Fn(&'t T) -> &'t str,
+) -> (Vec<Option<usize>>, Vec<bool>) {
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, item) in b.iter().enumerate() {
+        by_name.entry(name(item)).or_default().push(i);
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut paired = vec![false; b.len()];
+    let pairs = a
+        .iter()
+        .map(|item| {
+            let occurrence = seen.entry(name(item)).or_default();
+            let partner = by_name.get(name(item))?.get(*occurrence).copied();
+            *occurrence += 1;
+            if let Some(i) = partner {
+                paired[i] = true;
+            }
+            partner
+        })
+        .collect();
+    (pairs, paired)
+}
+
+/// Substring search in one file, with its whole printable strings indexed: a string near a
+/// difference is usually one the other file holds whole, found without scanning the file.
+struct Strings<'b> {
+    bytes: &'b [u8],
+    whole: Option<HashSet<&'b [u8]>>,
+}
+
+impl<'b> Strings<'b> {
+    fn new(bytes: &'b [u8]) -> Self {
+        Self { bytes, whole: None }
+    }
+
+    fn contains(&mut self, needle: &[u8]) -> bool {
+        let whole = self.whole.get_or_insert_with(|| {
+            self.bytes
+                .split(|&b| !is_printable(b))
+                .filter(|s| s.len() >= 6)
+                .collect()
+        });
+        needle.is_empty()
+            || whole.contains(needle)
+            || memchr::memmem::find(self.bytes, needle).is_some()
+    }
 }
 
 fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
@@ -622,6 +687,169 @@ mod tests {
     fn merges_runs() {
         assert_eq!(differing_runs(b"aaaaaaaa", b"abaaabaa"), vec![1..6]);
         assert_eq!(differing_runs(b"aa", b"aab"), vec![2..3]);
+    }
+
+    /// A relocatable RISC-V ELF: sections by name and contents (names may repeat), and symbols
+    /// as (name, index into `sections`, offset, size).
+    fn elf(sections: &[(&str, &[u8])], symbols: &[(&str, usize, u64, u64)]) -> Vec<u8> {
+        use object::write::{Object, Symbol, SymbolSection};
+        use object::{SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+        let mut obj = Object::new(
+            object::BinaryFormat::Elf,
+            object::Architecture::Riscv64,
+            object::Endianness::Little,
+        );
+        let ids: Vec<_> = sections
+            .iter()
+            .map(|(name, data)| {
+                let id = obj.add_section(Vec::new(), name.as_bytes().to_vec(), SectionKind::Data);
+                obj.append_section_data(id, data, 1);
+                id
+            })
+            .collect();
+        for &(name, section, value, size) in symbols {
+            obj.add_symbol(Symbol {
+                name: name.as_bytes().to_vec(),
+                value,
+                size,
+                kind: SymbolKind::Data,
+                scope: SymbolScope::Compilation,
+                weak: false,
+                section: SymbolSection::Section(ids[section]),
+                flags: SymbolFlags::None,
+            });
+        }
+        obj.write().unwrap()
+    }
+
+    fn changes<'d>(
+        items: impl IntoIterator<Item = (&'d str, &'static str)>,
+    ) -> Vec<(String, &'static str)> {
+        items
+            .into_iter()
+            .filter(|(name, _)| !matches!(*name, ".symtab" | ".strtab" | ".shstrtab"))
+            .map(|(name, change)| (name.to_string(), change))
+            .collect()
+    }
+
+    fn section_changes(diff: &ElfDiff) -> Vec<(String, &'static str)> {
+        changes(diff.sections.iter().map(|s| (s.name.as_str(), s.change)))
+    }
+
+    fn symbol_changes(diff: &ElfDiff) -> Vec<(String, &'static str)> {
+        changes(diff.symbols.iter().map(|s| (s.name.as_str(), s.change)))
+    }
+
+    #[test]
+    fn reports_in_the_order_of_a_then_what_only_b_has() {
+        let a = elf(
+            &[(".text", b"abcdefgh"), (".gone", b"1234"), (".same", b"xy")],
+            &[
+                ("f", 0, 0, 4),
+                ("g", 0, 4, 4),
+                ("gone", 1, 0, 4),
+                ("same", 2, 0, 2),
+            ],
+        );
+        let b = elf(
+            &[(".same", b"xy"), (".new", b"5678"), (".text", b"abcdXfgh")],
+            &[
+                ("new", 1, 0, 4),
+                ("g", 2, 4, 4),
+                ("f", 2, 0, 4),
+                ("same", 0, 0, 2),
+            ],
+        );
+        let diff = diff_elf(&a, &b, "a", "b").unwrap();
+        let owned = |v: &[(&str, &'static str)]| changes(v.iter().copied());
+        assert_eq!(
+            section_changes(&diff),
+            owned(&[
+                (".text", "changed"),
+                (".gone", "only-in-a"),
+                (".new", "only-in-b")
+            ])
+        );
+        assert_eq!(
+            symbol_changes(&diff),
+            owned(&[
+                ("g", "content"),
+                ("gone", "only-in-a"),
+                ("new", "only-in-b")
+            ])
+        );
+    }
+
+    /// Local symbols and COMDAT sections repeat names: the k-th of a name in `a` is compared
+    /// with the k-th in `b`, and each symbol's bytes come from its own section.
+    #[test]
+    fn pairs_repeated_names_by_occurrence() {
+        let a = elf(
+            &[(".text.dup", b"1111"), (".text.dup", b"2222")],
+            &[
+                ("dup", 0, 0, 4),
+                ("dup", 1, 0, 4),
+                ("local", 0, 0, 2),
+                ("local", 0, 2, 2),
+            ],
+        );
+        let b = elf(
+            &[
+                (".text.dup", b"1111"),
+                (".text.dup", b"2X22"),
+                (".text.dup", b"3333"),
+            ],
+            &[
+                ("dup", 0, 0, 4),
+                ("dup", 1, 0, 4),
+                ("local", 0, 0, 2),
+                ("local", 0, 2, 2),
+                ("local", 2, 0, 2),
+            ],
+        );
+        let diff = diff_elf(&a, &b, "a", "b").unwrap();
+        let owned = |v: &[(&str, &'static str)]| changes(v.iter().copied());
+        assert_eq!(
+            section_changes(&diff),
+            owned(&[(".text.dup", "changed"), (".text.dup", "only-in-b")])
+        );
+        assert_eq!(diff.sections[0].first_difference, Some(1));
+        assert_eq!(
+            symbol_changes(&diff),
+            owned(&[("dup", "content"), ("local", "only-in-b")])
+        );
+    }
+
+    #[test]
+    fn reports_only_strings_the_other_file_lacks() {
+        let a = elf(
+            &[(
+                ".rodata",
+                b"\0/home/alice/src/main.rs\0moved string\0needle_string\0",
+            )],
+            &[],
+        );
+        let b = elf(
+            &[(
+                ".rodata",
+                b"\0/home/bob/src/main.rs\0moved string\0xx_needle_string_yy\0",
+            )],
+            &[],
+        );
+        let diff = diff_elf(&a, &b, "a", "b").unwrap();
+        let strings: Vec<_> = diff
+            .strings
+            .iter()
+            .map(|s| (s.side, s.kind, s.text.as_str()))
+            .collect();
+        assert_eq!(
+            strings,
+            [
+                ("a", "path", "/home/alice/src/main.rs"),
+                ("b", "path", "/home/bob/src/main.rs"),
+                ("b", "text", "xx_needle_string_yy"),
+            ]
+        );
     }
 
     #[test]

@@ -67,8 +67,10 @@ fn parse_pin(digest: &str, field: &str, lock: &Path) -> Result<Sha256Digest, Err
         })
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct LockFile {
+/// The file's contents; public only for the fuzz targets (`fuzz/`), which parse it as `Lock` does.
+#[doc(hidden)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockFile {
     version: u32,
     #[serde(default)]
     pin: Vec<Pin>,

@@ -16,7 +16,9 @@ pub struct RollbackState {
     dir: PathBuf,
 }
 
-type Seen = BTreeMap<String, Version>;
+/// `rollback.json`: the highest version per key; public only for the fuzz targets (`fuzz/`).
+#[doc(hidden)]
+pub type Seen = BTreeMap<String, Version>;
 
 fn key(source: &str, guest: &str, zkvm: &str) -> String {
     format!("{source} {guest} {zkvm}")

@@ -655,6 +655,26 @@ mod tests {
         );
     }
 
+    /// Found by `fuzz/` (target `key`): unlocking panicked inside ed25519-compact (exit 101).
+    #[test]
+    fn an_all_zero_seed_is_corrupted_not_a_panic() {
+        let pair = generate(None).unwrap();
+        let mut bytes = BASE64
+            .decode(pair.secret_text.lines().nth(1).unwrap())
+            .unwrap();
+        // The seed, and the checksum (all zeros, as `minisign -G -W` writes it).
+        bytes[KEYNUM_AT + 8..KEYNUM_AT + 40].fill(0);
+        bytes[KEYNUM_AT + 72..].fill(0);
+        let text = format!("untrusted comment: x\n{}\n", BASE64.encode(&bytes));
+        let file = SecretKeyFile::from_text(Zeroizing::new(text), Path::new("z.key")).unwrap();
+        assert!(!file.is_encrypted());
+        let err = file.unlock(None).expect_err("an all-zero seed is refused");
+        assert_eq!(
+            err.to_string(),
+            "secret key `z.key` is corrupted: its seed is all zeros"
+        );
+    }
+
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
