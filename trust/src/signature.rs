@@ -165,6 +165,13 @@ impl Signature {
         if lines.len() != 4 {
             return Err(malformed("it does not have exactly four lines"));
         }
+        // Only a CRLF line end may carry one: a comment ending in `\r` would not survive being
+        // written back (the next read takes it for the line end).
+        if lines.iter().any(|l| l.contains('\r')) {
+            return Err(malformed(
+                "a line holds a carriage return other than its CRLF end",
+            ));
+        }
         let untrusted_comment = lines[0]
             .strip_prefix(UNTRUSTED_PREFIX)
             .ok_or(malformed("its first line is not an untrusted comment"))?;
@@ -459,5 +466,30 @@ mod tests {
         let good = sign_with_comment(&sk, &ContentDigests::of(b""), "c").to_string();
         assert!(Signature::parse(&format!("{good}extra\n")).is_err());
         assert!(Signature::parse(&good.replace("trusted comment: ", "trusted: ")).is_err());
+    }
+
+    /// Found by `fuzz/` (target `signature`): `x\r\r\n` was read as the comment `x\r`, which
+    /// renders as `x\r\n` and reads back as `x`, so the round trip broke.
+    #[test]
+    fn a_stray_carriage_return_is_malformed_and_crlf_is_not() {
+        let sk = secret();
+        let good = sign_with_comment(&sk, &ContentDigests::of(b""), "c").to_string();
+        let crlf = good.replace('\n', "\r\n");
+        assert_eq!(
+            Signature::parse(&crlf).unwrap(),
+            Signature::parse(&good).unwrap()
+        );
+        for bad in [
+            good.replacen('\n', "\r\r\n", 1),
+            crlf.replacen("\r\n", "\r\r\n", 1),
+            good.replace("trusted comment: c", "trusted comment: c\rd"),
+        ] {
+            assert_eq!(
+                Signature::parse(&bad).unwrap_err().to_string(),
+                "signature `<inline>` is not a minisign signature: \
+                 a line holds a carriage return other than its CRLF end",
+                "{bad:?}"
+            );
+        }
     }
 }
