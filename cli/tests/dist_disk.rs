@@ -14,7 +14,7 @@ use std::process::Output;
 use dist_common::*;
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::mount::Tmpfs;
-use zkelf_testsupport::run::{assert_unchanged, snapshot};
+use zkelf_testsupport::run::{assert_unchanged, snapshot, wait_for};
 use zkelf_trust::digest::hash_file;
 
 const MIB: u64 = 1 << 20;
@@ -273,19 +273,6 @@ fn a_read_only_output_directory_fails_cleanly_and_keeps_cache_and_state() {
     assert_nothing_written(read_only.path());
     assert_unchanged(&w.path("cache"), &cache);
     assert_unchanged(&w.path("state"), &state);
-}
-
-/// Polls `done` every few milliseconds for up to a minute.
-#[track_caller]
-fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
 }
 
 /// Writes `path` until its filesystem is full.

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use dist_common::*;
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::registry::{DockerRegistry, Fault, FaultyRegistry};
+use zkelf_testsupport::run::wait_for;
 use zkelf_trust::digest::hash_file;
 
 /// A 1 MiB ELF published into an OCI layout, served by a misbehaving registry.
@@ -187,19 +188,6 @@ fn docker_registry_killed_mid_download() {
     failed(&w, &output, &["connection to", "nothing was written"]);
     registry.restart();
     succeeds(&w, &w.pull(&format!("{repo}:1.0.0-sp1"), &out, &[]), &out);
-}
-
-/// Polls `done` every few milliseconds for up to a minute.
-#[track_caller]
-fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
 }
 
 /// Names of the files in `dir` (none when it does not exist), sorted.

@@ -161,3 +161,16 @@ pub fn assert_nothing_written(dir: &Path) {
         dir.display()
     );
 }
+
+/// Polls `done` every few milliseconds until it holds, failing the test after a minute.
+#[track_caller]
+pub fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
