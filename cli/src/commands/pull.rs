@@ -103,7 +103,7 @@ fn xdg_dir(var: &str, xdg: &str, fallback: &str) -> Option<PathBuf> {
     }
     let xdg = std::env::var_os(xdg).map(PathBuf::from);
     let home = std::env::var_os(EnvVars::HOME).map(PathBuf::from);
-    pull::default_dir(xdg.as_deref(), home.as_deref(), fallback)
+    zkelf_registry::dirs::default_dir(xdg.as_deref(), home.as_deref(), fallback)
 }
 
 /// `$ZKELF_STATE_DIR`, else `$XDG_STATE_HOME/zkelf`, else `~/.local/state/zkelf`.

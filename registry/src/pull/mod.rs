@@ -12,7 +12,6 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use semver::Version;
 use zkelf_trust::digest::{ContentDigests, Sha256Digest};
 use zkelf_trust::policy::Policy;
 use zkelf_trust::statement::Statement;
@@ -608,15 +607,4 @@ fn read_back(file: &mut File, size: u64) -> Result<Vec<u8>, Error> {
         .read_to_end(&mut bytes)
         .map_err(Error::io("the downloaded ELF"))?;
     Ok(bytes)
-}
-
-/// The version a caller asks for, parsed.
-pub fn parse_version(text: &str) -> Result<Version, semver::Error> {
-    Version::parse(text)
-}
-
-/// The default state and cache roots under `$XDG_*_HOME` or `~/.local/state`, `~/.cache`.
-pub fn default_dir(xdg: Option<&Path>, home: Option<&Path>, fallback: &str) -> Option<PathBuf> {
-    xdg.map(|x| x.join("zkelf"))
-        .or_else(|| home.map(|h| h.join(fallback).join("zkelf")))
 }
