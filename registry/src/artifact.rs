@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use zkelf_trust::digest::Sha256Digest;
 
+use crate::digest::OciDigest;
+
 /// `mediaType` of an OCI image manifest.
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 /// `mediaType` of an OCI image index.
@@ -113,6 +115,16 @@ impl Descriptor {
     /// The lowercase hex of the digest (after `sha256:`).
     pub fn hex(&self) -> &str {
         self.digest.strip_prefix("sha256:").unwrap_or(&self.digest)
+    }
+
+    /// Whether content with `digests` is what this descriptor names (digest and size).
+    pub fn describes(&self, digests: &zkelf_trust::digest::ContentDigests) -> bool {
+        self.names(&digests.sha256) && self.size == digests.size
+    }
+
+    /// Whether the digest is the SHA-256 `sha256` (size aside).
+    pub fn names(&self, sha256: &Sha256Digest) -> bool {
+        OciDigest::from(*sha256) == self.digest
     }
 
     /// The `org.opencontainers.image.title` annotation.
@@ -644,7 +656,7 @@ pub fn to_bytes<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// `sha256:<hex>` of `bytes`.
 pub fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", Sha256Digest::of(bytes))
+    OciDigest::of(bytes).to_string()
 }
 
 /// Unix seconds as RFC 3339 UTC (`1970-01-01T00:00:00Z`).

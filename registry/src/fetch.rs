@@ -15,6 +15,7 @@ use futures_util::StreamExt as _;
 use zkelf_trust::digest::{ContentDigests, PrehashHasher, Sha256Digest, Sha256Hasher};
 
 use crate::artifact::{self, Descriptor};
+use crate::digest::OciDigest;
 use crate::error::{Error, VerificationError};
 use crate::progress::Reporter;
 use crate::store::{Store, StoreError};
@@ -170,9 +171,65 @@ enum Chunk {
     Restart,
 }
 
+/// A blob whose digest and size were checked against its descriptor as it arrived: the only
+/// way [`fetch_large`] hands bytes back.
+#[derive(Debug)]
+pub struct VerifiedBlob {
+    /// Digests of the bytes (the SHA-256 is the descriptor's).
+    pub digests: ContentDigests,
+    /// The sink, holding exactly those bytes.
+    pub file: Option<File>,
+}
+
+/// What arrived for a descriptor that [`measure`] only hashed.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured {
+    /// Digests of what arrived.
+    pub digests: ContentDigests,
+    /// Whether they are the descriptor's digest and size.
+    pub matches: bool,
+}
+
 /// Streams a blob into `sink` (or only hashes it when `sink` is `None`), stopping at the
-/// descriptor's size; returns the digests of what arrived. The caller compares digests.
+/// descriptor's size, and returns it only if its digest and size are the descriptor's: a
+/// mismatch is [`VerificationError::DigestMismatch`] naming `what`.
 pub async fn fetch_large(
+    store: &dyn Store,
+    descriptor: &Descriptor,
+    what: &str,
+    sink: Option<File>,
+    retry: RetryPolicy,
+    reporter: &dyn Reporter,
+) -> Result<VerifiedBlob, Error> {
+    let (digests, file) = stream_hashed(store, descriptor, what, sink, retry, reporter).await?;
+    if !descriptor.describes(&digests) {
+        return Err(VerificationError::DigestMismatch {
+            what: what.to_owned(),
+            expected: descriptor.digest.clone(),
+            actual: OciDigest::from(digests.sha256).to_string(),
+        }
+        .into());
+    }
+    Ok(VerifiedBlob { digests, file })
+}
+
+/// Hashes a blob without keeping it, and says whether it is what its descriptor names:
+/// `inspect` reports a mismatch instead of refusing, and no bytes leave this function.
+pub async fn measure(
+    store: &dyn Store,
+    descriptor: &Descriptor,
+    what: &str,
+    retry: RetryPolicy,
+    reporter: &dyn Reporter,
+) -> Result<Measured, Error> {
+    let (digests, _) = stream_hashed(store, descriptor, what, None, retry, reporter).await?;
+    Ok(Measured {
+        digests,
+        matches: descriptor.describes(&digests),
+    })
+}
+
+async fn stream_hashed(
     store: &dyn Store,
     descriptor: &Descriptor,
     what: &str,
@@ -493,11 +550,10 @@ mod tests {
     async fn large_blobs_stop_at_the_descriptor_size() {
         let data = vec![7u8; 600_000];
         let (_dir, store, d) = layout_with_blob(&data);
-        let (digests, _) =
-            fetch_large(&store, &d, "elf", None, RetryPolicy::default(), &NoReporter)
-                .await
-                .unwrap();
-        assert_eq!(digests, ContentDigests::of(&data));
+        let blob = fetch_large(&store, &d, "elf", None, RetryPolicy::default(), &NoReporter)
+            .await
+            .unwrap();
+        assert_eq!(blob.digests, ContentDigests::of(&data));
         let short = Descriptor::new(&d.media_type, d.digest.clone(), 1000);
         let err = fetch_large(
             &store,

@@ -6,6 +6,7 @@ pub mod artifact;
 pub mod attest;
 pub mod auth;
 pub mod cache;
+pub mod digest;
 pub mod dirs;
 pub mod error;
 pub mod fetch;

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use zkelf_trust::bounded;
 use zkelf_trust::digest::Sha256Digest;
 
+use crate::digest::OciDigest;
 use crate::error::{Error, VerificationError};
 use crate::fsutil;
 
@@ -59,9 +60,9 @@ impl Pin {
 
 fn parse_pin(digest: &str, field: &str, lock: &Path) -> Result<Sha256Digest, Error> {
     digest
-        .strip_prefix("sha256:")
-        .and_then(|hex| hex.parse().ok())
-        .ok_or_else(|| Error::StateFile {
+        .parse::<OciDigest>()
+        .map(|d| d.sha256())
+        .map_err(|_| Error::StateFile {
             path: lock.to_path_buf(),
             reason: format!("`{field} = \"{digest}\"` is not `sha256:<64 hex digits>`"),
         })
@@ -137,7 +138,7 @@ impl Lock {
             _ => Some(&pin.elf),
         };
         let Some(pinned) = pinned else { return Ok(()) };
-        if pinned != actual {
+        if !actual.parse::<OciDigest>().is_ok_and(|a| a == *pinned) {
             return Err(VerificationError::PinMismatch {
                 reference: pin.reference.clone(),
                 what,
@@ -181,7 +182,7 @@ mod tests {
         let pin = Pin {
             reference: "r/fib:1".into(),
             zkvm: "sp1".into(),
-            manifest: Some("sha256:aa".into()),
+            manifest: Some(format!("sha256:{}", "a".repeat(64))),
             elf: "sha256:bb".into(),
             vk: None,
         };
@@ -189,7 +190,8 @@ mod tests {
         lock.write(pin.clone()).unwrap();
         let got = lock.pin("r/fib:1", "sp1").unwrap();
         assert_eq!(got.as_ref(), Some(&pin));
-        Lock::check(got.as_ref(), lock.path(), "manifest", "sha256:aa").unwrap();
+        let manifest = format!("sha256:{}", "a".repeat(64));
+        Lock::check(got.as_ref(), lock.path(), "manifest", &manifest).unwrap();
         assert!(matches!(
             Lock::check(got.as_ref(), lock.path(), "ELF", "sha256:cc"),
             Err(Error::Verification(VerificationError::PinMismatch { .. }))

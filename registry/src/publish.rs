@@ -11,6 +11,7 @@ use zkelf_trust::policy::Policy;
 use zkelf_trust::statement::Statement;
 
 use crate::artifact::{self, ArtifactSpec, Descriptor, Fetched};
+use crate::digest::OciDigest;
 use crate::error::{Error, VerificationError};
 use crate::progress::Reporter;
 use crate::pull::FetchedSignature;
@@ -188,7 +189,7 @@ impl DistArtifact {
             created: created.unwrap_or(self.statement.created),
             elf: Descriptor::new(
                 artifact::ELF_MEDIA_TYPE,
-                format!("sha256:{}", self.elf.sha256),
+                OciDigest::from(self.elf.sha256).to_string(),
                 self.elf.size,
             ),
             signature: Descriptor::of(artifact::MINISIG_MEDIA_TYPE, self.signature.as_bytes()),
@@ -199,7 +200,7 @@ impl DistArtifact {
             vk: self.vk.as_ref().map(|(_, d)| {
                 Descriptor::new(
                     artifact::VK_MEDIA_TYPE,
-                    format!("sha256:{}", d.sha256),
+                    OciDigest::from(d.sha256).to_string(),
                     d.size,
                 )
             }),
@@ -228,14 +229,14 @@ impl DistArtifact {
             vk: self.vk.as_ref().map(|(_, d)| d.sha256),
             file: Some(self.elf_path.clone()),
         };
-        let judged = verify::assess(
+        let evaluated = verify::evaluate(
             policy,
             &subject,
             &signatures,
             &expected,
             &verify::Options::default(),
         );
-        judged.outcome.map_err(VerificationError::Rejected)?;
+        evaluated.outcome.map_err(VerificationError::Rejected)?;
         if let Some((vk_path, _)) = &self.vk {
             let what = format!("`{}`", self.elf_path.display());
             let vk = std::fs::read(vk_path).map_err(Error::io(vk_path))?;

@@ -83,9 +83,9 @@ pub struct SignatureReport {
     pub reason: Option<String>,
 }
 
-/// The policy's judgement of a pull's signatures.
+/// The policy's evaluation of a pull's signatures.
 #[derive(Debug)]
-pub struct Judged {
+pub struct Evaluated {
     /// Every signature with whether it counts, in the order fetched.
     pub reports: Vec<SignatureReport>,
     /// The verdict.
@@ -93,13 +93,13 @@ pub struct Judged {
 }
 
 /// Evaluates every fetched signature for `subject` under `policy`.
-pub fn assess(
+pub fn evaluate(
     policy: &Policy,
     subject: &Subject,
     fetched: &[FetchedSignature],
     expected: &Expected,
     options: &Options,
-) -> Judged {
+) -> Evaluated {
     let mut unreadable = Vec::new();
     let mut parsed = Vec::new();
     let mut origins = Vec::new();
@@ -133,7 +133,7 @@ pub fn assess(
         })
         .collect();
     reports.extend(unreadable);
-    Judged {
+    Evaluated {
         reports,
         outcome: assessment.into_verified(),
     }

@@ -144,14 +144,14 @@ pub(crate) fn check(
             allow_unbound: options.allow_unbound,
             ..verify::Options::default()
         };
-        let judged = verify::assess(
+        let evaluated = verify::evaluate(
             options.policy,
             &subject,
             &fetched,
             &vk_expected,
             &trust_options,
         );
-        let verified = judged
+        let verified = evaluated
             .outcome
             .map_err(|source| VerificationError::VkRejected {
                 what: what.to_owned(),
@@ -159,7 +159,7 @@ pub(crate) fn check(
             })?;
         VkCheck::Signature {
             unbound: verified.statement.is_none(),
-            signatures: judged.reports,
+            signatures: evaluated.reports,
         }
     } else {
         VkCheck::NotChecked

@@ -70,8 +70,8 @@ fn given_statement(
     if statement.sha256 != published.elf.sha256 || statement.size != published.elf.size {
         return Err(anyhow::Error::new(VerificationError::DigestMismatch {
             what: format!("the ELF signed by {origin}"),
-            expected: format!("sha256:{}", published.elf.sha256),
-            actual: format!("sha256:{}", statement.sha256),
+            expected: zkelf_registry::digest::OciDigest::from(published.elf.sha256).to_string(),
+            actual: zkelf_registry::digest::OciDigest::from(statement.sha256).to_string(),
         }))
         .context(format!(
             "the signature is not about the ELF of `{reference}`"

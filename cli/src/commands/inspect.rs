@@ -157,10 +157,10 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         .with_context(context);
     }
     let what = format!("the ELF `{}`", elf.digest);
-    let (digests, _) = fetch::fetch_large(store.as_ref(), &elf, &what, None, retry, &reporter)
+    let measured = fetch::measure(store.as_ref(), &elf, &what, retry, &reporter)
         .await
         .with_context(context)?;
-    let elf_matches = format!("sha256:{}", digests.sha256) == elf.digest;
+    let (digests, elf_matches) = (measured.digests, measured.matches);
     let expected = Expected {
         sha256,
         ..Expected::default()
@@ -180,8 +180,8 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         reporter: &reporter,
         vk: zkelf_registry::vk::VkOutput::Ignore,
     };
-    let judged = pull::judge(&resolved, &digests, None, &options);
-    let (verified, verdict) = match (&judged.outcome, elf_matches) {
+    let evaluated = pull::evaluate(&resolved, &digests, None, &options);
+    let (verified, verdict) = match (&evaluated.outcome, elf_matches) {
         (_, false) => (
             false,
             format!("the ELF blob does not hash to `{}`", elf.digest),
@@ -209,7 +209,7 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
             .as_deref()
             .map(|v| zkelf_trust::digest::Sha256Digest::of(v).to_string()),
         vk_signed: resolved.vk_signature.is_some(),
-        signatures: judged.reports,
+        signatures: evaluated.reports,
         broken_attestations: resolved.broken_attestations.clone(),
         attestations_not_read: resolved.attestations_not_read,
         verified,

@@ -12,6 +12,7 @@ use serde::Serialize;
 use zkelf_builder::image::{BuilderImage, ensure_builder_image};
 use zkelf_builder::provenance::{Provenance, deps};
 use zkelf_builder::{BuildOptions, diff};
+use zkelf_registry::digest::OciDigest;
 use zkelf_registry::pull::{self, Resolved};
 use zkelf_registry::store::{self, Store};
 use zkelf_registry::{Reference, VerificationError, fetch};
@@ -80,25 +81,17 @@ pub(super) async fn fetch_published(
         None => None,
     };
     let what = format!("the ELF `{}`", desc.digest);
-    let (elf, _) = fetch::fetch_large(store.as_ref(), &desc, &what, sink, retry, &reporter)
+    let elf = fetch::fetch_large(store.as_ref(), &desc, &what, sink, retry, &reporter)
         .await
-        .with_context(context)?;
-    let actual = format!("sha256:{}", elf.sha256);
-    if actual != desc.digest || elf.size != desc.size {
-        return Err(anyhow::Error::new(VerificationError::DigestMismatch {
-            what,
-            expected: desc.digest.clone(),
-            actual,
-        }))
-        .with_context(context);
-    }
+        .with_context(context)?
+        .digests;
     if let Some(claimed) = &resolved.claimed
         && (claimed.sha256 != elf.sha256 || claimed.size != elf.size)
     {
         return Err(anyhow::Error::new(VerificationError::LayerMismatch {
             manifest: desc.digest.clone(),
             manifest_size: desc.size,
-            statement: format!("sha256:{}", claimed.sha256),
+            statement: OciDigest::from(claimed.sha256).to_string(),
             statement_size: claimed.size,
         }))
         .with_context(context);

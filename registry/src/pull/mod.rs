@@ -18,6 +18,7 @@ use zkelf_trust::statement::Statement;
 
 use crate::artifact;
 use crate::cache::Cache;
+use crate::digest::OciDigest;
 use crate::error::{Error, VerificationError};
 use crate::fetch::{self, RetryPolicy};
 use crate::fsutil;
@@ -26,7 +27,7 @@ use crate::progress::Reporter;
 use crate::reference::{Reference, Target};
 use crate::state::RollbackState;
 use crate::store::Store;
-use crate::verify::{self, Expected, Judged, Subject};
+use crate::verify::{self, Evaluated, Expected, Subject};
 use crate::vk::{self, PulledVk, VkOutput};
 
 mod resolve;
@@ -87,8 +88,6 @@ pub enum Output {
     File(PathBuf),
     /// Memory (returned in [`Pulled::bytes`]).
     Memory,
-    /// Nowhere: hash only (`inspect`).
-    Discard,
 }
 
 /// A verified pull.
@@ -107,8 +106,6 @@ pub struct Pulled {
     pub elf: ContentDigests,
     /// The ELF bytes, for [`Output::Memory`].
     pub bytes: Option<Vec<u8>>,
-    /// The file written, for [`Output::File`].
-    pub path: Option<PathBuf>,
     /// The verification key, when the artifact has one.
     pub vk: Option<PulledVk>,
     /// Whether the ELF came from the cache.
@@ -124,10 +121,12 @@ impl Pulled {
     }
 }
 
-fn pre_checks(resolved: &Resolved, options: &PullOptions<'_>) -> Result<(), Error> {
+/// Step 3: everything that can be checked before the ELF moves: the pin, the claimed statement
+/// against the manifest, the tag, what the caller asked for, the size bound and rollback.
+fn check_expectations(resolved: &Resolved, options: &PullOptions<'_>) -> Result<(), Error> {
     let elf = &resolved.layers.elf;
     if let Some(pin) = options.expected.sha256
-        && elf.digest != format!("sha256:{pin}")
+        && !elf.names(&pin)
     {
         return Err(VerificationError::PinnedDigest {
             what: format!("the ELF of `{}`", resolved.reference),
@@ -137,12 +136,11 @@ fn pre_checks(resolved: &Resolved, options: &PullOptions<'_>) -> Result<(), Erro
         .into());
     }
     if let Some(claimed) = &resolved.claimed {
-        let statement_digest = format!("sha256:{}", claimed.sha256);
-        if elf.digest != statement_digest || elf.size != claimed.size {
+        if !elf.names(&claimed.sha256) || elf.size != claimed.size {
             return Err(VerificationError::LayerMismatch {
                 manifest: elf.digest.clone(),
                 manifest_size: elf.size,
-                statement: statement_digest,
+                statement: OciDigest::from(claimed.sha256).to_string(),
                 statement_size: claimed.size,
             }
             .into());
@@ -259,6 +257,7 @@ pub async fn pull_resolved(
     finish(store, resolved, None, output, options).await
 }
 
+/// Steps 3 to 6 of a pull, for an artifact resolved and its small blobs fetched (steps 1-2).
 async fn finish(
     store: &dyn Store,
     resolved: Resolved,
@@ -266,187 +265,252 @@ async fn finish(
     output: Output,
     options: PullOptions<'_>,
 ) -> Result<Pulled, Error> {
-    let reference = &resolved.reference.clone();
-    let expected = options.expected;
-    if let Some(lock) = options.lock {
-        Lock::check(
-            pin.as_ref(),
-            lock.path(),
-            "manifest",
-            &resolved.manifest_digest,
-        )?;
-        Lock::check(
-            pin.as_ref(),
-            lock.path(),
-            "ELF",
-            &resolved.layers.elf.digest,
-        )?;
-    }
-    pre_checks(&resolved, &options)?;
-
-    let elf_desc = resolved.layers.elf.clone();
-    let (temp, sink) = match &output {
-        Output::File(path) => {
-            let dir = fsutil::parent(path);
-            let temp = tempfile::Builder::new()
-                .prefix(".zkelf-pull-")
-                .suffix(".part")
-                .tempfile_in(&dir)
-                .map_err(Error::io(&dir))?;
-            let file = temp.reopen().map_err(Error::io(temp.path()))?;
-            (Some(temp), Some(file))
-        }
-        Output::Memory => (
-            None,
-            Some(tempfile::tempfile().map_err(Error::io(std::env::temp_dir()))?),
-        ),
-        Output::Discard => (None, None),
-    };
-    // Where the ELF is written while it arrives, for errors that name the file (a full disk).
-    let sink_path = temp
-        .as_ref()
-        .map_or_else(std::env::temp_dir, |t| t.path().to_path_buf());
-
+    check_lock_pins(&resolved, pin.as_ref(), &options)?;
+    check_expectations(&resolved, &options)?;
+    let sink = Sink::create(&output)?;
+    // Held until the ELF is committed: one pull at a time fetches or adds one blob.
     let _cache_lock = match options.cache {
         Some(cache) => Some(
             cache
-                .lock(&elf_desc.digest)
+                .lock(&resolved.layers.elf.digest)
                 .await
                 .map_err(Error::io(cache.dir()))?,
         ),
         None => None,
     };
-    let what = format!("the ELF `{}`", elf_desc.digest);
-    let mut from_cache = false;
-    let mut fetched = None;
-    let mut sink = sink;
-    if let Some(cache) = options
-        .cache
-        .filter(|c| c.contains(&elf_desc.digest, elf_desc.size))
-    {
-        let cached = cache.as_store();
-        let (digests, file) = fetch::fetch_large(
-            &cached,
-            &elf_desc,
-            &what,
-            sink.take(),
-            options.retry,
-            options.reporter,
-        )
-        .await
-        .map_err(|e| naming_sink(e, &sink_path))?;
-        if format!("sha256:{}", digests.sha256) == elf_desc.digest {
-            from_cache = true;
-            fetched = Some((digests, file));
-        } else {
-            options.reporter.note(&format!(
-                "dropping corrupt cache entry `{}`",
-                elf_desc.digest
-            ));
-            cache.evict(&elf_desc.digest);
-            sink = match file {
-                Some(mut f) => {
-                    use std::io::Seek as _;
-                    f.set_len(0).map_err(Error::io(cache.dir()))?;
-                    f.rewind().map_err(Error::io(cache.dir()))?;
-                    Some(f)
-                }
-                None => None,
-            };
-        }
-    }
-    let (digests, file) = match fetched {
-        Some(done) => done,
-        None => fetch::fetch_large(
-            store,
-            &elf_desc,
-            &what,
-            sink,
-            options.retry,
-            options.reporter,
-        )
-        .await
-        .map_err(|e| naming_sink(e, &sink_path))?,
-    };
-    let actual = format!("sha256:{}", digests.sha256);
-    if actual != elf_desc.digest || digests.size != elf_desc.size {
-        // An https ELF signed without statement is described by its pin: say so.
-        return Err(match expected.sha256 {
-            Some(pin)
-                if resolved.claimed.is_none() && elf_desc.digest == format!("sha256:{pin}") =>
-            {
-                VerificationError::PinnedDigest {
-                    what: format!("the ELF of `{reference}`"),
-                    pinned: pin.to_string(),
-                    actual: digests.sha256.to_string(),
-                }
-            }
-            _ => VerificationError::DigestMismatch {
-                what,
-                expected: elf_desc.digest.clone(),
-                actual,
-            },
-        }
-        .into());
-    }
-
-    let judged = judge(
+    let (elf, from_cache) = stream_elf(store, &resolved, &sink, &options).await?;
+    let evaluated = evaluate(
         &resolved,
-        &digests,
-        temp.as_ref().map(|t| t.path().to_path_buf()),
+        &elf.digests,
+        sink.temp.as_ref().map(|t| t.path().to_path_buf()),
         &options,
     );
-    let verified = judged
-        .outcome
-        .map_err(|source| match resolved.attestations_not_read {
-            0 => VerificationError::Rejected(source),
-            not_read => VerificationError::RejectedUnread { source, not_read },
-        })?;
-    let statement = verified.statement;
-    if resolved.claimed.is_none()
-        && let Some(s) = &statement
-    {
-        // Bound by an attestation only: the rollback check the claimed statement could not get.
-        check_rollback(&resolved, s, &options)?;
-    }
-    let mut vk = vk::check(
+    let statement = verdict(&resolved, evaluated.outcome, &options)?;
+    let vk = vk::check(
         &resolved,
         statement.as_ref(),
-        expected,
+        options.expected,
         &options,
-        file.as_ref(),
-        &format!("`{reference}`"),
+        elf.file.as_ref(),
+        &format!("`{}`", resolved.reference),
     )?;
     if let (Some(lock), Some(v)) = (options.lock, &vk) {
         Lock::check(
             pin.as_ref(),
             lock.path(),
             "VK",
-            &format!("sha256:{}", v.sha256),
+            &OciDigest::from(v.sha256).to_string(),
         )?;
     }
+    let committed = commit(
+        &resolved,
+        pin.as_ref(),
+        statement.as_ref(),
+        vk,
+        elf.file,
+        sink,
+        &output,
+        from_cache,
+        &options,
+    )?;
+    Ok(Pulled {
+        signatures: evaluated.reports,
+        pinned_sha256: options.expected.sha256,
+        statement,
+        resolved,
+        elf: elf.digests,
+        bytes: committed.bytes,
+        vk: committed.vk,
+        from_cache,
+        pinned: committed.pinned,
+    })
+}
+
+/// Step 3, first half: a `zkelf.lock` pin names the manifest and the ELF resolved.
+fn check_lock_pins(
+    resolved: &Resolved,
+    pin: Option<&Pin>,
+    options: &PullOptions<'_>,
+) -> Result<(), Error> {
+    if let Some(lock) = options.lock {
+        Lock::check(pin, lock.path(), "manifest", &resolved.manifest_digest)?;
+        Lock::check(pin, lock.path(), "ELF", &resolved.layers.elf.digest)?;
+    }
+    Ok(())
+}
+
+/// Where the ELF is written while it arrives: a temporary file beside the output (renamed into
+/// place by [`commit`]), or an anonymous one for [`Output::Memory`].
+struct Sink {
+    temp: Option<tempfile::NamedTempFile>,
+    /// For errors that name the file (a full disk).
+    path: PathBuf,
+}
+
+impl Sink {
+    fn create(output: &Output) -> Result<Self, Error> {
+        match output {
+            Output::File(path) => {
+                let dir = fsutil::parent(path);
+                let temp = tempfile::Builder::new()
+                    .prefix(".zkelf-pull-")
+                    .suffix(".part")
+                    .tempfile_in(&dir)
+                    .map_err(Error::io(&dir))?;
+                Ok(Self {
+                    path: temp.path().to_path_buf(),
+                    temp: Some(temp),
+                })
+            }
+            Output::Memory => Ok(Self {
+                temp: None,
+                path: std::env::temp_dir(),
+            }),
+        }
+    }
+
+    /// An empty file to stream into (again, after a corrupt cache entry).
+    fn open(&self) -> Result<File, Error> {
+        match &self.temp {
+            Some(temp) => {
+                let file = temp.reopen().map_err(Error::io(temp.path()))?;
+                file.set_len(0).map_err(Error::io(temp.path()))?;
+                Ok(file)
+            }
+            None => tempfile::tempfile().map_err(Error::io(std::env::temp_dir())),
+        }
+    }
+}
+
+/// Step 4: the ELF, verified as it streams (digest and size), from the cache when it holds a
+/// sound copy, else from the store; returns whether it came from the cache.
+async fn stream_elf(
+    store: &dyn Store,
+    resolved: &Resolved,
+    sink: &Sink,
+    options: &PullOptions<'_>,
+) -> Result<(fetch::VerifiedBlob, bool), Error> {
+    let elf = &resolved.layers.elf;
+    let what = format!("the ELF `{}`", elf.digest);
+    if let Some(cache) = options.cache.filter(|c| c.contains(&elf.digest, elf.size)) {
+        let cached = cache.as_store();
+        let file = sink.open()?;
+        match fetch::fetch_large(
+            &cached,
+            elf,
+            &what,
+            Some(file),
+            options.retry,
+            options.reporter,
+        )
+        .await
+        {
+            Ok(blob) => return Ok((blob, true)),
+            Err(Error::Verification(VerificationError::DigestMismatch { .. })) => {
+                options
+                    .reporter
+                    .note(&format!("dropping corrupt cache entry `{}`", elf.digest));
+                cache.evict(&elf.digest);
+            }
+            Err(e) => return Err(naming_sink(e, &sink.path)),
+        }
+    }
+    let file = sink.open()?;
+    let blob = fetch::fetch_large(
+        store,
+        elf,
+        &what,
+        Some(file),
+        options.retry,
+        options.reporter,
+    )
+    .await
+    .map_err(|e| naming_sink(e, &sink.path))
+    .map_err(|e| naming_pin(e, resolved, options.expected))?;
+    Ok((blob, false))
+}
+
+/// An https ELF signed without statement is described by its pin: a mismatch says so.
+fn naming_pin(error: Error, resolved: &Resolved, expected: &Expected) -> Error {
+    match (error, expected.sha256) {
+        (Error::Verification(VerificationError::DigestMismatch { actual, .. }), Some(pin))
+            if resolved.claimed.is_none() && resolved.layers.elf.names(&pin) =>
+        {
+            VerificationError::PinnedDigest {
+                what: format!("the ELF of `{}`", resolved.reference),
+                pinned: pin.to_string(),
+                actual: actual.strip_prefix("sha256:").unwrap_or(&actual).to_owned(),
+            }
+            .into()
+        }
+        (other, _) => other,
+    }
+}
+
+/// Step 5, the verdict: the statement the policy accepted (`None` when only unbound
+/// signatures counted), rollback-checked when only an attestation bound it.
+fn verdict(
+    resolved: &Resolved,
+    outcome: Result<verify::Verified, Box<verify::VerifyError>>,
+    options: &PullOptions<'_>,
+) -> Result<Option<Statement>, Error> {
+    let verified = outcome.map_err(|source| match resolved.attestations_not_read {
+        0 => VerificationError::Rejected(source),
+        not_read => VerificationError::RejectedUnread { source, not_read },
+    })?;
+    let statement = verified.statement;
+    if resolved.claimed.is_none()
+        && let Some(s) = &statement
+    {
+        // Bound by an attestation only: the rollback check the claimed statement could not get.
+        check_rollback(resolved, s, options)?;
+    }
+    Ok(statement)
+}
+
+/// What [`commit`] leaves.
+struct Committed {
+    bytes: Option<Vec<u8>>,
+    vk: Option<PulledVk>,
+    pinned: bool,
+}
+
+/// Step 6: state, lock, cache, then the rename into place (the VK beside it), in that order:
+/// a pull killed or failing from here on leaves a verified version recorded, never an
+/// installed one the state does not know.
+#[allow(clippy::too_many_arguments)] // one call site, each argument a step's result
+fn commit(
+    resolved: &Resolved,
+    pin: Option<&Pin>,
+    statement: Option<&Statement>,
+    mut vk: Option<PulledVk>,
+    file: Option<File>,
+    sink: Sink,
+    output: &Output,
+    from_cache: bool,
+    options: &PullOptions<'_>,
+) -> Result<Committed, Error> {
+    let reference = &resolved.reference;
+    let elf_desc = &resolved.layers.elf;
     // The VK's file is prepared before anything is renamed into place.
     let vk_temp = match (options.vk, &vk, &resolved.vk) {
         (VkOutput::File(path), Some(_), Some(bytes)) => Some(prepare_file(path, bytes, 0o644)?),
         _ => None,
     };
-
-    // Recorded before anything is renamed into place: a pull killed or failing from here on
-    // leaves a verified version recorded, never an installed one the state does not know.
-    if let (Some(state), Some(s)) = (options.state, &statement) {
+    if let (Some(state), Some(s)) = (options.state, statement) {
         state.record(&reference.source(), &s.guest, &s.zkvm, &s.version)?;
     }
     let mut pinned = false;
-    if let (Some(lock), None) = (options.lock, &pin) {
+    if let (Some(lock), None) = (options.lock, pin) {
         lock.write(Pin {
             reference: reference.to_string(),
-            zkvm: pin_key(&options),
+            zkvm: pin_key(options),
             manifest: Some(resolved.manifest_digest.clone()),
             elf: elf_desc.digest.clone(),
             vk: vk
                 .as_ref()
                 .filter(|v| v.verified())
-                .map(|v| format!("sha256:{}", v.sha256)),
+                .map(|v| OciDigest::from(v.sha256).to_string()),
         })?;
         pinned = true;
     }
@@ -454,8 +518,8 @@ async fn finish(
     let mut bytes = None;
     let mut path = None;
     if let Some(file) = file {
-        file.sync_all().map_err(Error::io(&sink_path))?;
-        match (&output, temp) {
+        file.sync_all().map_err(Error::io(&sink.path))?;
+        match (output, sink.temp) {
             (Output::File(out), Some(temp)) => {
                 if let (Some(cache), false) = (options.cache, from_cache)
                     && let Err(e) = cache.insert(&elf_desc.digest, temp.path())
@@ -480,7 +544,7 @@ async fn finish(
             }
             _ => {
                 let mut file = file;
-                bytes = Some(read_back(&mut file, digests.size)?);
+                bytes = Some(read_back(&mut file, elf_desc.size)?);
             }
         }
     }
@@ -501,18 +565,7 @@ async fn finish(
     if let (Some(v), VkOutput::Memory | VkOutput::IfPresent) = (vk.as_mut(), options.vk) {
         v.bytes = resolved.vk.clone();
     }
-    Ok(Pulled {
-        signatures: judged.reports,
-        pinned_sha256: expected.sha256,
-        statement,
-        resolved,
-        elf: digests,
-        bytes,
-        path,
-        vk,
-        from_cache,
-        pinned,
-    })
+    Ok(Committed { bytes, vk, pinned })
 }
 
 /// `fetch_large` reports a failed write (a full disk) under the blob's name: name the file.
@@ -548,13 +601,13 @@ fn prepare_file<'p>(
     Ok((path, temp))
 }
 
-/// Evaluates the fetched signatures for ELF bytes with `digests`.
-pub fn judge(
+/// Step 5: evaluates the fetched signatures for ELF bytes with `digests` under the policy.
+pub fn evaluate(
     resolved: &Resolved,
     digests: &ContentDigests,
     file: Option<PathBuf>,
     options: &PullOptions<'_>,
-) -> Judged {
+) -> Evaluated {
     let (provenance, vk) = resolved.extras();
     let subject = Subject {
         name: resolved.reference.to_string(),
@@ -568,7 +621,7 @@ pub fn judge(
         allow_unbound: options.allow_unbound,
         ..verify::Options::default()
     };
-    verify::assess(
+    verify::evaluate(
         options.policy,
         &subject,
         &resolved.signatures,

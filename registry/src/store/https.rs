@@ -25,6 +25,7 @@ use zkelf_trust::digest::Sha256Digest;
 
 use super::{BlobSource, BlobStream, NetworkOptions, Store, StoreError};
 use crate::artifact::{self, ArtifactSpec, Descriptor};
+use crate::digest::OciDigest;
 use crate::reference::{self, Target};
 
 /// Redirect hops followed before giving up.
@@ -301,12 +302,12 @@ impl HttpsSource {
         let elf = match (&claimed, elf_pin) {
             (Some(statement), _) => Descriptor::new(
                 artifact::ELF_MEDIA_TYPE,
-                format!("sha256:{}", statement.sha256),
+                OciDigest::from(statement.sha256).to_string(),
                 statement.size,
             ),
             (None, Some(pin)) => Descriptor::new(
                 artifact::ELF_MEDIA_TYPE,
-                format!("sha256:{pin}"),
+                OciDigest::from(*pin).to_string(),
                 self.elf_size().await?,
             ),
             (None, None) => {
