@@ -42,12 +42,12 @@ use crate::error::Error;
 use crate::fetch::RetryPolicy;
 use crate::lockfile::Lock;
 use crate::progress::NoReporter;
+use crate::pull::vk::VkOutput;
 use crate::pull::{self, Output, PullOptions, Pulled};
 use crate::reference::Reference;
 use crate::state::RollbackState;
 use crate::store::{self, NetworkOptions};
 use crate::verify::Expected;
-use crate::vk::VkOutput;
 
 /// How to fetch; the default reaches registries over HTTPS (plain HTTP on loopback), keeps no
 /// rollback state or cache, and bounds the ELF at 1 GiB.

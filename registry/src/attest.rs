@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use crate::artifact::{self, Descriptor};
 use crate::error::Error;
-use crate::publish;
 use crate::reference::Target;
-use crate::store::{Store, StoreError};
+use bytes::Bytes;
+
+use crate::store::{BlobSource, Store, StoreError};
 
 /// How many times an attestation is re-checked after it was first found in the index.
 const SETTLE_CHECKS: u32 = 3;
@@ -77,7 +78,7 @@ async fn attach_retrying(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match publish::attach_once(store, subject, signature, title, created).await {
+        match attach_once(store, subject, signature, title, created).await {
             Ok(descriptor) => return Ok(descriptor),
             Err(e) if attempt < ATTEMPTS && is_contention(&e) => {
                 tokio::time::sleep(jitter(100 * u64::from(attempt))).await;
@@ -96,7 +97,7 @@ fn is_contention(e: &Error) -> bool {
 }
 
 async fn listed(store: &dyn Store, tag: &str, digest: &str) -> Result<bool, Error> {
-    Ok(crate::store::fallback_index(store, tag)
+    Ok(read_index(store, tag)
         .await?
         .is_some_and(|index| index.manifests.iter().any(|d| d.digest == digest)))
 }
@@ -109,6 +110,68 @@ fn jitter(base: u64) -> Duration {
         .unwrap_or_default();
     let spread = (nanos ^ u64::from(std::process::id()).wrapping_mul(2_654_435_761)) % (base + 1);
     Duration::from_millis(base + spread)
+}
+
+/// One round of attaching a signature (an extra release signature or a rebuild attestation) to
+/// the artifact manifest `subject` and listing it in the `sha256-<hex>` referrers fallback index.
+/// Callers use [`attach`], which adds the retries and re-checks concurrent
+/// pushers need.
+///
+/// oci-client reads that index but does not write it, and registries without the referrers API
+/// (distribution 2.8) need it, so it is maintained here: read, merge, write, read back, and
+/// start over if a concurrent pusher's write replaced ours.
+async fn attach_once(
+    store: &dyn Store,
+    subject: &Descriptor,
+    signature: &[u8],
+    title: &str,
+    created: u64,
+) -> Result<Descriptor, Error> {
+    let sig = Descriptor::of(artifact::MINISIG_MEDIA_TYPE, signature);
+    if !store.has_blob(&sig).await? {
+        store
+            .put_blob(&sig, BlobSource::Bytes(Bytes::from(signature.to_vec())))
+            .await?;
+    }
+    let config = Descriptor::empty_config();
+    if !store.has_blob(&config).await? {
+        store
+            .put_blob(
+                &config,
+                BlobSource::Bytes(Bytes::from_static(artifact::EMPTY_CONFIG)),
+            )
+            .await?;
+    }
+    let (bytes, descriptor) = artifact::attestation(subject, &sig, title, created);
+    store
+        .put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, None)
+        .await?;
+    let tag = artifact::referrers_tag(&subject.digest);
+    const ATTEMPTS: u32 = 5;
+    for attempt in 0..ATTEMPTS {
+        let existing = read_index(store, &tag).await?;
+        let merged = artifact::referrers_index(existing.as_ref(), &descriptor);
+        store
+            .put_manifest(&merged, artifact::INDEX_MEDIA_TYPE, Some(&tag))
+            .await?;
+        let after = read_index(store, &tag).await?;
+        if after.is_some_and(|i| i.manifests.iter().any(|d| d.digest == descriptor.digest)) {
+            return Ok(descriptor);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(
+            50 * u64::from(attempt + 1),
+        ))
+        .await;
+    }
+    Err(Error::ReferrersConflict {
+        tag,
+        attempts: ATTEMPTS,
+    })
+}
+
+/// The referrers fallback index under `tag`, if there is one: the one reader of it here.
+async fn read_index(store: &dyn Store, tag: &str) -> Result<Option<artifact::Index>, Error> {
+    Ok(crate::store::fallback_index(store, tag).await?)
 }
 
 #[cfg(test)]

@@ -143,11 +143,11 @@ pub enum VerificationError {
         what: String,
         /// The policy's verdict on the VK's signature.
         #[source]
-        source: Box<crate::verify::VerifyError>,
+        source: Box<zkelf_trust::verify::VerifyError>,
     },
     /// The signatures do not satisfy the policy.
     #[error("signature check failed")]
-    Rejected(#[source] Box<crate::verify::VerifyError>),
+    Rejected(#[source] Box<zkelf_trust::verify::VerifyError>),
     /// The signatures read do not satisfy the policy, and the store listed more attestations
     /// than are read ([`crate::artifact::MAX_REFERRERS`]).
     #[error(
@@ -157,7 +157,7 @@ pub enum VerificationError {
     RejectedUnread {
         /// The policy's verdict on the signatures read.
         #[source]
-        source: Box<crate::verify::VerifyError>,
+        source: Box<zkelf_trust::verify::VerifyError>,
         /// Distinct attestations left unread.
         not_read: usize,
     },

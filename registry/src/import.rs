@@ -18,10 +18,10 @@ use serde::Serialize;
 
 use crate::artifact::{self, ArtifactSpec, Descriptor};
 use crate::error::Error;
+use crate::pull::vk::{VkCheck, VkOutput};
 use crate::pull::{self, Output, PullOptions};
 use crate::reference::Reference;
 use crate::store::{BlobSource, Store};
-use crate::vk::{VkCheck, VkOutput};
 
 /// What the importer names the release, where the upstream signature does not (or to check
 /// what it does).

@@ -17,11 +17,12 @@ pub mod progress;
 pub mod publish;
 pub mod pull;
 pub mod reference;
+pub mod signature;
 pub mod state;
 pub mod store;
 pub mod verify;
-pub mod vk;
 
 pub use error::{Error, VerificationError};
 pub use progress::{NoReporter, Reporter};
+pub use pull::vk;
 pub use reference::Reference;

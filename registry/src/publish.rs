@@ -14,8 +14,8 @@ use crate::artifact::{self, ArtifactSpec, Descriptor, Fetched};
 use crate::digest::OciDigest;
 use crate::error::{Error, VerificationError};
 use crate::progress::Reporter;
-use crate::pull::FetchedSignature;
 use crate::reference::Target;
+use crate::signature::{self, FetchedSignature};
 use crate::store::{BlobSource, Store};
 use crate::verify::{self, Expected, Subject};
 
@@ -80,7 +80,7 @@ fn read_artifact(dir: &Path, elf_path: PathBuf) -> Result<DistArtifact, Error> {
     }
     let signature = String::from_utf8(sig_bytes)
         .map_err(|_| dist_err(dir, format!("`{name}.minisig` is not text")))?;
-    let statement = verify::statement_of_signature(&signature).map_err(|reason| {
+    let statement = signature::statement_of_signature(&signature).map_err(|reason| {
         VerificationError::BadSignature {
             origin: format!("`{}`", sig_path.display()),
             reason,
@@ -218,10 +218,10 @@ impl DistArtifact {
             sha256: None,
             vk_sha256: None,
         };
-        let signatures = [FetchedSignature {
-            origin: format!("`{}.minisig`", self.elf_path.display()),
-            text: self.signature.clone(),
-        }];
+        let signatures = [FetchedSignature::new(
+            format!("`{}.minisig`", self.elf_path.display()),
+            self.signature.clone(),
+        )];
         let subject = Subject {
             name: self.elf_path.display().to_string(),
             digests: self.elf,
@@ -387,65 +387,4 @@ pub async fn publish(
         .await?;
     report.index_digest = index_desc.digest;
     Ok(report)
-}
-
-/// One round of attaching a signature (an extra release signature or a rebuild attestation) to
-/// the artifact manifest `subject` and listing it in the `sha256-<hex>` referrers fallback index.
-/// Callers use [`crate::attest::attach`], which adds the retries and re-checks concurrent
-/// pushers need.
-///
-/// oci-client reads that index but does not write it, and registries without the referrers API
-/// (distribution 2.8) need it, so it is maintained here: read, merge, write, read back, and
-/// start over if a concurrent pusher's write replaced ours.
-pub(crate) async fn attach_once(
-    store: &dyn Store,
-    subject: &Descriptor,
-    signature: &[u8],
-    title: &str,
-    created: u64,
-) -> Result<Descriptor, Error> {
-    let sig = Descriptor::of(artifact::MINISIG_MEDIA_TYPE, signature);
-    if !store.has_blob(&sig).await? {
-        store
-            .put_blob(&sig, BlobSource::Bytes(Bytes::from(signature.to_vec())))
-            .await?;
-    }
-    let config = Descriptor::empty_config();
-    if !store.has_blob(&config).await? {
-        store
-            .put_blob(
-                &config,
-                BlobSource::Bytes(Bytes::from_static(artifact::EMPTY_CONFIG)),
-            )
-            .await?;
-    }
-    let (bytes, descriptor) = artifact::attestation(subject, &sig, title, created);
-    store
-        .put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, None)
-        .await?;
-    let tag = artifact::referrers_tag(&subject.digest);
-    const ATTEMPTS: u32 = 5;
-    for attempt in 0..ATTEMPTS {
-        let existing = read_index(store, &tag).await?;
-        let merged = artifact::referrers_index(existing.as_ref(), &descriptor);
-        store
-            .put_manifest(&merged, artifact::INDEX_MEDIA_TYPE, Some(&tag))
-            .await?;
-        let after = read_index(store, &tag).await?;
-        if after.is_some_and(|i| i.manifests.iter().any(|d| d.digest == descriptor.digest)) {
-            return Ok(descriptor);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(
-            50 * u64::from(attempt + 1),
-        ))
-        .await;
-    }
-    Err(Error::ReferrersConflict {
-        tag,
-        attempts: ATTEMPTS,
-    })
-}
-
-async fn read_index(store: &dyn Store, tag: &str) -> Result<Option<artifact::Index>, Error> {
-    Ok(crate::store::fallback_index(store, tag).await?)
 }

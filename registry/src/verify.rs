@@ -3,41 +3,13 @@
 
 use serde::Serialize;
 use zkelf_trust::policy::Policy;
-use zkelf_trust::signature::Signature;
 use zkelf_trust::statement::Statement;
 pub use zkelf_trust::verify::{Expected, Options, Subject, Verified, VerifyError};
 
 use crate::error::VerificationError;
-use crate::pull::FetchedSignature;
-
-/// The statement a minisig's trusted comment carries.
-pub fn statement_of_signature(text: &str) -> Result<Statement, String> {
-    let signature = Signature::parse(text).map_err(|e| e.to_string())?;
-    match signature.statement() {
-        Some(Ok(statement)) => Ok(statement),
-        Some(Err(e)) => Err(e.to_string()),
-        None => Err("the trusted comment is not a zkelf statement".to_owned()),
-    }
-}
-
-/// What a minisig's trusted comment claims: a statement, or `None` when the comment is not a
-/// zkelf statement at all (an *unbound* signature, such as the file name that guest releases on
-/// GitHub sign today). A comment that claims to be a statement but does not parse is an error.
-pub fn claimed_statement(text: &str) -> Result<Option<Statement>, String> {
-    let signature = Signature::parse(text).map_err(|e| e.to_string())?;
-    match signature.statement() {
-        Some(Ok(statement)) => Ok(Some(statement)),
-        Some(Err(e)) => Err(e.to_string()),
-        None => Ok(None),
-    }
-}
-
-/// The trusted comment of a minisig, for messages.
-pub fn trusted_comment(text: &str) -> Option<String> {
-    Signature::parse(text)
-        .ok()
-        .map(|s| s.trusted_comment().to_owned())
-}
+pub use crate::signature::{
+    FetchedSignature, claimed_statement, statement_of_signature, trusted_comment,
+};
 
 /// Checks the claimed (not yet verified) statement against what the caller asked for, so the
 /// wrong software is refused before its ELF is downloaded; `evaluate` checks again afterwards.
@@ -104,9 +76,9 @@ pub fn evaluate(
     let mut parsed = Vec::new();
     let mut origins = Vec::new();
     for f in fetched {
-        match Signature::parse(&f.text) {
+        match f.parsed() {
             Ok(sig) => {
-                parsed.push(sig);
+                parsed.push(sig.clone());
                 origins.push(f.origin.clone());
             }
             Err(e) => unreadable.push(SignatureReport {

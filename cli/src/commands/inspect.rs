@@ -198,7 +198,7 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         unbound_comment: resolved
             .claimed
             .is_none()
-            .then(|| zkelf_registry::verify::trusted_comment(&resolved.signatures[0].text))
+            .then(|| resolved.signatures[0].trusted_comment().map(str::to_owned))
             .flatten(),
         elf_digest: elf.digest.clone(),
         elf_size: elf.size,

@@ -28,10 +28,12 @@ use crate::reference::{Reference, Target};
 use crate::state::RollbackState;
 use crate::store::Store;
 use crate::verify::{self, Evaluated, Expected, Subject};
-use crate::vk::{self, PulledVk, VkOutput};
+use vk::{PulledVk, VkOutput};
 
 mod resolve;
-pub use resolve::{BrokenAttestation, FetchedSignature, Resolved, resolve};
+pub mod vk;
+pub use crate::signature::FetchedSignature;
+pub use resolve::{BrokenAttestation, Resolved, resolve};
 
 /// Default bound on the ELF (`--max-size`): 1 GiB.
 pub const DEFAULT_MAX_SIZE: u64 = 1 << 30;

@@ -11,17 +11,8 @@ use crate::error::{Error, VerificationError};
 use crate::fetch::{self, RetryPolicy};
 use crate::progress::Reporter;
 use crate::reference::{Reference, Target};
+use crate::signature::FetchedSignature;
 use crate::store::{Store, StoreError};
-use crate::verify;
-
-/// A signature found with an artifact.
-#[derive(Debug, Clone)]
-pub struct FetchedSignature {
-    /// Where it came from (`release layer`, `attestation sha256:…`).
-    pub origin: String,
-    /// The `.minisig` text.
-    pub text: String,
-}
 
 /// An attestation that could not be read (it does not count, and says why).
 #[derive(Debug, Clone, Serialize)]
@@ -192,11 +183,14 @@ pub async fn resolve(
         origin: "release layer".to_owned(),
         reason: "not UTF-8".to_owned(),
     })?;
+    let release = FetchedSignature::new("release layer", sig_text);
     let claimed =
-        verify::claimed_statement(&sig_text).map_err(|reason| VerificationError::BadSignature {
-            origin: "release layer".to_owned(),
-            reason,
-        })?;
+        release
+            .claimed_statement()
+            .map_err(|reason| VerificationError::BadSignature {
+                origin: "release layer".to_owned(),
+                reason,
+            })?;
     let provenance = match &layers.provenance {
         Some(d) => Some(
             fetch::fetch_small(
@@ -245,10 +239,7 @@ pub async fn resolve(
         }
         None => None,
     };
-    let mut signatures = vec![FetchedSignature {
-        origin: "release layer".to_owned(),
-        text: sig_text,
-    }];
+    let mut signatures = vec![release];
     let mut broken_attestations = Vec::new();
     let mut attestations_not_read = 0;
     match store.referrers(&manifest_digest).await {
@@ -264,10 +255,10 @@ pub async fn resolve(
             }
             for d in &to_read {
                 match fetch_attestation(store, d, &manifest_digest, retry, reporter).await {
-                    Ok(text) => signatures.push(FetchedSignature {
-                        origin: format!("attestation {}", d.digest),
+                    Ok(text) => signatures.push(FetchedSignature::new(
+                        format!("attestation {}", d.digest),
                         text,
-                    }),
+                    )),
                     Err(e) => broken_attestations.push(BrokenAttestation {
                         manifest: d.digest.clone(),
                         reason: error_chain(&e),

@@ -264,7 +264,7 @@ impl HttpsSource {
         };
         let text = String::from_utf8_lossy(&sig);
         let claimed =
-            crate::verify::claimed_statement(&text).map_err(|reason| StoreError::Signature {
+            crate::signature::claimed_statement(&text).map_err(|reason| StoreError::Signature {
                 signature: sig_url.clone(),
                 reason,
             })?;
@@ -313,7 +313,7 @@ impl HttpsSource {
             (None, None) => {
                 return Err(StoreError::Unbound {
                     signature: sig_url,
-                    comment: crate::verify::trusted_comment(&text).unwrap_or_default(),
+                    comment: crate::signature::trusted_comment(&text).unwrap_or_default(),
                 });
             }
         };

@@ -12,8 +12,9 @@ use serde::Serialize;
 use zkelf_trust::digest::{ContentDigests, Sha256Digest};
 use zkelf_trust::statement::Statement;
 
+use super::{PullOptions, Resolved};
 use crate::error::{Error, VerificationError};
-use crate::pull::{FetchedSignature, PullOptions, Resolved};
+use crate::signature::FetchedSignature;
 use crate::store::StoreError;
 use crate::verify::{self, Expected, SignatureReport, Subject};
 
@@ -130,10 +131,7 @@ pub(crate) fn check(
             .and_then(|d| d.title())
             .map_or_else(|| format!("{}.vk", resolved.reference), str::to_owned);
         let subject = Subject::new(name, ContentDigests::of(vk));
-        let fetched = [FetchedSignature {
-            origin: "VK signature".to_owned(),
-            text: text.clone(),
-        }];
+        let fetched = [FetchedSignature::new("VK signature", text.clone())];
         let vk_expected = Expected {
             guest: expected.guest.clone(),
             sha256: expected.vk_sha256,
