@@ -91,11 +91,9 @@ pub async fn fetch_small(
     let bound = descriptor.size;
     let bytes = with_retries(retry, reporter, what, || async {
         let blob = store.open_blob(descriptor, 0).await?;
-        match crate::store::read_bounded(blob.stream, bound).await {
-            Ok(Ok(bytes)) => Ok(Ok(bytes)),
-            Ok(Err(_)) => Ok(Err(())),
-            Err(e) => Err(unwrap_io(e, store, what)),
-        }
+        Ok(crate::store::read_bounded(blob.stream, bound)
+            .await?
+            .map_err(|_| ()))
     })
     .await
     .map_err(|e| store_failure(e, what))?
@@ -139,28 +137,6 @@ fn store_failure(e: StoreError, what: &str) -> Error {
         }
         .into(),
         other => other.into(),
-    }
-}
-
-/// Recovers the store error carried by a stream's `io::Error`.
-pub(crate) fn unwrap_io(e: std::io::Error, store: &dyn Store, what: &str) -> StoreError {
-    let kind = e.kind();
-    match e.into_inner() {
-        Some(inner) => match inner.downcast::<StoreError>() {
-            Ok(store_err) => *store_err,
-            Err(other) => StoreError::Connect {
-                store: store.name(),
-                what: what.to_owned(),
-                https_only: false,
-                source: other,
-            },
-        },
-        None => StoreError::Connect {
-            store: store.name(),
-            what: what.to_owned(),
-            https_only: false,
-            source: Box::new(std::io::Error::from(kind)),
-        },
     }
 }
 
@@ -293,7 +269,7 @@ async fn receive(
                             reporter.progress(what, received);
                         }
                         Err(e) => {
-                            failure = Some(unwrap_io(e, store, what));
+                            failure = Some(e);
                             break;
                         }
                     }

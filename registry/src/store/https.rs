@@ -174,29 +174,13 @@ impl HttpsSource {
         let what_owned = what.to_owned();
         let stream = response
             .bytes_stream()
-            .map_err(move |e| std::io::Error::other(map_reqwest(&store, seconds, e, &what_owned)))
-            .boxed();
-        match super::read_bounded(stream, limit).await {
-            Ok(Ok(bytes)) => Ok(Some(Bytes::from(bytes))),
-            Ok(Err(_)) => Err(StoreError::TooLarge {
+            .map_err(move |e| map_reqwest(&store, seconds, e, &what_owned));
+        match super::read_bounded(stream, limit).await? {
+            Ok(bytes) => Ok(Some(Bytes::from(bytes))),
+            Err(_) => Err(StoreError::TooLarge {
                 store: self.url.clone(),
                 what: what.to_owned(),
                 limit,
-            }),
-            Err(e) => Err(match e.into_inner().map(|i| i.downcast::<StoreError>()) {
-                Some(Ok(store_err)) => *store_err,
-                Some(Err(other)) => StoreError::Connect {
-                    store: self.url.clone(),
-                    what: what.to_owned(),
-                    https_only: false,
-                    source: other,
-                },
-                None => StoreError::Connect {
-                    store: self.url.clone(),
-                    what: what.to_owned(),
-                    https_only: false,
-                    source: "the connection failed".into(),
-                },
             }),
         }
     }
@@ -506,7 +490,7 @@ impl Store for HttpsSource {
             let seconds = self.read_timeout;
             let stream = response
                 .bytes_stream()
-                .map_err(move |e| std::io::Error::other(map_reqwest(&store, seconds, e, &what)))
+                .map_err(move |e| map_reqwest(&store, seconds, e, &what))
                 .boxed();
             Ok(BlobStream { offset, stream })
         })

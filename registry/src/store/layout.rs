@@ -336,9 +336,18 @@ impl Store for LayoutStore {
                     .await
                     .map_err(|e| self.io(&path, e))?;
             }
+            let (store, what) = (self.name(), format!("blob `{}`", descriptor.digest));
+            let stream = futures_util::TryStreamExt::map_err(file_stream(file), move |e| {
+                StoreError::Connect {
+                    store: store.clone(),
+                    what: what.clone(),
+                    https_only: false,
+                    source: Box::new(e),
+                }
+            });
             Ok(BlobStream {
                 offset,
-                stream: file_stream(file).boxed(),
+                stream: stream.boxed(),
             })
         })
     }

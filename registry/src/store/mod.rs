@@ -249,7 +249,7 @@ pub struct BlobStream {
     /// Where in the blob the stream starts (0 when the store ignored the range asked for).
     pub offset: u64,
     /// The bytes.
-    pub stream: BoxStream<'static, std::io::Result<Bytes>>,
+    pub stream: BoxStream<'static, Result<Bytes, StoreError>>,
 }
 
 impl fmt::Debug for BlobStream {
@@ -407,10 +407,10 @@ pub fn open(reference: &Reference, network: &NetworkOptions) -> Result<Box<dyn S
 }
 
 /// Reads a whole stream, failing once it passes `limit` bytes.
-pub(crate) async fn read_bounded(
-    mut stream: BoxStream<'static, std::io::Result<Bytes>>,
+pub(crate) async fn read_bounded<E>(
+    mut stream: impl futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
     limit: u64,
-) -> std::io::Result<Result<Vec<u8>, u64>> {
+) -> Result<Result<Vec<u8>, u64>, E> {
     use futures_util::StreamExt as _;
     let mut out = Vec::new();
     while let Some(chunk) = stream.next().await {

@@ -354,16 +354,14 @@ impl RegistryStore {
         }
         let stream = response
             .bytes_stream()
-            .map_err(std::io::Error::other)
-            .boxed();
-        match super::read_bounded(stream, artifact::MAX_MANIFEST_SIZE).await {
-            Ok(Ok(bytes)) => Ok(Some(Bytes::from(bytes))),
-            Ok(Err(_)) => Err(StoreError::TooLarge {
+            .map_err(|e| self.map_reqwest(e, what.to_owned()));
+        match super::read_bounded(stream, artifact::MAX_MANIFEST_SIZE).await? {
+            Ok(bytes) => Ok(Some(Bytes::from(bytes))),
+            Err(_) => Err(StoreError::TooLarge {
                 store: self.name(),
                 what: what.to_owned(),
                 limit: artifact::MAX_MANIFEST_SIZE,
             }),
-            Err(e) => Err(self.map_io(e, what.to_owned())),
         }
     }
 }
@@ -510,7 +508,7 @@ impl Store for RegistryStore {
                         },
                         None => this.map_io(e, what.clone()),
                     };
-                    std::io::Error::other(mapped)
+                    mapped
                 })
                 .boxed();
             Ok(BlobStream { offset, stream })
