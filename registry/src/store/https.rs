@@ -69,14 +69,22 @@ fn redirect_policy(insecure: Vec<String>) -> reqwest::redirect::Policy {
     })
 }
 
+/// Where a blob of the synthesized manifest is: the sidecars were downloaded to synthesize it
+/// and are served from memory (each is downloaded once per pull); the ELF is streamed.
+#[derive(Debug, Clone)]
+enum Held {
+    Url(String),
+    Bytes(Bytes),
+}
+
 /// An `.elf` URL and its sidecars.
 #[derive(Debug)]
 pub struct HttpsSource {
     url: String,
     client: reqwest::Client,
     read_timeout: u64,
-    /// Blob digest → URL, filled when the manifest is synthesized.
-    urls: Mutex<HashMap<String, String>>,
+    /// Blob digest → where it is, filled when the manifest is synthesized.
+    urls: Mutex<HashMap<String, Held>>,
 }
 
 impl HttpsSource {
@@ -228,11 +236,11 @@ impl HttpsSource {
         name.strip_suffix(".elf").unwrap_or(name)
     }
 
-    fn remember(&self, descriptor: &Descriptor, url: String) {
+    fn remember(&self, descriptor: &Descriptor, held: Held) {
         self.urls
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(descriptor.digest.clone(), url);
+            .insert(descriptor.digest.clone(), held);
     }
 
     async fn synthesize(&self, elf_pin: Option<&Sha256Digest>) -> Result<Bytes, StoreError> {
@@ -311,16 +319,16 @@ impl HttpsSource {
         let vk_sig_desc = vk_sig
             .as_ref()
             .map(|s| Descriptor::of(artifact::VK_MINISIG_MEDIA_TYPE, s));
-        self.remember(&elf, self.url.clone());
-        self.remember(&sig_desc, sig_url);
-        if let Some(d) = &prov_desc {
-            self.remember(d, self.sidecar(".provenance.json"));
-        }
-        if let Some(d) = &vk_desc {
-            self.remember(d, self.sidecar(".vk"));
-        }
-        if let Some(d) = &vk_sig_desc {
-            self.remember(d, self.sidecar(".vk.minisig"));
+        self.remember(&elf, Held::Url(self.url.clone()));
+        self.remember(&sig_desc, Held::Bytes(sig));
+        for (d, bytes) in [
+            (&prov_desc, provenance),
+            (&vk_desc, vk),
+            (&vk_sig_desc, vk_sig),
+        ] {
+            if let (Some(d), Some(bytes)) = (d, bytes) {
+                self.remember(d, Held::Bytes(bytes));
+            }
         }
         let bytes = match claimed {
             Some(statement) => {
@@ -463,7 +471,7 @@ impl Store for HttpsSource {
     ) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
         Box::pin(async move {
             let what = format!("blob `{}`", descriptor.digest);
-            let url = self
+            let held = self
                 .urls
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -473,6 +481,18 @@ impl Store for HttpsSource {
                     store: self.name(),
                     what: what.clone(),
                 })?;
+            let url = match held {
+                Held::Url(url) => url,
+                Held::Bytes(bytes) => {
+                    let start = usize::try_from(offset)
+                        .unwrap_or(usize::MAX)
+                        .min(bytes.len());
+                    return Ok(BlobStream {
+                        offset,
+                        stream: futures_util::stream::iter([Ok(bytes.slice(start..))]).boxed(),
+                    });
+                }
+            };
             let range = (offset > 0).then(|| format!("bytes={offset}-"));
             let response =
                 self.get(&url, &what, range)
