@@ -183,7 +183,7 @@ fn a_manifest_pairing_one_elf_with_another_elfs_signature_is_refused() {
     let desc = |v: &serde_json::Value| {
         Descriptor::new(
             v["mediaType"].as_str().unwrap(),
-            v["digest"].as_str().unwrap().into(),
+            v["digest"].as_str().unwrap().parse().unwrap(),
             v["size"].as_u64().unwrap(),
         )
     };

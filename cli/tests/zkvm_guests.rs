@@ -361,7 +361,7 @@ fn publish_with_vk(f: &Fixture, released: &Released, signature: &Path, vk: &[u8]
             created: 1_700_000_000,
             elf: Descriptor::new(
                 artifact::ELF_MEDIA_TYPE,
-                format!("sha256:{}", released.sha256),
+                format!("sha256:{}", released.sha256).parse().unwrap(),
                 elf.len() as u64,
             ),
             signature: Descriptor::of(artifact::MINISIG_MEDIA_TYPE, &sig),

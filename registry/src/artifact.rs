@@ -79,7 +79,7 @@ pub struct Descriptor {
     /// Media type of the content.
     pub media_type: String,
     /// `sha256:<hex>` of the content.
-    pub digest: String,
+    pub digest: OciDigest,
     /// Size in bytes.
     pub size: u64,
     /// The artifact type of a referenced manifest.
@@ -93,11 +93,11 @@ pub struct Descriptor {
 impl Descriptor {
     /// A descriptor of `bytes`.
     pub fn of(media_type: &str, bytes: &[u8]) -> Self {
-        Self::new(media_type, sha256_digest(bytes), bytes.len() as u64)
+        Self::new(media_type, OciDigest::of(bytes), bytes.len() as u64)
     }
 
     /// A descriptor with no annotations.
-    pub fn new(media_type: &str, digest: String, size: u64) -> Self {
+    pub fn new(media_type: &str, digest: OciDigest, size: u64) -> Self {
         Self {
             media_type: media_type.to_owned(),
             digest,
@@ -113,8 +113,8 @@ impl Descriptor {
     }
 
     /// The lowercase hex of the digest (after `sha256:`).
-    pub fn hex(&self) -> &str {
-        self.digest.strip_prefix("sha256:").unwrap_or(&self.digest)
+    pub fn hex(&self) -> String {
+        self.digest.sha256().to_string()
     }
 
     /// Whether content with `digests` is what this descriptor names (digest and size).
@@ -223,12 +223,6 @@ pub enum LayoutError {
         /// How many there are.
         count: usize,
     },
-    /// A descriptor carries a malformed digest.
-    #[error("descriptor digest `{digest}` is not `sha256:<64 hex digits>`")]
-    BadDigest {
-        /// The digest as written.
-        digest: String,
-    },
     /// An index names no artifact for the zkVM asked for.
     #[error("release index `{digest}` has no artifact for zkVM `{zkvm}` (it has: {available})")]
     NoSuchZkvm {
@@ -283,22 +277,7 @@ pub fn parse(bytes: &[u8], digest: &str) -> Result<Fetched, LayoutError> {
     } else {
         Fetched::Manifest(serde_json::from_slice(bytes).map_err(parse_err)?)
     };
-    let descriptors: Vec<&Descriptor> = match &fetched {
-        Fetched::Index(index) => index.manifests.iter().collect(),
-        Fetched::Manifest(m) => m
-            .layers
-            .iter()
-            .chain([&m.config])
-            .chain(m.subject.as_ref())
-            .collect(),
-    };
-    for d in descriptors {
-        if !crate::reference::is_valid_digest(&d.digest) {
-            return Err(LayoutError::BadDigest {
-                digest: d.digest.clone(),
-            });
-        }
-    }
+    // Every descriptor digest is `sha256:<64 hex digits>`: `OciDigest` parses no other.
     Ok(fetched)
 }
 
@@ -522,7 +501,7 @@ pub fn attestations_to_read(referrers: &[Descriptor]) -> (Vec<Descriptor>, usize
         .iter()
         .filter(|d| d.artifact_type.as_deref() == Some(ATTESTATION_ARTIFACT_TYPE))
     {
-        if !seen.insert(d.digest.as_str()) {
+        if !seen.insert(d.digest) {
             continue;
         }
         if read.len() < MAX_REFERRERS {
@@ -716,13 +695,13 @@ mod tests {
         let (b, db) = spec().manifest();
         assert_eq!(a, b);
         assert_eq!(da, db);
-        let Fetched::Manifest(m) = parse(&a, &da.digest).unwrap() else {
+        let Fetched::Manifest(m) = parse(&a, &da.digest.to_string()).unwrap() else {
             panic!("not a manifest")
         };
         assert_eq!(to_bytes(&m), a);
         assert_eq!(m.media_type.as_deref(), Some(MANIFEST_MEDIA_TYPE));
         assert_eq!(m.config.size, 2);
-        let layers = artifact_layers(&m, &da.digest).unwrap();
+        let layers = artifact_layers(&m, &da.digest.to_string()).unwrap();
         assert_eq!(layers.elf.title(), Some("fib-sp1.elf"));
         assert_eq!(layers.signature.title(), Some("fib-sp1.elf.minisig"));
         assert!(layers.vk.is_none());
@@ -738,7 +717,7 @@ mod tests {
         let (a, da) = release_index("fib", "1.0.0", 0, &[d1.clone(), d2.clone()]);
         let (b, _) = release_index("fib", "1.0.0", 0, &[d2.clone(), d1.clone()]);
         assert_eq!(a, b);
-        let Fetched::Index(index) = parse(&a, &da.digest).unwrap() else {
+        let Fetched::Index(index) = parse(&a, &da.digest.to_string()).unwrap() else {
             panic!("not an index")
         };
         assert_eq!(select_from_index(&index, "d", Some("sp1")).unwrap(), d1);
@@ -758,13 +737,13 @@ mod tests {
         let mut m: Manifest = serde_json::from_slice(&bytes).unwrap();
         m.artifact_type = Some("application/vnd.other".into());
         assert!(matches!(
-            artifact_layers(&m, &d.digest),
+            artifact_layers(&m, &d.digest.to_string()),
             Err(LayoutError::NotAnArtifact { .. })
         ));
         let mut m: Manifest = serde_json::from_slice(&bytes).unwrap();
         m.layers.push(m.layers[0].clone());
         assert!(matches!(
-            artifact_layers(&m, &d.digest),
+            artifact_layers(&m, &d.digest.to_string()),
             Err(LayoutError::Layers { count: 2, .. })
         ));
         let bad = String::from_utf8(bytes)

@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use crate::artifact::{self, Descriptor};
+use crate::digest::OciDigest;
 use crate::error::Error;
 use crate::reference::Target;
 use bytes::Bytes;
@@ -28,11 +29,11 @@ pub async fn subject_descriptor(store: &dyn Store, digest: &str) -> Result<Descr
             what: format!("manifest `{digest}`"),
         })?;
     let descriptor = Descriptor::of(artifact::MANIFEST_MEDIA_TYPE, &bytes);
-    if descriptor.digest != digest {
+    if descriptor.digest != *digest {
         return Err(crate::VerificationError::DigestMismatch {
             what: format!("manifest `{digest}`"),
             expected: digest.to_owned(),
-            actual: descriptor.digest,
+            actual: descriptor.digest.to_string(),
         }
         .into());
     }
@@ -49,7 +50,7 @@ pub async fn attach(
     created: u64,
 ) -> Result<Descriptor, Error> {
     let descriptor = attach_retrying(store, subject, signature, title, created).await?;
-    let tag = artifact::referrers_tag(&subject.digest);
+    let tag = artifact::referrers_tag(&subject.digest.to_string());
     for check in 0..SETTLE_CHECKS {
         tokio::time::sleep(jitter(100 + 100 * u64::from(check))).await;
         // A read that fails while others write counts as "not listed": attaching again is
@@ -96,10 +97,10 @@ fn is_contention(e: &Error) -> bool {
     }
 }
 
-async fn listed(store: &dyn Store, tag: &str, digest: &str) -> Result<bool, Error> {
+async fn listed(store: &dyn Store, tag: &str, digest: &OciDigest) -> Result<bool, Error> {
     Ok(read_index(store, tag)
         .await?
-        .is_some_and(|index| index.manifests.iter().any(|d| d.digest == digest)))
+        .is_some_and(|index| index.manifests.iter().any(|d| d.digest == *digest)))
 }
 
 /// `base` milliseconds plus up to as much again, so that pushers started together drift apart.
@@ -146,7 +147,7 @@ async fn attach_once(
     store
         .put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, None)
         .await?;
-    let tag = artifact::referrers_tag(&subject.digest);
+    let tag = artifact::referrers_tag(&subject.digest.to_string());
     const ATTEMPTS: u32 = 5;
     for attempt in 0..ATTEMPTS {
         let existing = read_index(store, &tag).await?;
@@ -188,7 +189,7 @@ mod tests {
             .unwrap();
         let store = store::open(&reference, &NetworkOptions::default()).unwrap();
         let subject = Descriptor::of(artifact::MANIFEST_MEDIA_TYPE, b"{\"subject\":1}");
-        let tag = artifact::referrers_tag(&subject.digest);
+        let tag = artifact::referrers_tag(&subject.digest.to_string());
         let other = Descriptor::of(artifact::MANIFEST_MEDIA_TYPE, b"{\"other\":1}");
         // A pusher that read the index before our write rewrites it, without our entry, after
         // our read-back.

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::digest::OciDigest;
 use crate::fsutil::{self, FileLock};
 use crate::store::layout::LayoutStore;
 
@@ -26,15 +27,15 @@ impl Cache {
     }
 
     /// Where the blob with `digest` is kept.
-    pub fn blob_path(&self, digest: &str) -> PathBuf {
+    pub fn blob_path(&self, digest: &OciDigest) -> PathBuf {
         self.dir
             .join("blobs")
             .join("sha256")
-            .join(digest.strip_prefix("sha256:").unwrap_or(digest))
+            .join(digest.sha256().to_string())
     }
 
     /// Whether a blob of this digest and size is present.
-    pub fn contains(&self, digest: &str, size: u64) -> bool {
+    pub fn contains(&self, digest: &OciDigest, size: u64) -> bool {
         std::fs::metadata(self.blob_path(digest)).is_ok_and(|m| m.len() == size)
     }
 
@@ -44,18 +45,18 @@ impl Cache {
     }
 
     /// Holds the lock for fetching `digest` until the guard is dropped.
-    pub async fn lock(&self, digest: &str) -> std::io::Result<FileLock> {
-        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    pub async fn lock(&self, digest: &OciDigest) -> std::io::Result<FileLock> {
+        let hex = digest.sha256();
         FileLock::acquire_async(self.dir.join("locks").join(format!("{hex}.lock"))).await
     }
 
     /// Adds a verified file as the blob `digest` (copied, fsynced, then renamed into place).
-    pub fn insert(&self, digest: &str, from: &Path) -> std::io::Result<()> {
+    pub fn insert(&self, digest: &OciDigest, from: &Path) -> std::io::Result<()> {
         fsutil::atomic_copy(from, &self.blob_path(digest))
     }
 
     /// Drops a blob that failed its check.
-    pub fn evict(&self, digest: &str) {
+    pub fn evict(&self, digest: &OciDigest) {
         let _ = std::fs::remove_file(self.blob_path(digest));
     }
 }

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures_util::StreamExt as _;
 use zkelf_trust::digest::{ContentDigests, PrehashHasher, Sha256Digest, Sha256Hasher};
 
-use crate::artifact::{self, Descriptor};
+use crate::artifact::Descriptor;
 use crate::digest::OciDigest;
 use crate::error::{Error, VerificationError};
 use crate::progress::Reporter;
@@ -109,12 +109,12 @@ pub async fn fetch_small(
         }
         .into());
     }
-    let actual = artifact::sha256_digest(&bytes);
+    let actual = OciDigest::of(&bytes);
     if actual != descriptor.digest {
         return Err(VerificationError::DigestMismatch {
             what: format!("{what} from `{}`", store.name()),
-            expected: descriptor.digest.clone(),
-            actual,
+            expected: descriptor.digest.to_string(),
+            actual: actual.to_string(),
         }
         .into());
     }
@@ -181,7 +181,7 @@ pub async fn fetch_large(
     if !descriptor.describes(&digests) {
         return Err(VerificationError::DigestMismatch {
             what: what.to_owned(),
-            expected: descriptor.digest.clone(),
+            expected: descriptor.digest.to_string(),
             actual: OciDigest::from(digests.sha256).to_string(),
         }
         .into());
@@ -497,7 +497,11 @@ mod tests {
             "{err}"
         );
 
-        let wrong = Descriptor::new(&d.media_type, format!("sha256:{}", "0".repeat(64)), d.size);
+        let wrong = Descriptor::new(
+            &d.media_type,
+            format!("sha256:{}", "0".repeat(64)).parse().unwrap(),
+            d.size,
+        );
         std::fs::copy(
             dir.path().join("blobs/sha256").join(d.hex()),
             dir.path().join("blobs/sha256").join(wrong.hex()),

@@ -189,7 +189,7 @@ impl DistArtifact {
             created: created.unwrap_or(self.statement.created),
             elf: Descriptor::new(
                 artifact::ELF_MEDIA_TYPE,
-                OciDigest::from(self.elf.sha256).to_string(),
+                OciDigest::from(self.elf.sha256),
                 self.elf.size,
             ),
             signature: Descriptor::of(artifact::MINISIG_MEDIA_TYPE, self.signature.as_bytes()),
@@ -198,11 +198,7 @@ impl DistArtifact {
                 .as_deref()
                 .map(|p| Descriptor::of(artifact::PROVENANCE_MEDIA_TYPE, p)),
             vk: self.vk.as_ref().map(|(_, d)| {
-                Descriptor::new(
-                    artifact::VK_MEDIA_TYPE,
-                    OciDigest::from(d.sha256).to_string(),
-                    d.size,
-                )
+                Descriptor::new(artifact::VK_MEDIA_TYPE, OciDigest::from(d.sha256), d.size)
             }),
             vk_signature: None,
             annotations: Default::default(),
@@ -356,9 +352,9 @@ pub async fn publish(
             .await?;
         report.artifacts.push(PublishedArtifact {
             tag,
-            manifest_digest: descriptor.digest.clone(),
+            manifest_digest: descriptor.digest.to_string(),
             zkvm: spec.zkvm.clone(),
-            elf_digest: spec.elf.digest.clone(),
+            elf_digest: spec.elf.digest.to_string(),
         });
         descriptors.push(descriptor);
     }
@@ -385,6 +381,6 @@ pub async fn publish(
     store
         .put_manifest(&index, artifact::INDEX_MEDIA_TYPE, Some(&version))
         .await?;
-    report.index_digest = index_desc.digest;
+    report.index_digest = index_desc.digest.to_string();
     Ok(report)
 }

@@ -200,7 +200,7 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
             .is_none()
             .then(|| resolved.signatures[0].trusted_comment().map(str::to_owned))
             .flatten(),
-        elf_digest: elf.digest.clone(),
+        elf_digest: elf.digest.to_string(),
         elf_size: elf.size,
         elf_matches,
         provenance: resolved.provenance.as_deref().map(provenance_summary),

@@ -89,7 +89,7 @@ pub(super) async fn fetch_published(
         && (claimed.sha256 != elf.sha256 || claimed.size != elf.size)
     {
         return Err(anyhow::Error::new(VerificationError::LayerMismatch {
-            manifest: desc.digest.clone(),
+            manifest: desc.digest.to_string(),
             manifest_size: desc.size,
             statement: OciDigest::from(claimed.sha256).to_string(),
             statement_size: claimed.size,
@@ -131,7 +131,7 @@ pub(super) async fn push_signature(
     let attached = zkelf_registry::attest::attach(store, &subject, signature, title, created)
         .await
         .with_context(context)?;
-    Ok(attached.digest)
+    Ok(attached.digest.to_string())
 }
 
 /// One way this builder differs from the one the provenance records.

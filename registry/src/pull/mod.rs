@@ -140,7 +140,7 @@ fn check_expectations(resolved: &Resolved, options: &PullOptions<'_>) -> Result<
     if let Some(claimed) = &resolved.claimed {
         if !elf.names(&claimed.sha256) || elf.size != claimed.size {
             return Err(VerificationError::LayerMismatch {
-                manifest: elf.digest.clone(),
+                manifest: elf.digest.to_string(),
                 manifest_size: elf.size,
                 statement: OciDigest::from(claimed.sha256).to_string(),
                 statement_size: claimed.size,
@@ -336,7 +336,12 @@ fn check_lock_pins(
 ) -> Result<(), Error> {
     if let Some(lock) = options.lock {
         Lock::check(pin, lock.path(), "manifest", &resolved.manifest_digest)?;
-        Lock::check(pin, lock.path(), "ELF", &resolved.layers.elf.digest)?;
+        Lock::check(
+            pin,
+            lock.path(),
+            "ELF",
+            &resolved.layers.elf.digest.to_string(),
+        )?;
     }
     Ok(())
 }
@@ -508,7 +513,7 @@ fn commit(
             reference: reference.to_string(),
             zkvm: pin_key(options),
             manifest: Some(resolved.manifest_digest.clone()),
-            elf: elf_desc.digest.clone(),
+            elf: elf_desc.digest.to_string(),
             vk: vk
                 .as_ref()
                 .filter(|v| v.verified())

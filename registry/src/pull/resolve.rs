@@ -147,7 +147,7 @@ pub async fn resolve(
         Fetched::Index(index) => {
             let chosen =
                 artifact::select_from_index(&index, &digest, zkvm).map_err(StoreError::from)?;
-            let target = Target::Digest(chosen.digest.clone());
+            let target = Target::Digest(chosen.digest.to_string());
             let (m, d) = get_manifest_checked(
                 store,
                 &target,
@@ -260,7 +260,7 @@ pub async fn resolve(
                         text,
                     )),
                     Err(e) => broken_attestations.push(BrokenAttestation {
-                        manifest: d.digest.clone(),
+                        manifest: d.digest.to_string(),
                         reason: error_chain(&e),
                     }),
                 }
@@ -302,7 +302,7 @@ async fn fetch_attestation(
     retry: RetryPolicy,
     reporter: &dyn Reporter,
 ) -> Result<String, Error> {
-    let target = Target::Digest(descriptor.digest.clone());
+    let target = Target::Digest(descriptor.digest.to_string());
     let (bytes, digest) = get_manifest_checked(
         store,
         &target,
@@ -319,7 +319,7 @@ async fn fetch_attestation(
         }
         .into());
     };
-    if m.subject.as_ref().map(|s| s.digest.as_str()) != Some(subject) {
+    if !m.subject.as_ref().is_some_and(|s| s.digest == *subject) {
         return Err(StoreError::Protocol {
             store: store.name(),
             message: format!("attestation `{digest}` is not about `{subject}`"),

@@ -84,7 +84,7 @@ pub struct HttpsSource {
     client: reqwest::Client,
     read_timeout: u64,
     /// Blob digest → where it is, filled when the manifest is synthesized.
-    urls: Mutex<HashMap<String, Held>>,
+    urls: Mutex<HashMap<OciDigest, Held>>,
 }
 
 impl HttpsSource {
@@ -240,7 +240,7 @@ impl HttpsSource {
         self.urls
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(descriptor.digest.clone(), held);
+            .insert(descriptor.digest, held);
     }
 
     async fn synthesize(&self, elf_pin: Option<&Sha256Digest>) -> Result<Bytes, StoreError> {
@@ -294,12 +294,12 @@ impl HttpsSource {
         let elf = match (&claimed, elf_pin) {
             (Some(statement), _) => Descriptor::new(
                 artifact::ELF_MEDIA_TYPE,
-                OciDigest::from(statement.sha256).to_string(),
+                OciDigest::from(statement.sha256),
                 statement.size,
             ),
             (None, Some(pin)) => Descriptor::new(
                 artifact::ELF_MEDIA_TYPE,
-                OciDigest::from(*pin).to_string(),
+                OciDigest::from(*pin),
                 self.elf_size().await?,
             ),
             (None, None) => {

@@ -164,7 +164,7 @@ impl LayoutStore {
     }
 
     fn write_blob(&self, descriptor: &Descriptor, source: &BlobSource) -> Result<(), StoreError> {
-        let path = self.blob_path(&descriptor.digest);
+        let path = self.blob_path(&descriptor.digest.to_string());
         match source {
             BlobSource::Bytes(bytes) => {
                 fsutil::atomic_write(&path, bytes).map_err(|e| self.io(&path, e))
@@ -264,11 +264,11 @@ impl Store for LayoutStore {
                 this.ensure_layout()?;
                 let mut descriptor = Descriptor::of(&media_type, &bytes);
                 if let Ok(artifact::Fetched::Manifest(m)) =
-                    artifact::parse(&bytes, &descriptor.digest)
+                    artifact::parse(&bytes, &descriptor.digest.to_string())
                 {
                     descriptor.artifact_type = m.artifact_type;
                 } else if let Ok(artifact::Fetched::Index(i)) =
-                    artifact::parse(&bytes, &descriptor.digest)
+                    artifact::parse(&bytes, &descriptor.digest.to_string())
                 {
                     descriptor.artifact_type = i.artifact_type;
                 }
@@ -291,9 +291,11 @@ impl Store for LayoutStore {
         descriptor: &'a Descriptor,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            Ok(tokio::fs::metadata(self.blob_path(&descriptor.digest))
-                .await
-                .is_ok_and(|m| m.len() == descriptor.size))
+            Ok(
+                tokio::fs::metadata(self.blob_path(&descriptor.digest.to_string()))
+                    .await
+                    .is_ok_and(|m| m.len() == descriptor.size),
+            )
         })
     }
 
@@ -323,7 +325,7 @@ impl Store for LayoutStore {
         offset: u64,
     ) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
         Box::pin(async move {
-            let path = self.checked_blob_path(&descriptor.digest)?;
+            let path = self.checked_blob_path(&descriptor.digest.to_string())?;
             let Some((file, _)) = self.open_regular(&path)? else {
                 return Err(StoreError::NotFound {
                     store: self.name(),

@@ -369,7 +369,7 @@ impl RegistryStore {
 fn oci_descriptor(d: &Descriptor) -> OciDescriptor {
     OciDescriptor {
         media_type: d.media_type.clone(),
-        digest: d.digest.clone(),
+        digest: d.digest.to_string(),
         size: d.size as i64,
         ..OciDescriptor::default()
     }
@@ -432,7 +432,7 @@ impl Store for RegistryStore {
             let what = format!("blob `{}`", descriptor.digest);
             self.login(&what).await?;
             self.client
-                .blob_exists(&self.base(), &descriptor.digest)
+                .blob_exists(&self.base(), &descriptor.digest.to_string())
                 .await
                 .map_err(|e| self.map_err(e, &what))
         })
@@ -449,7 +449,7 @@ impl Store for RegistryStore {
             let result = match source {
                 BlobSource::Bytes(bytes) => {
                     self.client
-                        .push_blob(&self.base(), bytes, &descriptor.digest)
+                        .push_blob(&self.base(), bytes, &descriptor.digest.to_string())
                         .await
                 }
                 BlobSource::File(path) => {
@@ -465,7 +465,7 @@ impl Store for RegistryStore {
                         .push_blob_stream(
                             &self.base(),
                             stream,
-                            &descriptor.digest,
+                            &descriptor.digest.to_string(),
                             Some(descriptor.size),
                         )
                         .await
@@ -495,7 +495,7 @@ impl Store for RegistryStore {
                 BlobResponse::Partial(s) => (offset, s),
             };
             let this = self.clone();
-            let expected = descriptor.digest.clone();
+            let expected = descriptor.digest.to_string();
             let stream = sized
                 .stream
                 .map_err(move |e| {
