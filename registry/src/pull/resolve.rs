@@ -162,6 +162,7 @@ pub async fn resolve(
                 return Err(StoreError::Protocol {
                     store: store.name(),
                     message: format!("release index `{d}` lists another index"),
+                    source: None,
                 }
                 .into());
             };
@@ -316,6 +317,7 @@ async fn fetch_attestation(
         return Err(StoreError::Protocol {
             store: store.name(),
             message: format!("attestation `{digest}` is an index"),
+            source: None,
         }
         .into());
     };
@@ -323,6 +325,7 @@ async fn fetch_attestation(
         return Err(StoreError::Protocol {
             store: store.name(),
             message: format!("attestation `{digest}` is not about `{subject}`"),
+            source: None,
         }
         .into());
     }
@@ -333,6 +336,7 @@ async fn fetch_attestation(
         .ok_or_else(|| StoreError::Protocol {
             store: store.name(),
             message: format!("attestation `{digest}` has no minisig layer"),
+            source: None,
         })?;
     let sig = fetch::fetch_small(
         store,

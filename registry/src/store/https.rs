@@ -92,13 +92,15 @@ impl HttpsSource {
     pub fn new(url: &str, network: &NetworkOptions) -> Result<Self, StoreError> {
         let parsed = reqwest::Url::parse(url).map_err(|e| StoreError::Protocol {
             store: url.to_owned(),
-            message: format!("the URL does not parse: {e}"),
+            message: "the URL does not parse".to_owned(),
+            source: Some(Box::new(e)),
         })?;
         if !parsed.username().is_empty() || parsed.password().is_some() {
             return Err(StoreError::Protocol {
                 store: url.to_owned(),
                 message: "the URL names a user (`…@` before the host), which zkelf does not send"
                     .to_owned(),
+                source: None,
             });
         }
         if parsed.scheme() == "http"
@@ -131,7 +133,8 @@ impl HttpsSource {
             .build()
             .map_err(|e| StoreError::Protocol {
                 store: url.to_owned(),
-                message: format!("cannot set up the http client: {e}"),
+                message: "cannot set up the http client".to_owned(),
+                source: Some(Box::new(e)),
             })?;
         Ok(Self {
             url: url.to_owned(),
@@ -223,6 +226,7 @@ impl HttpsSource {
             message:
                 "it does not say how large the ELF is (no `Content-Range` or `Content-Length`)"
                     .to_owned(),
+            source: None,
         })
     }
 

@@ -105,7 +105,8 @@ impl LayoutStore {
             .map(Some)
             .map_err(|e| StoreError::Protocol {
                 store: self.name(),
-                message: format!("`{}` does not parse: {e}", path.display()),
+                message: format!("`{}` does not parse", path.display()),
+                source: Some(Box::new(e)),
             })
     }
 
@@ -116,6 +117,7 @@ impl LayoutStore {
             return Err(StoreError::Protocol {
                 store: self.name(),
                 message: format!("`{digest}` is not a `sha256:<64 hex digits>` digest"),
+                source: None,
             });
         }
         Ok(self.blob_path(digest))
@@ -140,6 +142,7 @@ impl LayoutStore {
         let obj = index.as_object_mut().ok_or_else(|| StoreError::Protocol {
             store: self.name(),
             message: "`index.json` is not a JSON object".to_owned(),
+            source: None,
         })?;
         obj.entry("mediaType")
             .or_insert_with(|| artifact::INDEX_MEDIA_TYPE.into());
@@ -151,6 +154,7 @@ impl LayoutStore {
             .ok_or_else(|| StoreError::Protocol {
                 store: self.name(),
                 message: "`index.json` has no `manifests` list".to_owned(),
+                source: None,
             })?;
         list.retain(|entry| entry["annotations"][artifact::REF_NAME].as_str() != Some(tag));
         let mut entry = descriptor.clone();
@@ -204,6 +208,7 @@ impl Store for LayoutStore {
                             return Err(StoreError::Protocol {
                                 store: self.name(),
                                 message: format!("tag `{tag}` names the malformed digest `{d}`"),
+                                source: None,
                             });
                         }
                         None => return Ok(None),
@@ -281,7 +286,8 @@ impl Store for LayoutStore {
             .await
             .map_err(|e| StoreError::Protocol {
                 store: self.name(),
-                message: e.to_string(),
+                message: "the writer thread stopped".to_owned(),
+                source: Some(Box::new(e)),
             })?
         })
     }
@@ -314,7 +320,8 @@ impl Store for LayoutStore {
             .await
             .map_err(|e| StoreError::Protocol {
                 store: self.name(),
-                message: e.to_string(),
+                message: "the writer thread stopped".to_owned(),
+                source: Some(Box::new(e)),
             })?
         })
     }

@@ -101,6 +101,9 @@ pub enum StoreError {
         store: String,
         /// What was wrong.
         message: String,
+        /// Why, when another error says it.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// Content larger than its bound (SPEC §7): a verification failure, not a transport one.
     #[error("{what} from `{store}` is larger than {limit} bytes")]
@@ -360,6 +363,7 @@ pub(crate) fn referrers_list<S: Store + ?Sized>(
         Fetched::Manifest(_) => Err(StoreError::Protocol {
             store: store.name(),
             message: format!("{what} names a manifest, not an index"),
+            source: None,
         }),
     }
 }

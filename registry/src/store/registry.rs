@@ -51,6 +51,7 @@ impl RegistryStore {
                 message: format!(
                     "`{host}` is not a `<host>[:<port>]` (a user before `@` is not accepted)"
                 ),
+                source: None,
             });
         }
         let plain_http = reference::plain_http_allowed(host, &network.insecure_registries);
@@ -75,7 +76,8 @@ impl RegistryStore {
                 Some(dir) => crate::auth::from_docker_config(dir, host).map_err(|e| {
                     StoreError::Protocol {
                         store: format!("{host}/{repository}"),
-                        message: e.to_string(),
+                        message: "the docker config is unusable".to_owned(),
+                        source: Some(Box::new(e)),
                     }
                 })?,
                 None => None,
@@ -92,7 +94,8 @@ impl RegistryStore {
             .build()
             .map_err(|e| StoreError::Protocol {
                 store: format!("{host}/{repository}"),
-                message: e.to_string(),
+                message: "cannot set up the http client".to_owned(),
+                source: Some(Box::new(e)),
             })?;
         Ok(Self {
             http,
@@ -183,6 +186,7 @@ impl RegistryStore {
                     StoreError::Protocol {
                         store,
                         message: envelope.to_string(),
+                        source: None,
                     }
                 }
             }
@@ -194,7 +198,8 @@ impl RegistryStore {
             OciDistributionError::IoError(e) => self.map_io(e, what),
             other => StoreError::Protocol {
                 store,
-                message: format!("{what}: {other}"),
+                message: format!("the request for {what} failed"),
+                source: Some(Box::new(other)),
             },
         }
     }
@@ -413,7 +418,8 @@ impl Store for RegistryStore {
             let content_type = reqwest::header::HeaderValue::from_str(media_type).map_err(|e| {
                 StoreError::Protocol {
                     store: self.name(),
-                    message: e.to_string(),
+                    message: format!("media type `{media_type}` is not a header value"),
+                    source: Some(Box::new(e)),
                 }
             })?;
             self.client
