@@ -313,11 +313,6 @@ pub struct ArtifactSpec {
 }
 
 impl ArtifactSpec {
-    /// The file name of the ELF: `<guest>-<zkvm>.elf`.
-    pub fn elf_name(&self) -> String {
-        format!("{}-{}.elf", self.guest, self.zkvm)
-    }
-
     /// The tag of this one artifact: `<version>-<zkvm>`.
     pub fn tag(&self) -> String {
         artifact_tag(&self.version, &self.zkvm)

@@ -7,9 +7,7 @@ use zkelf_trust::statement::Statement;
 pub use zkelf_trust::verify::{Expected, Options, Subject, Verified, VerifyError};
 
 use crate::error::VerificationError;
-pub use crate::signature::{
-    FetchedSignature, claimed_statement, statement_of_signature, trusted_comment,
-};
+use crate::signature::FetchedSignature;
 
 /// Checks the claimed (not yet verified) statement against what the caller asked for, so the
 /// wrong software is refused before its ELF is downloaded; `evaluate` checks again afterwards.

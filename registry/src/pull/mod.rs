@@ -32,7 +32,6 @@ use vk::{PulledVk, VkOutput};
 
 mod resolve;
 pub mod vk;
-pub use crate::signature::FetchedSignature;
 pub use resolve::{BrokenAttestation, Resolved, resolve};
 
 /// Default bound on the ELF (`--max-size`): 1 GiB.
