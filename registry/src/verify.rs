@@ -1,5 +1,6 @@
-//! The bridge to zkelf-trust: statements of fetched signatures, and the policy evaluation
-//! (`zkelf_trust::verify::evaluate`) of everything a pull fetched.
+//! The bridge to zkelf-trust: the claimed statement checked against what the caller asked,
+//! and the policy evaluation (`zkelf_trust::verify::evaluate`) of every signature a pull fetched
+//! (each parsed once, in `crate::signature`).
 
 use serde::Serialize;
 use zkelf_trust::policy::Policy;
@@ -89,8 +90,8 @@ pub fn evaluate(
             }),
         }
     }
-    let assessment = zkelf_trust::verify::evaluate(policy, subject, &parsed, expected, options);
-    let mut reports: Vec<SignatureReport> = assessment
+    let evaluation = zkelf_trust::verify::evaluate(policy, subject, &parsed, expected, options);
+    let mut reports: Vec<SignatureReport> = evaluation
         .checks
         .iter()
         .map(|c| SignatureReport {
@@ -105,6 +106,6 @@ pub fn evaluate(
     reports.extend(unreadable);
     Evaluated {
         reports,
-        outcome: assessment.into_verified(),
+        outcome: evaluation.into_verified(),
     }
 }

@@ -43,7 +43,7 @@ impl Report for AttestReport {
 }
 
 /// The statement of a signature given with `--signature`, which must be about the published
-/// ELF: only a signature over these very bytes is worth attaching. The policy judges the rest
+/// ELF: only a signature over these very bytes is worth attaching. The policy evaluates the rest
 /// (key, role, fields) when the artifact is pulled.
 fn given_statement(
     sig: &Signature,

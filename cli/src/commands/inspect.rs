@@ -1,5 +1,5 @@
 //! `zkelf inspect`: what an artifact is and whether its signatures count, without writing the ELF
-//! (its bytes are streamed through the hasher only, so every signature can be judged).
+//! (its bytes are streamed through the hasher only, so every signature can be evaluated).
 
 use std::io::Write;
 

@@ -1,8 +1,14 @@
-//! The verified pull of SPEC §7: resolve the reference, fetch the small parts, check what can
-//! be checked before the ELF moves (pins, the statement against the manifest, the tag,
-//! rollback, size bounds), stream the ELF into a temporary file beside the output while
-//! hashing it, evaluate every signature under the policy, verify the VK if asked, and only then
-//! fsync and rename.
+//! The verified pull of SPEC §7, as its steps, each a function here:
+//!
+//! 1. [`resolve`]: the reference to one artifact manifest (through a release index);
+//! 2. the small blobs (signature, provenance, VK, attestations) fetched by `resolve`, bounded
+//!    and digest-checked, each signature parsed once;
+//! 3. `check_lock_pins` and `check_expectations`: what can be checked before the ELF moves
+//!    (pins, the statement against the manifest, the tag, rollback, size bounds);
+//! 4. `stream_elf`: the ELF streamed into a temporary file beside the output, verified as it
+//!    arrives ([`fetch::fetch_large`]), from the cache when it holds a sound copy;
+//! 5. [`evaluate`] every signature under the policy (`verdict`), and [`vk::check`];
+//! 6. `commit`: state, lock, cache, then fsync and rename into place.
 //!
 //! A release signature whose trusted comment is not a zkelf statement (*unbound*, as GitHub
 //! releases of guests sign today) binds no guest, version or zkVM: it counts only for bytes

@@ -18,7 +18,7 @@ pub mod https;
 pub mod layout;
 pub mod registry;
 
-/// A failure talking to a store (exit 2: the bytes were not judged, they were not had).
+/// A failure talking to a store (exit 2: the bytes were not evaluated, they were not had).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The tag, manifest or blob is not there.
