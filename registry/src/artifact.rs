@@ -419,7 +419,7 @@ fn guest_manifest(
 }
 
 fn with_media_type(d: &Descriptor, media_type: &str) -> Descriptor {
-    Descriptor::new(media_type, d.digest.clone(), d.size)
+    Descriptor::new(media_type, d.digest, d.size)
 }
 
 /// The tag of one artifact: `<version>-<zkvm>`.
@@ -464,7 +464,7 @@ pub fn attestation(
 ) -> (Vec<u8>, Descriptor) {
     let mut annotations = BTreeMap::new();
     annotations.insert(CREATED.to_owned(), rfc3339(created));
-    let subject = Descriptor::new(MANIFEST_MEDIA_TYPE, subject.digest.clone(), subject.size);
+    let subject = Descriptor::new(MANIFEST_MEDIA_TYPE, subject.digest, subject.size);
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(MANIFEST_MEDIA_TYPE.to_owned()),
@@ -515,7 +515,7 @@ pub fn referrers_index(existing: Option<&Index>, new: &Descriptor) -> Vec<u8> {
     if !manifests.iter().any(|d| d.digest == new.digest) {
         manifests.push(new.clone());
     }
-    manifests.sort_by(|a, b| a.digest.cmp(&b.digest));
+    manifests.sort_by_key(|d| d.digest);
     // An index a hostile or buggy pusher flooded with copies is written back with one of each.
     manifests.dedup_by(|a, b| a.digest == b.digest);
     to_bytes(&Index {

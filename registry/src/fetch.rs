@@ -478,7 +478,7 @@ mod tests {
         );
 
         // The store holds more bytes than the descriptor says: cut off at the descriptor's size.
-        let short = Descriptor::new(&d.media_type, d.digest.clone(), 3);
+        let short = Descriptor::new(&d.media_type, d.digest, 3);
         let err = fetch_small(
             &store,
             &short,
@@ -534,7 +534,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(blob.digests, ContentDigests::of(&data));
-        let short = Descriptor::new(&d.media_type, d.digest.clone(), 1000);
+        let short = Descriptor::new(&d.media_type, d.digest, 1000);
         let err = fetch_large(
             &store,
             &short,
@@ -558,7 +558,7 @@ mod tests {
     async fn a_blob_shorter_than_its_descriptor_is_truncated_not_retried() {
         let data = vec![7u8; 600_000];
         let (_dir, store, d) = layout_with_blob(&data);
-        let long = Descriptor::new(&d.media_type, d.digest.clone(), d.size + 1);
+        let long = Descriptor::new(&d.media_type, d.digest, d.size + 1);
         let err = fetch_large(
             &store,
             &long,

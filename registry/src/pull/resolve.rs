@@ -321,7 +321,7 @@ async fn fetch_attestation(
         }
         .into());
     };
-    if !m.subject.as_ref().is_some_and(|s| s.digest == *subject) {
+    if m.subject.as_ref().is_none_or(|s| s.digest != *subject) {
         return Err(StoreError::Protocol {
             store: store.name(),
             message: format!("attestation `{digest}` is not about `{subject}`"),

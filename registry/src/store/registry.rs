@@ -504,17 +504,14 @@ impl Store for RegistryStore {
             let expected = descriptor.digest.to_string();
             let stream = sized
                 .stream
-                .map_err(move |e| {
-                    let mapped = match digest_failure(&e, &expected) {
-                        Some((expected, actual)) => StoreError::Digest {
-                            store: this.name(),
-                            what: what.clone(),
-                            expected,
-                            actual,
-                        },
-                        None => this.map_io(e, what.clone()),
-                    };
-                    mapped
+                .map_err(move |e| match digest_failure(&e, &expected) {
+                    Some((expected, actual)) => StoreError::Digest {
+                        store: this.name(),
+                        what: what.clone(),
+                        expected,
+                        actual,
+                    },
+                    None => this.map_io(e, what.clone()),
                 })
                 .boxed();
             Ok(BlobStream { offset, stream })
