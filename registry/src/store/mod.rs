@@ -321,14 +321,21 @@ pub trait Store: Send + Sync + fmt::Debug {
         &'a self,
         subject_digest: &'a str,
     ) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
-        Box::pin(async move {
-            let tag = artifact::referrers_tag(subject_digest);
-            Ok(fallback_index(self, &tag)
-                .await?
-                .map(|i| i.manifests)
-                .unwrap_or_default())
-        })
+        Box::pin(fallback_referrers(self, subject_digest))
     }
+}
+
+/// The manifests the `sha256-<hex>` fallback index lists for `subject_digest` (none when the
+/// tag is not there): `Store::referrers` for stores without the referrers API.
+pub(crate) async fn fallback_referrers<S: Store + ?Sized>(
+    store: &S,
+    subject_digest: &str,
+) -> Result<Vec<Descriptor>, StoreError> {
+    let tag = artifact::referrers_tag(subject_digest);
+    Ok(fallback_index(store, &tag)
+        .await?
+        .map(|i| i.manifests)
+        .unwrap_or_default())
 }
 
 /// The referrers fallback index under `tag` (`sha256-<hex>`), read as any manifest is (bounded

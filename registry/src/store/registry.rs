@@ -532,13 +532,7 @@ impl Store for RegistryStore {
                 .await?
             {
                 Some(bytes) => Ok(super::referrers_list(self, &bytes, &what)?.manifests),
-                None => {
-                    let tag = artifact::referrers_tag(subject_digest);
-                    Ok(super::fallback_index(self, &tag)
-                        .await?
-                        .map(|i| i.manifests)
-                        .unwrap_or_default())
-                }
+                None => super::fallback_referrers(self, subject_digest).await,
             }
         })
     }
