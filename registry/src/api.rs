@@ -173,7 +173,7 @@ pub async fn fetch_elf(
         bytes: pulled.bytes.unwrap_or_default(),
         statement: pulled.statement,
         vk: pulled.vk.and_then(|v| v.bytes),
-        manifest_digest: pulled.resolved.manifest_digest,
+        manifest_digest: pulled.resolved.manifest_digest.to_string(),
     })
 }
 
@@ -201,7 +201,7 @@ pub async fn fetch_elf_to_file(
         path: path.to_path_buf(),
         vk_path: pulled.vk.and_then(|v| v.path),
         statement: pulled.statement,
-        manifest_digest: pulled.resolved.manifest_digest,
+        manifest_digest: pulled.resolved.manifest_digest.to_string(),
     })
 }
 

@@ -20,9 +20,12 @@ use crate::store::{BlobSource, Store, StoreError};
 const SETTLE_CHECKS: u32 = 3;
 
 /// The descriptor of the artifact manifest `digest` (fetched to learn its size).
-pub async fn subject_descriptor(store: &dyn Store, digest: &str) -> Result<Descriptor, Error> {
+pub async fn subject_descriptor(
+    store: &dyn Store,
+    digest: &OciDigest,
+) -> Result<Descriptor, Error> {
     let bytes = store
-        .get_manifest(&Target::Digest(digest.to_owned()))
+        .get_manifest(&Target::Digest(digest.to_string()))
         .await?
         .ok_or_else(|| StoreError::NotFound {
             store: store.name(),
@@ -32,7 +35,7 @@ pub async fn subject_descriptor(store: &dyn Store, digest: &str) -> Result<Descr
     if descriptor.digest != *digest {
         return Err(crate::VerificationError::DigestMismatch {
             what: format!("manifest `{digest}`"),
-            expected: digest.to_owned(),
+            expected: digest.to_string(),
             actual: descriptor.digest.to_string(),
         }
         .into());

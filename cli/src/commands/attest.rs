@@ -222,7 +222,7 @@ pub async fn attest(args: AttestArgs, printer: &Printer) -> anyhow::Result<ExitS
     };
     printer.report(&AttestReport {
         reference,
-        manifest: published.resolved.manifest_digest.clone(),
+        manifest: published.resolved.manifest_digest.to_string(),
         key_id: sig.key_id().to_string(),
         statement: Some(statement),
         output,

@@ -191,8 +191,8 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
     };
     printer.report(&InspectReport {
         reference: reference.to_string(),
-        manifest: resolved.manifest_digest.clone(),
-        index: resolved.index_digest.clone(),
+        manifest: resolved.manifest_digest.to_string(),
+        index: resolved.index_digest.map(|d| d.to_string()),
         annotations: resolved.manifest.annotations.clone(),
         statement: resolved.claimed.clone(),
         unbound_comment: resolved

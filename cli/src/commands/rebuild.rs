@@ -491,7 +491,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
 
     let mut report = RebuildReport {
         reference: reference.clone(),
-        manifest: published.resolved.manifest_digest.clone(),
+        manifest: published.resolved.manifest_digest.to_string(),
         guest: claimed.guest.clone(),
         version: claimed.version.to_string(),
         zkvm: claimed.zkvm.clone(),

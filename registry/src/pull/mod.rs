@@ -340,7 +340,12 @@ fn check_lock_pins(
     options: &PullOptions<'_>,
 ) -> Result<(), Error> {
     if let Some(lock) = options.lock {
-        Lock::check(pin, lock.path(), "manifest", &resolved.manifest_digest)?;
+        Lock::check(
+            pin,
+            lock.path(),
+            "manifest",
+            &resolved.manifest_digest.to_string(),
+        )?;
         Lock::check(
             pin,
             lock.path(),
@@ -517,7 +522,7 @@ fn commit(
         lock.write(Pin {
             reference: reference.to_string(),
             zkvm: pin_key(options),
-            manifest: Some(resolved.manifest_digest.clone()),
+            manifest: Some(resolved.manifest_digest.to_string()),
             elf: elf_desc.digest.to_string(),
             vk: vk
                 .as_ref()

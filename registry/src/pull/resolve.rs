@@ -7,6 +7,7 @@ use zkelf_trust::digest::Sha256Digest;
 use zkelf_trust::statement::Statement;
 
 use crate::artifact::{self, ArtifactLayers, Descriptor, Fetched, Manifest};
+use crate::digest::OciDigest;
 use crate::error::{Error, VerificationError};
 use crate::fetch::{self, RetryPolicy};
 use crate::progress::Reporter;
@@ -29,9 +30,9 @@ pub struct Resolved {
     /// The reference as given.
     pub reference: Reference,
     /// The release index it went through, if any.
-    pub index_digest: Option<String>,
+    pub index_digest: Option<OciDigest>,
     /// The artifact manifest's digest.
-    pub manifest_digest: String,
+    pub manifest_digest: OciDigest,
     /// The artifact manifest.
     pub manifest: Manifest,
     /// Its layers.
@@ -92,7 +93,7 @@ async fn get_manifest_checked(
     what: &str,
     retry: RetryPolicy,
     reporter: &dyn Reporter,
-) -> Result<(Vec<u8>, String), Error> {
+) -> Result<(Vec<u8>, OciDigest), Error> {
     let bytes = fetch::with_retries(retry, reporter, what, || {
         store.get_manifest_pinned(target, elf_pin)
     })
@@ -108,14 +109,14 @@ async fn get_manifest_checked(
         }
         .into());
     }
-    let digest = artifact::sha256_digest(&bytes);
+    let digest = OciDigest::of(&bytes);
     if let Target::Digest(expected) = target
-        && *expected != digest
+        && digest != *expected
     {
         return Err(VerificationError::DigestMismatch {
             what: what.to_owned(),
             expected: expected.clone(),
-            actual: digest,
+            actual: digest.to_string(),
         }
         .into());
     }
@@ -140,37 +141,37 @@ pub async fn resolve(
     let what = format!("`{reference}`");
     let (bytes, digest) =
         get_manifest_checked(store, &target, elf_pin, &what, retry, reporter).await?;
-    let (manifest, manifest_digest, index_digest) = match artifact::parse(&bytes, &digest)
-        .map_err(StoreError::from)?
-    {
-        Fetched::Manifest(manifest) => (manifest, digest, None),
-        Fetched::Index(index) => {
-            let chosen =
-                artifact::select_from_index(&index, &digest, zkvm).map_err(StoreError::from)?;
-            let target = Target::Digest(chosen.digest.to_string());
-            let (m, d) = get_manifest_checked(
-                store,
-                &target,
-                elf_pin,
-                &format!("manifest `{}`", chosen.digest),
-                retry,
-                reporter,
-            )
-            .await?;
-            let Fetched::Manifest(manifest) = artifact::parse(&m, &d).map_err(StoreError::from)?
-            else {
-                return Err(StoreError::Protocol {
-                    store: store.name(),
-                    message: format!("release index `{d}` lists another index"),
-                    source: None,
-                }
-                .into());
-            };
-            (manifest, d, Some(digest))
-        }
-    };
-    let layers =
-        artifact::artifact_layers(&manifest, &manifest_digest).map_err(StoreError::from)?;
+    let (manifest, manifest_digest, index_digest) =
+        match artifact::parse(&bytes, &digest.to_string()).map_err(StoreError::from)? {
+            Fetched::Manifest(manifest) => (manifest, digest, None),
+            Fetched::Index(index) => {
+                let chosen = artifact::select_from_index(&index, &digest.to_string(), zkvm)
+                    .map_err(StoreError::from)?;
+                let target = Target::Digest(chosen.digest.to_string());
+                let (m, d) = get_manifest_checked(
+                    store,
+                    &target,
+                    elf_pin,
+                    &format!("manifest `{}`", chosen.digest),
+                    retry,
+                    reporter,
+                )
+                .await?;
+                let Fetched::Manifest(manifest) =
+                    artifact::parse(&m, &d.to_string()).map_err(StoreError::from)?
+                else {
+                    return Err(StoreError::Protocol {
+                        store: store.name(),
+                        message: format!("release index `{d}` lists another index"),
+                        source: None,
+                    }
+                    .into());
+                };
+                (manifest, d, Some(digest))
+            }
+        };
+    let layers = artifact::artifact_layers(&manifest, &manifest_digest.to_string())
+        .map_err(StoreError::from)?;
     let sig = fetch::fetch_small(
         store,
         &layers.signature,
@@ -243,7 +244,7 @@ pub async fn resolve(
     let mut signatures = vec![release];
     let mut broken_attestations = Vec::new();
     let mut attestations_not_read = 0;
-    match store.referrers(&manifest_digest).await {
+    match store.referrers(&manifest_digest.to_string()).await {
         Ok(referrers) => {
             // A store may list one attestation any number of times, or any number of them.
             let (to_read, not_read) = artifact::attestations_to_read(&referrers);
@@ -299,7 +300,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 async fn fetch_attestation(
     store: &dyn Store,
     descriptor: &Descriptor,
-    subject: &str,
+    subject: &OciDigest,
     retry: RetryPolicy,
     reporter: &dyn Reporter,
 ) -> Result<String, Error> {
@@ -313,7 +314,9 @@ async fn fetch_attestation(
         reporter,
     )
     .await?;
-    let Fetched::Manifest(m) = artifact::parse(&bytes, &digest).map_err(StoreError::from)? else {
+    let Fetched::Manifest(m) =
+        artifact::parse(&bytes, &digest.to_string()).map_err(StoreError::from)?
+    else {
         return Err(StoreError::Protocol {
             store: store.name(),
             message: format!("attestation `{digest}` is an index"),
