@@ -129,7 +129,7 @@ impl Lock {
         pin: Option<&Pin>,
         lock: &Path,
         what: &'static str,
-        actual: &str,
+        actual: &OciDigest,
     ) -> Result<(), Error> {
         let Some(pin) = pin else { return Ok(()) };
         let pinned = match what {
@@ -138,12 +138,13 @@ impl Lock {
             _ => Some(&pin.elf),
         };
         let Some(pinned) = pinned else { return Ok(()) };
-        if !actual.parse::<OciDigest>().is_ok_and(|a| a == *pinned) {
+        // A pin that does not parse names nothing, so it is not this digest either.
+        if *actual != *pinned {
             return Err(VerificationError::PinMismatch {
                 reference: pin.reference.clone(),
                 what,
                 pinned: pinned.clone(),
-                actual: actual.to_owned(),
+                actual: actual.to_string(),
                 lock: lock.to_path_buf(),
             }
             .into());
@@ -190,14 +191,19 @@ mod tests {
         lock.write(pin.clone()).unwrap();
         let got = lock.pin("r/fib:1", "sp1").unwrap();
         assert_eq!(got.as_ref(), Some(&pin));
-        let manifest = format!("sha256:{}", "a".repeat(64));
-        Lock::check(got.as_ref(), lock.path(), "manifest", &manifest).unwrap();
+        let digest = |c: &str| {
+            c.repeat(64)
+                .parse::<Sha256Digest>()
+                .map(OciDigest::from)
+                .unwrap()
+        };
+        Lock::check(got.as_ref(), lock.path(), "manifest", &digest("a")).unwrap();
         assert!(matches!(
-            Lock::check(got.as_ref(), lock.path(), "ELF", "sha256:cc"),
+            Lock::check(got.as_ref(), lock.path(), "ELF", &digest("c")),
             Err(Error::Verification(VerificationError::PinMismatch { .. }))
         ));
         // No VK pinned: nothing to check. A malformed ELF pin is an error, not "unpinned".
-        Lock::check(got.as_ref(), lock.path(), "VK", "sha256:dd").unwrap();
+        Lock::check(got.as_ref(), lock.path(), "VK", &digest("d")).unwrap();
         assert!(got.unwrap().elf_sha256(lock.path()).is_err());
     }
 
@@ -217,6 +223,6 @@ mod tests {
         let pin = lock.pin("https://x/a.elf", "").unwrap().unwrap();
         assert_eq!(pin.manifest, None);
         assert_eq!(pin.elf_sha256(&path).unwrap().to_string(), hex);
-        Lock::check(Some(&pin), &path, "manifest", "sha256:anything").unwrap();
+        Lock::check(Some(&pin), &path, "manifest", &OciDigest::of(b"anything")).unwrap();
     }
 }

@@ -302,12 +302,7 @@ async fn finish(
         &format!("`{}`", resolved.reference),
     )?;
     if let (Some(lock), Some(v)) = (options.lock, &vk) {
-        Lock::check(
-            pin.as_ref(),
-            lock.path(),
-            "VK",
-            &OciDigest::from(v.sha256).to_string(),
-        )?;
+        Lock::check(pin.as_ref(), lock.path(), "VK", &OciDigest::from(v.sha256))?;
     }
     let committed = commit(
         &resolved,
@@ -340,18 +335,8 @@ fn check_lock_pins(
     options: &PullOptions<'_>,
 ) -> Result<(), Error> {
     if let Some(lock) = options.lock {
-        Lock::check(
-            pin,
-            lock.path(),
-            "manifest",
-            &resolved.manifest_digest.to_string(),
-        )?;
-        Lock::check(
-            pin,
-            lock.path(),
-            "ELF",
-            &resolved.layers.elf.digest.to_string(),
-        )?;
+        Lock::check(pin, lock.path(), "manifest", &resolved.manifest_digest)?;
+        Lock::check(pin, lock.path(), "ELF", &resolved.layers.elf.digest)?;
     }
     Ok(())
 }
