@@ -91,12 +91,7 @@ pub fn is_valid_tag(tag: &str) -> bool {
 
 /// Whether `digest` is `sha256:` followed by 64 lowercase hex digits.
 pub fn is_valid_digest(digest: &str) -> bool {
-    digest.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
+    digest.parse::<crate::digest::OciDigest>().is_ok()
 }
 
 fn is_valid_repository(path: &str) -> bool {
