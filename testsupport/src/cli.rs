@@ -357,6 +357,7 @@ macro_rules! assert_cli_snapshot {
 pub struct Tree {
     roots: Vec<PathBuf>,
     entries: BTreeMap<PathBuf, Entry>,
+    lock_dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -376,7 +377,26 @@ impl Tree {
         for root in &roots {
             walk(root, &mut entries);
         }
-        Self { roots, entries }
+        Self {
+            roots,
+            entries,
+            lock_dirs: Vec::new(),
+        }
+    }
+
+    /// Lets a run create empty files under `dir` (and its parent directories): the cache's
+    /// per-digest lock files, which a refused pull may leave by design. Nothing else may appear.
+    pub fn allowing_lock_files_under(mut self, dir: impl AsRef<Path>) -> Self {
+        self.lock_dirs.push(dir.as_ref().to_path_buf());
+        self
+    }
+
+    fn is_allowed_lock(&self, path: &Path, entry: &Entry) -> bool {
+        self.lock_dirs.iter().any(|dir| match entry {
+            Entry::File { bytes, .. } => bytes.is_empty() && path.starts_with(dir),
+            Entry::Dir => dir.starts_with(path) || path.starts_with(dir),
+            _ => false,
+        })
     }
 
     /// Asserts that nothing under the paths was created, removed or changed since this tree
@@ -388,6 +408,7 @@ impl Tree {
         for (path, before) in &self.entries {
             match after.entries.get(path) {
                 None => diff.push(format!("removed  {}", path.display())),
+                Some(now) if *before == Entry::Missing && self.is_allowed_lock(path, now) => {}
                 Some(now) if now != before => diff.push(format!(
                     "changed  {} ({})",
                     path.display(),
@@ -397,7 +418,7 @@ impl Tree {
             }
         }
         for (path, now) in &after.entries {
-            if !self.entries.contains_key(path) {
+            if !self.entries.contains_key(path) && !self.is_allowed_lock(path, now) {
                 diff.push(format!("created  {} ({})", path.display(), kind(now)));
             }
         }
@@ -468,4 +489,55 @@ fn walk(path: &Path, entries: &mut BTreeMap<PathBuf, Entry>) {
         }
     };
     entries.insert(path.to_path_buf(), entry);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panics(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+        let err = std::panic::catch_unwind(f).expect_err("expected a panic");
+        err.downcast_ref::<String>().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_tree_lists_what_was_created_changed_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (kept, gone) = (dir.path().join("kept"), dir.path().join("gone"));
+        std::fs::write(&kept, b"a").unwrap();
+        std::fs::write(&gone, b"b").unwrap();
+        let missing = dir.path().join("out/fib.elf");
+        let before = Tree::of(&[dir.path(), &missing]);
+        before.assert_unchanged();
+        std::fs::write(&kept, b"c").unwrap();
+        std::fs::remove_file(&gone).unwrap();
+        std::fs::create_dir(dir.path().join("out")).unwrap();
+        std::fs::write(&missing, b"elf").unwrap();
+        let message = panics(|| before.assert_unchanged());
+        assert!(
+            message.contains("changed  ") && message.contains("kept (contents)"),
+            "{message}"
+        );
+        assert!(
+            message.contains("removed  ") && message.contains("gone"),
+            "{message}"
+        );
+        assert!(
+            message.contains("fib.elf (missing -> file, 3 bytes"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn only_empty_lock_files_may_appear_where_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let locks = dir.path().join("cache/locks");
+        let before = Tree::of(&[dir.path()]).allowing_lock_files_under(&locks);
+        std::fs::create_dir_all(&locks).unwrap();
+        std::fs::write(locks.join("sha256-ab"), b"").unwrap();
+        before.assert_unchanged();
+        std::fs::write(locks.join("blob"), b"bytes").unwrap();
+        let message = panics(|| before.assert_unchanged());
+        assert!(message.contains("blob"), "{message}");
+    }
 }
