@@ -138,7 +138,7 @@ fn a_provenance_source_git_would_run_is_refused_before_any_clone_or_build() {
     ];
     for (i, (uri, reason)) in hostile.iter().enumerate() {
         let reference = publish(&w, &format!("layout-{i}"), uri, COMMIT);
-        let before = zkelf_testsupport::run::snapshot(w.dir.path());
+        let before = zkelf_testsupport::cli::Tree::of(&[w.dir.path()]);
         let shown = uri.escape_debug().to_string();
         rebuild(&w, &reference, &[]).expect(2).stderr_has(&[
             "error: the provenance of `",
@@ -147,7 +147,7 @@ fn a_provenance_source_git_would_run_is_refused_before_any_clone_or_build() {
             "hint: zkelf clones only `https://`, `ssh://`, `file://`, `git@host:path` and local paths",
         ]);
         assert!(!mark.exists(), "{uri} ran a command");
-        zkelf_testsupport::run::assert_unchanged(w.dir.path(), &before);
+        before.assert_unchanged();
         assert_nothing_written(&w.path("out"));
     }
 }
@@ -161,24 +161,24 @@ fn a_commit_git_would_read_as_an_option_is_refused() {
         "https://example.invalid/fib.git",
         "--orphan=x",
     );
-    let before = zkelf_testsupport::run::snapshot(w.dir.path());
+    let before = zkelf_testsupport::cli::Tree::of(&[w.dir.path()]);
     rebuild(&w, &reference, &[]).expect(2).stderr_has(&[
         "names a source zkelf will not check out",
         "Caused by: refusing to check out commit `--orphan=x`: it is not a full hex commit id (40 or 64 hex digits)",
     ]);
-    zkelf_testsupport::run::assert_unchanged(w.dir.path(), &before);
+    before.assert_unchanged();
 }
 
 #[test]
 fn a_source_given_with_dash_dash_source_is_checked_too() {
     let w = World::new();
     let reference = publish(&w, "layout", "https://example.invalid/fib.git", COMMIT);
-    let before = zkelf_testsupport::run::snapshot(w.dir.path());
+    let before = zkelf_testsupport::cli::Tree::of(&[w.dir.path()]);
     rebuild(&w, &reference, &["--source=-uhostile"])
         .expect(2)
         .stderr_has(&[
             "error: `--source` names a source zkelf will not check out",
             "Caused by: refusing to clone `-uhostile`: it starts with `-`, so git would take it as an option",
         ]);
-    zkelf_testsupport::run::assert_unchanged(w.dir.path(), &before);
+    before.assert_unchanged();
 }

@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use dist_common::*;
+use zkelf_testsupport::cli::Tree;
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::mount::Tmpfs;
-use zkelf_testsupport::run::{assert_unchanged, snapshot, wait_for};
+use zkelf_testsupport::run::wait_for;
 use zkelf_trust::digest::hash_file;
 
 const MIB: u64 = 1 << 20;
@@ -255,11 +256,16 @@ fn a_read_only_output_directory_fails_cleanly_and_keeps_cache_and_state() {
     let reference = format!("oci-layout:{}:1.0.0-sp1", layout.display());
     // A first pull fills the cache and the state.
     assert_exit(&w.pull(&reference, &w.path("out/first.elf"), &[]), 0);
-    let (cache, state) = (snapshot(&w.path("cache")), snapshot(&w.path("state")));
-    assert!(!cache.is_empty() && !state.is_empty());
+    assert!(w.path("cache").read_dir().unwrap().next().is_some());
+    assert!(w.path("state").read_dir().unwrap().next().is_some());
 
     let read_only = Tmpfs::read_only();
     let out = read_only.join("fib.elf");
+    let before = Tree::of(&[
+        w.path("cache"),
+        w.path("state"),
+        read_only.path().to_path_buf(),
+    ]);
     let output = w.pull(&reference, &out, &[]);
     Run::from(&output).expect(2).stderr_has(&[
         &format!("nothing was written to `{}`", out.display()),
@@ -270,9 +276,7 @@ fn a_read_only_output_directory_fails_cleanly_and_keeps_cache_and_state() {
             read_only.path().display()
         ),
     ]);
-    assert_nothing_written(read_only.path());
-    assert_unchanged(&w.path("cache"), &cache);
-    assert_unchanged(&w.path("state"), &state);
+    before.assert_unchanged();
 }
 
 /// Writes `path` until its filesystem is full.

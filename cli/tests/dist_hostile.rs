@@ -13,46 +13,25 @@ use dist_common::*;
 use zkelf_registry::Reference;
 use zkelf_registry::artifact::{self, Descriptor, INDEX_MEDIA_TYPE};
 use zkelf_registry::store::{self, NetworkOptions};
+use zkelf_testsupport::cli::Tree;
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool;
 use zkelf_testsupport::registry::{DockerRegistry, Fault, FaultyRegistry};
-use zkelf_testsupport::run::{Snapshot, assert_unchanged, snapshot};
 
-/// What a refused command must leave as it was: the state, the cache and any store directories.
-struct Untouched {
-    cache: PathBuf,
-    dirs: Vec<(PathBuf, Snapshot)>,
-}
+/// What a refused command must leave as it was: the state, the cache (but for its per-digest
+/// lock files, empty by design; no blob may land) and any store directories.
+struct Untouched(Tree);
 
 impl Untouched {
     fn new(w: &World, stores: &[&Path]) -> Self {
-        let mut dirs = vec![w.path("state"), w.path("cache")];
-        dirs.extend(stores.iter().map(|p| p.to_path_buf()));
-        Self {
-            cache: w.path("cache"),
-            dirs: dirs
-                .into_iter()
-                .map(|d| (d.clone(), snapshot(&d)))
-                .collect(),
-        }
+        let mut paths = vec![w.path("state"), w.path("cache")];
+        paths.extend(stores.iter().map(|p| p.to_path_buf()));
+        Self(Tree::of(&paths).allowing_lock_files_under(w.path("cache").join("locks")))
     }
 
     #[track_caller]
     fn check(&self) {
-        for (dir, before) in &self.dirs {
-            if *dir != self.cache {
-                assert_unchanged(dir, before);
-                continue;
-            }
-            // The cache keeps its per-digest lock files (empty, by design); no blob may land.
-            let mut after = snapshot(dir);
-            after.retain(|path, (bytes, _)| {
-                !(path.starts_with(dir.join("locks"))
-                    && bytes.is_empty()
-                    && !before.contains_key(path))
-            });
-            assert!(after == *before, "the cache changed: {:?}", after.keys());
-        }
+        self.0.assert_unchanged();
     }
 }
 

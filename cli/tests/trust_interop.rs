@@ -5,10 +5,11 @@
 mod trust_support;
 
 use trust_support::{Fixture, GUEST, VERSION, ZKVM};
+use zkelf_testsupport::assert_cli_snapshot;
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 
 /// `zkelf sign fib.elf` with the minisign tool's secret key and the default statement fields.
-fn sign_with(fx: &Fixture, tool: &ToolKeyPair, env: &[(&str, &str)]) -> trust_support::Run {
+fn sign_with(fx: &Fixture, tool: &ToolKeyPair, env: &[(&str, &str)]) -> trust_support::Output {
     let key = tool.secret.to_str().unwrap();
     fx.sign_file("fib.elf", key, [GUEST, VERSION, ZKVM], &[], env)
 }
@@ -16,7 +17,7 @@ fn sign_with(fx: &Fixture, tool: &ToolKeyPair, env: &[(&str, &str)]) -> trust_su
 #[test]
 fn the_tool_verifies_zkelf_signatures_and_shows_the_statement() {
     let fx = Fixture::new();
-    fx.sign("rel", &[]).expect(0);
+    fx.sign("rel", &[]).assert_exit(0);
     let sig = fx.path("fib.elf.minisig");
     let out = minisign_tool::verify(&fx.path("keys/rel.pub"), &fx.path("fib.elf"), &sig);
     assert!(out.status.success(), "{out:?}");
@@ -73,7 +74,7 @@ fn zkelf_verifies_the_tools_signature_of_a_statement() {
         "--zkvm",
         ZKVM,
     ])
-    .expect(0)
+    .assert_exit(0)
     .stdout_has(&[
         "verified `fib.elf`",
         "guest       fib",
@@ -87,7 +88,7 @@ fn sign_with_tool_key(fx: &Fixture, tool: &ToolKeyPair) {
         .as_deref()
         .map(|pw| vec![("ZKELF_PASSWORD", pw)])
         .unwrap_or_default();
-    sign_with(fx, tool, &env).expect(0);
+    sign_with(fx, tool, &env).assert_exit(0);
     // Both verifiers accept the result.
     let out = minisign_tool::verify(
         &tool.public,
@@ -96,7 +97,8 @@ fn sign_with_tool_key(fx: &Fixture, tool: &ToolKeyPair) {
     );
     assert!(out.status.success(), "{out:?}");
     let public = tool.public.to_str().unwrap();
-    fx.zkelf(&["verify", "fib.elf", "--key", public]).expect(0);
+    fx.zkelf(&["verify", "fib.elf", "--key", public])
+        .assert_exit(0);
 }
 
 #[test]
@@ -106,9 +108,10 @@ fn encrypted_tool_keys_sign_through_zkelf() {
     sign_with_tool_key(&fx, &tool);
     // The wrong password is refused without writing anything.
     std::fs::remove_file(fx.path("fib.elf.minisig")).unwrap();
-    sign_with(&fx, &tool, &[("ZKELF_PASSWORD", "nope")])
-        .expect(2)
-        .stderr_has(&["wrong password for secret key"]);
+    assert_cli_snapshot!(
+        "encrypted_tool_keys_sign_through_zkelf",
+        sign_with(&fx, &tool, &[("ZKELF_PASSWORD", "nope")]).assert_exit(2)
+    );
     assert!(!fx.path("fib.elf.minisig").exists());
 }
 
@@ -126,12 +129,12 @@ fn the_tool_signs_with_zkelf_keys() {
         &["keygen", "--out", "keys", "--name", "enc"],
         &[("ZKELF_PASSWORD", "zk-pass")],
     )
-    .expect(0);
+    .assert_exit(0);
     let tool_view = fx.tool_view("enc", Some("zk-pass"));
     fx.tool_sign(&tool_view, &fx.statement(), false);
-    fx.verify_with_key("enc", &[]).expect(0);
+    fx.verify_with_key("enc", &[]).assert_exit(0);
     assert_eq!(tool_view.key_id(), fx.key_id("enc"));
 
     fx.tool_sign(&fx.tool_view("rel", None), &fx.statement(), false);
-    fx.verify_with_key("rel", &[]).expect(0);
+    fx.verify_with_key("rel", &[]).assert_exit(0);
 }

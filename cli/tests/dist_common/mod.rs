@@ -14,6 +14,7 @@ use zkelf_registry::store::{self, NetworkOptions};
 use zkelf_testsupport::docker;
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
+use zkelf_testsupport::policy::{Key, PolicyFile};
 use zkelf_testsupport::registry::{Fault, FaultyRegistry};
 // Each test binary uses only some of these.
 #[allow(unused_imports)]
@@ -35,15 +36,10 @@ impl World {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let key = minisign_tool::generate(dir.path(), "release", None);
-        let policy = dir.path().join("policy.toml");
-        std::fs::write(
-            &policy,
-            format!(
-                "version = 1\nrevoked = []\n\n[[key]]\nname = \"test-release\"\npublic = \"{}\"\nroles = [\"release\"]\n\n[require]\nrelease = 1\nrebuild = 0\n",
-                key.public_base64()
-            ),
-        )
-        .unwrap();
+        let policy = PolicyFile::new()
+            .key(Key::release("test-release", &key.public_base64()))
+            .require(1, 0)
+            .write(&dir.path().join("policy.toml"));
         for sub in ["home", "state", "cache", "out"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }

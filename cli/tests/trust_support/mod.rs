@@ -1,28 +1,22 @@
 //! Helpers shared by the `trust_*` integration tests: run the real binary, make guests and keys,
-//! and snapshot a directory to prove that nothing was written.
+//! and prove that a refused run wrote nothing and printed its snapshot.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
+use zkelf_testsupport::assert_cli_snapshot;
+pub use zkelf_testsupport::cli::{Output, Tree, Zkelf};
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
-pub use zkelf_testsupport::run::{self, Run, Snapshot};
 
-/// Runs `zkelf` in `cwd` with no password or epoch inherited from the environment.
-pub fn zkelf_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zkelf"));
-    cmd.current_dir(cwd)
+/// Runs `zkelf` isolated in `cwd` (its own home, state and cache; no password or epoch
+/// inherited from the environment) with `env` set.
+pub fn zkelf_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Zkelf::new(env!("CARGO_BIN_EXE_zkelf"))
+        .isolated(cwd)
         .args(args)
-        .env_remove("ZKELF_PASSWORD")
-        .env_remove("SOURCE_DATE_EPOCH")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    for (key, value) in env {
-        cmd.env(key, value);
-    }
-    Run::from(cmd.output().expect("running zkelf"))
+        .envs(env)
+        .run()
 }
 
 /// A temporary directory with a guest ELF and an unencrypted zkelf key pair `rel`.
@@ -62,17 +56,17 @@ impl Fixture {
         self.dir.path().join(name)
     }
 
-    pub fn zkelf(&self, args: &[&str]) -> Run {
+    pub fn zkelf(&self, args: &[&str]) -> Output {
         zkelf_in(self.root(), args, &[])
     }
 
-    pub fn zkelf_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+    pub fn zkelf_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         zkelf_in(self.root(), args, env)
     }
 
     pub fn keygen_unencrypted(&self, name: &str) {
         self.zkelf(&["keygen", "--out", "keys", "--name", name, "--unencrypted"])
-            .expect(0);
+            .assert_exit(0);
     }
 
     /// `zkelf sign <elf> --key <key> --guest --version --zkvm` plus `extra`, with `env`.
@@ -83,7 +77,7 @@ impl Fixture {
         [guest, version, zkvm]: [&str; 3],
         extra: &[&str],
         env: &[(&str, &str)],
-    ) -> Run {
+    ) -> Output {
         let mut args = vec![
             "sign",
             elf,
@@ -101,7 +95,7 @@ impl Fixture {
     }
 
     /// `zkelf sign fib.elf` with key `keys/<key>.key` and the default guest/version/zkvm.
-    pub fn sign(&self, key: &str, extra: &[&str]) -> Run {
+    pub fn sign(&self, key: &str, extra: &[&str]) -> Output {
         self.sign_file(
             "fib.elf",
             &format!("keys/{key}.key"),
@@ -138,7 +132,7 @@ impl Fixture {
     }
 
     /// `zkelf verify fib.elf --key keys/<key>.pub` plus `extra`.
-    pub fn verify_with_key(&self, key: &str, extra: &[&str]) -> Run {
+    pub fn verify_with_key(&self, key: &str, extra: &[&str]) -> Output {
         let key = format!("keys/{key}.pub");
         let mut args = vec!["verify", "fib.elf", "--key", &key];
         args.extend_from_slice(extra);
@@ -165,25 +159,20 @@ impl Fixture {
         text.lines().nth(1).unwrap().to_string()
     }
 
-    /// Every file under the fixture with its bytes and mode.
-    pub fn snapshot(&self) -> Snapshot {
-        run::snapshot(self.root())
+    /// Everything under the fixture (keys, ELF, signatures, home, state, cache).
+    pub fn tree(&self) -> Tree {
+        Tree::of(&[self.root()])
     }
 
-    /// Asserts that no file was created, removed or changed since `before`.
+    /// Runs `run`, asserting that it exits with `code`, that it created, removed or changed no
+    /// file, and that its output matches the snapshot `name`.
     #[track_caller]
-    pub fn assert_unchanged(&self, before: &Snapshot) {
-        run::assert_unchanged(self.root(), before);
-    }
-
-    /// Runs `run`, asserting that it exits with `code`, that stderr names every needle and that
-    /// it created, removed or changed no file.
-    #[track_caller]
-    pub fn rejects(&self, code: i32, needles: &[&str], run: impl FnOnce() -> Run) -> Run {
-        let before = self.snapshot();
+    pub fn rejects(&self, name: &str, code: i32, run: impl FnOnce() -> Output) -> Output {
+        let before = self.tree();
         let out = run();
-        out.expect(code).stderr_has(needles);
-        self.assert_unchanged(&before);
+        out.assert_exit(code);
+        before.assert_unchanged();
+        assert_cli_snapshot!(name, out);
         out
     }
 }
