@@ -24,6 +24,7 @@ use zkelf_trust::digest::Sha256Digest;
 
 mod plan;
 mod postlink;
+mod sysroot;
 
 pub use plan::{BUILD_PATH, Variation};
 

@@ -1,0 +1,488 @@
+//! The content-addressed sysroot cache (issue 12): the `-Zbuild-std` output of a (builder
+//! image, target, build-std set and features, compile flags, profile environment, cargo
+//! `[profile.release]`) key, stored under `<cache>/sysroot/<key>/` with a manifest of every
+//! file, verified on every use.
+//!
+//! Not wired into `zkelf build` yet: builds still run `-Zbuild-std` inline (buildType v2).
+//! This module is the key, the entry layout and its checks, so that the build step (a sysroot
+//! container, then guests built with `--sysroot`) can be added without changing them.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use zkelf_trust::digest::Sha256Digest;
+
+use crate::error::BuilderError;
+use crate::fsutil::{sha256_file, write_atomic};
+
+/// Bumped whenever the sysroot step or the entry layout changes: old entries stop matching.
+pub(crate) const FORMAT: u32 = 1;
+/// The manifest file of an entry, written last: an entry without it is partial.
+pub(crate) const MANIFEST: &str = "zkelf-sysroot.json";
+
+/// Everything that decides the bytes of a sysroot. The key is the sha256 of its canonical JSON
+/// (sorted keys, no whitespace), so neither the order of the build-std crates and features
+/// nor the layout of the guest's `Cargo.toml` changes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct KeyDocument {
+    pub format: u32,
+    /// The builder image's id.
+    pub image: String,
+    /// The target triple (for a JSON spec, its file stem).
+    pub target: String,
+    /// sha256 of the JSON target spec, if any.
+    pub target_spec_sha256: Option<String>,
+    /// `-Zbuild-std` crates (sorted, deduplicated).
+    pub build_std: Vec<String>,
+    /// `-Zbuild-std-features` (sorted, deduplicated).
+    pub build_std_features: Vec<String>,
+    /// The rustc flags std is compiled with, in order (order matters to rustc).
+    pub rustflags: Vec<String>,
+    /// The profile's environment (build scripts of std's dependencies read it).
+    pub env: BTreeMap<String, String>,
+    /// The guest workspace's `[profile.release]`, as parsed TOML (JSON, sorted keys).
+    pub profile_release: serde_json::Value,
+}
+
+impl KeyDocument {
+    /// A key document; sorts the sets and parses `profile_release` (the table's TOML text, or
+    /// the whole `Cargo.toml` of the workspace root).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        image: &str,
+        target: &str,
+        target_spec: Option<&str>,
+        build_std: &[String],
+        build_std_features: &[String],
+        rustflags: &[String],
+        env: &BTreeMap<String, String>,
+        workspace_manifest: &str,
+    ) -> Result<Self, String> {
+        let set = |v: &[String]| {
+            let mut v = v.to_vec();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let table: toml::Table = workspace_manifest
+            .parse()
+            .map_err(|e| format!("the workspace Cargo.toml does not parse: {e}"))?;
+        let release = table
+            .get("profile")
+            .and_then(|p| p.get("release"))
+            .cloned()
+            .unwrap_or(toml::Value::Table(Default::default()));
+        let profile_release = serde_json::to_value(sorted(&release))
+            .map_err(|e| format!("cannot encode [profile.release]: {e}"))?;
+        Ok(Self {
+            format: FORMAT,
+            image: image.into(),
+            target: target.into(),
+            target_spec_sha256: target_spec.map(|s| Sha256Digest::of(s.as_bytes()).to_string()),
+            build_std: set(build_std),
+            build_std_features: set(build_std_features),
+            rustflags: rustflags.to_vec(),
+            env: env.clone(),
+            profile_release,
+        })
+    }
+
+    /// The canonical bytes: compact JSON with sorted keys.
+    pub fn canonical(&self) -> Vec<u8> {
+        // serde_json's map is a BTreeMap (no `preserve_order`), and `sorted` made the TOML
+        // tables maps, so every object's keys come out sorted.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The key: sha256 of the canonical bytes, hex.
+    pub fn key(&self) -> String {
+        Sha256Digest::of(&self.canonical()).to_string()
+    }
+}
+
+/// A TOML value with every table as a sorted map (whatever toml's map type is).
+fn sorted(value: &toml::Value) -> serde_json::Value {
+    match value {
+        toml::Value::Table(t) => serde_json::Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), sorted(v)))
+                .collect::<serde_json::Map<_, _>>(),
+        ),
+        toml::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
+        toml::Value::String(s) => s.clone().into(),
+        toml::Value::Integer(i) => (*i).into(),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(serde_json::Value::Number)
+            .unwrap_or_else(|| f.to_string().into()),
+        toml::Value::Boolean(b) => (*b).into(),
+        toml::Value::Datetime(d) => d.to_string().into(),
+    }
+}
+
+/// One file of an entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ManifestFile {
+    /// Relative path, `/`-separated.
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// An entry's manifest: its key and every file (sorted by path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct EntryManifest {
+    pub format: u32,
+    pub key: String,
+    pub files: Vec<ManifestFile>,
+}
+
+impl EntryManifest {
+    /// Hashes every regular file under `dir` (but the manifest).
+    pub fn of_dir(dir: &Path, key: &str) -> Result<Self, BuilderError> {
+        let mut files = Vec::new();
+        let mut stack = vec![PathBuf::new()];
+        while let Some(rel) = stack.pop() {
+            let abs = dir.join(&rel);
+            let entries =
+                std::fs::read_dir(&abs).map_err(|e| BuilderError::io("cannot read", &abs, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| BuilderError::io("cannot read", &abs, e))?;
+                let name = rel.join(entry.file_name());
+                let ft = entry
+                    .file_type()
+                    .map_err(|e| BuilderError::io("cannot read", entry.path(), e))?;
+                if ft.is_dir() {
+                    stack.push(name);
+                } else if name.as_os_str() != MANIFEST {
+                    // Symlinks and other kinds are hashed through `open`, which refuses
+                    // nothing; the check compares them like files.
+                    let (sha256, size) = sha256_file(&entry.path())?;
+                    files.push(ManifestFile {
+                        path: name.to_string_lossy().into_owned(),
+                        size,
+                        sha256,
+                    });
+                }
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Self {
+            format: FORMAT,
+            key: key.into(),
+            files,
+        })
+    }
+
+    /// Canonical bytes (pretty JSON, trailing newline).
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// The entry's digest: sha256 of the manifest's bytes.
+    pub fn digest(&self) -> String {
+        Sha256Digest::of(&self.to_json()).to_string()
+    }
+}
+
+/// Why an entry cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Invalid {
+    /// No manifest (an interrupted write).
+    Partial,
+    /// The manifest does not parse or names another key or format.
+    BadManifest(String),
+    /// A file differs from the manifest, is missing, or is not listed.
+    Corrupt(String),
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Invalid::Partial => write!(f, "it has no manifest (a partial entry)"),
+            Invalid::BadManifest(m) => write!(f, "its manifest {m}"),
+            Invalid::Corrupt(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+/// Re-hashes the entry at `dir` against its manifest; returns the digest when every file
+/// matches and nothing else is there.
+pub(crate) fn verify(dir: &Path, key: &str) -> Result<Result<String, Invalid>, BuilderError> {
+    let path = dir.join(MANIFEST);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(Invalid::Partial)),
+        Err(e) => return Err(BuilderError::io("cannot read", &path, e)),
+    };
+    let recorded: EntryManifest = match serde_json::from_slice(&bytes) {
+        Ok(m) => m,
+        Err(e) => return Ok(Err(Invalid::BadManifest(format!("does not parse: {e}")))),
+    };
+    if recorded.format != FORMAT || recorded.key != key {
+        return Ok(Err(Invalid::BadManifest(format!(
+            "is for key `{}` format {}, not `{key}` format {FORMAT}",
+            recorded.key, recorded.format
+        ))));
+    }
+    if recorded.to_json() != bytes {
+        return Ok(Err(Invalid::BadManifest("is not in canonical form".into())));
+    }
+    let actual = EntryManifest::of_dir(dir, key)?;
+    if actual.files != recorded.files {
+        let what = first_difference(&recorded.files, &actual.files);
+        return Ok(Err(Invalid::Corrupt(what)));
+    }
+    Ok(Ok(recorded.digest()))
+}
+
+fn first_difference(recorded: &[ManifestFile], actual: &[ManifestFile]) -> String {
+    for r in recorded {
+        match actual.iter().find(|a| a.path == r.path) {
+            None => return format!("`{}` is missing", r.path),
+            Some(a) if a != r => {
+                return format!(
+                    "`{}` has sha256 {} ({} bytes), the manifest {} ({} bytes)",
+                    r.path, a.sha256, a.size, r.sha256, r.size
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    match actual
+        .iter()
+        .find(|a| !recorded.iter().any(|r| r.path == a.path))
+    {
+        Some(a) => format!("`{}` is not in the manifest", a.path),
+        None => "the files differ from the manifest".into(),
+    }
+}
+
+/// Writes the manifest of the files already in `dir` (last, atomically) and returns its digest.
+pub(crate) fn seal(dir: &Path, key: &str) -> Result<String, BuilderError> {
+    let manifest = EntryManifest::of_dir(dir, key)?;
+    write_atomic(&dir.join(MANIFEST), &manifest.to_json(), 0o644)?;
+    Ok(manifest.digest())
+}
+
+/// Moves a sealed entry at `staged` (a directory in the cache's sysroot directory) to
+/// `<root>/<key>`. Losing the race to another writer is fine: theirs is verified and used.
+/// Returns the entry's path and digest.
+pub(crate) fn insert(
+    root: &Path,
+    key: &str,
+    staged: &Path,
+) -> Result<(PathBuf, String), BuilderError> {
+    let dest = root.join(key);
+    let digest = match verify(staged, key)? {
+        Ok(d) => d,
+        Err(why) => {
+            return Err(BuilderError::io(
+                "cannot use the sysroot built in",
+                staged,
+                std::io::Error::other(why.to_string()),
+            ));
+        }
+    };
+    match std::fs::rename(staged, &dest) {
+        Ok(()) => Ok((dest, digest)),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(staged);
+            match verify(&dest, key)? {
+                Ok(theirs) => Ok((dest, theirs)),
+                Err(_) => Err(BuilderError::io("cannot rename into", &dest, e)),
+            }
+        }
+    }
+}
+
+/// Looks `key` up under `root`: the entry's path and digest when it verifies; an invalid entry
+/// is removed (with `note` saying why) and `None` returned, so the caller rebuilds it.
+pub(crate) fn lookup(
+    root: &Path,
+    key: &str,
+    note: &dyn Fn(&str),
+) -> Result<Option<(PathBuf, String)>, BuilderError> {
+    let dir = root.join(key);
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    match verify(&dir, key)? {
+        Ok(digest) => Ok(Some((dir, digest))),
+        Err(why) => {
+            note(&format!(
+                "note: the cached sysroot `{}` cannot be used: {why}; rebuilding it",
+                dir.display()
+            ));
+            std::fs::remove_dir_all(&dir)
+                .map_err(|e| BuilderError::io("cannot remove", &dir, e))?;
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WS: &str = "[workspace]\nmembers = []\n\n[profile.release]\npanic = \"abort\"\nopt-level = \"s\"\nlto = true\n";
+
+    fn doc(ws: &str) -> KeyDocument {
+        KeyDocument::new(
+            "sha256:img",
+            "riscv64im-unknown-none-elf",
+            None,
+            &["core".into(), "alloc".into()],
+            &["compiler-builtins-mem".into()],
+            &["-Ccodegen-units=1".into()],
+            &BTreeMap::new(),
+            ws,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_key_ignores_order_and_whitespace() {
+        let base = doc(WS);
+        let reordered = "[profile.release]\nlto=true\n  opt-level = 's'\npanic='abort'\n[workspace]\nmembers=[]\n";
+        assert_eq!(base.key(), doc(reordered).key());
+        let other_set = KeyDocument::new(
+            "sha256:img",
+            "riscv64im-unknown-none-elf",
+            None,
+            &["alloc".into(), "core".into(), "core".into()],
+            &["compiler-builtins-mem".into()],
+            &["-Ccodegen-units=1".into()],
+            &BTreeMap::new(),
+            WS,
+        )
+        .unwrap();
+        assert_eq!(base.key(), other_set.key());
+        // Only the release profile counts, not the rest of the workspace.
+        assert_eq!(
+            base.key(),
+            doc(&format!("{WS}\n[profile.dev]\nopt-level = 1\n")).key()
+        );
+    }
+
+    #[test]
+    fn every_input_changes_the_key() {
+        let base = doc(WS);
+        let mut variants = Vec::new();
+        let mut d = base.clone();
+        d.image = "sha256:other".into();
+        variants.push(d);
+        let mut d = base.clone();
+        d.target = "riscv32im-unknown-none-elf".into();
+        variants.push(d);
+        let mut d = base.clone();
+        d.target_spec_sha256 = Some("00".into());
+        variants.push(d);
+        let mut d = base.clone();
+        d.build_std.push("std".into());
+        variants.push(d);
+        let mut d = base.clone();
+        d.build_std_features.clear();
+        variants.push(d);
+        let mut d = base.clone();
+        d.rustflags.push("-Cembed-bitcode=yes".into());
+        variants.push(d);
+        let mut d = base.clone();
+        d.env.insert("CC_x".into(), "gcc".into());
+        variants.push(d);
+        variants.push(doc(&WS.replace("\"s\"", "3")));
+        let mut d = base.clone();
+        d.format += 1;
+        variants.push(d);
+        let mut keys: Vec<String> = variants.iter().map(KeyDocument::key).collect();
+        keys.push(base.key());
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "every input must change the key");
+        // Flag order matters to rustc, so it matters to the key.
+        let mut d = base.clone();
+        d.rustflags = vec!["-Ca".into(), "-Cb".into()];
+        let mut e = base.clone();
+        e.rustflags = vec!["-Cb".into(), "-Ca".into()];
+        assert_ne!(d.key(), e.key());
+    }
+
+    fn entry(root: &Path, key: &str) -> PathBuf {
+        let staged = root.join(format!(".partial-{key}"));
+        let lib = staged.join("lib/rustlib/t/lib");
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::write(lib.join("libcore-1.rlib"), b"core bytes").unwrap();
+        std::fs::write(lib.join("liballoc-1.rlib"), b"alloc bytes").unwrap();
+        seal(&staged, key).unwrap();
+        staged
+    }
+
+    #[test]
+    fn a_sealed_entry_verifies_and_keeps_its_digest() {
+        let root = tempfile::tempdir().unwrap();
+        let staged = entry(root.path(), "k1");
+        let (dir, digest) = insert(root.path(), "k1", &staged).unwrap();
+        assert_eq!(dir, root.path().join("k1"));
+        let found = lookup(root.path(), "k1", &|_| panic!("no note")).unwrap();
+        assert_eq!(found, Some((dir, digest.clone())));
+        // The same files give the same digest.
+        let again = tempfile::tempdir().unwrap();
+        let staged = entry(again.path(), "k1");
+        assert_eq!(verify(&staged, "k1").unwrap(), Ok(digest));
+        // Another writer's entry already in place: used, not replaced.
+        let staged = entry(root.path(), "k1");
+        assert!(insert(root.path(), "k1", &staged).is_ok());
+        assert!(!staged.exists());
+    }
+
+    #[test]
+    fn corrupt_partial_and_foreign_entries_are_removed() {
+        let root = tempfile::tempdir().unwrap();
+        let notes = std::cell::RefCell::new(Vec::<String>::new());
+        let note = |m: &str| notes.borrow_mut().push(m.to_string());
+
+        // A flipped byte.
+        let (dir, _) = insert(root.path(), "k", &entry(root.path(), "k")).unwrap();
+        let rlib = dir.join("lib/rustlib/t/lib/libcore-1.rlib");
+        std::fs::write(&rlib, b"core bytez").unwrap();
+        assert!(matches!(
+            verify(&dir, "k").unwrap(),
+            Err(Invalid::Corrupt(_))
+        ));
+        assert_eq!(lookup(root.path(), "k", &note).unwrap(), None);
+        assert!(!dir.exists());
+
+        // No manifest.
+        let (dir, _) = insert(root.path(), "k", &entry(root.path(), "k")).unwrap();
+        std::fs::remove_file(dir.join(MANIFEST)).unwrap();
+        assert_eq!(verify(&dir, "k").unwrap(), Err(Invalid::Partial));
+        assert_eq!(lookup(root.path(), "k", &note).unwrap(), None);
+
+        // An extra file, a missing file.
+        let (dir, _) = insert(root.path(), "k", &entry(root.path(), "k")).unwrap();
+        std::fs::write(dir.join("lib/rustlib/t/lib/libevil.rlib"), b"x").unwrap();
+        assert!(
+            matches!(verify(&dir, "k").unwrap(), Err(Invalid::Corrupt(m)) if m.contains("libevil"))
+        );
+        std::fs::remove_file(dir.join("lib/rustlib/t/lib/libevil.rlib")).unwrap();
+        std::fs::remove_file(dir.join("lib/rustlib/t/lib/liballoc-1.rlib")).unwrap();
+        assert!(
+            matches!(verify(&dir, "k").unwrap(), Err(Invalid::Corrupt(m)) if m.contains("missing"))
+        );
+
+        // Renamed under another key.
+        let (dir, _) = insert(root.path(), "k2", &entry(root.path(), "k2")).unwrap();
+        std::fs::rename(&dir, root.path().join("k3")).unwrap();
+        assert!(matches!(
+            verify(&root.path().join("k3"), "k3").unwrap(),
+            Err(Invalid::BadManifest(_))
+        ));
+        assert_eq!(notes.borrow().len(), 2);
+    }
+}
