@@ -157,30 +157,3 @@ fn trust_hint(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
     }
     None
 }
-
-/// Clap's own errors: help and version go to stdout with 0, usage errors exit 2.
-pub fn clap_error(err: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    let code = match err.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
-        _ => ExitStatus::Error.code(),
-    };
-    if code != 0 && std::env::args().any(|arg| arg == "--json") {
-        let doc = serde_json::json!({
-            "error": {
-                "message": err.kind().to_string().to_lowercase(),
-                "causes": [err.render().to_string()],
-                "hint": "run `zkelf --help` for usage",
-                "exit_code": code,
-            }
-        });
-        let _ = printer::write_stdout(&format!("{doc:#}\n"));
-        return ExitCode::from(code);
-    }
-    let _ = err.print();
-    ExitCode::from(code)
-}
-
-use crate::printer;

@@ -17,7 +17,7 @@ use printer::Printer;
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(err) => return error::clap_error(err),
+        Err(err) => return printer::clap_error(err),
     };
     let printer = Printer::new(&cli.global);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
 
 use serde::Serialize;
 
@@ -194,6 +195,54 @@ fn escape_with(text: &str, keep_newlines: bool) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Prints a statement's fields, one per line.
+pub fn write_statement(
+    out: &mut dyn Write,
+    s: &zkelf_trust::statement::Statement,
+) -> std::io::Result<()> {
+    let dash = |d: &Option<zkelf_trust::digest::Sha256Digest>| {
+        d.map_or_else(|| "-".to_string(), |d| d.to_string())
+    };
+    writeln!(out, "  kind        {}", s.kind)?;
+    writeln!(out, "  guest       {}", s.guest)?;
+    writeln!(out, "  version     {}", s.version)?;
+    writeln!(out, "  zkvm        {}", s.zkvm)?;
+    writeln!(out, "  target      {}", s.target)?;
+    writeln!(out, "  sha256      {}", s.sha256)?;
+    writeln!(out, "  size        {}", s.size)?;
+    writeln!(out, "  provenance  {}", dash(&s.provenance))?;
+    writeln!(out, "  vk          {}", dash(&s.vk))?;
+    if let Some(builder) = &s.builder {
+        writeln!(out, "  builder     {builder}")?;
+    }
+    writeln!(out, "  created     {}", s.created)
+}
+
+/// Clap's own errors: help and version go to stdout with 0, usage errors exit 2.
+pub fn clap_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let code = match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+        _ => error::ExitStatus::Error.code(),
+    };
+    if code != 0 && std::env::args().any(|arg| arg == "--json") {
+        let doc = serde_json::json!({
+            "error": {
+                "message": err.kind().to_string().to_lowercase(),
+                "causes": [err.render().to_string()],
+                "hint": "run `zkelf --help` for usage",
+                "exit_code": code,
+            }
+        });
+        let _ = write_stdout(&format!("{doc:#}\n"));
+        return ExitCode::from(code);
+    }
+    let _ = err.print();
+    ExitCode::from(code)
 }
 
 /// Writes to stdout, tolerating a closed pipe.

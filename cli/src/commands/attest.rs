@@ -10,7 +10,10 @@ use zkelf_registry::VerificationError;
 use zkelf_trust::signature::{self, Signature};
 use zkelf_trust::statement::{Kind, Statement};
 
-use super::rebuild::{created_now, fetch_published, push_signature};
+use super::rebuild::{Published, fetch_published, push_signature};
+use super::shared::epoch::created_now;
+use super::shared::files::persist_atomically;
+use super::shared::keys::load_secret_key;
 use crate::args::audit::{AttestArgs, AttestKind};
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::{Printer, Report};
@@ -48,7 +51,7 @@ impl Report for AttestReport {
 fn given_statement(
     sig: &Signature,
     path: &std::path::Path,
-    published: &super::rebuild::Published,
+    published: &Published,
     reference: &str,
 ) -> anyhow::Result<Statement> {
     let origin = format!("`{}`", path.display());
@@ -84,7 +87,7 @@ fn given_statement(
 /// the statement a co-signer makes from the manifest's annotations, which name the release, and
 /// the bytes and blobs as published. Signing it is what binds guest, version and zkVM.
 fn statement_from_annotations(
-    published: &super::rebuild::Published,
+    published: &Published,
     reference: &str,
     provenance: Option<zkelf_trust::digest::Sha256Digest>,
     vk: Option<zkelf_trust::digest::Sha256Digest>,
@@ -127,10 +130,7 @@ fn statement_from_annotations(
 /// Runs `zkelf attest`.
 pub async fn attest(args: AttestArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let secret = match &args.key {
-        Some(key) => Some(super::sign::load_secret_key(
-            key,
-            args.password_file.as_deref(),
-        )?),
+        Some(key) => Some(load_secret_key(key, args.password_file.as_deref())?),
         None => None,
     };
     let given = args
@@ -207,7 +207,7 @@ pub async fn attest(args: AttestArgs, printer: &Printer) -> anyhow::Result<ExitS
     if let Some(path) = &output
         && args.signature.as_ref() != Some(path)
     {
-        super::sign::persist_atomically(path, text.as_bytes(), 0o644, true)?;
+        persist_atomically(path, text.as_bytes(), 0o644, true)?;
     }
     let attached = if args.push {
         let title = format!(

@@ -4,11 +4,12 @@ use std::io::Write;
 
 use anyhow::Context;
 use serde::Serialize;
-use zkelf_builder::{BuildOptions, BuiltArtifact, Engine, build_guest};
+use zkelf_builder::{BuildOptions, BuiltArtifact, build_guest};
 
-use super::build_reporter::BuildReporter;
+use super::shared::dirs::builder_cache_dir;
+use super::shared::engine;
+use super::shared::reporters::BuildReporter;
 use crate::args::build::BuildArgs;
-use crate::env::EnvVars;
 use crate::error::ExitStatus;
 use crate::printer::{Printer, Report};
 
@@ -31,12 +32,6 @@ impl Report for BuildReport {
     }
 }
 
-/// Connects to the engine named by `DOCKER_HOST` (or the default socket).
-pub(super) async fn engine() -> anyhow::Result<Engine> {
-    let host = std::env::var(EnvVars::DOCKER_HOST).ok();
-    Ok(Engine::connect(host.as_deref()).await?)
-}
-
 /// Runs `zkelf build`.
 pub async fn build(args: BuildArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let engine = engine().await?;
@@ -45,7 +40,7 @@ pub async fn build(args: BuildArgs, printer: &Printer) -> anyhow::Result<ExitSta
         zkvm: args.artifact,
         allow_dirty: args.allow_dirty,
         check_reproducible: args.check_reproducible,
-        cache_dir: super::pull::cache_dir().map(|d| d.join("builder")),
+        cache_dir: builder_cache_dir(),
         suite: args.suite,
         ..BuildOptions::default()
     };

@@ -6,10 +6,10 @@ use serde::Serialize;
 use zkelf_builder::base::{BaseImage, BaseOptions, bootstrap_base, find_base};
 use zkelf_builder::image::{BuilderImage, build_builder_image};
 
-use super::build::engine;
-use super::build_reporter::BuildReporter;
+use super::shared::engine;
+use super::shared::epoch::source_date_epoch;
+use super::shared::reporters::BuildReporter;
 use crate::args::build::BuilderCommand;
-use crate::env::EnvVars;
 use crate::error::ExitStatus;
 use crate::printer::{Printer, Report};
 
@@ -74,9 +74,7 @@ pub async fn builder(command: BuilderCommand, printer: &Printer) -> anyhow::Resu
             let options = BaseOptions {
                 mirror: args.mirror,
                 suite: args.suite,
-                source_date_epoch: std::env::var(EnvVars::SOURCE_DATE_EPOCH)
-                    .ok()
-                    .and_then(|v| v.parse().ok()),
+                source_date_epoch: source_date_epoch()?,
             };
             let base = bootstrap_base(&engine, &options, &reporter).await?;
             printer.report(&BaseReport {

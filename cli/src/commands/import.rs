@@ -14,10 +14,12 @@ use zkelf_registry::verify::Expected;
 use zkelf_registry::vk::VkOutput;
 use zkelf_trust::statement::{is_valid_name, is_valid_target};
 
-use super::pull::{
-    ProgressReporter, UNBOUND_WARNING, load_policy, network_options, pins, retry_policy,
-};
-use super::trust_input;
+use super::pull::UNBOUND_WARNING;
+use super::shared::epoch::source_date_epoch;
+use super::shared::keys::load_policy;
+use super::shared::network::{network_options, retry_policy};
+use super::shared::pins::{optional_version, pins};
+use super::shared::reporters::ProgressReporter;
 use crate::args::dist::ImportArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::{Printer, Report};
@@ -114,11 +116,11 @@ pub async fn import(args: ImportArgs, printer: &Printer) -> anyhow::Result<ExitS
     let (sha256, vk_sha256) = pins(&args.pins)?;
     let labels = Labels {
         guest: args.guest.clone(),
-        version: trust_input::version_arg(args.version.as_deref())?,
+        version: optional_version(args.version.as_deref())?,
         zkvm: args.zkvm.clone(),
         target: args.target.clone(),
     };
-    let created = super::publish::source_date_epoch()?;
+    let created = source_date_epoch()?;
     let network = network_options(&args.network)?;
     let source_store = store::open(&source, &network)?;
     let target_store = store::open(&to.with_target(None), &network)?;

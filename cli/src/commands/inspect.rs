@@ -12,9 +12,11 @@ use zkelf_registry::verify::{Expected, SignatureReport};
 use zkelf_registry::{Reference, VerificationError};
 use zkelf_trust::statement::Statement;
 
-use super::pull::{
-    ProgressReporter, load_policy, network_options, retry_policy, write_not_read, write_signature,
-};
+use super::pull::{write_not_read, write_signature};
+use super::shared::keys::load_policy;
+use super::shared::network::{network_options, retry_policy};
+use super::shared::pins::optional_sha256;
+use super::shared::reporters::ProgressReporter;
 use crate::args::dist::InspectArgs;
 use crate::error::ExitStatus;
 use crate::printer::{Printer, Report, escape};
@@ -132,7 +134,7 @@ fn provenance_summary(bytes: &[u8]) -> ProvenanceSummary {
 pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let reference: Reference = args.reference.parse()?;
     let policy = load_policy(&args.trust)?;
-    let sha256 = super::trust_input::optional_sha256("--sha256", args.sha256.as_deref())?;
+    let sha256 = optional_sha256("--sha256", args.sha256.as_deref())?;
     let network = network_options(&args.network)?;
     let store = store::open(&reference, &network)?;
     let reporter = ProgressReporter::new(printer);

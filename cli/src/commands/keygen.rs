@@ -8,11 +8,11 @@ use serde::Serialize;
 use zkelf_trust::keys::{self, KeyId, Password};
 
 use crate::args::trust::KeygenArgs;
-use crate::env::EnvVars;
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::{Printer, Report};
 
-use super::sign::{persist_atomically, prompt_password};
+use super::shared::files::persist_atomically;
+use super::shared::keys::{env_password, prompt_password};
 
 /// What `keygen` wrote.
 #[derive(Debug, Serialize)]
@@ -136,10 +136,4 @@ fn new_password(password_file: Option<&Path>) -> anyhow::Result<Password> {
         .into());
     }
     Ok(password)
-}
-
-/// `ZKELF_PASSWORD`, if set.
-pub(crate) fn env_password() -> Option<Password> {
-    std::env::var_os(EnvVars::ZKELF_PASSWORD)
-        .map(|value| Password::new(value.to_string_lossy().into_owned()))
 }

@@ -6,7 +6,6 @@ use crate::printer::Printer;
 
 mod attest;
 mod build;
-mod build_reporter;
 mod builder;
 mod diff;
 mod import;
@@ -16,8 +15,8 @@ mod publish;
 mod pull;
 mod rebuild;
 mod release;
+mod shared;
 mod sign;
-mod trust_input;
 mod verify;
 
 /// Runs one command to completion.

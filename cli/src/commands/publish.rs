@@ -8,9 +8,11 @@ use zkelf_registry::Reference;
 use zkelf_registry::publish::{self, Published};
 use zkelf_registry::store;
 
-use super::pull::{ProgressReporter, load_policy, network_options};
+use super::shared::epoch::source_date_epoch;
+use super::shared::keys::load_policy;
+use super::shared::network::network_options;
+use super::shared::reporters::ProgressReporter;
 use crate::args::dist::PublishArgs;
-use crate::env::EnvVars;
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::{Printer, Report};
 
@@ -38,23 +40,6 @@ impl Report for PublishReport {
             self.published.uploaded_bytes,
             self.published.skipped_blobs
         )
-    }
-}
-
-/// `SOURCE_DATE_EPOCH`, when set, fixes the `created` annotation.
-pub(super) fn source_date_epoch() -> anyhow::Result<Option<u64>> {
-    match std::env::var(EnvVars::SOURCE_DATE_EPOCH) {
-        Ok(v) => v.trim().parse().map(Some).map_err(|_| {
-            UsageError::new(
-                format!(
-                    "`{}` is `{v}`, not unix seconds",
-                    EnvVars::SOURCE_DATE_EPOCH
-                ),
-                "unset it or set it to e.g. the commit time (`git log -1 --format=%ct`)",
-            )
-            .into()
-        }),
-        Err(_) => Ok(None),
     }
 }
 

@@ -1,185 +1,27 @@
-//! `zkelf pull`, and what the distribution commands share: network options, the policy, the
-//! state and cache directories, and the progress reporter.
+//! `zkelf pull`.
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::Duration;
 
 use anyhow::Context as _;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use zkelf_registry::auth::Credentials;
+use zkelf_registry::Reference;
 use zkelf_registry::cache::Cache;
-use zkelf_registry::fetch::RetryPolicy;
 use zkelf_registry::lockfile::Lock;
 use zkelf_registry::pull::{self, Output, PullOptions};
 use zkelf_registry::state::RollbackState;
-use zkelf_registry::store::{self, NetworkOptions};
+use zkelf_registry::store;
 use zkelf_registry::verify::{Expected, SignatureReport};
 use zkelf_registry::vk::{PulledVk, VkCheck, VkOutput};
-use zkelf_registry::{Reference, Reporter};
-use zkelf_trust::digest::Sha256Digest;
-use zkelf_trust::policy::Policy;
 
-use super::trust_input;
-use crate::args::dist::{NetworkArgs, PinArgs, PullArgs, TrustArgs};
-use crate::env::EnvVars;
+use super::shared::dirs::{cache_dir, state_dir};
+use super::shared::keys::load_policy;
+use super::shared::network::{network_options, retry_policy};
+use super::shared::pins::{optional_version, pins};
+use super::shared::reporters::ProgressReporter;
+use crate::args::dist::PullArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::{Printer, Report, escape};
-
-/// Network options from the flags, the environment and `~/.docker/config.json`.
-pub(super) fn network_options(args: &NetworkArgs) -> anyhow::Result<NetworkOptions> {
-    let credentials = match &args.username {
-        None => None,
-        Some(user) => {
-            let password = if args.password_stdin {
-                let mut line = String::new();
-                std::io::stdin()
-                    .read_line(&mut line)
-                    .context("cannot read the registry password from standard input")?;
-                zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned())
-            } else {
-                match std::env::var(EnvVars::ZKELF_REGISTRY_PASSWORD) {
-                    Ok(p) => zeroize::Zeroizing::new(p),
-                    Err(_) => {
-                        return Err(UsageError::new(
-                            format!("`--username {user}` needs a password"),
-                            format!(
-                                "set `{}` or pass `--password-stdin`",
-                                EnvVars::ZKELF_REGISTRY_PASSWORD
-                            ),
-                        )
-                        .into());
-                    }
-                }
-            };
-            Some(Credentials::new(user.clone(), password.as_str()))
-        }
-    };
-    let docker_config_dir = std::env::var_os(EnvVars::DOCKER_CONFIG)
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os(EnvVars::HOME).map(|h| PathBuf::from(h).join(".docker")));
-    Ok(NetworkOptions {
-        insecure_registries: args.insecure_registries.clone(),
-        credentials,
-        docker_config_dir,
-        connect_timeout: Duration::from_secs(args.timeout.clamp(1, 30)),
-        read_timeout: Duration::from_secs(args.timeout.max(1)),
-        ca_certificates: std::env::var_os(EnvVars::SSL_CERT_FILE)
-            .filter(|f| !f.is_empty())
-            .map(PathBuf::from)
-            .into_iter()
-            .collect(),
-    })
-}
-
-/// Retries from the flags.
-pub(super) fn retry_policy(args: &NetworkArgs) -> RetryPolicy {
-    RetryPolicy {
-        retries: args.retries,
-        ..RetryPolicy::default()
-    }
-}
-
-/// The policy named by `--policy`, or one trusting exactly `--key`.
-pub(super) fn load_policy(args: &TrustArgs) -> anyhow::Result<Policy> {
-    if let Some(key) = &args.key {
-        return super::trust_input::key_policy(key);
-    }
-    if !args.policy.exists() {
-        return Err(UsageError::new(
-            format!("trust policy `{}` does not exist", args.policy.display()),
-            "pass `--policy <file>` or `--key <public key>`",
-        )
-        .into());
-    }
-    Ok(Policy::load(&args.policy)?)
-}
-
-fn xdg_dir(var: &str, xdg: &str, fallback: &str) -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os(var) {
-        return Some(PathBuf::from(dir));
-    }
-    let xdg = std::env::var_os(xdg).map(PathBuf::from);
-    let home = std::env::var_os(EnvVars::HOME).map(PathBuf::from);
-    zkelf_registry::dirs::default_dir(xdg.as_deref(), home.as_deref(), fallback)
-}
-
-/// `$ZKELF_STATE_DIR`, else `$XDG_STATE_HOME/zkelf`, else `~/.local/state/zkelf`.
-pub(super) fn state_dir() -> Option<PathBuf> {
-    xdg_dir(
-        EnvVars::ZKELF_STATE_DIR,
-        EnvVars::XDG_STATE_HOME,
-        ".local/state",
-    )
-}
-
-/// `$ZKELF_CACHE_DIR`, else `$XDG_CACHE_HOME/zkelf`, else `~/.cache/zkelf`.
-pub(super) fn cache_dir() -> Option<PathBuf> {
-    xdg_dir(EnvVars::ZKELF_CACHE_DIR, EnvVars::XDG_CACHE_HOME, ".cache")
-}
-
-/// Progress bars on a terminal (indicatif), notes through the printer with `-v`.
-pub(super) struct ProgressReporter<'a> {
-    printer: &'a Printer,
-    bar: Mutex<Option<ProgressBar>>,
-}
-
-impl<'a> ProgressReporter<'a> {
-    pub(super) fn new(printer: &'a Printer) -> Self {
-        Self {
-            printer,
-            bar: Mutex::new(None),
-        }
-    }
-}
-
-impl Reporter for ProgressReporter<'_> {
-    fn start(&self, what: &str, total: Option<u64>) {
-        if !self.printer.progress_enabled() || total.is_none_or(|t| t < (1 << 20)) {
-            return;
-        }
-        let bar = ProgressBar::new(total.unwrap_or(0));
-        bar.set_style(
-            ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} {bytes_per_sec}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_message(what.chars().take(40).collect::<String>());
-        *self
-            .bar
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(bar);
-    }
-
-    fn progress(&self, _what: &str, done: u64) {
-        if let Some(bar) = self
-            .bar
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .as_ref()
-        {
-            bar.set_position(done);
-        }
-    }
-
-    fn finish(&self, _what: &str) {
-        if let Some(bar) = self
-            .bar
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
-        {
-            bar.finish_and_clear();
-        }
-    }
-
-    fn note(&self, message: &str) {
-        if self.printer.verbose(1) {
-            self.printer.info(message);
-        }
-    }
-}
 
 /// What `pull` reports.
 #[derive(Debug, Serialize)]
@@ -331,14 +173,6 @@ pub(super) fn write_signature(out: &mut dyn Write, s: &SignatureReport) -> std::
     }
 }
 
-/// The pins given on the command line.
-pub(super) fn pins(args: &PinArgs) -> anyhow::Result<(Option<Sha256Digest>, Option<Sha256Digest>)> {
-    Ok((
-        trust_input::optional_sha256("--sha256", args.sha256.as_deref())?,
-        trust_input::optional_sha256("--vk-sha256", args.vk_sha256.as_deref())?,
-    ))
-}
-
 /// Runs `zkelf pull`.
 pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let reference: Reference = args.reference.parse()?;
@@ -346,7 +180,7 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
     let (sha256, vk_sha256) = pins(&args.pins)?;
     let expected = Expected {
         guest: args.guest.clone(),
-        version: trust_input::version_arg(args.version.as_deref())?,
+        version: optional_version(args.version.as_deref())?,
         zkvm: args.zkvm.clone(),
         sha256,
         vk_sha256,

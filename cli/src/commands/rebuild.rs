@@ -20,8 +20,12 @@ use zkelf_trust::digest::{ContentDigests, Sha256Digest};
 use zkelf_trust::signature;
 use zkelf_trust::statement::{Kind, Statement};
 
-use super::build_reporter::BuildReporter;
-use super::pull::{ProgressReporter, network_options, retry_policy};
+use super::shared::dirs::builder_cache_dir;
+use super::shared::epoch::created_now;
+use super::shared::files::persist_atomically;
+use super::shared::keys::load_secret_key;
+use super::shared::network::{network_options, retry_policy};
+use super::shared::reporters::{BuildReporter, ProgressReporter};
 use crate::args::audit::RebuildArgs;
 use crate::args::dist::NetworkArgs;
 use crate::error::{ExitStatus, UsageError};
@@ -102,17 +106,6 @@ pub(super) async fn fetch_published(
         elf,
         elf_file: temp,
     })
-}
-
-/// `SOURCE_DATE_EPOCH` when set, else the clock: the `created` of a new signature.
-pub(super) fn created_now() -> anyhow::Result<u64> {
-    if let Some(epoch) = super::publish::source_date_epoch()? {
-        return Ok(epoch);
-    }
-    Ok(std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default())
 }
 
 /// Attaches `signature` to the artifact as an attestation; returns the attestation's digest.
@@ -342,10 +335,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
     let started = Instant::now();
     // Unlock the key first: a wrong password should not cost a build.
     let secret = match (&args.attest, &args.key) {
-        (true, Some(key)) => Some(super::sign::load_secret_key(
-            key,
-            args.password_file.as_deref(),
-        )?),
+        (true, Some(key)) => Some(load_secret_key(key, args.password_file.as_deref())?),
         _ => None,
     };
     let published = fetch_published(
@@ -401,7 +391,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         .and_then(|()| zkelf_builder::source::check_commit(&external.source.commit))
         .with_context(|| format!("{origin} names a source zkelf will not check out"))?;
 
-    let engine = super::build::engine().await?;
+    let engine = super::shared::engine().await?;
     let reporter = BuildReporter::new(printer);
     let image = ensure_builder_image(&engine, &args.suite, &reporter).await?;
     let differences = builder_differences(&provenance, &image);
@@ -469,7 +459,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
     let options = BuildOptions {
         out_dir: args.out.clone().unwrap_or_else(|| work.path().join("out")),
         zkvm: Some(external.zkvm.clone()),
-        cache_dir: super::pull::cache_dir().map(|d| d.join("builder")),
+        cache_dir: builder_cache_dir(),
         suite: args.suite.clone(),
         allow_different_builder: args.allow_different_builder,
         ..BuildOptions::default()
@@ -562,7 +552,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
             ))
         });
         let text = sig.to_string();
-        super::sign::persist_atomically(&path, text.as_bytes(), 0o644, true)?;
+        persist_atomically(&path, text.as_bytes(), 0o644, true)?;
         report.attestation = Some(path);
         if args.push {
             let title = format!(

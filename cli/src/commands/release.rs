@@ -9,14 +9,16 @@ use zkelf_builder::{BuildOptions, BuiltArtifact, build_guest};
 use zkelf_registry::publish::{self, Published};
 use zkelf_registry::store;
 use zkelf_trust::digest::hash_file;
-use zkelf_trust::policy::Policy;
 use zkelf_trust::signature;
 use zkelf_trust::statement::{Kind, Statement};
 
-use super::build_reporter::BuildReporter;
-use super::pull::{ProgressReporter, network_options};
+use super::shared::dirs::builder_cache_dir;
+use super::shared::files::{persist_atomically, sibling_with_suffix};
+use super::shared::keys::{load_secret_key, policy};
+use super::shared::network::network_options;
+use super::shared::reporters::{BuildReporter, ProgressReporter};
 use crate::args::dist::ReleaseArgs;
-use crate::error::{ExitStatus, UsageError};
+use crate::error::ExitStatus;
 use crate::printer::{Printer, Report};
 
 #[derive(Debug, Serialize)]
@@ -47,23 +49,20 @@ impl Report for ReleaseReport {
 /// Runs `zkelf release`.
 pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let to = super::publish::target(&args.to)?;
-    if !args.policy.exists() {
-        return Err(UsageError::new(
-            format!("trust policy `{}` does not exist", args.policy.display()),
-            "pass `--policy <file>`: what is published must verify under it",
-        )
-        .into());
-    }
-    let policy = Policy::load(&args.policy)?;
-    let secret = super::sign::load_secret_key(&args.key, args.password_file.as_deref())?;
+    let policy = policy(
+        &args.policy,
+        None,
+        "pass `--policy <file>`: what is published must verify under it",
+    )?;
+    let secret = load_secret_key(&args.key, args.password_file.as_deref())?;
     let network = network_options(&args.network)?;
 
-    let engine = super::build::engine().await?;
+    let engine = super::shared::engine().await?;
     let options = BuildOptions {
         out_dir: args.out.clone(),
         zkvm: args.zkvm.clone(),
         check_reproducible: args.check_reproducible,
-        cache_dir: super::pull::cache_dir().map(|d| d.join("builder")),
+        cache_dir: builder_cache_dir(),
         ..BuildOptions::default()
     };
     let built = build_guest(
@@ -111,8 +110,8 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
         };
         let sig = signature::sign(&secret, &digests, &statement)
             .with_context(|| format!("cannot sign `{}`", a.elf.display()))?;
-        let path = super::sign::sibling_with_suffix(&a.elf, ".minisig");
-        super::sign::persist_atomically(&path, sig.to_string().as_bytes(), 0o644, true)?;
+        let path = sibling_with_suffix(&a.elf, ".minisig");
+        persist_atomically(&path, sig.to_string().as_bytes(), 0o644, true)?;
         signed.push(statement);
     }
 

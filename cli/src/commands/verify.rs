@@ -6,15 +6,17 @@ use std::path::PathBuf;
 use serde::Serialize;
 use zkelf_trust::digest::{Sha256Digest, hash_file};
 use zkelf_trust::keys::KeyId;
-use zkelf_trust::policy::{Policy, Role};
+use zkelf_trust::policy::Role;
 use zkelf_trust::signature::Signature;
 use zkelf_trust::statement::Statement;
 use zkelf_trust::verify::{self, Expected, Options, Rejection, Subject};
 
-use super::trust_input;
+use super::shared::files::{check_vk, hash_blob, sibling_with_suffix};
+use super::shared::keys::{POLICY_OR_KEY, policy};
+use super::shared::pins::{optional_sha256, optional_version};
 use crate::args::trust::VerifyArgs;
 use crate::error::ExitStatus;
-use crate::printer::{Printer, Report, escape};
+use crate::printer::{Printer, Report, escape, write_statement};
 
 /// What `verify` established.
 #[derive(Debug, Serialize)]
@@ -105,40 +107,23 @@ impl Report for VerifyReport {
     }
 }
 
-/// Prints a statement's fields, one per line.
-pub(crate) fn write_statement(out: &mut dyn Write, s: &Statement) -> std::io::Result<()> {
-    let dash = |d: &Option<Sha256Digest>| d.map_or_else(|| "-".to_string(), |d| d.to_string());
-    writeln!(out, "  kind        {}", s.kind)?;
-    writeln!(out, "  guest       {}", s.guest)?;
-    writeln!(out, "  version     {}", s.version)?;
-    writeln!(out, "  zkvm        {}", s.zkvm)?;
-    writeln!(out, "  target      {}", s.target)?;
-    writeln!(out, "  sha256      {}", s.sha256)?;
-    writeln!(out, "  size        {}", s.size)?;
-    writeln!(out, "  provenance  {}", dash(&s.provenance))?;
-    writeln!(out, "  vk          {}", dash(&s.vk))?;
-    if let Some(builder) = &s.builder {
-        writeln!(out, "  builder     {builder}")?;
-    }
-    writeln!(out, "  created     {}", s.created)
-}
-
 /// Runs `zkelf verify`.
 pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let policy = match (&args.policy, &args.key) {
-        (Some(path), _) => Policy::load(path)?,
-        (None, Some(key)) => trust_input::key_policy(key)?,
-        (None, None) => unreachable!("clap requires `--policy` or `--key`"),
-    };
+    // clap requires `--policy` or `--key`.
+    let policy = policy(
+        args.policy.as_deref().unwrap_or(std::path::Path::new("")),
+        args.key.as_deref(),
+        POLICY_OR_KEY,
+    )?;
     let expected = Expected {
         guest: args.guest.clone(),
-        version: trust_input::version_arg(args.version.as_deref())?,
+        version: optional_version(args.version.as_deref())?,
         zkvm: args.zkvm.clone(),
-        sha256: trust_input::optional_sha256("--sha256", args.sha256.as_deref())?,
+        sha256: optional_sha256("--sha256", args.sha256.as_deref())?,
         vk_sha256: None,
     };
     let sig_paths = if args.sig.is_empty() {
-        vec![super::sign::sibling_with_suffix(&args.elf, ".minisig")]
+        vec![sibling_with_suffix(&args.elf, ".minisig")]
     } else {
         args.sig.clone()
     };
@@ -150,15 +135,11 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
     printer.info(format!("hashing `{}`…", args.elf.display()));
     let digests = hash_file(&args.elf)?;
     let mut subject = Subject::new(args.elf.display().to_string(), digests);
-    subject.provenance = args
-        .provenance
-        .as_deref()
-        .map(super::sign::hash_blob)
-        .transpose()?;
+    subject.provenance = args.provenance.as_deref().map(hash_blob).transpose()?;
     subject.vk = args
         .vk
         .as_deref()
-        .map(|vk| super::sign::check_vk(&args.elf, vk))
+        .map(|vk| check_vk(&args.elf, vk))
         .transpose()?;
     subject.file = Some(args.elf.clone());
     let options = Options {

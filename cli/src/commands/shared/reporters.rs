@@ -1,15 +1,15 @@
-//! The builder's [`Reporter`]: a spinner on a terminal, plain lines otherwise.
+//! Progress reporters: the builder's (a spinner on a terminal, plain lines otherwise) and the
+//! registry's (progress bars on a terminal, notes with `-v`). Only the cli knows indicatif.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use zkelf_builder::Reporter;
 
 use crate::printer::Printer;
 
 /// Steps as a spinner (terminal) or `info` lines; container output with `-v`.
-pub(super) struct BuildReporter<'a> {
+pub(crate) struct BuildReporter<'a> {
     printer: &'a Printer,
     state: Mutex<State>,
 }
@@ -20,7 +20,7 @@ struct State {
 }
 
 impl<'a> BuildReporter<'a> {
-    pub(super) fn new(printer: &'a Printer) -> Self {
+    pub(crate) fn new(printer: &'a Printer) -> Self {
         Self {
             printer,
             state: Mutex::new(State {
@@ -37,7 +37,7 @@ impl<'a> BuildReporter<'a> {
     }
 }
 
-impl Reporter for BuildReporter<'_> {
+impl zkelf_builder::Reporter for BuildReporter<'_> {
     fn step(&self, message: &str) {
         let mut state = self.state();
         state.started = Instant::now();
@@ -77,5 +77,66 @@ impl Reporter for BuildReporter<'_> {
             bar.finish_and_clear();
         }
         self.printer.info(format!("  {message} ({elapsed:.1}s)"));
+    }
+}
+
+/// Progress bars on a terminal (indicatif), notes through the printer with `-v`.
+pub(crate) struct ProgressReporter<'a> {
+    printer: &'a Printer,
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl<'a> ProgressReporter<'a> {
+    pub(crate) fn new(printer: &'a Printer) -> Self {
+        Self {
+            printer,
+            bar: Mutex::new(None),
+        }
+    }
+}
+
+impl zkelf_registry::Reporter for ProgressReporter<'_> {
+    fn start(&self, what: &str, total: Option<u64>) {
+        if !self.printer.progress_enabled() || total.is_none_or(|t| t < (1 << 20)) {
+            return;
+        }
+        let bar = ProgressBar::new(total.unwrap_or(0));
+        bar.set_style(
+            ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} {bytes_per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(what.chars().take(40).collect::<String>());
+        *self
+            .bar
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(bar);
+    }
+
+    fn progress(&self, _what: &str, done: u64) {
+        if let Some(bar) = self
+            .bar
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            bar.set_position(done);
+        }
+    }
+
+    fn finish(&self, _what: &str) {
+        if let Some(bar) = self
+            .bar
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn note(&self, message: &str) {
+        if self.printer.verbose(1) {
+            self.printer.info(message);
+        }
     }
 }

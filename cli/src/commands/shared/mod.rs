@@ -1,0 +1,22 @@
+//! What the commands share, each in one place: keys, passwords and the trust policy
+//! ([`keys`]), pins and versions ([`pins`]), files written atomically ([`files`]), `SOURCE_DATE_EPOCH` ([`epoch`]), the state
+//! and cache directories ([`dirs`]), registry access ([`network`]), progress ([`reporters`]) and
+//! the Docker engine ([`engine`]). Commands import from here, never from each other.
+
+pub(crate) mod dirs;
+pub(crate) mod epoch;
+pub(crate) mod files;
+pub(crate) mod keys;
+pub(crate) mod network;
+pub(crate) mod pins;
+pub(crate) mod reporters;
+
+use zkelf_builder::Engine;
+
+use crate::env::EnvVars;
+
+/// Connects to the engine named by `DOCKER_HOST` (or the default socket).
+pub(crate) async fn engine() -> anyhow::Result<Engine> {
+    let host = std::env::var(EnvVars::DOCKER_HOST).ok();
+    Ok(Engine::connect(host.as_deref()).await?)
+}
