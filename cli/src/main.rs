@@ -9,6 +9,7 @@ mod commands;
 mod env;
 mod error;
 mod printer;
+mod reports;
 
 use args::Cli;
 use error::ExitStatus;

@@ -1,11 +1,9 @@
 //! `zkelf attest`: an additional release signature over a published ELF (for policies that
 //! require several release keys), or an existing signature file attached as it is.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use serde::Serialize;
 use zkelf_registry::VerificationError;
 use zkelf_trust::signature::{self, Signature};
 use zkelf_trust::statement::{Kind, Statement};
@@ -16,34 +14,8 @@ use super::shared::files::persist_atomically;
 use super::shared::keys::load_secret_key;
 use crate::args::audit::{AttestArgs, AttestKind};
 use crate::error::{ExitStatus, UsageError};
-use crate::printer::{Printer, Report};
-
-/// What `attest` reports.
-#[derive(Debug, Serialize)]
-struct AttestReport {
-    reference: String,
-    manifest: String,
-    key_id: String,
-    statement: Option<Statement>,
-    output: Option<PathBuf>,
-    attached: Option<String>,
-}
-
-impl Report for AttestReport {
-    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        match &self.statement {
-            Some(s) => writeln!(out, "signed by {}: {s}", self.key_id)?,
-            None => writeln!(out, "signature by {}", self.key_id)?,
-        }
-        if let Some(path) = &self.output {
-            writeln!(out, "wrote {}", path.display())?;
-        }
-        if let Some(digest) = &self.attached {
-            writeln!(out, "attached {digest} to {}", self.manifest)?;
-        }
-        Ok(())
-    }
-}
+use crate::printer::Printer;
+use crate::reports::audit::AttestReport;
 
 /// The statement of a signature given with `--signature`, which must be about the published
 /// ELF: only a signature over these very bytes is worth attaching. The policy evaluates the rest

@@ -1,54 +1,15 @@
 //! `zkelf builder base` and `zkelf builder image`.
 
-use std::io::Write;
-
-use serde::Serialize;
-use zkelf_builder::base::{BaseImage, BaseOptions, bootstrap_base, find_base};
-use zkelf_builder::image::{BuilderImage, build_builder_image};
+use zkelf_builder::base::{BaseOptions, bootstrap_base, find_base};
+use zkelf_builder::image::build_builder_image;
 
 use super::shared::engine;
 use super::shared::epoch::source_date_epoch;
 use super::shared::reporters::BuildReporter;
 use crate::args::build::BuilderCommand;
 use crate::error::ExitStatus;
-use crate::printer::{Printer, Report};
-
-#[derive(Debug, Serialize)]
-struct BaseReport {
-    base: BaseImage,
-    /// False when the image existed and nothing was done.
-    created: bool,
-}
-
-impl Report for BaseReport {
-    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(out, "{} {}", self.base.tag, self.base.id)?;
-        writeln!(out, "rootfs sha256:{}", self.base.rootfs_sha256)
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct ImageReport {
-    image: BuilderImage,
-}
-
-impl Report for ImageReport {
-    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let image = &self.image;
-        writeln!(out, "{} {}", image.tag, image.id)?;
-        writeln!(out, "Dockerfile.builder sha256:{}", image.dockerfile_sha256)?;
-        writeln!(
-            out,
-            "base {} rootfs sha256:{}",
-            image.base.id, image.base.rootfs_sha256
-        )?;
-        writeln!(
-            out,
-            "{}",
-            image.toolchain.rustc.lines().next().unwrap_or_default()
-        )
-    }
-}
+use crate::printer::Printer;
+use crate::reports::build::{BaseReport, ImageReport};
 
 /// Runs `zkelf builder …`.
 pub async fn builder(command: BuilderCommand, printer: &Printer) -> anyhow::Result<ExitStatus> {

@@ -1,12 +1,9 @@
 //! `zkelf import`: a release published as downloads (GitHub's `<name>.elf`, `.elf.minisig`,
 //! `.vk`, `.vk.minisig`), verified, mirrored into an OCI registry or layout without re-signing.
 
-use std::io::Write;
-
 use anyhow::Context as _;
-use serde::Serialize;
 use zkelf_registry::Reference;
-use zkelf_registry::import::{self, Imported, Labels};
+use zkelf_registry::import::{self, Labels};
 use zkelf_registry::pull::PullOptions;
 use zkelf_registry::reference::Target;
 use zkelf_registry::store;
@@ -14,7 +11,6 @@ use zkelf_registry::verify::Expected;
 use zkelf_registry::vk::VkOutput;
 use zkelf_trust::statement::{is_valid_name, is_valid_target};
 
-use super::pull::UNBOUND_WARNING;
 use super::shared::epoch::source_date_epoch;
 use super::shared::keys::load_policy;
 use super::shared::network::{network_options, retry_policy};
@@ -22,48 +18,8 @@ use super::shared::pins::{optional_version, pins};
 use super::shared::reporters::ProgressReporter;
 use crate::args::dist::ImportArgs;
 use crate::error::{ExitStatus, UsageError};
-use crate::printer::{Printer, Report};
-
-#[derive(Debug, Serialize)]
-struct ImportReport {
-    to: String,
-    #[serde(flatten)]
-    imported: Imported,
-}
-
-impl Report for ImportReport {
-    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let i = &self.imported;
-        writeln!(
-            out,
-            "imported {} as {} {} for {} ({})",
-            i.source, i.guest, i.version, i.zkvm, i.target
-        )?;
-        writeln!(out, "wrote {}:{} {}", self.to, i.tag, i.manifest_digest)?;
-        writeln!(out, "  elf {} ({} bytes)", i.elf_digest, i.elf_size)?;
-        if let Some(vk) = &i.vk_digest {
-            let signed = if i.vk_signed {
-                " with its own signature"
-            } else {
-                ""
-            };
-            writeln!(out, "  vk  {vk}{signed}")?;
-        }
-        writeln!(
-            out,
-            "  uploaded {} blobs, {} already present",
-            i.uploaded_blobs, i.skipped_blobs
-        )?;
-        if i.unbound {
-            writeln!(
-                out,
-                "UNBOUND: the upstream signature is kept as it is and binds no guest, version or zkVM: pulls of this artifact need `--sha256 {}` (or a `zkelf.lock` pin); sign a bound statement with `zkelf attest` to vouch for the names",
-                i.elf_digest.trim_start_matches("sha256:")
-            )?;
-        }
-        Ok(())
-    }
-}
+use crate::printer::Printer;
+use crate::reports::dist::{ImportReport, UNBOUND_WARNING};
 
 fn check_name(flag: &str, value: Option<&str>) -> Result<(), UsageError> {
     match value {

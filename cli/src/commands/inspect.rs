@@ -1,114 +1,21 @@
 //! `zkelf inspect`: what an artifact is and whether its signatures count, without writing the ELF
 //! (its bytes are streamed through the hasher only, so every signature can be evaluated).
 
-use std::io::Write;
-
 use anyhow::Context as _;
-use serde::Serialize;
 use zkelf_registry::fetch;
-use zkelf_registry::pull::{self, BrokenAttestation, PullOptions};
+use zkelf_registry::pull::{self, PullOptions};
 use zkelf_registry::store;
-use zkelf_registry::verify::{Expected, SignatureReport};
+use zkelf_registry::verify::Expected;
 use zkelf_registry::{Reference, VerificationError};
-use zkelf_trust::statement::Statement;
 
-use super::pull::{write_not_read, write_signature};
 use super::shared::keys::load_policy;
 use super::shared::network::{network_options, retry_policy};
 use super::shared::pins::optional_sha256;
 use super::shared::reporters::ProgressReporter;
 use crate::args::dist::InspectArgs;
 use crate::error::ExitStatus;
-use crate::printer::{Printer, Report, escape};
-
-#[derive(Debug, Serialize)]
-struct ProvenanceSummary {
-    sha256: String,
-    size: usize,
-    source: Option<String>,
-    commit: Option<String>,
-    builder: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct InspectReport {
-    reference: String,
-    manifest: String,
-    index: Option<String>,
-    annotations: std::collections::BTreeMap<String, String>,
-    /// The release signature's statement; `null` when its trusted comment is not one (unbound).
-    statement: Option<Statement>,
-    /// The release signature's trusted comment when it is not a statement.
-    unbound_comment: Option<String>,
-    elf_digest: String,
-    elf_size: u64,
-    elf_matches: bool,
-    provenance: Option<ProvenanceSummary>,
-    vk: Option<String>,
-    vk_signed: bool,
-    signatures: Vec<SignatureReport>,
-    broken_attestations: Vec<BrokenAttestation>,
-    /// Distinct attestations listed past the bound on how many are read (they do not count).
-    attestations_not_read: usize,
-    verified: bool,
-    verdict: String,
-}
-
-impl Report for InspectReport {
-    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(out, "{}", escape(&self.reference))?;
-        writeln!(out, "manifest   {}", self.manifest)?;
-        if let Some(index) = &self.index {
-            writeln!(out, "index      {index}")?;
-        }
-        match (&self.statement, &self.unbound_comment) {
-            (Some(s), _) => writeln!(out, "statement  {s}")?,
-            (None, comment) => writeln!(
-                out,
-                "statement  none: the trusted comment `{}` binds no guest, version or zkVM",
-                escape(comment.as_deref().unwrap_or_default())
-            )?,
-        }
-        writeln!(
-            out,
-            "elf        {} ({} bytes)",
-            self.elf_digest, self.elf_size
-        )?;
-        match &self.provenance {
-            Some(p) => writeln!(
-                out,
-                "provenance sha256:{} source {} commit {} builder {}",
-                p.sha256,
-                escape(p.source.as_deref().unwrap_or("?")),
-                escape(p.commit.as_deref().unwrap_or("?")),
-                escape(p.builder.as_deref().unwrap_or("?"))
-            )?,
-            None => writeln!(out, "provenance none")?,
-        }
-        if let Some(vk) = &self.vk {
-            let signed = if self.vk_signed {
-                " (with its own signature)"
-            } else {
-                ""
-            };
-            writeln!(out, "vk         sha256:{vk}{signed}")?;
-        }
-        writeln!(out, "signatures")?;
-        for s in &self.signatures {
-            write_signature(out, s)?;
-        }
-        for b in &self.broken_attestations {
-            writeln!(
-                out,
-                "  attestation {}: unreadable: {}",
-                escape(&b.manifest),
-                escape(&b.reason)
-            )?;
-        }
-        write_not_read(out, self.attestations_not_read)?;
-        writeln!(out, "verdict    {}", escape(&self.verdict))
-    }
-}
+use crate::printer::Printer;
+use crate::reports::dist::{InspectReport, ProvenanceSummary};
 
 fn provenance_summary(bytes: &[u8]) -> ProvenanceSummary {
     let value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();

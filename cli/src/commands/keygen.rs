@@ -1,42 +1,17 @@
 //! `zkelf keygen`: a minisign key pair, encrypted with scrypt unless asked otherwise.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
-use serde::Serialize;
-use zkelf_trust::keys::{self, KeyId, Password};
+use zkelf_trust::keys::{self, Password};
 
 use crate::args::trust::KeygenArgs;
 use crate::error::{ExitStatus, UsageError};
-use crate::printer::{Printer, Report};
+use crate::printer::Printer;
+use crate::reports::trust::KeygenReport;
 
 use super::shared::files::persist_atomically;
 use super::shared::keys::{env_password, prompt_password};
-
-/// What `keygen` wrote.
-#[derive(Debug, Serialize)]
-struct KeygenReport {
-    public_key: PathBuf,
-    secret_key: PathBuf,
-    key_id: KeyId,
-    public: String,
-    encrypted: bool,
-}
-
-impl Report for KeygenReport {
-    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(out, "public key  {}", self.public_key.display())?;
-        writeln!(
-            out,
-            "secret key  {}{}",
-            self.secret_key.display(),
-            if self.encrypted { "" } else { " (unencrypted)" }
-        )?;
-        writeln!(out, "key id      {}", self.key_id)?;
-        writeln!(out, "public      {}", self.public)
-    }
-}
 
 /// Runs `zkelf keygen`.
 pub fn keygen(args: KeygenArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {

@@ -1,11 +1,8 @@
 //! `zkelf publish`.
 
-use std::io::Write;
-
 use anyhow::Context as _;
-use serde::Serialize;
 use zkelf_registry::Reference;
-use zkelf_registry::publish::{self, Published};
+use zkelf_registry::publish::{self};
 use zkelf_registry::store;
 
 use super::shared::epoch::source_date_epoch;
@@ -14,34 +11,8 @@ use super::shared::network::network_options;
 use super::shared::reporters::ProgressReporter;
 use crate::args::dist::PublishArgs;
 use crate::error::{ExitStatus, UsageError};
-use crate::printer::{Printer, Report};
-
-#[derive(Debug, Serialize)]
-struct PublishReport {
-    to: String,
-    #[serde(flatten)]
-    published: Published,
-}
-
-impl Report for PublishReport {
-    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        for a in &self.published.artifacts {
-            writeln!(out, "published {}:{} {}", self.to, a.tag, a.manifest_digest)?;
-        }
-        writeln!(
-            out,
-            "published {}:{} {} (release index)",
-            self.to, self.published.index_tag, self.published.index_digest
-        )?;
-        writeln!(
-            out,
-            "uploaded {} blobs ({} bytes), {} already present",
-            self.published.uploaded_blobs,
-            self.published.uploaded_bytes,
-            self.published.skipped_blobs
-        )
-    }
-}
+use crate::printer::Printer;
+use crate::reports::dist::PublishReport;
 
 /// Where to publish: a store reference without tag or digest (tags come from the artifacts).
 pub(super) fn target(to: &str) -> anyhow::Result<Reference> {

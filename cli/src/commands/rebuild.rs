@@ -3,12 +3,10 @@
 //! `kind=rebuild` attestation. Also what `attest` shares: fetching the artifact and its ELF,
 //! writing and attaching a signature.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use serde::Serialize;
 use zkelf_builder::image::{BuilderImage, ensure_builder_image};
 use zkelf_builder::provenance::{Provenance, deps};
 use zkelf_builder::{BuildOptions, diff};
@@ -29,7 +27,8 @@ use super::shared::reporters::{BuildReporter, ProgressReporter};
 use crate::args::audit::RebuildArgs;
 use crate::args::dist::NetworkArgs;
 use crate::error::{ExitStatus, UsageError};
-use crate::printer::{OutputFormat, Printer, Report};
+use crate::printer::{OutputFormat, Printer};
+use crate::reports::audit::{Difference, RebuildReport};
 
 /// A published artifact resolved, with its ELF hashed (and kept in a temporary file if asked).
 pub(super) struct Published {
@@ -127,24 +126,6 @@ pub(super) async fn push_signature(
     Ok(attached.digest.to_string())
 }
 
-/// One way this builder differs from the one the provenance records.
-#[derive(Debug, Clone, Serialize)]
-pub(super) struct Difference {
-    what: String,
-    recorded: String,
-    ours: String,
-}
-
-impl std::fmt::Display for Difference {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: recorded `{}`, this builder has `{}`",
-            self.what, self.recorded, self.ours
-        )
-    }
-}
-
 /// The first line where two multi-line tool outputs differ (or the first line of each).
 fn differing_line(recorded: &str, ours: &str) -> (String, String) {
     let (mut a, mut b) = (recorded.lines(), ours.lines());
@@ -220,70 +201,6 @@ pub(super) fn builder_differences(
         );
     }
     out
-}
-
-/// What `rebuild` reports.
-#[derive(Debug, Serialize)]
-struct RebuildReport {
-    reference: String,
-    manifest: String,
-    guest: String,
-    version: String,
-    zkvm: String,
-    source: String,
-    commit: String,
-    published_sha256: String,
-    rebuilt_sha256: String,
-    /// The rebuilt ELF, when kept with `--out`.
-    rebuilt_elf: Option<PathBuf>,
-    matches: bool,
-    builder_image: String,
-    builder_differences: Vec<Difference>,
-    diff: Option<String>,
-    attestation: Option<PathBuf>,
-    attached: Option<String>,
-    seconds_total: f64,
-    seconds_build: f64,
-}
-
-impl Report for RebuildReport {
-    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(
-            out,
-            "{} {} {} {} from {} at {}",
-            if self.matches {
-                "reproduced"
-            } else {
-                "NOT reproduced"
-            },
-            self.guest,
-            self.version,
-            self.zkvm,
-            self.source,
-            self.commit
-        )?;
-        writeln!(out, "  published  sha256:{}", self.published_sha256)?;
-        writeln!(out, "  rebuilt    sha256:{}", self.rebuilt_sha256)?;
-        writeln!(out, "  builder    {}", self.builder_image)?;
-        if let Some(path) = &self.rebuilt_elf {
-            writeln!(out, "  kept       {}", path.display())?;
-        }
-        writeln!(
-            out,
-            "  time       {:.1}s, of which the build {:.1}s",
-            self.seconds_total, self.seconds_build
-        )?;
-        if let Some(path) = &self.attestation {
-            writeln!(out, "attestation {}", path.display())?;
-        }
-        if let Some(digest) = &self.attached {
-            writeln!(out, "attached {} to {}", digest, self.manifest)?;
-        }
-        if let Some(diff) = &self.diff {
-            out.write_all(diff.as_bytes())?;
-        }
-        Ok(())
-    }
 }
 
 /// The provenance's guest/version/zkvm/target must be what the release statement says.

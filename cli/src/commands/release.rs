@@ -1,12 +1,9 @@
 //! `zkelf release`: build (hermetic Docker builder), sign (prehashed minisign, the statement as
 //! trusted comment) and publish, in one command.
 
-use std::io::Write;
-
 use anyhow::Context as _;
-use serde::Serialize;
-use zkelf_builder::{BuildOptions, BuiltArtifact, build_guest};
-use zkelf_registry::publish::{self, Published};
+use zkelf_builder::{BuildOptions, build_guest};
+use zkelf_registry::publish::{self};
 use zkelf_registry::store;
 use zkelf_trust::digest::hash_file;
 use zkelf_trust::signature;
@@ -19,32 +16,8 @@ use super::shared::network::network_options;
 use super::shared::reporters::{BuildReporter, ProgressReporter};
 use crate::args::dist::ReleaseArgs;
 use crate::error::ExitStatus;
-use crate::printer::{Printer, Report};
-
-#[derive(Debug, Serialize)]
-struct ReleaseReport {
-    to: String,
-    built: Vec<BuiltArtifact>,
-    signed: Vec<Statement>,
-    #[serde(flatten)]
-    published: Published,
-}
-
-impl Report for ReleaseReport {
-    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        for s in &self.signed {
-            writeln!(out, "signed {s}")?;
-        }
-        for a in &self.published.artifacts {
-            writeln!(out, "published {}:{} {}", self.to, a.tag, a.manifest_digest)?;
-        }
-        writeln!(
-            out,
-            "published {}:{} {} (release index)",
-            self.to, self.published.index_tag, self.published.index_digest
-        )
-    }
-}
+use crate::printer::Printer;
+use crate::reports::dist::ReleaseReport;
 
 /// Runs `zkelf release`.
 pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {

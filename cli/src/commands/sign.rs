@@ -1,13 +1,10 @@
 //! `zkelf sign`: a prehashed minisign signature whose trusted comment is the statement.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
-use serde::Serialize;
 use zkelf_trust::digest::hash_file;
 use zkelf_trust::elf;
-use zkelf_trust::keys::KeyId;
 use zkelf_trust::signature;
 use zkelf_trust::statement::{Kind, Statement};
 
@@ -17,30 +14,8 @@ use super::shared::keys::load_secret_key;
 use super::shared::pins::version_arg;
 use crate::args::trust::SignArgs;
 use crate::error::{ExitStatus, UsageError};
-use crate::printer::{Printer, Report, write_statement};
-
-/// What `sign` wrote.
-#[derive(Debug, Serialize)]
-struct SignReport {
-    elf: PathBuf,
-    signature: PathBuf,
-    key_id: KeyId,
-    statement: Statement,
-    trusted_comment: String,
-}
-
-impl Report for SignReport {
-    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(
-            out,
-            "signed `{}` with key {} into `{}`",
-            self.elf.display(),
-            self.key_id,
-            self.signature.display()
-        )?;
-        write_statement(out, &self.statement)
-    }
-}
+use crate::printer::Printer;
+use crate::reports::trust::SignReport;
 
 /// Runs `zkelf sign`.
 pub fn sign(args: SignArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {

@@ -1,111 +1,17 @@
 //! `zkelf verify`: every check of SPEC §2 and the trust policy, on a local ELF.
 
-use std::io::Write;
-use std::path::PathBuf;
-
-use serde::Serialize;
 use zkelf_trust::digest::{Sha256Digest, hash_file};
-use zkelf_trust::keys::KeyId;
 use zkelf_trust::policy::Role;
 use zkelf_trust::signature::Signature;
-use zkelf_trust::statement::Statement;
-use zkelf_trust::verify::{self, Expected, Options, Rejection, Subject};
+use zkelf_trust::verify::{self, Expected, Options, Subject};
 
 use super::shared::files::{check_vk, hash_blob, sibling_with_suffix};
 use super::shared::keys::{POLICY_OR_KEY, policy};
 use super::shared::pins::{optional_sha256, optional_version};
 use crate::args::trust::VerifyArgs;
 use crate::error::ExitStatus;
-use crate::printer::{Printer, Report, escape, write_statement};
-
-/// What `verify` established.
-#[derive(Debug, Serialize)]
-struct VerifyReport {
-    verified: bool,
-    elf: PathBuf,
-    signatures: Vec<PathBuf>,
-    sha256: Sha256Digest,
-    size: u64,
-    /// The signed statement; `null` when the signature binds none.
-    statement: Option<Statement>,
-    /// True when the trusted comment is not a zkelf statement: nothing binds guest, version or zkVM.
-    unbound: bool,
-    trusted_comment: String,
-    signed_by: Vec<Signer>,
-    /// Signatures that did not count, with the reason (the policy was satisfied without them).
-    not_counted: Vec<NotCounted>,
-    provenance: BlobCheck,
-    vk: BlobCheck,
-}
-
-#[derive(Debug, Serialize)]
-struct Signer {
-    key_id: KeyId,
-    name: Option<String>,
-    role: Role,
-}
-
-#[derive(Debug, Serialize)]
-struct NotCounted {
-    signature: PathBuf,
-    key_id: KeyId,
-    reason: Rejection,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum BlobCheck {
-    /// The given file is the one signed.
-    Matches,
-    /// No file given, so not compared.
-    NotChecked,
-    /// Neither signed nor given.
-    None,
-}
-
-impl Report for VerifyReport {
-    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(out, "verified `{}`", self.elf.display())?;
-        match &self.statement {
-            Some(statement) => write_statement(out, statement)?,
-            None => {
-                writeln!(out, "  sha256      {}", self.sha256)?;
-                writeln!(out, "  size        {}", self.size)?;
-                writeln!(out, "  comment     {}", escape(&self.trusted_comment))?;
-            }
-        }
-        for (name, check) in [("provenance", &self.provenance), ("vk", &self.vk)] {
-            match check {
-                BlobCheck::Matches => writeln!(out, "  {name:<11} matches the file given")?,
-                BlobCheck::NotChecked => writeln!(out, "  {name:<11} not checked (no file given)")?,
-                BlobCheck::None => {}
-            }
-        }
-        for signer in &self.signed_by {
-            let name = signer.name.as_deref().unwrap_or("-");
-            writeln!(
-                out,
-                "  signed by   {} ({name}) for {}",
-                signer.key_id, signer.role
-            )?;
-        }
-        for ignored in &self.not_counted {
-            writeln!(
-                out,
-                "  not counted `{}`: {}",
-                ignored.signature.display(),
-                escape(&ignored.reason.full_message())
-            )?;
-        }
-        if self.unbound {
-            writeln!(
-                out,
-                "UNBOUND: the signature's trusted comment is not a zkelf statement; nothing binds guest, version or zkVM"
-            )?;
-        }
-        Ok(())
-    }
-}
+use crate::printer::Printer;
+use crate::reports::trust::{BlobCheck, NotCounted, Signer, VerifyReport};
 
 /// Runs `zkelf verify`.
 pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {

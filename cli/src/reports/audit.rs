@@ -1,0 +1,118 @@
+//! Reports of `attest` and `rebuild`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use zkelf_trust::statement::Statement;
+
+use crate::printer::Report;
+
+/// What `attest` reports.
+#[derive(Debug, Serialize)]
+pub struct AttestReport {
+    pub reference: String,
+    pub manifest: String,
+    pub key_id: String,
+    pub statement: Option<Statement>,
+    pub output: Option<PathBuf>,
+    pub attached: Option<String>,
+}
+
+impl Report for AttestReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        match &self.statement {
+            Some(s) => writeln!(out, "signed by {}: {s}", self.key_id)?,
+            None => writeln!(out, "signature by {}", self.key_id)?,
+        }
+        if let Some(path) = &self.output {
+            writeln!(out, "wrote {}", path.display())?;
+        }
+        if let Some(digest) = &self.attached {
+            writeln!(out, "attached {digest} to {}", self.manifest)?;
+        }
+        Ok(())
+    }
+}
+
+/// One way this builder differs from the one the provenance records.
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference {
+    pub what: String,
+    pub recorded: String,
+    pub ours: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: recorded `{}`, this builder has `{}`",
+            self.what, self.recorded, self.ours
+        )
+    }
+}
+
+/// What `rebuild` reports.
+#[derive(Debug, Serialize)]
+pub struct RebuildReport {
+    pub reference: String,
+    pub manifest: String,
+    pub guest: String,
+    pub version: String,
+    pub zkvm: String,
+    pub source: String,
+    pub commit: String,
+    pub published_sha256: String,
+    pub rebuilt_sha256: String,
+    /// The rebuilt ELF, when kept with `--out`.
+    pub rebuilt_elf: Option<PathBuf>,
+    pub matches: bool,
+    pub builder_image: String,
+    pub builder_differences: Vec<Difference>,
+    pub diff: Option<String>,
+    pub attestation: Option<PathBuf>,
+    pub attached: Option<String>,
+    pub seconds_total: f64,
+    pub seconds_build: f64,
+}
+
+impl Report for RebuildReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{} {} {} {} from {} at {}",
+            if self.matches {
+                "reproduced"
+            } else {
+                "NOT reproduced"
+            },
+            self.guest,
+            self.version,
+            self.zkvm,
+            self.source,
+            self.commit
+        )?;
+        writeln!(out, "  published  sha256:{}", self.published_sha256)?;
+        writeln!(out, "  rebuilt    sha256:{}", self.rebuilt_sha256)?;
+        writeln!(out, "  builder    {}", self.builder_image)?;
+        if let Some(path) = &self.rebuilt_elf {
+            writeln!(out, "  kept       {}", path.display())?;
+        }
+        writeln!(
+            out,
+            "  time       {:.1}s, of which the build {:.1}s",
+            self.seconds_total, self.seconds_build
+        )?;
+        if let Some(path) = &self.attestation {
+            writeln!(out, "attestation {}", path.display())?;
+        }
+        if let Some(digest) = &self.attached {
+            writeln!(out, "attached {} to {}", digest, self.manifest)?;
+        }
+        if let Some(diff) = &self.diff {
+            out.write_all(diff.as_bytes())?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,80 @@
+//! Reports of `build`, `builder base`, `builder image` and `diff`.
+
+use std::io::Write;
+
+use serde::Serialize;
+use zkelf_builder::BuiltArtifact;
+use zkelf_builder::base::BaseImage;
+use zkelf_builder::diff::ElfDiff;
+use zkelf_builder::image::BuilderImage;
+
+use crate::printer::Report;
+
+/// What `build` reports: the artifacts written.
+#[derive(Debug, Serialize)]
+pub struct BuildReport {
+    pub artifacts: Vec<BuiltArtifact>,
+}
+
+impl Report for BuildReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for a in &self.artifacts {
+            writeln!(out, "{}  {}", a.sha256, a.elf.display())?;
+            writeln!(out, "{}  {}", a.provenance_sha256, a.provenance.display())?;
+            if let (Some(vk), Some(sha256), Some(id)) = (&a.vk, &a.vk_sha256, &a.vk_id) {
+                writeln!(out, "{sha256}  {} (image id {id})", vk.display())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What `builder base` reports.
+#[derive(Debug, Serialize)]
+pub struct BaseReport {
+    pub base: BaseImage,
+    /// False when the image existed and nothing was done.
+    pub created: bool,
+}
+
+impl Report for BaseReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "{} {}", self.base.tag, self.base.id)?;
+        writeln!(out, "rootfs sha256:{}", self.base.rootfs_sha256)
+    }
+}
+
+/// What `builder image` reports.
+#[derive(Debug, Serialize)]
+pub struct ImageReport {
+    pub image: BuilderImage,
+}
+
+impl Report for ImageReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let image = &self.image;
+        writeln!(out, "{} {}", image.tag, image.id)?;
+        writeln!(out, "Dockerfile.builder sha256:{}", image.dockerfile_sha256)?;
+        writeln!(
+            out,
+            "base {} rootfs sha256:{}",
+            image.base.id, image.base.rootfs_sha256
+        )?;
+        writeln!(
+            out,
+            "{}",
+            image.toolchain.rustc.lines().next().unwrap_or_default()
+        )
+    }
+}
+
+/// What `diff` reports: the comparison as it is.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct DiffReport(pub ElfDiff);
+
+impl Report for DiffReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        out.write_all(self.0.render().as_bytes())
+    }
+}

@@ -1,0 +1,352 @@
+//! Reports of `publish`, `release`, `pull`, `import` and `inspect`, and the lines they share.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use zkelf_builder::BuiltArtifact;
+use zkelf_registry::import::Imported;
+use zkelf_registry::publish::Published;
+use zkelf_registry::pull::BrokenAttestation;
+use zkelf_registry::verify::SignatureReport;
+use zkelf_registry::vk::{PulledVk, VkCheck};
+use zkelf_trust::statement::Statement;
+
+use crate::printer::{Report, escape};
+
+/// What `publish` reports.
+#[derive(Debug, Serialize)]
+pub struct PublishReport {
+    pub to: String,
+    #[serde(flatten)]
+    pub published: Published,
+}
+
+impl Report for PublishReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for a in &self.published.artifacts {
+            writeln!(out, "published {}:{} {}", self.to, a.tag, a.manifest_digest)?;
+        }
+        writeln!(
+            out,
+            "published {}:{} {} (release index)",
+            self.to, self.published.index_tag, self.published.index_digest
+        )?;
+        writeln!(
+            out,
+            "uploaded {} blobs ({} bytes), {} already present",
+            self.published.uploaded_blobs,
+            self.published.uploaded_bytes,
+            self.published.skipped_blobs
+        )
+    }
+}
+
+/// What `release` reports: built, signed, published.
+#[derive(Debug, Serialize)]
+pub struct ReleaseReport {
+    pub to: String,
+    pub built: Vec<BuiltArtifact>,
+    pub signed: Vec<Statement>,
+    #[serde(flatten)]
+    pub published: Published,
+}
+
+impl Report for ReleaseReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for s in &self.signed {
+            writeln!(out, "signed {s}")?;
+        }
+        for a in &self.published.artifacts {
+            writeln!(out, "published {}:{} {}", self.to, a.tag, a.manifest_digest)?;
+        }
+        writeln!(
+            out,
+            "published {}:{} {} (release index)",
+            self.to, self.published.index_tag, self.published.index_digest
+        )
+    }
+}
+
+/// What `pull` reports.
+#[derive(Debug, Serialize)]
+pub struct PullReport {
+    pub reference: String,
+    pub output: PathBuf,
+    /// True when no counting signature carries a zkelf statement: the pin alone names the
+    /// bytes, and nothing binds guest, version or zkVM (these fields are then `null`).
+    pub unbound: bool,
+    /// What held the bytes when unbound: `sha256`, `lock` or `allow_unbound`.
+    pub pinned_by: Option<&'static str>,
+    pub guest: Option<String>,
+    pub version: Option<String>,
+    pub zkvm: Option<String>,
+    pub target: Option<String>,
+    pub sha256: String,
+    pub size: u64,
+    pub manifest: String,
+    pub index: Option<String>,
+    pub from_cache: bool,
+    pub pinned: bool,
+    pub signatures: Vec<SignatureReport>,
+    /// Distinct attestations listed past the bound on how many are read (they do not count).
+    pub attestations_not_read: usize,
+    pub vk: Option<VkReport>,
+}
+
+/// The verification key in `pull`'s report.
+#[derive(Debug, Serialize)]
+pub struct VkReport {
+    pub sha256: String,
+    pub size: u64,
+    /// Where it was written; `null` when not asked for.
+    pub output: Option<PathBuf>,
+    pub verified: bool,
+    #[serde(flatten)]
+    pub check: VkCheck,
+}
+
+impl VkReport {
+    pub fn of(vk: &PulledVk) -> Self {
+        Self {
+            sha256: vk.sha256.to_string(),
+            size: vk.size,
+            output: vk.path.clone(),
+            verified: vk.verified(),
+            check: vk.check.clone(),
+        }
+    }
+
+    pub fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let how = match &self.check {
+            VkCheck::Statement => "bound by the statement".to_owned(),
+            VkCheck::Signature { unbound: true, .. } => {
+                "signed on its own, held by its pinned sha256".to_owned()
+            }
+            VkCheck::Signature { .. } => "signed on its own".to_owned(),
+            VkCheck::NotChecked => "not checked (not asked for; pass `--vk-out`)".to_owned(),
+        };
+        writeln!(
+            out,
+            "vk {} ({} bytes, sha256 {})",
+            how, self.size, self.sha256
+        )?;
+        if let VkCheck::Signature { signatures, .. } = &self.check {
+            for s in signatures {
+                write_signature(out, s)?;
+            }
+        }
+        if let Some(path) = &self.output {
+            writeln!(out, "wrote {}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// The plain warning every unbound result carries, on stderr and in the report.
+pub const UNBOUND_WARNING: &str = "the signature's trusted comment is not a zkelf statement: nothing binds guest, version or zkVM; the pinned sha256 alone names these bytes";
+
+impl Report for PullReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        match (&self.guest, &self.version, &self.zkvm) {
+            (Some(guest), Some(version), Some(zkvm)) if !self.unbound => writeln!(
+                out,
+                "verified {guest} {version} for {zkvm} ({} bytes, sha256 {})",
+                self.size, self.sha256
+            )?,
+            _ => {
+                writeln!(
+                    out,
+                    "verified {} bytes with sha256 {} (pinned by {})",
+                    self.size,
+                    self.sha256,
+                    match self.pinned_by {
+                        Some("lock") => "`zkelf.lock`",
+                        Some("allow_unbound") => "nothing: `--allow-unbound`",
+                        _ => "`--sha256`",
+                    }
+                )?;
+                writeln!(out, "UNBOUND: {UNBOUND_WARNING}")?;
+            }
+        }
+        writeln!(out, "wrote {}", self.output.display())?;
+        for s in &self.signatures {
+            write_signature(out, s)?;
+        }
+        write_not_read(out, self.attestations_not_read)?;
+        if let Some(vk) = &self.vk {
+            vk.human(out)?;
+        }
+        Ok(())
+    }
+}
+
+/// The line saying how many attestations were listed but not read, when any were.
+pub fn write_not_read(out: &mut dyn Write, not_read: usize) -> std::io::Result<()> {
+    if not_read == 0 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "  {not_read} more attestations listed were not read (at most {} are read); they do not count",
+        zkelf_registry::artifact::MAX_REFERRERS
+    )
+}
+
+/// One line per signature: who signed, whether it counts, and why not.
+pub fn write_signature(out: &mut dyn Write, s: &SignatureReport) -> std::io::Result<()> {
+    let key = escape(s.key_id.as_deref().unwrap_or("?"));
+    let name = s
+        .key_name
+        .as_deref()
+        .map(|n| format!(" ({})", escape(n)))
+        .unwrap_or_default();
+    // `release by key …` / `rebuild by key …`: the kind the statement claims.
+    let by = s
+        .kind
+        .as_deref()
+        .map_or_else(|| "key".to_owned(), |k| format!("{} by key", escape(k)));
+    let origin = escape(&s.origin);
+    match (&s.counts_for, &s.reason) {
+        (Some(role), _) => writeln!(out, "  {origin}: {by} {key}{name} counts for {role}"),
+        (None, Some(reason)) => writeln!(
+            out,
+            "  {origin}: {by} {key}{name} does not count: {}",
+            escape(reason)
+        ),
+        (None, None) => writeln!(out, "  {origin}: {by} {key}{name} does not count"),
+    }
+}
+
+/// What `import` reports.
+#[derive(Debug, Serialize)]
+pub struct ImportReport {
+    pub to: String,
+    #[serde(flatten)]
+    pub imported: Imported,
+}
+
+impl Report for ImportReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let i = &self.imported;
+        writeln!(
+            out,
+            "imported {} as {} {} for {} ({})",
+            i.source, i.guest, i.version, i.zkvm, i.target
+        )?;
+        writeln!(out, "wrote {}:{} {}", self.to, i.tag, i.manifest_digest)?;
+        writeln!(out, "  elf {} ({} bytes)", i.elf_digest, i.elf_size)?;
+        if let Some(vk) = &i.vk_digest {
+            let signed = if i.vk_signed {
+                " with its own signature"
+            } else {
+                ""
+            };
+            writeln!(out, "  vk  {vk}{signed}")?;
+        }
+        writeln!(
+            out,
+            "  uploaded {} blobs, {} already present",
+            i.uploaded_blobs, i.skipped_blobs
+        )?;
+        if i.unbound {
+            writeln!(
+                out,
+                "UNBOUND: the upstream signature is kept as it is and binds no guest, version or zkVM: pulls of this artifact need `--sha256 {}` (or a `zkelf.lock` pin); sign a bound statement with `zkelf attest` to vouch for the names",
+                i.elf_digest.trim_start_matches("sha256:")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The provenance fields `inspect` shows.
+#[derive(Debug, Serialize)]
+pub struct ProvenanceSummary {
+    pub sha256: String,
+    pub size: usize,
+    pub source: Option<String>,
+    pub commit: Option<String>,
+    pub builder: Option<String>,
+}
+
+/// What `inspect` reports.
+#[derive(Debug, Serialize)]
+pub struct InspectReport {
+    pub reference: String,
+    pub manifest: String,
+    pub index: Option<String>,
+    pub annotations: std::collections::BTreeMap<String, String>,
+    /// The release signature's statement; `null` when its trusted comment is not one (unbound).
+    pub statement: Option<Statement>,
+    /// The release signature's trusted comment when it is not a statement.
+    pub unbound_comment: Option<String>,
+    pub elf_digest: String,
+    pub elf_size: u64,
+    pub elf_matches: bool,
+    pub provenance: Option<ProvenanceSummary>,
+    pub vk: Option<String>,
+    pub vk_signed: bool,
+    pub signatures: Vec<SignatureReport>,
+    pub broken_attestations: Vec<BrokenAttestation>,
+    /// Distinct attestations listed past the bound on how many are read (they do not count).
+    pub attestations_not_read: usize,
+    pub verified: bool,
+    pub verdict: String,
+}
+
+impl Report for InspectReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "{}", escape(&self.reference))?;
+        writeln!(out, "manifest   {}", self.manifest)?;
+        if let Some(index) = &self.index {
+            writeln!(out, "index      {index}")?;
+        }
+        match (&self.statement, &self.unbound_comment) {
+            (Some(s), _) => writeln!(out, "statement  {s}")?,
+            (None, comment) => writeln!(
+                out,
+                "statement  none: the trusted comment `{}` binds no guest, version or zkVM",
+                escape(comment.as_deref().unwrap_or_default())
+            )?,
+        }
+        writeln!(
+            out,
+            "elf        {} ({} bytes)",
+            self.elf_digest, self.elf_size
+        )?;
+        match &self.provenance {
+            Some(p) => writeln!(
+                out,
+                "provenance sha256:{} source {} commit {} builder {}",
+                p.sha256,
+                escape(p.source.as_deref().unwrap_or("?")),
+                escape(p.commit.as_deref().unwrap_or("?")),
+                escape(p.builder.as_deref().unwrap_or("?"))
+            )?,
+            None => writeln!(out, "provenance none")?,
+        }
+        if let Some(vk) = &self.vk {
+            let signed = if self.vk_signed {
+                " (with its own signature)"
+            } else {
+                ""
+            };
+            writeln!(out, "vk         sha256:{vk}{signed}")?;
+        }
+        writeln!(out, "signatures")?;
+        for s in &self.signatures {
+            write_signature(out, s)?;
+        }
+        for b in &self.broken_attestations {
+            writeln!(
+                out,
+                "  attestation {}: unreadable: {}",
+                escape(&b.manifest),
+                escape(&b.reason)
+            )?;
+        }
+        write_not_read(out, self.attestations_not_read)?;
+        writeln!(out, "verdict    {}", escape(&self.verdict))
+    }
+}
