@@ -54,6 +54,20 @@ pub struct SignatureReport {
     pub reason: Option<String>,
 }
 
+impl SignatureReport {
+    /// The report of one evaluated signature, which came from `origin`.
+    pub fn of(check: &zkelf_trust::verify::SignatureCheck, origin: String) -> Self {
+        Self {
+            origin,
+            key_id: Some(check.key_id.to_string()),
+            key_name: check.key_name.clone(),
+            kind: check.statement.as_ref().map(|s| s.kind.to_string()),
+            counts_for: check.counts_for.map(|r| r.as_str().to_owned()),
+            reason: check.rejection.as_ref().map(|r| r.full_message()),
+        }
+    }
+}
+
 /// The policy's evaluation of a pull's signatures.
 #[derive(Debug)]
 pub struct Evaluated {
@@ -94,14 +108,7 @@ pub fn evaluate(
     let mut reports: Vec<SignatureReport> = evaluation
         .checks
         .iter()
-        .map(|c| SignatureReport {
-            origin: origins.get(c.index).cloned().unwrap_or_default(),
-            key_id: Some(c.key_id.to_string()),
-            key_name: c.key_name.clone(),
-            kind: c.statement.as_ref().map(|s| s.kind.to_string()),
-            counts_for: c.counts_for.map(|r| r.as_str().to_owned()),
-            reason: c.rejection.as_ref().map(|r| r.full_message()),
-        })
+        .map(|c| SignatureReport::of(c, origins.get(c.index).cloned().unwrap_or_default()))
         .collect();
     reports.extend(unreadable);
     Evaluated {
