@@ -254,7 +254,7 @@ fn auditors_pushing_concurrently_to_a_registry_without_referrers_api_are_all_fou
     let out = w.path("out/fib.elf");
     let output = pull(&w, &reference, &out, &all, &["--json"]);
     let report = json_report(&output, 0);
-    let rebuilds = report["signatures"]
+    let rebuilds = report["verdict"]["signatures"]
         .as_array()
         .unwrap()
         .iter()

@@ -63,7 +63,7 @@ fn rebuild_attestations_count_once_attached() {
 
         let output = pull(&strict);
         let report = json_report(&output, 0);
-        let roles: Vec<&str> = report["signatures"]
+        let roles: Vec<&str> = report["verdict"]["signatures"]
             .as_array()
             .unwrap()
             .iter()

@@ -80,14 +80,14 @@ fn a_release_pulls_with_its_sha256_and_its_vk_with_its_own_pin() {
         ],
     );
     let report = json_report(&output, 0);
-    assert_eq!(report["unbound"], true);
-    assert_eq!(report["pinned_by"], "sha256");
+    assert_eq!(report["verdict"]["unbound"], true);
+    assert_eq!(report["verdict"]["pinned_by"], "sha256");
     assert!(report["guest"].is_null() && report["version"].is_null() && report["zkvm"].is_null());
     assert_eq!(report["sha256"], r.elf_sha256);
     assert_eq!(report["vk"]["by"], "signature");
     assert_eq!(report["vk"]["unbound"], true);
     assert_eq!(report["vk"]["sha256"], r.vk_sha256);
-    assert_eq!(report["signatures"][0]["counts_for"], "release");
+    assert_eq!(report["verdict"]["signatures"][0]["counts_for"], "release");
 }
 
 #[test]

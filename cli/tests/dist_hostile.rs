@@ -451,14 +451,14 @@ fn one_attestation_listed_20000_times_is_read_once() {
             .arg("--no-cache");
         let (out, took) = run_within(cmd, Duration::from_secs(60));
         let report = json_report(&out, 0);
-        let roles: Vec<&str> = report["signatures"]
+        let roles: Vec<&str> = report["verdict"]["signatures"]
             .as_array()
             .unwrap()
             .iter()
             .filter_map(|s| s["counts_for"].as_str())
             .collect();
         assert_eq!(roles, ["release", "rebuild"], "{report}");
-        assert_eq!(report["attestations_not_read"], 0, "{report}");
+        assert_eq!(report["verdict"]["attestations_not_read"], 0, "{report}");
         assert!(took < Duration::from_secs(10), "took {took:?}");
         std::fs::remove_file(w.path("out/fib.elf")).unwrap();
 

@@ -78,11 +78,13 @@ fn verify_json_is_one_document() {
     let run = fx.verify_with_key("rel", &["--json"]);
     run.assert_exit(0);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(doc["verified"], true);
-    assert_eq!(doc["statement"]["guest"], GUEST);
-    assert_eq!(doc["statement"]["version"], VERSION);
-    assert_eq!(doc["unbound"], false);
-    assert_eq!(doc["signed_by"][0]["key_id"], fx.key_id("rel"));
+    let verdict = &doc["verdict"];
+    assert_eq!(verdict["verified"], true);
+    assert_eq!(verdict["statement"]["guest"], GUEST);
+    assert_eq!(verdict["statement"]["version"], VERSION);
+    assert_eq!(verdict["unbound"], false);
+    assert_eq!(verdict["signatures"][0]["key_id"], fx.key_id("rel"));
+    assert_eq!(verdict["signatures"][0]["counts_for"], "release");
 
     fx.write("fib.elf", b"\x7fELF changed");
     let run = fx.verify_with_key("rel", &["--json"]);
@@ -579,8 +581,9 @@ fn unbound_signatures_need_a_pinned_sha256_or_allow_unbound() {
     ]);
     run.assert_exit(0);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(doc["unbound"], true);
-    assert!(doc["statement"].is_null());
+    assert_eq!(doc["verdict"]["unbound"], true);
+    assert!(doc["verdict"]["statement"].is_null());
+    assert_eq!(doc["verdict"]["pinned_by"], "allow_unbound");
 }
 
 #[test]

@@ -19,6 +19,7 @@ use crate::args::dist::PullArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::Printer;
 use crate::reports::dist::{PullReport, UNBOUND_WARNING, VkReport};
+use crate::reports::verdict::Verdict;
 
 /// Runs `zkelf pull`.
 pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
@@ -102,8 +103,14 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
     printer.report(&PullReport {
         reference: reference.to_string(),
         output: args.output,
-        unbound: pulled.unbound(),
-        pinned_by,
+        verdict: Verdict {
+            verified: true,
+            unbound: pulled.unbound(),
+            pinned_by,
+            statement: pulled.statement.clone(),
+            signatures: pulled.signatures,
+            attestations_not_read: pulled.resolved.attestations_not_read,
+        },
         guest: s.map(|s| s.guest.clone()),
         version: s.map(|s| s.version.to_string()),
         zkvm: s.map(|s| s.zkvm.clone()),
@@ -114,8 +121,6 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
         index: pulled.resolved.index_digest.map(|d| d.to_string()),
         from_cache: pulled.from_cache,
         pinned: pulled.pinned,
-        signatures: pulled.signatures,
-        attestations_not_read: pulled.resolved.attestations_not_read,
         vk: pulled.vk.as_ref().map(VkReport::of),
     })?;
     Ok(ExitStatus::Success)

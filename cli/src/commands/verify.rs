@@ -1,5 +1,6 @@
 //! `zkelf verify`: every check of SPEC §2 and the trust policy, on a local ELF.
 
+use zkelf_registry::verify::SignatureReport;
 use zkelf_trust::digest::{Sha256Digest, hash_file};
 use zkelf_trust::policy::Role;
 use zkelf_trust::signature::Signature;
@@ -11,7 +12,8 @@ use super::shared::pins::{optional_sha256, optional_version};
 use crate::args::trust::VerifyArgs;
 use crate::error::ExitStatus;
 use crate::printer::Printer;
-use crate::reports::trust::{BlobCheck, NotCounted, Signer, VerifyReport};
+use crate::reports::trust::{BlobCheck, VerifyReport};
+use crate::reports::verdict::Verdict;
 
 /// Runs `zkelf verify`.
 pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
@@ -91,8 +93,19 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
         .find(|c| c.counts_for.is_some())
         .map(|c| c.trusted_comment.clone())
         .unwrap_or_default();
+    // Only a pinned sha256 or `--allow-unbound` lets an unbound signature count.
+    let pin = match expected.sha256 {
+        Some(_) => "sha256",
+        None => "allow_unbound",
+    };
+    let pinned_by = verified.unbound.then_some(pin);
+    let signatures = verified
+        .assessment
+        .checks
+        .iter()
+        .map(|c| SignatureReport::of(c, sig_paths[c.index].display().to_string()))
+        .collect();
     let report = VerifyReport {
-        verified: true,
         elf: args.elf,
         sha256: verified.assessment.sha256,
         size: verified.assessment.size,
@@ -101,36 +114,18 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
             subject.provenance,
         ),
         vk: blob(statement.as_ref().and_then(|s| s.vk), subject.vk),
-        statement,
-        unbound: verified.unbound,
+        verdict: Verdict {
+            verified: true,
+            unbound: verified.unbound,
+            pinned_by,
+            statement,
+            signatures,
+            // A local verification reads every signature it is given.
+            attestations_not_read: 0,
+        },
         trusted_comment,
-        signed_by: verified
-            .assessment
-            .checks
-            .iter()
-            .filter_map(|c| {
-                c.counts_for.map(|role| Signer {
-                    key_id: c.key_id,
-                    name: c.key_name.clone(),
-                    role,
-                })
-            })
-            .collect(),
-        not_counted: verified
-            .assessment
-            .checks
-            .iter()
-            .filter_map(|c| {
-                c.rejection.clone().map(|reason| NotCounted {
-                    signature: sig_paths[c.index].clone(),
-                    key_id: c.key_id,
-                    reason,
-                })
-            })
-            .collect(),
-        signatures: sig_paths,
     };
-    if report.unbound {
+    if report.verdict.unbound {
         printer.warn(
             "the signature's trusted comment is not a zkelf statement: nothing binds guest, version or zkVM",
         );

@@ -12,6 +12,7 @@ use zkelf_registry::verify::SignatureReport;
 use zkelf_registry::vk::{PulledVk, VkCheck};
 use zkelf_trust::statement::Statement;
 
+use super::verdict::{Verdict, write_not_read, write_signature};
 use crate::printer::{Report, escape};
 
 /// What `publish` reports.
@@ -73,11 +74,9 @@ impl Report for ReleaseReport {
 pub struct PullReport {
     pub reference: String,
     pub output: PathBuf,
-    /// True when no counting signature carries a zkelf statement: the pin alone names the
-    /// bytes, and nothing binds guest, version or zkVM (these fields are then `null`).
-    pub unbound: bool,
-    /// What held the bytes when unbound: `sha256`, `lock` or `allow_unbound`.
-    pub pinned_by: Option<&'static str>,
+    /// Whether it verified and why (shared with `verify`).
+    pub verdict: Verdict,
+    /// The statement's names; `null` when unbound (nothing binds them).
     pub guest: Option<String>,
     pub version: Option<String>,
     pub zkvm: Option<String>,
@@ -88,9 +87,6 @@ pub struct PullReport {
     pub index: Option<String>,
     pub from_cache: bool,
     pub pinned: bool,
-    pub signatures: Vec<SignatureReport>,
-    /// Distinct attestations listed past the bound on how many are read (they do not count).
-    pub attestations_not_read: usize,
     pub vk: Option<VkReport>,
 }
 
@@ -149,7 +145,7 @@ pub const UNBOUND_WARNING: &str = "the signature's trusted comment is not a zkel
 impl Report for PullReport {
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         match (&self.guest, &self.version, &self.zkvm) {
-            (Some(guest), Some(version), Some(zkvm)) if !self.unbound => writeln!(
+            (Some(guest), Some(version), Some(zkvm)) if !self.verdict.unbound => writeln!(
                 out,
                 "verified {guest} {version} for {zkvm} ({} bytes, sha256 {})",
                 self.size, self.sha256
@@ -160,7 +156,7 @@ impl Report for PullReport {
                     "verified {} bytes with sha256 {} (pinned by {})",
                     self.size,
                     self.sha256,
-                    match self.pinned_by {
+                    match self.verdict.pinned_by {
                         Some("lock") => "`zkelf.lock`",
                         Some("allow_unbound") => "nothing: `--allow-unbound`",
                         _ => "`--sha256`",
@@ -170,51 +166,14 @@ impl Report for PullReport {
             }
         }
         writeln!(out, "wrote {}", self.output.display())?;
-        for s in &self.signatures {
+        for s in &self.verdict.signatures {
             write_signature(out, s)?;
         }
-        write_not_read(out, self.attestations_not_read)?;
+        write_not_read(out, self.verdict.attestations_not_read)?;
         if let Some(vk) = &self.vk {
             vk.human(out)?;
         }
         Ok(())
-    }
-}
-
-/// The line saying how many attestations were listed but not read, when any were.
-pub fn write_not_read(out: &mut dyn Write, not_read: usize) -> std::io::Result<()> {
-    if not_read == 0 {
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "  {not_read} more attestations listed were not read (at most {} are read); they do not count",
-        zkelf_registry::artifact::MAX_REFERRERS
-    )
-}
-
-/// One line per signature: who signed, whether it counts, and why not.
-pub fn write_signature(out: &mut dyn Write, s: &SignatureReport) -> std::io::Result<()> {
-    let key = escape(s.key_id.as_deref().unwrap_or("?"));
-    let name = s
-        .key_name
-        .as_deref()
-        .map(|n| format!(" ({})", escape(n)))
-        .unwrap_or_default();
-    // `release by key …` / `rebuild by key …`: the kind the statement claims.
-    let by = s
-        .kind
-        .as_deref()
-        .map_or_else(|| "key".to_owned(), |k| format!("{} by key", escape(k)));
-    let origin = escape(&s.origin);
-    match (&s.counts_for, &s.reason) {
-        (Some(role), _) => writeln!(out, "  {origin}: {by} {key}{name} counts for {role}"),
-        (None, Some(reason)) => writeln!(
-            out,
-            "  {origin}: {by} {key}{name} does not count: {}",
-            escape(reason)
-        ),
-        (None, None) => writeln!(out, "  {origin}: {by} {key}{name} does not count"),
     }
 }
 

@@ -6,3 +6,4 @@ pub mod audit;
 pub mod build;
 pub mod dist;
 pub mod trust;
+pub mod verdict;

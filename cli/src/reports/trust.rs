@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 use zkelf_trust::digest::Sha256Digest;
 use zkelf_trust::keys::KeyId;
-use zkelf_trust::policy::Role;
 use zkelf_trust::statement::Statement;
-use zkelf_trust::verify::Rejection;
 
+use super::verdict::Verdict;
 use crate::printer::{Report, escape, write_statement};
 
 /// What `keygen` wrote.
@@ -62,37 +61,15 @@ impl Report for SignReport {
 /// What `verify` established.
 #[derive(Debug, Serialize)]
 pub struct VerifyReport {
-    pub verified: bool,
+    /// Whether it verified and why (shared with `pull`); each signature's origin is its file.
+    pub verdict: Verdict,
     pub elf: PathBuf,
-    pub signatures: Vec<PathBuf>,
     pub sha256: Sha256Digest,
     pub size: u64,
-    /// The signed statement; `null` when the signature binds none.
-    pub statement: Option<Statement>,
-    /// True when the trusted comment is not a zkelf statement: nothing binds guest, version or zkVM.
-    pub unbound: bool,
+    /// The trusted comment of the first signature that counted (what an unbound one says).
     pub trusted_comment: String,
-    pub signed_by: Vec<Signer>,
-    /// Signatures that did not count, with the reason (the policy was satisfied without them).
-    pub not_counted: Vec<NotCounted>,
     pub provenance: BlobCheck,
     pub vk: BlobCheck,
-}
-
-/// A key whose signature counted, and for which role.
-#[derive(Debug, Serialize)]
-pub struct Signer {
-    pub key_id: KeyId,
-    pub name: Option<String>,
-    pub role: Role,
-}
-
-/// A signature that did not count, and why.
-#[derive(Debug, Serialize)]
-pub struct NotCounted {
-    pub signature: PathBuf,
-    pub key_id: KeyId,
-    pub reason: Rejection,
 }
 
 /// Whether a signed blob (provenance, VK) was compared with a given file.
@@ -110,7 +87,7 @@ pub enum BlobCheck {
 impl Report for VerifyReport {
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "verified `{}`", self.elf.display())?;
-        match &self.statement {
+        match &self.verdict.statement {
             Some(statement) => write_statement(out, statement)?,
             None => {
                 writeln!(out, "  sha256      {}", self.sha256)?;
@@ -125,23 +102,20 @@ impl Report for VerifyReport {
                 BlobCheck::None => {}
             }
         }
-        for signer in &self.signed_by {
-            let name = signer.name.as_deref().unwrap_or("-");
-            writeln!(
-                out,
-                "  signed by   {} ({name}) for {}",
-                signer.key_id, signer.role
-            )?;
+        let signatures = &self.verdict.signatures;
+        for s in signatures {
+            if let Some(role) = &s.counts_for {
+                let key = s.key_id.as_deref().unwrap_or("?");
+                let name = s.key_name.as_deref().unwrap_or("-");
+                writeln!(out, "  signed by   {key} ({name}) for {role}")?;
+            }
         }
-        for ignored in &self.not_counted {
-            writeln!(
-                out,
-                "  not counted `{}`: {}",
-                ignored.signature.display(),
-                escape(&ignored.reason.full_message())
-            )?;
+        for s in signatures {
+            if let (None, Some(reason)) = (&s.counts_for, &s.reason) {
+                writeln!(out, "  not counted `{}`: {}", s.origin, escape(reason))?;
+            }
         }
-        if self.unbound {
+        if self.verdict.unbound {
             writeln!(
                 out,
                 "UNBOUND: the signature's trusted comment is not a zkelf statement; nothing binds guest, version or zkVM"
