@@ -296,6 +296,27 @@ impl Output {
     }
 }
 
+impl From<&std::process::Output> for Output {
+    /// A run spawned some other way (a test's own `Command`), for [`assert_cli_snapshot!`]:
+    /// no arguments to show and no named redactions, so temp paths go through the
+    /// [`snapshot_settings`] filters only.
+    fn from(out: &std::process::Output) -> Self {
+        Self {
+            args: String::new(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            redactions: Vec::new(),
+        }
+    }
+}
+
+impl From<std::process::Output> for Output {
+    fn from(out: std::process::Output) -> Self {
+        Self::from(&out)
+    }
+}
+
 /// The filters every snapshot of `zkelf` output goes through: whatever differs between runs
 /// (temp paths, digests, random key ids, timestamps, durations, ports) becomes a placeholder.
 pub fn snapshot_settings() -> insta::Settings {
