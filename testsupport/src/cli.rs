@@ -343,7 +343,7 @@ const FILTERS: &[(&str, &str)] = &[
         "[TIME]",
     ),
     (r"\b\d+(?:\.\d+)?\s?(?:ms|s)\b", "[DURATION]"),
-    (r"(127\.0\.0\.1|localhost):\d{2,5}", "$1:[PORT]"),
+    (r"(127\.0\.0\.1|localhost|0\.0\.0\.0):\d{2,5}", "$1:[PORT]"),
 ];
 
 /// Asserts `output`'s [`Output::transcript`] against `cli/tests/snapshots/<test>__<name>.snap`
