@@ -332,6 +332,11 @@ pub fn snapshot_settings() -> insta::Settings {
 const FILTERS: &[(&str, &str)] = &[
     // tempfile's directories, when a test did not name them with `Zkelf::redact`.
     (r"/(?:tmp|var/tmp)/\.tmp[A-Za-z0-9]{6}", "[TMP]"),
+    // zkelf's own temporary files (`.zkelf-pull-<random>.part`, `.zkelf-<random>.tmp`).
+    (
+        r"\.zkelf-([a-z]+-)?[A-Za-z0-9]{6}\.(tmp|part)\b",
+        ".zkelf-${1}[RANDOM].${2}",
+    ),
     (r"sha256:[0-9a-f]{64}", "sha256:[DIGEST]"),
     (r"\b[0-9a-f]{64}\b", "[SHA256]"),
     (r"\b[0-9a-f]{128}\b", "[BLAKE2B]"),
