@@ -115,14 +115,6 @@ impl World {
         FaultyRegistry::serve(&self.publish_layout(dist, "layout"), fault)
     }
 
-    /// Asserts that `output` exited with `code`, names every needle on stderr, and that nothing
-    /// was written to `out/`.
-    #[track_caller]
-    pub fn assert_rejected(&self, output: &Output, code: i32, needles: &[&str]) {
-        Run::from(output).expect(code).stderr_has(needles);
-        assert_nothing_written(&self.path("out"));
-    }
-
     /// Runs `run`, which must exit with `code`, print the snapshot `name`
     /// (`cli/tests/snapshots/<test>__<name>.snap`) and leave `out/`, the cache and the state as
     /// they were (the cache's per-digest lock files may appear). Returns the output, for checks
