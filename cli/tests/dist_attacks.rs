@@ -41,11 +41,6 @@ fn put_manifest(repo: &str, tag: &str, bytes: &[u8]) {
     });
 }
 
-#[track_caller]
-fn refused(w: &World, output: &std::process::Output, needle: &str) {
-    w.assert_rejected(output, 1, &[needle]);
-}
-
 fn layout_digest(layout: &Path, tag: &str, layer: usize) -> String {
     layout_manifest(layout, tag).1["layers"][layer]["digest"]
         .as_str()
@@ -66,8 +61,9 @@ fn a_flipped_byte_in_the_stored_blob_is_refused() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x80;
     std::fs::write(&blob, bytes).unwrap();
-    let out = w.pull(&format!("{repo}:1.0.0-sp1"), &w.path("out/fib.elf"), &[]);
-    refused(&w, &out, "has digest");
+    w.rejects("flipped_byte_in_stored_blob", 1, || {
+        w.pull(&format!("{repo}:1.0.0-sp1"), &w.path("out/fib.elf"), &[])
+    });
 }
 
 #[test]
@@ -88,26 +84,19 @@ fn rollback_and_moved_release_tags_are_refused() {
 
     // `stable` moved back to the older signed release: refused as a rollback.
     retag(&repo, "1.0.0-sp1", "stable");
-    let out = w.pull(&format!("{repo}:stable"), &w.path("out/fib.elf"), &[]);
-    refused(&w, &out, "older than `1.1.0` seen before");
-    assert!(
-        stderr(&out).contains("--allow-downgrade"),
-        "{}",
-        stderr(&out)
-    );
+    w.rejects("rollback_of_a_moved_tag", 1, || {
+        w.pull(&format!("{repo}:stable"), &w.path("out/fib.elf"), &[])
+    });
 
     // A release tag moved to another version: refused whatever the state says.
     retag(&repo, "1.0.0-sp1", "1.1.0-sp1");
-    let out = w.pull(
-        &format!("{repo}:1.1.0-sp1"),
-        &w.path("out/fib.elf"),
-        &["--allow-downgrade"],
-    );
-    refused(
-        &w,
-        &out,
-        "tag `1.1.0-sp1` names an artifact of version `1.0.0`",
-    );
+    w.rejects("release_tag_moved_to_another_version", 1, || {
+        w.pull(
+            &format!("{repo}:1.1.0-sp1"),
+            &w.path("out/fib.elf"),
+            &["--allow-downgrade"],
+        )
+    });
 
     // Deliberate downgrade.
     assert_exit(
@@ -132,36 +121,27 @@ fn a_tag_moved_to_another_guest_or_zkvm_is_refused() {
     let evil = w.dist("evil", "6.6.6", "sp1", Class::Elf32, "evil\n");
     assert_exit(&w.publish(&evil, &repo, &[]), 0);
     retag(&repo, "6.6.6-sp1", "stable");
-    let out = w.pull(
-        &format!("{repo}:stable"),
-        &w.path("out/fib.elf"),
-        &["--guest", "fib"],
-    );
-    refused(
-        &w,
-        &out,
-        "the artifact is `guest` `evil`, but `fib` was asked for",
-    );
+    w.rejects("tag_moved_to_another_guest", 1, || {
+        w.pull(
+            &format!("{repo}:stable"),
+            &w.path("out/fib.elf"),
+            &["--guest", "fib"],
+        )
+    });
 
     // The sp1 tag moved to the risc0 artifact of the same release.
     retag(&repo, "1.0.0-risc0", "1.0.0-sp1");
-    let out = w.pull(&format!("{repo}:1.0.0-sp1"), &w.path("out/fib.elf"), &[]);
-    refused(
-        &w,
-        &out,
-        "names an artifact of version `1.0.0` for zkVM `risc0`",
-    );
+    w.rejects("release_tag_moved_to_another_zkvm", 1, || {
+        w.pull(&format!("{repo}:1.0.0-sp1"), &w.path("out/fib.elf"), &[])
+    });
     retag(&repo, "1.0.0-risc0", "latest");
-    let out = w.pull(
-        &format!("{repo}:latest"),
-        &w.path("out/fib.elf"),
-        &["--zkvm", "sp1"],
-    );
-    refused(
-        &w,
-        &out,
-        "the artifact is `zkvm` `risc0`, but `sp1` was asked for",
-    );
+    w.rejects("tag_of_another_zkvm", 1, || {
+        w.pull(
+            &format!("{repo}:latest"),
+            &w.path("out/fib.elf"),
+            &["--zkvm", "sp1"],
+        )
+    });
 }
 
 #[test]
@@ -205,8 +185,9 @@ fn a_manifest_pairing_one_elf_with_another_elfs_signature_is_refused() {
     let (bytes, _) = spec.manifest();
     assert_eq!(MANIFEST_MEDIA_TYPE, MANIFEST);
     put_manifest(&repo, "mixed", &bytes);
-    let out = w.pull(&format!("{repo}:mixed"), &w.path("out/fib.elf"), &[]);
-    refused(&w, &out, "but the signature's statement names");
+    w.rejects("elf_paired_with_another_elfs_signature", 1, || {
+        w.pull(&format!("{repo}:mixed"), &w.path("out/fib.elf"), &[])
+    });
 }
 
 #[test]
@@ -222,12 +203,13 @@ fn a_server_sending_more_bytes_than_the_descriptor_is_cut_off() {
             .padding(64 << 10),
     );
     let server = w.serve_faulty(&dist, Fault::Endless);
-    let out = w.pull(
-        &format!("{}/fib:1.0.0-sp1", server.host()),
-        &w.path("out/fib.elf"),
-        &[],
-    );
-    refused(&w, &out, "is larger than");
+    w.rejects("blob_larger_than_its_descriptor", 1, || {
+        w.pull(
+            &format!("{}/fib:1.0.0-sp1", server.host()),
+            &w.path("out/fib.elf"),
+            &[],
+        )
+    });
 }
 
 #[test]
@@ -235,12 +217,13 @@ fn an_endless_manifest_is_cut_off_at_4_mib() {
     let w = World::new();
     let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "endless manifest\n");
     let server = w.serve_faulty(&dist, Fault::EndlessManifest);
-    let out = w.pull(
-        &format!("{}/fib:1.0.0-sp1", server.host()),
-        &w.path("out/fib.elf"),
-        &[],
-    );
-    refused(&w, &out, "is larger than 4194304 bytes");
+    w.rejects("endless_manifest", 1, || {
+        w.pull(
+            &format!("{}/fib:1.0.0-sp1", server.host()),
+            &w.path("out/fib.elf"),
+            &[],
+        )
+    });
 }
 
 #[test]
@@ -251,10 +234,11 @@ fn a_server_sending_other_bytes_is_refused() {
         .padding(64 << 10);
     let dist = w.dist_spec("fib", "1.0.0", "sp1", spec);
     let server = w.serve_faulty(&dist, Fault::WrongDigest);
-    let out = w.pull(
-        &format!("{}/fib:1.0.0-sp1", server.host()),
-        &w.path("out/fib.elf"),
-        &[],
-    );
-    refused(&w, &out, "has digest");
+    w.rejects("server_sending_other_bytes", 1, || {
+        w.pull(
+            &format!("{}/fib:1.0.0-sp1", server.host()),
+            &w.path("out/fib.elf"),
+            &[],
+        )
+    });
 }

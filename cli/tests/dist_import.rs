@@ -143,24 +143,21 @@ fn an_import_pulls_from_the_registry_and_a_layout_and_skopeo_reads_it() {
     let key = w.key.public_base64();
     let (elf, vk) = (w.path("out/v.elf"), w.path("out/v.vk"));
     let layout_ref = format!("oci-layout:{}:0.3.0-zisk", copied.display());
-    for reference in [to.as_str(), layout_ref.as_str()] {
-        let refused = w.run(&[
-            "pull",
-            reference,
-            "--key",
-            &key,
-            "-o",
-            elf.to_str().unwrap(),
-            "--no-cache",
-        ]);
-        w.assert_rejected(
-            &refused,
-            1,
-            &[
-                "is not a zkelf statement, so it binds no guest, version or zkVM",
-                "hint: the signature's trusted comment binds nothing but the key: pin the bytes with `--sha256 <hex>`",
-            ],
-        );
+    for (name, reference) in [
+        ("unpinned_pull_from_registry", to.as_str()),
+        ("unpinned_pull_from_layout", layout_ref.as_str()),
+    ] {
+        w.rejects(name, 1, || {
+            w.run(&[
+                "pull",
+                reference,
+                "--key",
+                &key,
+                "-o",
+                elf.to_str().unwrap(),
+                "--no-cache",
+            ])
+        });
         Run::from(&w.run(&[
             "pull",
             reference,
@@ -247,54 +244,53 @@ fn an_import_whose_upstream_signature_fails_writes_nothing_to_the_target() {
     let tampered_sha = zkelf_trust::digest::Sha256Digest::of(&tampered).to_string();
     let key = w.key.public_base64();
     let url = r.elf_url();
-    let out = r.run(
-        &w,
-        &[
-            "import",
-            &url,
-            "--to",
-            &to,
-            "--key",
-            &key,
-            "--sha256",
-            &tampered_sha,
-            "--guest",
-            GUEST,
-            "--version",
-            "0.3.0",
-            "--zkvm",
-            "zisk",
-        ],
-    );
-    Run::from(&out).expect(1).stderr_has(&[
-        &format!("error: import of `{url}` into `{to}` failed"),
-        "signature",
-    ]);
+    w.rejects("tampered_upstream_into_layout", 1, || {
+        r.run(
+            &w,
+            &[
+                "import",
+                &url,
+                "--to",
+                &to,
+                "--key",
+                &key,
+                "--sha256",
+                &tampered_sha,
+                "--guest",
+                GUEST,
+                "--version",
+                "0.3.0",
+                "--zkvm",
+                "zisk",
+            ],
+        )
+    });
     assert!(!layout.exists(), "the import wrote to the target");
 
     // A registry target gets nothing either.
     let registry = DockerRegistry::start();
     let repo_to = format!("{}/hub/{GUEST}:0.3.0-zisk", registry.host());
-    let out = r.run(
-        &w,
-        &[
-            "import",
-            &url,
-            "--to",
-            &repo_to,
-            "--key",
-            &key,
-            "--sha256",
-            &tampered_sha,
-            "--guest",
-            GUEST,
-            "--version",
-            "0.3.0",
-            "--zkvm",
-            "zisk",
-        ],
-    );
-    Run::from(&out).expect(1);
+    w.rejects("tampered_upstream_into_registry", 1, || {
+        r.run(
+            &w,
+            &[
+                "import",
+                &url,
+                "--to",
+                &repo_to,
+                "--key",
+                &key,
+                "--sha256",
+                &tampered_sha,
+                "--guest",
+                GUEST,
+                "--version",
+                "0.3.0",
+                "--zkvm",
+                "zisk",
+            ],
+        )
+    });
     assert!(
         !registry
             .blob_path(&format!("sha256:{tampered_sha}"))
@@ -309,9 +305,13 @@ fn an_import_whose_upstream_signature_fails_writes_nothing_to_the_target() {
     // Signed by a key the importer does not trust: refused, nothing written.
     let stranger = minisign_tool::generate(w.dir.path(), "stranger", None);
     r.resign(&stranger, &format!("{NAME}.elf"));
-    Run::from(&import(&w, &r, &to, &NAMES))
-        .expect(1)
-        .stderr_has(&["which the policy does not trust"]);
+    w.rejects("upstream_signed_by_another_key", 1, || {
+        import(&w, &r, &to, &NAMES)
+    })
+    .stderr_has(&[&format!(
+        "made by key `{}`, which the policy does not trust",
+        stranger.key_id()
+    )]);
     assert!(!layout.exists(), "the import wrote to the target");
 }
 
@@ -323,12 +323,7 @@ fn an_unbound_import_must_be_named_and_pinned() {
     let to = format!("oci-layout:{}:0.3.0-zisk", layout.display());
 
     // No names: a usage error before the ELF moves.
-    Run::from(&import(&w, &r, &to, &[]))
-        .expect(2)
-        .stderr_has(&[
-            "binds no guest, version or zkVM, so the import must name them: `--guest`, `--version`, `--zkvm` missing",
-            "hint: pass `--guest`, `--version` and `--zkvm`",
-        ]);
+    w.rejects("unbound_import_unnamed", 2, || import(&w, &r, &to, &[]));
     assert!(!layout.exists());
     // Only its size was asked for (one byte), never the ELF.
     let requests = r.objects.requests();
@@ -346,29 +341,19 @@ fn an_unbound_import_must_be_named_and_pinned() {
     let url = r.elf_url();
     let mut args = vec!["import", &url, "--to", &to, "--key", &key];
     args.extend_from_slice(&NAMES);
-    Run::from(&r.run(&w, &args)).expect(1).stderr_has(&[
-        "no sha256 pins the ELF",
-        "hint: pin the ELF with `--sha256 <hex>`",
-    ]);
+    w.rejects("unbound_import_unpinned", 1, || r.run(&w, &args));
     assert!(!layout.exists());
 
     // No VK pin: the VK cannot be carried unverified, so nothing is imported.
     args.extend_from_slice(&["--sha256", &r.elf_sha256]);
-    Run::from(&r.run(&w, &args)).expect(1).stderr_has(&[
-        "the verification key of",
-        "hint: the VK's signature binds nothing but the key: pin the VK with `--vk-sha256 <hex>`",
-    ]);
+    w.rejects("unbound_import_vk_unpinned", 1, || r.run(&w, &args));
     assert!(!layout.exists());
 
     // `--to` needs a tag.
-    Run::from(&import(
-        &w,
-        &r,
-        &format!("oci-layout:{}", layout.display()),
-        &NAMES,
-    ))
-    .expect(2)
-    .stderr_has(&["names no tag"]);
+    w.rejects("import_target_without_tag", 2, || {
+        import(&w, &r, &format!("oci-layout:{}", layout.display()), &NAMES)
+    });
+    assert!(!layout.exists());
 }
 
 #[test]

@@ -4,6 +4,8 @@
 mod dist_common;
 
 use dist_common::*;
+use zkelf_testsupport::assert_cli_snapshot;
+use zkelf_testsupport::cli::{self, Tree};
 use zkelf_testsupport::elf::Class;
 use zkelf_testsupport::minisign_tool;
 
@@ -57,6 +59,7 @@ fn every_command_takes_the_key_as_a_file_or_its_base64_line() {
     // Another key, in either form, does not count: exit 1 everywhere.
     let stranger = minisign_tool::generate(w.dir.path(), "stranger", None);
     let other = stranger.public_base64();
+    // The snapshots filter key ids; which key is named is checked here.
     let untrusted = format!(
         "made by key `{}`, which the policy does not trust",
         w.key.key_id()
@@ -83,15 +86,17 @@ fn every_command_takes_the_key_as_a_file_or_its_base64_line() {
         vec!["verify", elf.to_str().unwrap(), "--key", &other],
     ] {
         // `inspect` prints its report (with every signature's reason) on stdout.
-        let run = Run::from(&w.run(&args));
-        run.expect(1);
+        let before = untouched(&w);
+        let run = cli::Output::from(w.run(&args));
+        run.assert_exit(1);
+        assert_cli_snapshot!(format!("stranger_key_{}", args[0]), run);
         assert!(
             run.stderr.contains(&untrusted) || run.stdout.contains(&untrusted),
-            "{args:?}: {run:?}"
+            "{}",
+            run.text()
         );
+        before.assert_unchanged();
     }
-    assert!(!w.path("fresh").exists());
-    assert_nothing_written(&w.path("out"));
 
     // Neither a file nor a key: the same usage error (exit 2) from every command.
     for args in [
@@ -114,11 +119,22 @@ fn every_command_takes_the_key_as_a_file_or_its_base64_line() {
         vec!["inspect", &reference, "--key", "RWnotakey"],
         vec!["verify", elf.to_str().unwrap(), "--key", "RWnotakey"],
     ] {
-        Run::from(&w.run(&args)).expect(2).stderr_has(&[
-            "error: `--key RWnotakey` is neither a public key file nor a minisign public key",
-            "hint: give a `.pub` file or its base64 line (`RW…`, the second line of the file)",
-        ]);
+        let before = untouched(&w);
+        let run = cli::Output::from(w.run(&args));
+        run.assert_exit(2);
+        assert_cli_snapshot!(format!("not_a_key_{}", args[0]), run);
+        before.assert_unchanged();
     }
-    assert!(!w.path("fresh").exists());
-    assert_nothing_written(&w.path("out"));
+}
+
+/// What a refused command must leave as it was: the output directory, the layout `fresh` it
+/// would publish to, the cache and the state (the cache's per-digest lock files may appear).
+fn untouched(w: &World) -> Tree {
+    Tree::of(&[
+        w.path("out"),
+        w.path("fresh"),
+        w.path("cache"),
+        w.path("state"),
+    ])
+    .allowing_lock_files_under(w.path("cache/locks"))
 }

@@ -7,7 +7,9 @@ mod dist_common;
 
 use std::path::{Path, PathBuf};
 
-use dist_common::{Run, World, assert_nothing_written, layout_manifest};
+use dist_common::{Run, World, layout_manifest};
+use zkelf_testsupport::assert_cli_snapshot;
+use zkelf_testsupport::cli::{self, Tree};
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_trust::digest::Sha256Digest;
 
@@ -21,8 +23,16 @@ fn published(w: &World) -> String {
 }
 
 /// `pull <reference> -o out/fib.elf` plus `extra`.
-fn pull(w: &World, reference: &str, extra: &[&str]) -> Run {
-    Run::from(&w.pull(reference, &w.path("out/fib.elf"), extra))
+fn pull(w: &World, reference: &str, extra: &[&str]) -> cli::Output {
+    cli::Output::from(w.pull(reference, &w.path("out/fib.elf"), extra))
+}
+
+/// What a refused pull must leave as it was: the output directory, cache, state, and `more`
+/// (a lock file, a link's target). The cache's per-digest lock files may appear.
+fn untouched(w: &World, more: &[&Path]) -> Tree {
+    let mut roots = vec![w.path("out"), w.path("cache"), w.path("state")];
+    roots.extend(more.iter().map(|p| p.to_path_buf()));
+    Tree::of(&roots).allowing_lock_files_under(w.path("cache/locks"))
 }
 
 /// Makes `link` a symbolic link to `<world>/outside/<name>` (which does not exist).
@@ -34,14 +44,6 @@ fn link_outside(w: &World, link: &Path, name: &str) -> PathBuf {
     target
 }
 
-/// The message a refused link gets, naming it.
-fn refused_link(link: &Path) -> String {
-    format!(
-        "`{}` is a symbolic link, and zkelf does not follow links for its lock and state files; remove it",
-        link.display()
-    )
-}
-
 #[test]
 fn a_symlinked_cache_lock_is_refused_and_its_target_not_created() {
     let w = World::new();
@@ -50,11 +52,12 @@ fn a_symlinked_cache_lock_is_refused_and_its_target_not_created() {
     let elf_digest = manifest["layers"][0]["digest"].as_str().unwrap();
     let link = w.path(&format!("cache/locks/{}.lock", &elf_digest[7..]));
     let target = link_outside(&w, &link, "cache.lock");
+    let before = untouched(&w, &[&target]);
     let out = pull(&w, &reference, &[]);
-    out.expect(2).stderr_has(&[&refused_link(&link)]);
+    out.assert_exit(2);
+    assert_cli_snapshot!("symlinked_cache_lock", out);
     assert!(!target.exists(), "the lock was created through the link");
-    assert_nothing_written(&w.path("out"));
-    assert!(!w.path("state/rollback.json").exists());
+    before.assert_unchanged();
 }
 
 #[test]
@@ -64,12 +67,13 @@ fn a_symlinked_lock_file_lock_is_refused_before_anything_is_written() {
     let link = w.path("out-lock/.zkelf.lock.lock");
     let target = link_outside(&w, &link, "lockfile.lock");
     let lock = w.path("out-lock/zkelf.lock");
+    let before = untouched(&w, &[&target, &lock]);
     let out = pull(&w, &reference, &["--lock", lock.to_str().unwrap()]);
-    out.expect(2).stderr_has(&[&refused_link(&link)]);
+    out.assert_exit(2);
+    assert_cli_snapshot!("symlinked_lock_file_lock", out);
     assert!(!target.exists());
     assert!(!lock.exists(), "the lock file was written");
-    assert_nothing_written(&w.path("out"));
-    assert!(!w.path("state/rollback.json").exists());
+    before.assert_unchanged();
 }
 
 #[test]
@@ -78,11 +82,12 @@ fn a_symlinked_rollback_lock_is_refused_before_anything_is_written() {
     let reference = published(&w);
     let link = w.path("state/rollback.lock");
     let target = link_outside(&w, &link, "rollback.lock");
+    let before = untouched(&w, &[&target]);
     let out = pull(&w, &reference, &[]);
-    out.expect(2).stderr_has(&[&refused_link(&link)]);
+    out.assert_exit(2);
+    assert_cli_snapshot!("symlinked_rollback_lock", out);
     assert!(!target.exists());
-    assert_nothing_written(&w.path("out"));
-    assert!(!w.path("state/rollback.json").exists());
+    before.assert_unchanged();
 }
 
 #[test]
@@ -94,24 +99,20 @@ fn lock_and_state_files_past_their_bound_are_refused_whole() {
     let padding = "# padding\n".repeat(450_000);
     let lock_text = format!("{padding}version = 1\n");
     std::fs::write(&lock, &lock_text).unwrap();
+    let before = untouched(&w, &[&lock]);
     let out = pull(&w, &reference, &["--lock", lock.to_str().unwrap()]);
-    out.expect(2).stderr_has(&[&format!(
-        "`{}` is larger than 4 MiB (4194304 bytes), the bound for a lock file",
-        lock.display()
-    )]);
-    assert_eq!(std::fs::read_to_string(&lock).unwrap(), lock_text);
-    assert_nothing_written(&w.path("out"));
+    out.assert_exit(2);
+    assert_cli_snapshot!("lock_file_past_its_bound", out);
+    before.assert_unchanged();
 
     let state = w.path("state/rollback.json");
     let state_text = format!("{{\"pad\": \"{}\"}}", "x".repeat(4 << 20));
     std::fs::write(&state, &state_text).unwrap();
+    let before = untouched(&w, &[]);
     let out = pull(&w, &reference, &[]);
-    out.expect(2).stderr_has(&[&format!(
-        "`{}` is larger than 4 MiB (4194304 bytes), the bound for the rollback state",
-        state.display()
-    )]);
-    assert_eq!(std::fs::read_to_string(&state).unwrap(), state_text);
-    assert_nothing_written(&w.path("out"));
+    out.assert_exit(2);
+    assert_cli_snapshot!("rollback_state_past_its_bound", out);
+    before.assert_unchanged();
 }
 
 #[test]

@@ -296,6 +296,27 @@ impl Output {
     }
 }
 
+impl From<&std::process::Output> for Output {
+    /// A run spawned some other way (a test's own `Command`), for [`assert_cli_snapshot!`]:
+    /// no arguments to show and no named redactions, so temp paths go through the
+    /// [`snapshot_settings`] filters only.
+    fn from(out: &std::process::Output) -> Self {
+        Self {
+            args: String::new(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            redactions: Vec::new(),
+        }
+    }
+}
+
+impl From<std::process::Output> for Output {
+    fn from(out: std::process::Output) -> Self {
+        Self::from(&out)
+    }
+}
+
 /// The filters every snapshot of `zkelf` output goes through: whatever differs between runs
 /// (temp paths, digests, random key ids, timestamps, durations, ports) becomes a placeholder.
 pub fn snapshot_settings() -> insta::Settings {
@@ -311,6 +332,11 @@ pub fn snapshot_settings() -> insta::Settings {
 const FILTERS: &[(&str, &str)] = &[
     // tempfile's directories, when a test did not name them with `Zkelf::redact`.
     (r"/(?:tmp|var/tmp)/\.tmp[A-Za-z0-9]{6}", "[TMP]"),
+    // zkelf's own temporary files (`.zkelf-pull-<random>.part`, `.zkelf-<random>.tmp`).
+    (
+        r"\.zkelf-([a-z]+-)?[A-Za-z0-9]{6}\.(tmp|part)\b",
+        ".zkelf-${1}[RANDOM].${2}",
+    ),
     (r"sha256:[0-9a-f]{64}", "sha256:[DIGEST]"),
     (r"\b[0-9a-f]{64}\b", "[SHA256]"),
     (r"\b[0-9a-f]{128}\b", "[BLAKE2B]"),
@@ -322,7 +348,7 @@ const FILTERS: &[(&str, &str)] = &[
         "[TIME]",
     ),
     (r"\b\d+(?:\.\d+)?\s?(?:ms|s)\b", "[DURATION]"),
-    (r"(127\.0\.0\.1|localhost):\d{2,5}", "$1:[PORT]"),
+    (r"(127\.0\.0\.1|localhost|0\.0\.0\.0):\d{2,5}", "$1:[PORT]"),
 ];
 
 /// Asserts `output`'s [`Output::transcript`] against `cli/tests/snapshots/<test>__<name>.snap`

@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 use zkelf_registry::Reference;
 use zkelf_registry::artifact::{Descriptor, MANIFEST_MEDIA_TYPE};
 use zkelf_registry::store::{self, NetworkOptions};
+use zkelf_testsupport::cli;
 use zkelf_testsupport::docker;
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
@@ -114,12 +115,24 @@ impl World {
         FaultyRegistry::serve(&self.publish_layout(dist, "layout"), fault)
     }
 
-    /// Asserts that `output` exited with `code`, names every needle on stderr, and that nothing
-    /// was written to `out/`.
+    /// Runs `run`, which must exit with `code`, print the snapshot `name`
+    /// (`cli/tests/snapshots/<test>__<name>.snap`) and leave `out/`, the cache and the state as
+    /// they were (the cache's per-digest lock files may appear). Returns the output, for checks
+    /// of values the snapshot filters (a digest, a key id).
     #[track_caller]
-    pub fn assert_rejected(&self, output: &Output, code: i32, needles: &[&str]) {
-        Run::from(output).expect(code).stderr_has(needles);
-        assert_nothing_written(&self.path("out"));
+    pub fn rejects(&self, name: &str, code: i32, run: impl FnOnce() -> Output) -> cli::Output {
+        let before = self.untouched();
+        let output = cli::Output::from(run());
+        output.assert_exit(code);
+        zkelf_testsupport::assert_cli_snapshot!(name, output);
+        before.assert_unchanged();
+        output
+    }
+
+    /// `out/`, the cache and the state as they are now, for [`cli::Tree::assert_unchanged`].
+    pub fn untouched(&self) -> cli::Tree {
+        cli::Tree::of(&[self.path("out"), self.path("cache"), self.path("state")])
+            .allowing_lock_files_under(self.path("cache/locks"))
     }
 
     /// Writes `dist/<guest>/<version>/<guest>-<zkvm>.elf`, its provenance and its signature.
