@@ -64,7 +64,7 @@ pub struct ReferenceError {
 impl ReferenceError {
     fn new(reference: &str, reason: impl Into<String>) -> Self {
         Self {
-            reference: reference.to_owned(),
+            reference: redact_userinfo(reference),
             reason: reason.into(),
         }
     }
@@ -279,6 +279,21 @@ impl Reference {
 /// Why a reference with `user@` before its host is refused.
 const USERINFO_REFUSED: &str = "it names a user (`…@` before the host): zkelf would send that text as credentials, and decides plain HTTP on the host after `@`; pass credentials with `--username` and `ZKELF_REGISTRY_PASSWORD` or `~/.docker/config.json`";
 
+/// `reference` with any text before an `@` in its authority replaced by `[redacted]`: a refused
+/// `https://user:secret@host/…` must not put the password on stderr or in a JSON error.
+fn redact_userinfo(reference: &str) -> String {
+    let (scheme, rest) = match reference.find("://") {
+        Some(i) => reference.split_at(i + 3),
+        None => ("", reference),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}[redacted]{}{path}", &authority[at..]),
+        None => reference.to_owned(),
+    }
+}
+
 fn has_userinfo(url: &url::Url) -> bool {
     !url.username().is_empty() || url.password().is_some()
 }
@@ -427,6 +442,25 @@ mod tests {
         let url = url::Url::parse("http://127.0.0.1:5000/a/fib.elf").unwrap();
         assert!(plain_http_allowed_url(&url, &[]));
         assert_eq!(url_host_port(&url), "127.0.0.1:5000");
+    }
+
+    #[test]
+    fn refused_userinfo_is_not_repeated() {
+        for (given, shown) in [
+            (
+                "https://user:secret@example.com/a.elf",
+                "https://[redacted]@example.com/a.elf",
+            ),
+            (
+                "user:secret@example.com/acme/fib:1",
+                "[redacted]@example.com/acme/fib:1",
+            ),
+            ("ghcr.io/acme/fib@sha256:00", "ghcr.io/acme/fib@sha256:00"),
+        ] {
+            let error = ReferenceError::new(given, "x");
+            assert_eq!(error.reference, shown);
+            assert!(!error.to_string().contains("secret"), "{error}");
+        }
     }
 
     #[test]
