@@ -1,6 +1,6 @@
 //! Attaching attestations so that concurrent pushers do not lose each other's entries.
 //!
-//! [`crate::publish::attach_once`] writes the `sha256-<hex>` referrers fallback index and reads it
+//! `attach_once` writes the `sha256-<hex>` referrers fallback index and reads it
 //! back. Registries without the referrers API (distribution 2.8) have no conditional write, so
 //! a pusher whose read came before our write can still overwrite the index after our read-back.
 //! [`attach`], the one entry point, closes most of that window: after the first success it waits a little
@@ -43,7 +43,7 @@ pub async fn subject_descriptor(
     Ok(descriptor)
 }
 
-/// Attaches an attestation to `subject`: [`publish::attach_once`], then re-checks the fallback index a few times (with jitter) and
+/// Attaches an attestation to `subject`: `attach_once`, then re-checks the fallback index a few times (with jitter) and
 /// attaches again whenever a concurrent pusher's write replaced the entry.
 pub async fn attach(
     store: &dyn Store,
@@ -68,7 +68,7 @@ pub async fn attach(
     Ok(descriptor)
 }
 
-/// [`publish::attach_once`], tried again on errors a concurrent writer can cause: distribution
+/// `attach_once`, tried again on errors a concurrent writer can cause: distribution
 /// answers 500 when a tag is read while another client rewrites it, and a pusher can lose
 /// five read-merge-write rounds in a row.
 async fn attach_retrying(

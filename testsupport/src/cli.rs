@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 const INHERITED: &[&str] = &["PATH", "DOCKER_HOST"];
 
 /// A `zkelf` invocation being set up: arguments, environment, stdin, working directory and
-/// timeout. The environment starts empty but for [`INHERITED`] and `NO_COLOR=1`.
+/// timeout. The environment starts empty but for `INHERITED` (`PATH`, `DOCKER_HOST`) and `NO_COLOR=1`.
 #[derive(Debug)]
 pub struct Zkelf {
     command: Command,
@@ -297,7 +297,7 @@ impl Output {
 }
 
 impl From<&std::process::Output> for Output {
-    /// A run spawned some other way (a test's own `Command`), for [`assert_cli_snapshot!`]:
+    /// A run spawned some other way (a test's own `Command`), for [`crate::assert_cli_snapshot!`]:
     /// no arguments to show and no named redactions, so temp paths go through the
     /// [`snapshot_settings`] filters only.
     fn from(out: &std::process::Output) -> Self {

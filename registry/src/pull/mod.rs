@@ -7,7 +7,7 @@
 //!    (pins, the statement against the manifest, the tag, rollback, size bounds);
 //! 4. `stream_elf`: the ELF streamed into a temporary file beside the output, verified as it
 //!    arrives ([`fetch::fetch_large`]), from the cache when it holds a sound copy;
-//! 5. [`evaluate`] every signature under the policy (`verdict`), and [`vk::check`];
+//! 5. [`evaluate`] every signature under the policy (`verdict`), and `vk::check`;
 //! 6. `commit`: state, lock, cache, then fsync and rename into place.
 //!
 //! A release signature whose trusted comment is not a zkelf statement (*unbound*, as GitHub
