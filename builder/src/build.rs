@@ -26,6 +26,7 @@ mod plan;
 mod postlink;
 mod sysroot;
 
+use plan::Mounts;
 pub use plan::{BUILD_PATH, Variation};
 
 /// The host CA bundle mounted into the fetch container.
@@ -153,7 +154,14 @@ pub async fn build_guest(
         })
         .collect();
     build_selected(
-        engine, &manifest, &selected, &source, sde, options, reporter,
+        engine,
+        &manifest,
+        &selected,
+        &source,
+        sde,
+        options,
+        SysrootCache::Use,
+        reporter,
     )
     .await
 }
@@ -254,10 +262,25 @@ pub async fn rebuild(
     );
     let (env, command, flags) = plan.recorded(&Variation::standard());
     let internal = provenance.internal();
+    let sysroot_key = match manifest.build {
+        BuildKind::Cargo => Some(sysroot_key(&plan, &source)?),
+        BuildKind::Make => None,
+    };
+    let recorded_key = provenance
+        .dependency(deps::SYSROOT)
+        .and_then(|d| d.annotations.get("keyDocument"))
+        .cloned();
     let differences = [
         ("environment", differs_map(&internal.env, &env)),
         ("command", differs_list(&internal.command, &command)),
         ("flags", differs_list(&internal.flags, &flags)),
+        (
+            "sysroot",
+            differs_key(
+                recorded_key.as_ref(),
+                sysroot_key.as_ref().map(|k| k.to_value()).as_ref(),
+            ),
+        ),
     ];
     for (what, difference) in differences {
         let Some(difference) = difference else {
@@ -269,6 +292,7 @@ pub async fn rebuild(
         }
         reporter.output(&format!("note: {message}"));
     }
+    // An auditor trusts no cache of theirs: the sysroot is built afresh and not kept.
     let mut built = build_selected(
         engine,
         &manifest,
@@ -276,6 +300,7 @@ pub async fn rebuild(
         &source,
         sde,
         options,
+        SysrootCache::Bypass,
         reporter,
     )
     .await?;
@@ -298,6 +323,36 @@ fn differs_list(recorded: &[String], ours: &[String]) -> Option<String> {
         (None, Some(b)) => format!("`{b}`, which is not recorded"),
         (None, None) => "the same items in another order".into(),
     })
+}
+
+/// The difference between the recorded sysroot key document and ours, for a message.
+fn differs_key(
+    recorded: Option<&serde_json::Value>,
+    ours: Option<&serde_json::Value>,
+) -> Option<String> {
+    match (recorded, ours) {
+        (a, b) if a == b => None,
+        (None, Some(_)) => Some("it records no sysroot, this zkelf builds one".into()),
+        (Some(_), None) => Some("it records a sysroot, this zkelf builds none".into()),
+        (Some(a), Some(b)) => {
+            let field = a
+                .as_object()
+                .zip(b.as_object())
+                .and_then(|(a, b)| {
+                    a.keys()
+                        .chain(b.keys())
+                        .find(|k| a.get(*k) != b.get(*k))
+                        .cloned()
+                })
+                .unwrap_or_else(|| "keyDocument".into());
+            Some(format!(
+                "the key document's `{field}` is recorded as `{}`, it would be `{}`",
+                a.get(&field).cloned().unwrap_or_default(),
+                b.get(&field).cloned().unwrap_or_default()
+            ))
+        }
+        (None, None) => None,
+    }
 }
 
 /// The first difference between two recorded environments, for a message.
@@ -327,6 +382,16 @@ struct Staged {
     reproduced: Option<bool>,
 }
 
+/// Whether a build may read and fill the sysroot cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SysrootCache {
+    /// Use the entry of the key under `<cache>/sysroot/` (building and storing it if absent).
+    Use,
+    /// Build the sysroot afresh in a temporary directory (a rebuild).
+    Bypass,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn build_selected(
     engine: &Engine,
     manifest: &Manifest,
@@ -334,6 +399,7 @@ async fn build_selected(
     source: &Source,
     sde: u64,
     options: &BuildOptions,
+    sysroot_cache: SysrootCache,
     reporter: &dyn Reporter,
 ) -> Result<Vec<BuiltArtifact>, BuilderError> {
     let image = ensure_builder_image(engine, &options.suite, reporter).await?;
@@ -349,11 +415,32 @@ async fn build_selected(
         let stem = format!("{}-{}", manifest.name, artifact.zkvm);
         let profile_dir =
             write_profile_files(&plan, &staging.path().join(format!("{stem}.profile")))?;
-        let mounts = Mounts {
+        let mut mounts = Mounts {
             vendor: vendor.as_ref().map(|v| v.dir.as_path()),
             profile: profile_dir.as_deref(),
+            sysroot: None,
         };
         let standard = Variation::standard();
+        let cache = match sysroot_cache {
+            SysrootCache::Use => options.cache_dir.as_ref().map(|c| c.join("sysroot")),
+            SysrootCache::Bypass => None,
+        };
+        let sysroot = match manifest.build {
+            BuildKind::Cargo => Some(
+                ensure_sysroot(
+                    engine,
+                    &plan,
+                    source,
+                    &standard,
+                    &mounts,
+                    cache.as_deref(),
+                    reporter,
+                )
+                .await?,
+            ),
+            BuildKind::Make => None,
+        };
+        mounts.sysroot = sysroot.as_ref().map(|s| s.dir.as_path());
         reporter.step(&format!(
             "building {} {} for {} (profile {}, {})",
             manifest.name, manifest.version, artifact.zkvm, profile.name, artifact.target
@@ -392,12 +479,35 @@ async fn build_selected(
                 BuilderError::io("cannot copy", &source.git_root, std::io::Error::other(e))
             })??;
             let varied = Variation::varied();
+            // The second build trusts no cache: its sysroot is built afresh, varied too, and
+            // must have the first one's files.
+            let second_sysroot = match &sysroot {
+                Some(first) => {
+                    let second =
+                        ensure_sysroot(engine, &plan, source, &varied, &mounts, None, reporter)
+                            .await?;
+                    if second.digest != first.digest {
+                        return Err(BuilderError::SysrootNotReproducible {
+                            target: plan.target.clone(),
+                            first: first.digest.clone(),
+                            second: second.digest.clone(),
+                            difference: sysroot::difference(&first.manifest, &second.manifest),
+                        });
+                    }
+                    Some(second)
+                }
+                None => None,
+            };
+            let varied_mounts = Mounts {
+                sysroot: second_sysroot.as_ref().map(|s| s.dir.as_path()),
+                ..mounts
+            };
             let second = run_build(
                 engine,
                 &plan,
                 &varied,
                 &copy.path().join(&source.source_root),
-                &mounts,
+                &varied_mounts,
                 reporter,
             )
             .await?;
@@ -484,6 +594,7 @@ async fn build_selected(
             &standard,
             &image,
             vendor.as_ref(),
+            sysroot.as_ref(),
             &sha256,
             &linked,
             post.as_ref(),
@@ -555,17 +666,11 @@ fn post_link_name(step: &crate::profile::PostLink) -> &'static str {
 /// Writes the profile's data files into `dir` (readable by the container's user) and returns
 /// it, or `None` when the profile has none.
 fn write_profile_files(plan: &plan::Plan, dir: &Path) -> Result<Option<PathBuf>, BuilderError> {
-    use std::os::unix::fs::PermissionsExt;
     let files = plan.profile_files();
     if files.is_empty() {
         return Ok(None);
     }
-    std::fs::create_dir_all(dir).map_err(|e| BuilderError::io("cannot create", dir, e))?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
-        .map_err(|e| BuilderError::io("cannot set permissions of", dir, e))?;
-    for (name, content) in files {
-        write_atomic(&dir.join(name), content.as_bytes(), 0o644)?;
-    }
+    write_readable_dir(dir, files.iter().map(|(n, c)| (*n, c.as_bytes())))?;
     Ok(Some(dir.to_path_buf()))
 }
 
@@ -573,12 +678,6 @@ fn write_profile_files(plan: &plan::Plan, dir: &Path) -> Result<Option<PathBuf>,
 struct Linked {
     sha256: String,
     size: u64,
-}
-
-/// What a build container mounts besides the source.
-struct Mounts<'a> {
-    vendor: Option<&'a Path>,
-    profile: Option<&'a Path>,
 }
 
 /// Vendored crates for a build.
@@ -653,6 +752,186 @@ async fn fetch(
     })
 }
 
+/// The sysroot a guest is built against: verified, read-only from its build's point of view.
+struct Sysroot {
+    /// The entry (`lib/rustlib/<target>/lib/*.rlib` and the manifest).
+    dir: PathBuf,
+    key: sysroot::KeyDocument,
+    /// sha256 of the manifest, hex.
+    digest: String,
+    /// The manifest's bytes.
+    manifest: Vec<u8>,
+    /// Keeps an uncached sysroot alive for the build.
+    _temp: Option<tempfile::TempDir>,
+}
+
+/// The key document of `plan`'s sysroot, from the guest workspace's `Cargo.toml`.
+fn sysroot_key(plan: &plan::Plan, source: &Source) -> Result<sysroot::KeyDocument, BuilderError> {
+    let path = source.host_source_root().join("Cargo.toml");
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| BuilderError::io("cannot read", &path, e))?;
+    plan.sysroot_key(&text)
+        .map_err(|message| BuilderError::ManifestInvalid { path, message })
+}
+
+/// The sysroot for `plan`: the verified cache entry of its key when `cache` has one, else built
+/// in a sysroot container (under `variation`) and, with a `cache`, stored there by its key.
+async fn ensure_sysroot(
+    engine: &Engine,
+    plan: &plan::Plan,
+    source: &Source,
+    variation: &Variation,
+    mounts: &Mounts<'_>,
+    cache: Option<&Path>,
+    reporter: &dyn Reporter,
+) -> Result<Sysroot, BuilderError> {
+    let key = sysroot_key(plan, source)?;
+    let id = key.key();
+    let read_manifest = |dir: &Path| {
+        let path = dir.join(sysroot::MANIFEST);
+        std::fs::read(&path).map_err(|e| BuilderError::io("cannot read", &path, e))
+    };
+    if let Some(root) = cache {
+        let note = |m: &str| reporter.output(m);
+        if let Some((dir, digest)) = sysroot::lookup(root, &id, &note)? {
+            reporter.step(&format!(
+                "using the cached sysroot {} for {} ({})",
+                &id[..16],
+                plan.target,
+                plan.build_std.join(", ")
+            ));
+            let manifest = read_manifest(&dir)?;
+            reporter.finish(&format!("sysroot sha256:{digest}"));
+            return Ok(Sysroot {
+                dir,
+                key,
+                digest,
+                manifest,
+                _temp: None,
+            });
+        }
+    }
+    reporter.step(&format!(
+        "building the sysroot for {} ({}; key {})",
+        plan.target,
+        plan.build_std.join(", "),
+        &id[..16]
+    ));
+    let scratch = crate::fsutil::tempdir("zkelf-sysroot-")?;
+    let crate_dir = scratch.path().join("crate");
+    let workspace = source.host_source_root().join("Cargo.toml");
+    let text = std::fs::read_to_string(&workspace)
+        .map_err(|e| BuilderError::io("cannot read", &workspace, e))?;
+    let files =
+        plan::Plan::sysroot_crate(&text).map_err(|message| BuilderError::ManifestInvalid {
+            path: workspace.clone(),
+            message,
+        })?;
+    write_readable_dir(&crate_dir, files.iter().map(|(n, c)| (*n, c.as_bytes())))?;
+    let out = world_writable_tempdir("zkelf-sysroot-out-")?;
+    let spec = plan.sysroot_container(variation, &crate_dir, mounts, out.path());
+    let exit = engine.run(&spec, reporter).await?;
+    let built_lib = out.path().join("lib");
+    if exit.code != 0 || !built_lib.is_dir() {
+        return Err(BuilderError::SysrootFailed {
+            target: plan.target.clone(),
+            crates: plan.build_std.join(","),
+            code: exit.code,
+            output: exit.tail,
+        });
+    }
+    // Staged where it will live (the cache's directory, or a temporary one), sealed, then
+    // renamed into place: a reader never sees a partial entry under its key.
+    let (staged, temp) = match cache {
+        Some(root) => {
+            std::fs::create_dir_all(root)
+                .map_err(|e| BuilderError::io("cannot create", root, e))?;
+            let dir = tempfile::Builder::new()
+                .prefix(".partial-")
+                .tempdir_in(root)
+                .map_err(|e| BuilderError::io("cannot create a temporary directory in", root, e))?;
+            (dir.keep(), None)
+        }
+        None => {
+            let dir = scratch.path().join("sysroot");
+            std::fs::create_dir(&dir).map_err(|e| BuilderError::io("cannot create", &dir, e))?;
+            (dir, Some(scratch))
+        }
+    };
+    let staged_result = (|| {
+        copy_readable_tree(&built_lib, &staged.join("lib"))?;
+        sysroot::seal(&staged, &id)
+    })();
+    let digest = match staged_result {
+        Ok(d) => d,
+        Err(e) => {
+            if cache.is_some() {
+                let _ = std::fs::remove_dir_all(&staged);
+            }
+            return Err(e);
+        }
+    };
+    let (dir, digest) = match cache {
+        Some(root) => sysroot::insert(root, &id, &staged)?,
+        None => (staged, digest),
+    };
+    let manifest = read_manifest(&dir)?;
+    reporter.finish(&format!("sysroot sha256:{digest}"));
+    Ok(Sysroot {
+        dir,
+        key,
+        digest,
+        manifest,
+        _temp: temp,
+    })
+}
+
+/// Writes `files` into a new directory `dir`, readable by a container's user (0755/0644).
+fn write_readable_dir<'a>(
+    dir: &Path,
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Result<(), BuilderError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).map_err(|e| BuilderError::io("cannot create", dir, e))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| BuilderError::io("cannot set permissions of", dir, e))?;
+    for (name, content) in files {
+        write_atomic(&dir.join(name), content, 0o644)?;
+    }
+    Ok(())
+}
+
+/// Copies the regular files and directories under `from` to `to` (which must not exist), as
+/// ours, 0755 directories and 0644 files: what a build container may read.
+fn copy_readable_tree(from: &Path, to: &Path) -> Result<(), BuilderError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut stack = vec![(from.to_path_buf(), to.to_path_buf())];
+    while let Some((src, dest)) = stack.pop() {
+        std::fs::create_dir(&dest).map_err(|e| BuilderError::io("cannot create", &dest, e))?;
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| BuilderError::io("cannot set permissions of", &dest, e))?;
+        let entries =
+            std::fs::read_dir(&src).map_err(|e| BuilderError::io("cannot read", &src, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| BuilderError::io("cannot read", &src, e))?;
+            let ft = entry
+                .file_type()
+                .map_err(|e| BuilderError::io("cannot read", entry.path(), e))?;
+            let target = dest.join(entry.file_name());
+            if ft.is_dir() {
+                stack.push((entry.path(), target));
+            } else if ft.is_file() {
+                std::fs::copy(entry.path(), &target)
+                    .map_err(|e| BuilderError::io("cannot copy", entry.path(), e))?;
+                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644))
+                    .map_err(|e| BuilderError::io("cannot set permissions of", &target, e))?;
+            }
+            // Anything else (a link the container made) is not part of a sysroot.
+        }
+    }
+    Ok(())
+}
+
 /// Runs one build container; returns the directory holding `out.elf`.
 async fn run_build(
     engine: &Engine,
@@ -663,13 +942,7 @@ async fn run_build(
     reporter: &dyn Reporter,
 ) -> Result<tempfile::TempDir, BuilderError> {
     let out = world_writable_tempdir("zkelf-out-")?;
-    let spec: ContainerSpec = plan.container(
-        variation,
-        host_source_root,
-        mounts.vendor,
-        mounts.profile,
-        out.path(),
-    );
+    let spec: ContainerSpec = plan.container(variation, host_source_root, mounts, out.path());
     let exit = engine.run(&spec, reporter).await?;
     if exit.code != 0 || !out.path().join("out.elf").is_file() {
         return Err(BuilderError::BuildFailed {
@@ -687,6 +960,7 @@ fn provenance_for(
     variation: &Variation,
     image: &BuilderImage,
     vendor: Option<&Vendor>,
+    sysroot: Option<&Sysroot>,
     sha256: &str,
     linked: &Linked,
     post: Option<&postlink::PostLinked>,
@@ -765,6 +1039,24 @@ fn provenance_for(
                 ..Default::default()
             });
         }
+    }
+    if let Some(sysroot) = sysroot {
+        // Its key document says what decided its bytes, its manifest (the content) lists every
+        // rlib with its sha256, and the digest is the manifest's: the same whether the build
+        // found it in the cache or built it.
+        dependencies.push(ResourceDescriptor {
+            name: Some(deps::SYSROOT.into()),
+            uri: Some(format!("zkelf-sysroot:{}", sysroot.key.key())),
+            digest: sha256_digest(&sysroot.digest),
+            content: Some(provenance::base64(&sysroot.manifest)),
+            annotations: annotations(vec![
+                ("key", sysroot.key.key().into()),
+                ("keyDocument", sysroot.key.to_value()),
+                ("command", plan.sysroot_command().into()),
+                ("flags", plan.sysroot_flags().into()),
+            ]),
+            ..Default::default()
+        });
     }
     let mut byproducts = Vec::new();
     if let Some(post) = post {

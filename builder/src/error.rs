@@ -157,6 +157,32 @@ pub enum BuilderError {
         /// The last lines of the compiler's output.
         output: String,
     },
+    /// The sysroot container (`-Zbuild-std` of the standard library) failed.
+    #[error("building the sysroot ({crates}) for `{target}` failed (exit code {code})\n{output}")]
+    SysrootFailed {
+        /// The target triple.
+        target: String,
+        /// The `-Zbuild-std` crates, comma-separated.
+        crates: String,
+        /// The container's exit code.
+        code: i64,
+        /// The last lines of the compiler's output.
+        output: String,
+    },
+    /// Two builds of the same sysroot key gave different files.
+    #[error(
+        "the sysroot for `{target}` is not reproducible: sha256 `{first}` then `{second}`: {difference}"
+    )]
+    SysrootNotReproducible {
+        /// The target triple.
+        target: String,
+        /// Digest of the first sysroot (its manifest's sha256).
+        first: String,
+        /// Digest of the second, varied one.
+        second: String,
+        /// The first file that differs.
+        difference: String,
+    },
     /// The post-link step (RISC Zero's kernel wrap) could not make the artifact.
     #[error("the post-link step for `{artifact}` failed: {message}")]
     PostLink {
@@ -239,7 +265,7 @@ impl BuilderError {
                 "commit the changes, or pass `--allow-dirty` (the provenance then records `dirty: true`)"
                     .into(),
             ),
-            BuilderError::NotReproducible { .. } => Some(
+            BuilderError::NotReproducible { .. } | BuilderError::SysrootNotReproducible { .. } => Some(
                 "look for build inputs that vary: embedded paths, hostnames, times, `env!` of the environment"
                     .into(),
             ),
@@ -252,7 +278,10 @@ impl BuilderError {
 
     /// Whether this error means the bytes are not what they should be (exit code 1).
     pub fn is_verification_failure(&self) -> bool {
-        matches!(self, BuilderError::NotReproducible { .. })
+        matches!(
+            self,
+            BuilderError::NotReproducible { .. } | BuilderError::SysrootNotReproducible { .. }
+        )
     }
 
     pub(crate) fn io(

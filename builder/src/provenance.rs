@@ -23,8 +23,10 @@ pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// SLSA Provenance v1.
 pub const PREDICATE_TYPE: &str = "https://slsa.dev/provenance/v1";
 /// The build type: what `buildDefinition` means. v2: `externalParameters.profile` is the zkVM
-/// profile (v1 had the cargo profile's name there, now `cargoProfile`).
-pub const BUILD_TYPE: &str = "https://zkelf.dev/builder/docker/v2";
+/// profile (v1 had the cargo profile's name there, now `cargoProfile`). v3: a cargo guest is
+/// compiled against a sysroot built in its own container (`resolvedDependencies` `sysroot`:
+/// key document, manifest, digest), with `--sysroot` and no `-Zbuild-std` in its command.
+pub const BUILD_TYPE: &str = "https://zkelf.dev/builder/docker/v3";
 /// The builder's id in `runDetails`.
 pub const BUILDER_ID: &str = "https://zkelf.dev/builder/v1";
 
@@ -208,6 +210,8 @@ pub mod deps {
     pub const LINKED_ELF: &str = "linked-elf";
     /// Byproduct: the verification key.
     pub const VK: &str = "vk";
+    /// The sysroot the guest was built against (v3): key, key document, manifest, digest.
+    pub const SYSROOT: &str = "sysroot";
 }
 
 impl Provenance {

@@ -12,6 +12,8 @@ use crate::profile::Profile;
 use crate::provenance::SourceParameters;
 use crate::source::Source;
 
+use super::sysroot::KeyDocument;
+
 /// Where the repository is mounted in the build container, whatever its host path.
 pub const BUILD_PATH: &str = "/build/src";
 const VENDOR_PATH: &str = "/build/vendor";
@@ -21,6 +23,13 @@ const CARGO_HOME: &str = "/build/cargo-home";
 const HOME: &str = "/build/home";
 /// Where a profile's target spec and linker script are mounted.
 const PROFILE_PATH: &str = "/build/profile";
+/// Where the sysroot (the `-Zbuild-std` output, [`super::sysroot`]) is mounted read-only for
+/// the guest's build.
+const SYSROOT_PATH: &str = "/build/sysroot";
+/// Where the sysroot step's dummy crate is mounted read-only.
+const SYSROOT_CRATE_PATH: &str = "/build/sysroot-crate";
+/// The sysroot step's dummy package (its own rlib is not part of the sysroot).
+const SYSROOT_PACKAGE: &str = "zkelf-sysroot";
 /// The sysroot library `-Zbuild-std` compiles, as cargo and the real path spell it.
 const SYSROOT_SRC: &str = "/usr/lib/rustlib/src/rust";
 const SYSROOT_LIBRARY_MANIFEST: &str = "/usr/lib/rustlib/src/rust/library/Cargo.toml";
@@ -178,8 +187,26 @@ impl Plan {
             .collect()
     }
 
-    /// rustc flags (cargo) or C and link flags (make).
+    /// rustc flags (cargo) or C and link flags (make) of the guest's build: for cargo, the
+    /// common ones and `--sysroot` of the mounted sysroot.
     fn flags(&self) -> Vec<String> {
+        let mut flags = self.common_flags();
+        if self.kind == BuildKind::Cargo {
+            flags.push(format!("--sysroot={SYSROOT_PATH}"));
+        }
+        flags
+    }
+
+    /// rustc flags of the sysroot step: the guest's, less `--sysroot`, and the standard
+    /// library's bitcode kept, so a guest built with `lto` can link it as `-Zbuild-std` would.
+    pub fn sysroot_flags(&self) -> Vec<String> {
+        let mut flags = self.common_flags();
+        flags.push("-Cembed-bitcode=yes".into());
+        flags
+    }
+
+    /// The flags the guest and its sysroot share.
+    fn common_flags(&self) -> Vec<String> {
         let remap = |from: &str, to: &str| format!("--remap-path-prefix={from}={to}");
         match self.kind {
             BuildKind::Cargo => {
@@ -211,47 +238,59 @@ impl Plan {
         }
     }
 
+    /// `cargo build` of `manifest` for the plan's target, offline, from the vendored crates.
+    fn cargo_build(&self, manifest: &str) -> Vec<String> {
+        let mut argv: Vec<String> = [
+            "cargo",
+            "build",
+            "--locked",
+            "--offline",
+            "--release",
+            "--manifest-path",
+        ]
+        .map(String::from)
+        .to_vec();
+        argv.push(manifest.into());
+        match &self.profile.target_spec {
+            // The spec's file stem is the triple, so build scripts see it as `TARGET`.
+            Some(spec) => {
+                argv.extend(["--target".into(), format!("{PROFILE_PATH}/{}", spec.name)]);
+                argv.push("-Zjson-target-spec".into());
+            }
+            None => argv.extend(["--target".into(), self.target.clone()]),
+        }
+        for config in [
+            "source.crates-io.replace-with=\"vendored-sources\"".to_string(),
+            format!("source.vendored-sources.directory=\"{VENDOR_PATH}\""),
+            "profile.release.codegen-units=1".into(),
+            "profile.release.incremental=false".into(),
+            "net.offline=true".into(),
+        ] {
+            argv.extend(["--config".into(), config]);
+        }
+        argv
+    }
+
+    /// The sysroot step's invocation: the dummy crate built with `-Zbuild-std`.
+    pub fn sysroot_command(&self) -> Vec<String> {
+        let mut argv = self.cargo_build(&format!("{SYSROOT_CRATE_PATH}/Cargo.toml"));
+        argv.push(format!("-Zbuild-std={}", self.build_std.join(",")));
+        if !self.profile.build_std_features.is_empty() {
+            argv.push(format!(
+                "-Zbuild-std-features={}",
+                self.profile.build_std_features.join(",")
+            ));
+        }
+        argv
+    }
+
     /// The compiler invocation (argv) and the path of the ELF it produces.
     fn command(&self) -> (Vec<String>, String) {
         let guest_dir = Self::container_path(&self.source.path);
         match self.kind {
             BuildKind::Cargo => {
-                let mut argv: Vec<String> = [
-                    "cargo",
-                    "build",
-                    "--locked",
-                    "--offline",
-                    "--release",
-                    "--manifest-path",
-                ]
-                .map(String::from)
-                .to_vec();
-                argv.push(format!("{guest_dir}/Cargo.toml"));
+                let mut argv = self.cargo_build(&format!("{guest_dir}/Cargo.toml"));
                 argv.extend(["--bin".into(), self.bin.clone()]);
-                match &self.profile.target_spec {
-                    // The spec's file stem is the triple, so build scripts see it as `TARGET`.
-                    Some(spec) => {
-                        argv.extend(["--target".into(), format!("{PROFILE_PATH}/{}", spec.name)]);
-                        argv.push("-Zjson-target-spec".into());
-                    }
-                    None => argv.extend(["--target".into(), self.target.clone()]),
-                }
-                argv.push(format!("-Zbuild-std={}", self.build_std.join(",")));
-                if !self.profile.build_std_features.is_empty() {
-                    argv.push(format!(
-                        "-Zbuild-std-features={}",
-                        self.profile.build_std_features.join(",")
-                    ));
-                }
-                for config in [
-                    "source.crates-io.replace-with=\"vendored-sources\"".to_string(),
-                    format!("source.vendored-sources.directory=\"{VENDOR_PATH}\""),
-                    "profile.release.codegen-units=1".into(),
-                    "profile.release.incremental=false".into(),
-                    "net.offline=true".into(),
-                ] {
-                    argv.extend(["--config".into(), config]);
-                }
                 if !self.features.is_empty() {
                     argv.extend(["--features".into(), self.features.join(",")]);
                 }
@@ -285,8 +324,8 @@ impl Plan {
         }
     }
 
-    /// The container's environment.
-    fn env(&self, variation: &Variation) -> BTreeMap<String, String> {
+    /// The container's environment, with `flags` as the rustc flags of a cargo build.
+    fn env(&self, variation: &Variation, flags: &[String]) -> BTreeMap<String, String> {
         // The profile's first: zkelf's own settings are never the profile's to change
         // (`Profile::validate` refuses the names, this order makes sure).
         let mut env = if self.kind == BuildKind::Cargo {
@@ -313,7 +352,7 @@ impl Plan {
         set("RUSTDOC", "/usr/bin/rustdoc".into());
         if self.kind == BuildKind::Cargo {
             set("RUSTC_BOOTSTRAP", "1".into());
-            set("CARGO_ENCODED_RUSTFLAGS", self.flags().join("\u{1f}"));
+            set("CARGO_ENCODED_RUSTFLAGS", flags.join("\u{1f}"));
         }
         for (k, v) in &variation.extra_env {
             set(k, v.clone());
@@ -326,18 +365,18 @@ impl Plan {
         &self,
         variation: &Variation,
     ) -> (BTreeMap<String, String>, Vec<String>, Vec<String>) {
-        let mut env = self.env(variation);
+        let mut env = self.env(variation, &self.flags());
         env.insert("HOSTNAME".into(), variation.hostname.clone());
         (env, self.command().0, self.flags())
     }
 
-    /// The build container: `--network none`, read-only source and crates, tmpfs target.
+    /// The build container: `--network none`, read-only source, crates and sysroot, tmpfs
+    /// target.
     pub fn container(
         &self,
         variation: &Variation,
         host_source_root: &Path,
-        vendor: Option<&Path>,
-        profile_dir: Option<&Path>,
+        mounts: &Mounts<'_>,
         out: &Path,
     ) -> ContainerSpec {
         let (argv, elf) = self.command();
@@ -347,6 +386,60 @@ impl Plan {
             "umask {}; cd /build; \"$@\"; cp {elf} {OUT_PATH}/out.elf",
             variation.umask
         );
+        let mut binds = vec![format!(
+            "{}:{}:ro",
+            host_source_root.display(),
+            Self::container_path(&self.source.root)
+        )];
+        if let Some(sysroot) = mounts.sysroot {
+            binds.push(format!("{}:{SYSROOT_PATH}:ro", sysroot.display()));
+        }
+        self.spec(variation, script, argv, &self.flags(), binds, mounts, out)
+    }
+
+    /// The sysroot container: the dummy crate at `crate_dir` built with `-Zbuild-std`, the
+    /// standard library's rlibs copied to `<out>/lib/rustlib/<target>/lib/`. Offline, like the
+    /// build; the vendored crates hold the sysroot library's dependencies.
+    pub fn sysroot_container(
+        &self,
+        variation: &Variation,
+        crate_dir: &Path,
+        mounts: &Mounts<'_>,
+        out: &Path,
+    ) -> ContainerSpec {
+        let deps = format!("{TARGET_PATH}/{}/release/deps", self.target);
+        let lib = format!("{OUT_PATH}/lib/rustlib/{}/lib", self.target);
+        let own = SYSROOT_PACKAGE.replace('-', "_");
+        let script = format!(
+            "umask {}; cd /build; \"$@\"; mkdir -p {lib}; \
+             for f in {deps}/*.rlib; do case \"${{f##*/}}\" in lib{own}-*) ;; *) cp \"$f\" {lib}/ ;; esac; done",
+            variation.umask
+        );
+        let binds = vec![format!("{}:{SYSROOT_CRATE_PATH}:ro", crate_dir.display())];
+        let argv = self.sysroot_command();
+        self.spec(
+            variation,
+            script,
+            argv,
+            &self.sysroot_flags(),
+            binds,
+            mounts,
+            out,
+        )
+    }
+
+    /// A container on the builder image running `script` with `argv` as its arguments.
+    #[allow(clippy::too_many_arguments)]
+    fn spec(
+        &self,
+        variation: &Variation,
+        script: String,
+        argv: Vec<String>,
+        flags: &[String],
+        mut binds: Vec<String>,
+        mounts: &Mounts<'_>,
+        out: &Path,
+    ) -> ContainerSpec {
         let mut cmd = vec![
             "sh".to_string(),
             "-euc".into(),
@@ -354,18 +447,11 @@ impl Plan {
             "zkelf-build".into(),
         ];
         cmd.extend(argv);
-        let mut binds = vec![
-            format!(
-                "{}:{}:ro",
-                host_source_root.display(),
-                Self::container_path(&self.source.root)
-            ),
-            format!("{}:{OUT_PATH}", out.display()),
-        ];
-        if let Some(vendor) = vendor {
+        binds.push(format!("{}:{OUT_PATH}", out.display()));
+        if let Some(vendor) = mounts.vendor {
             binds.push(format!("{}:{VENDOR_PATH}:ro", vendor.display()));
         }
-        if let Some(dir) = profile_dir {
+        if let Some(dir) = mounts.profile {
             binds.push(format!("{}:{PROFILE_PATH}:ro", dir.display()));
         }
         let tmpfs: HashMap<String, String> = [TARGET_PATH, CARGO_HOME, HOME]
@@ -376,7 +462,7 @@ impl Plan {
             image: self.image_id.clone(),
             cmd,
             env: self
-                .env(variation)
+                .env(variation, flags)
                 .into_iter()
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect(),
@@ -389,6 +475,81 @@ impl Plan {
             working_dir: Some("/build".into()),
         }
     }
+
+    /// The sysroot's key document: what decides its bytes ([`super::sysroot::KeyDocument`]).
+    /// `workspace_manifest` is the guest workspace's `Cargo.toml`, whose `[profile.release]`
+    /// std is compiled with.
+    pub fn sysroot_key(&self, workspace_manifest: &str) -> Result<KeyDocument, String> {
+        KeyDocument::new(
+            &self.image_id,
+            &self.target,
+            self.profile
+                .target_spec
+                .as_ref()
+                .map(|spec| spec.content.as_str()),
+            &self.build_std,
+            &self.profile.build_std_features,
+            &self.sysroot_flags(),
+            &self.profile.env,
+            workspace_manifest,
+        )
+    }
+
+    /// The sysroot step's dummy crate: a `#![no_std]` library with the workspace's
+    /// `[profile.release]` and a lock file of itself, so `--locked` holds.
+    pub fn sysroot_crate(workspace_manifest: &str) -> Result<Vec<(&'static str, String)>, String> {
+        let table: toml::Table = workspace_manifest
+            .parse()
+            .map_err(|e| format!("the workspace Cargo.toml does not parse: {e}"))?;
+        let mut manifest = toml::Table::new();
+        manifest.insert(
+            "package".into(),
+            toml::Value::Table(toml::Table::from_iter([
+                ("name".to_string(), SYSROOT_PACKAGE.into()),
+                ("version".to_string(), "0.0.0".into()),
+                ("edition".to_string(), "2021".into()),
+                ("publish".to_string(), false.into()),
+            ])),
+        );
+        manifest.insert(
+            "lib".into(),
+            toml::Value::Table(toml::Table::from_iter([(
+                "path".to_string(),
+                "lib.rs".into(),
+            )])),
+        );
+        manifest.insert("workspace".into(), toml::Value::Table(toml::Table::new()));
+        if let Some(release) = table.get("profile").and_then(|p| p.get("release")) {
+            manifest.insert(
+                "profile".into(),
+                toml::Value::Table(toml::Table::from_iter([(
+                    "release".to_string(),
+                    release.clone(),
+                )])),
+            );
+        }
+        let manifest = toml::to_string(&manifest)
+            .map_err(|e| format!("cannot write the sysroot crate's Cargo.toml: {e}"))?;
+        let lock = format!(
+            "# The sysroot step's own lock file: no dependencies.\nversion = 4\n\n[[package]]\nname = \"{SYSROOT_PACKAGE}\"\nversion = \"0.0.0\"\n"
+        );
+        Ok(vec![
+            ("Cargo.toml", manifest),
+            ("Cargo.lock", lock),
+            ("lib.rs", "#![no_std]\n".into()),
+        ])
+    }
+}
+
+/// What a build container mounts besides the source and its output directory.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Mounts<'a> {
+    /// The vendored crates.
+    pub vendor: Option<&'a Path>,
+    /// The profile's target spec and linker script.
+    pub profile: Option<&'a Path>,
+    /// The sysroot (the guest's build only).
+    pub sysroot: Option<&'a Path>,
 }
 
 /// The fetch container: network on, the host's CA bundle, `cargo vendor --locked` of the
@@ -537,8 +698,11 @@ mod tests {
         let spec = plan(BuildKind::Cargo).container(
             &Variation::standard(),
             Path::new("/home/u/repo/guests"),
-            Some(Path::new("/cache/vendor/x")),
-            None,
+            &Mounts {
+                vendor: Some(Path::new("/cache/vendor/x")),
+                sysroot: Some(Path::new("/cache/sysroot/k")),
+                ..Mounts::default()
+            },
             Path::new("/tmp/out"),
         );
         assert_eq!(spec.network_mode.as_deref(), Some("none"));
@@ -553,6 +717,10 @@ mod tests {
                 .contains(&"/cache/vendor/x:/build/vendor:ro".to_string())
         );
         assert!(spec.binds.contains(&"/tmp/out:/build/out".to_string()));
+        assert!(
+            spec.binds
+                .contains(&"/cache/sysroot/k:/build/sysroot:ro".to_string())
+        );
         assert!(spec.tmpfs.contains_key("/build/target"));
         for var in [
             "SOURCE_DATE_EPOCH=1700000000",
@@ -578,6 +746,7 @@ mod tests {
             "--remap-path-prefix=/usr/src/rustc-1.96.0=/rustc/c0ffee",
             "-Clink-arg=--build-id=none",
             "-Ccodegen-units=1",
+            "--sysroot=/build/sysroot",
         ] {
             assert!(flags.split('\u{1f}').any(|f| f == flag), "{flag} missing");
         }
@@ -586,12 +755,85 @@ mod tests {
         for part in [
             "cargo build --locked --offline --release",
             "--manifest-path /build/src/guests/keccak/Cargo.toml",
-            "-Zbuild-std=core,alloc",
             "--features fast",
             "profile.release.codegen-units=1",
         ] {
             assert!(argv.contains(part), "{part} missing from {argv}");
         }
+        // The standard library comes from the sysroot, built once in its own container.
+        assert!(!argv.contains("-Zbuild-std"), "{argv}");
+    }
+
+    #[test]
+    fn the_sysroot_container_builds_std_offline_with_the_guests_flags() {
+        let p = plan(BuildKind::Cargo);
+        let spec = p.sysroot_container(
+            &Variation::standard(),
+            Path::new("/tmp/crate"),
+            &Mounts {
+                vendor: Some(Path::new("/v")),
+                ..Mounts::default()
+            },
+            Path::new("/tmp/sysroot-out"),
+        );
+        assert_eq!(spec.network_mode.as_deref(), Some("none"));
+        assert_eq!(spec.user.as_deref(), Some("1000:1000"));
+        for bind in [
+            "/tmp/crate:/build/sysroot-crate:ro",
+            "/v:/build/vendor:ro",
+            "/tmp/sysroot-out:/build/out",
+        ] {
+            assert!(spec.binds.contains(&bind.to_string()), "{bind}");
+        }
+        let argv = spec.cmd.join(" ");
+        for part in [
+            "--manifest-path /build/sysroot-crate/Cargo.toml",
+            "--target riscv64im-unknown-none-elf",
+            "-Zbuild-std=core,alloc",
+            "mkdir -p /build/out/lib/rustlib/riscv64im-unknown-none-elf/lib",
+            "libzkelf_sysroot-*) ;;",
+        ] {
+            assert!(argv.contains(part), "{part} missing from {argv}");
+        }
+        let flags = spec
+            .env
+            .iter()
+            .find_map(|e| e.strip_prefix("CARGO_ENCODED_RUSTFLAGS="))
+            .unwrap();
+        let flags: Vec<&str> = flags.split('\u{1f}').collect();
+        assert!(flags.contains(&"-Cembed-bitcode=yes"));
+        assert!(!flags.iter().any(|f| f.starts_with("--sysroot")));
+        // The guest's flags are the sysroot's, but for bitcode and `--sysroot`.
+        let common = |f: &[String]| {
+            f.iter()
+                .filter(|x| !x.starts_with("--sysroot") && *x != "-Cembed-bitcode=yes")
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(common(&p.flags()), common(&p.sysroot_flags()));
+        // The key document changes with the flags the sysroot is built with.
+        let ws = "[workspace]\n[profile.release]\nlto = true\n";
+        let key = p.sysroot_key(ws).unwrap();
+        assert_eq!(key.rustflags, p.sysroot_flags());
+        assert_eq!(key.build_std, ["alloc", "core"]);
+    }
+
+    #[test]
+    fn the_sysroot_crate_carries_the_workspace_release_profile() {
+        let files = Plan::sysroot_crate(
+            "[workspace]\nmembers = [\"a\"]\n[profile.release]\nopt-level = \"s\"\nlto = true\n[profile.dev]\nopt-level = 1\n",
+        )
+        .unwrap();
+        let manifest: toml::Table = files[0].1.parse().unwrap();
+        assert_eq!(manifest["package"]["name"].as_str(), Some("zkelf-sysroot"));
+        assert_eq!(
+            manifest["profile"]["release"]["opt-level"].as_str(),
+            Some("s")
+        );
+        assert_eq!(manifest["profile"]["release"]["lto"].as_bool(), Some(true));
+        assert!(manifest["profile"].get("dev").is_none());
+        assert!(files[1].1.contains("name = \"zkelf-sysroot\""));
+        assert!(Plan::sysroot_crate("not toml [").is_err());
     }
 
     #[test]
@@ -620,17 +862,30 @@ mod tests {
         let mut sp1 = plan(BuildKind::Cargo);
         sp1.profile = crate::profile::builtin("sp1").unwrap();
         sp1.target = sp1.profile.target.clone();
+        let mounts = Mounts {
+            vendor: Some(Path::new("/v")),
+            profile: Some(Path::new("/tmp/profile")),
+            sysroot: Some(Path::new("/s")),
+        };
         let spec = sp1.container(
             &Variation::standard(),
             Path::new("/r/guests"),
-            Some(Path::new("/v")),
-            Some(Path::new("/tmp/profile")),
+            &mounts,
             Path::new("/o"),
         );
+        let sysroot_argv = sp1
+            .sysroot_container(
+                &Variation::standard(),
+                Path::new("/c"),
+                &mounts,
+                Path::new("/o"),
+            )
+            .cmd
+            .join(" ");
+        assert!(sysroot_argv.contains("-Zbuild-std-features=compiler-builtins-mem"));
         let argv = spec.cmd.join(" ");
         for part in [
             "--target /build/profile/riscv64im-succinct-zkvm-elf.json -Zjson-target-spec",
-            "-Zbuild-std-features=compiler-builtins-mem",
             "cp /build/target/riscv64im-succinct-zkvm-elf/release/keccak /build/out/out.elf",
         ] {
             assert!(argv.contains(part), "{part} missing from {argv}");
@@ -652,10 +907,11 @@ mod tests {
         let mut zisk = plan(BuildKind::Cargo);
         zisk.profile = crate::profile::builtin("zisk").unwrap();
         zisk.target = zisk.profile.target.clone();
-        let (_, command, flags) = zisk.recorded(&Variation::standard());
+        let (_, _, flags) = zisk.recorded(&Variation::standard());
         assert!(flags.contains(&"-Clink-arg=-T/build/profile/zisk-1.4.0-alpha.ld".to_string()));
         assert!(
-            !command
+            !zisk
+                .sysroot_command()
                 .iter()
                 .any(|a| a.starts_with("-Zbuild-std-features"))
         );
@@ -675,8 +931,7 @@ mod tests {
         let spec = plan(BuildKind::Make).container(
             &Variation::standard(),
             Path::new("/r/guests/c"),
-            None,
-            None,
+            &Mounts::default(),
             Path::new("/o"),
         );
         let argv = spec.cmd.join(" ");

@@ -1,13 +1,8 @@
-//! The content-addressed sysroot cache (issue 12): the `-Zbuild-std` output of a (builder
-//! image, target, build-std set and features, compile flags, profile environment, cargo
-//! `[profile.release]`) key, stored under `<cache>/sysroot/<key>/` with a manifest of every
-//! file, verified on every use.
-//!
-//! Not wired into `zkelf build` yet: builds still run `-Zbuild-std` inline (buildType v2).
-//! This module is the key, the entry layout and its checks, so that the build step (a sysroot
-//! container, then guests built with `--sysroot`) can be added without changing them.
-
-#![allow(dead_code)]
+//! The content-addressed sysroot: the `-Zbuild-std` output of a (builder image, target,
+//! build-std set and features, compile flags, profile environment, cargo `[profile.release]`)
+//! key, built once in its own hermetic container ([`super::plan::Plan::sysroot_container`]),
+//! stored under `<cache>/sysroot/<key>/` with a manifest of every file, and verified on every
+//! use. Guests are then built with `--sysroot` and no `-Zbuild-std`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -101,6 +96,11 @@ impl KeyDocument {
     /// The key: sha256 of the canonical bytes, hex.
     pub fn key(&self) -> String {
         Sha256Digest::of(&self.canonical()).to_string()
+    }
+
+    /// The document as JSON (what the provenance records).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
     }
 }
 
@@ -239,6 +239,17 @@ pub(crate) fn verify(dir: &Path, key: &str) -> Result<Result<String, Invalid>, B
         return Ok(Err(Invalid::Corrupt(what)));
     }
     Ok(Ok(recorded.digest()))
+}
+
+/// The first file two entries' manifests (their bytes) disagree on, for a message.
+pub(crate) fn difference(first: &[u8], second: &[u8]) -> String {
+    match (
+        serde_json::from_slice::<EntryManifest>(first),
+        serde_json::from_slice::<EntryManifest>(second),
+    ) {
+        (Ok(a), Ok(b)) => first_difference(&a.files, &b.files),
+        _ => "the manifests do not parse".into(),
+    }
 }
 
 fn first_difference(recorded: &[ManifestFile], actual: &[ManifestFile]) -> String {
