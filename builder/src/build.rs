@@ -955,6 +955,7 @@ async fn run_build(
     Ok(out)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn provenance_for(
     plan: &plan::Plan,
     variation: &Variation,
@@ -1055,7 +1056,6 @@ fn provenance_for(
                 ("command", plan.sysroot_command().into()),
                 ("flags", plan.sysroot_flags().into()),
             ]),
-            ..Default::default()
         });
     }
     let mut byproducts = Vec::new();
