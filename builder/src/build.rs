@@ -290,7 +290,7 @@ pub async fn rebuild(
         if !options.allow_different_builder {
             return Err(mismatch(message));
         }
-        reporter.output(&format!("note: {message}"));
+        reporter.note(&format!("note: {message}"));
     }
     // An auditor trusts no cache of theirs: the sysroot is built afresh and not kept.
     let mut built = build_selected(
@@ -792,7 +792,7 @@ async fn ensure_sysroot(
         std::fs::read(&path).map_err(|e| BuilderError::io("cannot read", &path, e))
     };
     if let Some(root) = cache {
-        let note = |m: &str| reporter.output(m);
+        let note = |m: &str| reporter.note(m);
         if let Some((dir, digest)) = sysroot::lookup(root, &id, &note)? {
             reporter.step(&format!(
                 "using the cached sysroot {} for {} ({})",

@@ -8,6 +8,11 @@ pub trait Reporter: Send + Sync {
     fn output(&self, line: &str);
     /// The current step finished.
     fn finish(&self, message: &str);
+    /// Something the user should see without `-v` (a cache entry that could not be used,
+    /// a rebuild going on with another builder). Defaults to [`Reporter::output`].
+    fn note(&self, message: &str) {
+        self.output(message);
+    }
 }
 
 /// A reporter that discards everything.

@@ -78,6 +78,14 @@ impl zkelf_builder::Reporter for BuildReporter<'_> {
         }
         self.printer.info(format!("  {message} ({elapsed:.1}s)"));
     }
+
+    fn note(&self, message: &str) {
+        let state = self.state();
+        match &state.bar {
+            Some(bar) => bar.println(message),
+            None => self.printer.info(message),
+        }
+    }
 }
 
 /// Progress bars on a terminal (indicatif), notes through the printer with `-v`.
