@@ -325,12 +325,22 @@ fn differs_list(recorded: &[String], ours: &[String]) -> Option<String> {
     })
 }
 
-/// The difference between the recorded sysroot key document and ours, for a message.
+/// The difference between the recorded sysroot key document and ours, for a message. The
+/// builder image's id is left out: a rebuild may run on a base bootstrapped anew (the toolchain
+/// packages are checked apart), and its sysroot's key then differs by that id alone.
 fn differs_key(
     recorded: Option<&serde_json::Value>,
     ours: Option<&serde_json::Value>,
 ) -> Option<String> {
-    match (recorded, ours) {
+    let without_image = |v: &serde_json::Value| {
+        let mut v = v.clone();
+        if let Some(map) = v.as_object_mut() {
+            map.remove("image");
+        }
+        v
+    };
+    let (recorded, ours) = (recorded.map(without_image), ours.map(without_image));
+    match (recorded.as_ref(), ours.as_ref()) {
         (a, b) if a == b => None,
         (None, Some(_)) => Some("it records no sysroot, this zkelf builds one".into()),
         (Some(_), None) => Some("it records a sysroot, this zkelf builds none".into()),
@@ -1149,5 +1159,28 @@ fn source_parameters(source: &Source) -> SourceParameters {
         dirty: source.dirty,
         path: source.guest_path.clone(),
         root: source.source_root.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rebuild_compares_the_sysroot_key_document_but_the_image_id() {
+        let doc =
+            |image: &str, std: &[&str]| serde_json::json!({ "image": image, "buildStd": std });
+        let a = doc("sha256:one", &["core", "alloc"]);
+        assert_eq!(differs_key(Some(&a), Some(&a)), None);
+        // A base bootstrapped anew: another image id, the same sysroot inputs.
+        assert_eq!(
+            differs_key(Some(&a), Some(&doc("sha256:two", &["core", "alloc"]))),
+            None
+        );
+        let other = differs_key(Some(&a), Some(&doc("sha256:one", &["core"]))).unwrap();
+        assert!(other.contains("`buildStd`"), "{other}");
+        assert!(differs_key(None, Some(&a)).unwrap().contains("no sysroot"));
+        assert!(differs_key(Some(&a), None).unwrap().contains("builds none"));
+        assert_eq!(differs_key(None, None), None);
     }
 }
