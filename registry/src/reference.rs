@@ -7,6 +7,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::digest::OciDigest;
+
 /// A parsed reference to a guest artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reference {
@@ -39,7 +41,7 @@ pub enum Target {
     /// A tag such as `1.2.0-sp1`.
     Tag(String),
     /// A manifest digest, `sha256:<hex>`.
-    Digest(String),
+    Digest(OciDigest),
 }
 
 impl fmt::Display for Target {
@@ -91,7 +93,7 @@ pub fn is_valid_tag(tag: &str) -> bool {
 
 /// Whether `digest` is `sha256:` followed by 64 lowercase hex digits.
 pub fn is_valid_digest(digest: &str) -> bool {
-    digest.parse::<crate::digest::OciDigest>().is_ok()
+    digest.parse::<OciDigest>().is_ok()
 }
 
 fn is_valid_repository(path: &str) -> bool {
@@ -109,13 +111,13 @@ fn is_valid_repository(path: &str) -> bool {
 /// Splits `rest` into (name, target) at a trailing `@sha256:…` or `:<tag>`.
 fn split_target(rest: &str, reference: &str) -> Result<(String, Option<Target>), ReferenceError> {
     if let Some((name, digest)) = rest.rsplit_once('@') {
-        if !is_valid_digest(digest) {
+        let Ok(digest) = digest.parse::<OciDigest>() else {
             return Err(ReferenceError::new(
                 reference,
                 format!("`{digest}` is not a `sha256:<64 hex digits>` digest"),
             ));
-        }
-        return Ok((name.to_owned(), Some(Target::Digest(digest.to_owned()))));
+        };
+        return Ok((name.to_owned(), Some(Target::Digest(digest))));
     }
     match rest.rsplit_once(':') {
         Some((name, tag)) if !tag.contains('/') && !name.is_empty() => {

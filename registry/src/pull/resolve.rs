@@ -115,7 +115,7 @@ async fn get_manifest_checked(
     {
         return Err(VerificationError::DigestMismatch {
             what: what.to_owned(),
-            expected: expected.clone(),
+            expected: expected.to_string(),
             actual: digest.to_string(),
         }
         .into());
@@ -147,7 +147,7 @@ pub async fn resolve(
             Fetched::Index(index) => {
                 let chosen = artifact::select_from_index(&index, &digest.to_string(), zkvm)
                     .map_err(StoreError::from)?;
-                let target = Target::Digest(chosen.digest.to_string());
+                let target = Target::Digest(chosen.digest.clone());
                 let (m, d) = get_manifest_checked(
                     store,
                     &target,
@@ -304,7 +304,7 @@ async fn fetch_attestation(
     retry: RetryPolicy,
     reporter: &dyn Reporter,
 ) -> Result<String, Error> {
-    let target = Target::Digest(descriptor.digest.to_string());
+    let target = Target::Digest(descriptor.digest.clone());
     let (bytes, digest) = get_manifest_checked(
         store,
         &target,

@@ -191,7 +191,7 @@ impl Store for LayoutStore {
     ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
         Box::pin(async move {
             let digest = match target {
-                Target::Digest(d) => d.clone(),
+                Target::Digest(d) => d.to_string(),
                 Target::Tag(tag) => {
                     let Some(index) = self.read_index()? else {
                         return Ok(None);

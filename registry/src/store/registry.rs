@@ -14,6 +14,7 @@ use oci_client::{Client, RegistryOperation};
 
 use super::{BlobSource, BlobStream, NetworkOptions, Store, StoreError};
 use crate::artifact::{self, Descriptor};
+use crate::digest::OciDigest;
 use crate::reference::{self, Target};
 
 /// A repository in an OCI registry.
@@ -120,7 +121,7 @@ impl RegistryStore {
             Target::Digest(d) => oci_client::Reference::with_digest(
                 self.host.clone(),
                 self.repository.clone(),
-                d.clone(),
+                d.to_string(),
             ),
         }
     }
@@ -312,8 +313,8 @@ impl RegistryStore {
         what: &str,
     ) -> Result<Option<Bytes>, StoreError> {
         let reference = match target {
-            Target::Tag(t) => t.as_str(),
-            Target::Digest(d) => d.as_str(),
+            Target::Tag(t) => t.clone(),
+            Target::Digest(d) => d.to_string(),
         };
         self.bounded_get(&format!("manifests/{reference}"), what)
             .await
@@ -413,7 +414,7 @@ impl Store for RegistryStore {
             self.login(&what).await?;
             let target = match tag {
                 Some(t) => Target::Tag(t.to_owned()),
-                None => Target::Digest(artifact::sha256_digest(bytes)),
+                None => Target::Digest(OciDigest::of(bytes)),
             };
             let content_type = reqwest::header::HeaderValue::from_str(media_type).map_err(|e| {
                 StoreError::Protocol {
