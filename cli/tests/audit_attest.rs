@@ -11,6 +11,7 @@ use std::process::{Output, Stdio};
 use dist_common::*;
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
+use zkelf_testsupport::policy::{Key, PolicyFile};
 use zkelf_testsupport::registry::DockerRegistry;
 use zkelf_trust::digest::hash_file;
 use zkelf_trust::statement::Statement;
@@ -43,17 +44,13 @@ fn sign(w: &World, key: &ToolKeyPair, file: &Path, statement: &Statement, name: 
     sig
 }
 
-fn policy(w: &World, name: &str, keys: &[(&str, &ToolKeyPair, &str)], extra: &str) -> PathBuf {
-    let mut text = format!("version = 1\n{extra}\n");
+/// `base` (its `[require]` and `revoked`) with `keys` (name, key, role) added, written to `name`.
+fn policy(w: &World, name: &str, keys: &[(&str, &ToolKeyPair, &str)], base: PolicyFile) -> PathBuf {
+    let mut policy = base;
     for (key_name, key, role) in keys {
-        text.push_str(&format!(
-            "[[key]]\nname = \"{key_name}\"\npublic = \"{}\"\nroles = [\"{role}\"]\n\n",
-            key.public_base64()
-        ));
+        policy = policy.key(Key::public(key_name, &key.public_base64(), &[role]));
     }
-    let path = w.path(name);
-    std::fs::write(&path, text).unwrap();
-    path
+    policy.write(&w.path(name))
 }
 
 fn attest(w: &World, reference: &str, args: &[&str]) -> Output {
@@ -108,7 +105,7 @@ fn a_second_release_key_attests_and_a_policy_requiring_two_release_keys_pulls() 
         &w,
         "two.toml",
         &[("first", &w.key, "release"), ("second", &second, "release")],
-        "[require]\nrelease = 2\n",
+        PolicyFile::new().require(2, 0),
     );
     let out = w.path("out/fib.elf");
 
@@ -187,7 +184,7 @@ fn attest_refuses_a_signature_over_other_bytes() {
             ("release", &w.key, "release"),
             ("auditor", &auditor, "rebuild"),
         ],
-        "[require]\nrelease = 1\nrebuild = 1\n",
+        PolicyFile::new().require(1, 1),
     );
     let report = inspect_json(&w, &reference, &one, 1);
     assert_eq!(
@@ -249,7 +246,7 @@ fn auditors_pushing_concurrently_to_a_registry_without_referrers_api_are_all_fou
         &w,
         "all.toml",
         &keys,
-        &format!("[require]\nrelease = 1\nrebuild = {AUDITORS}\n"),
+        PolicyFile::new().require(1, AUDITORS as u32),
     );
     let out = w.path("out/fib.elf");
     let output = pull(&w, &reference, &out, &all, &["--json"]);
@@ -279,10 +276,7 @@ fn attestations_that_must_not_count_do_not() {
             ("b", &b, "rebuild"),
             ("revoked", &revoked, "rebuild"),
         ],
-        &format!(
-            "revoked = [\"{}\"]\n[require]\nrelease = 1\nrebuild = 2\n",
-            revoked.key_id()
-        ),
+        PolicyFile::new().revoke(revoked.key_id()).require(1, 2),
     );
     let good = rebuild_statement(&w);
     let other_elf = w.path("other.elf");
@@ -434,7 +428,7 @@ fn verify_counts_attestation_files_only_for_the_release_they_are_about() {
             ("release", &w.key, "release"),
             ("auditor", &auditor, "rebuild"),
         ],
-        "[require]\nrelease = 1\nrebuild = 1\n",
+        PolicyFile::new().require(1, 1),
     );
     let good = rebuild_statement(&w);
     let other_version = sign(

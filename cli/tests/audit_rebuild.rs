@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use zkelf_testsupport::docker::{ensure_builder_image, git, guests_checkout, shared_cache_dir};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
+use zkelf_testsupport::policy::{Key, PolicyFile};
 use zkelf_testsupport::registry::DockerRegistry;
 use zkelf_testsupport::run::{Run, assert_exit, json_report, stderr, stdout};
 
@@ -74,20 +75,12 @@ impl Fixture {
 
     /// A policy trusting the release key and the first `listed` auditors, requiring `rebuild`.
     fn policy(&self, name: &str, listed: usize, rebuild: u32) -> PathBuf {
-        let mut text = format!(
-            "version = 1\n\n[[key]]\nname = \"release\"\npublic = \"{}\"\nroles = [\"release\"]\nguests = [\"fibonacci\"]\n\n",
-            self.release.public_base64()
-        );
+        let mut policy = PolicyFile::new()
+            .key(Key::release("release", &self.release.public_base64()).guests(["fibonacci"]));
         for (i, a) in self.auditors.iter().take(listed).enumerate() {
-            text.push_str(&format!(
-                "[[key]]\nname = \"auditor-{i}\"\npublic = \"{}\"\nroles = [\"rebuild\"]\n\n",
-                a.public_base64()
-            ));
+            policy = policy.key(Key::rebuild(&format!("auditor-{i}"), &a.public_base64()));
         }
-        text.push_str(&format!("[require]\nrelease = 1\nrebuild = {rebuild}\n"));
-        let path = self.path(name);
-        std::fs::write(&path, text).unwrap();
-        path
+        policy.require(1, rebuild).write(&self.path(name))
     }
 
     /// Publishes the released ELF again under `repo` with its provenance edited by `edit`

@@ -5,6 +5,7 @@ mod dist_common;
 use dist_common::*;
 use zkelf_testsupport::elf::Class;
 use zkelf_testsupport::minisign_tool;
+use zkelf_testsupport::policy::{Key, PolicyFile};
 use zkelf_testsupport::registry::DockerRegistry;
 
 /// A rebuild attestation of `elf` by a fresh auditor key; returns (signature text, auditor public base64).
@@ -24,15 +25,12 @@ fn rebuild_attestations_count_once_attached() {
     let elf = dist.join("fib-sp1.elf");
     let (sig_a, pub_a) = rebuild_signature(&w, &elf, "auditor-a");
     let (sig_b, pub_b) = rebuild_signature(&w, &elf, "auditor-b");
-    let strict = w.path("strict.toml");
-    std::fs::write(
-        &strict,
-        format!(
-            "version = 1\n[[key]]\nname = \"release\"\npublic = \"{}\"\nroles = [\"release\"]\n\n[[key]]\nname = \"auditor-a\"\npublic = \"{pub_a}\"\nroles = [\"rebuild\"]\n\n[[key]]\nname = \"auditor-b\"\npublic = \"{pub_b}\"\nroles = [\"rebuild\"]\n\n[require]\nrelease = 1\nrebuild = 2\n",
-            w.key.public_base64()
-        ),
-    )
-    .unwrap();
+    let strict = PolicyFile::new()
+        .key(Key::release("release", &w.key.public_base64()))
+        .key(Key::rebuild("auditor-a", &pub_a))
+        .key(Key::rebuild("auditor-b", &pub_b))
+        .require(1, 2)
+        .write(&w.path("strict.toml"));
     for repo in [
         format!("{}/fib", registry.host()),
         format!("oci-layout:{}", w.path("layout").display()),
