@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
 use dist_common::*;
+use zkelf_testsupport::assert_cli_snapshot;
+use zkelf_testsupport::cli;
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
+use zkelf_testsupport::policy::{Key, PolicyFile};
 use zkelf_testsupport::registry::DockerRegistry;
 use zkelf_trust::digest::hash_file;
 use zkelf_trust::statement::Statement;
@@ -43,23 +46,54 @@ fn sign(w: &World, key: &ToolKeyPair, file: &Path, statement: &Statement, name: 
     sig
 }
 
-fn policy(w: &World, name: &str, keys: &[(&str, &ToolKeyPair, &str)], extra: &str) -> PathBuf {
-    let mut text = format!("version = 1\n{extra}\n");
+/// `base` (its `[require]` and `revoked`) with `keys` (name, key, role) added, written to `name`.
+fn policy(w: &World, name: &str, keys: &[(&str, &ToolKeyPair, &str)], base: PolicyFile) -> PathBuf {
+    let mut policy = base;
     for (key_name, key, role) in keys {
-        text.push_str(&format!(
-            "[[key]]\nname = \"{key_name}\"\npublic = \"{}\"\nroles = [\"{role}\"]\n\n",
-            key.public_base64()
-        ));
+        policy = policy.key(Key::public(key_name, &key.public_base64(), &[role]));
     }
-    let path = w.path(name);
-    std::fs::write(&path, text).unwrap();
-    path
+    policy.write(&w.path(name))
 }
 
 fn attest(w: &World, reference: &str, args: &[&str]) -> Output {
     let mut all = vec!["attest", reference];
     all.extend_from_slice(args);
     w.run(&all)
+}
+
+/// `text` with its `  attestation …` lines sorted (they follow one another).
+fn sorted_attestation_lines(text: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("  attestation "))
+        .unwrap_or(lines.len());
+    let end = start
+        + lines[start..]
+            .iter()
+            .take_while(|l| l.starts_with("  attestation "))
+            .count();
+    lines[start..end].sort_by_key(|l| without_hex_runs(l));
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// `line` without its runs of 16 or more hex digits (digests and key ids, which differ each
+/// run), to sort by what stays.
+fn without_hex_runs(line: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    for c in line.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+            continue;
+        }
+        if run.len() < 16 {
+            out.push_str(&run);
+        }
+        run.clear();
+        out.push(c);
+    }
+    out
 }
 
 /// `zkelf pull <reference> -o <out> --policy <policy> --no-cache <extra>`.
@@ -108,15 +142,13 @@ fn a_second_release_key_attests_and_a_policy_requiring_two_release_keys_pulls() 
         &w,
         "two.toml",
         &[("first", &w.key, "release"), ("second", &second, "release")],
-        "[require]\nrelease = 2\n",
+        PolicyFile::new().require(2, 0),
     );
     let out = w.path("out/fib.elf");
 
-    let output = pull(&w, &reference, &out, &two, &[]);
-    Run::from(&output)
-        .expect(1)
-        .stderr_has(&["1 valid release signature of 2 required"]);
-    assert_nothing_written(&w.path("out"));
+    w.rejects("one_release_signature_of_two_required", 1, || {
+        pull(&w, &reference, &out, &two, &[])
+    });
 
     // Without `--push` the signature is only written, next to nothing else.
     let output = attest(
@@ -172,14 +204,13 @@ fn attest_refuses_a_signature_over_other_bytes() {
     (statement.sha256, statement.size) = (d.sha256, d.size);
     let sig = sign(&w, &auditor, &other, &statement, "other");
 
-    let output = attest(
-        &w,
-        &reference,
-        &["--signature", sig.to_str().unwrap(), "--push"],
-    );
-    Run::from(&output)
-        .expect(1)
-        .stderr_has(&["is not about the ELF of"]);
+    w.rejects("attest_of_a_signature_over_other_bytes", 1, || {
+        attest(
+            &w,
+            &reference,
+            &["--signature", sig.to_str().unwrap(), "--push"],
+        )
+    });
     let one = policy(
         &w,
         "one.toml",
@@ -187,7 +218,7 @@ fn attest_refuses_a_signature_over_other_bytes() {
             ("release", &w.key, "release"),
             ("auditor", &auditor, "rebuild"),
         ],
-        "[require]\nrelease = 1\nrebuild = 1\n",
+        PolicyFile::new().require(1, 1),
     );
     let report = inspect_json(&w, &reference, &one, 1);
     assert_eq!(
@@ -249,7 +280,7 @@ fn auditors_pushing_concurrently_to_a_registry_without_referrers_api_are_all_fou
         &w,
         "all.toml",
         &keys,
-        &format!("[require]\nrelease = 1\nrebuild = {AUDITORS}\n"),
+        PolicyFile::new().require(1, AUDITORS as u32),
     );
     let out = w.path("out/fib.elf");
     let output = pull(&w, &reference, &out, &all, &["--json"]);
@@ -279,10 +310,7 @@ fn attestations_that_must_not_count_do_not() {
             ("b", &b, "rebuild"),
             ("revoked", &revoked, "rebuild"),
         ],
-        &format!(
-            "revoked = [\"{}\"]\n[require]\nrelease = 1\nrebuild = 2\n",
-            revoked.key_id()
-        ),
+        PolicyFile::new().revoke(revoked.key_id()).require(1, 2),
     );
     let good = rebuild_statement(&w);
     let other_elf = w.path("other.elf");
@@ -391,9 +419,16 @@ fn attestations_that_must_not_count_do_not() {
     assert_eq!(reasons.len(), 8, "{reasons:#?}");
 
     // In text, each line names the kind, the key and whether it counts.
-    let output = w.run(&["inspect", &reference, "--policy", strict.to_str().unwrap()]);
-    assert_exit(&output, 1);
-    let text = stdout(&output);
+    // Attestations are listed in the order of their digests, which differ each run (the keys
+    // are fresh): the snapshot has them sorted.
+    let before = w.untouched();
+    let mut output =
+        cli::Output::from(w.run(&["inspect", &reference, "--policy", strict.to_str().unwrap()]));
+    output.assert_exit(1);
+    let text = output.stdout.clone();
+    output.stdout = sorted_attestation_lines(&text);
+    assert_cli_snapshot!("inspect_of_attestations_that_do_not_count", output);
+    before.assert_unchanged();
     assert!(
         text.contains(&format!(
             "rebuild by key {} (a) counts for rebuild",
@@ -407,11 +442,19 @@ fn attestations_that_must_not_count_do_not() {
 
     // `pull` refuses and says how many valid attestations it found; `inspect` says the same.
     let out = w.path("out/fib.elf");
-    let output = pull(&w, &reference, &out, &strict, &[]);
-    Run::from(&output)
-        .expect(1)
-        .stderr_has(&["1 valid rebuild attestation of 2 required"]);
-    assert_nothing_written(&w.path("out"));
+    // The error names the first rejected attestation, in that same random order: the snapshot
+    // ends at the counts (inspect's above has every reason).
+    let before = w.untouched();
+    let mut output = cli::Output::from(pull(&w, &reference, &out, &strict, &[]));
+    output.assert_exit(1);
+    let counts = output
+        .stderr
+        .find("1 valid rebuild attestation of 2 required\n")
+        .map(|at| at + "1 valid rebuild attestation of 2 required\n".len())
+        .unwrap_or_else(|| panic!("no counts in:\n{}", output.text()));
+    output.stderr.truncate(counts);
+    assert_cli_snapshot!("pull_with_one_valid_attestation_of_two", output);
+    before.assert_unchanged();
     assert!(
         report["verdict"]
             .as_str()
@@ -434,7 +477,7 @@ fn verify_counts_attestation_files_only_for_the_release_they_are_about() {
             ("release", &w.key, "release"),
             ("auditor", &auditor, "rebuild"),
         ],
-        "[require]\nrelease = 1\nrebuild = 1\n",
+        PolicyFile::new().require(1, 1),
     );
     let good = rebuild_statement(&w);
     let other_version = sign(
@@ -461,10 +504,11 @@ fn verify_counts_attestation_files_only_for_the_release_they_are_about() {
         ])
     };
     // Same bytes, but about version 9.9.9: it does not count, though no `--version` was asked.
-    let output = verify(&other_version);
-    Run::from(&output)
-        .expect(1)
-        .stderr_has(&["0 valid rebuild attestations of 1 required"]);
+    w.rejects(
+        "verify_with_an_attestation_about_another_version",
+        1,
+        || verify(&other_version),
+    );
     let output = verify(&sign(&w, &auditor, &elf, &good, "good"));
     assert_exit(&output, 0);
 }

@@ -1,60 +1,59 @@
-//! Bad inputs to `zkelf build` fail early with a clear error, exit 2, and write nothing; and
-//! `zkelf diff` exits 0 on identical ELFs, 1 on different ones, 2 on a file it cannot compare.
+//! Bad inputs to `zkelf build` fail early with a clear error, exit 2, and write nothing (every
+//! refusal met before a container runs is a snapshot, with a `Tree` over the output, the
+//! isolated home, cache and state, and the guest's source); and `zkelf diff` exits 0 on
+//! identical ELFs, 1 on different ones, 2 on a file it cannot compare.
+//!
+//! The refusals need a reachable Docker engine (`build` connects first) but no builder image:
+//! they all come before the image is looked up, so they run on a fresh engine too.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::path::{Path, PathBuf};
 
+use zkelf_testsupport::assert_cli_snapshot;
+use zkelf_testsupport::cli::{Output, Tree, Zkelf};
 use zkelf_testsupport::docker::{
-    checkout_with, ensure_builder_image, git, guests_checkout, require_docker,
-    zkelf_with_shared_cache,
+    checkout_with, ensure_builder_image, git, guests_checkout, require_docker, shared_cache_dir,
 };
 use zkelf_testsupport::elf::{Class, ElfSpec};
-use zkelf_testsupport::run::text;
 
-fn zkelf() -> Command {
-    zkelf_with_shared_cache(
-        Path::new(env!("CARGO_BIN_EXE_zkelf")),
-        Path::new(env!("CARGO_TARGET_TMPDIR")),
-    )
+/// `zkelf` isolated in `root` (home, state and cache under it).
+fn zkelf(root: &Path) -> Zkelf {
+    Zkelf::new(env!("CARGO_BIN_EXE_zkelf")).isolated(root)
 }
 
-/// Runs `zkelf build <guest> --out <tmp>/dist`, expects exit 2 with `message` and `hint` on
-/// stderr, and that `dist` was not created.
-fn build_fails(guest: &Path, extra: &[&str], message: &str, hint: &str) -> Output {
-    ensure_builder_image(Path::new(env!("CARGO_BIN_EXE_zkelf")));
-    let out = guest.parent().unwrap().join("dist-should-not-exist");
-    let output = zkelf()
+/// Runs `zkelf build --out <root>/dist <guest> <extra>` isolated in `root`, and asserts it exits
+/// 2 with the snapshot `name` and wrote nothing under `dist`, home, cache, state or `guest`.
+#[track_caller]
+fn build_rejects(name: &str, root: &Path, guest: &Path, extra: &[&str]) -> Output {
+    require_docker();
+    let out = root.join("dist");
+    let zkelf = zkelf(root)
         .args(["build", "--out"])
         .arg(&out)
         .arg(guest)
-        .args(extra)
-        .output()
-        .unwrap();
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(2), "{all}");
-    assert!(all.contains(message), "expected `{message}` in:\n{all}");
-    assert!(
-        all.contains(&format!("hint: {hint}")),
-        "expected hint `{hint}` in:\n{all}"
-    );
-    assert!(!out.exists(), "{} was created", out.display());
+        .args(extra);
+    let before = Tree::of(&[
+        out.clone(),
+        root.join("home"),
+        root.join("cache"),
+        root.join("state"),
+        guest.to_path_buf(),
+    ]);
+    let output = zkelf.run();
+    output.assert_exit(2);
+    assert_cli_snapshot!(name, output);
+    before.assert_unchanged();
     output
 }
 
-#[test]
-fn no_manifest() {
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = checkout_with(tmp.path(), &[("guest/README", "no manifest here")]);
-    build_fails(
-        &repo.join("guest"),
-        &[],
-        "no `zkelf.toml` in",
-        "a guest directory needs a `zkelf.toml`",
-    );
+/// A git checkout in `root` holding only `guest/zkelf.toml` with `manifest`.
+fn manifest_checkout(root: &Path, manifest: &str) -> PathBuf {
+    checkout_with(root, &[("guest/zkelf.toml", manifest)]).join("guest")
 }
 
+const FIBONACCI: &str = "name = \"fibonacci\"\nversion = \"0.1.0\"\nbuild = \"cargo\"\n\n[[artifact]]\nprofile = \"rv32im\"\n";
+
 /// Replaces `from` by `to` in the manifest of `guest` in a fresh checkout and commits it.
-fn checkout_with_manifest(tmp: &Path, guest: &str, from: &str, to: &str) -> std::path::PathBuf {
+fn checkout_with_manifest(tmp: &Path, guest: &str, from: &str, to: &str) -> PathBuf {
     let repo = guests_checkout(tmp, &[]);
     let manifest = repo.join("guests").join(guest).join("zkelf.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
@@ -69,6 +68,114 @@ fn checkout_with_manifest(tmp: &Path, guest: &str, from: &str, to: &str) -> std:
 }
 
 #[test]
+fn no_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = checkout_with(tmp.path(), &[("guest/README", "no manifest here")]);
+    build_rejects("no_manifest", tmp.path(), &repo.join("guest"), &[]);
+}
+
+#[test]
+fn guest_directory_that_does_not_exist() {
+    let tmp = tempfile::tempdir().unwrap();
+    build_rejects(
+        "guest_directory_that_does_not_exist",
+        tmp.path(),
+        &tmp.path().join("no-such-guest"),
+        &[],
+    );
+}
+
+#[test]
+fn guest_directory_that_is_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = checkout_with(tmp.path(), &[("guest", FIBONACCI)]);
+    build_rejects(
+        "guest_directory_that_is_a_file",
+        tmp.path(),
+        &repo.join("guest"),
+        &[],
+    );
+}
+
+#[test]
+fn manifest_past_its_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    let padding = "# padding padding padding padding padding padding padding\n".repeat(19_000);
+    let guest = manifest_checkout(tmp.path(), &format!("{FIBONACCI}{padding}"));
+    build_rejects("manifest_past_its_bound", tmp.path(), &guest, &[]);
+}
+
+/// Each near-miss of a valid manifest, refused at load with the manifest's path and what is
+/// wrong in it (the snapshot `invalid_manifest_<name>`).
+#[test]
+fn invalid_manifests() {
+    let fib = |from: &str, to: &str| {
+        assert!(FIBONACCI.contains(from), "{from}");
+        FIBONACCI.replace(from, to)
+    };
+    let cases = [
+        ("not_toml", fib("[[artifact]]", "[[artifact]")),
+        (
+            "unknown_field",
+            fib("build = \"cargo\"", "build = \"cargo\"\nfeature = []"),
+        ),
+        ("unknown_build_kind", fib("\"cargo\"", "\"bazel\"")),
+        ("missing_version", fib("version = \"0.1.0\"\n", "")),
+        ("name_not_a_label", fib("\"fibonacci\"", "\"Fibonacci\"")),
+        ("version_not_semver", fib("0.1.0", "0.1")),
+        (
+            "no_artifact",
+            fib("\n[[artifact]]\nprofile = \"rv32im\"\n", "artifact = []\n"),
+        ),
+        (
+            "artifact_without_profile",
+            fib("profile = \"rv32im\"", "bin = \"fibonacci\""),
+        ),
+        (
+            "zkvm_not_a_label",
+            fib(
+                "profile = \"rv32im\"",
+                "profile = \"rv32im\"\nzkvm = \"RV32\"",
+            ),
+        ),
+        (
+            "zkvm_listed_twice",
+            fib(
+                "profile = \"rv32im\"",
+                "profile = \"rv32im\"\n\n[[artifact]]\nprofile = \"rv32im\"",
+            ),
+        ),
+        (
+            "bin_with_a_path",
+            fib(
+                "profile = \"rv32im\"",
+                "profile = \"rv32im\"\nbin = \"../x\"",
+            ),
+        ),
+        (
+            "package_not_an_identifier",
+            fib("build = \"cargo\"", "build = \"cargo\"\npackage = \"a b\""),
+        ),
+        (
+            "feature_not_an_identifier",
+            fib(
+                "build = \"cargo\"",
+                "build = \"cargo\"\nfeatures = [\"--all\"]",
+            ),
+        ),
+        (
+            "make_guest_with_a_zkvm_profile",
+            fib("\"cargo\"", "\"make\"").replace("rv32im", "sp1"),
+        ),
+    ];
+    for (name, manifest) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let guest = manifest_checkout(tmp.path(), &manifest);
+        build_rejects(&format!("invalid_manifest_{name}"), tmp.path(), &guest, &[]);
+    }
+}
+
+#[test]
 fn unknown_profile() {
     let tmp = tempfile::tempdir().unwrap();
     let guest = checkout_with_manifest(
@@ -77,12 +184,7 @@ fn unknown_profile() {
         "profile = \"rv32im\"",
         "profile = \"jolt\"",
     );
-    build_fails(
-        &guest,
-        &[],
-        "unknown profile `jolt` in",
-        "the builder knows the profiles `rv32im`, `rv64im`, `sp1`, `risc0`, `openvm`, `zisk`",
-    );
+    build_rejects("unknown_profile", tmp.path(), &guest, &[]);
 }
 
 #[test]
@@ -94,24 +196,19 @@ fn a_target_the_profile_does_not_build() {
         "profile = \"rv32im\"",
         "profile = \"rv32im\"\ntarget = \"thumbv7em-none-eabi\"",
     );
-    let all = text(&build_fails(
+    build_rejects(
+        "a_target_the_profile_does_not_build",
+        tmp.path(),
         &guest,
         &[],
-        "artifact `rv32im` in",
-        "drop `target` (the profile implies it)",
-    ));
-    assert!(
-        all.contains(
-            "names target `thumbv7em-none-eabi`, but profile `rv32im` builds for `riscv32im-unknown-none-elf`"
-        ),
-        "{all}"
     );
 }
 
 #[test]
 fn a_zkvm_guest_under_the_wrong_profile_fails_with_the_compilers_error() {
     let tmp = tempfile::tempdir().unwrap();
-    // An std SP1 guest built as a bare rv64im one: no `std` for that target.
+    // An std SP1 guest built as a bare rv64im one: no `std` for that target. A real build: the
+    // compiler's output is not ours to freeze, so this one checks the lines that matter.
     let guest = checkout_with_manifest(
         tmp.path(),
         "sp1-hash",
@@ -120,19 +217,16 @@ fn a_zkvm_guest_under_the_wrong_profile_fails_with_the_compilers_error() {
     );
     ensure_builder_image(Path::new(env!("CARGO_BIN_EXE_zkelf")));
     let out = guest.parent().unwrap().join("dist-should-not-exist");
-    let output = zkelf()
+    let output = zkelf(tmp.path())
+        .cache_dir(shared_cache_dir(Path::new(env!("CARGO_TARGET_TMPDIR"))))
         .args(["build", "--out"])
         .arg(&out)
         .arg(&guest)
-        .output()
-        .unwrap();
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(2), "{all}");
-    assert!(
-        all.contains("building guest `sp1-hash` for `rv64im` failed"),
-        "{all}"
-    );
-    assert!(all.contains("can't find crate for `std`"), "{all}");
+        .run();
+    output.assert_exit(2).stderr_has(&[
+        "building guest `sp1-hash` for `rv64im` failed",
+        "can't find crate for `std`",
+    ]);
     assert!(!out.exists(), "{} was created", out.display());
 }
 
@@ -140,20 +234,12 @@ fn a_zkvm_guest_under_the_wrong_profile_fails_with_the_compilers_error() {
 fn unknown_artifact() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = guests_checkout(tmp.path(), &[]);
-    let out = tmp.path().join("dist");
-    let output = zkelf()
-        .args(["build", "--artifact", "sp1", "--out"])
-        .arg(&out)
-        .arg(repo.join("guests/keccak"))
-        .output()
-        .unwrap();
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(2), "{all}");
-    assert!(
-        all.contains("guest `keccak` has no artifact for zkvm `sp1` (it has: `rv32im`, `rv64im`)"),
-        "{all}"
+    build_rejects(
+        "unknown_artifact",
+        tmp.path(),
+        &repo.join("guests/keccak"),
+        &["--artifact", "sp1"],
     );
-    assert!(!out.exists());
 }
 
 #[test]
@@ -162,11 +248,11 @@ fn no_cargo_lock() {
     let repo = guests_checkout(tmp.path(), &[]);
     git(&repo, &["rm", "-q", "guests/Cargo.lock"]);
     git(&repo, &["commit", "-qm", "drop the lock file"]);
-    build_fails(
+    build_rejects(
+        "no_cargo_lock",
+        tmp.path(),
         &repo.join("guests/fibonacci"),
         &[],
-        "no `Cargo.lock` for guest `fibonacci`",
-        "run `cargo generate-lockfile`",
     );
 }
 
@@ -177,11 +263,24 @@ fn dirty_tree_without_allow_dirty() {
     let main = repo.join("guests/fibonacci/src/main.rs");
     let text = std::fs::read_to_string(&main).unwrap();
     std::fs::write(&main, text + "\n// local change\n").unwrap();
-    build_fails(
+    build_rejects(
+        "dirty_tree_without_allow_dirty",
+        tmp.path(),
         &repo.join("guests/fibonacci"),
         &[],
-        "the source of guest `fibonacci` has uncommitted changes: `guests/fibonacci/src/main.rs`",
-        "commit the changes, or pass `--allow-dirty`",
+    );
+}
+
+#[test]
+fn untracked_file_without_allow_dirty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = guests_checkout(tmp.path(), &[]);
+    std::fs::write(repo.join("guests/fibonacci/notes.txt"), "not committed\n").unwrap();
+    build_rejects(
+        "untracked_file_without_allow_dirty",
+        tmp.path(),
+        &repo.join("guests/fibonacci"),
+        &[],
     );
 }
 
@@ -192,11 +291,33 @@ fn not_a_git_checkout() {
         &zkelf_testsupport::docker::repo_root().join("guests"),
         &tmp.path().join("guests"),
     );
-    build_fails(
+    build_rejects(
+        "not_a_git_checkout",
+        tmp.path(),
         &tmp.path().join("guests/fibonacci"),
         &[],
-        "is not inside a git checkout",
-        "builds are recorded by git commit",
+    );
+}
+
+#[test]
+fn a_checkout_without_a_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let guest = tmp.path().join("guest");
+    std::fs::create_dir_all(&guest).unwrap();
+    std::fs::write(guest.join("zkelf.toml"), FIBONACCI).unwrap();
+    git(tmp.path(), &["init", "-q", "-b", "main"]);
+    build_rejects("a_checkout_without_a_commit", tmp.path(), &guest, &[]);
+}
+
+#[test]
+fn a_suite_without_a_base_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = guests_checkout(tmp.path(), &[]);
+    build_rejects(
+        "a_suite_without_a_base_image",
+        tmp.path(),
+        &repo.join("guests/fibonacci"),
+        &["--suite", "no-such-suite"],
     );
 }
 
@@ -206,63 +327,44 @@ fn docker_not_reachable() {
     let repo = guests_checkout(tmp.path(), &[]);
     let out = tmp.path().join("dist");
     for json in [false, true] {
-        let mut command = zkelf();
-        command
+        let zkelf = zkelf(tmp.path())
             .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
             .args(["build", "--out"])
             .arg(&out)
-            .arg(repo.join("guests/fibonacci"));
+            .arg(repo.join("guests/fibonacci"))
+            .args(json.then_some("--json"));
+        let before = Tree::of(&[
+            out.clone(),
+            tmp.path().join("cache"),
+            tmp.path().join("state"),
+            repo.join("guests"),
+        ]);
+        let output = zkelf.run();
         if json {
-            command.arg("--json");
-        }
-        let output = command.output().unwrap();
-        let all = text(&output);
-        assert_eq!(output.status.code(), Some(2), "{all}");
-        if json {
-            let doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect(&all);
+            let doc = output.json(2);
             assert_eq!(
                 doc["error"]["message"],
                 "cannot reach the Docker engine at `unix:///nonexistent/docker.sock`"
             );
-            assert!(
-                doc["error"]["hint"]
-                    .as_str()
-                    .unwrap()
-                    .contains("scripts/setup")
-            );
+            assert_cli_snapshot!("docker_not_reachable_json", output);
         } else {
-            assert!(
-                all.contains(
-                    "error: cannot reach the Docker engine at `unix:///nonexistent/docker.sock`"
-                ),
-                "{all}"
-            );
-            assert!(
-                all.contains("hint: start dockerd (`scripts/setup` does), or point `DOCKER_HOST`"),
-                "{all}"
-            );
+            assert_cli_snapshot!("docker_not_reachable", output.assert_exit(2));
         }
+        before.assert_unchanged();
     }
-    assert!(!out.exists());
 }
 
 #[test]
 fn builder_image_without_a_base_image_says_how_to_make_one() {
     require_docker();
-    let output = zkelf()
-        .args(["builder", "image", "--suite", "no-such-suite"])
-        .output()
-        .unwrap();
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(2), "{all}");
-    assert!(
-        all.contains("base image `zkelf-base:no-such-suite` does not exist"),
-        "{all}"
+    let tmp = tempfile::tempdir().unwrap();
+    let zkelf = zkelf(tmp.path()).args(["builder", "image", "--suite", "no-such-suite"]);
+    let before = Tree::of(&[tmp.path()]);
+    assert_cli_snapshot!(
+        "builder_image_without_a_base_image",
+        zkelf.run().assert_exit(2)
     );
-    assert!(
-        all.contains("hint: bootstrap it with `zkelf builder base`"),
-        "{all}"
-    );
+    before.assert_unchanged();
 }
 
 #[test]
@@ -283,28 +385,18 @@ fn diff_exit_codes() {
         .message("built in /home/alice/guest at 17:45:09\n")
         .write_to(&b)
         .unwrap();
+    let diff = || zkelf(tmp.path()).arg("diff");
 
-    let output = zkelf().arg("diff").arg(&a).arg(&same).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert!(String::from_utf8_lossy(&output.stdout).starts_with("identical:"));
+    let output = diff().arg(&a).arg(&same).run();
+    assert!(output.assert_exit(0).stdout.starts_with("identical:"));
 
-    let output = zkelf().arg("diff").arg(&a).arg(&b).output().unwrap();
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{all}");
-    assert!(all.contains("first difference at file offset"), "{all}");
-    assert!(
-        all.contains("\"built in /home/alice/guest at 17:45:09\""),
-        "{all}"
+    // What differs is the report a user reads: a snapshot, as the refusals are.
+    assert_cli_snapshot!(
+        "diff_different",
+        diff().arg(&a).arg(&b).run().assert_exit(1)
     );
 
-    let output = zkelf()
-        .args(["diff", "--json"])
-        .arg(&a)
-        .arg(&b)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc = diff().arg("--json").arg(&a).arg(&b).run().json(1);
     assert_eq!(doc["identical"], false);
     let kinds: Vec<&str> = doc["strings"]
         .as_array()
@@ -316,8 +408,16 @@ fn diff_exit_codes() {
 
     let not_elf = tmp.path().join("not.elf");
     std::fs::write(&not_elf, b"#!/bin/sh\n").unwrap();
-    let output = zkelf().arg("diff").arg(&a).arg(&not_elf).output().unwrap();
-    let all = text(&output);
-    assert_eq!(output.status.code(), Some(2), "{all}");
-    assert!(all.contains("is not an ELF file"), "{all}");
+    assert_cli_snapshot!(
+        "diff_not_an_elf",
+        diff().arg(&a).arg(&not_elf).run().assert_exit(2)
+    );
+    assert_cli_snapshot!(
+        "diff_missing_file",
+        diff()
+            .arg(&a)
+            .arg(tmp.path().join("nope.elf"))
+            .run()
+            .assert_exit(2)
+    );
 }

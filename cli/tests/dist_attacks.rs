@@ -227,6 +227,28 @@ fn an_endless_manifest_is_cut_off_at_4_mib() {
 }
 
 #[test]
+fn an_elf_over_max_size_is_refused_before_it_moves() {
+    // The one size bound a user sets: its refusal says how to raise it.
+    let w = World::new();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "over max size\n");
+    let layout = w.publish_layout(&dist, "layout");
+    let reference = format!("oci-layout:{}:1.0.0-sp1", layout.display());
+    w.rejects("elf_over_max_size_pull", 1, || {
+        w.pull(&reference, &w.path("out/fib.elf"), &["--max-size", "100"])
+    });
+    w.rejects("elf_over_max_size_inspect", 1, || {
+        w.run(&[
+            "inspect",
+            &reference,
+            "--policy",
+            w.policy.to_str().unwrap(),
+            "--max-size",
+            "100",
+        ])
+    });
+}
+
+#[test]
 fn a_server_sending_other_bytes_is_refused() {
     let w = World::new();
     let spec = ElfSpec::new(Class::Elf32)

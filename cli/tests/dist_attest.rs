@@ -3,8 +3,10 @@
 mod dist_common;
 
 use dist_common::*;
+use zkelf_testsupport::cli::Tree;
 use zkelf_testsupport::elf::Class;
 use zkelf_testsupport::minisign_tool;
+use zkelf_testsupport::policy::{Key, PolicyFile};
 use zkelf_testsupport::registry::DockerRegistry;
 
 /// A rebuild attestation of `elf` by a fresh auditor key; returns (signature text, auditor public base64).
@@ -24,18 +26,18 @@ fn rebuild_attestations_count_once_attached() {
     let elf = dist.join("fib-sp1.elf");
     let (sig_a, pub_a) = rebuild_signature(&w, &elf, "auditor-a");
     let (sig_b, pub_b) = rebuild_signature(&w, &elf, "auditor-b");
-    let strict = w.path("strict.toml");
-    std::fs::write(
-        &strict,
-        format!(
-            "version = 1\n[[key]]\nname = \"release\"\npublic = \"{}\"\nroles = [\"release\"]\n\n[[key]]\nname = \"auditor-a\"\npublic = \"{pub_a}\"\nroles = [\"rebuild\"]\n\n[[key]]\nname = \"auditor-b\"\npublic = \"{pub_b}\"\nroles = [\"rebuild\"]\n\n[require]\nrelease = 1\nrebuild = 2\n",
-            w.key.public_base64()
+    let strict = PolicyFile::new()
+        .key(Key::release("release", &w.key.public_base64()))
+        .key(Key::rebuild("auditor-a", &pub_a))
+        .key(Key::rebuild("auditor-b", &pub_b))
+        .require(1, 2)
+        .write(&w.path("strict.toml"));
+    for (store, repo) in [
+        ("registry", format!("{}/fib", registry.host())),
+        (
+            "layout",
+            format!("oci-layout:{}", w.path("layout").display()),
         ),
-    )
-    .unwrap();
-    for repo in [
-        format!("{}/fib", registry.host()),
-        format!("oci-layout:{}", w.path("layout").display()),
     ] {
         assert_exit(&w.publish(&dist, &repo, &[]), 0);
         let out = w.path("out/fib.elf");
@@ -52,9 +54,11 @@ fn rebuild_attestations_count_once_attached() {
                 "--no-cache",
             ])
         };
-        let output = pull(&strict);
-        assert_exit(&output, 1);
-        assert_nothing_written(&w.path("out"));
+        w.rejects(
+            &format!("rebuilds_not_yet_attached_from_{store}"),
+            1,
+            || pull(&strict),
+        );
 
         attach_raw(&reference, &sig_a, "fib-sp1.elf.auditor-a.minisig");
         attach_raw(&reference, &sig_b, "fib-sp1.elf.auditor-b.minisig");
@@ -108,10 +112,11 @@ fn lock_pins_refuse_a_moved_release() {
     // The release is re-signed with other bytes and re-published under the same tag.
     w.dist("fib", "1.0.0", "sp1", Class::Elf32, "moved\n");
     assert_exit(&w.publish(&dist, &repo, &[]), 0);
-    let output = w.pull(&reference, &out, &["--lock", lock.to_str().unwrap()]);
-    assert_exit(&output, 1);
-    assert!(stderr(&output).contains("pins"), "{}", stderr(&output));
-    assert_nothing_written(&w.path("out"));
+    let pinned = Tree::of(&[&lock]);
+    w.rejects("lock_pin_of_a_moved_release", 1, || {
+        w.pull(&reference, &out, &["--lock", lock.to_str().unwrap()])
+    });
+    pinned.assert_unchanged();
     // Without the lock the (validly signed) new bytes are accepted.
     assert_exit(&w.pull(&reference, &out, &[]), 0);
 }

@@ -236,7 +236,8 @@ fn a_wrong_pin_is_refused_and_nothing_is_written() {
         )
     });
     output.stderr_has(&[&format!(
-        "the bytes hash to `{}`, not the pinned `{wrong}`",
+        "the verification key of `{}` hashes to `{}`, not the pinned `{wrong}`",
+        r.elf_url(),
         r.vk_sha256
     )]);
 

@@ -17,6 +17,7 @@ use zkelf_testsupport::assert_cli_snapshot;
 use zkelf_testsupport::cli::{self, Tree};
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool;
+use zkelf_testsupport::policy::{Key, PolicyFile};
 use zkelf_testsupport::registry::{DockerRegistry, Fault, FaultyRegistry};
 
 /// What a refused command must leave as it was: `out/`, the state, the cache (but for its per-digest
@@ -322,17 +323,11 @@ fn attested(w: &World, dist: &Path, reference: &str) -> PathBuf {
         &std::fs::read(&sig).unwrap(),
         "fib-sp1.elf.auditor.minisig",
     );
-    let policy = w.path("attested.toml");
-    std::fs::write(
-        &policy,
-        format!(
-            "version = 1\n[[key]]\nname = \"release\"\npublic = \"{}\"\nroles = [\"release\"]\n\n[[key]]\nname = \"auditor\"\npublic = \"{}\"\nroles = [\"rebuild\"]\n\n[require]\nrelease = 1\nrebuild = 1\n",
-            w.key.public_base64(),
-            key.public_base64()
-        ),
-    )
-    .unwrap();
-    policy
+    PolicyFile::new()
+        .key(Key::release("release", &w.key.public_base64()))
+        .key(Key::rebuild("auditor", &key.public_base64()))
+        .require(1, 1)
+        .write(&w.path("attested.toml"))
 }
 
 /// Rewrites the `sha256-<hex>` fallback index of `tag`'s manifest in `layout` to list `entries`.

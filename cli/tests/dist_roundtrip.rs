@@ -149,10 +149,9 @@ fn registry_with_basic_auth_uses_flags_or_docker_config() {
     let to = format!("{}/fib", registry.host());
 
     // No credentials: 401, exit 2, a hint, nothing written.
-    let out = w.publish(&dist, &to, &[]);
-    assert_exit(&out, 2);
-    assert!(stderr(&out).contains("refused access"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("hint: log in"), "{}", stderr(&out));
+    w.rejects("publish_without_credentials", 2, || {
+        w.publish(&dist, &to, &[])
+    });
 
     let out = w
         .publish_command(&dist, &to, &["--username", "alice"])
@@ -173,10 +172,9 @@ fn registry_with_basic_auth_uses_flags_or_docker_config() {
     assert_exit(&child.wait_with_output().unwrap(), 0);
 
     let pulled = w.path("out/fib.elf");
-    let out = w.pull(&format!("{to}:1.0.0-sp1"), &pulled, &[]);
-    assert_exit(&out, 2);
-    assert!(stderr(&out).contains("refused access"), "{}", stderr(&out));
-    assert_nothing_written(&w.path("out"));
+    w.rejects("pull_without_credentials", 2, || {
+        w.pull(&format!("{to}:1.0.0-sp1"), &pulled, &[])
+    });
 
     // `docker login` left an `auths` entry: used without flags.
     registry.write_docker_config(&w.path("home/.docker"));
@@ -249,9 +247,9 @@ fn https_sidecar_source_round_trip() {
         dist.join("fib-sp1.elf.minisig"),
     )
     .unwrap();
-    let out = w.pull(&url, &pulled, &[]);
-    assert_exit(&out, 1);
-    assert_nothing_written(&w.path("out"));
+    w.rejects("sidecar_signature_for_other_bytes", 1, || {
+        w.pull(&url, &pulled, &[])
+    });
 }
 
 #[test]
@@ -260,16 +258,16 @@ fn publish_refuses_what_the_policy_does_not_accept() {
     let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "unsigned?\n");
     let other = zkelf_testsupport::minisign_tool::generate(w.dir.path(), "stranger", None);
     let layout = w.path("layout");
-    let out = w.run(&[
-        "publish",
-        dist.to_str().unwrap(),
-        "--to",
-        &format!("oci-layout:{}", layout.display()),
-        "--key",
-        other.public.to_str().unwrap(),
-    ]);
-    assert_exit(&out, 1);
-    assert!(stderr(&out).contains("does not trust"), "{}", stderr(&out));
+    w.rejects("publish_under_a_key_that_did_not_sign", 1, || {
+        w.run(&[
+            "publish",
+            dist.to_str().unwrap(),
+            "--to",
+            &format!("oci-layout:{}", layout.display()),
+            "--key",
+            other.public.to_str().unwrap(),
+        ])
+    });
     assert!(!layout.exists(), "something was published");
 
     // A tampered ELF next to a valid signature is refused too.
@@ -277,7 +275,8 @@ fn publish_refuses_what_the_policy_does_not_accept() {
     let mut bytes = std::fs::read(&elf).unwrap();
     bytes[100] ^= 1;
     std::fs::write(&elf, bytes).unwrap();
-    let out = w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[]);
-    assert_exit(&out, 1);
+    w.rejects("publish_of_a_tampered_elf", 1, || {
+        w.publish(&dist, &format!("oci-layout:{}", layout.display()), &[])
+    });
     assert!(!layout.exists(), "something was published");
 }

@@ -8,6 +8,7 @@ use trust_support::{Fixture, GUEST, VERSION, ZKVM, release_statement};
 use zkelf_testsupport::assert_cli_snapshot;
 use zkelf_testsupport::elf::{Class, EM_X86_64, ElfSpec};
 use zkelf_testsupport::minisign_tool;
+use zkelf_testsupport::policy::{Key, PolicyFile};
 
 /// Guest, version and zkVM of the signatures made with `sign_file` below.
 const FIB_100: [&str; 3] = ["fib", "1.0.0", "sp1"];
@@ -230,8 +231,13 @@ fn signature_by_another_key_fails() {
     });
 }
 
-fn policy_with(fx: &Fixture, body: &str) {
-    fx.write("keys/policy.toml", format!("version = 1\n{body}"));
+fn policy_with(fx: &Fixture, policy: PolicyFile) {
+    policy.write(&fx.path("keys/policy.toml"));
+}
+
+/// The release key `rel` (`keys/rel.pub`, next to the policy).
+fn rel() -> Key {
+    Key::file("rel", "rel.pub", &["release"])
 }
 
 fn verify_policy(fx: &Fixture, extra: &[&str]) -> trust_support::Output {
@@ -240,11 +246,11 @@ fn verify_policy(fx: &Fixture, extra: &[&str]) -> trust_support::Output {
     fx.zkelf(&args)
 }
 
-/// Writes the policy `body` and asserts that verifying under it exits 1, names every needle and
-/// writes nothing.
+/// Writes `policy` and asserts that verifying under it exits 1 (the snapshot `name`) and writes
+/// nothing.
 #[track_caller]
-fn policy_refuses(fx: &Fixture, name: &str, body: &str) {
-    policy_with(fx, body);
+fn policy_refuses(fx: &Fixture, name: &str, policy: PolicyFile) {
+    policy_with(fx, policy);
     fx.rejects(name, 1, || verify_policy(fx, &[]));
 }
 
@@ -253,17 +259,18 @@ fn policy_accepts_listed_keys_by_file_and_inline() {
     let fx = signed();
     policy_with(
         &fx,
-        "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nguests = [\"fi*\"]\nnot_after = 2999-12-31\n",
+        PolicyFile::new().key(rel().guests(["fi*"]).not_after("2999-12-31")),
     );
     verify_policy(&fx, &[])
         .assert_exit(0)
         .stdout_has(&["(rel) for release"]);
     policy_with(
         &fx,
-        &format!(
-            "[[key]]\nname = \"inline\"\npublic = \"{}\"\nroles = [\"release\", \"rebuild\"]\n",
-            fx.public_base64("rel")
-        ),
+        PolicyFile::new().key(Key::public(
+            "inline",
+            &fx.public_base64("rel"),
+            &["release", "rebuild"],
+        )),
     );
     verify_policy(&fx, &[]).assert_exit(0);
 }
@@ -275,7 +282,7 @@ fn key_the_policy_does_not_list_fails() {
     policy_refuses(
         &fx,
         "key_the_policy_does_not_list_fails",
-        "[[key]]\nname = \"other\"\nfile = \"other.pub\"\nroles = [\"release\"]\n",
+        PolicyFile::new().key(Key::file("other", "other.pub", &["release"])),
     );
 }
 
@@ -286,10 +293,10 @@ fn revoked_key_fails() {
     policy_refuses(
         &fx,
         "revoked_key_fails",
-        &format!(
-            "revoked = [\"{}\"]\n[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\n[[key]]\nname = \"spare\"\nfile = \"spare.pub\"\nroles = [\"release\"]\n",
-            fx.key_id("rel")
-        ),
+        PolicyFile::new()
+            .revoke(fx.key_id("rel"))
+            .key(rel())
+            .key(Key::file("spare", "spare.pub", &["release"])),
     );
 }
 
@@ -300,13 +307,15 @@ fn role_or_guest_not_covered_fails() {
     policy_refuses(
         &fx,
         "role_or_guest_not_covered_fails",
-        "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"rebuild\"]\n[[key]]\nname = \"rb\"\nfile = \"rb.pub\"\nroles = [\"release\"]\n",
+        PolicyFile::new()
+            .key(Key::file("rel", "rel.pub", &["rebuild"]))
+            .key(Key::file("rb", "rb.pub", &["release"])),
     );
 
     policy_refuses(
         &fx,
         "role_or_guest_not_covered_fails_2",
-        "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nguests = [\"validator-*\"]\n",
+        PolicyFile::new().key(rel().guests(["validator-*"])),
     );
 }
 
@@ -319,7 +328,9 @@ fn expired_key_fails() {
     policy_refuses(
         &fx,
         "expired_key_fails",
-        "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nnot_after = 2020-01-31\n\n[[key]]\nname = \"next\"\nfile = \"next.pub\"\nroles = [\"release\"]\n",
+        PolicyFile::new()
+            .key(rel().not_after("2020-01-31"))
+            .key(Key::file("next", "next.pub", &["release"])),
     );
 }
 
@@ -465,24 +476,30 @@ fn invalid_policies_fail_at_load() {
     let fx = signed();
     let cases = [
         (
-            "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"deploy\"]\n".to_string(),
-            vec!["key `rel` has unknown role `deploy`", "roles are `release` and `rebuild`"],
+            PolicyFile::new().key(Key::file("rel", "rel.pub", &["deploy"])),
+            vec![
+                "key `rel` has unknown role `deploy`",
+                "roles are `release` and `rebuild`",
+            ],
         ),
         (
-            "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\n[require]\nrelease = 2\n".to_string(),
-            vec!["can never be satisfied", "requires 2 release keys but lists 1"],
+            PolicyFile::new().key(rel()).require(2, 0),
+            vec![
+                "can never be satisfied",
+                "requires 2 release keys but lists 1",
+            ],
         ),
         (
-            "[[key]]\nname = \"rel\"\npublic = \"RWQnotakey\"\nroles = [\"release\"]\n".to_string(),
+            PolicyFile::new().key(Key::release("rel", "RWQnotakey")),
             vec!["key `rel` is malformed", "not a minisign public key"],
         ),
         (
-            "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nweight = 2\n".to_string(),
+            PolicyFile::new().key(rel().raw("weight = 2")),
             vec!["is not a valid policy", "weight"],
         ),
     ];
-    for (i, (body, needles)) in cases.into_iter().enumerate() {
-        policy_with(&fx, &body);
+    for (i, (policy, needles)) in cases.into_iter().enumerate() {
+        policy_with(&fx, policy);
         // The needles say what each snapshot is about.
         fx.rejects(&format!("invalid_policy_{i}"), 2, || {
             verify_policy(&fx, &[])
@@ -695,9 +712,10 @@ fn rebuild_attestations_count_toward_require_rebuild() {
     );
     policy_with(
         &fx,
-        "[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\n\
-         [[key]]\nname = \"aud\"\nfile = \"aud.pub\"\nroles = [\"rebuild\"]\n\
-         [require]\nrelease = 1\nrebuild = 1\n",
+        PolicyFile::new()
+            .key(rel())
+            .key(Key::file("aud", "aud.pub", &["rebuild"]))
+            .require(1, 1),
     );
     let before = fx.tree();
     assert_cli_snapshot!(

@@ -8,6 +8,7 @@ mod trust_support;
 use base64::Engine as _;
 use trust_support::Fixture;
 use zkelf_testsupport::elf::{Class, ElfSpec};
+use zkelf_testsupport::policy::{Key, PolicyFile};
 
 const FIB_100: [&str; 3] = ["fib", "1.0.0", "sp1"];
 
@@ -70,9 +71,12 @@ fn a_key_whose_seed_is_all_zeros_is_an_error_not_a_panic() {
 /// A policy trusting `rel` for releases and `aud` for rebuilds, requiring one of each, with
 /// `padding` between the keys and `[require]`.
 fn two_role_policy(padding: &str) -> String {
-    format!(
-        "version = 1\n[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\n\n[[key]]\nname = \"aud\"\nfile = \"aud.pub\"\nroles = [\"rebuild\"]\n{padding}\n[require]\nrelease = 1\nrebuild = 1\n"
-    )
+    PolicyFile::new()
+        .key(Key::file("rel", "rel.pub", &["release"]))
+        .key(Key::file("aud", "aud.pub", &["rebuild"]))
+        .padding(padding)
+        .require(1, 1)
+        .render()
 }
 
 #[test]
@@ -107,7 +111,10 @@ fn a_policy_whose_only_keys_have_expired_is_refused_at_load() {
     fx.sign("rel", &[]).assert_exit(0);
     fx.write(
         "keys/policy.toml",
-        "version = 1\n[[key]]\nname = \"rel\"\nfile = \"rel.pub\"\nroles = [\"release\"]\nnot_after = 2020-01-31\n\n[[key]]\nname = \"old\"\nfile = \"old.pub\"\nroles = [\"release\"]\nnot_after = 2021-06-30\n",
+        PolicyFile::new()
+            .key(Key::file("rel", "rel.pub", &["release"]).not_after("2020-01-31"))
+            .key(Key::file("old", "old.pub", &["release"]).not_after("2021-06-30"))
+            .render(),
     );
     let needles = [
         "policy `keys/policy.toml` can never be satisfied: it requires 1 release keys but only 0 of those it lists have not expired (`rel` after 2020-01-31, `old` after 2021-06-30)",

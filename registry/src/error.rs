@@ -28,13 +28,29 @@ pub enum VerificationError {
         /// The bytes the store sent.
         received: u64,
     },
-    /// More bytes than the descriptor or a bound allows.
+    /// More bytes than a fixed bound allows (a manifest, a signature, a provenance).
     #[error("{what} is larger than {limit} bytes")]
     TooLarge {
         /// What was fetched.
         what: String,
         /// The bound.
         limit: u64,
+    },
+    /// An ELF larger than the caller's `--max-size`, the one bound a user sets.
+    #[error("{what} is larger than {limit} bytes, the `--max-size` bound")]
+    OverMaxSize {
+        /// The ELF, with its digest and size.
+        what: String,
+        /// The bound.
+        limit: u64,
+    },
+    /// More bytes than the descriptor states: the store sends other content than the one named.
+    #[error("{what} goes on past the {size} bytes its descriptor states")]
+    Overlong {
+        /// What was fetched, and from where.
+        what: String,
+        /// The size the descriptor states.
+        size: u64,
     },
     /// The manifest and the signed statement disagree about the ELF (mix-and-match).
     #[error(
@@ -207,7 +223,7 @@ impl VerificationError {
             VerificationError::PinnedDigest { .. } => Some(
                 "compare the pinned digest with the one the publisher lists; if it is right, this download is not the release".to_owned(),
             ),
-            VerificationError::TooLarge { .. } => {
+            VerificationError::OverMaxSize { .. } => {
                 Some("raise the bound with `--max-size` if the ELF is that large".to_owned())
             }
             _ => None,

@@ -68,6 +68,16 @@ where
     }
 }
 
+/// `what` with the descriptor's digest, unless it names it already (`the ELF `sha256:…``).
+fn named(what: &str, descriptor: &Descriptor) -> String {
+    let digest = descriptor.digest.to_string();
+    if what.contains(&digest) {
+        what.to_owned()
+    } else {
+        format!("{what} (`{digest}`)")
+    }
+}
+
 /// Fetches a small blob whole: at most `limit` bytes, never more than its descriptor says, and
 /// only if it hashes to the descriptor's digest.
 pub async fn fetch_small(
@@ -97,13 +107,13 @@ pub async fn fetch_small(
     })
     .await
     .map_err(|e| store_failure(e, what))?
-    .map_err(|()| VerificationError::TooLarge {
-        what: format!("{what} (`{}`)", descriptor.digest),
-        limit: bound,
+    .map_err(|()| VerificationError::Overlong {
+        what: format!("{} from `{}`", named(what, descriptor), store.name()),
+        size: bound,
     })?;
     if (bytes.len() as u64) < descriptor.size {
         return Err(VerificationError::Truncated {
-            what: format!("{what} (`{}`) from `{}`", descriptor.digest, store.name()),
+            what: format!("{} from `{}`", named(what, descriptor), store.name()),
             size: descriptor.size,
             received: bytes.len() as u64,
         }
@@ -257,9 +267,13 @@ async fn receive(
                         Ok(bytes) => {
                             received += bytes.len() as u64;
                             if received > descriptor.size {
-                                return Err(VerificationError::TooLarge {
-                                    what: format!("{what} (`{}`)", descriptor.digest),
-                                    limit: descriptor.size,
+                                return Err(VerificationError::Overlong {
+                                    what: format!(
+                                        "{} from `{}`",
+                                        named(what, descriptor),
+                                        store.name()
+                                    ),
+                                    size: descriptor.size,
                                 }
                                 .into());
                             }
@@ -279,7 +293,7 @@ async fn receive(
                 let ended = matches!(failure, None | Some(StoreError::Digest { .. }));
                 if ended && received < descriptor.size {
                     return Err(VerificationError::Truncated {
-                        what: format!("{what} (`{}`) from `{}`", descriptor.digest, store.name()),
+                        what: format!("{} from `{}`", named(what, descriptor), store.name()),
                         size: descriptor.size,
                         received,
                     }
@@ -492,7 +506,7 @@ mod tests {
         assert!(
             matches!(
                 err,
-                Error::Verification(VerificationError::TooLarge { limit: 3, .. })
+                Error::Verification(VerificationError::Overlong { size: 3, .. })
             ),
             "{err}"
         );
@@ -548,7 +562,7 @@ mod tests {
         assert!(
             matches!(
                 err,
-                Error::Verification(VerificationError::TooLarge { limit: 1000, .. })
+                Error::Verification(VerificationError::Overlong { size: 1000, .. })
             ),
             "{err}"
         );

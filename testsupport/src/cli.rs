@@ -282,17 +282,26 @@ impl Output {
         )
     }
 
-    /// Exit code, stdout and stderr as one text, with the run's temp directories replaced by
-    /// their labels: what [`assert_cli_snapshot!`](crate::assert_cli_snapshot) records.
-    pub fn transcript(&self) -> String {
-        let mut text = format!(
-            "exit: {}\n----- stdout -----\n{}----- stderr -----\n{}",
-            self.code, self.stdout, self.stderr
-        );
+    /// The arguments with the run's temp directories replaced by their labels: the snapshot's
+    /// description, so it does not change from run to run.
+    pub fn description(&self) -> String {
+        self.redact(self.args.clone())
+    }
+
+    fn redact(&self, mut text: String) -> String {
         for (path, label) in &self.redactions {
             text = text.replace(path.as_str(), label);
         }
         text
+    }
+
+    /// Exit code, stdout and stderr as one text, with the run's temp directories replaced by
+    /// their labels: what [`assert_cli_snapshot!`](crate::assert_cli_snapshot) records.
+    pub fn transcript(&self) -> String {
+        self.redact(format!(
+            "exit: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+            self.code, self.stdout, self.stderr
+        ))
     }
 }
 
@@ -364,7 +373,7 @@ macro_rules! assert_cli_snapshot {
                 let output: &$crate::cli::Output = ::std::borrow::Borrow::borrow(value);
                 let mut settings = $crate::cli::snapshot_settings();
                 settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots"));
-                settings.set_description(output.args.as_str());
+                settings.set_description(output.description());
                 settings.bind(|| {
                     $crate::insta::assert_snapshot!(
                         ::std::format!("{}__{}", env!("CARGO_CRATE_NAME"), $name),

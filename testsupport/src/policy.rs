@@ -19,6 +19,7 @@ pub struct PolicyFile {
     revoked: Vec<String>,
     keys: Vec<Key>,
     require: Option<(u32, u32)>,
+    padding: String,
     extra: String,
 }
 
@@ -36,6 +37,7 @@ impl PolicyFile {
             revoked: Vec::new(),
             keys: Vec::new(),
             require: None,
+            padding: String::new(),
             extra: String::new(),
         }
     }
@@ -64,6 +66,13 @@ impl PolicyFile {
         self
     }
 
+    /// Raw TOML written after the keys and before `[require]` (comments that push `[require]`
+    /// past a size bound).
+    pub fn padding(mut self, toml: &str) -> Self {
+        self.padding.push_str(toml);
+        self
+    }
+
     /// Raw TOML appended at the end, for near-misses the builder cannot express (an unknown
     /// field, a malformed value).
     pub fn raw(mut self, toml: &str) -> Self {
@@ -80,6 +89,7 @@ impl PolicyFile {
             text.push('\n');
             key.render_into(&mut text);
         }
+        text.push_str(&self.padding);
         if let Some((release, rebuild)) = self.require {
             write!(
                 text,
@@ -109,6 +119,7 @@ pub struct Key {
     roles: Vec<String>,
     guests: Option<Vec<String>>,
     not_after: Option<String>,
+    extra: String,
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +137,7 @@ impl Key {
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             guests: None,
             not_after: None,
+            extra: String::new(),
         }
     }
 
@@ -159,6 +171,13 @@ impl Key {
         self
     }
 
+    /// A raw line at the end of the table, for a field the policy does not know (`weight = 2`).
+    pub fn raw(mut self, line: &str) -> Self {
+        self.extra.push_str(line);
+        self.extra.push('\n');
+        self
+    }
+
     fn render_into(&self, text: &mut String) {
         writeln!(text, "[[key]]\nname = {}", quote(&self.name)).unwrap();
         match &self.source {
@@ -174,6 +193,7 @@ impl Key {
         if let Some(date) = &self.not_after {
             writeln!(text, "not_after = {date}").unwrap();
         }
+        text.push_str(&self.extra);
     }
 }
 

@@ -59,7 +59,7 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
     .with_context(context)?;
     let elf = resolved.layers.elf.clone();
     if elf.size > args.max_size {
-        return Err(anyhow::Error::new(VerificationError::TooLarge {
+        return Err(anyhow::Error::new(VerificationError::OverMaxSize {
             what: format!("the ELF `{}` ({} bytes)", elf.digest, elf.size),
             limit: args.max_size,
         }))

@@ -170,7 +170,7 @@ fn check_expectations(resolved: &Resolved, options: &PullOptions<'_>) -> Result<
         verify::check_expectation(claimed, options.expected)?;
     }
     if elf.size > options.max_size {
-        return Err(VerificationError::TooLarge {
+        return Err(VerificationError::OverMaxSize {
             what: format!("the ELF `{}` ({} bytes)", elf.digest, elf.size),
             limit: options.max_size,
         }

@@ -117,6 +117,19 @@ pub(crate) fn check(
         // `evaluate` compared the statement's `vk=` with this VK's sha256 (and with the pin).
         VkCheck::Statement
     } else if options.vk.wanted() || expected.vk_sha256.is_some() {
+        // A pin the bytes do not match is that, whatever signs them: say so, not that the VK's
+        // signatures do not count.
+        let actual = Sha256Digest::of(vk);
+        if let Some(pin) = expected.vk_sha256
+            && pin != actual
+        {
+            return Err(VerificationError::PinnedDigest {
+                what: format!("the verification key of {what}"),
+                pinned: pin.to_string(),
+                actual: actual.to_string(),
+            }
+            .into());
+        }
         let Some(text) = &resolved.vk_signature else {
             return Err(VerificationError::VkUnverified {
                 what: what.to_owned(),
