@@ -184,8 +184,8 @@ fn a_second_release_key_attests_and_a_policy_requiring_two_release_keys_pulls() 
     assert!(report["attached"].as_str().unwrap().starts_with("sha256:"));
 
     let output = pull(&w, &reference, &out, &two, &[]);
-    Run::from(&output)
-        .expect(0)
+    cli::Output::from(&output)
+        .assert_exit(0)
         .stdout_has(&["(second) counts for release"]);
 }
 

@@ -21,7 +21,7 @@ use zkelf_testsupport::docker::{ensure_builder_image, git, guests_checkout, shar
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 use zkelf_testsupport::policy::{Key, PolicyFile};
 use zkelf_testsupport::registry::DockerRegistry;
-use zkelf_testsupport::run::{Run, assert_exit, json_report, stderr, stdout};
+use zkelf_testsupport::run::{assert_exit, json_report, stderr, stdout};
 
 const TAG: &str = "0.1.0-rv32im";
 
@@ -270,8 +270,8 @@ fn policies_count_the_attestations(f: &Fixture) {
     assert!(!out.exists(), "nothing is written when the policy refuses");
 
     let output = f.run(&["inspect", &f.reference, "--policy", three.to_str().unwrap()]);
-    Run::from(&output)
-        .expect(1)
+    cli::Output::from(&output)
+        .assert_exit(1)
         .stdout_has(&["2 valid rebuild attestations of 3 required"]);
 
     f.rejects("verify_without_the_attestation_files", 1, || {
@@ -364,8 +364,8 @@ fn a_changed_source_does_not_reproduce(f: &Fixture) {
             "0123456789abcdef0123456789abcdef01234567".into();
     });
     let output = f.run(&["rebuild", &reference, "--source", f.repo.to_str().unwrap()]);
-    Run::from(&output)
-        .expect(2)
+    cli::Output::from(&output)
+        .assert_exit(2)
         .stderr_has(&["0123456789abcdef0123456789abcdef01234567"]);
 }
 

@@ -6,8 +6,9 @@ mod dist_common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use zkelf_testsupport::cli;
 
-use dist_common::{Run, World, assert_nothing_written};
+use dist_common::{World, assert_nothing_written};
 use zkelf_builder::manifest::BuildKind;
 use zkelf_builder::provenance::{
     BUILD_TYPE, BUILDER_ID, BuildDefinition, BuilderId, ExternalParameters, InternalParameters,
@@ -96,7 +97,7 @@ fn publish(w: &World, name: &str, uri: &str, commit: &str) -> String {
 
 /// `zkelf rebuild <reference> <extra>` with a Docker daemon that cannot be reached, so any
 /// attempt to build would fail with a Docker error instead of the refusal asserted.
-fn rebuild(w: &World, reference: &str, extra: &[&str]) -> Run {
+fn rebuild(w: &World, reference: &str, extra: &[&str]) -> cli::Output {
     let output = w
         .zkelf()
         .args(["rebuild", reference])
@@ -104,7 +105,7 @@ fn rebuild(w: &World, reference: &str, extra: &[&str]) -> Run {
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .output()
         .unwrap();
-    Run::from(&output)
+    cli::Output::from(&output)
 }
 
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -140,7 +141,7 @@ fn a_provenance_source_git_would_run_is_refused_before_any_clone_or_build() {
         let reference = publish(&w, &format!("layout-{i}"), uri, COMMIT);
         let before = zkelf_testsupport::cli::Tree::of(&[w.dir.path()]);
         let shown = uri.escape_debug().to_string();
-        rebuild(&w, &reference, &[]).expect(2).stderr_has(&[
+        rebuild(&w, &reference, &[]).assert_exit(2).stderr_has(&[
             "error: the provenance of `",
             "names a source zkelf will not check out",
             &format!("Caused by: refusing to clone `{shown}`: {reason}"),
@@ -162,7 +163,7 @@ fn a_commit_git_would_read_as_an_option_is_refused() {
         "--orphan=x",
     );
     let before = zkelf_testsupport::cli::Tree::of(&[w.dir.path()]);
-    rebuild(&w, &reference, &[]).expect(2).stderr_has(&[
+    rebuild(&w, &reference, &[]).assert_exit(2).stderr_has(&[
         "names a source zkelf will not check out",
         "Caused by: refusing to check out commit `--orphan=x`: it is not a full hex commit id (40 or 64 hex digits)",
     ]);
@@ -175,7 +176,7 @@ fn a_source_given_with_dash_dash_source_is_checked_too() {
     let reference = publish(&w, "layout", "https://example.invalid/fib.git", COMMIT);
     let before = zkelf_testsupport::cli::Tree::of(&[w.dir.path()]);
     rebuild(&w, &reference, &["--source=-uhostile"])
-        .expect(2)
+        .assert_exit(2)
         .stderr_has(&[
             "error: `--source` names a source zkelf will not check out",
             "Caused by: refusing to clone `-uhostile`: it starts with `-`, so git would take it as an option",

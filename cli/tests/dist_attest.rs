@@ -3,7 +3,7 @@
 mod dist_common;
 
 use dist_common::*;
-use zkelf_testsupport::cli::Tree;
+use zkelf_testsupport::cli::{self, Tree};
 use zkelf_testsupport::elf::Class;
 use zkelf_testsupport::minisign_tool;
 use zkelf_testsupport::policy::{Key, PolicyFile};
@@ -77,8 +77,8 @@ fn rebuild_attestations_count_once_attached() {
         std::fs::remove_file(&out).unwrap();
 
         let output = w.run(&["inspect", &reference, "--policy", strict.to_str().unwrap()]);
-        Run::from(&output)
-            .expect(0)
+        cli::Output::from(&output)
+            .assert_exit(0)
             .stdout_has(&["(auditor-a) counts for rebuild"]);
     }
 }

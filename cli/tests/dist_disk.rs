@@ -119,7 +119,7 @@ fn a_full_cache_does_not_fail_the_pull_nor_keep_a_partial_entry() {
     let out = w.path("out/fib.elf");
 
     let output = pull_with(&w, &reference, &out, cache.path(), &w.path("state"));
-    Run::from(&output).expect(0).stderr_has(&[
+    cli::Output::from(&output).assert_exit(0).stderr_has(&[
         &format!(
             "cannot add the ELF to the cache `{}`",
             cache.path().display()

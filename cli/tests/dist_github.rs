@@ -7,6 +7,7 @@ mod dist_common;
 
 use dist_common::github::{GithubRelease, NAME, RELEASE_PATH};
 use dist_common::*;
+use zkelf_testsupport::cli;
 use zkelf_testsupport::https::FileServer;
 use zkelf_testsupport::minisign_tool;
 
@@ -37,8 +38,8 @@ fn a_release_pulls_with_its_sha256_and_its_vk_with_its_own_pin() {
             &r.vk_sha256,
         ],
     );
-    Run::from(&output)
-        .expect(0)
+    cli::Output::from(&output)
+        .assert_exit(0)
         .stdout_has(&[
             &format!("verified {} bytes with sha256 {} (pinned by `--sha256`)", r.elf.len(), r.elf_sha256),
             "UNBOUND: the signature's trusted comment is not a zkelf statement: nothing binds guest, version or zkVM",
@@ -152,8 +153,8 @@ fn a_lock_pin_stands_in_for_sha256() {
     )
     .unwrap();
     let vk = out(&w, "validator.vk");
-    Run::from(&pull(&["--vk-out", &vk]))
-        .expect(0)
+    cli::Output::from(&pull(&["--vk-out", &vk]))
+        .assert_exit(0)
         .stdout_has(&["(pinned by `zkelf.lock`)", "UNBOUND:"]);
     assert_eq!(std::fs::read(&elf).unwrap(), r.elf);
     assert_eq!(std::fs::read(&vk).unwrap(), r.vk);
@@ -163,14 +164,14 @@ fn a_lock_pin_stands_in_for_sha256() {
     for f in [&elf, &vk] {
         std::fs::remove_file(f).unwrap();
     }
-    Run::from(&pull(&["--sha256", &r.elf_sha256])).expect(0);
+    cli::Output::from(&pull(&["--sha256", &r.elf_sha256])).assert_exit(0);
     let written = std::fs::read_to_string(&lock).unwrap();
     assert!(
         written.contains(&format!("elf = \"sha256:{}\"", r.elf_sha256)),
         "{written}"
     );
     std::fs::remove_file(&elf).unwrap();
-    Run::from(&pull(&[])).expect(0);
+    cli::Output::from(&pull(&[])).assert_exit(0);
     assert_eq!(std::fs::read(&elf).unwrap(), r.elf);
 
     // A lock that pins other bytes refuses the release.
@@ -294,7 +295,7 @@ fn a_vk_signed_by_another_key_is_refused_and_neither_file_is_written() {
 
     // Without `--vk-out` the VK is not asked for: the ELF alone pulls, and the report says the
     // VK was not checked.
-    Run::from(&r.run(
+    cli::Output::from(&r.run(
         &w,
         &[
             "pull",
@@ -307,7 +308,7 @@ fn a_vk_signed_by_another_key_is_refused_and_neither_file_is_written() {
             &elf,
         ],
     ))
-    .expect(0)
+    .assert_exit(0)
     .stdout_has(&["vk not checked (not asked for; pass `--vk-out`)"]);
 }
 

@@ -468,7 +468,7 @@ fn attestations_past_the_bound_are_reported_as_not_read() {
         artifact::MAX_REFERRERS
     );
     let out = w.run(&["inspect", &reference, "--policy", policy.to_str().unwrap()]);
-    Run::from(&out).expect(1).stdout_has(&[&format!(
+    cli::Output::from(&out).assert_exit(1).stdout_has(&[&format!(
         "{not_read} more attestations listed were not read (at most 256 are read); they do not count"
     )]);
 

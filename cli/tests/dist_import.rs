@@ -5,6 +5,7 @@
 mod dist_common;
 
 use std::process::Command;
+use zkelf_testsupport::cli;
 
 use dist_common::github::{GithubRelease, NAME};
 use dist_common::*;
@@ -55,8 +56,8 @@ fn an_import_pulls_from_the_registry_and_a_layout_and_skopeo_reads_it() {
     let registry = DockerRegistry::start();
     let repo = format!("{}/hub/{GUEST}", registry.host());
     let to = format!("{repo}:0.3.0-zisk");
-    Run::from(&import(&w, &r, &to, &NAMES))
-        .expect(0)
+    cli::Output::from(&import(&w, &r, &to, &NAMES))
+        .assert_exit(0)
         .stdout_has(&[
             &format!("imported {} as {GUEST} 0.3.0 for zisk (riscv64im-unknown-none-elf)", r.elf_url()),
             &format!("wrote {repo}:0.3.0-zisk sha256:"),
@@ -158,7 +159,7 @@ fn an_import_pulls_from_the_registry_and_a_layout_and_skopeo_reads_it() {
                 "--no-cache",
             ])
         });
-        Run::from(&w.run(&[
+        cli::Output::from(&w.run(&[
             "pull",
             reference,
             "--key",
@@ -172,7 +173,7 @@ fn an_import_pulls_from_the_registry_and_a_layout_and_skopeo_reads_it() {
             "--vk-sha256",
             &r.vk_sha256,
         ]))
-        .expect(0)
+        .assert_exit(0)
         .stdout_has(&[
             "UNBOUND:",
             "vk signed on its own, held by its pinned sha256",
@@ -185,13 +186,13 @@ fn an_import_pulls_from_the_registry_and_a_layout_and_skopeo_reads_it() {
 
     // The same import into a layout gives the same manifest (same inputs, same digest).
     let layout = w.path("hub-layout");
-    Run::from(&import(
+    cli::Output::from(&import(
         &w,
         &r,
         &format!("oci-layout:{}:0.3.0-zisk", layout.display()),
         &NAMES,
     ))
-    .expect(0);
+    .assert_exit(0);
     let (direct, _) = layout_manifest(&layout, "0.3.0-zisk");
     let (via_skopeo, _) = layout_manifest(&copied, "0.3.0-zisk");
     assert_eq!(direct, via_skopeo);
@@ -199,14 +200,14 @@ fn an_import_pulls_from_the_registry_and_a_layout_and_skopeo_reads_it() {
     // A hub vouches for the names with an attestation; a policy trusting the hub counts it, and
     // the pull is bound (no pin needed), the upstream signature left as it was.
     let hub = minisign_tool::generate(w.dir.path(), "hub", None);
-    Run::from(&w.run(&[
+    cli::Output::from(&w.run(&[
         "attest",
         &to,
         "--key",
         hub.secret.to_str().unwrap(),
         "--push",
     ]))
-    .expect(0)
+    .assert_exit(0)
     .stdout_has(&[&format!(
         "kind=release guest={GUEST} version=0.3.0 zkvm=zisk"
     )]);
@@ -220,7 +221,7 @@ fn an_import_pulls_from_the_registry_and_a_layout_and_skopeo_reads_it() {
         "--vk-out",
         vk.to_str().unwrap(),
     ]);
-    Run::from(&out).expect(0).stdout_has(&[
+    cli::Output::from(&out).assert_exit(0).stdout_has(&[
         &format!("verified {GUEST} 0.3.0 for zisk"),
         "vk bound by the statement",
     ]);
@@ -299,7 +300,7 @@ fn an_import_whose_upstream_signature_fails_writes_nothing_to_the_target() {
 
     // With the signed bytes back the same import goes through, so the signature was the reason.
     std::fs::write(&elf_path, &r.elf).unwrap();
-    Run::from(&import(&w, &r, &to, &NAMES)).expect(0);
+    cli::Output::from(&import(&w, &r, &to, &NAMES)).assert_exit(0);
     std::fs::remove_dir_all(&layout).unwrap();
 
     // Signed by a key the importer does not trust: refused, nothing written.
@@ -359,7 +360,7 @@ fn an_unbound_import_must_be_named_and_pinned() {
 #[test]
 fn help_shows_the_flags_and_exit_codes() {
     let w = World::new();
-    Run::from(&w.run(&["import", "--help"])).expect(0).stdout_has(&[
+    cli::Output::from(&w.run(&["import", "--help"])).assert_exit(0).stdout_has(&[
         "--to <REF>",
         "--key <PUB>",
         "--sha256 <HEX>",
@@ -367,8 +368,8 @@ fn help_shows_the_flags_and_exit_codes() {
         "--guest <NAME>",
         "Exit codes: 0 imported, 1 the upstream release failed verification (nothing written), 2 other error.",
     ]);
-    Run::from(&w.run(&["pull", "--help"]))
-        .expect(0)
+    cli::Output::from(&w.run(&["pull", "--help"]))
+        .assert_exit(0)
         .stdout_has(&[
             "--vk-out <PATH>",
             "--sha256 <HEX>",

@@ -20,7 +20,7 @@ fn every_command_takes_the_key_as_a_file_or_its_base64_line() {
     let out = w.path("out/fib.elf");
     let public_file = w.key.public.to_str().unwrap().to_owned();
     for key in [w.key.public_base64(), public_file] {
-        Run::from(&w.run(&[
+        cli::Output::from(&w.run(&[
             "publish",
             dist.to_str().unwrap(),
             "--to",
@@ -28,9 +28,9 @@ fn every_command_takes_the_key_as_a_file_or_its_base64_line() {
             "--key",
             &key,
         ]))
-        .expect(0)
+        .assert_exit(0)
         .stdout_has(&["published"]);
-        Run::from(&w.run(&[
+        cli::Output::from(&w.run(&[
             "pull",
             &reference,
             "--key",
@@ -38,13 +38,13 @@ fn every_command_takes_the_key_as_a_file_or_its_base64_line() {
             "-o",
             out.to_str().unwrap(),
         ]))
-        .expect(0)
+        .assert_exit(0)
         .stdout_has(&["verified fib 1.0.0 for sp1"]);
         std::fs::remove_file(&out).unwrap();
-        Run::from(&w.run(&["inspect", &reference, "--key", &key]))
-            .expect(0)
+        cli::Output::from(&w.run(&["inspect", &reference, "--key", &key]))
+            .assert_exit(0)
             .stdout_has(&["verdict    verified: the policy accepts it"]);
-        Run::from(&w.run(&[
+        cli::Output::from(&w.run(&[
             "verify",
             elf.to_str().unwrap(),
             "--key",
@@ -52,7 +52,7 @@ fn every_command_takes_the_key_as_a_file_or_its_base64_line() {
             "--guest",
             "fib",
         ]))
-        .expect(0)
+        .assert_exit(0)
         .stdout_has(&["verified `"]);
     }
 

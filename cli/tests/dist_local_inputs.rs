@@ -7,7 +7,7 @@ mod dist_common;
 
 use std::path::{Path, PathBuf};
 
-use dist_common::{Run, World, layout_manifest};
+use dist_common::{World, layout_manifest};
 use zkelf_testsupport::assert_cli_snapshot;
 use zkelf_testsupport::cli::{self, Tree};
 use zkelf_testsupport::elf::{Class, ElfSpec};
@@ -149,8 +149,8 @@ fn inspect_escapes_store_strings_that_would_drive_the_terminal() {
     let policy = w.policy.to_str().unwrap();
 
     let human = w.run(&["inspect", &reference, "--policy", policy]);
-    let run = Run::from(&human);
-    run.expect(0).stdout_has(&[
+    let run = cli::Output::from(&human);
+    run.assert_exit(0).stdout_has(&[
         "source \\x1b[2J\\x1b[H\\rverdict    verified: the policy accepts it\\n\\u{202e}lfe.bif commit \\u{9b}2J\\u{2066} builder ?",
     ]);
     let stdout = String::from_utf8(human.stdout.clone()).unwrap();

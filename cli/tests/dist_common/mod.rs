@@ -20,7 +20,7 @@ use zkelf_testsupport::registry::{Fault, FaultyRegistry};
 // Each test binary uses only some of these.
 #[allow(unused_imports)]
 pub use zkelf_testsupport::run::{
-    Run, assert_exit, assert_nothing_written, json_report, stderr, stdout,
+    assert_exit, assert_nothing_written, json_report, stderr, stdout,
 };
 use zkelf_trust::digest::{Sha256Digest, hash_file};
 use zkelf_trust::statement::{Kind, Statement};
