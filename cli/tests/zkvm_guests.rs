@@ -291,7 +291,11 @@ fn large_revm_guest_builds_and_runs_in_sp1s_executor() {
     let built = &report["artifacts"][0];
     assert_eq!(built["profile"], "sp1", "{built}");
     let elf = PathBuf::from(built["elf"].as_str().unwrap());
-    assert_eq!(elf, dist.join("revm-sp1/0.1.0/revm-sp1-sp1.elf"));
+    assert!(
+        elf.ends_with("revm-sp1/0.1.0/revm-sp1-sp1.elf"),
+        "{}",
+        elf.display()
+    );
     let bytes = std::fs::read(&elf).unwrap();
     assert_eq!(built["size"], bytes.len() as u64);
     assert_eq!(built["sha256"], hex(&Sha256::digest(&bytes)).as_str());
