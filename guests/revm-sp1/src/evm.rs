@@ -54,7 +54,10 @@ pub fn fib(n: u64) -> (u64, [u8; 32]) {
         CONTRACT,
         AccountInfo::from_bytecode(Bytecode::new_legacy(Bytes::from_static(FIB))),
     );
-    db.insert_account_info(CALLER, AccountInfo::from_balance(U256::from(1_000_000_000u64)));
+    db.insert_account_info(
+        CALLER,
+        AccountInfo::from_balance(U256::from(1_000_000_000u64)),
+    );
 
     let mut evm = Context::mainnet()
         .modify_cfg_chained(|cfg| cfg.set_spec_and_mainnet_gas_params(SpecId::PRAGUE))
