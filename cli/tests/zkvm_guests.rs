@@ -21,10 +21,11 @@ use sha2::{Digest, Sha256};
 use zkelf_registry::Reference;
 use zkelf_registry::artifact::{self, ArtifactSpec, Descriptor};
 use zkelf_registry::store::{self, NetworkOptions};
+use zkelf_testsupport::cli;
 use zkelf_testsupport::docker::{ensure_builder_image, guests_checkout, shared_cache_dir};
 use zkelf_testsupport::executors;
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
-use zkelf_testsupport::run::{Run, assert_nothing_written, json_report};
+use zkelf_testsupport::run::{assert_nothing_written, json_report};
 
 /// The input every example guest takes, and the digest chain it must commit.
 const INPUT: &[u8] = br#"{"data":"zkelf: the same bytes for every prover","rounds":7}"#;
@@ -392,7 +393,7 @@ fn risc0_guest_builds_reproducibly_runs_in_risc0s_executor_and_its_vk_is_bound()
         "-o",
         sig.to_str().unwrap(),
     ]);
-    Run::from(&signed).expect(1).stderr_has(&ids);
+    cli::Output::from(&signed).assert_exit(1).stderr_has(&ids);
     assert!(!sig.exists());
 
     // A signature that binds it anyway (made by the minisign tool) fails `verify`…
@@ -419,7 +420,7 @@ fn risc0_guest_builds_reproducibly_runs_in_risc0s_executor_and_its_vk_is_bound()
         "--vk",
         other_vk.to_str().unwrap(),
     ]);
-    Run::from(&verified).expect(1).stderr_has(&ids);
+    cli::Output::from(&verified).assert_exit(1).stderr_has(&ids);
     // …and with the right VK the statement's `vk=` no longer matches.
     let verified = f.run(&[
         "verify",
@@ -431,7 +432,7 @@ fn risc0_guest_builds_reproducibly_runs_in_risc0s_executor_and_its_vk_is_bound()
         "--vk",
         vk_path.to_str().unwrap(),
     ]);
-    Run::from(&verified).expect(1);
+    cli::Output::from(&verified).assert_exit(1);
 
     // …and `pull` of an artifact that ships it with that signature.
     let reference = publish_with_vk(&f, &released, &sig, other_id.as_bytes());
@@ -444,7 +445,7 @@ fn risc0_guest_builds_reproducibly_runs_in_risc0s_executor_and_its_vk_is_bound()
         "-o",
         out.to_str().unwrap(),
     ]);
-    Run::from(&pull).expect(1).stderr_has(&ids);
+    cli::Output::from(&pull).assert_exit(1).stderr_has(&ids);
     assert!(!out.exists());
     std::fs::remove_file(&released.pulled).unwrap();
     assert_nothing_written(&f.path("out"));

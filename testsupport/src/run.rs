@@ -1,72 +1,10 @@
-//! Checking what a run of the real `zkelf` binary produced: exit code, stdout and stderr, and
-//! whether it wrote anything.
+//! Checks on a `std::process::Output` of the real `zkelf` binary (for tests that spawn it with
+//! their own `Command`), a directory snapshot, and `wait_for`. A finished run as a value is
+//! [`crate::cli::Output`]; new tests run the binary through [`crate::cli::Zkelf`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-
-/// One finished run, with both streams decoded.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(out: Output) -> Self {
-        Run::from(&out)
-    }
-}
-
-impl From<&Output> for Run {
-    fn from(out: &Output) -> Self {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: stdout(out),
-            stderr: stderr(out),
-        }
-    }
-}
-
-impl Run {
-    /// Asserts the exit code, showing the output otherwise.
-    #[track_caller]
-    pub fn expect(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    /// Asserts that stderr contains every needle.
-    #[track_caller]
-    pub fn stderr_has(&self, needles: &[&str]) -> &Self {
-        for needle in needles {
-            assert!(
-                self.stderr.contains(needle),
-                "stderr lacks {needle:?}:\n{}",
-                self.stderr
-            );
-        }
-        self
-    }
-
-    /// Asserts that stdout contains every needle.
-    #[track_caller]
-    pub fn stdout_has(&self, needles: &[&str]) -> &Self {
-        for needle in needles {
-            assert!(
-                self.stdout.contains(needle),
-                "stdout lacks {needle:?}:\n{}",
-                self.stdout
-            );
-        }
-        self
-    }
-}
 
 /// Asserts the exit code, printing both streams when it differs.
 #[track_caller]
