@@ -25,6 +25,7 @@ use zkelf_testsupport::cli;
 use zkelf_testsupport::docker::{ensure_builder_image, guests_checkout, shared_cache_dir};
 use zkelf_testsupport::executors;
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
+use zkelf_testsupport::policy::{Key, PolicyFile};
 use zkelf_testsupport::run::{assert_nothing_written, json_report};
 
 /// The input every example guest takes, and the digest chain it must commit.
@@ -49,15 +50,10 @@ impl Fixture {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let key = minisign_tool::generate(dir.path(), "release", None);
-        let policy = dir.path().join("policy.toml");
-        std::fs::write(
-            &policy,
-            format!(
-                "version = 1\n\n[[key]]\nname = \"release\"\npublic = \"{}\"\nroles = [\"release\"]\n\n[require]\nrelease = 1\nrebuild = 0\n",
-                key.public_base64()
-            ),
-        )
-        .unwrap();
+        let policy = PolicyFile::new()
+            .key(Key::release("release", &key.public_base64()))
+            .require(1, 0)
+            .write(&dir.path().join("policy.toml"));
         for sub in ["home", "state", "out"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
