@@ -25,7 +25,7 @@ pub async fn subject_descriptor(
     digest: &OciDigest,
 ) -> Result<Descriptor, Error> {
     let bytes = store
-        .get_manifest(&Target::Digest(digest.clone()))
+        .get_manifest(&Target::Digest(*digest))
         .await?
         .ok_or_else(|| StoreError::NotFound {
             store: store.name(),

@@ -147,7 +147,7 @@ pub async fn resolve(
             Fetched::Index(index) => {
                 let chosen = artifact::select_from_index(&index, &digest.to_string(), zkvm)
                     .map_err(StoreError::from)?;
-                let target = Target::Digest(chosen.digest.clone());
+                let target = Target::Digest(chosen.digest);
                 let (m, d) = get_manifest_checked(
                     store,
                     &target,
@@ -304,7 +304,7 @@ async fn fetch_attestation(
     retry: RetryPolicy,
     reporter: &dyn Reporter,
 ) -> Result<String, Error> {
-    let target = Target::Digest(descriptor.digest.clone());
+    let target = Target::Digest(descriptor.digest);
     let (bytes, digest) = get_manifest_checked(
         store,
         &target,
