@@ -1,6 +1,6 @@
 //! The content-addressed sysroot: the `-Zbuild-std` output of a (builder image, target,
 //! build-std set and features, compile flags, profile environment, cargo `[profile.release]`)
-//! key, built once in its own hermetic container ([`super::plan::Plan::sysroot_container`]),
+//! key, built once in its own hermetic container (`Plan::sysroot_container` in `plan.rs`),
 //! stored under `<cache>/sysroot/<key>/` with a manifest of every file, and verified on every
 //! use. Guests are then built with `--sysroot` and no `-Zbuild-std`.
 
