@@ -775,11 +775,17 @@ struct Sysroot {
     _temp: Option<tempfile::TempDir>,
 }
 
-/// The key document of `plan`'s sysroot, from the guest workspace's `Cargo.toml`.
-fn sysroot_key(plan: &plan::Plan, source: &Source) -> Result<sysroot::KeyDocument, BuilderError> {
+/// The guest workspace's `Cargo.toml` (its `[profile.release]` is the sysroot's) and its path.
+fn workspace_manifest(source: &Source) -> Result<(PathBuf, String), BuilderError> {
     let path = source.host_source_root().join("Cargo.toml");
     let text =
         std::fs::read_to_string(&path).map_err(|e| BuilderError::io("cannot read", &path, e))?;
+    Ok((path, text))
+}
+
+/// The key document of `plan`'s sysroot, from the guest workspace's `Cargo.toml`.
+fn sysroot_key(plan: &plan::Plan, source: &Source) -> Result<sysroot::KeyDocument, BuilderError> {
+    let (path, text) = workspace_manifest(source)?;
     plan.sysroot_key(&text)
         .map_err(|message| BuilderError::ManifestInvalid { path, message })
 }
@@ -829,9 +835,7 @@ async fn ensure_sysroot(
     ));
     let scratch = crate::fsutil::tempdir("zkelf-sysroot-")?;
     let crate_dir = scratch.path().join("crate");
-    let workspace = source.host_source_root().join("Cargo.toml");
-    let text = std::fs::read_to_string(&workspace)
-        .map_err(|e| BuilderError::io("cannot read", &workspace, e))?;
+    let (workspace, text) = workspace_manifest(source)?;
     let files =
         plan::Plan::sysroot_crate(&text).map_err(|message| BuilderError::ManifestInvalid {
             path: workspace.clone(),
