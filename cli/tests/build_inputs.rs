@@ -223,8 +223,9 @@ fn a_zkvm_guest_under_the_wrong_profile_fails_with_the_compilers_error() {
         .arg(&out)
         .arg(&guest)
         .run();
-    // The sysroot of that profile (built or cached) holds core and alloc only; the compiler's first complaint
-    // (`can't find crate for `std``) may scroll out of the tail zkelf shows, its cascade not.
+    // The sysroot of that profile (built or cached) holds core and alloc only; the compiler's
+    // first complaint (`can't find crate for `std``) may scroll out of the tail zkelf shows,
+    // its cascade not.
     output.assert_exit(2).stderr_has(&[
         "sysroot for riscv64im-unknown-none-elf (core, alloc",
         "building guest `sp1-hash` for `rv64im` failed",
