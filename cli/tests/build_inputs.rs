@@ -227,7 +227,7 @@ fn a_zkvm_guest_under_the_wrong_profile_fails_with_the_compilers_error() {
     // first complaint (`can't find crate for `std``) may scroll out of the tail zkelf shows,
     // its cascade not.
     output.assert_exit(2).stderr_has(&[
-        "sysroot for riscv64im-unknown-none-elf (core, alloc",
+        " for riscv64im-unknown-none-elf (core, alloc",
         "building guest `sp1-hash` for `rv64im` failed",
         "error[E0",
     ]);
