@@ -99,7 +99,7 @@ pub fn details(err: &anyhow::Error) -> Option<serde_json::Value> {
         let verify = cause
             .downcast_ref::<VerifyError>()
             .or_else(|| cause.downcast_ref::<Box<VerifyError>>().map(|b| &**b))?;
-        serde_json::to_value(&verify.assessment).ok()
+        serde_json::to_value(&verify.evaluation).ok()
     })
 }
 

@@ -52,16 +52,16 @@
 //!                    sha256: Option<Sha256Digest>, vk_sha256: Option<Sha256Digest> }
 //!                                                                         Default = nothing asked
 //! verify::Options { allow_legacy: bool, allow_unbound: bool, now: SystemTime }   Default = strict, now
-//! verify::evaluate(&Policy, &Subject, &[Signature], &Expected, &Options) -> Assessment   never fails
-//! verify::Assessment { checks: Vec<SignatureCheck>, release_keys, rebuild_keys, .. }
+//! verify::evaluate(&Policy, &Subject, &[Signature], &Expected, &Options) -> Evaluation   never fails
+//! verify::Evaluation { checks: Vec<SignatureCheck>, release_keys, rebuild_keys, .. }
 //!     .satisfied() -> bool, .statement() -> Option<&Statement>
 //!     .into_verified(self) -> Result<Verified, Box<VerifyError>>
 //! verify::SignatureCheck { index, key_id, key_name, statement, trusted_comment, unbound,
 //!                          counts_for: Option<Role>, rejection: Option<Rejection> }
 //! verify::Rejection (enum, one variant per reason) .code() -> &'static str, .full_message()
-//! verify::Verified { statement: Option<Statement>, unbound: bool, assessment: Assessment }
+//! verify::Verified { statement: Option<Statement>, unbound: bool, evaluation: Evaluation }
 //! verify::VerifyError { subject, found_release, required_release, found_rebuild, required_rebuild,
-//!                       source: Option<Rejection>, assessment }       the cli maps it to exit 1
+//!                       source: Option<Rejection>, evaluation }       the cli maps it to exit 1
 //!
 //! bounded::read(&Path, limit) / read_to_string -> Result<_, BoundedReadError>   whole file or TooLarge
 //!     bounded::MAX_POLICY_LEN, MAX_MANIFEST_LEN, MAX_LOCK_FILE_LEN, MAX_STATE_LEN

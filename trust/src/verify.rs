@@ -1,8 +1,8 @@
 //! Policy evaluation: which signatures count, why the others do not, and whether the policy is
 //! satisfied (SPEC §2 and §3).
 //!
-//! [`evaluate`] never fails: it returns an [`Assessment`] listing every signature with whether it
-//! counts and, if not, the [`Rejection`]. [`Assessment::into_verified`] then turns it into a
+//! [`evaluate`] never fails: it returns an [`Evaluation`] listing every signature with whether it
+//! counts and, if not, the [`Rejection`]. [`Evaluation::into_verified`] then turns it into a
 //! [`Verified`] or a [`VerifyError`] naming how many valid signatures of which role were found
 //! against how many the policy requires.
 
@@ -313,7 +313,7 @@ pub struct SignatureCheck {
 
 /// Every signature's verdict and the counts per role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Assessment {
+pub struct Evaluation {
     /// The subject's name.
     pub subject: String,
     /// SHA-256 of the bytes.
@@ -336,7 +336,7 @@ pub struct Assessment {
     pub vk_checked: bool,
 }
 
-impl Assessment {
+impl Evaluation {
     /// Whether the policy's requirements are met.
     pub fn satisfied(&self) -> bool {
         self.release_keys.len() as u64 >= u64::from(self.required_release)
@@ -367,7 +367,7 @@ impl Assessment {
             return Ok(Verified {
                 statement: self.statement().cloned(),
                 unbound: self.unbound(),
-                assessment: self,
+                evaluation: self,
             });
         }
         let source = self.checks.iter().find_map(|c| c.rejection.clone());
@@ -379,7 +379,7 @@ impl Assessment {
             required_rebuild: self.required_rebuild,
             signatures: self.checks.len(),
             source,
-            assessment: self,
+            evaluation: self,
         }))
     }
 }
@@ -391,8 +391,8 @@ pub struct Verified {
     pub statement: Option<Statement>,
     /// Whether what counted binds no guest, version or zkVM.
     pub unbound: bool,
-    /// The full assessment.
-    pub assessment: Assessment,
+    /// The full evaluation.
+    pub evaluation: Evaluation,
 }
 
 /// The policy is not satisfied: the bytes are not a release it accepts.
@@ -415,7 +415,7 @@ pub struct VerifyError {
     #[source]
     pub source: Option<Rejection>,
     /// Every signature's verdict.
-    pub assessment: Assessment,
+    pub evaluation: Evaluation,
 }
 
 fn subject_label(subject: &str) -> String {
@@ -475,7 +475,7 @@ pub fn evaluate(
     signatures: &[Signature],
     expected: &Expected,
     options: &Options,
-) -> Assessment {
+) -> Evaluation {
     let today = Date::of(options.now);
     let mut release_keys = Vec::new();
     let mut rebuild_keys = Vec::new();
@@ -511,7 +511,7 @@ pub fn evaluate(
         }
         checks.push(check);
     }
-    Assessment {
+    Evaluation {
         subject: subject.name.clone(),
         sha256: subject.digests.sha256,
         size: subject.digests.size,

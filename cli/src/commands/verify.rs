@@ -55,10 +55,10 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
         allow_unbound: args.allow_unbound,
         ..Options::default()
     };
-    let mut assessment = verify::evaluate(&policy, &subject, &signatures, &expected, &options);
+    let mut evaluation = verify::evaluate(&policy, &subject, &signatures, &expected, &options);
     // Attestations must be about the release that counted (its guest, version and zkVM), even
     // when those were not asked for.
-    if let Some(release) = assessment
+    if let Some(release) = evaluation
         .checks
         .iter()
         .filter(|c| c.counts_for == Some(Role::Release))
@@ -72,10 +72,10 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
             vk_sha256: None,
         };
         if bound != expected {
-            assessment = verify::evaluate(&policy, &subject, &signatures, &bound, &options);
+            evaluation = verify::evaluate(&policy, &subject, &signatures, &bound, &options);
         }
     }
-    let verified = assessment
+    let verified = evaluation
         .into_verified()
         .map_err(|err| anyhow::Error::new(*err))?;
 
@@ -87,7 +87,7 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
     let statement = verified.statement.clone();
     // The comment shown for an unbound result: that of the first signature that counted.
     let trusted_comment = verified
-        .assessment
+        .evaluation
         .checks
         .iter()
         .find(|c| c.counts_for.is_some())
@@ -100,15 +100,15 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
     };
     let pinned_by = verified.unbound.then_some(pin);
     let signatures = verified
-        .assessment
+        .evaluation
         .checks
         .iter()
         .map(|c| SignatureReport::of(c, sig_paths[c.index].display().to_string()))
         .collect();
     let report = VerifyReport {
         elf: args.elf,
-        sha256: verified.assessment.sha256,
-        size: verified.assessment.size,
+        sha256: verified.evaluation.sha256,
+        size: verified.evaluation.size,
         provenance: blob(
             statement.as_ref().and_then(|s| s.provenance),
             subject.provenance,

@@ -57,11 +57,11 @@ fn subject() -> Subject {
     Subject::new("fib.elf", ContentDigests::of(ELF))
 }
 
-fn run(policy: &Policy, sigs: &[Signature], expected: &Expected) -> Assessment {
+fn run(policy: &Policy, sigs: &[Signature], expected: &Expected) -> Evaluation {
     evaluate(policy, &subject(), sigs, expected, &Options::default())
 }
 
-fn rejection(a: &Assessment, i: usize) -> &Rejection {
+fn rejection(a: &Evaluation, i: usize) -> &Rejection {
     a.checks[i].rejection.as_ref().expect("rejected")
 }
 
