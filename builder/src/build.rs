@@ -803,26 +803,21 @@ async fn ensure_sysroot(
 ) -> Result<Sysroot, BuilderError> {
     let key = sysroot_key(plan, source)?;
     let id = key.key();
-    let read_manifest = |dir: &Path| {
-        let path = dir.join(sysroot::MANIFEST);
-        std::fs::read(&path).map_err(|e| BuilderError::io("cannot read", &path, e))
-    };
     if let Some(root) = cache {
         let note = |m: &str| reporter.note(m);
-        if let Some((dir, digest)) = sysroot::lookup(root, &id, &note)? {
+        if let Some((dir, sealed)) = sysroot::lookup(root, &id, &note)? {
             reporter.step(&format!(
                 "using the cached sysroot {} for {} ({})",
                 &id[..16],
                 plan.target,
                 plan.build_std.join(", ")
             ));
-            let manifest = read_manifest(&dir)?;
-            reporter.finish(&format!("sysroot sha256:{digest}"));
+            reporter.finish(&format!("sysroot sha256:{}", sealed.digest));
             return Ok(Sysroot {
                 dir,
                 key,
-                digest,
-                manifest,
+                digest: sealed.digest,
+                manifest: sealed.manifest,
                 _temp: None,
             });
         }
@@ -876,8 +871,8 @@ async fn ensure_sysroot(
         copy_readable_tree(&built_lib, &staged.join("lib"))?;
         sysroot::seal(&staged, &id)
     })();
-    let digest = match staged_result {
-        Ok(d) => d,
+    let sealed = match staged_result {
+        Ok(sealed) => sealed,
         Err(e) => {
             if cache.is_some() {
                 let _ = std::fs::remove_dir_all(&staged);
@@ -885,17 +880,16 @@ async fn ensure_sysroot(
             return Err(e);
         }
     };
-    let (dir, digest) = match cache {
-        Some(root) => sysroot::insert(root, &id, &staged)?,
-        None => (staged, digest),
+    let (dir, sealed) = match cache {
+        Some(root) => sysroot::insert(root, &id, &staged, sealed)?,
+        None => (staged, sealed),
     };
-    let manifest = read_manifest(&dir)?;
-    reporter.finish(&format!("sysroot sha256:{digest}"));
+    reporter.finish(&format!("sysroot sha256:{}", sealed.digest));
     Ok(Sysroot {
         dir,
         key,
-        digest,
-        manifest,
+        digest: sealed.digest,
+        manifest: sealed.manifest,
         _temp: temp,
     })
 }

@@ -183,11 +183,6 @@ impl EntryManifest {
         bytes.push(b'\n');
         bytes
     }
-
-    /// The entry's digest: sha256 of the manifest's bytes.
-    pub fn digest(&self) -> String {
-        Sha256Digest::of(&self.to_json()).to_string()
-    }
 }
 
 /// Why an entry cannot be used.
@@ -211,9 +206,27 @@ impl std::fmt::Display for Invalid {
     }
 }
 
-/// Re-hashes the entry at `dir` against its manifest; returns the digest when every file
+/// A sealed entry's manifest: its bytes (what the provenance carries) and its sha256 (the
+/// entry's digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sealed {
+    pub digest: String,
+    pub manifest: Vec<u8>,
+}
+
+impl Sealed {
+    fn of(manifest: &EntryManifest) -> Self {
+        let manifest = manifest.to_json();
+        Self {
+            digest: Sha256Digest::of(&manifest).to_string(),
+            manifest,
+        }
+    }
+}
+
+/// Re-hashes the entry at `dir` against its manifest; returns the manifest when every file
 /// matches and nothing else is there.
-pub(crate) fn verify(dir: &Path, key: &str) -> Result<Result<String, Invalid>, BuilderError> {
+pub(crate) fn verify(dir: &Path, key: &str) -> Result<Result<Sealed, Invalid>, BuilderError> {
     let path = dir.join(MANIFEST);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
@@ -238,7 +251,7 @@ pub(crate) fn verify(dir: &Path, key: &str) -> Result<Result<String, Invalid>, B
         let what = first_difference(&recorded.files, &actual.files);
         return Ok(Err(Invalid::Corrupt(what)));
     }
-    Ok(Ok(recorded.digest()))
+    Ok(Ok(Sealed::of(&recorded)))
 }
 
 /// The first file two entries' manifests (their bytes) disagree on, for a message.
@@ -274,34 +287,25 @@ fn first_difference(recorded: &[ManifestFile], actual: &[ManifestFile]) -> Strin
     }
 }
 
-/// Writes the manifest of the files already in `dir` (last, atomically) and returns its digest.
-pub(crate) fn seal(dir: &Path, key: &str) -> Result<String, BuilderError> {
-    let manifest = EntryManifest::of_dir(dir, key)?;
-    write_atomic(&dir.join(MANIFEST), &manifest.to_json(), 0o644)?;
-    Ok(manifest.digest())
+/// Writes the manifest of the files already in `dir` (last, atomically) and returns it.
+pub(crate) fn seal(dir: &Path, key: &str) -> Result<Sealed, BuilderError> {
+    let sealed = Sealed::of(&EntryManifest::of_dir(dir, key)?);
+    write_atomic(&dir.join(MANIFEST), &sealed.manifest, 0o644)?;
+    Ok(sealed)
 }
 
-/// Moves a sealed entry at `staged` (a directory in the cache's sysroot directory) to
-/// `<root>/<key>`. Losing the race to another writer is fine: theirs is verified and used.
-/// Returns the entry's path and digest.
+/// Moves the entry at `staged` (a directory in the cache's sysroot directory), just sealed as
+/// `sealed`, to `<root>/<key>`. Losing the race to another writer is fine: theirs is verified
+/// and used. Returns the entry's path and manifest.
 pub(crate) fn insert(
     root: &Path,
     key: &str,
     staged: &Path,
-) -> Result<(PathBuf, String), BuilderError> {
+    sealed: Sealed,
+) -> Result<(PathBuf, Sealed), BuilderError> {
     let dest = root.join(key);
-    let digest = match verify(staged, key)? {
-        Ok(d) => d,
-        Err(why) => {
-            return Err(BuilderError::io(
-                "cannot use the sysroot built in",
-                staged,
-                std::io::Error::other(why.to_string()),
-            ));
-        }
-    };
     match std::fs::rename(staged, &dest) {
-        Ok(()) => Ok((dest, digest)),
+        Ok(()) => Ok((dest, sealed)),
         Err(e) => {
             let _ = std::fs::remove_dir_all(staged);
             match verify(&dest, key)? {
@@ -312,19 +316,19 @@ pub(crate) fn insert(
     }
 }
 
-/// Looks `key` up under `root`: the entry's path and digest when it verifies; an invalid entry
-/// is removed (with `note` saying why) and `None` returned, so the caller rebuilds it.
+/// Looks `key` up under `root`: the entry's path and manifest when it verifies; an invalid
+/// entry is removed (with `note` saying why) and `None` returned, so the caller rebuilds it.
 pub(crate) fn lookup(
     root: &Path,
     key: &str,
     note: &dyn Fn(&str),
-) -> Result<Option<(PathBuf, String)>, BuilderError> {
+) -> Result<Option<(PathBuf, Sealed)>, BuilderError> {
     let dir = root.join(key);
     if !dir.is_dir() {
         return Ok(None);
     }
     match verify(&dir, key)? {
-        Ok(digest) => Ok(Some((dir, digest))),
+        Ok(sealed) => Ok(Some((dir, sealed))),
         Err(why) => {
             note(&format!(
                 "note: the cached sysroot `{}` cannot be used: {why}; rebuilding it",
@@ -424,31 +428,45 @@ mod tests {
         assert_ne!(d.key(), e.key());
     }
 
-    fn entry(root: &Path, key: &str) -> PathBuf {
+    fn entry(root: &Path, key: &str) -> (PathBuf, Sealed) {
         let staged = root.join(format!(".partial-{key}"));
         let lib = staged.join("lib/rustlib/t/lib");
         std::fs::create_dir_all(&lib).unwrap();
         std::fs::write(lib.join("libcore-1.rlib"), b"core bytes").unwrap();
         std::fs::write(lib.join("liballoc-1.rlib"), b"alloc bytes").unwrap();
-        seal(&staged, key).unwrap();
-        staged
+        let sealed = seal(&staged, key).unwrap();
+        (staged, sealed)
+    }
+
+    fn inserted(root: &Path, key: &str) -> PathBuf {
+        let (staged, sealed) = entry(root, key);
+        insert(root, key, &staged, sealed).unwrap().0
     }
 
     #[test]
     fn a_sealed_entry_verifies_and_keeps_its_digest() {
         let root = tempfile::tempdir().unwrap();
-        let staged = entry(root.path(), "k1");
-        let (dir, digest) = insert(root.path(), "k1", &staged).unwrap();
+        let (staged, sealed) = entry(root.path(), "k1");
+        assert_eq!(verify(&staged, "k1").unwrap(), Ok(sealed.clone()));
+        let (dir, inserted) = insert(root.path(), "k1", &staged, sealed).unwrap();
         assert_eq!(dir, root.path().join("k1"));
         let found = lookup(root.path(), "k1", &|_| panic!("no note")).unwrap();
-        assert_eq!(found, Some((dir, digest.clone())));
+        assert_eq!(found, Some((dir, inserted.clone())));
+        assert_eq!(
+            inserted.digest,
+            Sha256Digest::of(&std::fs::read(root.path().join("k1").join(MANIFEST)).unwrap())
+                .to_string()
+        );
         // The same files give the same digest.
         let again = tempfile::tempdir().unwrap();
-        let staged = entry(again.path(), "k1");
-        assert_eq!(verify(&staged, "k1").unwrap(), Ok(digest));
+        let (staged, _) = entry(again.path(), "k1");
+        assert_eq!(verify(&staged, "k1").unwrap(), Ok(inserted.clone()));
         // Another writer's entry already in place: used, not replaced.
-        let staged = entry(root.path(), "k1");
-        assert!(insert(root.path(), "k1", &staged).is_ok());
+        let (staged, sealed) = entry(root.path(), "k1");
+        assert_eq!(
+            insert(root.path(), "k1", &staged, sealed).unwrap().1,
+            inserted
+        );
         assert!(!staged.exists());
     }
 
@@ -459,7 +477,7 @@ mod tests {
         let note = |m: &str| notes.borrow_mut().push(m.to_string());
 
         // A flipped byte.
-        let (dir, _) = insert(root.path(), "k", &entry(root.path(), "k")).unwrap();
+        let dir = inserted(root.path(), "k");
         let rlib = dir.join("lib/rustlib/t/lib/libcore-1.rlib");
         std::fs::write(&rlib, b"core bytez").unwrap();
         assert!(matches!(
@@ -470,13 +488,13 @@ mod tests {
         assert!(!dir.exists());
 
         // No manifest.
-        let (dir, _) = insert(root.path(), "k", &entry(root.path(), "k")).unwrap();
+        let dir = inserted(root.path(), "k");
         std::fs::remove_file(dir.join(MANIFEST)).unwrap();
         assert_eq!(verify(&dir, "k").unwrap(), Err(Invalid::Partial));
         assert_eq!(lookup(root.path(), "k", &note).unwrap(), None);
 
         // An extra file, a missing file.
-        let (dir, _) = insert(root.path(), "k", &entry(root.path(), "k")).unwrap();
+        let dir = inserted(root.path(), "k");
         std::fs::write(dir.join("lib/rustlib/t/lib/libevil.rlib"), b"x").unwrap();
         assert!(
             matches!(verify(&dir, "k").unwrap(), Err(Invalid::Corrupt(m)) if m.contains("libevil"))
@@ -488,7 +506,7 @@ mod tests {
         );
 
         // Renamed under another key.
-        let (dir, _) = insert(root.path(), "k2", &entry(root.path(), "k2")).unwrap();
+        let dir = inserted(root.path(), "k2");
         std::fs::rename(&dir, root.path().join("k3")).unwrap();
         assert!(matches!(
             verify(&root.path().join("k3"), "k3").unwrap(),
