@@ -263,7 +263,10 @@ pub async fn rebuild(
     let (env, command, flags) = plan.recorded(&Variation::standard());
     let internal = provenance.internal();
     let sysroot_key = match manifest.build {
-        BuildKind::Cargo => Some(sysroot_key(&plan, &source)?),
+        BuildKind::Cargo => {
+            let (path, text) = workspace_manifest(&source)?;
+            Some(sysroot_key(&plan, &path, &text)?)
+        }
         BuildKind::Make => None,
     };
     let recorded_key = provenance
@@ -783,11 +786,18 @@ fn workspace_manifest(source: &Source) -> Result<(PathBuf, String), BuilderError
     Ok((path, text))
 }
 
-/// The key document of `plan`'s sysroot, from the guest workspace's `Cargo.toml`.
-fn sysroot_key(plan: &plan::Plan, source: &Source) -> Result<sysroot::KeyDocument, BuilderError> {
-    let (path, text) = workspace_manifest(source)?;
-    plan.sysroot_key(&text)
-        .map_err(|message| BuilderError::ManifestInvalid { path, message })
+/// The key document of `plan`'s sysroot, from the guest workspace's `Cargo.toml` (at `path`,
+/// read as `text`).
+fn sysroot_key(
+    plan: &plan::Plan,
+    path: &Path,
+    text: &str,
+) -> Result<sysroot::KeyDocument, BuilderError> {
+    plan.sysroot_key(text)
+        .map_err(|message| BuilderError::ManifestInvalid {
+            path: path.to_path_buf(),
+            message,
+        })
 }
 
 /// The sysroot for `plan`: the verified cache entry of its key when `cache` has one, else built
@@ -801,7 +811,8 @@ async fn ensure_sysroot(
     cache: Option<&Path>,
     reporter: &dyn Reporter,
 ) -> Result<Sysroot, BuilderError> {
-    let key = sysroot_key(plan, source)?;
+    let (workspace, text) = workspace_manifest(source)?;
+    let key = sysroot_key(plan, &workspace, &text)?;
     let id = key.key();
     if let Some(root) = cache {
         let note = |m: &str| reporter.note(m);
@@ -830,7 +841,6 @@ async fn ensure_sysroot(
     ));
     let scratch = crate::fsutil::tempdir("zkelf-sysroot-")?;
     let crate_dir = scratch.path().join("crate");
-    let (workspace, text) = workspace_manifest(source)?;
     let files =
         plan::Plan::sysroot_crate(&text).map_err(|message| BuilderError::ManifestInvalid {
             path: workspace.clone(),
