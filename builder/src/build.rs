@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::diff::diff_files;
 use crate::docker::{ContainerSpec, Engine};
 use crate::error::BuilderError;
-use crate::fsutil::{install_file, sha256_file, world_writable_tempdir, write_atomic};
+use crate::fsutil::{install_file, read_input, sha256_file, world_writable_tempdir, write_atomic};
 use crate::image::{BuilderImage, DOCKERFILE, ensure_builder_image};
 use crate::manifest::{Artifact, BuildKind, Manifest};
 use crate::profile::Profile;
@@ -20,9 +20,10 @@ use crate::provenance::{
 };
 use crate::reporter::Reporter;
 use crate::source::Source;
+use zkelf_trust::bounded;
 use zkelf_trust::digest::Sha256Digest;
 
-mod plan;
+pub(crate) mod plan;
 mod postlink;
 mod sysroot;
 
@@ -166,224 +167,6 @@ pub async fn build_guest(
     .await
 }
 
-/// Rebuilds the artifact a provenance document describes from `checkout` (a clone of
-/// `source.uri` at `source.commit`, e.g. made with [`crate::source::checkout`]), writing it
-/// under `options.out_dir`. The caller compares the result's `sha256` with the subject's.
-pub async fn rebuild(
-    engine: &Engine,
-    provenance: &Provenance,
-    checkout: &Path,
-    options: &BuildOptions,
-    reporter: &dyn Reporter,
-) -> Result<BuiltArtifact, BuilderError> {
-    let external = provenance.external();
-    let mismatch = |message: String| BuilderError::Provenance { message };
-    if external.source.dirty {
-        return Err(mismatch(
-            "the recorded build was of a dirty tree (`dirty: true`); it cannot be rebuilt from a commit".into(),
-        ));
-    }
-    let recorded = provenance
-        .dependency(deps::DOCKERFILE)
-        .and_then(|d| d.digest.get("sha256"))
-        .cloned()
-        .unwrap_or_default();
-    let ours = Sha256Digest::of(DOCKERFILE.as_bytes()).to_string();
-    if recorded != ours {
-        return Err(mismatch(format!(
-            "it was built with Dockerfile.builder sha256 `{recorded}`, this zkelf has `{ours}`"
-        )));
-    }
-    let guest_dir = checkout.join(&external.source.path);
-    let manifest = Manifest::load(&guest_dir)?;
-    if manifest.name != external.guest || manifest.version != external.version {
-        return Err(mismatch(format!(
-            "it names guest `{}` {}, the checkout has `{}` {}",
-            external.guest, external.version, manifest.name, manifest.version
-        )));
-    }
-    let artifact = manifest
-        .select(Some(&external.zkvm))?
-        .into_iter()
-        .next()
-        .cloned()
-        .ok_or_else(|| mismatch(format!("no artifact `{}`", external.zkvm)))?;
-    if artifact.target != external.target {
-        return Err(mismatch(format!(
-            "it names target `{}`, the checkout's manifest `{}`",
-            external.target, artifact.target
-        )));
-    }
-    // The recorded profile is replayed, not this zkelf's built-in one of that name: a rebuild
-    // must compile as the release did, whatever this zkelf's version of the profile says.
-    let recorded_profile = external.profile.clone();
-    if recorded_profile.name != artifact.profile || recorded_profile.target != artifact.target {
-        return Err(mismatch(format!(
-            "it records profile `{}` for `{}`, the checkout's manifest builds `{}` with profile `{}`",
-            recorded_profile.name, recorded_profile.target, artifact.zkvm, artifact.profile
-        )));
-    }
-    recorded_profile
-        .validate()
-        .map_err(|e| mismatch(e.to_string()))?;
-    let source = Source::inspect(&guest_dir, &manifest)?;
-    if source.commit != external.source.commit {
-        return Err(mismatch(format!(
-            "it names commit `{}`, the checkout is at `{}`",
-            external.source.commit, source.commit
-        )));
-    }
-    // The base may be bootstrapped anew; the toolchain must be the recorded one, exactly.
-    let image = ensure_builder_image(engine, &options.suite, reporter).await?;
-    if let Some(recorded) = provenance.dependency(deps::TOOLCHAIN) {
-        let ours = serde_json::to_value(&image.toolchain.packages).unwrap_or_default();
-        let theirs = recorded
-            .annotations
-            .get("debianPackages")
-            .cloned()
-            .unwrap_or_default();
-        if ours != theirs {
-            return Err(mismatch(format!(
-                "it was built with the toolchain packages {theirs}, the builder image `{}` has {ours}",
-                image.tag
-            )));
-        }
-    }
-    let sde = provenance.internal().source_date_epoch;
-    // Replaying the recipe must give the recorded container, exactly: otherwise this is not
-    // the release's build (another zkelf, another toolchain commit in the remap flags…).
-    let plan = plan::Plan::new(
-        &manifest,
-        &artifact,
-        recorded_profile.clone(),
-        &source,
-        sde,
-        &image,
-    );
-    let (env, command, flags) = plan.recorded(&Variation::standard());
-    let internal = provenance.internal();
-    let sysroot_key = match manifest.build {
-        BuildKind::Cargo => {
-            let (path, text) = workspace_manifest(&source)?;
-            Some(sysroot_key(&plan, &path, &text)?)
-        }
-        BuildKind::Make => None,
-    };
-    let recorded_key = provenance
-        .dependency(deps::SYSROOT)
-        .and_then(|d| d.annotations.get("keyDocument"))
-        .cloned();
-    let differences = [
-        ("environment", differs_map(&internal.env, &env)),
-        ("command", differs_list(&internal.command, &command)),
-        ("flags", differs_list(&internal.flags, &flags)),
-        (
-            "sysroot",
-            differs_key(
-                recorded_key.as_ref(),
-                sysroot_key.as_ref().map(|k| k.to_value()).as_ref(),
-            ),
-        ),
-    ];
-    for (what, difference) in differences {
-        let Some(difference) = difference else {
-            continue;
-        };
-        let message = format!("this zkelf would build with another {what}: {difference}");
-        if !options.allow_different_builder {
-            return Err(mismatch(message));
-        }
-        reporter.note(&format!("note: {message}"));
-    }
-    // An auditor trusts no cache of theirs: the sysroot is built afresh and not kept.
-    let mut built = build_selected(
-        engine,
-        &manifest,
-        &[(artifact, recorded_profile)],
-        &source,
-        sde,
-        options,
-        SysrootCache::Bypass,
-        reporter,
-    )
-    .await?;
-    Ok(built.remove(0))
-}
-
-/// The first difference between two recorded lists, for a message.
-fn differs_list(recorded: &[String], ours: &[String]) -> Option<String> {
-    if recorded == ours {
-        return None;
-    }
-    let i = recorded
-        .iter()
-        .zip(ours)
-        .take_while(|(a, b)| a == b)
-        .count();
-    Some(match (recorded.get(i), ours.get(i)) {
-        (Some(a), Some(b)) => format!("recorded `{a}` where it would give `{b}`"),
-        (Some(a), None) => format!("recorded `{a}`, which it would not give"),
-        (None, Some(b)) => format!("`{b}`, which is not recorded"),
-        (None, None) => "the same items in another order".into(),
-    })
-}
-
-/// The difference between the recorded sysroot key document and ours, for a message. The
-/// builder image's id is left out: a rebuild may run on a base bootstrapped anew (the toolchain
-/// packages are checked apart), and its sysroot's key then differs by that id alone.
-fn differs_key(
-    recorded: Option<&serde_json::Value>,
-    ours: Option<&serde_json::Value>,
-) -> Option<String> {
-    let without_image = |v: &serde_json::Value| {
-        let mut v = v.clone();
-        if let Some(map) = v.as_object_mut() {
-            map.remove("image");
-        }
-        v
-    };
-    let (recorded, ours) = (recorded.map(without_image), ours.map(without_image));
-    match (recorded.as_ref(), ours.as_ref()) {
-        (a, b) if a == b => None,
-        (None, Some(_)) => Some("it records no sysroot, this zkelf builds one".into()),
-        (Some(_), None) => Some("it records a sysroot, this zkelf builds none".into()),
-        (Some(a), Some(b)) => {
-            let field = a
-                .as_object()
-                .zip(b.as_object())
-                .and_then(|(a, b)| {
-                    a.keys()
-                        .chain(b.keys())
-                        .find(|k| a.get(*k) != b.get(*k))
-                        .cloned()
-                })
-                .unwrap_or_else(|| "keyDocument".into());
-            Some(format!(
-                "the key document's `{field}` is recorded as `{}`, it would be `{}`",
-                a.get(&field).cloned().unwrap_or_default(),
-                b.get(&field).cloned().unwrap_or_default()
-            ))
-        }
-        (None, None) => None,
-    }
-}
-
-/// The first difference between two recorded environments, for a message.
-fn differs_map(
-    recorded: &BTreeMap<String, String>,
-    ours: &BTreeMap<String, String>,
-) -> Option<String> {
-    let keys: std::collections::BTreeSet<&String> = recorded.keys().chain(ours.keys()).collect();
-    keys.into_iter()
-        .find_map(|k| match (recorded.get(k), ours.get(k)) {
-            (a, b) if a == b => None,
-            (Some(a), Some(b)) => Some(format!("`{k}` is recorded as `{a}`, it would be `{b}`")),
-            (Some(_), None) => Some(format!("recorded `{k}`, which it would not set")),
-            (None, Some(_)) => Some(format!("`{k}`, which is not recorded")),
-            (None, None) => None,
-        })
-}
-
 /// What one build produced in the staging directory.
 struct Staged {
     artifact: Artifact,
@@ -397,7 +180,7 @@ struct Staged {
 
 /// Whether a build may read and fill the sysroot cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SysrootCache {
+pub(crate) enum SysrootCache {
     /// Use the entry of the key under `<cache>/sysroot/` (building and storing it if absent).
     Use,
     /// Build the sysroot afresh in a temporary directory (a rebuild).
@@ -405,7 +188,7 @@ enum SysrootCache {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn build_selected(
+pub(crate) async fn build_selected(
     engine: &Engine,
     manifest: &Manifest,
     selected: &[(Artifact, Profile)],
@@ -712,9 +495,7 @@ async fn fetch(
     options: &BuildOptions,
     reporter: &dyn Reporter,
 ) -> Result<Vendor, BuilderError> {
-    let lock_path = source.host_source_root().join("Cargo.lock");
-    let lock =
-        std::fs::read(&lock_path).map_err(|e| BuilderError::io("cannot read", &lock_path, e))?;
+    let lock = read_cargo_lock(source)?;
     let cargo_lock_sha256 = Sha256Digest::of(&lock).to_string();
     let key = Sha256Digest::of(format!("{cargo_lock_sha256}\0{}", image.id).as_bytes()).to_string();
     let (dir, temp) = match &options.cache_dir {
@@ -778,17 +559,29 @@ struct Sysroot {
     _temp: Option<tempfile::TempDir>,
 }
 
+/// The guest workspace's `Cargo.lock`, within its bound.
+pub(crate) fn read_cargo_lock(source: &Source) -> Result<Vec<u8>, BuilderError> {
+    read_input(
+        &source.host_source_root().join("Cargo.lock"),
+        bounded::MAX_CARGO_LOCK_LEN,
+    )
+}
+
 /// The guest workspace's `Cargo.toml` (its `[profile.release]` is the sysroot's) and its path.
-fn workspace_manifest(source: &Source) -> Result<(PathBuf, String), BuilderError> {
+pub(crate) fn workspace_manifest(source: &Source) -> Result<(PathBuf, String), BuilderError> {
     let path = source.host_source_root().join("Cargo.toml");
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| BuilderError::io("cannot read", &path, e))?;
+    let text = bounded::read_no_follow(&path, bounded::MAX_CARGO_TOML_LEN)
+        .and_then(bounded::into_text)
+        .map_err(|source| BuilderError::Read {
+            path: path.clone(),
+            source,
+        })?;
     Ok((path, text))
 }
 
 /// The key document of `plan`'s sysroot, from the guest workspace's `Cargo.toml` (at `path`,
 /// read as `text`).
-fn sysroot_key(
+pub(crate) fn sysroot_key(
     plan: &plan::Plan,
     path: &Path,
     text: &str,
@@ -1167,28 +960,5 @@ fn source_parameters(source: &Source) -> SourceParameters {
         dirty: source.dirty,
         path: source.guest_path.clone(),
         root: source.source_root.clone(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_rebuild_compares_the_sysroot_key_document_but_the_image_id() {
-        let doc =
-            |image: &str, std: &[&str]| serde_json::json!({ "image": image, "buildStd": std });
-        let a = doc("sha256:one", &["core", "alloc"]);
-        assert_eq!(differs_key(Some(&a), Some(&a)), None);
-        // A base bootstrapped anew: another image id, the same sysroot inputs.
-        assert_eq!(
-            differs_key(Some(&a), Some(&doc("sha256:two", &["core", "alloc"]))),
-            None
-        );
-        let other = differs_key(Some(&a), Some(&doc("sha256:one", &["core"]))).unwrap();
-        assert!(other.contains("`buildStd`"), "{other}");
-        assert!(differs_key(None, Some(&a)).unwrap().contains("no sysroot"));
-        assert!(differs_key(Some(&a), None).unwrap().contains("builds none"));
-        assert_eq!(differs_key(None, None), None);
     }
 }

@@ -117,6 +117,16 @@ pub enum BuilderError {
         /// Why it is refused.
         reason: &'static str,
     },
+    /// A path a provenance records would leave the tree it names a place in.
+    #[error("refusing {what} `{}`: {reason}", path.display())]
+    UnsafePath {
+        /// The recorded field (`source.path`).
+        what: &'static str,
+        /// The path as recorded.
+        path: PathBuf,
+        /// Why it is refused.
+        reason: UnsafePathReason,
+    },
     /// A git command failed.
     #[error("`git {args}` failed in `{}`: {message}", dir.display())]
     Git {
@@ -207,11 +217,30 @@ pub enum BuilderError {
         /// The rendered ELF diff.
         diff: String,
     },
+    /// A rebuild would run another builder than the recorded one.
+    #[error(
+        "it was built with a different builder than this zkelf's:{}",
+        differences.iter().map(|d| format!("\n  {d}")).collect::<String>()
+    )]
+    DifferentBuilder {
+        /// Every difference.
+        differences: Vec<crate::rebuild::Difference>,
+    },
     /// A provenance document cannot drive a rebuild.
     #[error("provenance: {message}")]
     Provenance {
         /// What is missing or inconsistent.
         message: String,
+    },
+    /// A guest's input file (`zkelf.toml`, `Cargo.toml`, `Cargo.lock`) cannot be read: missing,
+    /// not a regular file (a link, a FIFO, a device), or larger than its bound.
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: zkelf_trust::bounded::BoundedReadError,
     },
     /// A file operation failed.
     #[error("{action} `{}`", path.display())]
@@ -227,6 +256,23 @@ pub enum BuilderError {
     /// An ELF file cannot be compared.
     #[error(transparent)]
     Diff(#[from] crate::diff::DiffError),
+}
+
+/// Why a recorded path is refused ([`BuilderError::UnsafePath`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnsafePathReason {
+    /// It is absolute.
+    #[error("it is absolute")]
+    Absolute,
+    /// It has a `..` component.
+    #[error("it leaves the checkout through `..`")]
+    LeavesTree,
+    /// A component is a symbolic link.
+    #[error("`{}` is a symbolic link", .0.display())]
+    Symlink(PathBuf),
+    /// A component is not a directory.
+    #[error("`{}` is not a directory", .0.display())]
+    NotDirectory(PathBuf),
 }
 
 impl BuilderError {
@@ -257,6 +303,12 @@ impl BuilderError {
             ),
             BuilderError::UnsafeSource { .. } => Some(
                 "zkelf clones only `https://`, `ssh://`, `file://`, `git@host:path` and local paths, at a hex commit id; pass `--source` with a clone you trust".into(),
+            ),
+            BuilderError::DifferentBuilder { .. } => Some(
+                "rebuild with the zkelf version that made the release, or pass `--allow-different-builder` (a mismatch may then be the builder's doing)".into(),
+            ),
+            BuilderError::UnsafePath { .. } => Some(
+                "a release's provenance names its guest by a plain relative path inside its repository; this one is not a release zkelf made".into(),
             ),
             BuilderError::NotGitCheckout { .. } => {
                 Some("builds are recorded by git commit; `git init` and commit the guest".into())

@@ -8,6 +8,15 @@ use zkelf_trust::digest::Sha256Hasher;
 
 use crate::error::BuilderError;
 
+/// A guest's input file, read whole within `limit`: a regular file, not a link (it is mounted
+/// into containers, where a link out of its tree would not be what the host read).
+pub(crate) fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, BuilderError> {
+    zkelf_trust::bounded::read_no_follow(path, limit).map_err(|source| BuilderError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// sha256 and size of a file, read in chunks.
 pub(crate) fn sha256_file(path: &Path) -> Result<(String, u64), BuilderError> {
     let mut file = File::open(path).map_err(|e| BuilderError::io("cannot open", path, e))?;

@@ -4,10 +4,12 @@
 //! - [`Engine`]: the Docker engine (bollard), version-negotiated, with a clear error when absent;
 //! - [`base`]: `zkelf builder base`, a debootstrapped Debian packed as a deterministic tar;
 //! - [`image`]: `zkelf builder image`, Dockerfile.builder on that base, tagged by its inputs;
-//! - [`manifest`] and [`source`]: a guest's `zkelf.toml` and the git checkout it lives in;
+//! - [`manifest`] and [`source`]: a guest's `zkelf.toml` and the git checkout it lives in,
+//!   [`git`] every git command (explicit repository, no command-running configuration);
 //! - [`profile`]: the zkVM profiles (target, build-std, flags, linker script, post-link step);
 //! - [`build`]: fetch (network) and build (`--network none`) containers, provenance, outputs;
 //! - [`provenance`]: the in-toto Statement v1 / SLSA Provenance v1 document;
+//! - [`rebuild`]: a release rebuilt from its provenance, against this builder's differences;
 //! - [`diff`]: section- and symbol-level ELF comparison.
 
 pub mod base;
@@ -16,14 +18,16 @@ pub mod diff;
 mod docker;
 mod error;
 mod fsutil;
+pub mod git;
 pub mod image;
 pub mod manifest;
 pub mod profile;
 pub mod provenance;
+pub mod rebuild;
 mod reporter;
 pub mod source;
 
-pub use build::{BuildOptions, BuiltArtifact, build_guest, rebuild};
+pub use build::{BuildOptions, BuiltArtifact, build_guest};
 pub use docker::Engine;
-pub use error::BuilderError;
+pub use error::{BuilderError, UnsafePathReason};
 pub use reporter::{NoReporter, Reporter};

@@ -94,12 +94,17 @@ impl Manifest {
     /// Reads and validates `<dir>/zkelf.toml`.
     pub fn load(dir: &Path) -> Result<Self, BuilderError> {
         let path = dir.join(MANIFEST_FILE);
-        let text = match bounded::read_to_string(&path, bounded::MAX_MANIFEST_LEN) {
+        let text = match bounded::read_no_follow(&path, bounded::MAX_MANIFEST_LEN)
+            .and_then(bounded::into_text)
+        {
             Ok(text) => text,
             Err(e) if e.is_not_found() => {
                 return Err(BuilderError::ManifestMissing {
                     dir: dir.to_path_buf(),
                 });
+            }
+            Err(source @ BoundedReadError::NotRegular(_)) => {
+                return Err(BuilderError::Read { path, source });
             }
             Err(BoundedReadError::Io(e)) => return Err(BuilderError::io("cannot read", path, e)),
             Err(e @ BoundedReadError::TooLarge { .. }) => {

@@ -1,16 +1,20 @@
 //! The git checkout a guest is built from: commit, commit time, dirtiness, and copies of it.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::{Component, Path, PathBuf};
 
-use crate::error::BuilderError;
+use crate::error::{BuilderError, UnsafePathReason};
+use crate::git::Repo;
 use crate::manifest::{BuildKind, Manifest};
+
+pub use crate::git::{check_commit, check_remote};
 
 /// Where a guest's source is and which commit it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     /// Absolute path of the git checkout on this host.
     pub git_root: PathBuf,
+    /// The repository, named on every git command zkelf runs on it.
+    pub repo: Repo,
     /// The directory mounted into the build, relative to `git_root`: the cargo workspace root
     /// (where `Cargo.lock` is) or, for make guests, the guest directory.
     pub source_root: PathBuf,
@@ -29,66 +33,108 @@ pub struct Source {
 }
 
 impl Source {
-    /// Inspects the checkout containing `guest_dir` for `manifest`'s guest.
+    /// Inspects the checkout containing `guest_dir` for `manifest`'s guest: the user's own
+    /// guest (`zkelf build`), whose repository git finds by discovery.
     pub fn inspect(guest_dir: &Path, manifest: &Manifest) -> Result<Self, BuilderError> {
         let guest_dir = guest_dir
             .canonicalize()
             .map_err(|e| BuilderError::io("cannot resolve", guest_dir, e))?;
-        let git_root = match git(&guest_dir, &["rev-parse", "--show-toplevel"]) {
-            Ok(out) => PathBuf::from(out),
-            Err(_) => return Err(BuilderError::NotGitCheckout { dir: guest_dir }),
+        let not_checkout = || BuilderError::NotGitCheckout {
+            dir: guest_dir.clone(),
         };
-        let git_root = git_root
+        let mut repo = Repo::discover(&guest_dir).map_err(|_| not_checkout())?;
+        repo.work_tree = repo
+            .work_tree
             .canonicalize()
-            .map_err(|e| BuilderError::io("cannot resolve", &git_root, e))?;
-        let commit = git(&git_root, &["rev-parse", "--verify", "HEAD"]).map_err(|_| {
-            BuilderError::NotGitCheckout {
-                dir: guest_dir.clone(),
-            }
-        })?;
-        let commit_time = git(&git_root, &["log", "-1", "--format=%ct", "HEAD"])?
+            .map_err(|e| BuilderError::io("cannot resolve", &repo.work_tree, e))?;
+        let commit = repo.head().map_err(|_| not_checkout())?;
+        let guest_path = guest_dir
+            .strip_prefix(&repo.work_tree)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Self::describe(repo, guest_path, commit, manifest, &guest_dir)
+    }
+
+    /// The guest at `guest_path` in a tree zkelf cloned at `commit` (a rebuild: everything in
+    /// it is the release's, hostile until proven otherwise). The commit is checked before
+    /// anything reads the tree, and `guest_path` must stay inside it: relative, no `..`, no
+    /// symbolic link on the way.
+    pub fn of_clone(
+        root: &Path,
+        guest_path: &Path,
+        commit: &str,
+        manifest: impl FnOnce(&Path) -> Result<Manifest, BuilderError>,
+    ) -> Result<(Self, Manifest), BuilderError> {
+        let repo = Repo::of_clone(root);
+        let head = repo.head()?;
+        if !head.eq_ignore_ascii_case(commit) {
+            return Err(BuilderError::Provenance {
+                message: format!("it names commit `{commit}`, the checkout is at `{head}`"),
+            });
+        }
+        let guest_dir = contained_dir(root, guest_path, "source.path")?;
+        let manifest = manifest(&guest_dir)?;
+        let source = Self::describe(repo, guest_path.to_path_buf(), head, &manifest, &guest_dir)?;
+        Ok((source, manifest))
+    }
+
+    /// Commit time, source root, changes and origin of the guest at `guest_path` in `repo`.
+    fn describe(
+        repo: Repo,
+        guest_path: PathBuf,
+        commit: String,
+        manifest: &Manifest,
+        guest_dir: &Path,
+    ) -> Result<Self, BuilderError> {
+        let git_root = repo.work_tree.clone();
+        let commit_time = repo
+            .git(&[
+                "log",
+                "-1",
+                "--no-show-signature",
+                "--format=%ct",
+                &commit,
+                "--",
+            ])?
             .parse::<u64>()
             .map_err(|e| BuilderError::Git {
-                args: "log -1 --format=%ct HEAD".into(),
+                args: "log -1 --format=%ct".into(),
                 dir: git_root.clone(),
                 message: e.to_string(),
             })?;
-        let guest_path = guest_dir
-            .strip_prefix(&git_root)
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
         let source_root = match manifest.build {
             BuildKind::Make => guest_path.clone(),
-            BuildKind::Cargo => guest_dir
+            // The nearest directory holding a `Cargo.lock`, from the guest up to the checkout's
+            // root. Found without following it: reading it refuses a link or a FIFO.
+            BuildKind::Cargo => guest_path
                 .ancestors()
-                .take_while(|dir| dir.starts_with(&git_root))
-                .find(|dir| dir.join("Cargo.lock").is_file())
-                .and_then(|dir| dir.strip_prefix(&git_root).ok())
+                .find(|rel| {
+                    std::fs::symlink_metadata(git_root.join(rel).join("Cargo.lock")).is_ok()
+                })
                 .map(Path::to_path_buf)
                 .ok_or_else(|| BuilderError::NoCargoLock {
                     guest: manifest.name.clone(),
-                    dir: guest_dir.clone(),
+                    dir: guest_dir.to_path_buf(),
                 })?,
         };
         let scope = pathspec(&source_root);
-        let status = git(
-            &git_root,
-            &[
-                "status",
-                "--porcelain=v1",
-                "-z",
-                "--untracked-files=all",
-                "--",
-                &scope,
-            ],
-        )?;
+        let status = repo.git(&[
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--ignore-submodules=none",
+            "--",
+            &scope,
+        ])?;
         // `XY path` entries; a rename adds its source path as a bare entry, skipped here.
         let changes: Vec<String> = status
             .split('\0')
             .filter(|entry| entry.len() > 3 && entry.as_bytes()[2] == b' ')
             .map(|entry| entry[3..].to_string())
             .collect();
-        let uri = git(&git_root, &["config", "--get", "remote.origin.url"])
+        let uri = repo
+            .git(&["config", "--get", "remote.origin.url"])
             .ok()
             .filter(|url| !url.is_empty())
             .map(|url| without_userinfo(&url))
@@ -97,6 +143,7 @@ impl Source {
             dirty: !changes.is_empty(),
             changes,
             git_root,
+            repo,
             source_root,
             guest_path,
             commit,
@@ -113,18 +160,15 @@ impl Source {
     /// Copies the files git knows (tracked and untracked, not ignored) under `source_root` to
     /// `dest`, keeping their paths relative to the checkout.
     pub fn copy_to(&self, dest: &Path) -> Result<(), BuilderError> {
-        let list = git(
-            &self.git_root,
-            &[
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-                "--",
-                &pathspec(&self.source_root),
-            ],
-        )?;
+        let list = self.repo.git(&[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            &pathspec(&self.source_root),
+        ])?;
         for rel in list.split('\0').filter(|s| !s.is_empty()) {
             let from = self.git_root.join(rel);
             let meta = match std::fs::symlink_metadata(&from) {
@@ -153,89 +197,42 @@ impl Source {
 
 /// Clones `uri` into `dest` and checks out `commit` (for rebuilds from provenance). Both come
 /// from a release the auditor does not trust yet: they are checked with [`check_remote`] and
-/// [`check_commit`] and passed after `--`.
+/// [`check_commit`] first.
 pub fn checkout(uri: &str, commit: &str, dest: &Path) -> Result<(), BuilderError> {
     check_remote(uri)?;
     check_commit(commit)?;
-    let parent = dest.parent().unwrap_or(Path::new("."));
-    let dest_str = dest.to_string_lossy();
-    git(
-        parent,
-        &["clone", "--quiet", "--no-checkout", "--", uri, &dest_str],
-    )?;
-    git(dest, &["checkout", "--quiet", "--detach", commit, "--"])?;
-    Ok(())
+    crate::git::clone_at(uri, commit, dest).map(drop)
 }
 
-/// Refuses a source git could read as an option (`--upload-pack=…`) or hand to a transport
-/// helper that runs commands (`ext::sh -c …`): only `https://`, `ssh://`, `file://`,
-/// `git@host:path` and local paths pass.
-pub fn check_remote(uri: &str) -> Result<(), BuilderError> {
-    let refuse = |reason| BuilderError::UnsafeSource {
-        action: "clone",
-        value: uri.to_string(),
+/// `root/rel` when `rel` names a directory inside `root` without leaving it: relative, plain
+/// components only (no `..`), and no symbolic link on the way. `what` names `rel` in errors.
+pub fn contained_dir(root: &Path, rel: &Path, what: &'static str) -> Result<PathBuf, BuilderError> {
+    let refuse = |reason| BuilderError::UnsafePath {
+        what,
+        path: rel.to_path_buf(),
         reason,
     };
-    if uri.is_empty() {
-        return Err(refuse("it is empty"));
-    }
-    if uri.starts_with('-') {
-        return Err(refuse(
-            "it starts with `-`, so git would take it as an option",
-        ));
-    }
-    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(refuse("it contains whitespace or control characters"));
-    }
-    let host_ok = |authority: &str| {
-        let host = authority.rsplit('@').next().unwrap_or_default();
-        !host.is_empty() && !host.starts_with('-')
-    };
-    for scheme in ["https://", "ssh://"] {
-        if let Some(rest) = uri.strip_prefix(scheme) {
-            let authority = rest.split('/').next().unwrap_or_default();
-            return if host_ok(authority) {
-                Ok(())
-            } else {
-                Err(refuse("its host is empty or starts with `-`"))
-            };
+    let mut dir = root.to_path_buf();
+    for component in rel.components() {
+        match component {
+            Component::Normal(name) => dir.push(name),
+            Component::CurDir => {}
+            Component::ParentDir => return Err(refuse(UnsafePathReason::LeavesTree)),
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(refuse(UnsafePathReason::Absolute));
+            }
+        }
+        let meta = std::fs::symlink_metadata(&dir)
+            .map_err(|e| BuilderError::io("cannot read", &dir, e))?;
+        let at = dir.strip_prefix(root).unwrap_or(&dir).to_path_buf();
+        if meta.file_type().is_symlink() {
+            return Err(refuse(UnsafePathReason::Symlink(at)));
+        }
+        if !meta.is_dir() {
+            return Err(refuse(UnsafePathReason::NotDirectory(at)));
         }
     }
-    if let Some(rest) = uri.strip_prefix("git@") {
-        return match rest.split_once(':') {
-            Some((host, path)) if host_ok(host) && !host.contains('/') && !path.is_empty() => {
-                Ok(())
-            }
-            _ => Err(refuse("it is not `git@host:path`")),
-        };
-    }
-    // A local path: `file://`, absolute or explicitly relative, or anything without a `:`
-    // (with one, git may read `host:path` as ssh or `name::address` as a transport helper).
-    let local = uri.starts_with("file://")
-        || uri.starts_with('/')
-        || uri.starts_with("./")
-        || uri.starts_with("../")
-        || !uri.contains(':');
-    if local {
-        Ok(())
-    } else {
-        Err(refuse(
-            "it is neither `https://`, `ssh://`, `file://`, `git@host:path` nor a local path",
-        ))
-    }
-}
-
-/// Refuses a commit that is not a full hex object id (SHA-1 or SHA-256).
-pub fn check_commit(commit: &str) -> Result<(), BuilderError> {
-    if matches!(commit.len(), 40 | 64) && commit.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(())
-    } else {
-        Err(BuilderError::UnsafeSource {
-            action: "check out commit",
-            value: commit.to_string(),
-            reason: "it is not a full hex commit id (40 or 64 hex digits)",
-        })
-    }
+    Ok(dir)
 }
 
 /// `https://user:token@host/x` → `https://host/x`: credentials never reach the provenance.
@@ -258,72 +255,44 @@ fn pathspec(rel: &Path) -> String {
     }
 }
 
-/// Runs git in `dir`; stdout trimmed.
-fn git(dir: &Path, args: &[&str]) -> Result<String, BuilderError> {
-    let fail = |message: String| BuilderError::Git {
-        args: args.join(" "),
-        dir: dir.to_path_buf(),
-        message,
-    };
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(|e| fail(e.to_string()))?;
-    if !output.status.success() {
-        return Err(fail(
-            String::from_utf8_lossy(&output.stderr).trim().to_string(),
-        ));
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
-    Ok(if args.contains(&"-z") {
-        text.into_owned()
-    } else {
-        text.trim().to_string()
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{check_commit, check_remote, without_userinfo};
+    use super::{contained_dir, without_userinfo};
+    use crate::error::{BuilderError, UnsafePathReason};
+    use std::path::Path;
 
     #[test]
-    fn only_plain_remotes_and_paths_are_cloned() {
-        for ok in [
-            "https://github.com/zkelf/zkelf.git",
-            "ssh://git@github.com/zkelf/zkelf.git",
-            "git@github.com:zkelf/zkelf.git",
-            "file:///srv/git/zkelf",
-            "/srv/git/zkelf",
-            "./zkelf",
-            "../zkelf",
-            "zkelf",
+    fn a_recorded_path_stays_inside_the_checkout() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("guests/fib")).unwrap();
+        std::fs::write(root.path().join("guests/file"), "").unwrap();
+        std::os::unix::fs::symlink("/", root.path().join("guests/out")).unwrap();
+        std::os::unix::fs::symlink("fib", root.path().join("guests/in")).unwrap();
+        assert_eq!(
+            contained_dir(root.path(), Path::new("guests/fib"), "source.path").unwrap(),
+            root.path().join("guests/fib")
+        );
+        assert_eq!(
+            contained_dir(root.path(), Path::new(""), "source.path").unwrap(),
+            root.path()
+        );
+        for (rel, reason) in [
+            ("/etc", UnsafePathReason::Absolute),
+            ("../..", UnsafePathReason::LeavesTree),
+            ("guests/fib/../../..", UnsafePathReason::LeavesTree),
+            ("guests/out", UnsafePathReason::Symlink("guests/out".into())),
+            ("guests/in", UnsafePathReason::Symlink("guests/in".into())),
+            (
+                "guests/file",
+                UnsafePathReason::NotDirectory("guests/file".into()),
+            ),
         ] {
-            check_remote(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
-        }
-        for (bad, reason) in [
-            ("--upload-pack=touch /tmp/pwned", "starts with `-`"),
-            ("-u", "starts with `-`"),
-            ("", "empty"),
-            ("ext::sh -c touch% /tmp/pwned", "whitespace"),
-            ("ext::sh%20-c%20id", "neither"),
-            ("fd::17", "neither"),
-            ("http://example.com/r.git", "neither"),
-            ("ssh://-oProxyCommand=id/r", "host"),
-            ("git@-oProxyCommand=id:r", "not `git@host:path`"),
-            ("host:path", "neither"),
-            ("https://x/\u{1b}[2J", "control"),
-        ] {
-            let err = check_remote(bad).unwrap_err().to_string();
-            assert!(err.starts_with("refusing to clone `"), "{bad}: {err}");
-            assert!(err.contains(reason), "{bad}: {err}");
-        }
-        check_commit(&"0a".repeat(20)).unwrap();
-        check_commit(&"0a".repeat(32)).unwrap();
-        for bad in ["--orphan=x", "HEAD", "0123abc", &"g".repeat(40)] {
-            assert!(check_commit(bad).is_err(), "{bad}");
+            match contained_dir(root.path(), Path::new(rel), "source.path") {
+                Err(BuilderError::UnsafePath { reason: got, .. }) => {
+                    assert_eq!(got, reason, "{rel}")
+                }
+                other => panic!("{rel}: {other:?}"),
+            }
         }
     }
 

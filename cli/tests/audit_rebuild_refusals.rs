@@ -15,6 +15,7 @@ use zkelf_builder::provenance::{
     PREDICATE_TYPE, Predicate, Provenance, RunDetails, STATEMENT_TYPE, SourceParameters, Subject,
 };
 use zkelf_testsupport::elf::{Class, ElfSpec};
+use zkelf_testsupport::hostile_git::HostileRepo;
 use zkelf_trust::digest::{Sha256Digest, hash_file};
 
 /// A provenance for `elf` (guest `fib` 1.0.0 on `rv32im`) naming `uri` at `commit`.
@@ -182,4 +183,153 @@ fn a_source_given_with_dash_dash_source_is_checked_too() {
             "Caused by: refusing to clone `-uhostile`: it starts with `-`, so git would take it as an option",
         ]);
     before.assert_unchanged();
+}
+
+#[test]
+fn a_git_directory_inside_the_clone_runs_nothing_on_the_auditors_machine() {
+    let w = World::new();
+    let hostile = HostileRepo::create(w.dir.path());
+    hostile.assert_armed(&w.path("control"));
+    let uri = format!("file://{}", hostile.repo.display());
+    let reference = publish(&w, "layout", &uri, &hostile.commit);
+    let before = zkelf_testsupport::cli::Tree::of(&[w.path("out"), w.path("home")]);
+    // Past every check of the clone, the rebuild asks Docker, which does not answer here.
+    rebuild(&w, &reference, &[]).assert_exit(2).stderr_has(&[
+        "error: cannot reach the Docker engine at `unix:///nonexistent/docker.sock`",
+    ]);
+    hostile.assert_nothing_ran();
+    before.assert_unchanged();
+}
+
+#[test]
+fn a_recorded_guest_path_that_leaves_the_clone_is_refused_before_docker() {
+    let w = World::new();
+    let hostile = HostileRepo::create(w.dir.path());
+    let uri = format!("file://{}", hostile.repo.display());
+    for (i, (path, reason)) in [
+        ("../..", "it leaves the checkout through `..`"),
+        ("/etc", "it is absolute"),
+        (
+            "guests/fib/src/main.rs",
+            "`guests/fib/src/main.rs` is not a directory",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = w.path(&format!("dist-path-{i}/fib/1.0.0"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let elf = dir.join("fib-rv32im.elf");
+        ElfSpec::new(Class::Elf32).write_to(&elf).unwrap();
+        let mut recorded = provenance(&elf, &uri, &hostile.commit);
+        recorded
+            .predicate
+            .build_definition
+            .external_parameters
+            .source
+            .path = path.into();
+        let json = recorded.to_json();
+        std::fs::write(dir.join("fib-rv32im.provenance.json"), &json).unwrap();
+        w.sign(
+            &elf,
+            "fib",
+            "1.0.0",
+            "rv32im",
+            Class::Elf32,
+            Some(Sha256Digest::of(&json)),
+        );
+        let layout = w.publish_layout(&dir, &format!("layout-path-{i}"));
+        let reference = format!("oci-layout:{}:1.0.0-rv32im", layout.display());
+        rebuild(&w, &reference, &[]).assert_exit(2).stderr_has(&[
+            &format!("Caused by: refusing source.path `{path}`: {reason}"),
+            "hint: a release's provenance names its guest by a plain relative path inside its repository",
+        ]);
+    }
+    hostile.assert_nothing_ran();
+}
+
+#[test]
+fn a_clones_inputs_are_read_within_bounds_and_never_through_a_link() {
+    use zkelf_testsupport::docker::{checkout_with, git};
+    let w = World::new();
+    let manifest = "name = \"fib\"\nversion = \"1.0.0\"\nbuild = \"cargo\"\n\n[[artifact]]\nprofile = \"rv32im\"\n";
+    let cargo_toml = "[package]\nname = \"fib\"\nversion = \"1.0.0\"\n\n[workspace]\n";
+    let lock = "version = 4\n";
+    let big_lock = format!("{lock}#{}\n", "x".repeat(16 << 20));
+    for (i, (file, link, content, cause)) in [
+        (
+            "zkelf.toml",
+            true,
+            "",
+            "it is a symbolic link, not a regular file",
+        ),
+        (
+            "Cargo.toml",
+            true,
+            "",
+            "it is a symbolic link, not a regular file",
+        ),
+        (
+            "Cargo.lock",
+            true,
+            "",
+            "it is a symbolic link, not a regular file",
+        ),
+        (
+            "Cargo.lock",
+            false,
+            big_lock.as_str(),
+            "it is larger than 16 MiB (16777216 bytes)",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let files: Vec<(String, String)> = [
+            ("zkelf.toml", manifest),
+            ("Cargo.toml", cargo_toml),
+            ("Cargo.lock", lock),
+            ("src/main.rs", "fn main() {}\n"),
+        ]
+        .into_iter()
+        .filter(|(name, _)| *name != file)
+        .map(|(name, text)| (format!("guests/fib/{name}"), text.to_string()))
+        .chain((!link).then(|| (format!("guests/fib/{file}"), content.to_string())))
+        .collect();
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let repo = checkout_with(&w.path(&format!("repo-{i}")), &borrowed);
+        if link {
+            std::os::unix::fs::symlink("/dev/zero", repo.join("guests/fib").join(file)).unwrap();
+            git(&repo, &["add", "-A"]);
+            git(&repo, &["commit", "-q", "-m", "link"]);
+        }
+        let commit = git(&repo, &["rev-parse", "HEAD"]);
+        let uri = format!("file://{}", repo.display());
+        let dir = w.path(&format!("dist-input-{i}/fib/1.0.0"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let elf = dir.join("fib-rv32im.elf");
+        ElfSpec::new(Class::Elf32).write_to(&elf).unwrap();
+        let json = provenance(&elf, &uri, &commit).to_json();
+        std::fs::write(dir.join("fib-rv32im.provenance.json"), &json).unwrap();
+        w.sign(
+            &elf,
+            "fib",
+            "1.0.0",
+            "rv32im",
+            Class::Elf32,
+            Some(Sha256Digest::of(&json)),
+        );
+        let layout = w.publish_layout(&dir, &format!("layout-input-{i}"));
+        let reference = format!("oci-layout:{}:1.0.0-rv32im", layout.display());
+        let started = std::time::Instant::now();
+        rebuild(&w, &reference, &[]).assert_exit(2).stderr_has(&[
+            "Caused by: cannot read `",
+            &format!("/guests/fib/{file}`"),
+            &format!("Caused by: {cause}"),
+        ]);
+        assert!(started.elapsed().as_secs() < 10, "{file}: took too long");
+    }
 }

@@ -14,6 +14,7 @@ use zkelf_testsupport::docker::{
     checkout_with, ensure_builder_image, git, guests_checkout, require_docker, shared_cache_dir,
 };
 use zkelf_testsupport::elf::{Class, ElfSpec};
+use zkelf_testsupport::hostile_git::HostileRepo;
 
 /// `zkelf` isolated in `root` (home, state and cache under it).
 fn zkelf(root: &Path) -> Zkelf {
@@ -323,6 +324,25 @@ fn a_suite_without_a_base_image() {
         &repo.join("guests/fibonacci"),
         &["--suite", "no-such-suite"],
     );
+}
+
+#[test]
+fn a_git_directory_inside_the_checkout_runs_nothing() {
+    require_docker();
+    let tmp = tempfile::tempdir().unwrap();
+    let hostile = HostileRepo::create(tmp.path());
+    hostile.assert_armed(&tmp.path().join("control"));
+    // The repository holding the guest is the one with `.git`, not the bare-looking guest
+    // directory; the build gets past the source to the (missing) base image.
+    let output = zkelf(tmp.path())
+        .args(["build", "--suite", "no-such-suite", "--out"])
+        .arg(tmp.path().join("dist"))
+        .arg(hostile.repo.join(hostile.guest))
+        .run();
+    output
+        .assert_exit(2)
+        .stderr_has(&["base image `zkelf-base:no-such-suite` does not exist"]);
+    hostile.assert_nothing_ran();
 }
 
 #[test]

@@ -364,10 +364,6 @@ impl Error {
         what: &'static str,
     ) -> impl FnOnce(zkelf_trust::bounded::BoundedReadError) -> Error {
         move |err| match err {
-            zkelf_trust::bounded::BoundedReadError::Io(source) => Error::Io {
-                path: path.to_path_buf(),
-                source,
-            },
             zkelf_trust::bounded::BoundedReadError::TooLarge { limit } => {
                 Error::LocalFileTooLarge {
                     path: path.to_path_buf(),
@@ -375,6 +371,10 @@ impl Error {
                     limit,
                 }
             }
+            other => Error::Io {
+                path: path.to_path_buf(),
+                source: other.into(),
+            },
         }
     }
 

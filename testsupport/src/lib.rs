@@ -7,6 +7,7 @@ pub mod cli;
 pub mod docker;
 pub mod elf;
 pub mod executors;
+pub mod hostile_git;
 pub mod https;
 pub mod minisign_tool;
 pub mod mount;

@@ -334,13 +334,13 @@ impl Policy {
     /// Loads and validates a policy file; `file =` keys are relative to its directory.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
         let text = bounded::read_to_string(path, MAX_POLICY_LEN).map_err(|err| match err {
-            BoundedReadError::Io(source) => PolicyError::Read {
-                path: path.to_path_buf(),
-                source,
-            },
             BoundedReadError::TooLarge { limit } => PolicyError::TooLarge {
                 path: path.to_path_buf(),
                 limit,
+            },
+            other => PolicyError::Read {
+                path: path.to_path_buf(),
+                source: other.into(),
             },
         })?;
         let base = path.parent().unwrap_or(Path::new("."));

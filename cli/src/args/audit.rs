@@ -26,8 +26,10 @@ pub struct RebuildArgs {
     /// provenance's `source.uri`. The recorded commit is checked out either way.
     #[arg(long, value_name = "GIT")]
     pub source: Option<String>,
-    /// Rebuild even when the recorded Dockerfile.builder or toolchain differs from this
-    /// builder's (the differences are printed as warnings).
+    /// Rebuild even when this builder differs from the recorded one: Dockerfile.builder, the
+    /// toolchain (rustc, cargo, C compiler, pinned Debian packages), the build container's
+    /// environment, command or flags, or the sysroot's inputs (each difference is printed as
+    /// a warning; a mismatch may then be the builder's doing).
     #[arg(long)]
     pub allow_different_builder: bool,
     /// On a match, sign a `kind=rebuild` attestation with `--key`.

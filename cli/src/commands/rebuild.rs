@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use zkelf_builder::image::{BuilderImage, ensure_builder_image};
-use zkelf_builder::provenance::{Provenance, deps};
+use zkelf_builder::provenance::Provenance;
 use zkelf_builder::{BuildOptions, diff};
 use zkelf_registry::digest::OciDigest;
 use zkelf_registry::pull::{self, Resolved};
@@ -28,7 +27,7 @@ use crate::args::audit::RebuildArgs;
 use crate::args::dist::NetworkArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::{OutputFormat, Printer};
-use crate::reports::audit::{Difference, RebuildReport};
+use crate::reports::audit::RebuildReport;
 
 /// A published artifact resolved, with its ELF hashed (and kept in a temporary file if asked).
 pub(super) struct Published {
@@ -124,83 +123,6 @@ pub(super) async fn push_signature(
         .await
         .with_context(context)?;
     Ok(attached.digest.to_string())
-}
-
-/// The first line where two multi-line tool outputs differ (or the first line of each).
-fn differing_line(recorded: &str, ours: &str) -> (String, String) {
-    let (mut a, mut b) = (recorded.lines(), ours.lines());
-    loop {
-        match (a.next(), b.next()) {
-            (Some(x), Some(y)) if x == y => continue,
-            (x, y) => {
-                return (
-                    x.unwrap_or("<nothing>").to_owned(),
-                    y.unwrap_or("<nothing>").to_owned(),
-                );
-            }
-        }
-    }
-}
-
-/// What differs between the recorded builder inputs (Dockerfile.builder, toolchain) and `image`.
-pub(super) fn builder_differences(
-    provenance: &Provenance,
-    image: &BuilderImage,
-) -> Vec<Difference> {
-    let mut out = Vec::new();
-    let mut differ = |what: String, recorded: &str, ours: &str| {
-        if recorded != ours {
-            let (recorded, ours) = differing_line(recorded, ours);
-            out.push(Difference {
-                what,
-                recorded,
-                ours,
-            });
-        }
-    };
-    let recorded_dockerfile = provenance
-        .dependency(deps::DOCKERFILE)
-        .and_then(|d| d.digest.get("sha256"))
-        .map(String::as_str)
-        .unwrap_or("<none>");
-    differ(
-        "Dockerfile.builder sha256".into(),
-        recorded_dockerfile,
-        &image.dockerfile_sha256,
-    );
-    let empty = Default::default();
-    let toolchain = provenance
-        .dependency(deps::TOOLCHAIN)
-        .map_or(&empty, |d| &d.annotations);
-    let text = |key: &str| {
-        toolchain
-            .get(key)
-            .and_then(|v| v.as_str())
-            .unwrap_or("<none>")
-    };
-    differ("rustc -vV".into(), text("rustc"), &image.toolchain.rustc);
-    differ("cargo -V".into(), text("cargo"), &image.toolchain.cargo);
-    differ("C compiler".into(), text("cc"), &image.toolchain.cc);
-    let recorded_packages: std::collections::BTreeMap<String, String> = toolchain
-        .get("debianPackages")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
-    let names: std::collections::BTreeSet<&String> = recorded_packages
-        .keys()
-        .chain(image.toolchain.packages.keys())
-        .collect();
-    for name in names {
-        differ(
-            format!("Debian package `{name}`"),
-            recorded_packages.get(name).map_or("<none>", String::as_str),
-            image
-                .toolchain
-                .packages
-                .get(name)
-                .map_or("<none>", String::as_str),
-        );
-    }
-    out
 }
 
 /// The provenance's guest/version/zkvm/target must be what the release statement says.
@@ -308,71 +230,36 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         .and_then(|()| zkelf_builder::source::check_commit(&external.source.commit))
         .with_context(|| format!("{origin} names a source zkelf will not check out"))?;
 
-    let engine = super::shared::engine().await?;
-    let reporter = BuildReporter::new(printer);
-    let image = ensure_builder_image(&engine, &args.suite, &reporter).await?;
-    let differences = builder_differences(&provenance, &image);
-    if !differences.is_empty() {
-        if !args.allow_different_builder {
-            let listed: Vec<String> = differences.iter().map(|d| format!("  {d}")).collect();
-            return Err(UsageError::new(
-                format!(
-                    "`{reference}` was built with a different builder than this zkelf's:\n{}",
-                    listed.join("\n")
-                ),
-                "rebuild with the zkelf version that made the release, or pass `--allow-different-builder` (a mismatch may then be the builder's doing)",
-            )
-            .into());
-        }
-        for d in &differences {
-            printer.warn(format!("builder differs: {d}"));
-        }
-    }
-    // The builder library refuses another Dockerfile or toolchain; once the user allowed it,
-    // the recipe names ours (only the recorded source and parameters drive the build).
-    let mut recipe = provenance.clone();
-    for dep in &mut recipe.predicate.build_definition.resolved_dependencies {
-        match dep.name.as_deref() {
-            Some(deps::DOCKERFILE) => {
-                dep.digest
-                    .insert("sha256".into(), image.dockerfile_sha256.clone());
-            }
-            Some(deps::TOOLCHAIN) => {
-                let toolchain = &image.toolchain;
-                for (key, value) in [
-                    ("rustc", serde_json::json!(toolchain.rustc)),
-                    ("cargo", serde_json::json!(toolchain.cargo)),
-                    ("cc", serde_json::json!(toolchain.cc)),
-                    ("debianPackages", serde_json::json!(toolchain.packages)),
-                ] {
-                    dep.annotations.insert(key.into(), value);
-                }
-            }
-            _ => {}
-        }
-    }
-
+    // Clone and check the source before Docker is asked for anything: the commit first, then
+    // every path the provenance names, and git never runs what the clone could configure.
     let work = tempfile::Builder::new()
         .prefix("zkelf-rebuild-")
         .tempdir()
         .context("cannot create a temporary directory")?;
     let checkout = work.path().join("src");
     printer.info(format!("cloning {uri} at {}…", external.source.commit));
-    {
-        let (from, commit, dest) = (
+    let prepared = {
+        let (from, commit, dest, recipe) = (
             uri.clone(),
             external.source.commit.clone(),
             checkout.clone(),
+            provenance.clone(),
         );
-        tokio::task::spawn_blocking(move || zkelf_builder::source::checkout(&from, &commit, &dest))
-            .await?
-            .with_context(|| {
-                format!(
-                    "cannot check out commit `{}` of `{uri}`",
-                    external.source.commit
-                )
-            })?;
-    }
+        tokio::task::spawn_blocking(move || {
+            zkelf_builder::source::checkout(&from, &commit, &dest)?;
+            zkelf_builder::rebuild::prepare(&recipe, &dest)
+        })
+        .await?
+        .with_context(|| {
+            format!(
+                "cannot rebuild `{reference}` from commit `{}` of `{uri}`",
+                external.source.commit
+            )
+        })?
+    };
+
+    let engine = super::shared::engine().await?;
+    let reporter = BuildReporter::new(printer);
     let options = BuildOptions {
         out_dir: args.out.clone().unwrap_or_else(|| work.path().join("out")),
         zkvm: Some(external.zkvm.clone()),
@@ -382,10 +269,14 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         ..BuildOptions::default()
     };
     let build_started = Instant::now();
-    let built = zkelf_builder::rebuild(&engine, &recipe, &checkout, &options, &reporter)
+    let rebuilt = zkelf_builder::rebuild::rebuild(&engine, &prepared, &options, &reporter)
         .await
         .with_context(|| format!("cannot rebuild `{reference}`"))?;
     let seconds_build = build_started.elapsed().as_secs_f64();
+    for d in &rebuilt.differences {
+        printer.warn(format!("builder differs: {d}"));
+    }
+    let built = rebuilt.built;
     // The bytes decide; a VK derived from them (a RISC Zero image id) must agree as well.
     let vk_matches = match (&published.resolved.vk, &built.vk) {
         (Some(published_vk), Some(path)) => {
@@ -409,7 +300,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         rebuilt_elf: args.out.is_some().then(|| built.elf.clone()),
         matches,
         builder_image: built.builder_image.clone(),
-        builder_differences: differences,
+        builder_differences: rebuilt.differences,
         diff: None,
         attestation: None,
         attached: None,

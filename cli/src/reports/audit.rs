@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use serde::Serialize;
+use zkelf_builder::rebuild::Difference;
 use zkelf_trust::statement::Statement;
 
 use crate::printer::Report;
@@ -32,24 +33,6 @@ impl Report for AttestReport {
             writeln!(out, "attached {digest} to {}", self.manifest)?;
         }
         Ok(())
-    }
-}
-
-/// One way this builder differs from the one the provenance records.
-#[derive(Debug, Clone, Serialize)]
-pub struct Difference {
-    pub what: String,
-    pub recorded: String,
-    pub ours: String,
-}
-
-impl std::fmt::Display for Difference {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: recorded `{}`, this builder has `{}`",
-            self.what, self.recorded, self.ours
-        )
     }
 }
 
