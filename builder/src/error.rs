@@ -253,6 +253,12 @@ pub enum BuilderError {
         #[source]
         source: std::io::Error,
     },
+    /// Blocking work handed off the async runtime panicked or was cancelled.
+    #[error("a background task failed: {message}")]
+    Task {
+        /// The join error.
+        message: String,
+    },
     /// An ELF file cannot be compared.
     #[error(transparent)]
     Diff(#[from] crate::diff::DiffError),

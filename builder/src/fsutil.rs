@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use zkelf_trust::digest::Sha256Hasher;
+use zkelf_trust::digest::{Sha256Digest, Sha256Hasher};
 
 use crate::error::BuilderError;
 
@@ -18,7 +18,7 @@ pub(crate) fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, BuilderErro
 }
 
 /// sha256 and size of a file, read in chunks.
-pub(crate) fn sha256_file(path: &Path) -> Result<(String, u64), BuilderError> {
+pub(crate) fn sha256_file(path: &Path) -> Result<(Sha256Digest, u64), BuilderError> {
     let mut file = File::open(path).map_err(|e| BuilderError::io("cannot open", path, e))?;
     let mut hasher = Sha256Hasher::default();
     let mut buf = vec![0u8; 64 * 1024];
@@ -31,8 +31,7 @@ pub(crate) fn sha256_file(path: &Path) -> Result<(String, u64), BuilderError> {
         }
         hasher.update(&buf[..n]);
     }
-    let (sha256, size) = hasher.finalize();
-    Ok((sha256.to_string(), size))
+    Ok(hasher.finalize())
 }
 
 /// Copies `from` to `to` atomically: a temporary file in `to`'s directory, fsync, rename.
@@ -85,6 +84,21 @@ fn sync_dir(dir: &Path) {
     if let Ok(dir) = File::open(dir) {
         let _ = dir.sync_all();
     }
+}
+
+/// Writes `files` into a new directory `dir`, readable by a container's user (0755/0644).
+pub(crate) fn write_readable_dir<'a>(
+    dir: &Path,
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Result<(), BuilderError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).map_err(|e| BuilderError::io("cannot create", dir, e))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| BuilderError::io("cannot set permissions of", dir, e))?;
+    for (name, content) in files {
+        write_atomic(&dir.join(name), content, 0o644)?;
+    }
+    Ok(())
 }
 
 /// A fresh temporary directory, removed on drop.

@@ -14,6 +14,7 @@
 
 pub mod base;
 pub mod build;
+mod cache;
 pub mod diff;
 mod docker;
 mod error;

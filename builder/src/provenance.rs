@@ -14,6 +14,8 @@ use std::path::PathBuf;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use zkelf_trust::digest::Sha256Digest;
+
 use crate::error::BuilderError;
 use crate::manifest::BuildKind;
 use crate::profile::Profile;
@@ -260,13 +262,9 @@ impl Provenance {
         bytes
     }
 
-    /// The subject's sha256.
-    pub fn subject_sha256(&self) -> Option<&str> {
-        self.subject
-            .first()?
-            .digest
-            .get("sha256")
-            .map(String::as_str)
+    /// The subject's sha256 (`None` when it is absent or not 64 hex digits).
+    pub fn subject_sha256(&self) -> Option<Sha256Digest> {
+        self.subject.first()?.digest.get("sha256")?.parse().ok()
     }
 
     /// The external parameters.
@@ -303,8 +301,8 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// `{"sha256": hex}`.
-pub(crate) fn sha256_digest(hex: &str) -> BTreeMap<String, String> {
+/// `{"sha256": hex}` of a digest (or its hex).
+pub(crate) fn sha256_digest(hex: impl std::fmt::Display) -> BTreeMap<String, String> {
     BTreeMap::from([("sha256".to_string(), hex.to_string())])
 }
 
@@ -317,7 +315,7 @@ mod tests {
             statement_type: STATEMENT_TYPE.into(),
             subject: vec![Subject {
                 name: "g-rv32im.elf".into(),
-                digest: sha256_digest(&"ab".repeat(32)),
+                digest: sha256_digest("ab".repeat(32)),
             }],
             predicate_type: PREDICATE_TYPE.into(),
             predicate: Predicate {
@@ -378,7 +376,10 @@ mod tests {
         assert_eq!(parsed, provenance);
         assert_eq!(parsed.to_json(), provenance.to_json());
         assert_eq!(parsed.dockerfile().as_deref(), Some("FROM x\n"));
-        assert_eq!(parsed.subject_sha256(), Some("ab".repeat(32).as_str()));
+        assert_eq!(
+            parsed.subject_sha256(),
+            Some("ab".repeat(32).parse().unwrap())
+        );
     }
 
     #[test]

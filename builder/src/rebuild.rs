@@ -11,7 +11,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::build::{self, BuildOptions, BuiltArtifact, SysrootCache, Variation, plan};
+use crate::build::fetch::GuestInputs;
+use crate::build::{self, BuildOptions, BuiltArtifact, SysrootCache, Variation, plan, sysroot};
 use crate::docker::Engine;
 use crate::error::BuilderError;
 use crate::image::{BuilderImage, ensure_builder_image};
@@ -120,10 +121,7 @@ pub fn prepare(provenance: &Provenance, checkout: &Path) -> Result<Prepared, Bui
     // The files a build reads on this host, read now within their bounds (and refused when
     // they are links, FIFOs or devices), before Docker is asked for anything.
     let workspace = match manifest.build {
-        BuildKind::Cargo => {
-            build::read_cargo_lock(&source)?;
-            Some(build::workspace_manifest(&source)?)
-        }
+        BuildKind::Cargo => Some(GuestInputs::read(&source)?.workspace),
         BuildKind::Make => None,
     };
     Ok(Prepared {
@@ -195,7 +193,7 @@ pub fn differences(
     out.extend(differs_list("command", &internal.command, &command));
     out.extend(differs_list("flags", &internal.flags, &flags));
     let ours = match &prepared.workspace {
-        Some((path, text)) => Some(build::sysroot_key(&plan, path, text)?.to_value()),
+        Some((path, text)) => Some(sysroot::key_document(&plan, path, text)?.to_value()),
         None => None,
     };
     let recorded = provenance

@@ -82,7 +82,7 @@ async fn a_guest_rebuilt_from_its_provenance_has_the_same_sha256() {
     );
 
     let provenance = Provenance::from_json(&std::fs::read(&first.provenance).unwrap()).unwrap();
-    assert_eq!(provenance.subject_sha256(), Some(first.sha256.as_str()));
+    assert_eq!(provenance.subject_sha256(), Some(first.sha256));
     let source = &provenance.external().source;
     assert!(source.uri.starts_with("file://"), "{}", source.uri);
     let clone = tmp.path().join("auditor/clone");

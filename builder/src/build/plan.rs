@@ -1,11 +1,10 @@
 //! What runs in the fetch and build containers: mounts, environment, flags, command.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::docker::ContainerSpec;
-use crate::error::BuilderError;
 use crate::image::BuilderImage;
 use crate::manifest::{Artifact, BuildKind, Manifest};
 use crate::profile::Profile;
@@ -16,7 +15,7 @@ use super::sysroot::KeyDocument;
 
 /// Where the repository is mounted in the build container, whatever its host path.
 pub const BUILD_PATH: &str = "/build/src";
-const VENDOR_PATH: &str = "/build/vendor";
+pub(crate) const VENDOR_PATH: &str = "/build/vendor";
 const TARGET_PATH: &str = "/build/target";
 const OUT_PATH: &str = "/build/out";
 const CARGO_HOME: &str = "/build/cargo-home";
@@ -32,8 +31,8 @@ const SYSROOT_CRATE_PATH: &str = "/build/sysroot-crate";
 const SYSROOT_PACKAGE: &str = "zkelf-sysroot";
 /// The sysroot library `-Zbuild-std` compiles, as cargo and the real path spell it.
 const SYSROOT_SRC: &str = "/usr/lib/rustlib/src/rust";
-const SYSROOT_LIBRARY_MANIFEST: &str = "/usr/lib/rustlib/src/rust/library/Cargo.toml";
-const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub(crate) const SYSROOT_LIBRARY_MANIFEST: &str = "/usr/lib/rustlib/src/rust/library/Cargo.toml";
+pub(crate) const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The conditions of one build container; the second build of `--check-reproducible` varies
 /// every one of them.
@@ -172,7 +171,7 @@ impl Plan {
         }
     }
 
-    fn container_path(rel: &Path) -> String {
+    pub(crate) fn container_path(rel: &Path) -> String {
         let path = Path::new(BUILD_PATH).join(rel);
         path.to_string_lossy().trim_end_matches('/').to_string()
     }
@@ -550,117 +549,6 @@ pub(crate) struct Mounts<'a> {
     pub profile: Option<&'a Path>,
     /// The sysroot (the guest's build only).
     pub sysroot: Option<&'a Path>,
-}
-
-/// The fetch container: network on, the host's CA bundle, `cargo vendor --locked` of the
-/// guest's workspace and the sysroot library into `vendor`.
-pub(crate) fn fetch_spec(
-    image: &BuilderImage,
-    source: &Source,
-    vendor: &Path,
-    ca_bundle: &Path,
-) -> ContainerSpec {
-    use std::os::unix::fs::MetadataExt;
-    let root = Plan::container_path(&source.source_root);
-    // Run as the owner of the vendor directory (us), so the cache stays ours.
-    let user = std::fs::metadata(vendor)
-        .map(|m| format!("{}:{}", m.uid(), m.gid()))
-        .unwrap_or_else(|_| "0:0".into());
-    let mut binds = vec![
-        format!("{}:{root}:ro", source.host_source_root().display()),
-        format!("{}:{VENDOR_PATH}", vendor.display()),
-    ];
-    let mut env = vec![
-        format!("PATH={PATH}"),
-        "HOME=/tmp".to_string(),
-        "CARGO_HOME=/tmp/cargo-home".to_string(),
-        "CARGO_TERM_COLOR=never".to_string(),
-        "CARGO_TERM_PROGRESS_WHEN=never".to_string(),
-    ];
-    if ca_bundle.is_file() {
-        binds.push(format!(
-            "{}:/etc/ssl/certs/ca-certificates.crt:ro",
-            ca_bundle.display()
-        ));
-        env.push("CARGO_HTTP_CAINFO=/etc/ssl/certs/ca-certificates.crt".into());
-        env.push("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt".into());
-    }
-    ContainerSpec {
-        image: image.id.clone(),
-        cmd: [
-            "cargo",
-            "vendor",
-            "--locked",
-            "--versioned-dirs",
-            "--manifest-path",
-            &format!("{root}/Cargo.toml"),
-            "--sync",
-            SYSROOT_LIBRARY_MANIFEST,
-            VENDOR_PATH,
-        ]
-        .map(String::from)
-        .to_vec(),
-        env,
-        user: Some(user),
-        working_dir: Some("/tmp".into()),
-        binds,
-        ..Default::default()
-    }
-}
-
-/// `(name, version, sha256 of the .crate)` of every crate in a vendor directory.
-pub(crate) fn vendored_crates(dir: &Path) -> Result<Vec<(String, String, String)>, BuilderError> {
-    let mut crates = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| BuilderError::io("cannot read", dir, e))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let manifest = path.join("Cargo.toml");
-        let Ok(text) = std::fs::read_to_string(&manifest) else {
-            continue;
-        };
-        let Ok(value) = text.parse::<toml::Table>() else {
-            continue;
-        };
-        let package = value.get("package").and_then(|p| p.as_table());
-        let field = |k: &str| {
-            package
-                .and_then(|p| p.get(k))
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
-        let checksum = std::fs::read(path.join(".cargo-checksum.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v.get("package").and_then(|p| p.as_str()).map(String::from))
-            .unwrap_or_default();
-        crates.push((field("name"), field("version"), checksum));
-    }
-    crates.sort();
-    Ok(crates)
-}
-
-/// Sets every file's mtime under `dir` to 2033-05-18, a clock the first build did not see.
-pub(crate) fn shift_mtimes(dir: &Path) -> Result<(), BuilderError> {
-    let when = UNIX_EPOCH + Duration::from_secs(2_000_000_000);
-    let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| BuilderError::io("cannot read", &d, e))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(ft) = entry.file_type() else { continue };
-            if ft.is_dir() {
-                stack.push(path);
-            } else if ft.is_file() {
-                std::fs::File::options()
-                    .write(true)
-                    .open(&path)
-                    .and_then(|f| f.set_modified(when))
-                    .map_err(|e| BuilderError::io("cannot set the mtime of", &path, e))?;
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -6,12 +6,151 @@
 //! checksum is the lock file's, and the kernel file's sha256 is the one `cargo vendor` recorded
 //! for it, so the kernel is pinned by the lock file exactly as the guest's own code is.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use zkelf_trust::digest::Sha256Digest;
 
+use super::compile::Linked;
+use super::plan::Plan;
 use crate::error::BuilderError;
+use crate::fsutil::sha256_file;
 use crate::profile::PostLink;
+use crate::provenance::{ResourceDescriptor, deps, sha256_digest};
+use crate::reporter::Reporter;
+
+/// The artifact of one build: the linked ELF itself, or what the profile's post-link step made
+/// of it, with the VK derived on the way.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    /// `<staging>/<guest>-<zkvm>.elf`.
+    pub elf: PathBuf,
+    pub sha256: Sha256Digest,
+    pub size: u64,
+    /// The linked ELF (what `--check-reproducible` compared).
+    pub linked: Linked,
+    /// What the post-link step did, when the profile has one.
+    pub post: Option<PostLinked>,
+    /// `<staging>/<guest>-<zkvm>.vk` and the VK as the zkVM prints it.
+    pub vk: Option<(PathBuf, String)>,
+}
+
+impl Finished {
+    /// Its provenance records: the kernel a post-link step used (a resolved dependency).
+    pub fn dependencies(&self) -> Vec<ResourceDescriptor> {
+        let Some(post) = &self.post else {
+            return Vec::new();
+        };
+        let (name, version) = post
+            .kernel_crate
+            .split_once('@')
+            .unwrap_or((post.kernel_crate.as_str(), ""));
+        vec![ResourceDescriptor {
+            name: Some(deps::POST_LINK_KERNEL.into()),
+            uri: Some(format!("pkg:cargo/{name}@{version}#{}", post.kernel_file)),
+            digest: sha256_digest(&post.kernel_sha256),
+            annotations: BTreeMap::from([(
+                "crateSha256".to_string(),
+                post.kernel_crate_sha256.clone().into(),
+            )]),
+            ..Default::default()
+        }]
+    }
+
+    /// Its byproducts: the linked ELF a post-link step wrapped, and the VK.
+    pub fn byproducts(&self, plan: &Plan) -> Vec<ResourceDescriptor> {
+        let Some(post) = &self.post else {
+            return Vec::new();
+        };
+        vec![
+            ResourceDescriptor {
+                name: Some(deps::LINKED_ELF.into()),
+                uri: Some(format!("{}-{}.linked.elf", plan.guest, plan.zkvm)),
+                digest: sha256_digest(self.linked.sha256),
+                annotations: BTreeMap::from([("size".to_string(), self.linked.size.into())]),
+                ..Default::default()
+            },
+            ResourceDescriptor {
+                name: Some(deps::VK.into()),
+                uri: Some(format!("{}-{}.vk", plan.guest, plan.zkvm)),
+                digest: sha256_digest(Sha256Digest::of(&post.vk)),
+                annotations: BTreeMap::from([("imageId".to_string(), post.vk_id.clone().into())]),
+                ..Default::default()
+            },
+        ]
+    }
+}
+
+/// The post-link step of `plan`'s profile applied to `linked` (none: the linked ELF is the
+/// artifact), in `staging` as `<stem>.elf` and `<stem>.vk`. The step's inputs come from the
+/// vendored crates (`vendor`) and the lock file.
+pub(crate) async fn finish(
+    plan: &Plan,
+    linked: Linked,
+    vendor: Option<&Path>,
+    cargo_lock: Option<&[u8]>,
+    staging: &Path,
+    reporter: &dyn Reporter,
+) -> Result<Finished, BuilderError> {
+    let stem = format!("{}-{}", plan.guest, plan.zkvm);
+    let elf = staging.join(format!("{stem}.elf"));
+    let Some(step) = plan.profile.post_link.clone() else {
+        let (from, to) = (linked.path.clone(), elf.clone());
+        super::blocking(move || {
+            std::fs::rename(&from, &to).map_err(|e| BuilderError::io("cannot rename into", &to, e))
+        })
+        .await?;
+        return Ok(Finished {
+            elf,
+            sha256: linked.sha256,
+            size: linked.size,
+            linked,
+            post: None,
+            vk: None,
+        });
+    };
+    reporter.step(&format!(
+        "post-link step for {stem} ({})",
+        post_link_name(&step)
+    ));
+    let (Some(vendor), Some(lock)) = (vendor, cargo_lock) else {
+        return Err(BuilderError::PostLink {
+            artifact: stem,
+            message: "a post-link step needs the vendored crates of a cargo guest".into(),
+        });
+    };
+    let (vendor, lock, linked_path) = (vendor.to_path_buf(), lock.to_vec(), linked.path.clone());
+    let vk_path = staging.join(format!("{stem}.vk"));
+    let (out, vk_out, what) = (elf.clone(), vk_path.clone(), stem.clone());
+    let (post, sha256, size) = super::blocking(move || {
+        let user_elf = std::fs::read(&linked_path)
+            .map_err(|e| BuilderError::io("cannot read", &linked_path, e))?;
+        let done = apply(&step, &user_elf, &vendor, &lock, &what)?;
+        std::fs::write(&out, &done.program).map_err(|e| BuilderError::io("cannot write", &out, e))?;
+        std::fs::write(&vk_out, &done.vk)
+            .map_err(|e| BuilderError::io("cannot write", &vk_out, e))?;
+        let (sha256, size) = sha256_file(&out)?;
+        Ok((done, sha256, size))
+    })
+    .await?;
+    reporter.finish(&format!("{stem}.elf sha256:{sha256}, vk {}", post.vk_id));
+    let vk = Some((vk_path, post.vk_id.clone()));
+    Ok(Finished {
+        elf,
+        sha256,
+        size,
+        linked,
+        post: Some(post),
+        vk,
+    })
+}
+
+/// How a post-link step is named in progress messages.
+fn post_link_name(step: &PostLink) -> &'static str {
+    match step {
+        PostLink::Risc0ProgramBinary { .. } => "the user ELF wrapped with RISC Zero's kernel",
+    }
+}
 
 /// The artifact a post-link step made, and what it used.
 #[derive(Debug)]

@@ -203,11 +203,13 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         )
         .into());
     };
-    if provenance.subject_sha256() != Some(claimed.sha256.to_string().as_str()) {
+    if provenance.subject_sha256() != Some(claimed.sha256) {
         return Err(anyhow::Error::new(VerificationError::Unexpected {
             field: "provenance subject sha256",
             expected: claimed.sha256.to_string(),
-            found: provenance.subject_sha256().unwrap_or_default().to_owned(),
+            found: provenance
+                .subject_sha256()
+                .map_or_else(|| "<none>".into(), |d| d.to_string()),
         }))
         .context(format!(
             "the provenance of `{reference}` is not about its ELF"
@@ -285,7 +287,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         }
         _ => true,
     };
-    let matches = built.sha256 == published.elf.sha256.to_string() && vk_matches;
+    let matches = built.sha256 == published.elf.sha256 && vk_matches;
 
     let mut report = RebuildReport {
         reference: reference.clone(),
@@ -295,8 +297,8 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         zkvm: claimed.zkvm.clone(),
         source: uri,
         commit: external.source.commit.clone(),
-        published_sha256: published.elf.sha256.to_string(),
-        rebuilt_sha256: built.sha256.clone(),
+        published_sha256: published.elf.sha256,
+        rebuilt_sha256: built.sha256,
         rebuilt_elf: args.out.is_some().then(|| built.elf.clone()),
         matches,
         builder_image: built.builder_image.clone(),

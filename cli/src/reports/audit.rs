@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use zkelf_builder::rebuild::Difference;
+use zkelf_trust::digest::Sha256Digest;
 use zkelf_trust::statement::Statement;
 
 use crate::printer::Report;
@@ -46,8 +47,8 @@ pub struct RebuildReport {
     pub zkvm: String,
     pub source: String,
     pub commit: String,
-    pub published_sha256: String,
-    pub rebuilt_sha256: String,
+    pub published_sha256: Sha256Digest,
+    pub rebuilt_sha256: Sha256Digest,
     /// The rebuilt ELF, when kept with `--out`.
     pub rebuilt_elf: Option<PathBuf>,
     pub matches: bool,

@@ -1,19 +1,21 @@
 //! Section- and symbol-level comparison of two ELF files (`zkelf diff`, `--check-reproducible`).
 
-use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
-use std::ops::Range;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use object::{Object, ObjectSection, ObjectSymbol};
 use serde::Serialize;
 
 use zkelf_trust::digest::Sha256Digest;
 
+mod elf;
+mod render;
+mod strings;
+
+use elf::{Section, Sym};
+use strings::Run;
+
 /// At most this many symbols, strings and byte runs are reported.
 const LIMIT: usize = 40;
-/// Bytes either side of a difference searched for strings.
-const WINDOW: usize = 96;
 
 /// Why two files could not be compared.
 #[derive(Debug, thiserror::Error)]
@@ -176,84 +178,11 @@ pub fn diff_files(a: &Path, b: &Path) -> Result<ElfDiff, DiffError> {
     Ok(diff)
 }
 
-struct Section {
-    name: String,
-    file_range: Option<Range<usize>>,
-    size: u64,
-    address: u64,
-}
-
-struct Sym {
-    name: String,
-    address: u64,
-    size: u64,
-    section: Option<String>,
-    bytes: Option<Range<usize>>,
-}
-
-fn parse(bytes: &[u8], name: &str) -> Result<(Vec<Section>, Vec<Sym>), DiffError> {
-    let file = object::File::parse(bytes).map_err(|source| DiffError::NotElf {
-        path: PathBuf::from(name),
-        source,
-    })?;
-    let mut sections = Vec::new();
-    // Where each ELF section landed in `sections`: symbols find theirs by index, not by name,
-    // since names repeat.
-    let mut position = HashMap::new();
-    for section in file.sections() {
-        let name = section.name().unwrap_or("?").to_string();
-        if name.is_empty() {
-            continue;
-        }
-        position.insert(section.index(), sections.len());
-        let file_range = section.file_range().and_then(|(off, len)| {
-            let start = usize::try_from(off).ok()?;
-            let end = start.checked_add(usize::try_from(len).ok()?)?;
-            (end <= bytes.len()).then_some(start..end)
-        });
-        sections.push(Section {
-            name,
-            file_range,
-            size: section.size(),
-            address: section.address(),
-        });
-    }
-    let mut symbols = Vec::new();
-    for symbol in file.symbols() {
-        let Ok(name) = symbol.name() else { continue };
-        // `$x`/`$d` are RISC-V mapping symbols, one per code/data run: noise in a diff.
-        if name.is_empty() || name.starts_with('$') {
-            continue;
-        }
-        let index = symbol.section_index();
-        let section = index
-            .and_then(|i| file.section_by_index(i).ok())
-            .and_then(|s| s.name().ok().map(str::to_string));
-        let bytes = index
-            .and_then(|i| position.get(&i))
-            .map(|&p| &sections[p])
-            .and_then(|s| {
-                let range = s.file_range.clone()?;
-                let start =
-                    range.start + usize::try_from(symbol.address().checked_sub(s.address)?).ok()?;
-                let end = start.checked_add(usize::try_from(symbol.size()).ok()?)?;
-                (end <= range.end && symbol.size() > 0).then_some(start..end)
-            });
-        symbols.push(Sym {
-            name: name.to_string(),
-            address: symbol.address(),
-            size: symbol.size(),
-            section,
-            bytes,
-        });
-    }
-    Ok((sections, symbols))
-}
 
 /// Compares two ELF images; `name_a`/`name_b` label them in the result.
 pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDiff, DiffError> {
-    let (sections_a, symbols_a) = parse(a, name_a)?;
-    let (sections_b, symbols_b) = parse(b, name_b)?;
+    let (sections_a, symbols_a) = elf::parse(a, name_a)?;
+    let (sections_b, symbols_b) = elf::parse(b, name_b)?;
     let summary = |name: &str, bytes: &[u8]| FileSummary {
         name: name.to_string(),
         size: bytes.len() as u64,
@@ -282,13 +211,32 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
     }
     let header_len = 64.min(a.len()).min(b.len());
     diff.headers_differ = a[..header_len] != b[..header_len] || a.len().min(64) != b.len().min(64);
+    let (sections, mut runs) = compare_sections(a, b, &sections_a, &sections_b);
+    diff.sections = sections;
+    if let (true, Some(o)) = (runs.is_empty(), first) {
+        runs.push(Run {
+            a: o..o + 1,
+            b: o..o + 1,
+        });
+    }
+    diff.symbols = compare_symbols(a, b, &symbols_a, &symbols_b);
+    diff.strings = strings::near_runs(a, b, &runs, &sections_a, &sections_b);
+    Ok(diff)
+}
 
-    // Byte runs that differ, as (range in a, range in b), to look for strings around.
-    let mut runs: Vec<(Range<usize>, Range<usize>, Option<String>)> = Vec::new();
-    let (section_pairs, section_in_a) = pair_by_name(&sections_a, &sections_b, |s| &s.name);
+/// Every section that differs (paired by name), and the byte runs that differ inside them (at
+/// most 8 per section), to look for strings around.
+fn compare_sections(
+    a: &[u8],
+    b: &[u8],
+    sections_a: &[Section],
+    sections_b: &[Section],
+) -> (Vec<SectionDiff>, Vec<Run>) {
+    let (mut out, mut runs) = (Vec::new(), Vec::new());
+    let (section_pairs, section_in_a) = pair_by_name(sections_a, sections_b, |s| &s.name);
     for (sa, pair) in sections_a.iter().zip(section_pairs) {
         let Some(sb) = pair.map(|i| &sections_b[i]) else {
-            diff.sections.push(SectionDiff {
+            out.push(SectionDiff {
                 name: sa.name.clone(),
                 change: "only-in-a",
                 size_a: Some(sa.size),
@@ -311,7 +259,7 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
             .zip(&db[..common])
             .filter(|(x, y)| x != y)
             .count() as u64;
-        diff.sections.push(SectionDiff {
+        out.push(SectionDiff {
             name: sa.name.clone(),
             change: "changed",
             size_a: Some(sa.size),
@@ -320,12 +268,11 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
             bytes_differing: differing + (da.len().max(db.len()) - common) as u64,
         });
         if let (Some(ra), Some(rb)) = (&sa.file_range, &sb.file_range) {
-            for run in differing_runs(da, db).into_iter().take(8) {
-                runs.push((
-                    ra.start + run.start..ra.start + run.end.min(da.len()),
-                    rb.start + run.start..rb.start + run.end.min(db.len()),
-                    Some(sa.name.clone()),
-                ));
+            for run in strings::differing_runs(da, db).into_iter().take(8) {
+                runs.push(Run {
+                    a: ra.start + run.start..ra.start + run.end.min(da.len()),
+                    b: rb.start + run.start..rb.start + run.end.min(db.len()),
+                });
             }
         }
     }
@@ -334,7 +281,7 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
         .zip(section_in_a)
         .filter(|(_, paired)| !paired)
     {
-        diff.sections.push(SectionDiff {
+        out.push(SectionDiff {
             name: sb.name.clone(),
             change: "only-in-b",
             size_a: None,
@@ -343,11 +290,14 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
             bytes_differing: 0,
         });
     }
-    if let (true, Some(o)) = (runs.is_empty(), first) {
-        runs.push((o..o + 1, o..o + 1, None));
-    }
+    (out, runs)
+}
 
-    let (symbol_pairs, symbol_in_a) = pair_by_name(&symbols_a, &symbols_b, |s| &s.name);
+/// Every symbol that moved, resized, changed content or exists on one side only (at most
+/// [`LIMIT`]).
+fn compare_symbols(a: &[u8], b: &[u8], symbols_a: &[Sym], symbols_b: &[Sym]) -> Vec<SymbolDiff> {
+    let mut out = Vec::new();
+    let (symbol_pairs, symbol_in_a) = pair_by_name(symbols_a, symbols_b, |s| &s.name);
     for (sym, pair) in symbols_a.iter().zip(symbol_pairs) {
         let change = match pair.map(|i| &symbols_b[i]) {
             None => Some("only-in-a"),
@@ -359,7 +309,7 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
             },
         };
         if let Some(change) = change {
-            diff.symbols.push(SymbolDiff {
+            out.push(SymbolDiff {
                 name: sym.name.clone(),
                 section: sym.section.clone(),
                 change,
@@ -371,53 +321,16 @@ pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDif
         .zip(symbol_in_a)
         .filter(|(_, paired)| !paired)
     {
-        diff.symbols.push(SymbolDiff {
+        out.push(SymbolDiff {
             name: sym.name.clone(),
             section: sym.section.clone(),
             change: "only-in-b",
         });
     }
-    diff.symbols.truncate(LIMIT);
-
-    let (mut in_a, mut in_b) = (Strings::new(a), Strings::new(b));
-    'runs: for (ra, rb, _) in &runs {
-        for (side, bytes, other, range, sections) in [
-            ("a", a, &mut in_b, ra, &sections_a),
-            ("b", b, &mut in_a, rb, &sections_b),
-        ] {
-            for (offset, text) in strings_near(bytes, range.clone()) {
-                if diff.strings.len() >= LIMIT {
-                    break 'runs;
-                }
-                // A string both files contain only moved; the ones that differ are the cause.
-                if other.contains(text.as_bytes())
-                    || diff
-                        .strings
-                        .iter()
-                        .any(|s| s.side == side && s.offset == offset as u64)
-                {
-                    continue;
-                }
-                let section = sections
-                    .iter()
-                    .find(|s| s.file_range.as_ref().is_some_and(|r| r.contains(&offset)))
-                    .map(|s| s.name.clone());
-                diff.strings.push(NearbyString {
-                    side,
-                    section,
-                    offset: offset as u64,
-                    kind: classify(&text),
-                    text,
-                });
-            }
-        }
-    }
-    Ok(diff)
+    out.truncate(LIMIT);
+    out
 }
 
-/// Pairs the items of `a` and `b` that share a name, the k-th of a name in `a` with the k-th of it
-/// in `b` (names repeat in real ELFs: local symbols, COMDAT sections). Returns the partner in `b`
-/// of each item of `a`, and whether each item of `b` has one.
 fn pair_by_name<'t, T>(
     a: &'t [T],
     b: &'t [T],
@@ -444,31 +357,7 @@ fn pair_by_name<'t, T>(
     (pairs, paired)
 }
 
-/// Substring search in one file, with its whole printable strings indexed: a string near a
-/// difference is usually one the other file holds whole, found without scanning the file.
-struct Strings<'b> {
-    bytes: &'b [u8],
-    whole: Option<HashSet<&'b [u8]>>,
-}
-
-impl<'b> Strings<'b> {
-    fn new(bytes: &'b [u8]) -> Self {
-        Self { bytes, whole: None }
-    }
-
-    fn contains(&mut self, needle: &[u8]) -> bool {
-        let whole = self.whole.get_or_insert_with(|| {
-            self.bytes
-                .split(|&b| !is_printable(b))
-                .filter(|s| s.len() >= 6)
-                .collect()
-        });
-        needle.is_empty()
-            || whole.contains(needle)
-            || memchr::memmem::find(self.bytes, needle).is_some()
-    }
-}
-
+/// The first offset where `a` and `b` differ, or where the shorter ends.
 fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
     match a.iter().zip(b).position(|(x, y)| x != y) {
         Some(i) => Some(i),
@@ -477,193 +366,10 @@ fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
     }
 }
 
-/// Runs of differing bytes over the common length (adjacent runs within 16 bytes merged),
-/// plus the tail when the lengths differ.
-fn differing_runs(a: &[u8], b: &[u8]) -> Vec<Range<usize>> {
-    let common = a.len().min(b.len());
-    let mut runs: Vec<Range<usize>> = Vec::new();
-    for i in (0..common).filter(|&i| a[i] != b[i]) {
-        match runs.last_mut() {
-            Some(last) if i <= last.end + 16 => last.end = i + 1,
-            _ => runs.push(i..i + 1),
-        }
-        if runs.len() > LIMIT {
-            break;
-        }
-    }
-    if a.len() != b.len() {
-        runs.push(common..a.len().max(b.len()));
-    }
-    runs
-}
-
-/// Printable ASCII runs of at least 6 bytes that overlap `range` widened by `WINDOW`.
-fn strings_near(bytes: &[u8], range: Range<usize>) -> Vec<(usize, String)> {
-    let start = range.start.saturating_sub(WINDOW);
-    let end = (range.end + WINDOW).min(bytes.len());
-    if start >= end {
-        return Vec::new();
-    }
-    // Extend to the whole string the window cuts into.
-    let mut s = start;
-    while s > 0 && is_printable(bytes[s - 1]) {
-        s -= 1;
-    }
-    let mut e = end;
-    while e < bytes.len() && is_printable(bytes[e]) {
-        e += 1;
-    }
-    let mut found = Vec::new();
-    let mut i = s;
-    while i < e {
-        if !is_printable(bytes[i]) {
-            i += 1;
-            continue;
-        }
-        let begin = i;
-        while i < e && is_printable(bytes[i]) {
-            i += 1;
-        }
-        // Shorter runs are mostly instruction bytes that happen to be printable.
-        if i - begin >= 6 {
-            let text: String = String::from_utf8_lossy(&bytes[begin..i])
-                .chars()
-                .take(120)
-                .collect();
-            found.push((begin, text));
-        }
-    }
-    found
-}
-
-fn is_printable(b: u8) -> bool {
-    (0x20..0x7f).contains(&b) || b == b'\t'
-}
-
-/// `path`, `time` or `text`.
-fn classify(text: &str) -> &'static str {
-    let bytes = text.as_bytes();
-    let digits_at = |i: usize, n: usize| {
-        bytes
-            .get(i..i + n)
-            .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
-    };
-    let looks_like_time = (0..bytes.len()).any(|i| {
-        // 12:34:56, 2026-11-24, or a 10-digit unix time.
-        (digits_at(i, 2) && bytes.get(i + 2) == Some(&b':') && digits_at(i + 3, 2))
-            || (digits_at(i, 4)
-                && bytes.get(i + 4) == Some(&b'-')
-                && digits_at(i + 5, 2)
-                && bytes.get(i + 7) == Some(&b'-'))
-            || (digits_at(i, 10)
-                && !digits_at(i + 10, 1)
-                && (i == 0 || !bytes[i - 1].is_ascii_digit()))
-    }) || [
-        "Jan ", "Feb ", "Mar ", "Apr ", "May ", "Jun ", "Jul ", "Aug ", "Sep ", "Oct ", "Nov ",
-        "Dec ",
-    ]
-    .iter()
-    .any(|m| text.contains(m));
-    if text.contains('/')
-        && (text.starts_with('/')
-            || text.contains("/src")
-            || text.contains("/home")
-            || text.contains("/tmp")
-            || text.contains(".rs")
-            || text.contains(".c"))
-    {
-        "path"
-    } else if looks_like_time {
-        "time"
-    } else {
-        "text"
-    }
-}
-
-impl ElfDiff {
-    /// The diff as text for people.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        if self.identical {
-            let _ = writeln!(
-                out,
-                "identical: {} bytes, sha256 {}",
-                self.a.size, self.a.sha256
-            );
-            return out;
-        }
-        for (label, f) in [("a", &self.a), ("b", &self.b)] {
-            let _ = writeln!(
-                out,
-                "{label}: {} ({} bytes, sha256 {})",
-                f.name, f.size, f.sha256
-            );
-        }
-        if let Some(offset) = self.first_difference {
-            let _ = write!(out, "first difference at file offset {offset:#x}");
-            match &self.first_difference_section {
-                Some(section) => {
-                    let _ = writeln!(out, " (in section `{section}`)");
-                }
-                None => out.push('\n'),
-            }
-        }
-        if self.headers_differ {
-            let _ = writeln!(out, "the ELF header differs");
-        }
-        for note in &self.notes {
-            let _ = writeln!(out, "{note}");
-        }
-        if !self.sections.is_empty() {
-            let _ = writeln!(out, "sections:");
-            for s in &self.sections {
-                let size = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
-                let _ = write!(
-                    out,
-                    "  {:<20} {:<10} size {} -> {}",
-                    s.name,
-                    s.change,
-                    size(s.size_a),
-                    size(s.size_b)
-                );
-                if let Some(first) = s.first_difference {
-                    let _ = write!(out, ", {} bytes differ from +{first:#x}", s.bytes_differing);
-                }
-                out.push('\n');
-            }
-        }
-        if !self.symbols.is_empty() {
-            let _ = writeln!(out, "symbols:");
-            for s in &self.symbols {
-                let _ = writeln!(
-                    out,
-                    "  {:<40} {:<10} {}",
-                    s.name,
-                    s.change,
-                    s.section.as_deref().unwrap_or("")
-                );
-            }
-        }
-        if !self.strings.is_empty() {
-            let _ = writeln!(out, "strings near the differences:");
-            for s in &self.strings {
-                let _ = writeln!(
-                    out,
-                    "  {} {:#08x} {:<5} {:<10} {:?}",
-                    s.side,
-                    s.offset,
-                    s.kind,
-                    s.section.as_deref().unwrap_or(""),
-                    s.text
-                );
-            }
-        }
-        out
-    }
-}
 
 #[cfg(test)]
 mod tests {
+    use super::strings::{classify, differing_runs, strings_near};
     use super::*;
 
     #[test]

@@ -1,0 +1,372 @@
+//! `zkelf build` as a pipeline of steps, one file each: [`fetch`] (the guest's inputs, then
+//! vendoring with the network on) → [`sysroot`] (the standard library, content-addressed) →
+//! [`compile`] (the guest's `--network none` container, and `--check-reproducible`'s varied
+//! second build) → [`postlink`] (the profile's step after the link, and the VK it derives) →
+//! [`provenance`] (assembled from the steps' records) → [`outputs`] (staged, then installed
+//! atomically under `<out>/<guest>/<version>/`). [`plan`] says what every container runs.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use zkelf_trust::digest::Sha256Digest;
+
+use crate::docker::Engine;
+use crate::error::BuilderError;
+use crate::image::{BuilderImage, ensure_builder_image};
+use crate::manifest::{Artifact, BuildKind, Manifest};
+use crate::profile::Profile;
+use crate::reporter::Reporter;
+use crate::source::Source;
+
+pub(crate) mod compile;
+pub(crate) mod fetch;
+pub(crate) mod outputs;
+pub(crate) mod plan;
+pub(crate) mod postlink;
+pub(crate) mod provenance;
+pub(crate) mod sysroot;
+
+use fetch::{GuestInputs, Vendored};
+use outputs::{Staged, Staging};
+use plan::Mounts;
+pub use plan::{BUILD_PATH, Variation};
+pub(crate) use sysroot::SysrootCache;
+
+/// The host CA bundle mounted into the fetch container.
+pub const DEFAULT_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// How to build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Output root: files go to `<out_dir>/<guest>/<version>/`.
+    pub out_dir: PathBuf,
+    /// Only the artifact of this zkVM (all when `None`).
+    pub zkvm: Option<String>,
+    /// Build a tree with uncommitted changes (recorded as `dirty: true`).
+    pub allow_dirty: bool,
+    /// Build a second time with varied conditions and require identical bytes.
+    pub check_reproducible: bool,
+    /// Where vendored crates are kept between builds (keyed by Cargo.lock and image); none: no cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Debian suite of the base image.
+    pub suite: String,
+    /// CA bundle mounted into the fetch container, if it exists.
+    pub ca_bundle: PathBuf,
+    /// For [`rebuild`]: go on (with a note) when this zkelf would run the build with other
+    /// flags, environment or command than the provenance records; refuse otherwise.
+    pub allow_different_builder: bool,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        Self {
+            out_dir: PathBuf::from("dist"),
+            zkvm: None,
+            allow_dirty: false,
+            check_reproducible: false,
+            cache_dir: None,
+            suite: crate::base::DEFAULT_SUITE.into(),
+            ca_bundle: PathBuf::from(DEFAULT_CA_BUNDLE),
+            allow_different_builder: false,
+        }
+    }
+}
+
+/// One ELF written to the output directory, with its provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuiltArtifact {
+    /// Guest name.
+    pub guest: String,
+    /// Guest version.
+    pub version: String,
+    /// zkVM label.
+    pub zkvm: String,
+    /// The profile it was built with.
+    pub profile: String,
+    /// Target triple.
+    pub target: String,
+    /// `<out>/<guest>/<version>/<guest>-<zkvm>.elf`: the artifact (for RISC Zero, the program
+    /// binary, not an ELF).
+    pub elf: PathBuf,
+    /// `<out>/<guest>/<version>/<guest>-<zkvm>.provenance.json`.
+    pub provenance: PathBuf,
+    /// sha256 of the ELF.
+    pub sha256: Sha256Digest,
+    /// Size of the ELF in bytes.
+    pub size: u64,
+    /// sha256 of the provenance file.
+    pub provenance_sha256: Sha256Digest,
+    /// `<out>/<guest>/<version>/<guest>-<zkvm>.vk`, when the profile derives the VK (RISC
+    /// Zero: the image id, 32 bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vk: Option<PathBuf>,
+    /// sha256 of the VK file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vk_sha256: Option<Sha256Digest>,
+    /// The VK as the zkVM prints it (RISC Zero: the image id in hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vk_id: Option<String>,
+    /// Git commit built.
+    pub commit: String,
+    /// `SOURCE_DATE_EPOCH` of the build.
+    pub source_date_epoch: u64,
+    /// Whether a second, varied build gave the same bytes (`None`: not checked).
+    pub reproduced: Option<bool>,
+    /// The builder image's id.
+    pub builder_image: String,
+}
+
+/// Builds the artifacts of the guest in `guest_dir` and writes them under `options.out_dir`.
+///
+/// Nothing is written there unless every selected artifact built (and, with
+/// `check_reproducible`, reproduced).
+pub async fn build_guest(
+    engine: &Engine,
+    guest_dir: &Path,
+    options: &BuildOptions,
+    reporter: &dyn Reporter,
+) -> Result<Vec<BuiltArtifact>, BuilderError> {
+    let manifest = Manifest::load(guest_dir)?;
+    let selected: Vec<Artifact> = manifest
+        .select(options.zkvm.as_deref())?
+        .into_iter()
+        .cloned()
+        .collect();
+    let (dir, m) = (guest_dir.to_path_buf(), manifest.clone());
+    let source = tokio::task::spawn_blocking(move || Source::inspect(&dir, &m))
+        .await
+        .map_err(|e| BuilderError::io("cannot inspect", guest_dir, std::io::Error::other(e)))??;
+    if source.dirty && !options.allow_dirty {
+        return Err(BuilderError::DirtyTree {
+            guest: manifest.name.clone(),
+            files: source
+                .changes
+                .iter()
+                .take(5)
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let sde = source.commit_time;
+    let selected: Vec<(Artifact, Profile)> = selected
+        .into_iter()
+        .map(|a| {
+            let profile = a.profile();
+            (a, profile)
+        })
+        .collect();
+    build_selected(
+        engine,
+        &manifest,
+        &selected,
+        &source,
+        sde,
+        options,
+        SysrootCache::Use,
+        reporter,
+    )
+    .await
+}
+
+/// What every artifact of one `build` shares: the guest, its source and inputs, the builder
+/// image and the vendored crates.
+struct Context<'a> {
+    engine: &'a Engine,
+    manifest: &'a Manifest,
+    source: &'a Source,
+    sde: u64,
+    options: &'a BuildOptions,
+    image: BuilderImage,
+    inputs: Option<GuestInputs>,
+    vendored: Option<Vendored>,
+    sysroot_cache: Option<PathBuf>,
+    reporter: &'a dyn Reporter,
+}
+
+/// The pipeline for the `selected` artifacts of `manifest`: fetch once, then per artifact
+/// sysroot → compile (→ reproduce) → post-link → provenance, staged; then every output
+/// installed. Nothing is installed unless every artifact built.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn build_selected(
+    engine: &Engine,
+    manifest: &Manifest,
+    selected: &[(Artifact, Profile)],
+    source: &Source,
+    sde: u64,
+    options: &BuildOptions,
+    sysroot_cache: SysrootCache,
+    reporter: &dyn Reporter,
+) -> Result<Vec<BuiltArtifact>, BuilderError> {
+    let image = ensure_builder_image(engine, &options.suite, reporter).await?;
+    let (inputs, vendored) = match manifest.build {
+        BuildKind::Cargo => {
+            let src = source.clone();
+            let inputs = blocking(move || GuestInputs::read(&src)).await?;
+            let vendored = fetch::vendor(
+                engine,
+                &image,
+                &manifest.name,
+                source,
+                &inputs,
+                options,
+                reporter,
+            )
+            .await?;
+            (Some(inputs), Some(vendored))
+        }
+        BuildKind::Make => (None, None),
+    };
+    let ctx = Context {
+        engine,
+        manifest,
+        source,
+        sde,
+        options,
+        sysroot_cache: match sysroot_cache {
+            SysrootCache::Use => options.cache_dir.as_ref().map(|c| c.join("sysroot")),
+            SysrootCache::Bypass => None,
+        },
+        image,
+        inputs,
+        vendored,
+        reporter,
+    };
+    let staging = Staging::new()?;
+    let mut staged = Vec::new();
+    for (artifact, profile) in selected {
+        staged.push(build_one(&ctx, artifact, profile, &staging).await?);
+    }
+    // Every artifact built: now, and only now, write the outputs.
+    outputs::install(
+        manifest,
+        &options.out_dir,
+        staged,
+        &source.commit,
+        sde,
+        &ctx.image.id,
+    )
+}
+
+/// One artifact through sysroot → compile (→ reproduce) → post-link → provenance.
+async fn build_one(
+    ctx: &Context<'_>,
+    artifact: &Artifact,
+    profile: &Profile,
+    staging: &Staging,
+) -> Result<Staged, BuilderError> {
+    let (manifest, reporter) = (ctx.manifest, ctx.reporter);
+    let plan = plan::Plan::new(
+        manifest,
+        artifact,
+        profile.clone(),
+        ctx.source,
+        ctx.sde,
+        &ctx.image,
+    );
+    let stem = format!("{}-{}", manifest.name, artifact.zkvm);
+    let profile_dir = staging.profile_files(&plan)?;
+    let mut mounts = Mounts {
+        vendor: ctx.vendored.as_ref().map(|v| v.dir.as_path()),
+        profile: profile_dir.as_deref(),
+        sysroot: None,
+    };
+    let workspace = ctx.inputs.as_ref().map(|i| &i.workspace);
+    let standard = Variation::standard();
+    let sysroot = match workspace {
+        Some(workspace) => Some(
+            sysroot::ensure(
+                ctx.engine,
+                &plan,
+                workspace,
+                &standard,
+                &mounts,
+                ctx.sysroot_cache.as_deref(),
+                reporter,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    mounts.sysroot = sysroot.as_ref().map(|s| s.dir.as_path());
+    reporter.step(&format!(
+        "building {} {} for {} (profile {}, {})",
+        manifest.name, manifest.version, artifact.zkvm, profile.name, artifact.target
+    ));
+    let linked_path = staging.path().join(format!("{stem}.linked.elf"));
+    let linked =
+        compile::compile(ctx.engine, &plan, ctx.source, &mounts, linked_path, reporter).await?;
+    reporter.finish(&match profile.post_link {
+        None => format!("{stem}.elf sha256:{}", linked.sha256),
+        Some(_) => format!("linked {stem} sha256:{}", linked.sha256),
+    });
+    let reproduced = if ctx.options.check_reproducible {
+        compile::reproduce(
+            ctx.engine,
+            &plan,
+            ctx.source,
+            workspace,
+            sysroot.as_ref(),
+            &mounts,
+            &linked,
+            reporter,
+        )
+        .await?;
+        Some(true)
+    } else {
+        None
+    };
+    let finished = postlink::finish(
+        &plan,
+        linked,
+        ctx.vendored.as_ref().map(|v| v.dir.as_path()),
+        ctx.inputs.as_ref().map(|i| i.cargo_lock.as_slice()),
+        staging.path(),
+        reporter,
+    )
+    .await?;
+    let mut dependencies = Vec::new();
+    if let (Some(vendored), Some(inputs)) = (&ctx.vendored, &ctx.inputs) {
+        dependencies.extend(vendored.dependencies(inputs, &plan.source.root));
+    }
+    dependencies.extend(sysroot.as_ref().map(|s| s.dependency(&plan)));
+    dependencies.extend(finished.dependencies());
+    let provenance = provenance::assemble(
+        &plan,
+        &standard,
+        &ctx.image,
+        &finished.sha256,
+        dependencies,
+        finished.byproducts(&plan),
+    );
+    Ok(Staged {
+        zkvm: artifact.zkvm.clone(),
+        profile: profile.name.clone(),
+        target: artifact.target.clone(),
+        finished,
+        provenance,
+        reproduced,
+    })
+}
+
+/// Runs blocking work (file IO, hashing) off the async runtime.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, BuilderError> + Send + 'static,
+) -> Result<T, BuilderError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| BuilderError::Task {
+            message: e.to_string(),
+        })?
+}
+
+/// The source parameters of a provenance document.
+fn source_parameters(source: &Source) -> crate::provenance::SourceParameters {
+    crate::provenance::SourceParameters {
+        uri: source.uri.clone(),
+        commit: source.commit.clone(),
+        dirty: source.dirty,
+        path: source.guest_path.clone(),
+        root: source.source_root.clone(),
+    }
+}

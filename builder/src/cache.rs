@@ -1,0 +1,329 @@
+//! Content-addressed directories in the builder's cache (the sysroot, and the zkVM
+//! toolboxes): an entry is built in a `.partial-*` directory beside the entries, sealed with a
+//! manifest of every file (path, size, sha256) written last, renamed into place under its key,
+//! and re-hashed against that manifest on every use. An entry that does not verify is removed,
+//! with a note naming why, and its caller rebuilds it.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use zkelf_trust::digest::Sha256Digest;
+
+use crate::error::BuilderError;
+use crate::fsutil::{sha256_file, write_atomic};
+
+/// Bumped whenever the entry layout changes: old entries stop matching.
+pub(crate) const FORMAT: u32 = 1;
+/// The manifest file of an entry, written last: an entry without it is partial.
+pub(crate) const MANIFEST: &str = "zkelf-sysroot.json";
+
+/// One file of an entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ManifestFile {
+    /// Relative path, `/`-separated.
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// An entry's manifest: its key and every file (sorted by path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct EntryManifest {
+    pub format: u32,
+    pub key: String,
+    pub files: Vec<ManifestFile>,
+}
+
+impl EntryManifest {
+    /// Hashes every regular file under `dir` (but the manifest).
+    pub fn of_dir(dir: &Path, key: &str) -> Result<Self, BuilderError> {
+        let mut files = Vec::new();
+        let mut stack = vec![PathBuf::new()];
+        while let Some(rel) = stack.pop() {
+            let abs = dir.join(&rel);
+            let entries =
+                std::fs::read_dir(&abs).map_err(|e| BuilderError::io("cannot read", &abs, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| BuilderError::io("cannot read", &abs, e))?;
+                let name = rel.join(entry.file_name());
+                let ft = entry
+                    .file_type()
+                    .map_err(|e| BuilderError::io("cannot read", entry.path(), e))?;
+                if ft.is_dir() {
+                    stack.push(name);
+                } else if name.as_os_str() != MANIFEST {
+                    // Symlinks and other kinds are hashed through `open`, which refuses
+                    // nothing; the check compares them like files.
+                    let (sha256, size) = sha256_file(&entry.path())?;
+                    files.push(ManifestFile {
+                        path: name.to_string_lossy().into_owned(),
+                        size,
+                        sha256: sha256.to_string(),
+                    });
+                }
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Self {
+            format: FORMAT,
+            key: key.into(),
+            files,
+        })
+    }
+
+    /// Canonical bytes (pretty JSON, trailing newline).
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+/// Why an entry cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Invalid {
+    /// No manifest (an interrupted write).
+    Partial,
+    /// The manifest does not parse or names another key or format.
+    BadManifest(String),
+    /// A file differs from the manifest, is missing, or is not listed.
+    Corrupt(String),
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Invalid::Partial => write!(f, "it has no manifest (a partial entry)"),
+            Invalid::BadManifest(m) => write!(f, "its manifest {m}"),
+            Invalid::Corrupt(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+/// A sealed entry's manifest: its bytes (what the provenance carries) and its sha256 (the
+/// entry's digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sealed {
+    pub digest: String,
+    pub manifest: Vec<u8>,
+}
+
+impl Sealed {
+    fn of(manifest: &EntryManifest) -> Self {
+        let manifest = manifest.to_json();
+        Self {
+            digest: Sha256Digest::of(&manifest).to_string(),
+            manifest,
+        }
+    }
+}
+
+/// Re-hashes the entry at `dir` against its manifest; returns the manifest when every file
+/// matches and nothing else is there.
+pub(crate) fn verify(dir: &Path, key: &str) -> Result<Result<Sealed, Invalid>, BuilderError> {
+    let path = dir.join(MANIFEST);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(Invalid::Partial)),
+        Err(e) => return Err(BuilderError::io("cannot read", &path, e)),
+    };
+    let recorded: EntryManifest = match serde_json::from_slice(&bytes) {
+        Ok(m) => m,
+        Err(e) => return Ok(Err(Invalid::BadManifest(format!("does not parse: {e}")))),
+    };
+    if recorded.format != FORMAT || recorded.key != key {
+        return Ok(Err(Invalid::BadManifest(format!(
+            "is for key `{}` format {}, not `{key}` format {FORMAT}",
+            recorded.key, recorded.format
+        ))));
+    }
+    if recorded.to_json() != bytes {
+        return Ok(Err(Invalid::BadManifest("is not in canonical form".into())));
+    }
+    let actual = EntryManifest::of_dir(dir, key)?;
+    if actual.files != recorded.files {
+        let what = first_difference(&recorded.files, &actual.files);
+        return Ok(Err(Invalid::Corrupt(what)));
+    }
+    Ok(Ok(Sealed::of(&recorded)))
+}
+
+/// The first file two entries' manifests (their bytes) disagree on, for a message.
+pub(crate) fn difference(first: &[u8], second: &[u8]) -> String {
+    match (
+        serde_json::from_slice::<EntryManifest>(first),
+        serde_json::from_slice::<EntryManifest>(second),
+    ) {
+        (Ok(a), Ok(b)) => first_difference(&a.files, &b.files),
+        _ => "the manifests do not parse".into(),
+    }
+}
+
+fn first_difference(recorded: &[ManifestFile], actual: &[ManifestFile]) -> String {
+    for r in recorded {
+        match actual.iter().find(|a| a.path == r.path) {
+            None => return format!("`{}` is missing", r.path),
+            Some(a) if a != r => {
+                return format!(
+                    "`{}` has sha256 {} ({} bytes), the manifest {} ({} bytes)",
+                    r.path, a.sha256, a.size, r.sha256, r.size
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    match actual
+        .iter()
+        .find(|a| !recorded.iter().any(|r| r.path == a.path))
+    {
+        Some(a) => format!("`{}` is not in the manifest", a.path),
+        None => "the files differ from the manifest".into(),
+    }
+}
+
+/// Writes the manifest of the files already in `dir` (last, atomically) and returns it.
+pub(crate) fn seal(dir: &Path, key: &str) -> Result<Sealed, BuilderError> {
+    let sealed = Sealed::of(&EntryManifest::of_dir(dir, key)?);
+    write_atomic(&dir.join(MANIFEST), &sealed.manifest, 0o644)?;
+    Ok(sealed)
+}
+
+/// Moves the entry at `staged` (a directory in the cache's sysroot directory), just sealed as
+/// `sealed`, to `<root>/<key>`. Losing the race to another writer is fine: theirs is verified
+/// and used. Returns the entry's path and manifest.
+pub(crate) fn insert(
+    root: &Path,
+    key: &str,
+    staged: &Path,
+    sealed: Sealed,
+) -> Result<(PathBuf, Sealed), BuilderError> {
+    let dest = root.join(key);
+    match std::fs::rename(staged, &dest) {
+        Ok(()) => Ok((dest, sealed)),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(staged);
+            match verify(&dest, key)? {
+                Ok(theirs) => Ok((dest, theirs)),
+                Err(_) => Err(BuilderError::io("cannot rename into", &dest, e)),
+            }
+        }
+    }
+}
+
+/// Looks `key` up under `root`: the entry's path and manifest when it verifies; an invalid
+/// entry is removed (with `note` saying why) and `None` returned, so the caller rebuilds it.
+pub(crate) fn lookup(
+    root: &Path,
+    key: &str,
+    kind: &str,
+    note: &dyn Fn(&str),
+) -> Result<Option<(PathBuf, Sealed)>, BuilderError> {
+    let dir = root.join(key);
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    match verify(&dir, key)? {
+        Ok(sealed) => Ok(Some((dir, sealed))),
+        Err(why) => {
+            note(&format!(
+                "note: the cached {kind} `{}` cannot be used: {why}; rebuilding it",
+                dir.display()
+            ));
+            std::fs::remove_dir_all(&dir)
+                .map_err(|e| BuilderError::io("cannot remove", &dir, e))?;
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(root: &Path, key: &str) -> (PathBuf, Sealed) {
+        let staged = root.join(format!(".partial-{key}"));
+        let lib = staged.join("lib/rustlib/t/lib");
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::write(lib.join("libcore-1.rlib"), b"core bytes").unwrap();
+        std::fs::write(lib.join("liballoc-1.rlib"), b"alloc bytes").unwrap();
+        let sealed = seal(&staged, key).unwrap();
+        (staged, sealed)
+    }
+
+    fn inserted(root: &Path, key: &str) -> PathBuf {
+        let (staged, sealed) = entry(root, key);
+        insert(root, key, &staged, sealed).unwrap().0
+    }
+
+    #[test]
+    fn a_sealed_entry_verifies_and_keeps_its_digest() {
+        let root = tempfile::tempdir().unwrap();
+        let (staged, sealed) = entry(root.path(), "k1");
+        assert_eq!(verify(&staged, "k1").unwrap(), Ok(sealed.clone()));
+        let (dir, inserted) = insert(root.path(), "k1", &staged, sealed).unwrap();
+        assert_eq!(dir, root.path().join("k1"));
+        let found = lookup(root.path(), "k1", "sysroot", &|_| panic!("no note")).unwrap();
+        assert_eq!(found, Some((dir, inserted.clone())));
+        assert_eq!(
+            inserted.digest,
+            Sha256Digest::of(&std::fs::read(root.path().join("k1").join(MANIFEST)).unwrap())
+                .to_string()
+        );
+        // The same files give the same digest.
+        let again = tempfile::tempdir().unwrap();
+        let (staged, _) = entry(again.path(), "k1");
+        assert_eq!(verify(&staged, "k1").unwrap(), Ok(inserted.clone()));
+        // Another writer's entry already in place: used, not replaced.
+        let (staged, sealed) = entry(root.path(), "k1");
+        assert_eq!(
+            insert(root.path(), "k1", &staged, sealed).unwrap().1,
+            inserted
+        );
+        assert!(!staged.exists());
+    }
+
+    #[test]
+    fn corrupt_partial_and_foreign_entries_are_removed() {
+        let root = tempfile::tempdir().unwrap();
+        let notes = std::cell::RefCell::new(Vec::<String>::new());
+        let note = |m: &str| notes.borrow_mut().push(m.to_string());
+
+        // A flipped byte.
+        let dir = inserted(root.path(), "k");
+        let rlib = dir.join("lib/rustlib/t/lib/libcore-1.rlib");
+        std::fs::write(&rlib, b"core bytez").unwrap();
+        assert!(matches!(
+            verify(&dir, "k").unwrap(),
+            Err(Invalid::Corrupt(_))
+        ));
+        assert_eq!(lookup(root.path(), "k", "sysroot", &note).unwrap(), None);
+        assert!(!dir.exists());
+
+        // No manifest.
+        let dir = inserted(root.path(), "k");
+        std::fs::remove_file(dir.join(MANIFEST)).unwrap();
+        assert_eq!(verify(&dir, "k").unwrap(), Err(Invalid::Partial));
+        assert_eq!(lookup(root.path(), "k", "sysroot", &note).unwrap(), None);
+
+        // An extra file, a missing file.
+        let dir = inserted(root.path(), "k");
+        std::fs::write(dir.join("lib/rustlib/t/lib/libevil.rlib"), b"x").unwrap();
+        assert!(
+            matches!(verify(&dir, "k").unwrap(), Err(Invalid::Corrupt(m)) if m.contains("libevil"))
+        );
+        std::fs::remove_file(dir.join("lib/rustlib/t/lib/libevil.rlib")).unwrap();
+        std::fs::remove_file(dir.join("lib/rustlib/t/lib/liballoc-1.rlib")).unwrap();
+        assert!(
+            matches!(verify(&dir, "k").unwrap(), Err(Invalid::Corrupt(m)) if m.contains("missing"))
+        );
+
+        // Renamed under another key.
+        let dir = inserted(root.path(), "k2");
+        std::fs::rename(&dir, root.path().join("k3")).unwrap();
+        assert!(matches!(
+            verify(&root.path().join("k3"), "k3").unwrap(),
+            Err(Invalid::BadManifest(_))
+        ));
+        assert_eq!(notes.borrow().len(), 2);
+    }
+}
