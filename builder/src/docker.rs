@@ -6,7 +6,8 @@ use std::time::Duration;
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig, ImageInspect};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -99,6 +100,81 @@ impl Engine {
                 source,
             )),
         }
+    }
+
+    /// The file at `path` in `image`, at most `limit` bytes, read from a container that is
+    /// created but never started.
+    pub(crate) async fn read_file(
+        &self,
+        image: &str,
+        path: &str,
+        limit: u64,
+    ) -> Result<Vec<u8>, BuilderError> {
+        let body = ContainerCreateBody {
+            image: Some(image.to_string()),
+            cmd: Some(vec!["true".into()]),
+            network_disabled: Some(true),
+            ..Default::default()
+        };
+        let created = self
+            .docker
+            .create_container(Some(CreateContainerOptionsBuilder::default().build()), body)
+            .await
+            .map_err(|e| BuilderError::docker(format!("create container from `{image}`"), e))?;
+        let mut stream = self.docker.download_from_container(
+            &created.id,
+            Some(
+                DownloadFromContainerOptionsBuilder::default()
+                    .path(path)
+                    .build(),
+            ),
+        );
+        let mut tar = Vec::new();
+        let mut result = Ok(());
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) if (tar.len() + bytes.len()) as u64 <= limit + 4096 => {
+                    tar.extend_from_slice(&bytes)
+                }
+                Ok(_) => {
+                    result = Err(BuilderError::io(
+                        "cannot read",
+                        path,
+                        std::io::Error::other(format!("it is larger than {limit} bytes")),
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    result = Err(BuilderError::docker(
+                        format!("read `{path}` of `{image}`"),
+                        e,
+                    ));
+                    break;
+                }
+            }
+        }
+        let _ = self
+            .docker
+            .remove_container(
+                &created.id,
+                Some(RemoveContainerOptionsBuilder::default().force(true).build()),
+            )
+            .await;
+        result?;
+        let mut archive = tar::Archive::new(tar.as_slice());
+        let mut entries = archive
+            .entries()
+            .map_err(|e| BuilderError::io("cannot read", path, e))?;
+        let mut entry = entries
+            .next()
+            .ok_or_else(|| {
+                BuilderError::io("cannot read", path, std::io::ErrorKind::NotFound.into())
+            })?
+            .map_err(|e| BuilderError::io("cannot read", path, e))?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes)
+            .map_err(|e| BuilderError::io("cannot read", path, e))?;
+        Ok(bytes)
     }
 
     /// Runs a container to completion, streaming its output to `reporter`, and removes it.

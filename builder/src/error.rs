@@ -83,6 +83,18 @@ pub enum BuilderError {
         /// Its profile.
         profile: String,
     },
+    /// The guest locks a version of its zkVM's guest crate that its profile does not describe.
+    #[error("profile `{profile}` describes `{krate}` {supported}, but the guest locks {found}")]
+    UnsupportedZkvmVersion {
+        /// The profile.
+        profile: String,
+        /// The zkVM's guest crate.
+        krate: String,
+        /// The locked version.
+        found: String,
+        /// The versions the profile describes.
+        supported: String,
+    },
     /// `--artifact` names a zkVM the manifest does not list.
     #[error("guest `{guest}` has no artifact for zkvm `{zkvm}` (it has: {available})")]
     UnknownArtifact {
@@ -144,6 +156,90 @@ pub enum BuilderError {
         guest: String,
         /// The first changed paths, comma-separated.
         files: String,
+    },
+    /// A lock file names sources zkelf cannot fetch safely, or does not parse.
+    #[error("cannot fetch the sources of `{}`", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        problem: Box<crate::build::fetch::lock::LockProblem>,
+    },
+    /// A git commit the lock pins could not be fetched.
+    #[error(
+        "cannot fetch commit `{commit}` of `{url}`{} for {packages}: {}",
+        mirror.as_ref().map(|m| format!(" (mirror `{m}`)")).unwrap_or_default(),
+        if *missing { "the repository does not have it" } else { "the repository cannot be read" }
+    )]
+    GitFetch {
+        /// The locked packages from that commit (`name version`, comma-separated).
+        packages: String,
+        /// The URL as the lock writes it.
+        url: String,
+        /// The locked commit.
+        commit: String,
+        /// The mirror it was fetched through.
+        mirror: Option<String>,
+        /// Whether the repository answered without the commit (else it did not answer).
+        missing: bool,
+    },
+    /// A git tree is not the commit the lock pins.
+    #[error("the tree fetched for commit `{commit}` of `{url}` is not that commit's")]
+    GitTree {
+        /// The URL.
+        url: String,
+        /// The locked commit.
+        commit: String,
+        /// How it differs.
+        #[source]
+        problem: Box<crate::build::fetch::gittree::TreeProblem>,
+    },
+    /// A git package cannot be vendored from its verified tree.
+    #[error("cannot vendor a git dependency")]
+    GitPackage {
+        /// Why.
+        #[source]
+        problem: crate::build::fetch::gitpkg::problem::GitPackageProblem,
+    },
+    /// A local git mirror cannot be read.
+    #[error("cannot read the git mirror `{mirror}`")]
+    MirrorUnreadable {
+        /// The mirror (`prefix=path`).
+        mirror: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A crates.io archive could not be downloaded.
+    #[error("cannot fetch crate `{name}` {version} from crates.io")]
+    CrateFetch {
+        /// The crate.
+        name: String,
+        /// Its version.
+        version: String,
+    },
+    /// A crates.io archive is not the one `Cargo.lock` pins.
+    #[error("crate `{name}` {version} has sha256 `{found}`, not the `{pinned}` `Cargo.lock` pins")]
+    CrateChecksum {
+        /// The crate.
+        name: String,
+        /// Its version.
+        version: String,
+        /// The lock's checksum.
+        pinned: zkelf_trust::digest::Sha256Digest,
+        /// What the archive hashes to.
+        found: zkelf_trust::digest::Sha256Digest,
+    },
+    /// A crates.io archive that zkelf does not unpack (an entry out of its directory, a link).
+    #[error("crate `{name}` {version} is not a crate archive zkelf unpacks: {what}")]
+    CrateArchive {
+        /// The crate.
+        name: String,
+        /// Its version.
+        version: String,
+        /// What is wrong.
+        what: String,
     },
     /// The fetch container (`cargo vendor`) failed.
     #[error("fetching the crates of guest `{guest}` failed (exit code {code})\n{output}")]
@@ -224,7 +320,7 @@ pub enum BuilderError {
     )]
     DifferentBuilder {
         /// Every difference.
-        differences: Vec<crate::rebuild::Difference>,
+        differences: Vec<crate::rebuild::difference::Difference>,
     },
     /// A provenance document cannot drive a rebuild.
     #[error("provenance: {message}")]
@@ -300,8 +396,23 @@ impl BuilderError {
                 "the builder knows the profiles {}",
                 crate::profile::known()
             )),
+            BuilderError::UnsupportedZkvmVersion { krate, supported, .. } => Some(format!(
+                "lock `{krate}` at {supported} (`cargo update -p {krate} --precise <version>`), or build with a zkelf whose profile describes the version you use"
+            )),
             BuilderError::TargetMismatch { .. } => Some(
                 "drop `target` (the profile implies it), or pick the profile for that target".into(),
+            ),
+            BuilderError::GitFetch { mirror: Some(_), .. } => Some(
+                "update the mirror so it has the locked commit, or drop `--git-mirror` for that prefix".into(),
+            ),
+            BuilderError::GitFetch { mirror: None, .. } => Some(
+                "check the URL and the network, or map it to a mirror with `--git-mirror <prefix>=<url-or-path>`".into(),
+            ),
+            BuilderError::MirrorUnreadable { .. } => Some(
+                "a local mirror must be a readable directory holding the repositories under the prefix's paths".into(),
+            ),
+            BuilderError::Lock { .. } => Some(
+                "zkelf builds from crates.io and git sources pinned by `Cargo.lock` (`cargo generate-lockfile`, then commit it)".into(),
             ),
             BuilderError::NoCargoLock { .. } => Some(
                 "run `cargo generate-lockfile` in the guest's workspace and commit `Cargo.lock`"
@@ -338,7 +449,10 @@ impl BuilderError {
     pub fn is_verification_failure(&self) -> bool {
         matches!(
             self,
-            BuilderError::NotReproducible { .. } | BuilderError::SysrootNotReproducible { .. }
+            BuilderError::NotReproducible { .. }
+                | BuilderError::SysrootNotReproducible { .. }
+                | BuilderError::CrateChecksum { .. }
+                | BuilderError::GitTree { .. }
         )
     }
 

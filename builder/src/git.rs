@@ -11,6 +11,8 @@ use std::process::Command;
 
 use crate::error::BuilderError;
 
+pub(crate) mod remote;
+
 /// Settings given with `-c` to every git command. `core.fsmonitor` and `core.hooksPath` name
 /// commands git would run during `status` and `checkout`; `safe.bareRepository=explicit` keeps
 /// discovery from ever taking a bare-looking directory for a repository; `protocol.ext.allow`
@@ -166,57 +168,13 @@ fn run(cwd: Option<&Path>, repo: Option<&Repo>, args: &[&str]) -> Result<String,
 /// helper that runs commands (`ext::sh -c …`): only `https://`, `ssh://`, `file://`,
 /// `git@host:path` and local paths pass.
 pub fn check_remote(uri: &str) -> Result<(), BuilderError> {
-    let refuse = |reason| BuilderError::UnsafeSource {
-        action: "clone",
-        value: uri.to_string(),
-        reason,
-    };
-    if uri.is_empty() {
-        return Err(refuse("it is empty"));
-    }
-    if uri.starts_with('-') {
-        return Err(refuse(
-            "it starts with `-`, so git would take it as an option",
-        ));
-    }
-    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(refuse("it contains whitespace or control characters"));
-    }
-    let host_ok = |authority: &str| {
-        let host = authority.rsplit('@').next().unwrap_or_default();
-        !host.is_empty() && !host.starts_with('-')
-    };
-    for scheme in ["https://", "ssh://"] {
-        if let Some(rest) = uri.strip_prefix(scheme) {
-            let authority = rest.split('/').next().unwrap_or_default();
-            return if host_ok(authority) {
-                Ok(())
-            } else {
-                Err(refuse("its host is empty or starts with `-`"))
-            };
-        }
-    }
-    if let Some(rest) = uri.strip_prefix("git@") {
-        return match rest.split_once(':') {
-            Some((host, path)) if host_ok(host) && !host.contains('/') && !path.is_empty() => {
-                Ok(())
-            }
-            _ => Err(refuse("it is not `git@host:path`")),
-        };
-    }
-    // A local path: `file://`, absolute or explicitly relative, or anything without a `:`
-    // (with one, git may read `host:path` as ssh or `name::address` as a transport helper).
-    let local = uri.starts_with("file://")
-        || uri.starts_with('/')
-        || uri.starts_with("./")
-        || uri.starts_with("../")
-        || !uri.contains(':');
-    if local {
-        Ok(())
-    } else {
-        Err(refuse(
-            "it is neither `https://`, `ssh://`, `file://`, `git@host:path` nor a local path",
-        ))
+    match remote::refusal(uri) {
+        None => Ok(()),
+        Some(reason) => Err(BuilderError::UnsafeSource {
+            action: "clone",
+            value: uri.to_string(),
+            reason,
+        }),
     }
 }
 

@@ -27,6 +27,7 @@ pub mod provenance;
 pub mod rebuild;
 mod reporter;
 pub mod source;
+pub mod workspace;
 
 pub use build::{BuildOptions, BuiltArtifact, build_guest};
 pub use docker::Engine;

@@ -337,6 +337,19 @@ pub fn builtin(name: &str) -> Option<Profile> {
     })
 }
 
+/// The zkVM guest crate a built-in profile encodes the layout of, and the versions of it the
+/// profile describes (the layout, flags and linker script follow the zkVM's version). A guest
+/// locking another version would be compiled for a zkVM it does not run in.
+pub fn guest_crate(profile: &str) -> Option<(&'static str, &'static str)> {
+    Some(match profile {
+        "sp1" => ("sp1-zkvm", ">=6.10.0, <6.11.0"),
+        "risc0" => ("risc0-zkvm", ">=3.0.0, <3.1.0"),
+        "openvm" => ("openvm", ">=2.0.0, <2.1.0"),
+        "zisk" => ("ziskos", "=1.4.0-alpha"),
+        _ => return None,
+    })
+}
+
 /// The built-in profiles, comma-separated with backticks, for messages.
 pub fn known() -> String {
     NAMES

@@ -124,8 +124,12 @@ pub struct SourceParameters {
     pub dirty: bool,
     /// Guest directory relative to the repository root.
     pub path: PathBuf,
-    /// Directory mounted as source (cargo workspace root) relative to the repository root.
+    /// Directory mounted as source relative to the repository root: the cargo workspace, or
+    /// the nearest directory holding it and every path package it reaches.
     pub root: PathBuf,
+    /// The cargo workspace (the directory holding `Cargo.lock`), when it is not `root`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<PathBuf>,
 }
 
 /// Builder-fixed inputs.
@@ -326,6 +330,7 @@ mod tests {
                             uri: "https://example.invalid/r".into(),
                             commit: "c".repeat(40),
                             dirty: false,
+                            workspace: None,
                             path: "guests/g".into(),
                             root: "guests".into(),
                         },

@@ -9,8 +9,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use serde::Serialize;
-
 use crate::build::fetch::GuestInputs;
 use crate::build::{self, BuildOptions, BuiltArtifact, SysrootCache, Variation, plan, sysroot};
 use crate::docker::Engine;
@@ -22,26 +20,8 @@ use crate::provenance::{Provenance, deps};
 use crate::reporter::Reporter;
 use crate::source::Source;
 
-/// One way this builder differs from the one a provenance records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Difference {
-    /// What differs (`rustc -vV`, `Debian package \`lld\``, `environment variable \`TZ\``).
-    pub what: String,
-    /// The recorded value (its first differing line), or `<none>`.
-    pub recorded: String,
-    /// This builder's value, or `<none>`.
-    pub ours: String,
-}
-
-impl std::fmt::Display for Difference {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: recorded `{}`, this builder has `{}`",
-            self.what, self.recorded, self.ours
-        )
-    }
-}
+pub mod difference;
+pub use difference::Difference;
 
 /// A provenance checked against a clone of its source: what [`rebuild`] builds.
 #[derive(Debug, Clone)]
@@ -53,6 +33,8 @@ pub struct Prepared {
     source: Source,
     /// The workspace's `Cargo.toml` (a cargo guest's), read within its bound.
     workspace: Option<(std::path::PathBuf, String)>,
+    /// The git sources of its lock file.
+    git: Vec<crate::build::fetch::lock::GitSource>,
 }
 
 impl Prepared {
@@ -120,9 +102,12 @@ pub fn prepare(provenance: &Provenance, checkout: &Path) -> Result<Prepared, Bui
     profile.validate().map_err(|e| mismatch(e.to_string()))?;
     // The files a build reads on this host, read now within their bounds (and refused when
     // they are links, FIFOs or devices), before Docker is asked for anything.
-    let workspace = match manifest.build {
-        BuildKind::Cargo => Some(GuestInputs::read(&source)?.workspace),
-        BuildKind::Make => None,
+    let (workspace, git) = match manifest.build {
+        BuildKind::Cargo => {
+            let inputs = GuestInputs::read(&source)?;
+            (Some(inputs.workspace), inputs.git_sources)
+        }
+        BuildKind::Make => (None, Vec::new()),
     };
     Ok(Prepared {
         provenance: provenance.clone(),
@@ -131,6 +116,7 @@ pub fn prepare(provenance: &Provenance, checkout: &Path) -> Result<Prepared, Bui
         profile,
         source,
         workspace,
+        git,
     })
 }
 
@@ -186,6 +172,7 @@ pub fn differences(
         &prepared.source,
         provenance.internal().source_date_epoch,
         image,
+        &prepared.git,
     );
     let (env, command, flags) = plan.recorded(&Variation::standard());
     let internal = provenance.internal();

@@ -1,8 +1,8 @@
 //! The git checkout a guest is built from: commit, commit time, dirtiness, and copies of it.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use crate::error::{BuilderError, UnsafePathReason};
+use crate::error::BuilderError;
 use crate::git::Repo;
 use crate::manifest::{BuildKind, Manifest};
 
@@ -15,9 +15,18 @@ pub struct Source {
     pub git_root: PathBuf,
     /// The repository, named on every git command zkelf runs on it.
     pub repo: Repo,
-    /// The directory mounted into the build, relative to `git_root`: the cargo workspace root
-    /// (where `Cargo.lock` is) or, for make guests, the guest directory.
+    /// The directory mounted into the build, relative to `git_root`: for cargo guests the
+    /// nearest directory holding the workspace and every path package it reaches
+    /// ([`crate::workspace`]), for make guests the guest directory.
     pub source_root: PathBuf,
+    /// The cargo workspace (the directory holding `Cargo.lock`), relative to `git_root`; the
+    /// guest directory for make guests.
+    pub workspace_root: PathBuf,
+    /// The path packages the workspace reaches outside itself, relative to `git_root`.
+    pub outside: std::collections::BTreeSet<PathBuf>,
+    /// The git dependencies its manifests declare: key and lock source id
+    /// ([`crate::workspace::Needs::git`]).
+    pub git_dependencies: std::collections::BTreeSet<(String, String)>,
     /// The guest directory, relative to `git_root`.
     pub guest_path: PathBuf,
     /// `HEAD`'s commit id.
@@ -72,7 +81,7 @@ impl Source {
                 message: format!("it names commit `{commit}`, the checkout is at `{head}`"),
             });
         }
-        let guest_dir = contained_dir(root, guest_path, "source.path")?;
+        let guest_dir = crate::workspace::contained_dir(root, guest_path, "source.path")?;
         let manifest = manifest(&guest_dir)?;
         let source = Self::describe(repo, guest_path.to_path_buf(), head, &manifest, &guest_dir)?;
         Ok((source, manifest))
@@ -102,7 +111,7 @@ impl Source {
                 dir: git_root.clone(),
                 message: e.to_string(),
             })?;
-        let source_root = match manifest.build {
+        let workspace_root = match manifest.build {
             BuildKind::Make => guest_path.clone(),
             // The nearest directory holding a `Cargo.lock`, from the guest up to the checkout's
             // root. Found without following it: reading it refuses a link or a FIFO.
@@ -116,6 +125,17 @@ impl Source {
                     guest: manifest.name.clone(),
                     dir: guest_dir.to_path_buf(),
                 })?,
+        };
+        let (source_root, outside, git_dependencies) = match manifest.build {
+            BuildKind::Make => (
+                workspace_root.clone(),
+                Default::default(),
+                Default::default(),
+            ),
+            BuildKind::Cargo => {
+                let needs = crate::workspace::needs(&git_root, &workspace_root)?;
+                (needs.mount, needs.outside, needs.git)
+            }
         };
         let scope = pathspec(&source_root);
         let status = repo.git(&[
@@ -145,6 +165,9 @@ impl Source {
             git_root,
             repo,
             source_root,
+            workspace_root,
+            outside,
+            git_dependencies,
             guest_path,
             commit,
             commit_time,
@@ -204,37 +227,6 @@ pub fn checkout(uri: &str, commit: &str, dest: &Path) -> Result<(), BuilderError
     crate::git::clone_at(uri, commit, dest).map(drop)
 }
 
-/// `root/rel` when `rel` names a directory inside `root` without leaving it: relative, plain
-/// components only (no `..`), and no symbolic link on the way. `what` names `rel` in errors.
-pub fn contained_dir(root: &Path, rel: &Path, what: &'static str) -> Result<PathBuf, BuilderError> {
-    let refuse = |reason| BuilderError::UnsafePath {
-        what,
-        path: rel.to_path_buf(),
-        reason,
-    };
-    let mut dir = root.to_path_buf();
-    for component in rel.components() {
-        match component {
-            Component::Normal(name) => dir.push(name),
-            Component::CurDir => {}
-            Component::ParentDir => return Err(refuse(UnsafePathReason::LeavesTree)),
-            Component::RootDir | Component::Prefix(_) => {
-                return Err(refuse(UnsafePathReason::Absolute));
-            }
-        }
-        let meta = std::fs::symlink_metadata(&dir)
-            .map_err(|e| BuilderError::io("cannot read", &dir, e))?;
-        let at = dir.strip_prefix(root).unwrap_or(&dir).to_path_buf();
-        if meta.file_type().is_symlink() {
-            return Err(refuse(UnsafePathReason::Symlink(at)));
-        }
-        if !meta.is_dir() {
-            return Err(refuse(UnsafePathReason::NotDirectory(at)));
-        }
-    }
-    Ok(dir)
-}
-
 /// `https://user:token@host/x` → `https://host/x`: credentials never reach the provenance.
 fn without_userinfo(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -257,44 +249,7 @@ fn pathspec(rel: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{contained_dir, without_userinfo};
-    use crate::error::{BuilderError, UnsafePathReason};
-    use std::path::Path;
-
-    #[test]
-    fn a_recorded_path_stays_inside_the_checkout() {
-        let root = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(root.path().join("guests/fib")).unwrap();
-        std::fs::write(root.path().join("guests/file"), "").unwrap();
-        std::os::unix::fs::symlink("/", root.path().join("guests/out")).unwrap();
-        std::os::unix::fs::symlink("fib", root.path().join("guests/in")).unwrap();
-        assert_eq!(
-            contained_dir(root.path(), Path::new("guests/fib"), "source.path").unwrap(),
-            root.path().join("guests/fib")
-        );
-        assert_eq!(
-            contained_dir(root.path(), Path::new(""), "source.path").unwrap(),
-            root.path()
-        );
-        for (rel, reason) in [
-            ("/etc", UnsafePathReason::Absolute),
-            ("../..", UnsafePathReason::LeavesTree),
-            ("guests/fib/../../..", UnsafePathReason::LeavesTree),
-            ("guests/out", UnsafePathReason::Symlink("guests/out".into())),
-            ("guests/in", UnsafePathReason::Symlink("guests/in".into())),
-            (
-                "guests/file",
-                UnsafePathReason::NotDirectory("guests/file".into()),
-            ),
-        ] {
-            match contained_dir(root.path(), Path::new(rel), "source.path") {
-                Err(BuilderError::UnsafePath { reason: got, .. }) => {
-                    assert_eq!(got, reason, "{rel}")
-                }
-                other => panic!("{rel}: {other:?}"),
-            }
-        }
-    }
+    use super::without_userinfo;
 
     #[test]
     fn strips_credentials_from_remote_urls() {

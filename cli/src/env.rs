@@ -16,6 +16,8 @@ impl EnvVars {
     pub const SOURCE_DATE_EPOCH: &'static str = "SOURCE_DATE_EPOCH";
     /// Disables colored output when set (<https://no-color.org>).
     pub const NO_COLOR: &'static str = "NO_COLOR";
+    /// Git mirrors for builds (`--git-mirror`), space-separated `<prefix>=<url-or-path>`.
+    pub const ZKELF_GIT_MIRRORS: &'static str = "ZKELF_GIT_MIRRORS";
     /// Docker engine to talk to (read by bollard's defaults as well).
     pub const DOCKER_HOST: &'static str = "DOCKER_HOST";
     /// Base of the default state directory.

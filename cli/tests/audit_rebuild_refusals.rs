@@ -38,6 +38,7 @@ fn provenance(elf: &Path, uri: &str, commit: &str) -> Provenance {
                         dirty: false,
                         path: "guests/fib".into(),
                         root: "guests/fib".into(),
+                        workspace: None,
                     },
                     guest: "fib".into(),
                     version: "1.0.0".into(),

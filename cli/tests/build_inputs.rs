@@ -248,6 +248,37 @@ fn unknown_artifact() {
 }
 
 #[test]
+fn a_zkvm_crate_version_the_profile_does_not_describe() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = checkout_with(
+        tmp.path(),
+        &[
+            (
+                "guest/zkelf.toml",
+                "name = \"old\"\nversion = \"0.1.0\"\nbuild = \"cargo\"\n\n[[artifact]]\nprofile = \"sp1\"\n",
+            ),
+            (
+                "guest/Cargo.toml",
+                "[package]\nname = \"old\"\nversion = \"0.1.0\"\n[workspace]\n[dependencies]\nsp1-zkvm = \"5\"\n",
+            ),
+            (
+                "guest/Cargo.lock",
+                &format!(
+                    "version = 4\n\n[[package]]\nname = \"old\"\nversion = \"0.1.0\"\ndependencies = [\"sp1-zkvm\"]\n\n[[package]]\nname = \"sp1-zkvm\"\nversion = \"5.2.1\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{}\"\n",
+                    "0".repeat(64)
+                ),
+            ),
+        ],
+    );
+    build_rejects(
+        "a_zkvm_crate_version_the_profile_does_not_describe",
+        tmp.path(),
+        &repo.join("guest"),
+        &[],
+    );
+}
+
+#[test]
 fn no_cargo_lock() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = guests_checkout(tmp.path(), &[]);

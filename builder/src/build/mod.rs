@@ -1,9 +1,9 @@
 //! `zkelf build` as a pipeline of steps, one file each: [`fetch`] (the guest's inputs, then
-//! vendoring with the network on) → [`sysroot`] (the standard library, content-addressed) →
-//! [`compile`] (the guest's `--network none` container, and `--check-reproducible`'s varied
-//! second build) → [`postlink`] (the profile's step after the link, and the VK it derives) →
-//! [`provenance`] (assembled from the steps' records) → [`outputs`] (staged, then installed
-//! atomically under `<out>/<guest>/<version>/`). [`plan`] says what every container runs.
+//! vendoring with the network on) → `sysroot` (the standard library, content-addressed) →
+//! `compile` (the guest's `--network none` container, and `--check-reproducible`'s varied
+//! second build) → `postlink` (the profile's step after the link, and the VK it derives) →
+//! `provenance` (assembled from the steps' records) → `outputs` (staged, then installed
+//! atomically under `<out>/<guest>/<version>/`). `plan` says what every container runs.
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,7 @@ use crate::reporter::Reporter;
 use crate::source::Source;
 
 pub(crate) mod compile;
-pub(crate) mod fetch;
+pub mod fetch;
 pub(crate) mod outputs;
 pub(crate) mod plan;
 pub(crate) mod postlink;
@@ -52,9 +52,11 @@ pub struct BuildOptions {
     pub suite: String,
     /// CA bundle mounted into the fetch container, if it exists.
     pub ca_bundle: PathBuf,
-    /// For [`rebuild`]: go on (with a note) when this zkelf would run the build with other
-    /// flags, environment or command than the provenance records; refuse otherwise.
+    /// For a rebuild: go on (with a note) when this zkelf would run the build with
+    /// other flags, environment or command than the provenance records; refuse otherwise.
     pub allow_different_builder: bool,
+    /// Git URL prefixes fetched from mirrors (`--git-mirror`, `ZKELF_GIT_MIRRORS`).
+    pub git_mirrors: Vec<fetch::mirror::GitMirror>,
 }
 
 impl Default for BuildOptions {
@@ -68,6 +70,7 @@ impl Default for BuildOptions {
             suite: crate::base::DEFAULT_SUITE.into(),
             ca_bundle: PathBuf::from(DEFAULT_CA_BUNDLE),
             allow_different_builder: false,
+            git_mirrors: Vec::new(),
         }
     }
 }
@@ -198,24 +201,28 @@ pub(crate) async fn build_selected(
     sysroot_cache: SysrootCache,
     reporter: &dyn Reporter,
 ) -> Result<Vec<BuiltArtifact>, BuilderError> {
-    let image = ensure_builder_image(engine, &options.suite, reporter).await?;
-    let (inputs, vendored) = match manifest.build {
+    // The guest's own inputs first: a lock or a zkVM version zkelf refuses costs no container.
+    let inputs = match manifest.build {
         BuildKind::Cargo => {
             let src = source.clone();
             let inputs = blocking(move || GuestInputs::read(&src)).await?;
-            let vendored = fetch::vendor(
-                engine,
-                &image,
-                &manifest.name,
-                source,
-                &inputs,
-                options,
-                reporter,
-            )
-            .await?;
-            (Some(inputs), Some(vendored))
+            for (_, profile) in selected {
+                let locked = inputs
+                    .packages
+                    .iter()
+                    .map(|p| (p.name.as_str(), p.version.as_str()));
+                check_guest_crate(&profile.name, locked)?;
+            }
+            Some(inputs)
         }
-        BuildKind::Make => (None, None),
+        BuildKind::Make => None,
+    };
+    let image = ensure_builder_image(engine, &options.suite, reporter).await?;
+    let vendored = match &inputs {
+        Some(inputs) => {
+            Some(fetch::vendor(engine, &image, &manifest.name, inputs, options, reporter).await?)
+        }
+        None => None,
     };
     let ctx = Context {
         engine,
@@ -263,6 +270,9 @@ async fn build_one(
         ctx.source,
         ctx.sde,
         &ctx.image,
+        ctx.inputs
+            .as_ref()
+            .map_or(&[], |i| i.git_sources.as_slice()),
     );
     let stem = format!("{}-{}", manifest.name, artifact.zkvm);
     let profile_dir = staging.profile_files(&plan)?;
@@ -270,6 +280,7 @@ async fn build_one(
         vendor: ctx.vendored.as_ref().map(|v| v.dir.as_path()),
         profile: profile_dir.as_deref(),
         sysroot: None,
+        git: ctx.vendored.as_ref().and_then(|v| v.git_dir.as_deref()),
     };
     let workspace = ctx.inputs.as_ref().map(|i| &i.workspace);
     let standard = Variation::standard();
@@ -294,8 +305,15 @@ async fn build_one(
         manifest.name, manifest.version, artifact.zkvm, profile.name, artifact.target
     ));
     let linked_path = staging.path().join(format!("{stem}.linked.elf"));
-    let linked =
-        compile::compile(ctx.engine, &plan, ctx.source, &mounts, linked_path, reporter).await?;
+    let linked = compile::compile(
+        ctx.engine,
+        &plan,
+        ctx.source,
+        &mounts,
+        linked_path,
+        reporter,
+    )
+    .await?;
     reporter.finish(&match profile.post_link {
         None => format!("{stem}.elf sha256:{}", linked.sha256),
         Some(_) => format!("linked {stem} sha256:{}", linked.sha256),
@@ -327,7 +345,14 @@ async fn build_one(
     .await?;
     let mut dependencies = Vec::new();
     if let (Some(vendored), Some(inputs)) = (&ctx.vendored, &ctx.inputs) {
-        dependencies.extend(vendored.dependencies(inputs, &plan.source.root));
+        dependencies.extend(vendored.dependencies(inputs, &ctx.source.workspace_root));
+        dependencies.extend(ctx.source.outside.iter().map(|dir| {
+            crate::provenance::ResourceDescriptor {
+                name: Some(format!("path:{}", dir.display())),
+                uri: Some(dir.display().to_string()),
+                ..Default::default()
+            }
+        }));
     }
     dependencies.extend(sysroot.as_ref().map(|s| s.dependency(&plan)));
     dependencies.extend(finished.dependencies());
@@ -349,6 +374,29 @@ async fn build_one(
     })
 }
 
+/// Checks the versions `locked` (name, version) holds of `profile`'s guest crate.
+fn check_guest_crate<'a>(
+    profile: &str,
+    locked: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(), BuilderError> {
+    let Some((krate, supported)) = crate::profile::guest_crate(profile) else {
+        return Ok(());
+    };
+    let req = semver::VersionReq::parse(supported).unwrap_or(semver::VersionReq::STAR);
+    for (name, version) in locked {
+        let fits = semver::Version::parse(version).is_ok_and(|v| req.matches(&v));
+        if name == krate && !fits {
+            return Err(BuilderError::UnsupportedZkvmVersion {
+                profile: profile.to_string(),
+                krate: krate.to_string(),
+                found: version.to_string(),
+                supported: supported.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Runs blocking work (file IO, hashing) off the async runtime.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, BuilderError> + Send + 'static,
@@ -368,5 +416,25 @@ fn source_parameters(source: &Source) -> crate::provenance::SourceParameters {
         dirty: source.dirty,
         path: source.guest_path.clone(),
         root: source.source_root.clone(),
+        workspace: (source.workspace_root != source.source_root)
+            .then(|| source.workspace_root.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_guest_crate_version_the_profile_does_not_describe_is_named() {
+        check_guest_crate("sp1", [("sp1-zkvm", "6.10.0"), ("serde", "1.0.0")]).unwrap();
+        check_guest_crate("zisk", [("ziskos", "1.4.0-alpha")]).unwrap();
+        check_guest_crate("rv32im", [("sp1-zkvm", "5.0.0")]).unwrap();
+        let err = check_guest_crate("sp1", [("sp1-zkvm", "5.2.1")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "profile `sp1` describes `sp1-zkvm` >=6.10.0, <6.11.0, but the guest locks 5.2.1"
+        );
+        assert!(check_guest_crate("zisk", [("ziskos", "1.1.0-alpha")]).is_err());
     }
 }

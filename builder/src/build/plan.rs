@@ -11,7 +11,8 @@ use crate::profile::Profile;
 use crate::provenance::SourceParameters;
 use crate::source::Source;
 
-use super::sysroot::KeyDocument;
+use super::fetch::lock::GitSource;
+use super::sysroot::key::KeyDocument;
 
 /// Where the repository is mounted in the build container, whatever its host path.
 pub const BUILD_PATH: &str = "/build/src";
@@ -22,7 +23,9 @@ const CARGO_HOME: &str = "/build/cargo-home";
 const HOME: &str = "/build/home";
 /// Where a profile's target spec and linker script are mounted.
 const PROFILE_PATH: &str = "/build/profile";
-/// Where the sysroot (the `-Zbuild-std` output, [`super::sysroot`]) is mounted read-only for
+/// Where the git sources (the fetch step's) are mounted read-only, one directory per source.
+const GIT_PATH: &str = "/build/git";
+/// Where the sysroot (the `-Zbuild-std` output, the sysroot step) is mounted read-only for
 /// the guest's build.
 const SYSROOT_PATH: &str = "/build/sysroot";
 /// Where the sysroot step's dummy crate is mounted read-only.
@@ -31,7 +34,6 @@ const SYSROOT_CRATE_PATH: &str = "/build/sysroot-crate";
 const SYSROOT_PACKAGE: &str = "zkelf-sysroot";
 /// The sysroot library `-Zbuild-std` compiles, as cargo and the real path spell it.
 const SYSROOT_SRC: &str = "/usr/lib/rustlib/src/rust";
-pub(crate) const SYSROOT_LIBRARY_MANIFEST: &str = "/usr/lib/rustlib/src/rust/library/Cargo.toml";
 pub(crate) const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The conditions of one build container; the second build of `--check-reproducible` varies
@@ -122,6 +124,8 @@ pub(crate) struct Plan {
     pub rustc_commit: String,
     /// rustc's release (`1.96.0`): Debian's sysroot source is `/usr/src/rustc-<release>`.
     pub rustc_release: String,
+    /// The git sources of the guest's lock file: source `i` is served from `/build/git/<i>`.
+    pub git: Vec<GitSource>,
 }
 
 impl Plan {
@@ -134,6 +138,7 @@ impl Plan {
         source: &Source,
         sde: u64,
         image: &BuilderImage,
+        git: &[GitSource],
     ) -> Self {
         let rustc_commit = image
             .toolchain
@@ -168,6 +173,7 @@ impl Plan {
             image_id: image.id.clone(),
             rustc_commit,
             rustc_release,
+            git: git.to_vec(),
         }
     }
 
@@ -192,6 +198,10 @@ impl Plan {
         let mut flags = self.common_flags();
         if self.kind == BuildKind::Cargo {
             flags.push(format!("--sysroot={SYSROOT_PATH}"));
+        }
+        // Only a guest with git sources has them mounted: every other guest keeps its flags.
+        if !self.git.is_empty() {
+            flags.push(format!("--remap-path-prefix={GIT_PATH}=/zkelf/git"));
         }
         flags
     }
@@ -270,6 +280,29 @@ impl Plan {
         argv
     }
 
+    /// `--config` entries replacing each git source with its vendored directory: cargo
+    /// matches a replaced git source by its URL and reference, as the lock names it.
+    fn git_configs(&self) -> Vec<String> {
+        let mut argv = Vec::new();
+        for (i, source) in self.git.iter().enumerate() {
+            let name = format!("zkelf-git-{i}");
+            let mut entries = vec![format!("source.{name}.git=\"{}\"", source.url)];
+            if let Some((kind, value)) = source.reference.config() {
+                entries.push(format!("source.{name}.{kind}=\"{value}\""));
+            }
+            entries.push(format!(
+                "source.{name}.replace-with=\"zkelf-vendored-git-{i}\""
+            ));
+            entries.push(format!(
+                "source.zkelf-vendored-git-{i}.directory=\"{GIT_PATH}/{i}\""
+            ));
+            for entry in entries {
+                argv.extend(["--config".into(), entry]);
+            }
+        }
+        argv
+    }
+
     /// The sysroot step's invocation: the dummy crate built with `-Zbuild-std`.
     pub fn sysroot_command(&self) -> Vec<String> {
         let mut argv = self.cargo_build(&format!("{SYSROOT_CRATE_PATH}/Cargo.toml"));
@@ -289,6 +322,7 @@ impl Plan {
         match self.kind {
             BuildKind::Cargo => {
                 let mut argv = self.cargo_build(&format!("{guest_dir}/Cargo.toml"));
+                argv.extend(self.git_configs());
                 argv.extend(["--bin".into(), self.bin.clone()]);
                 if !self.features.is_empty() {
                     argv.extend(["--features".into(), self.features.join(",")]);
@@ -393,6 +427,9 @@ impl Plan {
         if let Some(sysroot) = mounts.sysroot {
             binds.push(format!("{}:{SYSROOT_PATH}:ro", sysroot.display()));
         }
+        if let Some(git) = mounts.git {
+            binds.push(format!("{}:{GIT_PATH}:ro", git.display()));
+        }
         self.spec(variation, script, argv, &self.flags(), binds, mounts, out)
     }
 
@@ -475,7 +512,7 @@ impl Plan {
         }
     }
 
-    /// The sysroot's key document: what decides its bytes ([`super::sysroot::KeyDocument`]).
+    /// The sysroot's key document: what decides its bytes ([`KeyDocument`]).
     /// `workspace_manifest` is the guest workspace's `Cargo.toml`, whose `[profile.release]`
     /// std is compiled with.
     pub fn sysroot_key(&self, workspace_manifest: &str) -> Result<KeyDocument, String> {
@@ -549,6 +586,8 @@ pub(crate) struct Mounts<'a> {
     pub profile: Option<&'a Path>,
     /// The sysroot (the guest's build only).
     pub sysroot: Option<&'a Path>,
+    /// The git sources (the guest's build only).
+    pub git: Option<&'a Path>,
 }
 
 #[cfg(test)]
@@ -574,10 +613,12 @@ mod tests {
                 dirty: false,
                 path: "guests/keccak".into(),
                 root: "guests".into(),
+                workspace: None,
             },
             image_id: "sha256:img".into(),
             rustc_commit: "c0ffee".into(),
             rustc_release: "1.96.0".into(),
+            git: Vec::new(),
         }
     }
 
@@ -754,6 +795,7 @@ mod tests {
             vendor: Some(Path::new("/v")),
             profile: Some(Path::new("/tmp/profile")),
             sysroot: Some(Path::new("/s")),
+            git: None,
         };
         let spec = sp1.container(
             &Variation::standard(),

@@ -126,7 +126,8 @@ pub(crate) async fn finish(
         let user_elf = std::fs::read(&linked_path)
             .map_err(|e| BuilderError::io("cannot read", &linked_path, e))?;
         let done = apply(&step, &user_elf, &vendor, &lock, &what)?;
-        std::fs::write(&out, &done.program).map_err(|e| BuilderError::io("cannot write", &out, e))?;
+        std::fs::write(&out, &done.program)
+            .map_err(|e| BuilderError::io("cannot write", &out, e))?;
         std::fs::write(&vk_out, &done.vk)
             .map_err(|e| BuilderError::io("cannot write", &vk_out, e))?;
         let (sha256, size) = sha256_file(&out)?;

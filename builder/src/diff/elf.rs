@@ -85,4 +85,3 @@ pub(super) fn parse(bytes: &[u8], name: &str) -> Result<(Vec<Section>, Vec<Sym>)
     }
     Ok((sections, symbols))
 }
-

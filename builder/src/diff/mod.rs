@@ -178,7 +178,6 @@ pub fn diff_files(a: &Path, b: &Path) -> Result<ElfDiff, DiffError> {
     Ok(diff)
 }
 
-
 /// Compares two ELF images; `name_a`/`name_b` label them in the result.
 pub fn diff_elf(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> Result<ElfDiff, DiffError> {
     let (sections_a, symbols_a) = elf::parse(a, name_a)?;
@@ -365,7 +364,6 @@ fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
         None => None,
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -86,7 +86,6 @@ impl<'b> Strings<'b> {
     }
 }
 
-
 /// Runs of differing bytes over the common length (adjacent runs within 16 bytes merged),
 /// plus the tail when the lengths differ.
 pub(super) fn differing_runs(a: &[u8], b: &[u8]) -> Vec<Range<usize>> {
@@ -189,4 +188,3 @@ pub(super) fn classify(text: &str) -> &'static str {
         "text"
     }
 }
-

@@ -55,6 +55,8 @@ pub struct RebuildArgs {
     #[arg(long, default_value = "bookworm")]
     pub suite: String,
     #[command(flatten)]
+    pub sources: super::build::GitMirrorArgs,
+    #[command(flatten)]
     pub network: NetworkArgs,
 }
 

@@ -3,6 +3,23 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use zkelf_builder::build::fetch::mirror::GitMirror;
+
+/// Where a build's git sources are fetched from.
+#[derive(Debug, Clone, Args)]
+pub struct GitMirrorArgs {
+    /// Fetch git URLs that start with PREFIX from a mirror: another URL, or a local directory
+    /// (mounted read-only) holding the repositories under the paths that follow PREFIX.
+    /// Repeatable; the environment variable takes space-separated entries. The locked commit
+    /// is what is built, and the provenance keeps the URL as written.
+    #[arg(
+        long = "git-mirror",
+        value_name = "PREFIX=URL|PATH",
+        env = crate::env::EnvVars::ZKELF_GIT_MIRRORS,
+        value_delimiter = ' '
+    )]
+    pub git_mirrors: Vec<GitMirror>,
+}
 
 /// `zkelf build`.
 #[derive(Debug, Args)]
@@ -25,6 +42,8 @@ pub struct BuildArgs {
     /// Debian suite of the base image to build on.
     #[arg(long, default_value = "bookworm")]
     pub suite: String,
+    #[command(flatten)]
+    pub sources: GitMirrorArgs,
 }
 
 /// `zkelf diff`.

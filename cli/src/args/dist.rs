@@ -91,6 +91,8 @@ pub struct ReleaseArgs {
     /// --check-reproducible`); sign and publish nothing (exit 1) unless the bytes agree.
     #[arg(long)]
     pub check_reproducible: bool,
+    #[command(flatten)]
+    pub sources: super::build::GitMirrorArgs,
     /// Where to publish: `oci-layout:<dir>` or `<host>[:<port>]/<path>`.
     #[arg(long, value_name = "REF")]
     pub to: String,

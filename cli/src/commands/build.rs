@@ -35,6 +35,7 @@ pub async fn build(args: BuildArgs, printer: &Printer) -> anyhow::Result<ExitSta
         check_reproducible: args.check_reproducible,
         cache_dir: builder_cache_dir(),
         suite: args.suite,
+        git_mirrors: args.sources.git_mirrors,
         ..BuildOptions::default()
     };
     let reporter = BuildReporter::new(printer);

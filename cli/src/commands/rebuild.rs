@@ -268,6 +268,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         cache_dir: builder_cache_dir(),
         suite: args.suite.clone(),
         allow_different_builder: args.allow_different_builder,
+        git_mirrors: args.sources.git_mirrors.clone(),
         ..BuildOptions::default()
     };
     let build_started = Instant::now();

@@ -36,6 +36,7 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
         zkvm: args.zkvm.clone(),
         check_reproducible: args.check_reproducible,
         cache_dir: builder_cache_dir(),
+        git_mirrors: args.sources.git_mirrors.clone(),
         ..BuildOptions::default()
     };
     let built = build_guest(

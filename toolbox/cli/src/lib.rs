@@ -1,10 +1,13 @@
 //! The command line shared by the `zkelf-toolbox-<zkvm>` programs.
 //!
 //! ```text
-//! zkelf-toolbox-<zkvm> exec <PROGRAM> <INPUT>     run the program, the input's bytes as its one input
-//! zkelf-toolbox-<zkvm> vk <PROGRAM> [OPTIONS]     derive the 32-byte verification key
-//! zkelf-toolbox-<zkvm> version                    the zkVM crates it was built from
+//! zkelf-toolbox-<zkvm> exec <PROGRAM> <INPUT> [OPTIONS]   run the program, the input's bytes as its one input
+//! zkelf-toolbox-<zkvm> vk <PROGRAM> [OPTIONS]             derive the 32-byte verification key
+//! zkelf-toolbox-<zkvm> version                            the zkVM crates it was built from
 //! ```
+//!
+//! OPTIONS are the toolbox's own (`--openvm-config <FILE>`, `--hash-mode <MODE>`), each
+//! `--name value` or `--name=value`; both commands take the same ones.
 //!
 //! Each prints exactly one JSON object on one line on stdout:
 //!
@@ -181,16 +184,16 @@ pub struct Vk {
     pub extras: Vec<(String, Json)>,
 }
 
-/// The input of `vk`: the program's bytes and the options the toolbox declared.
+/// What `exec` and `vk` act on: the program's bytes and the options the toolbox declared.
 #[derive(Debug, Clone)]
-pub struct VkRequest {
+pub struct Request {
     /// The program file's bytes.
     pub program: Vec<u8>,
     /// `(option name without dashes, value)` for every option given, in order.
     pub options: Vec<(String, String)>,
 }
 
-impl VkRequest {
+impl Request {
     /// The value of option `name` (without dashes), if given.
     pub fn option(&self, name: &str) -> Option<&str> {
         self.options
@@ -200,9 +203,9 @@ impl VkRequest {
     }
 }
 
-/// An option `vk` accepts, each `--<name> <value>`.
+/// An option `exec` and `vk` accept, each `--<name> <value>`.
 #[derive(Debug, Clone, Copy)]
-pub struct VkOption {
+pub struct ToolOption {
     /// The name, without dashes.
     pub name: &'static str,
     /// What the value is, for the usage line.
@@ -221,12 +224,12 @@ pub struct Toolbox {
     pub lock: &'static str,
     /// The package name and version (`env!("CARGO_PKG_NAME")`, `env!("CARGO_PKG_VERSION")`).
     pub package: (&'static str, &'static str),
-    /// The options `vk` accepts.
-    pub vk_options: &'static [VkOption],
-    /// Runs `program` with `input` as its one input.
-    pub exec: fn(program: &[u8], input: &[u8]) -> Result<Execution, Failure>,
+    /// The options `exec` and `vk` accept.
+    pub options: &'static [ToolOption],
+    /// Runs `request.program` with `input` as its one input.
+    pub exec: fn(request: &Request, input: &[u8]) -> Result<Execution, Failure>,
     /// Derives the verification key of `request.program`.
-    pub vk: fn(request: &VkRequest) -> Result<Vk, Failure>,
+    pub vk: fn(request: &Request) -> Result<Vk, Failure>,
 }
 
 impl std::fmt::Debug for Toolbox {
@@ -279,13 +282,13 @@ impl Toolbox {
 
     fn usage(&self) -> String {
         let options: String = self
-            .vk_options
+            .options
             .iter()
             .map(|o| format!(" [--{} <{}>]", o.name, o.value))
             .collect();
         let name = self.package.0;
         format!(
-            "usage: {name} exec <PROGRAM> <INPUT-FILE>\n       {name} vk <PROGRAM>{options}\n       {name} version"
+            "usage: {name} exec <PROGRAM> <INPUT-FILE>{options}\n       {name} vk <PROGRAM>{options}\n       {name} version"
         )
     }
 
@@ -328,9 +331,14 @@ impl Toolbox {
         Ok(Json::Obj(pairs))
     }
 
-    fn parse_vk_args(&self, args: &[String]) -> Result<(String, Vec<(String, String)>), Failure> {
+    /// Splits `args` into exactly `positional` positional arguments and the declared options.
+    fn parse_args(
+        &self,
+        args: &[String],
+        positional: usize,
+    ) -> Result<(Vec<String>, Vec<(String, String)>), Failure> {
         let usage = || Failure::Tool(self.usage());
-        let mut program = None;
+        let mut paths = Vec::new();
         let mut options: Vec<(String, String)> = Vec::new();
         let mut rest = args.iter();
         while let Some(arg) = rest.next() {
@@ -339,7 +347,7 @@ impl Toolbox {
                     Some((n, v)) => (n, Some(v.to_owned())),
                     None => (flag, None),
                 };
-                if !self.vk_options.iter().any(|o| o.name == name) {
+                if !self.options.iter().any(|o| o.name == name) {
                     return Err(Failure::Tool(format!(
                         "the {} toolbox has no option `--{name}`\n{}",
                         self.zkvm,
@@ -354,13 +362,14 @@ impl Toolbox {
                     None => rest.next().cloned().ok_or_else(usage)?,
                 };
                 options.push((name.to_owned(), value));
-            } else if program.is_none() {
-                program = Some(arg.clone());
             } else {
-                return Err(usage());
+                paths.push(arg.clone());
             }
         }
-        Ok((program.ok_or_else(usage)?, options))
+        if paths.len() != positional {
+            return Err(usage());
+        }
+        Ok((paths, options))
     }
 
     /// Parses the arguments, runs the command and reports it: the whole program.
@@ -393,12 +402,14 @@ impl Toolbox {
     }
 
     fn exec_command(&self, args: &[String]) -> Result<Json, Failure> {
-        let [program_path, input_path] = args else {
-            return Err(Failure::Tool(self.usage()));
+        let (paths, options) = self.parse_args(args, 2)?;
+        let (program_path, input_path) = (&paths[0], &paths[1]);
+        let request = Request {
+            program: read(program_path)?,
+            options,
         };
-        let program = read(program_path)?;
         let input = read(input_path)?;
-        let execution = catch(self.zkvm, program_path, || (self.exec)(&program, &input))?;
+        let execution = catch(self.zkvm, program_path, || (self.exec)(&request, &input))?;
         Ok(Json::obj([
             ("zkvm", Json::str(self.zkvm)),
             ("public_values", Json::Str(hex(&execution.public_values))),
@@ -407,14 +418,15 @@ impl Toolbox {
     }
 
     fn vk_command(&self, args: &[String]) -> Result<Json, Failure> {
-        let (program_path, options) = self.parse_vk_args(args)?;
-        let request = VkRequest {
-            program: read(&program_path)?,
+        let (paths, options) = self.parse_args(args, 1)?;
+        let program_path = &paths[0];
+        let request = Request {
+            program: read(program_path)?,
             options,
         };
         // A toolbox whose lock lacks its own crate reports that before any work.
         self.id()?;
-        let vk = catch(self.zkvm, &program_path, || (self.vk)(&request))?;
+        let vk = catch(self.zkvm, program_path, || (self.vk)(&request))?;
         self.vk_report(vk)
     }
 }
@@ -468,7 +480,7 @@ version = "3.0.0-alpha"
             crates: &["a", "b"],
             lock,
             package: ("zkelf-toolbox-test", "0.1.0"),
-            vk_options: &[VkOption {
+            options: &[ToolOption {
                 name: "config",
                 value: "FILE",
             }],
@@ -512,19 +524,22 @@ version = "3.0.0-alpha"
     }
 
     #[test]
-    fn parses_vk_options() {
+    fn parses_options() {
         let t = toolbox(LOCK);
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let (p, o) = t.parse_vk_args(&args(&["x.elf", "--config", "c.toml"])).unwrap();
-        assert_eq!((p.as_str(), o), ("x.elf", vec![("config".into(), "c.toml".into())]));
-        let (_, o) = t.parse_vk_args(&args(&["--config=c.toml", "x.elf"])).unwrap();
+        let (p, o) = t.parse_args(&args(&["x.elf", "--config", "c.toml"]), 1).unwrap();
+        assert_eq!(p, ["x.elf"]);
         assert_eq!(o, vec![("config".to_string(), "c.toml".to_string())]);
-        assert!(t.parse_vk_args(&args(&["x.elf", "--other", "v"])).is_err());
-        assert!(t.parse_vk_args(&args(&["x.elf", "--config"])).is_err());
-        assert!(t.parse_vk_args(&args(&["x.elf", "y.elf"])).is_err());
-        assert!(t.parse_vk_args(&args(&[])).is_err());
+        let (p, o) = t.parse_args(&args(&["--config=c.toml", "x.elf", "in"]), 2).unwrap();
+        assert_eq!(p, ["x.elf", "in"]);
+        assert_eq!(o, vec![("config".to_string(), "c.toml".to_string())]);
+        assert!(t.parse_args(&args(&["x.elf", "--other", "v"]), 1).is_err());
+        assert!(t.parse_args(&args(&["x.elf", "--config"]), 1).is_err());
+        assert!(t.parse_args(&args(&["x.elf", "y.elf"]), 1).is_err());
+        assert!(t.parse_args(&args(&["x.elf"]), 2).is_err());
+        assert!(t.parse_args(&args(&[]), 1).is_err());
         assert!(t
-            .parse_vk_args(&args(&["x", "--config", "a", "--config", "b"]))
+            .parse_args(&args(&["x", "--config", "a", "--config", "b"]), 1)
             .is_err());
     }
 

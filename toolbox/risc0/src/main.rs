@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use risc0_binfmt::ProgramBinary;
 use risc0_zkvm::{default_executor, ExecutorEnv, ExitCode as GuestExit};
-use zkelf_toolbox_cli::{locked_versions, Execution, Failure, Json, Toolbox, Vk, VkRequest};
+use zkelf_toolbox_cli::{locked_versions, Execution, Failure, Json, Toolbox, Vk, Request};
 
 const LOCK: &str = include_str!("../Cargo.lock");
 
@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         ],
         lock: LOCK,
         package: (env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
-        vk_options: &[],
+        options: &[],
         exec,
         vk,
     }
@@ -56,8 +56,8 @@ fn image_id(program: &[u8]) -> Result<[u8; 32], Failure> {
         .map_err(|_| Failure::Tool("the image id is not 32 bytes".into()))
 }
 
-fn exec(program: &[u8], input: &[u8]) -> Result<Execution, Failure> {
-    let (program, _) = program_binary(program);
+fn exec(request: &Request, input: &[u8]) -> Result<Execution, Failure> {
+    let (program, _) = program_binary(&request.program);
     // Checks the blob before the executor sees it: the executor unwraps its decode.
     image_id(&program)?;
     let env = ExecutorEnv::builder()
@@ -79,7 +79,7 @@ fn exec(program: &[u8], input: &[u8]) -> Result<Execution, Failure> {
     }
 }
 
-fn vk(request: &VkRequest) -> Result<Vk, Failure> {
+fn vk(request: &Request) -> Result<Vk, Failure> {
     let (program, wrapped) = program_binary(&request.program);
     let vk = image_id(&program)?;
     let mut extras = vec![(

@@ -18,7 +18,7 @@ use sp1_hypercube::prover::{AirProver, CpuShardProver, ProverSemaphore, SP1Inner
 use sp1_hypercube::{HashableKey, PrimeField32, SP1Pcs, SP1VerifyingKey, ShardVerifier};
 use sp1_primitives::fri_params::core_fri_config;
 use sp1_primitives::{SP1Field, SP1GlobalContext};
-use zkelf_toolbox_cli::{Execution, Failure, Json, Toolbox, Vk, VkRequest};
+use zkelf_toolbox_cli::{Execution, Failure, Json, Toolbox, Vk, Request};
 
 /// sp1-prover 6.10.0 `src/components.rs`: `CORE_LOG_STACKING_HEIGHT` and
 /// `CORE_MAX_LOG_ROW_COUNT`, the parameters `CoreProver::verifier` gives the core shard verifier
@@ -46,15 +46,15 @@ fn main() -> ExitCode {
         ],
         lock: include_str!("../Cargo.lock"),
         package: (env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
-        vk_options: &[],
+        options: &[],
         exec,
         vk,
     }
     .main()
 }
 
-fn exec(elf: &[u8], input: &[u8]) -> Result<Execution, Failure> {
-    let program = Program::from(elf).map_err(|e| Failure::tool("not an SP1 program", e))?;
+fn exec(request: &Request, input: &[u8]) -> Result<Execution, Failure> {
+    let program = Program::from(&request.program).map_err(|e| Failure::tool("not an SP1 program", e))?;
     // No trace buffer, no debug: plain execution to the halt.
     let mut executor = MinimalExecutorEnum::new(Arc::new(program), false, None);
     executor.with_input(input);
@@ -72,7 +72,7 @@ fn exec(elf: &[u8], input: &[u8]) -> Result<Execution, Failure> {
     }
 }
 
-fn vk(request: &VkRequest) -> Result<Vk, Failure> {
+fn vk(request: &Request) -> Result<Vk, Failure> {
     // What SP1LightNode::setup does (sp1-prover 6.10.0 src/worker/node/light.rs:89-96).
     let program =
         Program::from(&request.program).map_err(|e| Failure::tool("not an SP1 program", e))?;

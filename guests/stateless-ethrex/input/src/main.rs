@@ -30,8 +30,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cache: &Path, out: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let json = std::fs::read(cache)
-        .map_err(|err| format!("cannot read `{}`: {err}", cache.display()))?;
+    let json =
+        std::fs::read(cache).map_err(|err| format!("cannot read `{}`: {err}", cache.display()))?;
     let input = stateless_input::convert(&json)
         .map_err(|err| Error(format!("`{}`: {err}", cache.display()), err))?;
     write_atomically(out, &input.encode())
@@ -60,9 +60,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name")
-    })?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
     tmp_name.push(format!(".tmp{}", std::process::id()));

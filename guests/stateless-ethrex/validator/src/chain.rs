@@ -80,3 +80,18 @@ fn hoodi() -> ChainConfig {
         enable_verkle_at_genesis: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hoodi_is_known_and_prague_before_osaka() {
+        let hoodi = chain_config(HOODI_CHAIN_ID).expect("hoodi");
+        assert_eq!(hoodi.chain_id, HOODI_CHAIN_ID);
+        // Block 1265656 (timestamp 1758544428) is a Prague block.
+        assert!(hoodi.is_prague_activated(1_758_544_428));
+        assert!(!hoodi.is_osaka_activated(1_758_544_428));
+        assert!(chain_config(1).is_none());
+    }
+}

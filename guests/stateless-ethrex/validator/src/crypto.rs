@@ -2,14 +2,14 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use ethrex_crypto::Crypto;
-#[cfg(not(feature = "kzg-rs"))]
-use ethrex_crypto::CryptoError;
+use ethrex_crypto::{Crypto, CryptoError};
 
-/// ethrex's portable cryptography (the `Crypto` trait's pure-Rust defaults: k256, p256,
-/// ark-bn254, malachite), with KZG point evaluation only where a pure-Rust backend exists.
+/// ethrex's portable cryptography: the `Crypto` trait's pure-Rust defaults (k256, p256,
+/// ark-bn254, ripemd, sha2, malachite), the same on every zkVM and on the host.
 ///
-/// Without one, ethrex's default answers the point-evaluation precompile with an error that the
+/// KZG point evaluation (precompile 0x0a) has no backend here: ethrex's are C (`c-kzg`) or
+/// `kzg-rs`, whose curve crate issues SP1 v4's syscalls whenever `target_os = "zkvm"`. Without
+/// one, ethrex's default answers the point-evaluation precompile with an error that the
 /// EVM treats as a failed call, i.e. it would execute the block *differently* from a client
 /// that can evaluate it, and could accept a block a real client rejects. So the call is
 /// recorded here and the validator reports such a block invalid. (BLS12-381, EIP-2537, needs no
@@ -28,7 +28,6 @@ impl GuestCrypto {
 }
 
 impl Crypto for GuestCrypto {
-    #[cfg(not(feature = "kzg-rs"))]
     fn verify_kzg_proof(
         &self,
         _z: &[u8; 32],
@@ -38,5 +37,19 @@ impl Crypto for GuestCrypto {
     ) -> Result<(), CryptoError> {
         self.unsupported.store(true, Ordering::Relaxed);
         Err(CryptoError::Unsupported("KZG point evaluation"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn point_evaluation_is_recorded_as_unsupported() {
+        let crypto = GuestCrypto::default();
+        assert!(!crypto.used_unsupported());
+        let result = crypto.verify_kzg_proof(&[0; 32], &[0; 32], &[0; 48], &[0; 48]);
+        assert!(matches!(result, Err(CryptoError::Unsupported(_))));
+        assert!(crypto.used_unsupported());
     }
 }

@@ -167,12 +167,7 @@ fn run(
     }
 
     validate_block_body(&block.header, &block.body, crypto.as_ref())?;
-    validate_block_pre_execution(
-        &block,
-        &parent_header,
-        &chain_config,
-        ELASTICITY_MULTIPLIER,
-    )?;
+    validate_block_pre_execution(&block, &parent_header, &chain_config, ELASTICITY_MULTIPLIER)?;
 
     let mut vm = Evm::new_for_l1(db.clone(), crypto.clone());
     let (result, block_access_list) = vm.execute_block(&block)?;
