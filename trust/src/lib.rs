@@ -63,6 +63,9 @@
 //! verify::VerifyError { subject, found_release, required_release, found_rebuild, required_rebuild,
 //!                       source: Option<Rejection>, evaluation }       the cli maps it to exit 1
 //!
+//! time::Date { year, month, day }              Date::of(SystemTime), from_days(i64), days(); Display YYYY-MM-DD
+//! time::days_from_civil(year, month, day) -> i64    time::rfc3339(unix) -> String
+//!
 //! bounded::read(&Path, limit) / read_to_string -> Result<_, BoundedReadError>   whole file or TooLarge
 //!     bounded::MAX_POLICY_LEN, MAX_MANIFEST_LEN, MAX_LOCK_FILE_LEN, MAX_STATE_LEN
 //! elf::riscv_class(&Path) / riscv_class_of(&[u8], &Path) -> Result<ElfClass, ElfError>   a well-formed RISC-V ET_EXEC
@@ -79,4 +82,5 @@ pub mod keys;
 pub mod policy;
 pub mod signature;
 pub mod statement;
+pub mod time;
 pub mod verify;

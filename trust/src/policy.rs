@@ -25,6 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::bounded::{self, BoundedReadError, MAX_POLICY_LEN};
 use crate::keys::{KeyError, KeyId, PublicKey};
+/// A key's `not_after`: a calendar date, from the one home of date arithmetic.
+pub use crate::time::Date;
 
 /// What a key may sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -49,57 +51,6 @@ impl Role {
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// A calendar date (UTC), for `not_after`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Date {
-    /// Year.
-    pub year: u16,
-    /// Month, 1–12.
-    pub month: u8,
-    /// Day, 1–31.
-    pub day: u8,
-}
-
-impl Date {
-    /// The UTC date of a point in time.
-    pub fn of(time: std::time::SystemTime) -> Date {
-        let secs = time
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        civil_from_days((secs / 86_400) as i64)
-    }
-}
-
-impl fmt::Display for Date {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
-}
-
-impl Serialize for Date {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> Date {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    Date {
-        year: year.clamp(0, i64::from(u16::MAX)) as u16,
-        month,
-        day,
     }
 }
 
@@ -824,10 +775,7 @@ rebuild = 0
     }
 
     #[test]
-    fn dates() {
-        assert_eq!(civil_from_days(0).to_string(), "1970-01-01");
-        assert_eq!(civil_from_days(19_723).to_string(), "2024-01-01");
-        assert_eq!(civil_from_days(20_513).to_string(), "2026-03-01");
+    fn a_key_expires_after_its_last_day() {
         let key = TrustedKey {
             name: "k".into(),
             key: PublicKey::from_base64(KEY_A).unwrap(),
@@ -839,7 +787,7 @@ rebuild = 0
                 day: 1,
             }),
         };
-        assert!(!key.expired(civil_from_days(20_513)));
-        assert!(key.expired(civil_from_days(20_514)));
+        assert!(!key.expired(Date::from_days(20_513)));
+        assert!(key.expired(Date::from_days(20_514)));
     }
 }

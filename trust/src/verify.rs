@@ -13,9 +13,10 @@ use serde::Serialize;
 
 use crate::digest::{ContentDigests, Sha256Digest};
 use crate::keys::KeyId;
-use crate::policy::{Date, Policy, Role};
+use crate::policy::{Policy, Role};
 use crate::signature::{Signature, SignatureCheckError};
 use crate::statement::{Kind, Statement, StatementError};
+use crate::time::Date;
 
 /// The bytes being verified and what was fetched with them.
 #[derive(Debug, Clone)]
