@@ -6,6 +6,8 @@
 //! ```text
 //! digest::Sha256Digest(pub [u8; 32])            Display/FromStr: 64 lowercase hex; serde as string
 //!     Sha256Digest::of(&[u8]) -> Sha256Digest
+//! digest::OciDigest(Sha256Digest)               Display/FromStr: `sha256:<hex>`; serde as string
+//!     OciDigest::of(&[u8]), .sha256(), From<Sha256Digest>; == a digest written as text
 //! digest::ContentDigests { sha256: Sha256Digest, blake2b: [u8; 64], size: u64 }
 //!     ContentDigests::of(&[u8]) -> ContentDigests
 //! digest::ContentHasher::new() / update(&mut self, &[u8]) / size(&self) -> u64 / finalize(self) -> ContentDigests
