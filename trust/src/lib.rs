@@ -81,6 +81,7 @@ pub mod bounded;
 pub mod digest;
 pub mod elf;
 pub mod keys;
+pub mod name;
 pub mod policy;
 pub mod signature;
 pub mod statement;

@@ -496,7 +496,7 @@ fn trusted_key(raw: RawKey, path: &Path, base: &Path) -> Result<TrustedKey, Poli
         let valid = !glob.is_empty()
             && glob
                 .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-*?".contains(&b));
+                .all(|b| crate::name::is_name_byte(b) || b"*?".contains(&b));
         if !valid {
             return Err(entry_error(&format!(
                 "has guest pattern `{glob}`; patterns use `[a-z0-9._-]`, `*` and `?`"

@@ -14,6 +14,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256Digest;
+use crate::name::is_valid_name;
 
 /// The first word of every statement of this format.
 pub const HEADER: &str = "zkelf/1";
@@ -337,17 +338,6 @@ fn invalid(field: &'static str, value: &str, reason: &'static str) -> StatementE
         value: truncate(value),
         reason,
     }
-}
-
-/// Whether `name` matches `[a-z0-9][a-z0-9._-]{0,63}` (guest and zkvm names).
-pub fn is_valid_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 64
-        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-        && bytes
-            .iter()
-            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 fn check_name(field: &'static str, value: &str) -> Result<(), StatementError> {

@@ -9,7 +9,8 @@ use zkelf_registry::reference::Target;
 use zkelf_registry::store;
 use zkelf_registry::verify::Expected;
 use zkelf_registry::vk::VkOutput;
-use zkelf_trust::statement::{is_valid_name, is_valid_target};
+use zkelf_trust::name::{NAME_GRAMMAR, is_valid_name};
+use zkelf_trust::statement::is_valid_target;
 
 use super::shared::epoch::source_date_epoch;
 use super::shared::keys::load_policy;
@@ -25,7 +26,7 @@ fn check_name(flag: &str, value: Option<&str>) -> Result<(), UsageError> {
     match value {
         Some(v) if !is_valid_name(v) => Err(UsageError::new(
             format!("`{flag} {v}` is not a valid name"),
-            "names are `[a-z0-9][a-z0-9._-]{0,63}`",
+            format!("names are `{NAME_GRAMMAR}`"),
         )),
         _ => Ok(()),
     }

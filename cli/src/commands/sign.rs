@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use zkelf_trust::digest::hash_file;
 use zkelf_trust::elf;
+use zkelf_trust::name::NAME_GRAMMAR;
 use zkelf_trust::signature;
 use zkelf_trust::statement::{Kind, Statement};
 
@@ -59,7 +60,7 @@ pub fn sign(args: SignArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let signature = signature::sign(&secret, &digests, &statement).map_err(|err| {
         UsageError::new(
             format!("cannot sign `{}`: {err}", args.elf.display()),
-            "guest and zkvm names match `[a-z0-9][a-z0-9._-]{0,63}`; the target is a triple such as `riscv32im-unknown-none-elf`",
+            format!("guest and zkvm names match `{NAME_GRAMMAR}`; the target is a triple such as `riscv32im-unknown-none-elf`"),
         )
     })?;
     // As minisign does: check the new signature before writing it, so a fault cannot publish
