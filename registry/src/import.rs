@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::artifact::{self, ArtifactSpec, Descriptor};
 use crate::error::Error;
+use crate::provenance::ProvenanceSummary;
 use crate::pull::vk::{VkCheck, VkOutput};
 use crate::pull::{self, Output, PullOptions};
 use crate::reference::Reference;
@@ -189,7 +190,10 @@ pub async fn import(
         _ => None,
     };
     let signature = resolved.signatures[0].text.clone();
-    let (revision, provenance_source) = crate::publish::source_of(provenance.as_deref());
+    let summary = provenance
+        .as_deref()
+        .map(ProvenanceSummary::read)
+        .unwrap_or_default();
     let mut annotations = BTreeMap::new();
     annotations.insert(artifact::IMPORT_SOURCE.to_owned(), url.clone());
     let spec = ArtifactSpec {
@@ -197,8 +201,8 @@ pub async fn import(
         version: version.clone(),
         zkvm: zkvm.clone(),
         target: target_triple.clone(),
-        revision,
-        source: Some(provenance_source.unwrap_or_else(|| url.clone())),
+        revision: summary.revision().map(str::to_owned),
+        source: Some(summary.source_uri().unwrap_or(&url).to_owned()),
         created: created
             .or(pulled.statement.as_ref().map(|s| s.created))
             .unwrap_or(0),

@@ -14,6 +14,7 @@ pub mod fsutil;
 pub mod import;
 pub mod lockfile;
 pub mod progress;
+pub mod provenance;
 pub mod publish;
 pub mod pull;
 pub mod reference;

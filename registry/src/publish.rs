@@ -14,6 +14,7 @@ use crate::artifact::{self, ArtifactSpec, Descriptor, Fetched};
 use crate::digest::OciDigest;
 use crate::error::{Error, VerificationError};
 use crate::progress::Reporter;
+use crate::provenance::ProvenanceSummary;
 use crate::reference::Target;
 use crate::signature::{self, FetchedSignature};
 use crate::store::{BlobSource, Store};
@@ -161,31 +162,21 @@ pub struct PublishedArtifact {
     pub elf_digest: String,
 }
 
-/// Provenance fields that go into annotations.
-pub(crate) fn source_of(provenance: Option<&[u8]>) -> (Option<String>, Option<String>) {
-    let Some(value) = provenance.and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok())
-    else {
-        return (None, None);
-    };
-    let source = &value["predicate"]["buildDefinition"]["externalParameters"]["source"];
-    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
-    (
-        text(&source["commit"]).or_else(|| text(&source["revision"])),
-        text(&source["uri"]),
-    )
-}
-
 impl DistArtifact {
     /// The manifest inputs; `created` overrides the statement's time (`SOURCE_DATE_EPOCH`).
     pub fn spec(&self, created: Option<u64>) -> ArtifactSpec {
-        let (revision, source) = source_of(self.provenance.as_deref());
+        let summary = self
+            .provenance
+            .as_deref()
+            .map(ProvenanceSummary::read)
+            .unwrap_or_default();
         ArtifactSpec {
             guest: self.statement.guest.clone(),
             version: self.statement.version.to_string(),
             zkvm: self.statement.zkvm.clone(),
             target: self.statement.target.clone(),
-            revision,
-            source,
+            revision: summary.revision().map(str::to_owned),
+            source: summary.source_uri().map(str::to_owned),
             created: created.unwrap_or(self.statement.created),
             elf: Descriptor::new(
                 artifact::ELF_MEDIA_TYPE,

@@ -3,6 +3,7 @@
 
 use anyhow::Context as _;
 use zkelf_registry::fetch;
+use zkelf_registry::provenance::ProvenanceSummary;
 use zkelf_registry::pull::{self, PullOptions};
 use zkelf_registry::store;
 use zkelf_registry::verify::Expected;
@@ -15,25 +16,16 @@ use super::shared::reporters::ProgressReporter;
 use crate::args::dist::InspectArgs;
 use crate::error::ExitStatus;
 use crate::printer::Printer;
-use crate::reports::dist::{InspectReport, ProvenanceSummary};
+use crate::reports::dist::{InspectReport, InspectedProvenance};
 
-fn provenance_summary(bytes: &[u8]) -> ProvenanceSummary {
-    let value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-    let def = &value["predicate"]["buildDefinition"];
-    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
-    let builder = def["resolvedDependencies"].as_array().and_then(|deps| {
-        deps.iter().find_map(|d| {
-            text(&d["name"])
-                .filter(|n| n.contains("builder"))
-                .and(text(&d["digest"]["sha256"]).or_else(|| text(&d["uri"])))
-        })
-    });
-    ProvenanceSummary {
+fn provenance_report(bytes: &[u8]) -> InspectedProvenance {
+    let summary = ProvenanceSummary::read(bytes);
+    InspectedProvenance {
         sha256: zkelf_trust::digest::Sha256Digest::of(bytes).to_string(),
         size: bytes.len(),
-        source: text(&def["externalParameters"]["source"]["uri"]),
-        commit: text(&def["externalParameters"]["source"]["commit"]),
-        builder,
+        source: summary.source_uri().map(str::to_owned),
+        commit: summary.commit().map(str::to_owned),
+        builder: summary.builder().map(str::to_owned),
     }
 }
 
@@ -112,7 +104,7 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         elf_digest: elf.digest.to_string(),
         elf_size: elf.size,
         elf_matches,
-        provenance: resolved.provenance.as_deref().map(provenance_summary),
+        provenance: resolved.provenance.as_deref().map(provenance_report),
         vk: resolved
             .vk
             .as_deref()

@@ -221,7 +221,7 @@ impl Report for ImportReport {
 
 /// The provenance fields `inspect` shows.
 #[derive(Debug, Serialize)]
-pub struct ProvenanceSummary {
+pub struct InspectedProvenance {
     pub sha256: String,
     pub size: usize,
     pub source: Option<String>,
@@ -243,7 +243,7 @@ pub struct InspectReport {
     pub elf_digest: String,
     pub elf_size: u64,
     pub elf_matches: bool,
-    pub provenance: Option<ProvenanceSummary>,
+    pub provenance: Option<InspectedProvenance>,
     pub vk: Option<String>,
     pub vk_signed: bool,
     pub signatures: Vec<SignatureReport>,
