@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use zkelf_testsupport::assert_cli_snapshot;
 use zkelf_testsupport::cli::{self, Tree};
 use zkelf_testsupport::docker::{ensure_builder_image, git, guests_checkout, shared_cache_dir};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
@@ -67,12 +66,8 @@ impl Fixture {
     /// state and home as they were (the cache is the one the build tests share, not checked).
     #[track_caller]
     fn rejects(&self, name: &str, code: i32, run: impl FnOnce() -> Output) -> cli::Output {
-        let before = Tree::of(&[self.path("out"), self.path("state"), self.path("home")]);
-        let output = cli::Output::from(run());
-        output.assert_exit(code);
-        assert_cli_snapshot!(name, output);
-        before.assert_unchanged();
-        output
+        let untouched = Tree::of(&[self.path("out"), self.path("state"), self.path("home")]);
+        zkelf_testsupport::rejects!(untouched, name, code, run)
     }
 
     fn run(&self, args: &[&str]) -> Output {

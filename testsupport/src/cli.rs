@@ -385,6 +385,24 @@ macro_rules! assert_cli_snapshot {
     };
 }
 
+/// Runs `$run` (a closure returning a [`cli::Output`](crate::cli::Output) or a
+/// `std::process::Output`) and asserts that it exits with `$code`, that its transcript matches
+/// the snapshot `$name` and that nothing under `$untouched` (a [`cli::Tree`](crate::cli::Tree)
+/// taken before the run) was created, removed or changed; evaluates to the output, for checks of
+/// values the snapshot filters. The one refusal check of the tests: each fixture's `rejects`
+/// only chooses the tree. A macro, so the snapshot is named after the calling test binary.
+#[macro_export]
+macro_rules! rejects {
+    ($untouched:expr, $name:expr, $code:expr, $run:expr $(,)?) => {{
+        let before: $crate::cli::Tree = $untouched;
+        let output = $crate::cli::Output::from(($run)());
+        output.assert_exit($code);
+        $crate::assert_cli_snapshot!($name, output);
+        before.assert_unchanged();
+        output
+    }};
+}
+
 /// What was under some paths at one moment: every file with its bytes and mode, every
 /// directory, and which paths did not exist. Take one before a run that must write nothing,
 /// then [`Tree::assert_unchanged`].

@@ -121,12 +121,7 @@ impl World {
     /// of values the snapshot filters (a digest, a key id).
     #[track_caller]
     pub fn rejects(&self, name: &str, code: i32, run: impl FnOnce() -> Output) -> cli::Output {
-        let before = self.untouched();
-        let output = cli::Output::from(run());
-        output.assert_exit(code);
-        zkelf_testsupport::assert_cli_snapshot!(name, output);
-        before.assert_unchanged();
-        output
+        zkelf_testsupport::rejects!(self.untouched(), name, code, run)
     }
 
     /// `out/`, the cache and the state as they are now, for [`cli::Tree::assert_unchanged`].

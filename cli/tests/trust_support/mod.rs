@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use zkelf_testsupport::assert_cli_snapshot;
 pub use zkelf_testsupport::cli::{Output, Tree, Zkelf};
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
@@ -168,11 +167,6 @@ impl Fixture {
     /// file, and that its output matches the snapshot `name`.
     #[track_caller]
     pub fn rejects(&self, name: &str, code: i32, run: impl FnOnce() -> Output) -> Output {
-        let before = self.tree();
-        let out = run();
-        out.assert_exit(code);
-        before.assert_unchanged();
-        assert_cli_snapshot!(name, out);
-        out
+        zkelf_testsupport::rejects!(self.tree(), name, code, run)
     }
 }
