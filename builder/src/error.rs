@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use zkelf_trust::diagnose::{Diagnose, Outcome};
+
 /// Everything that can go wrong while bootstrapping, building or comparing guests.
 #[derive(Debug, thiserror::Error)]
 pub enum BuilderError {
@@ -377,9 +379,8 @@ pub enum UnsafePathReason {
     NotDirectory(PathBuf),
 }
 
-impl BuilderError {
-    /// A hint on how to fix this error, for the cli to print.
-    pub fn hint(&self) -> Option<String> {
+impl Diagnose for BuilderError {
+    fn hint(&self) -> Option<String> {
         match self {
             BuilderError::DockerUnreachable { .. } => Some(
                 "start dockerd (`scripts/setup` does), or point `DOCKER_HOST` at a running engine"
@@ -445,15 +446,23 @@ impl BuilderError {
         }
     }
 
-    /// Whether this error means the bytes are not what they should be (exit code 1).
-    pub fn is_verification_failure(&self) -> bool {
-        matches!(
-            self,
+    /// The bytes are not what they should be (exit 1): not reproducible, or a vendored crate or
+    /// git tree that is not what the lock names.
+    fn outcome(&self) -> Outcome {
+        match self {
             BuilderError::NotReproducible { .. }
-                | BuilderError::SysrootNotReproducible { .. }
-                | BuilderError::CrateChecksum { .. }
-                | BuilderError::GitTree { .. }
-        )
+            | BuilderError::SysrootNotReproducible { .. }
+            | BuilderError::CrateChecksum { .. }
+            | BuilderError::GitTree { .. } => Outcome::VerificationFailed,
+            _ => Outcome::Error,
+        }
+    }
+}
+
+impl BuilderError {
+    /// [`Diagnose::hint`], for callers in this crate that do not import the trait.
+    pub fn hint(&self) -> Option<String> {
+        <Self as Diagnose>::hint(self)
     }
 
     pub(crate) fn io(

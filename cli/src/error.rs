@@ -1,9 +1,15 @@
-//! Exit codes (SPEC §9) and how errors are classified and hinted.
+//! Exit codes (SPEC §9), and what a failure says: every cause of the chain is asked once,
+//! through the libraries' `Diagnose` trait, for its outcome and its hint; the result is the one
+//! error document (`--json`) and what the printer shows.
 //!
 //! 0: ok. 1: verification failed (signature, digest, statement, policy, rollback).
 //! 2: any other error (usage, I/O, network, Docker).
 
+use std::error::Error as StdError;
 use std::process::ExitCode;
+
+use serde::Serialize;
+use zkelf_trust::diagnose::{Diagnose, Outcome};
 
 /// What the process reports to its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +49,12 @@ pub struct UsageError {
     pub hint: Option<String>,
 }
 
+impl Diagnose for UsageError {
+    fn hint(&self) -> Option<String> {
+        self.hint.clone()
+    }
+}
+
 impl UsageError {
     /// A usage error with a hint.
     pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
@@ -53,107 +65,143 @@ impl UsageError {
     }
 }
 
-/// Classifies an error: verification failures anywhere in the chain exit 1, all else 2.
-pub fn exit_status(err: &anyhow::Error) -> ExitStatus {
-    // Each library names its own verification failures; list them here.
-    for cause in err.chain() {
-        if is_verification_failure(cause) {
-            return ExitStatus::Failure;
-        }
-    }
-    ExitStatus::Error
+/// A failure as the user sees it, in the shape of the `--json` error document
+/// (`{"error": {…}}`; the fields in the order the document has always had them).
+#[derive(Debug, Serialize)]
+pub struct ErrorReport {
+    /// The messages of the causes, outermost first, after the message.
+    pub causes: Vec<String>,
+    /// For a failed verification: every signature's verdict and the counts per role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+    /// The exit code (SPEC §9).
+    pub exit_code: u8,
+    /// How to get past it: the first hint a cause offers.
+    pub hint: Option<String>,
+    /// The outermost message.
+    pub message: String,
+    /// The exit status the code stands for.
+    #[serde(skip)]
+    pub status: ExitStatus,
 }
 
-fn is_verification_failure(cause: &(dyn std::error::Error + 'static)) -> bool {
-    if let Some(e) = cause.downcast_ref::<zkelf_builder::BuilderError>() {
-        return e.is_verification_failure();
+impl ErrorReport {
+    /// Walks `err`'s chain once: a verification failure anywhere makes it exit 1, all else 2;
+    /// the first hint offered is kept, and a failed policy evaluation's verdicts.
+    pub fn of(err: &anyhow::Error) -> Self {
+        let mut status = ExitStatus::Error;
+        let mut hint = None;
+        let mut details = None;
+        for cause in err.chain() {
+            if let Some(diagnosed) = diagnosable(cause) {
+                if diagnosed.outcome() == Outcome::VerificationFailed {
+                    status = ExitStatus::Failure;
+                }
+                hint = hint.or_else(|| diagnosed.hint());
+            }
+            details = details.or_else(|| evaluation(cause));
+        }
+        let mut messages = err.chain().map(ToString::to_string);
+        Self {
+            message: messages.next().unwrap_or_default(),
+            causes: messages.collect(),
+            details,
+            exit_code: status.code(),
+            hint,
+            status,
+        }
     }
-    if let Some(e) = cause.downcast_ref::<zkelf_registry::Error>() {
-        return e.is_verification_failure();
+
+    /// A usage error found before any command ran (clap's).
+    pub fn usage(message: String, cause: String, hint: &str) -> Self {
+        let status = ExitStatus::Error;
+        Self {
+            causes: vec![cause],
+            details: None,
+            exit_code: status.code(),
+            hint: Some(hint.to_owned()),
+            message,
+            status,
+        }
     }
-    cause.is::<zkelf_registry::VerificationError>()
-        || cause
-            .downcast_ref::<zkelf_zkvm::VkError>()
-            .is_some_and(|e| !matches!(e, zkelf_zkvm::VkError::Read(_)))
-        || is_trust_verification_failure(cause)
+
+    /// The `--json` error document, pretty-printed, with a final newline.
+    pub fn json(&self) -> String {
+        #[derive(Serialize)]
+        struct Document<'a> {
+            error: &'a ErrorReport,
+        }
+        let mut text = serde_json::to_string_pretty(&Document { error: self })
+            .unwrap_or_else(|_| String::from("{}"));
+        text.push('\n');
+        text
+    }
 }
 
-/// zkelf-trust's verification failures.
-fn is_trust_verification_failure(cause: &(dyn std::error::Error + 'static)) -> bool {
-    use zkelf_trust::signature::SignatureError;
-    use zkelf_trust::verify::VerifyError;
-    cause.is::<VerifyError>()
-        || cause.is::<Box<VerifyError>>()
-        // A signature file that was read but is garbage fails verification; one that cannot be
-        // read is an I/O error.
-        || cause
-            .downcast_ref::<SignatureError>()
-            .is_some_and(SignatureError::is_malformed)
-}
-
-/// Structured details for `--json` errors: for a failed verification, every signature's
-/// verdict and the counts per role.
-pub fn details(err: &anyhow::Error) -> Option<serde_json::Value> {
-    use zkelf_trust::verify::VerifyError;
-    err.chain().find_map(|cause| {
-        let verify = cause
-            .downcast_ref::<VerifyError>()
-            .or_else(|| cause.downcast_ref::<Box<VerifyError>>().map(|b| &**b))?;
-        serde_json::to_value(&verify.evaluation).ok()
-    })
-}
-
-/// The first hint any error in the chain offers.
-pub fn hint(err: &anyhow::Error) -> Option<String> {
-    err.chain().find_map(|cause| {
-        if let Some(usage) = cause.downcast_ref::<UsageError>() {
-            return usage.hint.clone();
-        }
-        if let Some(e) = cause.downcast_ref::<zkelf_builder::BuilderError>() {
-            return e.hint();
-        }
-        if let Some(e) = cause.downcast_ref::<zkelf_registry::Error>() {
-            return e.hint();
-        }
-        if let Some(e) = cause.downcast_ref::<zkelf_registry::VerificationError>() {
-            return e.hint();
-        }
-        if let Some(e) = cause.downcast_ref::<zkelf_registry::store::StoreError>() {
-            return e.hint();
-        }
-        if let Some(e) = cause.downcast_ref::<zkelf_registry::reference::ReferenceError>() {
-            return e.hint();
-        }
-        if let Some(e) = cause.downcast_ref::<zkelf_zkvm::VkError>() {
-            return e.hint();
-        }
-        if let Some(hint) = trust_hint(cause) {
-            return Some(hint);
-        }
-        None
-    })
-}
-
-/// Hints of zkelf-trust's error types.
-fn trust_hint(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
-    use zkelf_trust::{elf, keys, policy, signature, verify};
-    if let Some(err) = cause.downcast_ref::<verify::VerifyError>() {
-        return err.hint();
+/// The error types that say how they end and how to get past them, as the one trait they share:
+/// the one list of downcasts (a chain's causes are `dyn Error`, which cannot be asked for a
+/// trait directly). A library error type missing here is neither hinted nor counted as a
+/// verification failure.
+fn diagnosable<'a>(cause: &'a (dyn StdError + 'static)) -> Option<&'a dyn Diagnose> {
+    use zkelf_builder::BuilderError;
+    use zkelf_registry::artifact::LayoutError;
+    use zkelf_registry::auth::AuthError;
+    use zkelf_registry::reference::ReferenceError;
+    use zkelf_registry::store::StoreError;
+    use zkelf_registry::store::https::RedirectRefused;
+    use zkelf_registry::{Error as RegistryError, VerificationError};
+    use zkelf_trust::bounded::{BoundedReadError, FileKind};
+    use zkelf_trust::digest::{DigestParseError, OciDigestError, ReadError};
+    use zkelf_trust::elf::ElfError;
+    use zkelf_trust::keys::KeyError;
+    use zkelf_trust::policy::PolicyError;
+    use zkelf_trust::signature::{SignatureCheckError, SignatureError};
+    use zkelf_trust::statement::StatementError;
+    use zkelf_trust::verify::{Rejection, VerifyError};
+    use zkelf_zkvm::VkError;
+    use zkelf_zkvm::risc0::Risc0Error;
+    macro_rules! first_of {
+        ($($error:ty),+ $(,)?) => {
+            $(if let Some(e) = cause.downcast_ref::<$error>() {
+                return Some(e);
+            })+
+        };
     }
-    if let Some(err) = cause.downcast_ref::<Box<verify::VerifyError>>() {
-        return err.hint();
-    }
-    if let Some(err) = cause.downcast_ref::<signature::SignatureError>() {
-        return err.hint();
-    }
-    if let Some(err) = cause.downcast_ref::<policy::PolicyError>() {
-        return err.hint();
-    }
-    if let Some(err) = cause.downcast_ref::<keys::KeyError>() {
-        return err.hint();
-    }
-    if let Some(err) = cause.downcast_ref::<elf::ElfError>() {
-        return err.hint();
-    }
+    first_of!(
+        UsageError,
+        BuilderError,
+        RegistryError,
+        VerificationError,
+        StoreError,
+        ReferenceError,
+        LayoutError,
+        AuthError,
+        RedirectRefused,
+        VkError,
+        Risc0Error,
+        VerifyError,
+        Box<VerifyError>,
+        Rejection,
+        SignatureError,
+        SignatureCheckError,
+        StatementError,
+        PolicyError,
+        KeyError,
+        ElfError,
+        BoundedReadError,
+        FileKind,
+        DigestParseError,
+        OciDigestError,
+        ReadError,
+    );
     None
+}
+
+/// A failed policy evaluation's verdicts, for the document's `details`.
+fn evaluation(cause: &(dyn StdError + 'static)) -> Option<serde_json::Value> {
+    use zkelf_trust::verify::VerifyError;
+    let verify = cause
+        .downcast_ref::<VerifyError>()
+        .or_else(|| cause.downcast_ref::<Box<VerifyError>>().map(|b| &**b))?;
+    serde_json::to_value(&verify.evaluation).ok()
 }

@@ -33,9 +33,6 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(commands::run(cli.command, &printer)) {
         Ok(status) => status.into(),
-        Err(err) => {
-            printer.error(&err);
-            error::exit_status(&err).into()
-        }
+        Err(err) => printer.error(&err).into(),
     }
 }

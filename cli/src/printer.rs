@@ -104,44 +104,34 @@ impl Printer {
         !self.quiet && self.format == OutputFormat::Human && std::io::stderr().is_terminal()
     }
 
-    /// Prints an error: `error:`, `Caused by:` lines and a `hint:` (or one JSON document).
-    pub fn error(&self, err: &anyhow::Error) {
-        let status = error::exit_status(err);
-        let hint = error::hint(err);
-        let mut chain = err.chain().map(ToString::to_string);
-        let message = chain.next().unwrap_or_default();
-        let causes: Vec<String> = chain.collect();
+    /// Prints an error: `error:`, `Caused by:` lines and a `hint:` (or one JSON document);
+    /// returns the exit status it stands for.
+    pub fn error(&self, err: &anyhow::Error) -> error::ExitStatus {
+        let report = error::ErrorReport::of(err);
         match self.format() {
             OutputFormat::Json => {
-                let mut doc = serde_json::json!({
-                    "error": {
-                        "message": message,
-                        "causes": causes,
-                        "hint": hint,
-                        "exit_code": status.code(),
-                    }
-                });
-                if let Some(details) = error::details(err) {
-                    doc["error"]["details"] = details;
-                }
-                let _ = write_stdout(&format!("{doc:#}\n"));
+                let _ = write_stdout(&report.json());
             }
             OutputFormat::Human => {
-                let mut text =
-                    format!("{} {}\n", self.paint("error:", RED), escape_lines(&message));
-                for cause in &causes {
+                let mut text = format!(
+                    "{} {}\n",
+                    self.paint("error:", RED),
+                    escape_lines(&report.message)
+                );
+                for cause in &report.causes {
                     text.push_str(&format!("  Caused by: {}\n", escape_lines(cause)));
                 }
-                if let Some(hint) = hint {
+                if let Some(hint) = &report.hint {
                     text.push_str(&format!(
                         "{} {}\n",
                         self.paint("hint:", CYAN),
-                        escape_lines(&hint)
+                        escape_lines(hint)
                     ));
                 }
                 write_stderr(&text);
             }
         }
+        report.status
     }
 }
 
@@ -230,15 +220,12 @@ pub fn clap_error(err: clap::Error) -> ExitCode {
         _ => error::ExitStatus::Error.code(),
     };
     if code != 0 && std::env::args().any(|arg| arg == "--json") {
-        let doc = serde_json::json!({
-            "error": {
-                "message": err.kind().to_string().to_lowercase(),
-                "causes": [err.render().to_string()],
-                "hint": "run `zkelf --help` for usage",
-                "exit_code": code,
-            }
-        });
-        let _ = write_stdout(&format!("{doc:#}\n"));
+        let report = error::ErrorReport::usage(
+            err.kind().to_string().to_lowercase(),
+            err.render().to_string(),
+            "run `zkelf --help` for usage",
+        );
+        let _ = write_stdout(&report.json());
         return ExitCode::from(code);
     }
     let _ = err.print();

@@ -7,6 +7,7 @@ mod dist_common;
 
 use dist_common::github::{GithubRelease, NAME, RELEASE_PATH};
 use dist_common::*;
+use zkelf_registry::{Diagnose as _, Outcome};
 use zkelf_testsupport::cli;
 use zkelf_testsupport::https::FileServer;
 use zkelf_testsupport::minisign_tool;
@@ -397,7 +398,7 @@ fn the_library_takes_the_same_pins() {
     // Unpinned: a verification failure, and the file API writes neither file.
     let err =
         blocking::fetch_elf(&r.elf_url(), &policy, &Expected::default(), &config).unwrap_err();
-    assert!(err.is_verification_failure(), "{err}");
+    assert_eq!(err.outcome(), Outcome::VerificationFailed, "{err}");
     let (elf, vk) = (w.path("out/v.elf"), w.path("out/v.vk"));
     let unpinned_vk = Expected {
         vk_sha256: None,
@@ -412,7 +413,7 @@ fn the_library_takes_the_same_pins() {
         Some(&vk),
     )
     .unwrap_err();
-    assert!(err.is_verification_failure(), "{err}");
+    assert_eq!(err.outcome(), Outcome::VerificationFailed, "{err}");
     assert_nothing_written(&w.path("out"));
     let file =
         blocking::fetch_elf_to_file(&r.elf_url(), &policy, &pinned, &config, &elf, Some(&vk))

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use zkelf_registry::api::{Config, blocking};
 use zkelf_registry::verify::Expected;
+use zkelf_registry::{Diagnose as _, Outcome};
 use zkelf_trust::policy::Policy;
 
 fn main() -> ExitCode {
@@ -51,7 +52,10 @@ fn main() -> ExitCode {
                 eprintln!("  Caused by: {s}");
                 source = s.source();
             }
-            ExitCode::from(if e.is_verification_failure() { 1 } else { 2 })
+            ExitCode::from(match e.outcome() {
+                Outcome::VerificationFailed => 1,
+                Outcome::Error => 2,
+            })
         }
     }
 }

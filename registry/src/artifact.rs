@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use zkelf_trust::diagnose::Diagnose;
 use zkelf_trust::digest::Sha256Digest;
 use zkelf_trust::time::rfc3339;
 
@@ -244,9 +245,8 @@ pub enum LayoutError {
     },
 }
 
-impl LayoutError {
-    /// How to get past it.
-    pub fn hint(&self) -> Option<String> {
+impl Diagnose for LayoutError {
+    fn hint(&self) -> Option<String> {
         match self {
             LayoutError::AmbiguousIndex { .. } | LayoutError::NoSuchZkvm { .. } => {
                 Some("choose one with `--zkvm <id>`".to_owned())

@@ -61,6 +61,8 @@ pub enum AuthError {
     },
 }
 
+impl zkelf_trust::diagnose::Diagnose for AuthError {}
+
 /// Finds credentials for `host` in `<config_dir>/config.json`: a credential helper for the host,
 /// then the `credsStore`, then an `auths` entry with `auth`. `None` when nothing is configured.
 pub fn from_docker_config(config_dir: &Path, host: &str) -> Result<Option<Credentials>, AuthError> {

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use zkelf_trust::diagnose::{Diagnose, Outcome};
+
 use crate::store::StoreError;
 
 /// The bytes are not the release the caller may accept. The cli exits 1 on these.
@@ -191,9 +193,12 @@ pub enum VerificationError {
 /// How to let an unbound signature count when pulling.
 const PIN_HINT: &str = "the signature's trusted comment binds nothing but the key: pin the bytes with `--sha256 <hex>` (the digest the publisher lists) or a `zkelf.lock` pin (`--lock`), or accept any bytes the key signed with `--allow-unbound`";
 
-impl VerificationError {
-    /// How to get past it, where there is a legitimate way.
-    pub fn hint(&self) -> Option<String> {
+impl Diagnose for VerificationError {
+    fn outcome(&self) -> Outcome {
+        Outcome::VerificationFailed
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             VerificationError::Rollback { .. } => Some(
                 "if the older release is wanted on purpose, pass `--allow-downgrade`".to_owned(),
@@ -331,14 +336,16 @@ impl From<StoreError> for Error {
     }
 }
 
-impl Error {
-    /// Whether this is a verification failure (exit 1) rather than an operational error.
-    pub fn is_verification_failure(&self) -> bool {
-        matches!(self, Error::Verification(_))
+impl Diagnose for Error {
+    /// A verification failure (exit 1) rather than an operational error.
+    fn outcome(&self) -> Outcome {
+        match self {
+            Error::Verification(_) => Outcome::VerificationFailed,
+            _ => Outcome::Error,
+        }
     }
 
-    /// How to get past it.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             Error::Verification(e) => e.hint(),
             Error::Store(e) => e.hint(),
@@ -357,7 +364,9 @@ impl Error {
             _ => None,
         }
     }
+}
 
+impl Error {
     /// Maps a failed bounded read of the local file `path` (`what` it is).
     pub(crate) fn bounded(
         path: &std::path::Path,

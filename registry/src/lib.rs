@@ -27,3 +27,5 @@ pub use error::{Error, VerificationError};
 pub use progress::{NoReporter, Reporter};
 pub use pull::vk;
 pub use reference::Reference;
+/// What every error of the library can say: how it ends (exit 1 or 2) and how to get past it.
+pub use zkelf_trust::diagnose::{Diagnose, Outcome};

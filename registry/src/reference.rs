@@ -7,6 +7,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use zkelf_trust::diagnose::Diagnose;
+
 use crate::digest::OciDigest;
 
 /// A parsed reference to a guest artifact.
@@ -63,20 +65,21 @@ pub struct ReferenceError {
     pub reason: String,
 }
 
+impl Diagnose for ReferenceError {
+    fn hint(&self) -> Option<String> {
+        Some(
+            "write `oci-layout:<dir>[:<tag>]`, `<host>[:<port>]/<path>[:<tag>|@sha256:<hex>]` or `https://…/<file>.elf`"
+                .to_owned(),
+        )
+    }
+}
+
 impl ReferenceError {
     fn new(reference: &str, reason: impl Into<String>) -> Self {
         Self {
             reference: redact_userinfo(reference),
             reason: reason.into(),
         }
-    }
-
-    /// How to write a valid reference.
-    pub fn hint(&self) -> Option<String> {
-        Some(
-            "write `oci-layout:<dir>[:<tag>]`, `<host>[:<port>]/<path>[:<tag>|@sha256:<hex>]` or `https://…/<file>.elf`"
-                .to_owned(),
-        )
     }
 }
 

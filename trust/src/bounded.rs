@@ -4,6 +4,8 @@
 use std::io::Read as _;
 use std::path::Path;
 
+use crate::diagnose::Diagnose;
+
 /// Largest trust policy (`policy.toml`) read.
 pub const MAX_POLICY_LEN: u64 = 1 << 20;
 /// Largest builder manifest (`zkelf.toml`) read.
@@ -36,6 +38,8 @@ pub enum BoundedReadError {
     NotRegular(FileKind),
 }
 
+impl Diagnose for BoundedReadError {}
+
 /// What a path that is not a regular file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum FileKind {
@@ -58,6 +62,8 @@ pub enum FileKind {
     #[error("something else")]
     Other,
 }
+
+impl Diagnose for FileKind {}
 
 impl FileKind {
     fn of(kind: std::fs::FileType) -> Option<Self> {

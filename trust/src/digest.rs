@@ -12,6 +12,8 @@ use std::sync::mpsc;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
+use crate::diagnose::Diagnose;
+
 /// A SHA-256 digest; displays and parses as 64 lowercase hex digits, serializes as that string.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sha256Digest(pub [u8; 32]);
@@ -50,6 +52,8 @@ pub struct DigestParseError {
     /// The rejected text (truncated to 80 characters).
     pub value: String,
 }
+
+impl Diagnose for DigestParseError {}
 
 impl FromStr for Sha256Digest {
     type Err = DigestParseError;
@@ -147,6 +151,8 @@ pub struct OciDigestError {
     /// The rejected text (truncated to 80 characters).
     pub value: String,
 }
+
+impl Diagnose for OciDigestError {}
 
 impl FromStr for OciDigest {
     type Err = OciDigestError;
@@ -336,6 +342,8 @@ pub struct ReadError {
     #[source]
     pub source: io::Error,
 }
+
+impl Diagnose for ReadError {}
 
 /// Digests of a file, read once in large chunks (see [`hash_reader`]).
 pub fn hash_file(path: &Path) -> Result<ContentDigests, ReadError> {

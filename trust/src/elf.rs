@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use object::read::elf::{FileHeader, ProgramHeader as _, SectionHeader as _};
 use object::read::{ReadCache, ReadRef};
 
+use crate::diagnose::Diagnose;
+
 /// `e_machine` of RISC-V.
 const EM_RISCV: u16 = 243;
 
@@ -102,9 +104,8 @@ pub enum ElfError {
     },
 }
 
-impl ElfError {
-    /// How to fix it.
-    pub fn hint(&self) -> Option<String> {
+impl Diagnose for ElfError {
+    fn hint(&self) -> Option<String> {
         match self {
             ElfError::TargetMismatch { class, .. } => Some(format!(
                 "give a `{}*` target, or omit `--target` to use `{}`",

@@ -12,6 +12,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use zeroize::Zeroizing;
 
+use crate::diagnose::Diagnose;
+
 /// Signature algorithm tag of minisign keys (Ed25519).
 const SIG_ALG: [u8; 2] = *b"Ed";
 /// No key derivation: the secret key is stored in the clear.
@@ -123,9 +125,8 @@ pub enum KeyError {
     },
 }
 
-impl KeyError {
-    /// How to fix it, where there is something to say.
-    pub fn hint(&self) -> Option<String> {
+impl Diagnose for KeyError {
+    fn hint(&self) -> Option<String> {
         match self {
             KeyError::PasswordRequired { .. } => Some(
                 "give the password with `--password-file` or the `ZKELF_PASSWORD` environment variable"

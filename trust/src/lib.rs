@@ -74,10 +74,12 @@
 //! elf::resolve_target(&Path, ElfClass, Option<&str>)
 //! ```
 //!
-//! Every error type keeps the objects it is about (path, key id, digests) as fields, and those
-//! that can say how to fix it have `fn hint(&self) -> Option<String>`.
+//! Every error type keeps the objects it is about (path, key id, digests) as fields and
+//! implements `diagnose::Diagnose` (`hint() -> Option<String>`, `outcome() -> Outcome`): how to
+//! fix it, and whether it is a verification failure (exit 1) or another error (exit 2).
 
 pub mod bounded;
+pub mod diagnose;
 pub mod digest;
 pub mod elf;
 pub mod keys;

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::bounded::{self, BoundedReadError, MAX_POLICY_LEN};
+use crate::diagnose::Diagnose;
 use crate::keys::{KeyError, KeyId, PublicKey};
 /// A key's `not_after`: a calendar date, from the one home of date arithmetic.
 pub use crate::time::Date;
@@ -218,9 +219,8 @@ pub enum PolicyError {
     },
 }
 
-impl PolicyError {
-    /// How to fix it.
-    pub fn hint(&self) -> Option<String> {
+impl Diagnose for PolicyError {
+    fn hint(&self) -> Option<String> {
         match self {
             PolicyError::UnknownRole { .. } => Some("roles are `release` and `rebuild`".into()),
             PolicyError::TooLarge { .. } => {

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+use crate::diagnose::{Diagnose, Outcome};
 use crate::digest::ContentDigests;
 use crate::keys::{KeyId, PublicKey, SecretKey};
 use crate::statement::{Statement, StatementError};
@@ -67,15 +68,17 @@ pub enum SignatureError {
     },
 }
 
-impl SignatureError {
-    /// Whether the bytes were read but are not a signature (a verification failure), as opposed
-    /// to an I/O error.
-    pub fn is_malformed(&self) -> bool {
-        matches!(self, SignatureError::Malformed { .. })
+impl Diagnose for SignatureError {
+    /// A signature that was read but is not one fails verification; one that cannot be read is
+    /// an I/O error.
+    fn outcome(&self) -> Outcome {
+        match self {
+            SignatureError::Malformed { .. } => Outcome::VerificationFailed,
+            SignatureError::Read { .. } => Outcome::Error,
+        }
     }
 
-    /// How to fix it.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             SignatureError::Read { .. } => {
                 Some("give the signature's path with `--sig` (default `<elf>.minisig`)".into())
@@ -87,6 +90,8 @@ impl SignatureError {
         }
     }
 }
+
+impl Diagnose for SignatureCheckError {}
 
 /// Why a signature does not verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

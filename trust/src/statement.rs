@@ -13,6 +13,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::diagnose::Diagnose;
 use crate::digest::Sha256Digest;
 use crate::name::is_valid_name;
 
@@ -143,6 +144,8 @@ pub enum StatementError {
         problem: &'static str,
     },
 }
+
+impl Diagnose for StatementError {}
 
 impl Statement {
     /// Renders the statement as the one-line trusted comment.

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use crate::diagnose::{Diagnose, Outcome};
 use crate::digest::{ContentDigests, Sha256Digest};
 use crate::keys::KeyId;
 use crate::policy::{Policy, Role};
@@ -245,6 +246,8 @@ pub enum Rejection {
     },
 }
 
+impl Diagnose for Rejection {}
+
 impl Rejection {
     /// A stable machine-readable name of the reason.
     pub fn code(&self) -> &'static str {
@@ -447,9 +450,8 @@ fn counts(e: &VerifyError) -> String {
     parts.join(", ")
 }
 
-impl VerifyError {
-    /// How to fix it.
-    pub fn hint(&self) -> Option<String> {
+impl Diagnose for VerifyError {
+    fn hint(&self) -> Option<String> {
         match &self.source {
             Some(Rejection::Unbound { .. }) => Some(
                 "pin the bytes with `--sha256 <hex>`, or accept an unbound signature with `--allow-unbound`"
@@ -466,6 +468,11 @@ impl VerifyError {
             }
             _ => None,
         }
+    }
+
+    /// The policy is not satisfied: always a verification failure.
+    fn outcome(&self) -> Outcome {
+        Outcome::VerificationFailed
     }
 }
 

@@ -7,6 +7,8 @@
 
 pub mod risc0;
 
+use zkelf_trust::diagnose::{Diagnose, Outcome};
+
 /// A VK that is not the one the program's bytes imply.
 #[derive(Debug, thiserror::Error)]
 pub enum VkError {
@@ -28,9 +30,17 @@ pub enum VkError {
     Read(#[source] std::io::Error),
 }
 
-impl VkError {
-    /// How to fix it.
-    pub fn hint(&self) -> Option<String> {
+impl Diagnose for VkError {
+    /// A VK that is not the program's fails verification; a program that cannot be read is an
+    /// I/O error.
+    fn outcome(&self) -> Outcome {
+        match self {
+            VkError::Risc0Mismatch { .. } | VkError::Risc0(_) => Outcome::VerificationFailed,
+            VkError::Read(_) => Outcome::Error,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             VkError::Risc0Mismatch { .. } => Some(
                 "a RISC Zero VK is the image id of exactly these bytes: ship the `.vk` that `zkelf build` wrote next to this program".into(),

@@ -16,6 +16,8 @@ pub struct Risc0Error {
     pub reason: String,
 }
 
+impl zkelf_trust::diagnose::Diagnose for Risc0Error {}
+
 fn error(e: impl fmt::Display) -> Risc0Error {
     Risc0Error {
         reason: e.to_string(),

@@ -48,6 +48,8 @@ pub enum RedirectRefused {
     },
 }
 
+impl zkelf_trust::diagnose::Diagnose for RedirectRefused {}
+
 /// The redirect policy: https anywhere; plain http only while every hop so far was plain http
 /// to a host that may be reached so (loopback or `--insecure-registry`), never after https.
 fn redirect_policy(insecure: Vec<String>) -> reqwest::redirect::Policy {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
+use zkelf_trust::diagnose::Diagnose;
 use zkelf_trust::digest::Sha256Digest;
 
 use crate::artifact::{self, Descriptor, Fetched, Index};
@@ -199,9 +200,10 @@ impl StoreError {
             _ => false,
         }
     }
+}
 
-    /// How to get past it.
-    pub fn hint(&self) -> Option<String> {
+impl Diagnose for StoreError {
+    fn hint(&self) -> Option<String> {
         match self {
             StoreError::Unauthorized { store, .. } => Some(format!(
                 "log in with `docker login {}` or pass `--username` with the password in `ZKELF_REGISTRY_PASSWORD`",
