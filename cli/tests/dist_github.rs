@@ -346,6 +346,49 @@ fn a_redirect_to_plain_http_is_refused() {
 }
 
 #[test]
+fn plain_http_to_a_download_host_names_that_host_in_its_hint() {
+    let w = World::new();
+    let out = w.path("out/x.elf");
+    // Refused before any connection: `example.com` is neither loopback nor `--insecure-registry`.
+    let output = w.rejects("plain_http_download", 2, || {
+        w.pull(
+            "http://example.com/x.elf",
+            &out,
+            &["--sha256", &"ab".repeat(32)],
+        )
+    });
+    output.stderr_has(&["pass `--insecure-registry example.com`"]);
+}
+
+#[test]
+fn a_download_that_wants_credentials_names_its_host_in_the_hint() {
+    let w = World::new();
+    let r = GithubRelease::publish(&w);
+    let server = FileServer::http(&r.assets);
+    server.deny("/");
+    let url = server.url(&format!("/{NAME}.elf"));
+    let elf = out(&w, "validator.elf");
+    let output = w.rejects("download_unauthorized", 2, || {
+        r.run(
+            &w,
+            &[
+                "pull",
+                &url,
+                "--key",
+                r.public_key_file().to_str().unwrap(),
+                "--sha256",
+                &r.elf_sha256,
+                "-o",
+                &elf,
+            ],
+        )
+    });
+    // The snapshot filters the port: that the hint names this server is checked here.
+    let host = url.trim_start_matches("http://").split('/').next().unwrap();
+    output.stderr_has(&[&format!("a download from `{host}`")]);
+}
+
+#[test]
 fn tls_trusts_a_test_ca_only_when_ssl_cert_file_names_it() {
     let w = World::new();
     let r = GithubRelease::publish(&w);

@@ -28,7 +28,7 @@ pub async fn subject_descriptor(
         .get_manifest(&Target::Digest(*digest))
         .await?
         .ok_or_else(|| StoreError::NotFound {
-            store: store.name(),
+            store: store.id().clone(),
             what: format!("manifest `{digest}`"),
         })?;
     let descriptor = Descriptor::of(artifact::MANIFEST_MEDIA_TYPE, &bytes);

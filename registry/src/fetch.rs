@@ -108,12 +108,12 @@ pub async fn fetch_small(
     .await
     .map_err(|e| store_failure(e, what))?
     .map_err(|()| VerificationError::Overlong {
-        what: format!("{} from `{}`", named(what, descriptor), store.name()),
+        what: format!("{} from `{}`", named(what, descriptor), store.id()),
         size: bound,
     })?;
     if (bytes.len() as u64) < descriptor.size {
         return Err(VerificationError::Truncated {
-            what: format!("{} from `{}`", named(what, descriptor), store.name()),
+            what: format!("{} from `{}`", named(what, descriptor), store.id()),
             size: descriptor.size,
             received: bytes.len() as u64,
         }
@@ -122,7 +122,7 @@ pub async fn fetch_small(
     let actual = OciDigest::of(&bytes);
     if actual != descriptor.digest {
         return Err(VerificationError::DigestMismatch {
-            what: format!("{what} from `{}`", store.name()),
+            what: format!("{what} from `{}`", store.id()),
             expected: descriptor.digest.to_string(),
             actual: actual.to_string(),
         }
@@ -271,7 +271,7 @@ async fn receive(
                                     what: format!(
                                         "{} from `{}`",
                                         named(what, descriptor),
-                                        store.name()
+                                        store.id()
                                     ),
                                     size: descriptor.size,
                                 }
@@ -293,7 +293,7 @@ async fn receive(
                 let ended = matches!(failure, None | Some(StoreError::Digest { .. }));
                 if ended && received < descriptor.size {
                     return Err(VerificationError::Truncated {
-                        what: format!("{} from `{}`", named(what, descriptor), store.name()),
+                        what: format!("{} from `{}`", named(what, descriptor), store.id()),
                         size: descriptor.size,
                         received,
                     }

@@ -83,6 +83,8 @@ impl Default for TestCa {
 struct State {
     /// Path prefix → base URL the rest of the path is appended to (a 302).
     redirects: BTreeMap<String, String>,
+    /// Path prefixes answered `401 Unauthorized`, as a server wanting credentials does.
+    denied: Vec<String>,
     /// Every request received (`GET /path`, with ` bytes=a-b` for a range), in order.
     requests: Vec<String>,
 }
@@ -163,6 +165,11 @@ impl FileServer {
             .insert(prefix.to_owned(), base.to_owned());
     }
 
+    /// Answers requests under `prefix` with `401 Unauthorized`.
+    pub fn deny(&self, prefix: &str) {
+        self.state.lock().unwrap().denied.push(prefix.to_owned());
+    }
+
     /// Every request received so far: `GET /path`, and ` bytes=<start>-[<end>]` for a range.
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().unwrap().requests.clone()
@@ -205,18 +212,29 @@ async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
             let (start, end) = v.trim().strip_prefix("bytes=")?.split_once('-')?;
             Some((start.parse::<u64>().ok()?, end.parse::<u64>().ok()))
         });
-    let redirect = {
+    let (redirect, denied) = {
         let mut s = state.lock().unwrap();
         s.requests.push(match range {
             Some((start, Some(end))) => format!("{method} {path} bytes={start}-{end}"),
             Some((start, None)) => format!("{method} {path} bytes={start}-"),
             None => format!("{method} {path}"),
         });
-        s.redirects
-            .iter()
-            .find(|(prefix, _)| path.starts_with(prefix.as_str()))
-            .map(|(prefix, base)| format!("{base}{}", &path[prefix.len()..]))
+        (
+            s.redirects
+                .iter()
+                .find(|(prefix, _)| path.starts_with(prefix.as_str()))
+                .map(|(prefix, base)| format!("{base}{}", &path[prefix.len()..])),
+            s.denied
+                .iter()
+                .any(|prefix| path.starts_with(prefix.as_str())),
+        )
     };
+    if denied {
+        stream
+            .write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"assets\"\r\nContent-Length: 12\r\nConnection: close\r\n\r\nunauthorized")
+            .await?;
+        return stream.shutdown().await;
+    }
     if let Some(location) = redirect {
         let head = format!(
             "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"

@@ -99,7 +99,7 @@ async fn get_manifest_checked(
     })
     .await?
     .ok_or_else(|| StoreError::NotFound {
-        store: store.name(),
+        store: store.id().clone(),
         what: what.to_owned(),
     })?;
     if bytes.len() as u64 > artifact::MAX_MANIFEST_SIZE {
@@ -161,7 +161,7 @@ pub async fn resolve(
                     artifact::parse(&m, &d.to_string()).map_err(StoreError::from)?
                 else {
                     return Err(StoreError::Protocol {
-                        store: store.name(),
+                        store: store.id().clone(),
                         message: format!("release index `{d}` lists another index"),
                         source: None,
                     }
@@ -318,7 +318,7 @@ async fn fetch_attestation(
         artifact::parse(&bytes, &digest.to_string()).map_err(StoreError::from)?
     else {
         return Err(StoreError::Protocol {
-            store: store.name(),
+            store: store.id().clone(),
             message: format!("attestation `{digest}` is an index"),
             source: None,
         }
@@ -326,7 +326,7 @@ async fn fetch_attestation(
     };
     if m.subject.as_ref().is_none_or(|s| s.digest != *subject) {
         return Err(StoreError::Protocol {
-            store: store.name(),
+            store: store.id().clone(),
             message: format!("attestation `{digest}` is not about `{subject}`"),
             source: None,
         }
@@ -337,7 +337,7 @@ async fn fetch_attestation(
         .iter()
         .find(|l| l.media_type == artifact::MINISIG_MEDIA_TYPE)
         .ok_or_else(|| StoreError::Protocol {
-            store: store.name(),
+            store: store.id().clone(),
             message: format!("attestation `{digest}` has no minisig layer"),
             source: None,
         })?;

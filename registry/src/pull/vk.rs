@@ -15,7 +15,7 @@ use zkelf_trust::statement::Statement;
 use super::{PullOptions, Resolved};
 use crate::error::{Error, VerificationError};
 use crate::signature::FetchedSignature;
-use crate::store::StoreError;
+use crate::store::{StoreError, StoreId};
 use crate::verify::{self, Expected, SignatureReport, Subject};
 
 /// What a pull does with the release's verification key.
@@ -106,7 +106,7 @@ pub(crate) fn check(
             }
         } else if options.vk.required() {
             return Err(StoreError::NotFound {
-                store: resolved.reference.to_string(),
+                store: StoreId::of(&resolved.reference),
                 what: "a verification key".to_owned(),
             }
             .into());

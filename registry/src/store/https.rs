@@ -23,7 +23,7 @@ use futures_util::future::BoxFuture;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use zkelf_trust::digest::Sha256Digest;
 
-use super::{BlobSource, BlobStream, NetworkOptions, Store, StoreError};
+use super::{BlobSource, BlobStream, NetworkOptions, Store, StoreError, StoreId, StoreKind};
 use crate::artifact::{self, ArtifactSpec, Descriptor};
 use crate::digest::OciDigest;
 use crate::reference::{self, Target};
@@ -82,6 +82,7 @@ enum Held {
 /// An `.elf` URL and its sidecars.
 #[derive(Debug)]
 pub struct HttpsSource {
+    id: StoreId,
     url: String,
     client: reqwest::Client,
     read_timeout: u64,
@@ -92,14 +93,15 @@ pub struct HttpsSource {
 impl HttpsSource {
     /// A source for `url`; plain `http://` only for loopback or `--insecure-registry` hosts.
     pub fn new(url: &str, network: &NetworkOptions) -> Result<Self, StoreError> {
+        let id = StoreId::from(StoreKind::Download(url.to_owned()));
         let parsed = reqwest::Url::parse(url).map_err(|e| StoreError::Protocol {
-            store: url.to_owned(),
+            store: id.clone(),
             message: "the URL does not parse".to_owned(),
             source: Some(Box::new(e)),
         })?;
         if !parsed.username().is_empty() || parsed.password().is_some() {
             return Err(StoreError::Protocol {
-                store: url.to_owned(),
+                store: id.clone(),
                 message: "the URL names a user (`…@` before the host), which zkelf does not send"
                     .to_owned(),
                 source: None,
@@ -109,7 +111,7 @@ impl HttpsSource {
             && !reference::plain_http_allowed_url(&parsed, &network.insecure_registries)
         {
             return Err(StoreError::Connect {
-                store: url.to_owned(),
+                store: id.clone(),
                 what: "the ELF".to_owned(),
                 source: "plain http is refused for hosts that are not loopback".into(),
                 https_only: true,
@@ -134,11 +136,12 @@ impl HttpsSource {
             .user_agent(concat!("zkelf/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| StoreError::Protocol {
-                store: url.to_owned(),
+                store: id.clone(),
                 message: "cannot set up the http client".to_owned(),
                 source: Some(Box::new(e)),
             })?;
         Ok(Self {
+            id,
             url: url.to_owned(),
             client,
             read_timeout: network.read_timeout.as_secs(),
@@ -147,7 +150,7 @@ impl HttpsSource {
     }
 
     fn map_reqwest(&self, e: reqwest::Error, what: &str) -> StoreError {
-        map_reqwest(&self.url, self.read_timeout, e, what)
+        map_reqwest(&self.id, self.read_timeout, e, what)
     }
 
     async fn get(
@@ -168,7 +171,7 @@ impl HttpsSource {
         match status {
             200 | 206 => Ok(Some(response)),
             404 => Ok(None),
-            _ => Err(super::response_error(self.url.clone(), what, response).await),
+            _ => Err(super::response_error(self.id.clone(), what, response).await),
         }
     }
 
@@ -182,7 +185,7 @@ impl HttpsSource {
         let Some(response) = self.get(url, what, None).await? else {
             return Ok(None);
         };
-        let store = self.url.clone();
+        let store = self.id.clone();
         let seconds = self.read_timeout;
         let what_owned = what.to_owned();
         let stream = response
@@ -191,7 +194,7 @@ impl HttpsSource {
         match super::read_bounded(stream, limit).await? {
             Ok(bytes) => Ok(Some(Bytes::from(bytes))),
             Err(_) => Err(StoreError::TooLarge {
-                store: self.url.clone(),
+                store: self.id.clone(),
                 what: what.to_owned(),
                 limit,
             }),
@@ -206,7 +209,7 @@ impl HttpsSource {
             .get(&self.url, what, Some("bytes=0-0".to_owned()))
             .await?
             .ok_or_else(|| StoreError::NotFound {
-                store: self.url.clone(),
+                store: self.id.clone(),
                 what: format!("`{}`", self.url),
             })?;
         let header = |name| {
@@ -224,7 +227,7 @@ impl HttpsSource {
             header(reqwest::header::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok())
         };
         size.ok_or_else(|| StoreError::Protocol {
-            store: self.url.clone(),
+            store: self.id.clone(),
             message:
                 "it does not say how large the ELF is (no `Content-Range` or `Content-Length`)"
                     .to_owned(),
@@ -256,7 +259,7 @@ impl HttpsSource {
             .await?
         else {
             return Err(StoreError::NotFound {
-                store: self.url.clone(),
+                store: self.id.clone(),
                 what: format!("signature `{sig_url}`"),
             });
         };
@@ -372,10 +375,10 @@ impl HttpsSource {
 
 /// A reqwest failure as a store error: timeouts, refused redirects, everything else a
 /// connection failure.
-fn map_reqwest(store: &str, seconds: u64, e: reqwest::Error, what: &str) -> StoreError {
+fn map_reqwest(store: &StoreId, seconds: u64, e: reqwest::Error, what: &str) -> StoreError {
     if e.is_timeout() {
         return StoreError::Timeout {
-            store: store.to_owned(),
+            store: store.clone(),
             what: what.to_owned(),
             seconds,
         };
@@ -385,7 +388,7 @@ fn map_reqwest(store: &str, seconds: u64, e: reqwest::Error, what: &str) -> Stor
         while let Some(s) = source {
             if let Some(refused) = s.downcast_ref::<RedirectRefused>() {
                 return StoreError::Redirect {
-                    store: store.to_owned(),
+                    store: store.clone(),
                     what: what.to_owned(),
                     source: refused.clone(),
                 };
@@ -395,13 +398,13 @@ fn map_reqwest(store: &str, seconds: u64, e: reqwest::Error, what: &str) -> Stor
     }
     if is_certificate_failure(&e) {
         return StoreError::Tls {
-            store: store.to_owned(),
+            store: store.clone(),
             what: what.to_owned(),
             source: Box::new(e),
         };
     }
     StoreError::Connect {
-        store: store.to_owned(),
+        store: store.clone(),
         what: what.to_owned(),
         https_only: false,
         source: Box::new(e),
@@ -423,8 +426,8 @@ fn is_certificate_failure(e: &reqwest::Error) -> bool {
 }
 
 impl Store for HttpsSource {
-    fn name(&self) -> String {
-        self.url.clone()
+    fn id(&self) -> &StoreId {
+        &self.id
     }
 
     fn get_manifest<'a>(
@@ -455,11 +458,19 @@ impl Store for HttpsSource {
         _: &'a str,
         _: Option<&'a str>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move { Err(StoreError::ReadOnly { store: self.name() }) })
+        Box::pin(async move {
+            Err(StoreError::ReadOnly {
+                store: self.id().clone(),
+            })
+        })
     }
 
     fn has_blob<'a>(&'a self, _: &'a Descriptor) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move { Err(StoreError::ReadOnly { store: self.name() }) })
+        Box::pin(async move {
+            Err(StoreError::ReadOnly {
+                store: self.id().clone(),
+            })
+        })
     }
 
     fn put_blob<'a>(
@@ -467,7 +478,11 @@ impl Store for HttpsSource {
         _: &'a Descriptor,
         _: BlobSource,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move { Err(StoreError::ReadOnly { store: self.name() }) })
+        Box::pin(async move {
+            Err(StoreError::ReadOnly {
+                store: self.id().clone(),
+            })
+        })
     }
 
     fn open_blob<'a>(
@@ -484,7 +499,7 @@ impl Store for HttpsSource {
                 .get(&descriptor.digest)
                 .cloned()
                 .ok_or_else(|| StoreError::NotFound {
-                    store: self.name(),
+                    store: self.id().clone(),
                     what: what.clone(),
                 })?;
             let url = match held {
@@ -504,7 +519,7 @@ impl Store for HttpsSource {
                 self.get(&url, &what, range)
                     .await?
                     .ok_or_else(|| StoreError::NotFound {
-                        store: self.name(),
+                        store: self.id().clone(),
                         what: format!("`{url}`"),
                     })?;
             let offset = if response.status().as_u16() == 206 {
@@ -512,7 +527,7 @@ impl Store for HttpsSource {
             } else {
                 0
             };
-            let store = self.url.clone();
+            let store = self.id.clone();
             let seconds = self.read_timeout;
             let stream = response
                 .bytes_stream()

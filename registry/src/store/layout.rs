@@ -9,7 +9,7 @@ use futures_util::StreamExt as _;
 use futures_util::future::BoxFuture;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
-use super::{BlobSource, BlobStream, Store, StoreError};
+use super::{BlobSource, BlobStream, Store, StoreError, StoreId, StoreKind};
 use crate::artifact::{self, Descriptor};
 use crate::fsutil::{self, FileLock};
 use crate::reference::Target;
@@ -25,12 +25,16 @@ pub const MAX_INDEX_SIZE: u64 = artifact::MAX_MANIFEST_SIZE;
 #[derive(Debug, Clone)]
 pub struct LayoutStore {
     dir: PathBuf,
+    id: StoreId,
 }
 
 impl LayoutStore {
     /// The layout at `dir` (created on first write).
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir }
+        Self {
+            id: StoreId::from(StoreKind::Layout(dir.clone())),
+            dir,
+        }
     }
 
     fn blob_path(&self, digest: &str) -> PathBuf {
@@ -104,7 +108,7 @@ impl LayoutStore {
         serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|e| StoreError::Protocol {
-                store: self.name(),
+                store: self.id().clone(),
                 message: format!("`{}` does not parse", path.display()),
                 source: Some(Box::new(e)),
             })
@@ -115,7 +119,7 @@ impl LayoutStore {
     fn checked_blob_path(&self, digest: &str) -> Result<PathBuf, StoreError> {
         if !crate::reference::is_valid_digest(digest) {
             return Err(StoreError::Protocol {
-                store: self.name(),
+                store: self.id().clone(),
                 message: format!("`{digest}` is not a `sha256:<64 hex digits>` digest"),
                 source: None,
             });
@@ -140,7 +144,7 @@ impl LayoutStore {
             .read_index()?
             .unwrap_or_else(|| serde_json::json!({"schemaVersion": 2}));
         let obj = index.as_object_mut().ok_or_else(|| StoreError::Protocol {
-            store: self.name(),
+            store: self.id().clone(),
             message: "`index.json` is not a JSON object".to_owned(),
             source: None,
         })?;
@@ -152,7 +156,7 @@ impl LayoutStore {
         let list = manifests
             .as_array_mut()
             .ok_or_else(|| StoreError::Protocol {
-                store: self.name(),
+                store: self.id().clone(),
                 message: "`index.json` has no `manifests` list".to_owned(),
                 source: None,
             })?;
@@ -181,8 +185,8 @@ impl LayoutStore {
 }
 
 impl Store for LayoutStore {
-    fn name(&self) -> String {
-        format!("oci-layout:{}", self.dir.display())
+    fn id(&self) -> &StoreId {
+        &self.id
     }
 
     fn get_manifest<'a>(
@@ -206,7 +210,7 @@ impl Store for LayoutStore {
                         Some(d) if crate::reference::is_valid_digest(&d) => d,
                         Some(d) => {
                             return Err(StoreError::Protocol {
-                                store: self.name(),
+                                store: self.id().clone(),
                                 message: format!("tag `{tag}` names the malformed digest `{d}`"),
                                 source: None,
                             });
@@ -224,7 +228,7 @@ impl Store for LayoutStore {
                 return Ok(None);
             };
             let too_large = || StoreError::TooLarge {
-                store: self.name(),
+                store: self.id().clone(),
                 what: what.clone(),
                 limit: artifact::MAX_MANIFEST_SIZE,
             };
@@ -244,7 +248,7 @@ impl Store for LayoutStore {
             let actual = artifact::sha256_digest(&bytes);
             if actual != digest {
                 return Err(StoreError::Digest {
-                    store: self.name(),
+                    store: self.id().clone(),
                     what,
                     expected: digest,
                     actual,
@@ -285,7 +289,7 @@ impl Store for LayoutStore {
             })
             .await
             .map_err(|e| StoreError::Protocol {
-                store: self.name(),
+                store: self.id().clone(),
                 message: "the writer thread stopped".to_owned(),
                 source: Some(Box::new(e)),
             })?
@@ -319,7 +323,7 @@ impl Store for LayoutStore {
             })
             .await
             .map_err(|e| StoreError::Protocol {
-                store: self.name(),
+                store: self.id().clone(),
                 message: "the writer thread stopped".to_owned(),
                 source: Some(Box::new(e)),
             })?
@@ -335,7 +339,7 @@ impl Store for LayoutStore {
             let path = self.checked_blob_path(&descriptor.digest.to_string())?;
             let Some((file, _)) = self.open_regular(&path)? else {
                 return Err(StoreError::NotFound {
-                    store: self.name(),
+                    store: self.id().clone(),
                     what: format!("blob `{}`", descriptor.digest),
                 });
             };
@@ -345,7 +349,7 @@ impl Store for LayoutStore {
                     .await
                     .map_err(|e| self.io(&path, e))?;
             }
-            let (store, what) = (self.name(), format!("blob `{}`", descriptor.digest));
+            let (store, what) = (self.id().clone(), format!("blob `{}`", descriptor.digest));
             let stream = futures_util::TryStreamExt::map_err(file_stream(file), move |e| {
                 StoreError::Connect {
                     store: store.clone(),

@@ -16,8 +16,11 @@ use crate::auth::Credentials;
 use crate::reference::{Reference, Target};
 
 pub mod https;
+mod id;
 pub mod layout;
 pub mod registry;
+
+pub use id::{StoreId, StoreKind};
 
 /// A failure talking to a store (exit 2: the bytes were not evaluated, they were not had).
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +29,7 @@ pub enum StoreError {
     #[error("{what} not found in `{store}`")]
     NotFound {
         /// The store.
-        store: String,
+        store: StoreId,
         /// What was looked for.
         what: String,
     },
@@ -34,7 +37,7 @@ pub enum StoreError {
     #[error("`{store}` refused access to {what} ({status})")]
     Unauthorized {
         /// The store.
-        store: String,
+        store: StoreId,
         /// What was asked for.
         what: String,
         /// The HTTP status.
@@ -44,7 +47,7 @@ pub enum StoreError {
     #[error("connection to `{store}` failed while fetching {what}")]
     Connect {
         /// The store.
-        store: String,
+        store: StoreId,
         /// What was being fetched.
         what: String,
         /// Why.
@@ -57,7 +60,7 @@ pub enum StoreError {
     #[error("`{store}` presented a certificate zkelf does not trust while fetching {what}")]
     Tls {
         /// The store.
-        store: String,
+        store: StoreId,
         /// What was being fetched.
         what: String,
         /// Why.
@@ -68,7 +71,7 @@ pub enum StoreError {
     #[error("`{store}` sent nothing for {seconds} s while sending {what}")]
     Timeout {
         /// The store.
-        store: String,
+        store: StoreId,
         /// What was being fetched.
         what: String,
         /// The timeout.
@@ -78,7 +81,7 @@ pub enum StoreError {
     #[error("`{store}` answered HTTP {status} for {what}")]
     Status {
         /// The store.
-        store: String,
+        store: StoreId,
         /// What was asked for.
         what: String,
         /// The HTTP status.
@@ -99,7 +102,7 @@ pub enum StoreError {
     #[error("`{store}` misbehaved: {message}")]
     Protocol {
         /// The store.
-        store: String,
+        store: StoreId,
         /// What was wrong.
         message: String,
         /// Why, when another error says it.
@@ -110,7 +113,7 @@ pub enum StoreError {
     #[error("{what} from `{store}` is larger than {limit} bytes")]
     TooLarge {
         /// The store.
-        store: String,
+        store: StoreId,
         /// What was fetched.
         what: String,
         /// The bound.
@@ -120,7 +123,7 @@ pub enum StoreError {
     #[error("`{store}` redirected the request for {what} somewhere zkelf does not follow")]
     Redirect {
         /// The store.
-        store: String,
+        store: StoreId,
         /// What was being fetched.
         what: String,
         /// Where, and why not.
@@ -152,7 +155,7 @@ pub enum StoreError {
     #[error("{what} from `{store}` has digest `{actual}`, expected `{expected}`")]
     Digest {
         /// The store.
-        store: String,
+        store: StoreId,
         /// What was fetched.
         what: String,
         /// The digest it should have.
@@ -183,7 +186,7 @@ pub enum StoreError {
     #[error("`{store}` is read-only")]
     ReadOnly {
         /// The store.
-        store: String,
+        store: StoreId,
     },
     /// A manifest or index is not what zkelf writes.
     #[error(transparent)]
@@ -205,20 +208,29 @@ impl StoreError {
 impl Diagnose for StoreError {
     fn hint(&self) -> Option<String> {
         match self {
-            StoreError::Unauthorized { store, .. } => Some(format!(
-                "log in with `docker login {}` or pass `--username` with the password in `ZKELF_REGISTRY_PASSWORD`",
-                store.split('/').next().unwrap_or(store)
-            )),
+            StoreError::Unauthorized { store, .. }
+                if matches!(store.kind(), StoreKind::Download(_)) =>
+            {
+                store.host().map(|host| {
+                format!(
+                    "zkelf sends no credentials with a download from `{host}`: ask the publisher for a link that needs none"
+                )
+                })
+            }
+            StoreError::Unauthorized { store, .. } => store.host().map(|host| {
+                format!(
+                    "log in with `docker login {host}` or pass `--username` with the password in `ZKELF_REGISTRY_PASSWORD`"
+                )
+            }),
             StoreError::Connect {
                 store,
                 https_only: true,
                 ..
-            } => {
-                let host = store.split('/').next().unwrap_or(store);
-                Some(format!(
+            } => store.host().map(|host| {
+                format!(
                     "zkelf uses https for `{host}`; if it is a plain-HTTP registry you trust, pass `--insecure-registry {host}`"
-                ))
-            }
+                )
+            }),
             StoreError::Connect { .. } | StoreError::Timeout { .. } => Some(
                 "check that the store is up and reachable, then run the command again".to_owned(),
             ),
@@ -267,8 +279,8 @@ impl fmt::Debug for BlobStream {
 
 /// Where artifacts are kept: read manifests and blobs, write them.
 pub trait Store: Send + Sync + fmt::Debug {
-    /// The store as a user names it (reference without tag), for messages.
-    fn name(&self) -> String;
+    /// The store as a user names it (reference without tag), for messages and hints.
+    fn id(&self) -> &StoreId;
 
     /// The raw manifest or index under a tag or digest (at most [`artifact::MAX_MANIFEST_SIZE`]);
     /// `None` when the tag or digest is not there.
@@ -362,7 +374,7 @@ pub(crate) fn referrers_list<S: Store + ?Sized>(
 ) -> Result<Index, StoreError> {
     if bytes.len() as u64 > artifact::MAX_MANIFEST_SIZE {
         return Err(StoreError::TooLarge {
-            store: store.name(),
+            store: store.id().clone(),
             what: what.to_owned(),
             limit: artifact::MAX_MANIFEST_SIZE,
         });
@@ -370,7 +382,7 @@ pub(crate) fn referrers_list<S: Store + ?Sized>(
     match artifact::parse(bytes, &artifact::sha256_digest(bytes))? {
         Fetched::Index(index) => Ok(index),
         Fetched::Manifest(_) => Err(StoreError::Protocol {
-            store: store.name(),
+            store: store.id().clone(),
             message: format!("{what} names a manifest, not an index"),
             source: None,
         }),
@@ -438,7 +450,7 @@ pub(crate) async fn read_bounded<E>(
 
 /// The error for an HTTP status a store did not expect: 401/403 as `Unauthorized`, anything else
 /// as `Status` with the start of the server's message.
-pub(crate) fn status_error(store: String, what: String, status: u16, message: &str) -> StoreError {
+pub(crate) fn status_error(store: StoreId, what: String, status: u16, message: &str) -> StoreError {
     match status {
         401 | 403 => StoreError::Unauthorized {
             store,
@@ -456,7 +468,7 @@ pub(crate) fn status_error(store: String, what: String, status: u16, message: &s
 
 /// [`status_error`] for a response; the body is read for the message only when it is kept.
 pub(crate) async fn response_error(
-    store: String,
+    store: StoreId,
     what: &str,
     response: reqwest::Response,
 ) -> StoreError {

@@ -12,7 +12,7 @@ use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
 
-use super::{BlobSource, BlobStream, NetworkOptions, Store, StoreError};
+use super::{BlobSource, BlobStream, NetworkOptions, Store, StoreError, StoreId, StoreKind};
 use crate::artifact::{self, Descriptor};
 use crate::digest::OciDigest;
 use crate::reference::{self, Target};
@@ -20,6 +20,7 @@ use crate::reference::{self, Target};
 /// A repository in an OCI registry.
 #[derive(Clone)]
 pub struct RegistryStore {
+    id: StoreId,
     host: String,
     repository: String,
     client: Client,
@@ -46,9 +47,13 @@ impl std::fmt::Debug for RegistryStore {
 impl RegistryStore {
     /// A client for `host/repository`, with credentials from `network` or the docker config.
     pub fn new(host: &str, repository: &str, network: &NetworkOptions) -> Result<Self, StoreError> {
+        let id = StoreId::from(StoreKind::Registry {
+            host: host.to_owned(),
+            repository: repository.to_owned(),
+        });
         if !reference::is_valid_host(host) {
             return Err(StoreError::Protocol {
-                store: format!("{host}/{repository}"),
+                store: id.clone(),
                 message: format!(
                     "`{host}` is not a `<host>[:<port>]` (a user before `@` is not accepted)"
                 ),
@@ -76,7 +81,7 @@ impl RegistryStore {
             None => match &network.docker_config_dir {
                 Some(dir) => crate::auth::from_docker_config(dir, host).map_err(|e| {
                     StoreError::Protocol {
-                        store: format!("{host}/{repository}"),
+                        store: id.clone(),
                         message: "the docker config is unusable".to_owned(),
                         source: Some(Box::new(e)),
                     }
@@ -94,11 +99,12 @@ impl RegistryStore {
             .user_agent(concat!("zkelf/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| StoreError::Protocol {
-                store: format!("{host}/{repository}"),
+                store: id.clone(),
                 message: "cannot set up the http client".to_owned(),
                 source: Some(Box::new(e)),
             })?;
         Ok(Self {
+            id,
             http,
             pull_token: Arc::new(tokio::sync::OnceCell::new()),
             host: host.to_owned(),
@@ -150,7 +156,7 @@ impl RegistryStore {
     }
 
     fn map_err(&self, err: OciDistributionError, what: &str) -> StoreError {
-        let store = self.name();
+        let store = self.id().clone();
         let what = what.to_owned();
         match err {
             OciDistributionError::UnauthorizedError { .. } => StoreError::Unauthorized {
@@ -208,7 +214,7 @@ impl RegistryStore {
     fn map_reqwest(&self, e: reqwest::Error, what: String) -> StoreError {
         // oci-client turns some statuses into `reqwest` errors (`error_for_status`).
         if let Some(status) = e.status() {
-            let store = self.name();
+            let store = self.id().clone();
             return match status.as_u16() {
                 401 | 403 => StoreError::Unauthorized {
                     store,
@@ -226,7 +232,7 @@ impl RegistryStore {
         }
         if e.is_timeout() {
             return StoreError::Timeout {
-                store: self.name(),
+                store: self.id().clone(),
                 what,
                 seconds: self.read_timeout,
             };
@@ -235,7 +241,7 @@ impl RegistryStore {
         // connection is an outage (retried), not a protocol mismatch.
         let https_only = !self.plain_http && e.is_connect() && is_tls_failure(&e);
         StoreError::Connect {
-            store: self.name(),
+            store: self.id().clone(),
             what,
             https_only,
             source: Box::new(e),
@@ -247,14 +253,14 @@ impl RegistryStore {
             Some(inner) => match inner.downcast::<reqwest::Error>() {
                 Ok(re) => self.map_reqwest(*re, what),
                 Err(inner) => StoreError::Connect {
-                    store: self.name(),
+                    store: self.id().clone(),
                     what,
                     https_only: false,
                     source: inner,
                 },
             },
             None => StoreError::Connect {
-                store: self.name(),
+                store: self.id().clone(),
                 what,
                 https_only: false,
                 source: "connection closed".into(),
@@ -356,7 +362,7 @@ impl RegistryStore {
         match status {
             200 => {}
             404 => return Ok(None),
-            _ => return Err(super::response_error(self.name(), what, response).await),
+            _ => return Err(super::response_error(self.id().clone(), what, response).await),
         }
         let stream = response
             .bytes_stream()
@@ -364,7 +370,7 @@ impl RegistryStore {
         match super::read_bounded(stream, artifact::MAX_MANIFEST_SIZE).await? {
             Ok(bytes) => Ok(Some(Bytes::from(bytes))),
             Err(_) => Err(StoreError::TooLarge {
-                store: self.name(),
+                store: self.id().clone(),
                 what: what.to_owned(),
                 limit: artifact::MAX_MANIFEST_SIZE,
             }),
@@ -382,8 +388,8 @@ fn oci_descriptor(d: &Descriptor) -> OciDescriptor {
 }
 
 impl Store for RegistryStore {
-    fn name(&self) -> String {
-        format!("{}/{}", self.host, self.repository)
+    fn id(&self) -> &StoreId {
+        &self.id
     }
 
     fn get_manifest<'a>(
@@ -418,7 +424,7 @@ impl Store for RegistryStore {
             };
             let content_type = reqwest::header::HeaderValue::from_str(media_type).map_err(|e| {
                 StoreError::Protocol {
-                    store: self.name(),
+                    store: self.id().clone(),
                     message: format!("media type `{media_type}` is not a header value"),
                     source: Some(Box::new(e)),
                 }
@@ -507,7 +513,7 @@ impl Store for RegistryStore {
                 .stream
                 .map_err(move |e| match digest_failure(&e, &expected) {
                     Some((expected, actual)) => StoreError::Digest {
-                        store: this.name(),
+                        store: this.id().clone(),
                         what: what.clone(),
                         expected,
                         actual,
