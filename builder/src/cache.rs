@@ -1,8 +1,15 @@
 //! Content-addressed directories in the builder's cache (the sysroot, and the zkVM
 //! toolboxes): an entry is built in a `.partial-*` directory beside the entries, sealed with a
 //! manifest of every file (path, size, sha256) written last, renamed into place under its key,
-//! and re-hashed against that manifest on every use. An entry that does not verify is removed,
-//! with a note naming why, and its caller rebuilds it.
+//! and re-hashed against that manifest on every use.
+//!
+//! A manifest in the entry proves nothing to whoever can write the entry (a CI cache that
+//! untrusted pull-request builds fill, restored by the release job): they can regenerate it
+//! byte for byte. So the digest of every entry this machine built is also recorded in a
+//! [`Trust`] directory, kept where a restored cache cannot reach (the state directory, not the
+//! cache), and an entry is used only when its manifest hashes to that record. An entry that
+//! does not verify, or that this machine did not record, is removed with a note naming why,
+//! and its caller builds it again.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +18,41 @@ use zkelf_trust::digest::Sha256Digest;
 
 use crate::error::BuilderError;
 use crate::fsutil::{sha256_file, write_atomic};
+
+/// Where the digests of the entries this machine built are recorded: `<dir>/<kind>/<key>`.
+/// No directory: nothing is trusted, every entry is built again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trust {
+    dir: Option<PathBuf>,
+}
+
+impl Trust {
+    /// Records under `dir` (`None`: trust no entry).
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Self { dir }
+    }
+
+    fn path(&self, kind: &str, key: &str) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(kind).join(key))
+    }
+
+    /// The digest recorded for `kind`/`key`, if any.
+    fn recorded(&self, kind: &str, key: &str) -> Option<String> {
+        let path = self.path(kind, key)?;
+        let bytes = zkelf_trust::bounded::read_no_follow(&path, 128).ok()?;
+        Some(String::from_utf8_lossy(&bytes).trim().to_string())
+    }
+
+    /// Records `digest` for `kind`/`key` (best effort: an unrecorded entry is only rebuilt).
+    pub(crate) fn record(&self, kind: &str, key: &str, digest: &str) {
+        if let Some(path) = self.path(kind, key)
+            && let Some(parent) = path.parent()
+            && std::fs::create_dir_all(parent).is_ok()
+        {
+            let _ = write_atomic(&path, format!("{digest}\n").as_bytes(), 0o644);
+        }
+    }
+}
 
 /// Bumped whenever the entry layout changes: old entries stop matching.
 pub(crate) const FORMAT: u32 = 1;
@@ -88,6 +130,10 @@ pub(crate) enum Invalid {
     BadManifest(String),
     /// A file differs from the manifest, is missing, or is not listed.
     Corrupt(String),
+    /// It verifies, but this machine has no record of building it.
+    Unrecorded,
+    /// It verifies, but its digest is not the one this machine recorded.
+    NotRecorded(String),
 }
 
 impl std::fmt::Display for Invalid {
@@ -96,6 +142,14 @@ impl std::fmt::Display for Invalid {
             Invalid::Partial => write!(f, "it has no manifest (a partial entry)"),
             Invalid::BadManifest(m) => write!(f, "its manifest {m}"),
             Invalid::Corrupt(m) => write!(f, "{m}"),
+            Invalid::Unrecorded => write!(
+                f,
+                "this machine did not build it (no digest recorded for it), so a cache restored from elsewhere may have made it"
+            ),
+            Invalid::NotRecorded(recorded) => write!(
+                f,
+                "its manifest is not the one this machine recorded (`{recorded}`)"
+            ),
         }
     }
 }
@@ -188,41 +242,54 @@ pub(crate) fn seal(dir: &Path, key: &str) -> Result<Sealed, BuilderError> {
     Ok(sealed)
 }
 
-/// Moves the entry at `staged` (a directory in the cache's sysroot directory), just sealed as
-/// `sealed`, to `<root>/<key>`. Losing the race to another writer is fine: theirs is verified
-/// and used. Returns the entry's path and manifest.
+/// Moves the entry at `staged` (a directory in the cache's directory for `kind`), just built
+/// and sealed as `sealed`, to `<root>/<key>`, and records its digest in `trust`. Losing the
+/// race to another writer is fine when theirs has the same digest (the build is
+/// reproducible); otherwise ours replaces it. Returns the entry's path and manifest.
 pub(crate) fn insert(
     root: &Path,
     key: &str,
+    kind: &str,
+    trust: &Trust,
     staged: &Path,
     sealed: Sealed,
 ) -> Result<(PathBuf, Sealed), BuilderError> {
     let dest = root.join(key);
-    match std::fs::rename(staged, &dest) {
-        Ok(()) => Ok((dest, sealed)),
-        Err(e) => {
+    if std::fs::rename(staged, &dest).is_err() {
+        let same = matches!(verify(&dest, key)?, Ok(theirs) if theirs == sealed);
+        if same {
             let _ = std::fs::remove_dir_all(staged);
-            match verify(&dest, key)? {
-                Ok(theirs) => Ok((dest, theirs)),
-                Err(_) => Err(BuilderError::io("cannot rename into", &dest, e)),
-            }
+        } else {
+            std::fs::remove_dir_all(&dest)
+                .map_err(|e| BuilderError::io("cannot remove", &dest, e))?;
+            std::fs::rename(staged, &dest)
+                .map_err(|e| BuilderError::io("cannot rename into", &dest, e))?;
         }
     }
+    trust.record(kind, key, &sealed.digest);
+    Ok((dest, sealed))
 }
 
-/// Looks `key` up under `root`: the entry's path and manifest when it verifies; an invalid
-/// entry is removed (with `note` saying why) and `None` returned, so the caller rebuilds it.
+/// Looks `key` up under `root`: the entry's path and manifest when it verifies and `trust`
+/// recorded its digest; any other entry is removed (with `note` saying why) and `None`
+/// returned, so the caller rebuilds it (and [`insert`]s, which records it).
 pub(crate) fn lookup(
     root: &Path,
     key: &str,
     kind: &str,
+    trust: &Trust,
     note: &dyn Fn(&str),
 ) -> Result<Option<(PathBuf, Sealed)>, BuilderError> {
     let dir = root.join(key);
     if !dir.is_dir() {
         return Ok(None);
     }
-    match verify(&dir, key)? {
+    let checked = verify(&dir, key)?.and_then(|sealed| match trust.recorded(kind, key) {
+        Some(recorded) if recorded == sealed.digest => Ok(sealed),
+        Some(recorded) => Err(Invalid::NotRecorded(recorded)),
+        None => Err(Invalid::Unrecorded),
+    });
+    match checked {
         Ok(sealed) => Ok(Some((dir, sealed))),
         Err(why) => {
             note(&format!(
@@ -250,9 +317,15 @@ mod tests {
         (staged, sealed)
     }
 
+    fn trust(root: &Path) -> Trust {
+        Trust::new(Some(root.join("trusted")))
+    }
+
     fn inserted(root: &Path, key: &str) -> PathBuf {
         let (staged, sealed) = entry(root, key);
-        insert(root, key, &staged, sealed).unwrap().0
+        insert(root, key, "sysroot", &trust(root), &staged, sealed)
+            .unwrap()
+            .0
     }
 
     #[test]
@@ -260,9 +333,10 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let (staged, sealed) = entry(root.path(), "k1");
         assert_eq!(verify(&staged, "k1").unwrap(), Ok(sealed.clone()));
-        let (dir, inserted) = insert(root.path(), "k1", &staged, sealed).unwrap();
+        let t = trust(root.path());
+        let (dir, inserted) = insert(root.path(), "k1", "sysroot", &t, &staged, sealed).unwrap();
         assert_eq!(dir, root.path().join("k1"));
-        let found = lookup(root.path(), "k1", "sysroot", &|_| panic!("no note")).unwrap();
+        let found = lookup(root.path(), "k1", "sysroot", &t, &|_| panic!("no note")).unwrap();
         assert_eq!(found, Some((dir, inserted.clone())));
         assert_eq!(
             inserted.digest,
@@ -276,10 +350,47 @@ mod tests {
         // Another writer's entry already in place: used, not replaced.
         let (staged, sealed) = entry(root.path(), "k1");
         assert_eq!(
-            insert(root.path(), "k1", &staged, sealed).unwrap().1,
+            insert(root.path(), "k1", "sysroot", &t, &staged, sealed)
+                .unwrap()
+                .1,
             inserted
         );
         assert!(!staged.exists());
+    }
+
+    #[test]
+    fn an_entry_this_machine_did_not_record_is_not_used() {
+        let root = tempfile::tempdir().unwrap();
+        let t = trust(root.path());
+        let dir = inserted(root.path(), "k");
+        let notes = std::cell::RefCell::new(Vec::<String>::new());
+        let note = |m: &str| notes.borrow_mut().push(m.to_string());
+        // Whoever can write the cache rewrites a file and regenerates the manifest: the entry
+        // verifies against itself, not against the record.
+        std::fs::write(dir.join("lib/rustlib/t/lib/libcore-1.rlib"), b"evil core").unwrap();
+        seal(&dir, "k").unwrap();
+        assert!(verify(&dir, "k").unwrap().is_ok());
+        assert_eq!(
+            lookup(root.path(), "k", "sysroot", &t, &note).unwrap(),
+            None
+        );
+        assert!(notes.borrow()[0].contains("is not the one this machine recorded"));
+        assert!(!dir.exists());
+        // An entry restored from elsewhere, never recorded here; and no trust at all.
+        let dir = inserted(root.path(), "k");
+        std::fs::remove_dir_all(root.path().join("trusted")).unwrap();
+        assert_eq!(
+            lookup(root.path(), "k", "sysroot", &t, &note).unwrap(),
+            None
+        );
+        assert!(notes.borrow()[1].contains("this machine did not build it"));
+        assert!(!dir.exists());
+        inserted(root.path(), "k");
+        let none = Trust::new(None);
+        assert_eq!(
+            lookup(root.path(), "k", "sysroot", &none, &note).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -296,14 +407,21 @@ mod tests {
             verify(&dir, "k").unwrap(),
             Err(Invalid::Corrupt(_))
         ));
-        assert_eq!(lookup(root.path(), "k", "sysroot", &note).unwrap(), None);
+        let t = trust(root.path());
+        assert_eq!(
+            lookup(root.path(), "k", "sysroot", &t, &note).unwrap(),
+            None
+        );
         assert!(!dir.exists());
 
         // No manifest.
         let dir = inserted(root.path(), "k");
         std::fs::remove_file(dir.join(MANIFEST)).unwrap();
         assert_eq!(verify(&dir, "k").unwrap(), Err(Invalid::Partial));
-        assert_eq!(lookup(root.path(), "k", "sysroot", &note).unwrap(), None);
+        assert_eq!(
+            lookup(root.path(), "k", "sysroot", &t, &note).unwrap(),
+            None
+        );
 
         // An extra file, a missing file.
         let dir = inserted(root.path(), "k");

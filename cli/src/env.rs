@@ -16,6 +16,10 @@ impl EnvVars {
     pub const SOURCE_DATE_EPOCH: &'static str = "SOURCE_DATE_EPOCH";
     /// Disables colored output when set (<https://no-color.org>).
     pub const NO_COLOR: &'static str = "NO_COLOR";
+    /// Where the builder records the digests of the cache entries (sysroots, toolboxes) this
+    /// machine built; default `<state dir>/builder-trust`. Keep it out of any cache an untrusted
+    /// job can write: an entry whose digest is not recorded here is built again.
+    pub const ZKELF_BUILDER_TRUST_DIR: &'static str = "ZKELF_BUILDER_TRUST_DIR";
     /// Git mirrors for builds (`--git-mirror`), space-separated `<prefix>=<url-or-path>`.
     pub const ZKELF_GIT_MIRRORS: &'static str = "ZKELF_GIT_MIRRORS";
     /// Docker engine to talk to (read by bollard's defaults as well).

@@ -1,7 +1,8 @@
 //! The sysroot cache: `zkelf build` compiles the standard library once per key into
 //! `<cache>/builder/sysroot/<key>/` and builds guests against it. The ELF and its provenance
 //! must be byte-identical with no cache at all, with a cold cache and with a warm one; a
-//! corrupt or partial entry is detected, rebuilt and never used. (Docker: the real builder.)
+//! corrupt or partial entry, one rewritten with its manifest regenerated, and one this machine
+//! did not record are detected, rebuilt and never used. (Docker: the real builder.)
 
 use std::path::{Path, PathBuf};
 
@@ -209,4 +210,53 @@ fn the_elf_is_the_same_with_no_cold_warm_corrupt_or_partial_sysroot_cache() {
     assert_eq!(partial.sha256, reference.sha256, "after a partial entry");
     assert_eq!(partial.provenance, reference.provenance);
     assert!(entry(&cache).join("zkelf-sysroot.json").is_file());
+
+    // Poisoned as a CI cache an untrusted build wrote would be: an rlib rewritten and the
+    // entry's manifest regenerated to match, byte for byte as zkelf writes it. The entry
+    // verifies against itself, not against the digest this machine recorded: rebuilt.
+    let dir = entry(&cache);
+    let core = rlibs(&dir)
+        .into_iter()
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("libcore-")
+        })
+        .unwrap();
+    let honest = std::fs::read(&core).unwrap();
+    let mut evil = honest.clone();
+    let middle = evil.len() / 2;
+    evil[middle] ^= 0x01;
+    std::fs::write(&core, &evil).unwrap();
+    let sha = |b: &[u8]| zkelf_trust::digest::Sha256Digest::of(b).to_string();
+    let manifest = std::fs::read_to_string(dir.join("zkelf-sysroot.json")).unwrap();
+    assert!(manifest.contains(&sha(&honest)));
+    std::fs::write(
+        dir.join("zkelf-sysroot.json"),
+        manifest.replace(&sha(&honest), &sha(&evil)),
+    )
+    .unwrap();
+    let poisoned = build(&home("poisoned"), &guest, &out("poisoned"), Some(&cache));
+    assert!(
+        poisoned
+            .stderr
+            .contains("is not the one this machine recorded")
+            && poisoned.stderr.contains("building the sysroot"),
+        "{}",
+        poisoned.stderr
+    );
+    assert_eq!(poisoned.sha256, reference.sha256, "after a poisoned entry");
+    assert_eq!(poisoned.provenance, reference.provenance);
+
+    // An entry this machine has no record of (a cache restored from elsewhere): rebuilt too.
+    std::fs::remove_dir_all(zkelf_testsupport::docker::trust_dir_of(&cache)).unwrap();
+    let foreign = build(&home("foreign"), &guest, &out("foreign"), Some(&cache));
+    assert!(
+        foreign.stderr.contains("this machine did not build it")
+            && foreign.stderr.contains("building the sysroot"),
+        "{}",
+        foreign.stderr
+    );
+    assert_eq!(foreign.sha256, reference.sha256);
 }

@@ -70,6 +70,12 @@ impl Zkelf {
     /// one, so the vendored sysroot crates stay warm).
     pub fn cache_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.command.env("ZKELF_CACHE_DIR", dir.as_ref());
+        // The cache's entries are trusted through records kept beside it (never inside it), so
+        // tests sharing the cache share the records.
+        self.command.env(
+            "ZKELF_BUILDER_TRUST_DIR",
+            crate::docker::trust_dir_of(dir.as_ref()),
+        );
         self
     }
 

@@ -21,10 +21,23 @@ pub fn shared_cache_dir(target_tmp: &Path) -> PathBuf {
     target_tmp.join("zkelf-cache")
 }
 
-/// `zkelf` (the binary at `bin`) using the cache [`shared_cache_dir`] names.
+/// Where the builder's trust records of the cache `cache` are kept: beside it, not in it.
+pub fn trust_dir_of(cache: &Path) -> PathBuf {
+    let name = cache
+        .file_name()
+        .map(|n| format!("{}-trust", n.to_string_lossy()))
+        .unwrap_or_else(|| "zkelf-trust".into());
+    cache.with_file_name(name)
+}
+
+/// `zkelf` (the binary at `bin`) using the cache [`shared_cache_dir`] names (and its trust
+/// records).
 pub fn zkelf_with_shared_cache(bin: &Path, target_tmp: &Path) -> Command {
     let mut command = Command::new(bin);
-    command.env("ZKELF_CACHE_DIR", shared_cache_dir(target_tmp));
+    let cache = shared_cache_dir(target_tmp);
+    command
+        .env("ZKELF_BUILDER_TRUST_DIR", trust_dir_of(&cache))
+        .env("ZKELF_CACHE_DIR", cache);
     command
 }
 

@@ -57,6 +57,9 @@ pub struct BuildOptions {
     pub allow_different_builder: bool,
     /// Git URL prefixes fetched from mirrors (`--git-mirror`, `ZKELF_GIT_MIRRORS`).
     pub git_mirrors: Vec<fetch::mirror::GitMirror>,
+    /// Where the digests of the cache entries this machine built are recorded: somewhere a
+    /// restored cache cannot reach (the state directory). `None`: no entry is reused.
+    pub trust_dir: Option<PathBuf>,
 }
 
 impl Default for BuildOptions {
@@ -71,6 +74,7 @@ impl Default for BuildOptions {
             ca_bundle: PathBuf::from(DEFAULT_CA_BUNDLE),
             allow_different_builder: false,
             git_mirrors: Vec::new(),
+            trust_dir: None,
         }
     }
 }
@@ -184,6 +188,7 @@ struct Context<'a> {
     inputs: Option<GuestInputs>,
     vendored: Option<Vendored>,
     sysroot_cache: Option<PathBuf>,
+    trust: crate::cache::Trust,
     reporter: &'a dyn Reporter,
 }
 
@@ -237,6 +242,7 @@ pub(crate) async fn build_selected(
         image,
         inputs,
         vendored,
+        trust: crate::cache::Trust::new(options.trust_dir.clone()),
         reporter,
     };
     let staging = Staging::new()?;
@@ -292,7 +298,7 @@ async fn build_one(
                 workspace,
                 &standard,
                 &mounts,
-                ctx.sysroot_cache.as_deref(),
+                ctx.sysroot_cache.as_deref().map(|root| (root, &ctx.trust)),
                 reporter,
             )
             .await?,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::plan::{Mounts, Plan, Variation};
-use crate::cache::{self, Sealed};
+use crate::cache::{self, Sealed, Trust};
 use crate::docker::Engine;
 use crate::error::BuilderError;
 use crate::fsutil::{self, world_writable_tempdir};
@@ -70,15 +70,15 @@ pub(crate) async fn ensure(
     workspace: &(PathBuf, String),
     variation: &Variation,
     mounts: &Mounts<'_>,
-    cache: Option<&Path>,
+    cache: Option<(&Path, &Trust)>,
     reporter: &dyn Reporter,
 ) -> Result<Sysroot, BuilderError> {
     let (path, text) = workspace;
     let key = key_document(plan, path, text)?;
     let id = key.key();
-    if let Some(root) = cache {
+    if let Some((root, trust)) = cache {
         let note = |m: &str| reporter.note(m);
-        if let Some((dir, sealed)) = cache::lookup(root, &id, "sysroot", &note)? {
+        if let Some((dir, sealed)) = cache::lookup(root, &id, "sysroot", trust, &note)? {
             reporter.step(&format!(
                 "using the cached sysroot {} for {} ({})",
                 &id[..16],
@@ -119,7 +119,13 @@ pub(crate) async fn ensure(
             output: exit.tail,
         });
     }
-    let (dir, sealed, temp) = store(built_lib, scratch, cache, id).await?;
+    let (dir, sealed, temp) = store(
+        built_lib,
+        scratch,
+        cache.map(|(root, trust)| (root.to_path_buf(), trust.clone())),
+        id,
+    )
+    .await?;
     reporter.finish(&format!("sysroot sha256:{}", sealed.digest));
     Ok(Sysroot {
         dir,
@@ -135,13 +141,12 @@ pub(crate) async fn ensure(
 async fn store(
     built_lib: PathBuf,
     scratch: tempfile::TempDir,
-    cache: Option<&Path>,
+    cache: Option<(PathBuf, Trust)>,
     id: String,
 ) -> Result<(PathBuf, Sealed, Option<tempfile::TempDir>), BuilderError> {
-    let cache = cache.map(Path::to_path_buf);
     super::blocking(move || {
         let (staged, temp) = match &cache {
-            Some(root) => {
+            Some((root, _)) => {
                 std::fs::create_dir_all(root)
                     .map_err(|e| BuilderError::io("cannot create", root, e))?;
                 let dir = tempfile::Builder::new()
@@ -171,7 +176,7 @@ async fn store(
             }
         };
         let (dir, sealed) = match &cache {
-            Some(root) => cache::insert(root, &id, &staged, sealed)?,
+            Some((root, trust)) => cache::insert(root, &id, "sysroot", trust, &staged, sealed)?,
             None => (staged, sealed),
         };
         Ok((dir, sealed, temp))

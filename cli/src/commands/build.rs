@@ -3,7 +3,7 @@
 use anyhow::Context;
 use zkelf_builder::{BuildOptions, build_guest};
 
-use super::shared::dirs::builder_cache_dir;
+use super::shared::dirs::{builder_cache_dir, builder_trust_dir};
 use super::shared::engine;
 use super::shared::reporters::BuildReporter;
 use crate::args::build::BuildArgs;
@@ -36,6 +36,7 @@ pub async fn build(args: BuildArgs, printer: &Printer) -> anyhow::Result<ExitSta
         cache_dir: builder_cache_dir(),
         suite: args.suite,
         git_mirrors: args.sources.git_mirrors,
+        trust_dir: builder_trust_dir(),
         ..BuildOptions::default()
     };
     let reporter = BuildReporter::new(printer);

@@ -17,7 +17,7 @@ use zkelf_trust::digest::{ContentDigests, Sha256Digest};
 use zkelf_trust::signature;
 use zkelf_trust::statement::{Kind, Statement};
 
-use super::shared::dirs::builder_cache_dir;
+use super::shared::dirs::{builder_cache_dir, builder_trust_dir};
 use super::shared::epoch::created_now;
 use super::shared::files::persist_atomically;
 use super::shared::keys::load_secret_key;
@@ -269,6 +269,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         suite: args.suite.clone(),
         allow_different_builder: args.allow_different_builder,
         git_mirrors: args.sources.git_mirrors.clone(),
+        trust_dir: builder_trust_dir(),
         ..BuildOptions::default()
     };
     let build_started = Instant::now();

@@ -9,7 +9,7 @@ use zkelf_trust::digest::hash_file;
 use zkelf_trust::signature;
 use zkelf_trust::statement::{Kind, Statement};
 
-use super::shared::dirs::builder_cache_dir;
+use super::shared::dirs::{builder_cache_dir, builder_trust_dir};
 use super::shared::files::{persist_atomically, sibling_with_suffix};
 use super::shared::keys::{load_secret_key, policy};
 use super::shared::network::network_options;
@@ -37,6 +37,7 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
         check_reproducible: args.check_reproducible,
         cache_dir: builder_cache_dir(),
         git_mirrors: args.sources.git_mirrors.clone(),
+        trust_dir: builder_trust_dir(),
         ..BuildOptions::default()
     };
     let built = build_guest(

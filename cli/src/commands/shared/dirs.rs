@@ -31,3 +31,12 @@ pub(crate) fn cache_dir() -> Option<PathBuf> {
 pub(crate) fn builder_cache_dir() -> Option<PathBuf> {
     cache_dir().map(|d| d.join("builder"))
 }
+
+/// Where the builder records the digests of the cache entries this machine built:
+/// `$ZKELF_BUILDER_TRUST_DIR`, else `<state dir>/builder-trust` (never in the cache, which a
+/// CI may restore from an untrusted build).
+pub(crate) fn builder_trust_dir() -> Option<PathBuf> {
+    std::env::var_os(EnvVars::ZKELF_BUILDER_TRUST_DIR)
+        .map(PathBuf::from)
+        .or_else(|| state_dir().map(|d| d.join("builder-trust")))
+}
