@@ -145,19 +145,21 @@ impl ErrorReport {
 fn diagnosable<'a>(cause: &'a (dyn StdError + 'static)) -> Option<&'a dyn Diagnose> {
     use zkelf_builder::BuilderError;
     use zkelf_registry::artifact::LayoutError;
-    use zkelf_registry::auth::AuthError;
-    use zkelf_registry::reference::ReferenceError;
-    use zkelf_registry::store::StoreError;
+    use zkelf_registry::auth::{AuthError, ConfigProblem, HelperFailure};
+    use zkelf_registry::error::{DistProblem, StateFileProblem, VkUnvouched};
+    use zkelf_registry::reference::{ReferenceError, ReferenceProblem};
+    use zkelf_registry::signature::SignatureProblem;
     use zkelf_registry::store::https::RedirectRefused;
+    use zkelf_registry::store::{OpenProblem, ProtocolViolation, StoreError};
     use zkelf_registry::{Error as RegistryError, VerificationError};
     use zkelf_trust::bounded::{BoundedReadError, FileKind};
     use zkelf_trust::digest::{DigestParseError, OciDigestError, ReadError};
-    use zkelf_trust::elf::ElfError;
+    use zkelf_trust::elf::{ElfError, ElfProblem};
     use zkelf_trust::keys::KeyError;
     use zkelf_trust::policy::PolicyError;
     use zkelf_trust::signature::{SignatureCheckError, SignatureError};
     use zkelf_trust::statement::StatementError;
-    use zkelf_trust::verify::{Rejection, VerifyError};
+    use zkelf_trust::verify::{Rejection, Uncheckable, VerifyError};
     use zkelf_zkvm::VkError;
     use zkelf_zkvm::risc0::Risc0Error;
     macro_rules! first_of {
@@ -172,22 +174,33 @@ fn diagnosable<'a>(cause: &'a (dyn StdError + 'static)) -> Option<&'a dyn Diagno
         BuilderError,
         RegistryError,
         VerificationError,
+        SignatureProblem,
+        VkUnvouched,
+        DistProblem,
+        StateFileProblem,
         StoreError,
+        OpenProblem,
+        ProtocolViolation,
         ReferenceError,
+        ReferenceProblem,
         LayoutError,
         AuthError,
+        ConfigProblem,
+        HelperFailure,
         RedirectRefused,
         VkError,
         Risc0Error,
         VerifyError,
         Box<VerifyError>,
         Rejection,
+        Uncheckable,
         SignatureError,
         SignatureCheckError,
         StatementError,
         PolicyError,
         KeyError,
         ElfError,
+        ElfProblem,
         BoundedReadError,
         FileKind,
         DigestParseError,

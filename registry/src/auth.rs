@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use base64::Engine as _;
@@ -40,28 +40,83 @@ impl Credentials {
 /// A docker config that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    /// `config.json` does not parse.
-    #[error("cannot read docker config `{path}`")]
+    /// `config.json` cannot be read or used.
+    #[error("cannot read docker config `{}`", path.display())]
     Config {
         /// The file.
-        path: String,
+        path: PathBuf,
         /// Why.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        problem: ConfigProblem,
     },
     /// A credential helper failed.
-    #[error("credential helper `docker-credential-{helper}` failed for `{host}`: {message}")]
+    #[error("credential helper `docker-credential-{helper}` failed for `{host}`")]
     Helper {
         /// The helper's name.
         helper: String,
         /// The registry host.
         host: String,
         /// What went wrong (never the secret).
-        message: String,
+        #[source]
+        problem: HelperFailure,
     },
 }
 
+/// Why a docker `config.json` cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigProblem {
+    /// It cannot be read.
+    #[error(transparent)]
+    Read(std::io::Error),
+    /// It is not JSON.
+    #[error(transparent)]
+    Json(serde_json::Error),
+    /// An `auths.<host>.auth` that is not base64.
+    #[error("`auths.{key}.auth` is not base64")]
+    AuthNotBase64 {
+        /// The `auths` key.
+        key: String,
+        /// The decoder's complaint.
+        #[source]
+        source: base64::DecodeError,
+    },
+    /// An `auths.<host>.auth` that decodes to something other than UTF-8.
+    #[error("`auths.{key}.auth` is not UTF-8")]
+    AuthNotUtf8 {
+        /// The `auths` key.
+        key: String,
+    },
+    /// An `auths.<host>.auth` without a `:`.
+    #[error("`auths.{key}.auth` is not `user:password`")]
+    AuthNotUserPassword {
+        /// The `auths` key.
+        key: String,
+    },
+}
+
+/// How a credential helper failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HelperFailure {
+    /// It could not be started.
+    #[error("cannot run it")]
+    Spawn(#[source] std::io::Error),
+    /// Its output could not be collected.
+    #[error("cannot read its output")]
+    Wait(#[source] std::io::Error),
+    /// It exited with a failure other than "credentials not found".
+    #[error("it exited with {0}")]
+    Exit(std::process::ExitStatus),
+    /// Its output is not JSON.
+    #[error("its output is not the JSON docker expects")]
+    NotJson,
+    /// Its JSON lacks a field.
+    #[error("its output lacks `Username` or `Secret`")]
+    NoCredentials,
+}
+
 impl zkelf_trust::diagnose::Diagnose for AuthError {}
+impl zkelf_trust::diagnose::Diagnose for ConfigProblem {}
+impl zkelf_trust::diagnose::Diagnose for HelperFailure {}
 
 /// Finds credentials for `host` in `<config_dir>/config.json`: a credential helper for the host,
 /// then the `credsStore`, then an `auths` entry with `auth`. `None` when nothing is configured.
@@ -72,16 +127,17 @@ pub fn from_docker_config(config_dir: &Path, host: &str) -> Result<Option<Creden
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(AuthError::Config {
-                path: path.display().to_string(),
-                source: Box::new(e),
+                path,
+                problem: ConfigProblem::Read(e),
             });
         }
     };
+    let unusable = |problem| AuthError::Config {
+        path: path.clone(),
+        problem,
+    };
     let config: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| AuthError::Config {
-            path: path.display().to_string(),
-            source: Box::new(e),
-        })?;
+        serde_json::from_slice(&bytes).map_err(|e| unusable(ConfigProblem::Json(e)))?;
     let keys = [
         host.to_owned(),
         format!("https://{host}"),
@@ -94,22 +150,22 @@ pub fn from_docker_config(config_dir: &Path, host: &str) -> Result<Option<Creden
     }
     for key in &keys {
         if let Some(auth) = config["auths"][key]["auth"].as_str() {
+            let key = key.clone();
             let decoded = Zeroizing::new(
                 base64::engine::general_purpose::STANDARD
                     .decode(auth)
-                    .map_err(|e| AuthError::Config {
-                        path: path.display().to_string(),
-                        source: format!("`auths.{key}.auth` is not base64: {e}").into(),
+                    .map_err(|source| {
+                        unusable(ConfigProblem::AuthNotBase64 {
+                            key: key.clone(),
+                            source,
+                        })
                     })?,
             );
-            let text = std::str::from_utf8(&decoded).map_err(|_| AuthError::Config {
-                path: path.display().to_string(),
-                source: format!("`auths.{key}.auth` is not UTF-8").into(),
-            })?;
-            let (user, pass) = text.split_once(':').ok_or_else(|| AuthError::Config {
-                path: path.display().to_string(),
-                source: format!("`auths.{key}.auth` is not `user:password`").into(),
-            })?;
+            let text = std::str::from_utf8(&decoded)
+                .map_err(|_| unusable(ConfigProblem::AuthNotUtf8 { key: key.clone() }))?;
+            let (user, pass) = text
+                .split_once(':')
+                .ok_or_else(|| unusable(ConfigProblem::AuthNotUserPassword { key }))?;
             return Ok(Some(Credentials::new(user, pass)));
         }
     }
@@ -121,10 +177,10 @@ pub fn from_docker_config(config_dir: &Path, host: &str) -> Result<Option<Creden
 
 /// Runs `docker-credential-<helper> get` with the host on stdin, as docker does.
 fn run_helper(helper: &str, host: &str) -> Result<Option<Credentials>, AuthError> {
-    let fail = |message: String| AuthError::Helper {
+    let fail = |problem| AuthError::Helper {
         helper: helper.to_owned(),
         host: host.to_owned(),
-        message,
+        problem,
     };
     let mut child = Command::new(format!("docker-credential-{helper}"))
         .arg("get")
@@ -132,22 +188,24 @@ fn run_helper(helper: &str, host: &str) -> Result<Option<Credentials>, AuthError
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| fail(format!("cannot run it: {e}")))?;
+        .map_err(|e| fail(HelperFailure::Spawn(e)))?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(host.as_bytes());
     }
-    let output = child.wait_with_output().map_err(|e| fail(e.to_string()))?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| fail(HelperFailure::Wait(e)))?;
     let stdout = Zeroizing::new(output.stdout);
     if !output.status.success() {
         if String::from_utf8_lossy(&stdout).contains("credentials not found") {
             return Ok(None);
         }
-        return Err(fail(format!("it exited with {}", output.status)));
+        return Err(fail(HelperFailure::Exit(output.status)));
     }
-    let value: serde_json::Value = serde_json::from_slice(&stdout)
-        .map_err(|_| fail("its output is not the JSON docker expects".to_owned()))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&stdout).map_err(|_| fail(HelperFailure::NotJson))?;
     let (Some(user), Some(secret)) = (value["Username"].as_str(), value["Secret"].as_str()) else {
-        return Err(fail("its output lacks `Username` or `Secret`".to_owned()));
+        return Err(fail(HelperFailure::NoCredentials));
     };
     Ok(Some(Credentials::new(user, secret)))
 }

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use zkelf_trust::diagnose::{Diagnose, Outcome};
+use zkelf_trust::digest::Sha256Digest;
 
+use crate::signature::SignatureProblem;
 use crate::store::StoreError;
 
 /// The bytes are not the release the caller may accept. The cli exits 1 on these.
@@ -69,12 +71,13 @@ pub enum VerificationError {
         statement_size: u64,
     },
     /// A signature that cannot be read, or carries no valid statement.
-    #[error("signature from {origin} is unusable: {reason}")]
+    #[error("signature from {origin} is unusable")]
     BadSignature {
         /// Where it came from.
         origin: String,
         /// Why.
-        reason: String,
+        #[source]
+        problem: SignatureProblem,
     },
     /// The statement names other software than the caller asked for.
     #[error("the artifact is `{field}` `{found}`, but `{expected}` was asked for")]
@@ -147,12 +150,13 @@ pub enum VerificationError {
         comment: String,
     },
     /// The verification key was asked for, but nothing the policy accepts vouches for it.
-    #[error("the verification key of {what} is not verified: {reason}")]
+    #[error("the verification key of {what} is not verified")]
     VkUnverified {
         /// The artifact.
         what: String,
-        /// Why.
-        reason: String,
+        /// Why nothing vouches for it.
+        #[source]
+        problem: VkUnvouched,
     },
     /// The verification key's own signature does not satisfy the policy.
     #[error("the verification key of {what} is not verified")]
@@ -189,6 +193,117 @@ pub enum VerificationError {
         source: zkelf_zkvm::VkError,
     },
 }
+
+/// What a `dist/<guest>/<version>` directory lacks, or has wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum DistProblem {
+    /// No `.elf` in it.
+    #[error("it holds no `.elf` file")]
+    NoElf,
+    /// An ELF without its `.minisig`.
+    #[error("`{elf}` has no signature `{elf}.minisig`")]
+    NoSignature {
+        /// The ELF's file name.
+        elf: String,
+        /// Why it could not be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A `.minisig` past the bound of a signature.
+    #[error(
+        "`{elf}.minisig` is larger than {}",
+        zkelf_trust::bounded::human(crate::artifact::MAX_SIGNATURE_SIZE)
+    )]
+    SignatureTooLarge {
+        /// The ELF's file name.
+        elf: String,
+    },
+    /// A `.minisig` that is not UTF-8 text.
+    #[error("`{elf}.minisig` is not text")]
+    SignatureNotText {
+        /// The ELF's file name.
+        elf: String,
+    },
+    /// An ELF whose file name is not `<guest>-<zkvm>.elf` for the statement it is signed with.
+    #[error(
+        "`{elf}` is signed as guest `{guest}` for zkVM `{zkvm}`, so it should be named `{guest}-{zkvm}.elf`"
+    )]
+    Misnamed {
+        /// The ELF's file name.
+        elf: String,
+        /// The signed guest.
+        guest: String,
+        /// The signed zkVM.
+        zkvm: String,
+    },
+    /// A provenance past its bound.
+    #[error(
+        "`{stem}.provenance.json` is larger than {}",
+        zkelf_trust::bounded::human(crate::artifact::MAX_PROVENANCE_SIZE)
+    )]
+    ProvenanceTooLarge {
+        /// `<guest>-<zkvm>`.
+        stem: String,
+    },
+    /// Nothing to publish.
+    #[error("no artifacts")]
+    NoArtifacts,
+    /// Artifacts of two guests or versions in one publish.
+    #[error("mixes `{guest}` `{version}` with `{other_guest}` `{other_version}`")]
+    Mixed {
+        /// The first artifact's guest.
+        guest: String,
+        /// Its version.
+        version: String,
+        /// This artifact's guest.
+        other_guest: String,
+        /// Its version.
+        other_version: String,
+    },
+}
+
+impl Diagnose for DistProblem {}
+
+/// Why the rollback state or a lock file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StateFileProblem {
+    /// The rollback state is not the JSON zkelf writes.
+    #[error("it does not parse as the rollback state")]
+    State(#[source] serde_json::Error),
+    /// The lock file is not the TOML zkelf writes.
+    #[error("it does not parse as a lock file")]
+    Lock(#[source] toml::de::Error),
+    /// A lock pin that is not a digest.
+    #[error("its `{field}` pin is not a digest")]
+    Pin {
+        /// `manifest` or `elf`.
+        field: String,
+        /// Why.
+        #[source]
+        source: zkelf_trust::digest::OciDigestError,
+    },
+    /// The lock file cannot be rendered.
+    #[error("it cannot be written as TOML")]
+    Render(#[source] toml::ser::Error),
+}
+
+impl Diagnose for StateFileProblem {}
+
+/// Why nothing vouches for a verification key that was asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum VkUnvouched {
+    /// The statement binds a VK the artifact does not carry.
+    #[error("the statement binds vk `{signed}`, but it is not there")]
+    Missing {
+        /// The VK's sha256 the statement binds.
+        signed: Sha256Digest,
+    },
+    /// No statement binds the VK and it has no signature of its own.
+    #[error("no statement binds it and it carries no signature of its own")]
+    Unsigned,
+}
+
+impl Diagnose for VkUnvouched {}
 
 /// How to let an unbound signature count when pulling.
 const PIN_HINT: &str = "the signature's trusted comment binds nothing but the key: pin the bytes with `--sha256 <hex>` (the digest the publisher lists) or a `zkelf.lock` pin (`--lock`), or accept any bytes the key signed with `--allow-unbound`";
@@ -258,20 +373,22 @@ pub enum Error {
     #[error(transparent)]
     Reference(#[from] crate::reference::ReferenceError),
     /// A `dist/<guest>/<version>` directory is not what `zkelf build` and `sign` leave.
-    #[error("`{}` is not a signed dist directory: {reason}", path.display())]
+    #[error("`{}` is not a signed dist directory", path.display())]
     Dist {
         /// The directory.
         path: PathBuf,
-        /// What is missing or wrong.
-        reason: String,
+        /// What is missing or wrong (boxed: it is the largest, and rare).
+        #[source]
+        problem: Box<DistProblem>,
     },
     /// The state or lock file is unreadable.
-    #[error("`{}` does not parse: {reason}", path.display())]
+    #[error("cannot use `{}`", path.display())]
     StateFile {
         /// The file.
         path: PathBuf,
         /// Why.
-        reason: String,
+        #[source]
+        problem: StateFileProblem,
     },
     /// A local state or lock file larger than its bound: refused whole, never read as a prefix.
     #[error("`{}` is larger than {}, the bound for {what}", path.display(), zkelf_trust::bounded::human(*limit))]
@@ -325,10 +442,10 @@ impl From<StoreError> for Error {
             StoreError::Unbound { signature, comment } => {
                 Error::Verification(VerificationError::Unbound { signature, comment })
             }
-            StoreError::Signature { signature, reason } => {
+            StoreError::Signature { signature, problem } => {
                 Error::Verification(VerificationError::BadSignature {
                     origin: format!("`{signature}`"),
-                    reason,
+                    problem,
                 })
             }
             other => Error::Store(other),

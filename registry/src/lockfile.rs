@@ -22,7 +22,7 @@ use zkelf_trust::bounded;
 use zkelf_trust::digest::Sha256Digest;
 
 use crate::digest::OciDigest;
-use crate::error::{Error, VerificationError};
+use crate::error::{Error, StateFileProblem, VerificationError};
 use crate::fsutil;
 
 /// One pinned reference.
@@ -62,9 +62,12 @@ fn parse_pin(digest: &str, field: &str, lock: &Path) -> Result<Sha256Digest, Err
     digest
         .parse::<OciDigest>()
         .map(|d| d.sha256())
-        .map_err(|_| Error::StateFile {
+        .map_err(|source| Error::StateFile {
             path: lock.to_path_buf(),
-            reason: format!("`{field} = \"{digest}\"` is not `sha256:<64 hex digits>`"),
+            problem: StateFileProblem::Pin {
+                field: field.to_owned(),
+                source,
+            },
         })
 }
 
@@ -102,7 +105,7 @@ impl Lock {
         match bounded::read_to_string(&self.path, bounded::MAX_LOCK_FILE_LEN) {
             Ok(text) => toml::from_str(&text).map_err(|e| Error::StateFile {
                 path: self.path.clone(),
-                reason: e.to_string(),
+                problem: StateFileProblem::Lock(e),
             }),
             Err(e) if e.is_not_found() => Ok(LockFile {
                 version: 1,
@@ -165,7 +168,7 @@ impl Lock {
             .sort_by(|a, b| (&a.reference, &a.zkvm).cmp(&(&b.reference, &b.zkvm)));
         let text = toml::to_string_pretty(&file).map_err(|e| Error::StateFile {
             path: self.path.clone(),
-            reason: e.to_string(),
+            problem: StateFileProblem::Render(e),
         })?;
         fsutil::atomic_write(&self.path, text.as_bytes()).map_err(Error::io(&self.path))
     }

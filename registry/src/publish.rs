@@ -12,7 +12,7 @@ use zkelf_trust::statement::Statement;
 
 use crate::artifact::{self, ArtifactSpec, Descriptor, Fetched};
 use crate::digest::OciDigest;
-use crate::error::{Error, VerificationError};
+use crate::error::{DistProblem, Error, VerificationError};
 use crate::progress::Reporter;
 use crate::provenance::ProvenanceSummary;
 use crate::reference::Target;
@@ -37,10 +37,10 @@ pub struct DistArtifact {
     pub vk: Option<(PathBuf, ContentDigests)>,
 }
 
-fn dist_err(dir: &Path, reason: impl Into<String>) -> Error {
+fn dist_err(dir: &Path, problem: DistProblem) -> Error {
     Error::Dist {
         path: dir.to_path_buf(),
-        reason: reason.into(),
+        problem: Box::new(problem),
     }
 }
 
@@ -55,7 +55,7 @@ pub fn scan_dist(dir: &Path) -> Result<Vec<DistArtifact>, Error> {
         .collect();
     elves.sort();
     if elves.is_empty() {
-        return Err(dist_err(dir, "it holds no `.elf` file"));
+        return Err(dist_err(dir, DistProblem::NoElf));
     }
     elves
         .into_iter()
@@ -71,29 +71,34 @@ fn read_artifact(dir: &Path, elf_path: PathBuf) -> Result<DistArtifact, Error> {
         .to_owned();
     let stem = name.trim_end_matches(".elf").to_owned();
     let sig_path = dir.join(format!("{name}.minisig"));
-    let sig_bytes = std::fs::read(&sig_path)
-        .map_err(|_| dist_err(dir, format!("`{name}` has no signature `{name}.minisig`")))?;
-    if sig_bytes.len() as u64 > artifact::MAX_SIGNATURE_SIZE {
-        return Err(dist_err(
+    let sig_bytes = std::fs::read(&sig_path).map_err(|source| {
+        dist_err(
             dir,
-            format!("`{name}.minisig` is larger than 16 KiB"),
-        ));
+            DistProblem::NoSignature {
+                elf: name.clone(),
+                source,
+            },
+        )
+    })?;
+    if sig_bytes.len() as u64 > artifact::MAX_SIGNATURE_SIZE {
+        return Err(dist_err(dir, DistProblem::SignatureTooLarge { elf: name }));
     }
     let signature = String::from_utf8(sig_bytes)
-        .map_err(|_| dist_err(dir, format!("`{name}.minisig` is not text")))?;
-    let statement = signature::statement_of_signature(&signature).map_err(|reason| {
+        .map_err(|_| dist_err(dir, DistProblem::SignatureNotText { elf: name.clone() }))?;
+    let statement = signature::statement_of_signature(&signature).map_err(|problem| {
         VerificationError::BadSignature {
             origin: format!("`{}`", sig_path.display()),
-            reason,
+            problem,
         }
     })?;
     if stem != format!("{}-{}", statement.guest, statement.zkvm) {
         return Err(dist_err(
             dir,
-            format!(
-                "`{name}` is signed as guest `{}` for zkVM `{}`, so it should be named `{}-{}.elf`",
-                statement.guest, statement.zkvm, statement.guest, statement.zkvm
-            ),
+            DistProblem::Misnamed {
+                elf: name,
+                guest: statement.guest,
+                zkvm: statement.zkvm,
+            },
         ));
     }
     let elf = zkelf_trust::digest::hash_file(&elf_path).map_err(|e| Error::Io {
@@ -103,10 +108,7 @@ fn read_artifact(dir: &Path, elf_path: PathBuf) -> Result<DistArtifact, Error> {
     let prov_path = dir.join(format!("{stem}.provenance.json"));
     let provenance = match std::fs::read(&prov_path) {
         Ok(bytes) if bytes.len() as u64 > artifact::MAX_PROVENANCE_SIZE => {
-            return Err(dist_err(
-                dir,
-                format!("`{stem}.provenance.json` is larger than 1 MiB"),
-            ));
+            return Err(dist_err(dir, DistProblem::ProvenanceTooLarge { stem }));
         }
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -266,7 +268,7 @@ pub async fn publish(
 ) -> Result<Published, Error> {
     let first = artifacts
         .first()
-        .ok_or_else(|| dist_err(Path::new("."), "no artifacts"))?;
+        .ok_or_else(|| dist_err(Path::new("."), DistProblem::NoArtifacts))?;
     let (guest, version) = (
         first.statement.guest.clone(),
         first.statement.version.to_string(),
@@ -275,10 +277,12 @@ pub async fn publish(
         if a.statement.guest != guest || a.statement.version.to_string() != version {
             return Err(dist_err(
                 &a.elf_path,
-                format!(
-                    "mixes `{guest}` `{version}` with `{}` `{}`",
-                    a.statement.guest, a.statement.version
-                ),
+                DistProblem::Mixed {
+                    guest,
+                    version,
+                    other_guest: a.statement.guest.clone(),
+                    other_version: a.statement.version.to_string(),
+                },
             ));
         }
         a.verify(policy)?;

@@ -57,13 +57,79 @@ impl fmt::Display for Target {
 
 /// A reference that does not follow SPEC §6.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid reference `{reference}`: {reason}")]
+#[error("invalid reference `{reference}`")]
 pub struct ReferenceError {
-    /// The reference as given.
+    /// The reference as given (any user before `@` redacted).
     pub reference: String,
     /// What is wrong with it.
-    pub reason: String,
+    #[source]
+    pub problem: ReferenceProblem,
 }
+
+/// What is wrong with a reference.
+#[derive(Debug, thiserror::Error)]
+pub enum ReferenceProblem {
+    /// Empty, or with whitespace around it.
+    #[error("empty or surrounded by whitespace")]
+    Blank,
+    /// `oci-layout:` with nothing after it.
+    #[error("no layout directory")]
+    NoLayoutDirectory,
+    /// A URL that does not name an `.elf`.
+    #[error("a download URL must name an `.elf` file")]
+    NotAnElfUrl,
+    /// A URL that does not parse.
+    #[error("the URL does not parse")]
+    Url(#[source] url::ParseError),
+    /// A user before `@`.
+    #[error(
+        "it names a user (`…@` before the host): zkelf would send that text as credentials, and decides plain HTTP on the host after `@`; pass credentials with `--username` and `ZKELF_REGISTRY_PASSWORD` or `~/.docker/config.json`"
+    )]
+    UserInfo,
+    /// A URL without a host.
+    #[error("no host in the URL")]
+    NoUrlHost,
+    /// A scheme other than `https://` (or `http://`).
+    #[error("only `https://` URLs are supported")]
+    UnsupportedScheme,
+    /// No `<host>/` before the repository.
+    #[error("no registry host (write `<host>[:<port>]/<path>`)")]
+    NoRegistryHost,
+    /// A host the http client would not read as one.
+    #[error("`{host}` is not a `<host>[:<port>]`")]
+    BadHost {
+        /// The host as given.
+        host: String,
+    },
+    /// A first component that does not look like a host.
+    #[error(
+        "`{host}` does not look like a registry host (it needs a `.`, a `:<port>` or to be `localhost`)"
+    )]
+    NotARegistryHost {
+        /// The first component.
+        host: String,
+    },
+    /// A repository path outside the OCI grammar.
+    #[error("`{repository}` is not a valid repository path")]
+    BadRepository {
+        /// The path.
+        repository: String,
+    },
+    /// A digest that is not `sha256:<64 hex>`.
+    #[error("`{digest}` is not a `sha256:<64 hex digits>` digest")]
+    BadDigest {
+        /// The text after `@`.
+        digest: String,
+    },
+    /// A tag outside the OCI grammar.
+    #[error("`{tag}` is not a valid tag")]
+    BadTag {
+        /// The tag.
+        tag: String,
+    },
+}
+
+impl Diagnose for ReferenceProblem {}
 
 impl Diagnose for ReferenceError {
     fn hint(&self) -> Option<String> {
@@ -75,10 +141,10 @@ impl Diagnose for ReferenceError {
 }
 
 impl ReferenceError {
-    fn new(reference: &str, reason: impl Into<String>) -> Self {
+    fn new(reference: &str, problem: ReferenceProblem) -> Self {
         Self {
             reference: redact_userinfo(reference),
-            reason: reason.into(),
+            problem,
         }
     }
 }
@@ -117,7 +183,9 @@ fn split_target(rest: &str, reference: &str) -> Result<(String, Option<Target>),
         let Ok(digest) = digest.parse::<OciDigest>() else {
             return Err(ReferenceError::new(
                 reference,
-                format!("`{digest}` is not a `sha256:<64 hex digits>` digest"),
+                ReferenceProblem::BadDigest {
+                    digest: digest.to_owned(),
+                },
             ));
         };
         return Ok((name.to_owned(), Some(Target::Digest(digest))));
@@ -127,7 +195,9 @@ fn split_target(rest: &str, reference: &str) -> Result<(String, Option<Target>),
             if !is_valid_tag(tag) {
                 return Err(ReferenceError::new(
                     reference,
-                    format!("`{tag}` is not a valid tag"),
+                    ReferenceProblem::BadTag {
+                        tag: tag.to_owned(),
+                    },
                 ));
             }
             Ok((name.to_owned(), Some(Target::Tag(tag.to_owned()))))
@@ -141,13 +211,13 @@ impl FromStr for Reference {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s.trim() != s || s.is_empty() {
-            return Err(ReferenceError::new(s, "empty or surrounded by whitespace"));
+            return Err(ReferenceError::new(s, ReferenceProblem::Blank));
         }
         if let Some(rest) = s.strip_prefix("oci-layout:") {
             // A layout path may itself contain `:`; only a final `:<tag>` without `/` is a tag.
             let (dir, target) = split_target(rest, s)?;
             if dir.is_empty() {
-                return Err(ReferenceError::new(s, "no layout directory"));
+                return Err(ReferenceError::new(s, ReferenceProblem::NoLayoutDirectory));
             }
             return Ok(Reference::Layout {
                 dir: PathBuf::from(dir),
@@ -156,48 +226,48 @@ impl FromStr for Reference {
         }
         if s.starts_with("https://") || s.starts_with("http://") {
             if !s.ends_with(".elf") {
-                return Err(ReferenceError::new(
-                    s,
-                    "a download URL must name an `.elf` file",
-                ));
+                return Err(ReferenceError::new(s, ReferenceProblem::NotAnElfUrl));
             }
-            let url = url::Url::parse(s).map_err(|e| ReferenceError::new(s, e.to_string()))?;
+            let url =
+                url::Url::parse(s).map_err(|e| ReferenceError::new(s, ReferenceProblem::Url(e)))?;
             if has_userinfo(&url) {
-                return Err(ReferenceError::new(s, USERINFO_REFUSED));
+                return Err(ReferenceError::new(s, ReferenceProblem::UserInfo));
             }
             if url.host_str().is_none_or(str::is_empty) {
-                return Err(ReferenceError::new(s, "no host in the URL"));
+                return Err(ReferenceError::new(s, ReferenceProblem::NoUrlHost));
             }
             return Ok(Reference::Https { url: s.to_owned() });
         }
         if s.contains("://") {
-            return Err(ReferenceError::new(s, "only `https://` URLs are supported"));
+            return Err(ReferenceError::new(s, ReferenceProblem::UnsupportedScheme));
         }
-        let (host, rest) = s.split_once('/').ok_or_else(|| {
-            ReferenceError::new(s, "no registry host (write `<host>[:<port>]/<path>`)")
-        })?;
+        let (host, rest) = s
+            .split_once('/')
+            .ok_or_else(|| ReferenceError::new(s, ReferenceProblem::NoRegistryHost))?;
         if host.contains('@') {
-            return Err(ReferenceError::new(s, USERINFO_REFUSED));
+            return Err(ReferenceError::new(s, ReferenceProblem::UserInfo));
         }
         if !is_valid_host(host) {
             return Err(ReferenceError::new(
                 s,
-                format!("`{host}` is not a `<host>[:<port>]`"),
+                ReferenceProblem::BadHost {
+                    host: host.to_owned(),
+                },
             ));
         }
         if !(host.contains('.') || host.contains(':') || host == "localhost") {
             return Err(ReferenceError::new(
                 s,
-                format!(
-                    "`{host}` does not look like a registry host (it needs a `.`, a `:<port>` or to be `localhost`)"
-                ),
+                ReferenceProblem::NotARegistryHost {
+                    host: host.to_owned(),
+                },
             ));
         }
         let (repository, target) = split_target(rest, s)?;
         if !is_valid_repository(&repository) {
             return Err(ReferenceError::new(
                 s,
-                format!("`{repository}` is not a valid repository path"),
+                ReferenceProblem::BadRepository { repository },
             ));
         }
         Ok(Reference::Registry {
@@ -280,9 +350,6 @@ impl Reference {
         }
     }
 }
-
-/// Why a reference with `user@` before its host is refused.
-const USERINFO_REFUSED: &str = "it names a user (`…@` before the host): zkelf would send that text as credentials, and decides plain HTTP on the host after `@`; pass credentials with `--username` and `ZKELF_REGISTRY_PASSWORD` or `~/.docker/config.json`";
 
 /// `reference` with any text before an `@` in its authority replaced by `[redacted]`: a refused
 /// `https://user:secret@host/…` must not put the password on stderr or in a JSON error.
@@ -462,7 +529,7 @@ mod tests {
             ),
             ("ghcr.io/acme/fib@sha256:00", "ghcr.io/acme/fib@sha256:00"),
         ] {
-            let error = ReferenceError::new(given, "x");
+            let error = ReferenceError::new(given, ReferenceProblem::Blank);
             assert_eq!(error.reference, shown);
             assert!(!error.to_string().contains("secret"), "{error}");
         }
@@ -478,7 +545,10 @@ mod tests {
             "https://:pw@example.com/fib.elf",
         ] {
             let err = bad.parse::<Reference>().unwrap_err();
-            assert!(err.reason.contains("names a user"), "`{bad}`: {err}");
+            assert!(
+                matches!(err.problem, ReferenceProblem::UserInfo),
+                "`{bad}`: {err}"
+            );
         }
         for bad in ["r.example:5000?x/fib", "r.exa mple:5000/fib"] {
             assert!(bad.parse::<Reference>().is_err(), "accepted `{bad}`");

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use semver::Version;
 use zkelf_trust::bounded;
 
-use crate::error::{Error, VerificationError};
+use crate::error::{Error, StateFileProblem, VerificationError};
 use crate::fsutil::{self, FileLock};
 
 /// The state directory.
@@ -42,7 +42,7 @@ impl RollbackState {
         match bounded::read(path, bounded::MAX_STATE_LEN) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::StateFile {
                 path: path.to_path_buf(),
-                reason: e.to_string(),
+                problem: StateFileProblem::State(e),
             }),
             Err(e) if e.is_not_found() => Ok(Seen::new()),
             Err(e) => Err(Error::bounded(path, "the rollback state")(e)),

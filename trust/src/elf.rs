@@ -60,12 +60,13 @@ pub enum ElfError {
         source: std::io::Error,
     },
     /// Not an ELF file (bad magic, truncated header, big-endian…).
-    #[error("`{}` is not an ELF file: {reason}", path.display())]
+    #[error("`{}` is not an ELF file", path.display())]
     NotElf {
         /// The file.
         path: PathBuf,
-        /// What the parser said.
-        reason: String,
+        /// What gives it away.
+        #[source]
+        problem: ElfProblem,
     },
     /// An ELF for another machine.
     #[error("`{}` is an ELF for machine {machine}, not RISC-V (EM_RISCV = 243)", path.display())]
@@ -85,12 +86,13 @@ pub enum ElfError {
     },
     /// A RISC-V ELF whose headers do not hold together (tables or segments past the end of the
     /// file, bad entry sizes, no loadable segment…).
-    #[error("`{}` is a malformed ELF: {reason}", path.display())]
+    #[error("`{}` is a malformed ELF", path.display())]
     Malformed {
         /// The file.
         path: PathBuf,
         /// What is wrong.
-        reason: String,
+        #[source]
+        problem: ElfProblem,
     },
     /// The target disagrees with the ELF class.
     #[error("`{}` is {class} but target `{target}` needs {}", path.display(), if *class == ElfClass::Elf32 { "ELF64" } else { "ELF32" })]
@@ -103,6 +105,59 @@ pub enum ElfError {
         target: String,
     },
 }
+
+/// What makes a file no ELF, or a malformed one.
+#[derive(Debug, thiserror::Error)]
+pub enum ElfProblem {
+    /// The first bytes are not `\x7fELF`.
+    #[error("it does not start with the ELF magic")]
+    NoMagic,
+    /// A big-endian ELF.
+    #[error("it is not little-endian")]
+    NotLittleEndian,
+    /// `EI_CLASS` is neither 1 nor 2.
+    #[error("its class is neither ELF32 nor ELF64")]
+    UnknownClass,
+    /// The file's length cannot be read.
+    #[error("its length cannot be read")]
+    Length,
+    /// What the ELF parser (`object`) found wrong, in lowercase.
+    #[error("{}", lowercase_first(&.0.to_string()))]
+    Parse(object::read::Error),
+    /// A program header maps bytes past the end of the file.
+    #[error(
+        "program header {index} maps bytes {offset}..+{size}, past the end of the file ({len} bytes)"
+    )]
+    SegmentPastEnd {
+        /// The program header's index.
+        index: usize,
+        /// Its file offset.
+        offset: u64,
+        /// Its file size.
+        size: u64,
+        /// The file's length.
+        len: u64,
+    },
+    /// No `PT_LOAD` segment.
+    #[error("it has no loadable segment (PT_LOAD)")]
+    NoLoadableSegment,
+    /// A section holds bytes past the end of the file.
+    #[error(
+        "section {index} holds bytes {offset}..+{size}, past the end of the file ({len} bytes)"
+    )]
+    SectionPastEnd {
+        /// The section's index.
+        index: usize,
+        /// Its file offset.
+        offset: u64,
+        /// Its size.
+        size: u64,
+        /// The file's length.
+        len: u64,
+    },
+}
+
+impl Diagnose for ElfProblem {}
 
 impl Diagnose for ElfError {
     fn hint(&self) -> Option<String> {
@@ -139,25 +194,25 @@ pub fn riscv_class_of(bytes: &[u8], path: &Path) -> Result<ElfClass, ElfError> {
 }
 
 fn check<'data, R: ReadRef<'data>>(data: R, path: &Path) -> Result<ElfClass, ElfError> {
-    let not_elf = |reason: &str| ElfError::NotElf {
+    let not_elf = |problem| ElfError::NotElf {
         path: path.to_path_buf(),
-        reason: reason.to_string(),
+        problem,
     };
     let ident = data
         .read_bytes_at(0, 16)
-        .map_err(|()| not_elf("it does not start with the ELF magic"))?;
+        .map_err(|()| not_elf(ElfProblem::NoMagic))?;
     if &ident[..4] != b"\x7fELF" {
-        return Err(not_elf("it does not start with the ELF magic"));
+        return Err(not_elf(ElfProblem::NoMagic));
     }
     if ident[5] != 1 {
-        return Err(not_elf("it is not little-endian"));
+        return Err(not_elf(ElfProblem::NotLittleEndian));
     }
     match ident[4] {
         1 => check_as::<object::elf::FileHeader32<object::Endianness>, R>(data, path)
             .map(|()| ElfClass::Elf32),
         2 => check_as::<object::elf::FileHeader64<object::Endianness>, R>(data, path)
             .map(|()| ElfClass::Elf64),
-        _ => Err(not_elf("its class is neither ELF32 nor ELF64")),
+        _ => Err(not_elf(ElfProblem::UnknownClass)),
     }
 }
 
@@ -166,15 +221,17 @@ where
     Elf: FileHeader<Endian = object::Endianness>,
     R: ReadRef<'data>,
 {
-    let malformed = |reason: String| ElfError::Malformed {
+    let malformed = |problem| ElfError::Malformed {
         path: path.to_path_buf(),
-        reason,
+        problem,
     };
     let header = Elf::parse(data).map_err(|e| ElfError::NotElf {
         path: path.to_path_buf(),
-        reason: lower(e),
+        problem: ElfProblem::Parse(e),
     })?;
-    let endian = header.endian().map_err(|e| malformed(lower(e)))?;
+    let endian = header
+        .endian()
+        .map_err(|e| malformed(ElfProblem::Parse(e)))?;
     let machine = header.e_machine(endian).0;
     if machine != EM_RISCV {
         return Err(ElfError::NotRiscv {
@@ -182,9 +239,7 @@ where
             machine,
         });
     }
-    let len = data
-        .len()
-        .map_err(|()| malformed("its length cannot be read".into()))?;
+    let len = data.len().map_err(|()| malformed(ElfProblem::Length))?;
     let e_type = header.e_type(endian);
     if e_type != object::elf::ET_EXEC {
         return Err(ElfError::NotExecutable {
@@ -196,48 +251,53 @@ where
     // segment and section contents it reads lazily, so their ranges are checked here.
     let segments = header
         .program_headers(endian, data)
-        .map_err(|e| malformed(lower(e)))?;
+        .map_err(|e| malformed(ElfProblem::Parse(e)))?;
     let sections = header
         .sections(endian, data)
-        .map_err(|e| malformed(lower(e)))?;
+        .map_err(|e| malformed(ElfProblem::Parse(e)))?;
     sections
         .symbols(endian, data, object::elf::SHT_SYMTAB)
-        .map_err(|e| malformed(lower(e)))?;
+        .map_err(|e| malformed(ElfProblem::Parse(e)))?;
     let within = |offset: u64, size: u64| offset.checked_add(size).is_some_and(|end| end <= len);
     let mut loads = 0;
     for (index, segment) in segments.iter().enumerate() {
         let (offset, size) = segment.file_range(endian);
         if !within(offset, size) {
-            return Err(malformed(format!(
-                "program header {index} maps bytes {offset}..+{size}, past the end of the file ({len} bytes)"
-            )));
+            return Err(malformed(ElfProblem::SegmentPastEnd {
+                index,
+                offset,
+                size,
+                len,
+            }));
         }
         if segment.p_type(endian) == object::elf::PT_LOAD {
             loads += 1;
         }
     }
     if loads == 0 {
-        return Err(malformed("it has no loadable segment (PT_LOAD)".into()));
+        return Err(malformed(ElfProblem::NoLoadableSegment));
     }
     for (index, section) in sections.iter().enumerate() {
         if let Some((offset, size)) = section.file_range(endian)
             && !within(offset, size)
         {
-            return Err(malformed(format!(
-                "section {index} holds bytes {offset}..+{size}, past the end of the file ({len} bytes)"
-            )));
+            return Err(malformed(ElfProblem::SectionPastEnd {
+                index,
+                offset,
+                size,
+                len,
+            }));
         }
     }
     Ok(())
 }
 
 /// `object`'s messages start with a capital (`Invalid ELF …`); ours are lowercase.
-fn lower(err: object::read::Error) -> String {
-    let text = err.to_string();
+fn lowercase_first(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => text,
+        None => String::new(),
     }
 }
 
@@ -272,6 +332,18 @@ pub fn resolve_target(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The message with its causes, as the cli prints them on one line.
+    fn chain(err: &dyn std::error::Error) -> String {
+        let mut text = err.to_string();
+        let mut source = err.source();
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        text
+    }
 
     /// A minimal executable: the header and one `PT_LOAD` program header mapping the file.
     fn elf(class: u8, machine: u16) -> Vec<u8> {
@@ -360,13 +432,13 @@ mod tests {
         bytes[28..32].copy_from_slice(&0x10_0000u32.to_le_bytes());
         let err = riscv_class_of(&bytes, p).unwrap_err();
         assert!(matches!(err, ElfError::Malformed { .. }), "{err}");
-        assert!(err.to_string().contains("program header"), "{err}");
+        assert!(chain(&err).contains("program header"), "{err}");
         // A segment whose bytes run past the end.
         let mut bytes = elf(2, 243);
         bytes[64 + 32..64 + 40].copy_from_slice(&0x10_0000u64.to_le_bytes());
         let err = riscv_class_of(&bytes, p).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            chain(&err),
             "`g.elf` is a malformed ELF: program header 0 maps bytes 0..+1048576, past the end of the file (120 bytes)"
         );
         // Section headers past the end.
@@ -382,7 +454,7 @@ mod tests {
         let mut bytes = elf(1, 243);
         bytes[52] = 4; // PT_NOTE
         assert_eq!(
-            riscv_class_of(&bytes, p).unwrap_err().to_string(),
+            chain(&riscv_class_of(&bytes, p).unwrap_err()),
             "`g.elf` is a malformed ELF: it has no loadable segment (PT_LOAD)"
         );
     }

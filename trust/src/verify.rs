@@ -7,6 +7,7 @@
 //! against how many the policy requires.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -121,12 +122,13 @@ pub enum Rejection {
         key: KeyId,
     },
     /// A legacy signature allowed, but the bytes cannot be read again to check it.
-    #[error("legacy signature by key `{key}` cannot be checked: {reason}")]
+    #[error("legacy signature by key `{key}` cannot be checked")]
     LegacyUncheckable {
         /// Key id.
         key: KeyId,
         /// Why.
-        reason: String,
+        #[source]
+        source: Uncheckable,
     },
     /// The cryptographic check failed.
     #[error(transparent)]
@@ -247,6 +249,54 @@ pub enum Rejection {
 }
 
 impl Diagnose for Rejection {}
+
+/// Why the bytes under a legacy (`Ed`) signature cannot be read again to check it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Uncheckable {
+    /// The subject names no file to read them from.
+    #[error("the bytes were not kept")]
+    NotKept,
+    /// The file cannot be opened.
+    #[error("cannot open `{}`", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why (shared: a rejection is cloned into every report).
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// The file cannot be read to its end.
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+}
+
+impl Diagnose for Uncheckable {}
+
+/// Two reasons are the same when they name the same file and the same kind of I/O failure.
+impl PartialEq for Uncheckable {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Uncheckable::NotKept, Uncheckable::NotKept) => true,
+            (
+                Uncheckable::Open { path: a, source: x },
+                Uncheckable::Open { path: b, source: y },
+            )
+            | (
+                Uncheckable::Read { path: a, source: x },
+                Uncheckable::Read { path: b, source: y },
+            ) => a == b && x.kind() == y.kind(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Uncheckable {}
 
 impl Rejection {
     /// A stable machine-readable name of the reason.
@@ -553,16 +603,25 @@ fn check_one(
     } else if !options.allow_legacy {
         return Err(Rejection::Legacy { key });
     } else {
-        let uncheckable = |reason: String| Rejection::LegacyUncheckable { key, reason };
+        let uncheckable = |source| Rejection::LegacyUncheckable { key, source };
         let path = subject
             .file
             .as_ref()
-            .ok_or_else(|| uncheckable("the bytes were not kept".into()))?;
-        let file = std::fs::File::open(path)
-            .map_err(|err| uncheckable(format!("cannot open `{}`: {err}", path.display())))?;
+            .ok_or_else(|| uncheckable(Uncheckable::NotKept))?;
+        let file = std::fs::File::open(path).map_err(|err| {
+            uncheckable(Uncheckable::Open {
+                path: path.clone(),
+                source: Arc::new(err),
+            })
+        })?;
         signature
             .verify_legacy(&trusted.key, file)
-            .map_err(|err| uncheckable(format!("cannot read `{}`: {err}", path.display())))??;
+            .map_err(|err| {
+                uncheckable(Uncheckable::Read {
+                    path: path.clone(),
+                    source: Arc::new(err),
+                })
+            })??;
     }
     if let Some(not_after) = trusted.not_after
         && trusted.expired(today)

@@ -10,18 +10,17 @@ pub const IMAGE_ID_LEN: usize = 32;
 
 /// A program binary that cannot be decoded or loaded.
 #[derive(Debug, thiserror::Error)]
-#[error("not a valid RISC Zero program binary: {reason}")]
+#[error("not a valid RISC Zero program binary")]
 pub struct Risc0Error {
-    /// What `risc0-binfmt` said (its errors are `anyhow` values; the message is kept).
-    pub reason: String,
+    /// What `risc0-binfmt` said (its errors are `anyhow` values).
+    #[source]
+    pub source: anyhow::Error,
 }
 
 impl zkelf_trust::diagnose::Diagnose for Risc0Error {}
 
-fn error(e: impl fmt::Display) -> Risc0Error {
-    Risc0Error {
-        reason: e.to_string(),
-    }
+fn error(source: anyhow::Error) -> Risc0Error {
+    Risc0Error { source }
 }
 
 /// A RISC Zero image id: the program's verification key.
@@ -73,7 +72,8 @@ pub fn parts(program: &[u8]) -> Result<(&[u8], &[u8]), Risc0Error> {
 /// The image id of a program binary (`risc0_binfmt::compute_image_id`).
 pub fn image_id(program: &[u8]) -> Result<ImageId, Risc0Error> {
     let digest = risc0_binfmt::compute_image_id(program).map_err(error)?;
-    ImageId::from_slice(digest.as_bytes()).ok_or_else(|| error("the image id is not 32 bytes"))
+    ImageId::from_slice(digest.as_bytes())
+        .ok_or_else(|| error(anyhow::anyhow!("the image id is not {IMAGE_ID_LEN} bytes")))
 }
 
 #[cfg(test)]

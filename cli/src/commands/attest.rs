@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use zkelf_registry::VerificationError;
+use zkelf_registry::signature::{SignatureProblem, claimed_of};
 use zkelf_trust::signature::{self, Signature};
 use zkelf_trust::statement::{Kind, Statement};
 
@@ -27,21 +28,12 @@ fn given_statement(
     reference: &str,
 ) -> anyhow::Result<Statement> {
     let origin = format!("`{}`", path.display());
-    let statement = match sig.statement() {
-        Some(Ok(s)) => s,
-        Some(Err(e)) => {
-            return Err(anyhow::Error::new(VerificationError::BadSignature {
-                origin,
-                reason: e.to_string(),
-            }));
-        }
-        None => {
-            return Err(anyhow::Error::new(VerificationError::BadSignature {
-                origin,
-                reason: "the trusted comment is not a zkelf statement".into(),
-            }));
-        }
-    };
+    let statement = claimed_of(sig)
+        .and_then(|claimed| claimed.ok_or(SignatureProblem::NotAStatement))
+        .map_err(|problem| VerificationError::BadSignature {
+            origin: origin.clone(),
+            problem,
+        })?;
     if statement.sha256 != published.elf.sha256 || statement.size != published.elf.size {
         return Err(anyhow::Error::new(VerificationError::DigestMismatch {
             what: format!("the ELF signed by {origin}"),
@@ -131,12 +123,22 @@ pub async fn attest(args: AttestArgs, printer: &Printer) -> anyhow::Result<ExitS
         (None, Some(secret)) => {
             let base = match claimed {
                 Some(claimed) => {
-                    if claimed.provenance.is_some() && claimed.provenance != provenance
-                        || claimed.vk != vk
-                    {
+                    let other_blob =
+                        if claimed.provenance.is_some() && claimed.provenance != provenance {
+                            Some(("provenance", claimed.provenance, provenance))
+                        } else if claimed.vk != vk {
+                            Some(("vk", claimed.vk, vk))
+                        } else {
+                            None
+                        };
+                    if let Some((blob, signed, carried)) = other_blob {
                         return Err(anyhow::Error::new(VerificationError::BadSignature {
                             origin: "release layer".into(),
-                            reason: "the release statement binds another provenance or VK than the artifact carries".into(),
+                            problem: SignatureProblem::OtherBlob {
+                                blob,
+                                signed,
+                                carried,
+                            },
                         }))
                         .context(format!("refusing to co-sign `{reference}`"));
                     }

@@ -11,6 +11,7 @@ use zkelf_builder::provenance::Provenance;
 use zkelf_builder::{BuildOptions, diff};
 use zkelf_registry::digest::OciDigest;
 use zkelf_registry::pull::{self, Resolved};
+use zkelf_registry::signature::SignatureProblem;
 use zkelf_registry::store::{self, Store};
 use zkelf_registry::{Reference, VerificationError, fetch};
 use zkelf_trust::digest::{ContentDigests, Sha256Digest};
@@ -156,14 +157,11 @@ fn check_provenance_agrees(
     if claimed.provenance.is_some() && claimed.provenance != provenance_sha {
         return Err(anyhow::Error::new(VerificationError::BadSignature {
             origin: "release layer".into(),
-            reason: format!(
-                "the statement binds provenance `{}`, the artifact carries `{}`",
-                claimed
-                    .provenance
-                    .map(|d| d.to_string())
-                    .unwrap_or_default(),
-                provenance_sha.map(|d| d.to_string()).unwrap_or_default()
-            ),
+            problem: SignatureProblem::OtherBlob {
+                blob: "provenance",
+                signed: claimed.provenance,
+                carried: provenance_sha,
+            },
         }));
     }
     Ok(())

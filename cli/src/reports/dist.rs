@@ -301,8 +301,8 @@ impl Report for InspectReport {
             writeln!(
                 out,
                 "  attestation {}: unreadable: {}",
-                escape(&b.manifest),
-                escape(&b.reason)
+                b.manifest,
+                escape(&b.reason())
             )?;
         }
         write_not_read(out, self.attestations_not_read)?;

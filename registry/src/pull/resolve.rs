@@ -2,6 +2,8 @@
 //! signature, provenance, VK and its signature, attestations), each bounded and digest-checked,
 //! before the ELF moves.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use zkelf_trust::digest::Sha256Digest;
 use zkelf_trust::statement::Statement;
@@ -12,16 +14,29 @@ use crate::error::{Error, VerificationError};
 use crate::fetch::{self, RetryPolicy};
 use crate::progress::Reporter;
 use crate::reference::{Reference, Target};
-use crate::signature::FetchedSignature;
-use crate::store::{Store, StoreError};
+use crate::signature::{FetchedSignature, SignatureProblem};
+use crate::store::{ProtocolViolation, Store, StoreError};
 
 /// An attestation that could not be read (it does not count, and says why).
 #[derive(Debug, Clone, Serialize)]
 pub struct BrokenAttestation {
     /// The attestation manifest.
-    pub manifest: String,
-    /// Why it could not be used.
-    pub reason: String,
+    pub manifest: OciDigest,
+    /// Why it could not be used (shared: a resolved artifact is cloned), serialized as `reason`,
+    /// the message with its causes on one line.
+    #[serde(rename = "reason", serialize_with = "serialize_chain")]
+    pub error: Arc<Error>,
+}
+
+impl BrokenAttestation {
+    /// Why it could not be used: the message with its causes, on one line.
+    pub fn reason(&self) -> String {
+        error_chain(&*self.error)
+    }
+}
+
+fn serialize_chain<S: serde::Serializer>(error: &Arc<Error>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&error_chain(&**error))
 }
 
 /// An artifact resolved and its small parts fetched and digest-checked; the ELF not yet.
@@ -162,8 +177,7 @@ pub async fn resolve(
                 else {
                     return Err(StoreError::Protocol {
                         store: store.id().clone(),
-                        message: format!("release index `{d}` lists another index"),
-                        source: None,
+                        violation: ProtocolViolation::NestedIndex { index: d },
                     }
                     .into());
                 };
@@ -183,15 +197,15 @@ pub async fn resolve(
     .await?;
     let sig_text = String::from_utf8(sig).map_err(|_| VerificationError::BadSignature {
         origin: "release layer".to_owned(),
-        reason: "not UTF-8".to_owned(),
+        problem: SignatureProblem::NotUtf8,
     })?;
     let release = FetchedSignature::new("release layer", sig_text);
     let claimed =
         release
             .claimed_statement()
-            .map_err(|reason| VerificationError::BadSignature {
+            .map_err(|problem| VerificationError::BadSignature {
                 origin: "release layer".to_owned(),
-                reason,
+                problem,
             })?;
     let provenance = match &layers.provenance {
         Some(d) => Some(
@@ -235,7 +249,7 @@ pub async fn resolve(
             Some(
                 String::from_utf8(bytes).map_err(|_| VerificationError::BadSignature {
                     origin: "VK signature layer".to_owned(),
-                    reason: "not UTF-8".to_owned(),
+                    problem: SignatureProblem::NotUtf8,
                 })?,
             )
         }
@@ -262,8 +276,8 @@ pub async fn resolve(
                         text,
                     )),
                     Err(e) => broken_attestations.push(BrokenAttestation {
-                        manifest: d.digest.to_string(),
-                        reason: error_chain(&e),
+                        manifest: d.digest,
+                        error: Arc::new(e),
                     }),
                 }
             }
@@ -319,16 +333,19 @@ async fn fetch_attestation(
     else {
         return Err(StoreError::Protocol {
             store: store.id().clone(),
-            message: format!("attestation `{digest}` is an index"),
-            source: None,
+            violation: ProtocolViolation::AttestationIsIndex {
+                attestation: digest,
+            },
         }
         .into());
     };
     if m.subject.as_ref().is_none_or(|s| s.digest != *subject) {
         return Err(StoreError::Protocol {
             store: store.id().clone(),
-            message: format!("attestation `{digest}` is not about `{subject}`"),
-            source: None,
+            violation: ProtocolViolation::AttestationSubject {
+                attestation: digest,
+                subject: *subject,
+            },
         }
         .into());
     }
@@ -338,8 +355,9 @@ async fn fetch_attestation(
         .find(|l| l.media_type == artifact::MINISIG_MEDIA_TYPE)
         .ok_or_else(|| StoreError::Protocol {
             store: store.id().clone(),
-            message: format!("attestation `{digest}` has no minisig layer"),
-            source: None,
+            violation: ProtocolViolation::AttestationUnsigned {
+                attestation: digest,
+            },
         })?;
     let sig = fetch::fetch_small(
         store,
@@ -353,7 +371,7 @@ async fn fetch_attestation(
     String::from_utf8(sig).map_err(|_| {
         VerificationError::BadSignature {
             origin: format!("attestation {digest}"),
-            reason: "not UTF-8".to_owned(),
+            problem: SignatureProblem::NotUtf8,
         }
         .into()
     })

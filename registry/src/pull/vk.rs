@@ -13,7 +13,7 @@ use zkelf_trust::digest::{ContentDigests, Sha256Digest};
 use zkelf_trust::statement::Statement;
 
 use super::{PullOptions, Resolved};
-use crate::error::{Error, VerificationError};
+use crate::error::{Error, VerificationError, VkUnvouched};
 use crate::signature::FetchedSignature;
 use crate::store::{StoreError, StoreId};
 use crate::verify::{self, Expected, SignatureReport, Subject};
@@ -100,7 +100,7 @@ pub(crate) fn check(
             if options.vk.required() {
                 return Err(VerificationError::VkUnverified {
                     what: what.to_owned(),
-                    reason: format!("the statement binds vk `{signed}`, but it is not there"),
+                    problem: VkUnvouched::Missing { signed },
                 }
                 .into());
             }
@@ -133,7 +133,7 @@ pub(crate) fn check(
         let Some(text) = &resolved.vk_signature else {
             return Err(VerificationError::VkUnverified {
                 what: what.to_owned(),
-                reason: "no statement binds it and it carries no signature of its own".to_owned(),
+                problem: VkUnvouched::Unsigned,
             }
             .into());
         };

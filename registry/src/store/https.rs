@@ -23,7 +23,10 @@ use futures_util::future::BoxFuture;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use zkelf_trust::digest::Sha256Digest;
 
-use super::{BlobSource, BlobStream, NetworkOptions, Store, StoreError, StoreId, StoreKind};
+use super::{
+    BlobSource, BlobStream, NetworkOptions, OpenProblem, ProtocolViolation, Store, StoreError,
+    StoreId, StoreKind,
+};
 use crate::artifact::{self, ArtifactSpec, Descriptor};
 use crate::digest::OciDigest;
 use crate::reference::{self, Target};
@@ -94,17 +97,14 @@ impl HttpsSource {
     /// A source for `url`; plain `http://` only for loopback or `--insecure-registry` hosts.
     pub fn new(url: &str, network: &NetworkOptions) -> Result<Self, StoreError> {
         let id = StoreId::from(StoreKind::Download(url.to_owned()));
-        let parsed = reqwest::Url::parse(url).map_err(|e| StoreError::Protocol {
+        let parsed = reqwest::Url::parse(url).map_err(|e| StoreError::Open {
             store: id.clone(),
-            message: "the URL does not parse".to_owned(),
-            source: Some(Box::new(e)),
+            problem: OpenProblem::Url(e),
         })?;
         if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err(StoreError::Protocol {
+            return Err(StoreError::Open {
                 store: id.clone(),
-                message: "the URL names a user (`…@` before the host), which zkelf does not send"
-                    .to_owned(),
-                source: None,
+                problem: OpenProblem::UserInfo,
             });
         }
         if parsed.scheme() == "http"
@@ -135,10 +135,9 @@ impl HttpsSource {
             .tls_certs_merge(roots)
             .user_agent(concat!("zkelf/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| StoreError::Protocol {
+            .map_err(|e| StoreError::Open {
                 store: id.clone(),
-                message: "cannot set up the http client".to_owned(),
-                source: Some(Box::new(e)),
+                problem: OpenProblem::HttpClient(e),
             })?;
         Ok(Self {
             id,
@@ -228,10 +227,7 @@ impl HttpsSource {
         };
         size.ok_or_else(|| StoreError::Protocol {
             store: self.id.clone(),
-            message:
-                "it does not say how large the ELF is (no `Content-Range` or `Content-Length`)"
-                    .to_owned(),
-            source: None,
+            violation: ProtocolViolation::NoElfSize,
         })
     }
 
@@ -264,11 +260,12 @@ impl HttpsSource {
             });
         };
         let text = String::from_utf8_lossy(&sig);
-        let claimed =
-            crate::signature::claimed_statement(&text).map_err(|reason| StoreError::Signature {
+        let claimed = crate::signature::claimed_statement(&text).map_err(|problem| {
+            StoreError::Signature {
                 signature: sig_url.clone(),
-                reason,
-            })?;
+                problem,
+            }
+        })?;
         let provenance = self
             .get_small(
                 &self.sidecar(".provenance.json"),

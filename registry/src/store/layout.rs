@@ -9,8 +9,9 @@ use futures_util::StreamExt as _;
 use futures_util::future::BoxFuture;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
-use super::{BlobSource, BlobStream, Store, StoreError, StoreId, StoreKind};
+use super::{BlobSource, BlobStream, ProtocolViolation, Store, StoreError, StoreId, StoreKind};
 use crate::artifact::{self, Descriptor};
+use crate::digest::OciDigest;
 use crate::fsutil::{self, FileLock};
 use crate::reference::Target;
 
@@ -37,9 +38,12 @@ impl LayoutStore {
         }
     }
 
-    fn blob_path(&self, digest: &str) -> PathBuf {
-        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-        self.dir.join("blobs").join("sha256").join(hex)
+    /// `blobs/sha256/<hex>`: a typed digest cannot name a path outside it.
+    fn blob_path(&self, digest: &OciDigest) -> PathBuf {
+        self.dir
+            .join("blobs")
+            .join("sha256")
+            .join(digest.sha256().to_string())
     }
 
     fn io(&self, path: &Path, source: std::io::Error) -> StoreError {
@@ -107,24 +111,13 @@ impl LayoutStore {
         }
         serde_json::from_slice(&bytes)
             .map(Some)
-            .map_err(|e| StoreError::Protocol {
+            .map_err(|source| StoreError::Protocol {
                 store: self.id().clone(),
-                message: format!("`{}` does not parse", path.display()),
-                source: Some(Box::new(e)),
+                violation: ProtocolViolation::IndexJson {
+                    path: path.clone(),
+                    source,
+                },
             })
-    }
-
-    /// A blob's path, for a digest that names one (`sha256:<64 hex>`, nothing that walks out of
-    /// `blobs/sha256/`).
-    fn checked_blob_path(&self, digest: &str) -> Result<PathBuf, StoreError> {
-        if !crate::reference::is_valid_digest(digest) {
-            return Err(StoreError::Protocol {
-                store: self.id().clone(),
-                message: format!("`{digest}` is not a `sha256:<64 hex digits>` digest"),
-                source: None,
-            });
-        }
-        Ok(self.blob_path(digest))
     }
 
     fn ensure_layout(&self) -> Result<(), StoreError> {
@@ -145,8 +138,7 @@ impl LayoutStore {
             .unwrap_or_else(|| serde_json::json!({"schemaVersion": 2}));
         let obj = index.as_object_mut().ok_or_else(|| StoreError::Protocol {
             store: self.id().clone(),
-            message: "`index.json` is not a JSON object".to_owned(),
-            source: None,
+            violation: ProtocolViolation::IndexNotAnObject,
         })?;
         obj.entry("mediaType")
             .or_insert_with(|| artifact::INDEX_MEDIA_TYPE.into());
@@ -157,8 +149,7 @@ impl LayoutStore {
             .as_array_mut()
             .ok_or_else(|| StoreError::Protocol {
                 store: self.id().clone(),
-                message: "`index.json` has no `manifests` list".to_owned(),
-                source: None,
+                violation: ProtocolViolation::IndexWithoutManifests,
             })?;
         list.retain(|entry| entry["annotations"][artifact::REF_NAME].as_str() != Some(tag));
         let mut entry = descriptor.clone();
@@ -172,7 +163,7 @@ impl LayoutStore {
     }
 
     fn write_blob(&self, descriptor: &Descriptor, source: &BlobSource) -> Result<(), StoreError> {
-        let path = self.blob_path(&descriptor.digest.to_string());
+        let path = self.blob_path(&descriptor.digest);
         match source {
             BlobSource::Bytes(bytes) => {
                 fsutil::atomic_write(&path, bytes).map_err(|e| self.io(&path, e))
@@ -195,7 +186,7 @@ impl Store for LayoutStore {
     ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
         Box::pin(async move {
             let digest = match target {
-                Target::Digest(d) => d.to_string(),
+                Target::Digest(d) => *d,
                 Target::Tag(tag) => {
                     let Some(index) = self.read_index()? else {
                         return Ok(None);
@@ -206,24 +197,25 @@ impl Store for LayoutStore {
                             .find(|e| e["annotations"][artifact::REF_NAME].as_str() == Some(tag))
                             .and_then(|e| e["digest"].as_str().map(str::to_owned))
                     });
-                    match found {
-                        Some(d) if crate::reference::is_valid_digest(&d) => d,
-                        Some(d) => {
-                            return Err(StoreError::Protocol {
-                                store: self.id().clone(),
-                                message: format!("tag `{tag}` names the malformed digest `{d}`"),
-                                source: None,
-                            });
-                        }
-                        None => return Ok(None),
-                    }
+                    let Some(found) = found else {
+                        return Ok(None);
+                    };
+                    found
+                        .parse::<OciDigest>()
+                        .map_err(|_| StoreError::Protocol {
+                            store: self.id().clone(),
+                            violation: ProtocolViolation::TagDigest {
+                                tag: tag.clone(),
+                                digest: found.clone(),
+                            },
+                        })?
                 }
             };
             let what = match target {
                 Target::Digest(_) => format!("manifest `{digest}`"),
                 Target::Tag(tag) => format!("manifest `{digest}` (tag `{tag}`)"),
             };
-            let path = self.checked_blob_path(&digest)?;
+            let path = self.blob_path(&digest);
             let Some((file, len)) = self.open_regular(&path)? else {
                 return Ok(None);
             };
@@ -245,13 +237,13 @@ impl Store for LayoutStore {
                 return Err(too_large());
             }
             // `index.json` names the manifest by digest: a file that is not those bytes is not it.
-            let actual = artifact::sha256_digest(&bytes);
+            let actual = OciDigest::of(&bytes);
             if actual != digest {
                 return Err(StoreError::Digest {
                     store: self.id().clone(),
                     what,
-                    expected: digest,
-                    actual,
+                    expected: digest.to_string(),
+                    actual: actual.to_string(),
                 });
             }
             Ok(Some(Bytes::from(bytes)))
@@ -290,8 +282,7 @@ impl Store for LayoutStore {
             .await
             .map_err(|e| StoreError::Protocol {
                 store: self.id().clone(),
-                message: "the writer thread stopped".to_owned(),
-                source: Some(Box::new(e)),
+                violation: ProtocolViolation::Writer(e),
             })?
         })
     }
@@ -301,11 +292,9 @@ impl Store for LayoutStore {
         descriptor: &'a Descriptor,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            Ok(
-                tokio::fs::metadata(self.blob_path(&descriptor.digest.to_string()))
-                    .await
-                    .is_ok_and(|m| m.len() == descriptor.size),
-            )
+            Ok(tokio::fs::metadata(self.blob_path(&descriptor.digest))
+                .await
+                .is_ok_and(|m| m.len() == descriptor.size))
         })
     }
 
@@ -324,8 +313,7 @@ impl Store for LayoutStore {
             .await
             .map_err(|e| StoreError::Protocol {
                 store: self.id().clone(),
-                message: "the writer thread stopped".to_owned(),
-                source: Some(Box::new(e)),
+                violation: ProtocolViolation::Writer(e),
             })?
         })
     }
@@ -336,7 +324,7 @@ impl Store for LayoutStore {
         offset: u64,
     ) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
         Box::pin(async move {
-            let path = self.checked_blob_path(&descriptor.digest.to_string())?;
+            let path = self.blob_path(&descriptor.digest);
             let Some((file, _)) = self.open_regular(&path)? else {
                 return Err(StoreError::NotFound {
                     store: self.id().clone(),

@@ -14,13 +14,16 @@ use zkelf_trust::digest::Sha256Digest;
 use crate::artifact::{self, Descriptor, Fetched, Index};
 use crate::auth::Credentials;
 use crate::reference::{Reference, Target};
+use crate::signature::SignatureProblem;
 
 pub mod https;
 mod id;
 pub mod layout;
+mod problem;
 pub mod registry;
 
 pub use id::{StoreId, StoreKind};
+pub use problem::{OpenProblem, ProtocolViolation};
 
 /// A failure talking to a store (exit 2: the bytes were not evaluated, they were not had).
 #[derive(Debug, thiserror::Error)]
@@ -99,15 +102,22 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// The store said something the protocol does not allow.
-    #[error("`{store}` misbehaved: {message}")]
+    #[error("`{store}` misbehaved")]
     Protocol {
         /// The store.
         store: StoreId,
         /// What was wrong.
-        message: String,
-        /// Why, when another error says it.
         #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+        violation: ProtocolViolation,
+    },
+    /// The store could not be opened: its address or the means to reach it are unusable.
+    #[error("cannot open `{store}`")]
+    Open {
+        /// The store.
+        store: StoreId,
+        /// Why.
+        #[source]
+        problem: OpenProblem,
     },
     /// Content larger than its bound (SPEC §7): a verification failure, not a transport one.
     #[error("{what} from `{store}` is larger than {limit} bytes")]
@@ -132,12 +142,13 @@ pub enum StoreError {
     },
     /// A release signature whose trusted comment claims to be a statement but is not one, or
     /// that does not parse at all (a verification failure).
-    #[error("signature `{signature}` is unusable: {reason}")]
+    #[error("signature `{signature}` is unusable")]
     Signature {
         /// Where the signature is.
         signature: String,
         /// Why.
-        reason: String,
+        #[source]
+        problem: SignatureProblem,
     },
     /// A release signature that binds no statement, with nothing pinning the bytes: there is no
     /// way to say which ELF it is about (a verification failure).
@@ -383,8 +394,9 @@ pub(crate) fn referrers_list<S: Store + ?Sized>(
         Fetched::Index(index) => Ok(index),
         Fetched::Manifest(_) => Err(StoreError::Protocol {
             store: store.id().clone(),
-            message: format!("{what} names a manifest, not an index"),
-            source: None,
+            violation: ProtocolViolation::NotAnIndex {
+                what: what.to_owned(),
+            },
         }),
     }
 }

@@ -12,7 +12,10 @@ use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
 
-use super::{BlobSource, BlobStream, NetworkOptions, Store, StoreError, StoreId, StoreKind};
+use super::{
+    BlobSource, BlobStream, NetworkOptions, OpenProblem, ProtocolViolation, Store, StoreError,
+    StoreId, StoreKind,
+};
 use crate::artifact::{self, Descriptor};
 use crate::digest::OciDigest;
 use crate::reference::{self, Target};
@@ -52,12 +55,11 @@ impl RegistryStore {
             repository: repository.to_owned(),
         });
         if !reference::is_valid_host(host) {
-            return Err(StoreError::Protocol {
+            return Err(StoreError::Open {
                 store: id.clone(),
-                message: format!(
-                    "`{host}` is not a `<host>[:<port>]` (a user before `@` is not accepted)"
-                ),
-                source: None,
+                problem: OpenProblem::BadHost {
+                    host: host.to_owned(),
+                },
             });
         }
         let plain_http = reference::plain_http_allowed(host, &network.insecure_registries);
@@ -79,13 +81,12 @@ impl RegistryStore {
         let credentials = match &network.credentials {
             Some(c) => Some(c.clone()),
             None => match &network.docker_config_dir {
-                Some(dir) => crate::auth::from_docker_config(dir, host).map_err(|e| {
-                    StoreError::Protocol {
+                Some(dir) => {
+                    crate::auth::from_docker_config(dir, host).map_err(|e| StoreError::Open {
                         store: id.clone(),
-                        message: "the docker config is unusable".to_owned(),
-                        source: Some(Box::new(e)),
-                    }
-                })?,
+                        problem: OpenProblem::DockerConfig(e),
+                    })?
+                }
                 None => None,
             },
         };
@@ -98,10 +99,9 @@ impl RegistryStore {
             .read_timeout(network.read_timeout)
             .user_agent(concat!("zkelf/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| StoreError::Protocol {
+            .map_err(|e| StoreError::Open {
                 store: id.clone(),
-                message: "cannot set up the http client".to_owned(),
-                source: Some(Box::new(e)),
+                problem: OpenProblem::HttpClient(e),
             })?;
         Ok(Self {
             id,
@@ -192,8 +192,7 @@ impl RegistryStore {
                 } else {
                     StoreError::Protocol {
                         store,
-                        message: envelope.to_string(),
-                        source: None,
+                        violation: ProtocolViolation::Registry(envelope),
                     }
                 }
             }
@@ -205,8 +204,10 @@ impl RegistryStore {
             OciDistributionError::IoError(e) => self.map_io(e, what),
             other => StoreError::Protocol {
                 store,
-                message: format!("the request for {what} failed"),
-                source: Some(Box::new(other)),
+                violation: ProtocolViolation::Request {
+                    what,
+                    source: other,
+                },
             },
         }
     }
@@ -425,8 +426,10 @@ impl Store for RegistryStore {
             let content_type = reqwest::header::HeaderValue::from_str(media_type).map_err(|e| {
                 StoreError::Protocol {
                     store: self.id().clone(),
-                    message: format!("media type `{media_type}` is not a header value"),
-                    source: Some(Box::new(e)),
+                    violation: ProtocolViolation::MediaType {
+                        media_type: media_type.to_owned(),
+                        source: e,
+                    },
                 }
             })?;
             self.client
