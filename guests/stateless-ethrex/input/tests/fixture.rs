@@ -291,7 +291,10 @@ fn a_chain_the_guest_does_not_know_is_invalid() {
     assert_eq!(values.parent_state_root, h256(PARENT_STATE_ROOT));
     assert_eq!(values.post_state_root, H256::zero());
     assert!(
-        matches!(outcome.error, Some(ValidationError::UnknownChain(11_155_111))),
+        matches!(
+            outcome.error,
+            Some(ValidationError::UnknownChain(11_155_111))
+        ),
         "{:?}",
         outcome.error
     );

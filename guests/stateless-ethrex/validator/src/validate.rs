@@ -112,10 +112,10 @@ fn parent_state_root(witness: &Witness, number: u64) -> H256 {
     witness
         .headers
         .iter()
-        .filter_map(|bytes| BlockHeader::decode(bytes).ok())
-        .filter(|header| header.number == parent_number)
         // The last one, as `GuestProgramState::from_witness` keys headers by number.
-        .last()
+        .rev()
+        .filter_map(|bytes| BlockHeader::decode(bytes).ok())
+        .find(|header| header.number == parent_number)
         .map_or_else(H256::zero, |header| header.state_root)
 }
 
