@@ -375,7 +375,7 @@ target = "riscv64im-unknown-none-elf"
         assert_eq!(err.to_string(), "unknown profile `jolt` in `zkelf.toml`");
         assert_eq!(
             err.hint().unwrap(),
-            "the builder knows the profiles `rv32im`, `rv64im`, `sp1`, `risc0`, `openvm`, `zisk`"
+            "the builder knows the profiles `rv32im`, `rv64im`, `sp1`, `risc0`, `openvm`, `zisk`, `zisk-std`"
         );
         let err = parse(
             "name = \"g\"\nversion = \"1.0.0\"\nbuild = \"cargo\"\n[[artifact]]\nbin = \"g\"\n",

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use zkelf_trust::digest::Sha256Digest;
 
 /// The names of the built-in profiles, in the order `--help` and errors list them.
-pub const NAMES: &[&str] = &["rv32im", "rv64im", "sp1", "risc0", "openvm", "zisk"];
+pub const NAMES: &[&str] = &[
+    "rv32im", "rv64im", "sp1", "risc0", "openvm", "zisk", "zisk-std",
+];
 
 /// One profile: the recipe for a zkVM's guests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +200,9 @@ fn is_word(s: &str) -> bool {
 const SP1_TARGET_SPEC: &str = include_str!("../profiles/sp1/riscv64im-succinct-zkvm-elf.json");
 /// ZisK's target: stock `riscv64im-unknown-none-elf` with atomic compare-and-swap.
 const ZISK_TARGET_SPEC: &str = include_str!("../profiles/zisk/riscv64ima-unknown-none-elf.json");
+/// ZisK for std guests: the `zisk` spec on the `zkvm` platform layer (os `zkvm`, vendor
+/// `zisk`, single-threaded), whose `sys_*` functions ziskos 1.4 provides.
+const ZISK_STD_TARGET_SPEC: &str = include_str!("../profiles/zisk/riscv64ima-zisk-zkvm-elf.json");
 /// ZisK 1.4.0-alpha's memory layout (ROM at 0x90000000).
 const ZISK_LINKER_SCRIPT: &str = include_str!("../profiles/zisk/zisk-1.4.0-alpha.ld");
 
@@ -311,6 +316,20 @@ pub fn builtin(name: &str) -> Option<Profile> {
             name,
             "OpenVM 2.0, RV32IM (openvm 2.0; flags of openvm-build 2.0)",
         ),
+        "zisk-std" => {
+            let mut profile = builtin("zisk")?;
+            profile.name = name.into();
+            profile.zkvm = "ZisK 1.4.0-alpha, RV64IMA, std (ziskos 1.4.0-alpha; the guest provides `sys_panic`)".into();
+            profile.target = "riscv64ima-zisk-zkvm-elf".into();
+            profile.target_spec = Some(ProfileFile::new(
+                "riscv64ima-zisk-zkvm-elf.json",
+                ZISK_STD_TARGET_SPEC,
+            ));
+            // ziskos provides the memory functions: no `compiler-builtins-mem`.
+            profile.build_std = strings(&["core", "alloc", "std", "panic_abort"]);
+            profile.env = c_env("riscv64ima-zisk-zkvm-elf", "rv64ima", "lp64");
+            profile
+        }
         "zisk" => Profile {
             name: name.into(),
             zkvm: "ZisK 1.4.0-alpha, RV64IMA (ziskos 1.4.0-alpha, no_std)".into(),
@@ -345,7 +364,7 @@ pub fn guest_crate(profile: &str) -> Option<(&'static str, &'static str)> {
         "sp1" => ("sp1-zkvm", ">=6.10.0, <6.11.0"),
         "risc0" => ("risc0-zkvm", ">=3.0.0, <3.1.0"),
         "openvm" => ("openvm", ">=2.0.0, <2.1.0"),
-        "zisk" => ("ziskos", "=1.4.0-alpha"),
+        "zisk" | "zisk-std" => ("ziskos", "=1.4.0-alpha"),
         _ => return None,
     })
 }
