@@ -351,7 +351,7 @@ fn rewrite_referrers(layout: &Path, tag: &str, entries: Vec<serde_json::Value>) 
         .block_on(store.put_manifest(
             &bytes,
             INDEX_MEDIA_TYPE,
-            Some(&artifact::referrers_tag(&subject)),
+            Some(&artifact::referrers_tag(subject.parse().unwrap())),
         ))
         .unwrap();
 }
@@ -359,7 +359,7 @@ fn rewrite_referrers(layout: &Path, tag: &str, entries: Vec<serde_json::Value>) 
 /// The one attestation the fallback index of `tag` lists, as a bare descriptor.
 fn the_attestation(layout: &Path, tag: &str) -> serde_json::Value {
     let (subject, _) = layout_manifest(layout, tag);
-    let (_, index) = layout_manifest(layout, &artifact::referrers_tag(&subject));
+    let (_, index) = layout_manifest(layout, &artifact::referrers_tag(subject.parse().unwrap()));
     let d = &index["manifests"][0];
     // Without its annotations, 20,000 copies fit in a manifest's 4 MiB.
     serde_json::json!({

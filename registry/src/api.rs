@@ -38,6 +38,7 @@ use zkelf_trust::policy::Policy;
 use zkelf_trust::statement::Statement;
 
 use crate::cache::Cache;
+use crate::digest::OciDigest;
 use crate::error::Error;
 use crate::fetch::RetryPolicy;
 use crate::lockfile::Lock;
@@ -101,7 +102,7 @@ pub struct VerifiedElf {
     /// The verification key, verified, with [`Config::require_vk`].
     pub vk: Option<Vec<u8>>,
     /// The artifact manifest digest.
-    pub manifest_digest: String,
+    pub manifest_digest: OciDigest,
 }
 
 impl VerifiedElf {
@@ -121,7 +122,7 @@ pub struct VerifiedFile {
     /// The verified statement; `None` when the pin alone names the bytes (see [`VerifiedElf`]).
     pub statement: Option<Statement>,
     /// The artifact manifest digest.
-    pub manifest_digest: String,
+    pub manifest_digest: OciDigest,
 }
 
 async fn run(
@@ -173,7 +174,7 @@ pub async fn fetch_elf(
         bytes: pulled.bytes.unwrap_or_default(),
         statement: pulled.statement,
         vk: pulled.vk.and_then(|v| v.bytes),
-        manifest_digest: pulled.resolved.manifest_digest.to_string(),
+        manifest_digest: pulled.resolved.manifest_digest,
     })
 }
 
@@ -201,7 +202,7 @@ pub async fn fetch_elf_to_file(
         path: path.to_path_buf(),
         vk_path: pulled.vk.and_then(|v| v.path),
         statement: pulled.statement,
-        manifest_digest: pulled.resolved.manifest_digest.to_string(),
+        manifest_digest: pulled.resolved.manifest_digest,
     })
 }
 

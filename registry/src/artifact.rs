@@ -202,7 +202,7 @@ pub enum LayoutError {
     #[error("manifest `{digest}` does not parse")]
     Parse {
         /// The manifest digest.
-        digest: String,
+        digest: OciDigest,
         /// Why.
         #[source]
         source: serde_json::Error,
@@ -211,7 +211,7 @@ pub enum LayoutError {
     #[error("manifest `{digest}` is not a zkelf guest artifact (artifactType `{artifact_type}`)")]
     NotAnArtifact {
         /// The manifest digest.
-        digest: String,
+        digest: OciDigest,
         /// What it says it is.
         artifact_type: String,
     },
@@ -219,7 +219,7 @@ pub enum LayoutError {
     #[error("manifest `{digest}` must have exactly one `{media_type}` layer, it has {count}")]
     Layers {
         /// The manifest digest.
-        digest: String,
+        digest: OciDigest,
         /// The layer media type.
         media_type: &'static str,
         /// How many there are.
@@ -229,7 +229,7 @@ pub enum LayoutError {
     #[error("release index `{digest}` has no artifact for zkVM `{zkvm}` (it has: {available})")]
     NoSuchZkvm {
         /// The index digest.
-        digest: String,
+        digest: OciDigest,
         /// The zkVM asked for.
         zkvm: String,
         /// The zkVMs it has.
@@ -239,7 +239,7 @@ pub enum LayoutError {
     #[error("release index `{digest}` has artifacts for several zkVMs ({available})")]
     AmbiguousIndex {
         /// The index digest.
-        digest: String,
+        digest: OciDigest,
         /// The zkVMs it has.
         available: String,
     },
@@ -257,7 +257,7 @@ impl Diagnose for LayoutError {
 }
 
 /// Parses a manifest or an index by its `mediaType`.
-pub fn parse(bytes: &[u8], digest: &str) -> Result<Fetched, LayoutError> {
+pub fn parse(bytes: &[u8], digest: OciDigest) -> Result<Fetched, LayoutError> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Probe {
@@ -266,10 +266,7 @@ pub fn parse(bytes: &[u8], digest: &str) -> Result<Fetched, LayoutError> {
         #[serde(default)]
         manifests: Option<serde_json::Value>,
     }
-    let parse_err = |source| LayoutError::Parse {
-        digest: digest.to_owned(),
-        source,
-    };
+    let parse_err = |source| LayoutError::Parse { digest, source };
     let probe: Probe = serde_json::from_slice(bytes).map_err(parse_err)?;
     let is_index = probe.media_type.as_deref() == Some(INDEX_MEDIA_TYPE)
         || (probe.media_type.is_none() && probe.manifests.is_some());
@@ -483,8 +480,8 @@ pub fn attestation(
 }
 
 /// The tag of the referrers fallback index for `subject_digest`: `sha256-<hex>`.
-pub fn referrers_tag(subject_digest: &str) -> String {
-    subject_digest.replacen(':', "-", 1)
+pub fn referrers_tag(subject_digest: OciDigest) -> String {
+    format!("sha256-{}", subject_digest.sha256())
 }
 
 /// The attestations a referrers list names, each once (by digest, first entry kept), at most
@@ -544,14 +541,17 @@ pub struct ArtifactLayers {
 }
 
 /// Checks that `manifest` is a guest artifact and picks out its layers.
-pub fn artifact_layers(manifest: &Manifest, digest: &str) -> Result<ArtifactLayers, LayoutError> {
+pub fn artifact_layers(
+    manifest: &Manifest,
+    digest: OciDigest,
+) -> Result<ArtifactLayers, LayoutError> {
     let artifact_type = manifest
         .artifact_type
         .as_deref()
         .unwrap_or(&manifest.config.media_type);
     if artifact_type != GUEST_ARTIFACT_TYPE {
         return Err(LayoutError::NotAnArtifact {
-            digest: digest.to_owned(),
+            digest,
             artifact_type: artifact_type.to_owned(),
         });
     }
@@ -566,7 +566,7 @@ pub fn artifact_layers(manifest: &Manifest, digest: &str) -> Result<ArtifactLaye
                 (1, _) => Ok(Some(found[0].clone())),
                 (0, false) => Ok(None),
                 (count, _) => Err(LayoutError::Layers {
-                    digest: digest.to_owned(),
+                    digest,
                     media_type,
                     count,
                 }),
@@ -589,7 +589,7 @@ fn unreachable_descriptor() -> Descriptor {
 /// Picks the artifact for `zkvm` (or the only one) from a release index.
 pub fn select_from_index(
     index: &Index,
-    digest: &str,
+    digest: OciDigest,
     zkvm: Option<&str>,
 ) -> Result<Descriptor, LayoutError> {
     let candidates: Vec<&Descriptor> = index
@@ -611,15 +611,12 @@ pub fn select_from_index(
             .find(|d| d.annotations.get(ZKVM).map(String::as_str) == Some(z))
             .cloned()
             .ok_or(LayoutError::NoSuchZkvm {
-                digest: digest.to_owned(),
+                digest,
                 zkvm: z.to_owned(),
                 available,
             }),
         None if candidates.len() == 1 => Ok(candidates[0].clone()),
-        None => Err(LayoutError::AmbiguousIndex {
-            digest: digest.to_owned(),
-            available,
-        }),
+        None => Err(LayoutError::AmbiguousIndex { digest, available }),
     }
 }
 
@@ -627,11 +624,6 @@ pub fn select_from_index(
 pub fn to_bytes<T: Serialize>(value: &T) -> Vec<u8> {
     // Serializing these plain structs cannot fail.
     serde_json::to_vec(value).unwrap_or_default()
-}
-
-/// `sha256:<hex>` of `bytes`.
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    OciDigest::of(bytes).to_string()
 }
 
 #[cfg(test)]
@@ -662,13 +654,13 @@ mod tests {
         let (b, db) = spec().manifest();
         assert_eq!(a, b);
         assert_eq!(da, db);
-        let Fetched::Manifest(m) = parse(&a, &da.digest.to_string()).unwrap() else {
+        let Fetched::Manifest(m) = parse(&a, da.digest).unwrap() else {
             panic!("not a manifest")
         };
         assert_eq!(to_bytes(&m), a);
         assert_eq!(m.media_type.as_deref(), Some(MANIFEST_MEDIA_TYPE));
         assert_eq!(m.config.size, 2);
-        let layers = artifact_layers(&m, &da.digest.to_string()).unwrap();
+        let layers = artifact_layers(&m, da.digest).unwrap();
         assert_eq!(layers.elf.title(), Some("fib-sp1.elf"));
         assert_eq!(layers.signature.title(), Some("fib-sp1.elf.minisig"));
         assert!(layers.vk.is_none());
@@ -684,16 +676,19 @@ mod tests {
         let (a, da) = release_index("fib", "1.0.0", 0, &[d1.clone(), d2.clone()]);
         let (b, _) = release_index("fib", "1.0.0", 0, &[d2.clone(), d1.clone()]);
         assert_eq!(a, b);
-        let Fetched::Index(index) = parse(&a, &da.digest.to_string()).unwrap() else {
+        let Fetched::Index(index) = parse(&a, da.digest).unwrap() else {
             panic!("not an index")
         };
-        assert_eq!(select_from_index(&index, "d", Some("sp1")).unwrap(), d1);
+        assert_eq!(
+            select_from_index(&index, OciDigest::of(b"index"), Some("sp1")).unwrap(),
+            d1
+        );
         assert!(matches!(
-            select_from_index(&index, "d", None),
+            select_from_index(&index, OciDigest::of(b"index"), None),
             Err(LayoutError::AmbiguousIndex { .. })
         ));
         assert!(matches!(
-            select_from_index(&index, "d", Some("jolt")),
+            select_from_index(&index, OciDigest::of(b"index"), Some("jolt")),
             Err(LayoutError::NoSuchZkvm { .. })
         ));
     }
@@ -704,19 +699,19 @@ mod tests {
         let mut m: Manifest = serde_json::from_slice(&bytes).unwrap();
         m.artifact_type = Some("application/vnd.other".into());
         assert!(matches!(
-            artifact_layers(&m, &d.digest.to_string()),
+            artifact_layers(&m, d.digest),
             Err(LayoutError::NotAnArtifact { .. })
         ));
         let mut m: Manifest = serde_json::from_slice(&bytes).unwrap();
         m.layers.push(m.layers[0].clone());
         assert!(matches!(
-            artifact_layers(&m, &d.digest.to_string()),
+            artifact_layers(&m, d.digest),
             Err(LayoutError::Layers { count: 2, .. })
         ));
         let bad = String::from_utf8(bytes)
             .unwrap()
             .replacen("sha256:", "sha512:", 1);
-        assert!(parse(bad.as_bytes(), "d").is_err());
+        assert!(parse(bad.as_bytes(), OciDigest::of(bad.as_bytes())).is_err());
     }
 
     #[test]
@@ -753,7 +748,7 @@ mod tests {
             0,
         );
         let first = referrers_index(None, &att);
-        let Fetched::Index(i) = parse(&first, "d").unwrap() else {
+        let Fetched::Index(i) = parse(&first, OciDigest::of(&first)).unwrap() else {
             panic!()
         };
         assert_eq!(referrers_index(Some(&i), &att), first);
@@ -762,6 +757,10 @@ mod tests {
             ..i
         };
         assert_eq!(referrers_index(Some(&flooded), &att), first);
-        assert_eq!(referrers_tag("sha256:ab"), "sha256-ab");
+        let subject = OciDigest::of(b"subject");
+        assert_eq!(
+            referrers_tag(subject),
+            format!("sha256-{}", subject.sha256())
+        );
     }
 }

@@ -35,8 +35,8 @@ pub async fn subject_descriptor(
     if descriptor.digest != *digest {
         return Err(crate::VerificationError::DigestMismatch {
             what: format!("manifest `{digest}`"),
-            expected: digest.to_string(),
-            actual: descriptor.digest.to_string(),
+            expected: *digest,
+            actual: descriptor.digest,
         }
         .into());
     }
@@ -53,7 +53,7 @@ pub async fn attach(
     created: u64,
 ) -> Result<Descriptor, Error> {
     let descriptor = attach_retrying(store, subject, signature, title, created).await?;
-    let tag = artifact::referrers_tag(&subject.digest.to_string());
+    let tag = artifact::referrers_tag(subject.digest);
     for check in 0..SETTLE_CHECKS {
         tokio::time::sleep(jitter(100 + 100 * u64::from(check))).await;
         // A read that fails while others write counts as "not listed": attaching again is
@@ -150,7 +150,7 @@ async fn attach_once(
     store
         .put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, None)
         .await?;
-    let tag = artifact::referrers_tag(&subject.digest.to_string());
+    let tag = artifact::referrers_tag(subject.digest);
     const ATTEMPTS: u32 = 5;
     for attempt in 0..ATTEMPTS {
         let existing = read_index(store, &tag).await?;
@@ -192,7 +192,7 @@ mod tests {
             .unwrap();
         let store = store::open(&reference, &NetworkOptions::default()).unwrap();
         let subject = Descriptor::of(artifact::MANIFEST_MEDIA_TYPE, b"{\"subject\":1}");
-        let tag = artifact::referrers_tag(&subject.digest.to_string());
+        let tag = artifact::referrers_tag(subject.digest);
         let other = Descriptor::of(artifact::MANIFEST_MEDIA_TYPE, b"{\"other\":1}");
         // A pusher that read the index before our write rewrites it, without our entry, after
         // our read-back.

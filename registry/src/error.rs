@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use zkelf_trust::diagnose::{Diagnose, Outcome};
-use zkelf_trust::digest::Sha256Digest;
+use zkelf_trust::digest::{OciDigest, Sha256Digest};
 
 use crate::signature::SignatureProblem;
 use crate::store::StoreError;
@@ -17,9 +17,9 @@ pub enum VerificationError {
         /// What was fetched.
         what: String,
         /// The digest it should have.
-        expected: String,
+        expected: OciDigest,
         /// The digest it has.
-        actual: String,
+        actual: OciDigest,
     },
     /// Fewer bytes than the descriptor states: the store ended the blob early on purpose (a
     /// broken connection is retried instead).
@@ -62,11 +62,11 @@ pub enum VerificationError {
     )]
     LayerMismatch {
         /// The ELF digest the manifest lists.
-        manifest: String,
+        manifest: OciDigest,
         /// Its size there.
         manifest_size: u64,
         /// The ELF digest the statement signs.
-        statement: String,
+        statement: OciDigest,
         /// Its size there.
         statement_size: u64,
     },
@@ -120,22 +120,22 @@ pub enum VerificationError {
     PinnedDigest {
         /// What was pinned.
         what: String,
-        /// The pinned sha256 (hex).
-        pinned: String,
-        /// The sha256 found (hex).
-        actual: String,
+        /// The pinned sha256.
+        pinned: Sha256Digest,
+        /// The sha256 found.
+        actual: Sha256Digest,
     },
     /// A `zkelf.lock` pin does not match.
     #[error("`{reference}` resolves to {what} `{actual}`, but `{lock}` pins `{pinned}`")]
     PinMismatch {
         /// The reference.
         reference: String,
-        /// `manifest` or `ELF`.
-        what: &'static str,
-        /// The pinned digest.
+        /// Which pin.
+        what: Pinned,
+        /// The pin as the lock file writes it (it may not even be a digest).
         pinned: String,
         /// The digest found.
-        actual: String,
+        actual: OciDigest,
         /// The lock file.
         lock: PathBuf,
     },
@@ -288,6 +288,27 @@ pub enum StateFileProblem {
 }
 
 impl Diagnose for StateFileProblem {}
+
+/// What a `zkelf.lock` pin names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pinned {
+    /// The artifact manifest (`manifest = …`).
+    Manifest,
+    /// The ELF (`elf = …`).
+    Elf,
+    /// The verification key (`vk = …`).
+    Vk,
+}
+
+impl std::fmt::Display for Pinned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Pinned::Manifest => "manifest",
+            Pinned::Elf => "ELF",
+            Pinned::Vk => "VK",
+        })
+    }
+}
 
 /// Why nothing vouches for a verification key that was asked for.
 #[derive(Debug, thiserror::Error)]

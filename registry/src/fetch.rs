@@ -123,8 +123,8 @@ pub async fn fetch_small(
     if actual != descriptor.digest {
         return Err(VerificationError::DigestMismatch {
             what: format!("{what} from `{}`", store.id()),
-            expected: descriptor.digest.to_string(),
-            actual: actual.to_string(),
+            expected: descriptor.digest,
+            actual,
         }
         .into());
     }
@@ -191,8 +191,8 @@ pub async fn fetch_large(
     if !descriptor.describes(&digests) {
         return Err(VerificationError::DigestMismatch {
             what: what.to_owned(),
-            expected: descriptor.digest.to_string(),
-            actual: OciDigest::from(digests.sha256).to_string(),
+            expected: descriptor.digest,
+            actual: OciDigest::from(digests.sha256),
         }
         .into());
     }

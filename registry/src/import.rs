@@ -17,6 +17,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::artifact::{self, ArtifactSpec, Descriptor};
+use crate::digest::OciDigest;
 use crate::error::Error;
 use crate::provenance::ProvenanceSummary;
 use crate::pull::vk::{VkCheck, VkOutput};
@@ -46,7 +47,7 @@ pub struct Imported {
     /// The tag written.
     pub tag: String,
     /// The artifact manifest digest.
-    pub manifest_digest: String,
+    pub manifest_digest: OciDigest,
     /// Guest, version, zkVM and target as annotated.
     pub guest: String,
     /// The version annotated.
@@ -56,13 +57,13 @@ pub struct Imported {
     /// The target annotated.
     pub target: String,
     /// The ELF digest.
-    pub elf_digest: String,
+    pub elf_digest: OciDigest,
     /// The ELF size.
     pub elf_size: u64,
     /// Whether the upstream signature binds no statement (the artifact then needs a pin to pull).
     pub unbound: bool,
     /// The VK digest, when one was carried.
-    pub vk_digest: Option<String>,
+    pub vk_digest: Option<OciDigest>,
     /// Whether the VK carries its own signature layer.
     pub vk_signed: bool,
     /// Blobs uploaded.
@@ -258,15 +259,15 @@ pub async fn import(
     Ok(Imported {
         source: url,
         tag: tag.to_owned(),
-        manifest_digest: descriptor.digest.to_string(),
+        manifest_digest: descriptor.digest,
         guest,
         version,
         zkvm,
         target: target_triple,
-        elf_digest: spec.elf.digest.to_string(),
+        elf_digest: spec.elf.digest,
         elf_size: spec.elf.size,
         unbound: pulled.statement.is_none(),
-        vk_digest: spec.vk.as_ref().map(|d| d.digest.to_string()),
+        vk_digest: spec.vk.as_ref().map(|d| d.digest),
         vk_signed: spec.vk_signature.is_some(),
         uploaded_blobs,
         skipped_blobs,

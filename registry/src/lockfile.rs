@@ -22,7 +22,7 @@ use zkelf_trust::bounded;
 use zkelf_trust::digest::Sha256Digest;
 
 use crate::digest::OciDigest;
-use crate::error::{Error, StateFileProblem, VerificationError};
+use crate::error::{Error, Pinned, StateFileProblem, VerificationError};
 use crate::fsutil;
 
 /// One pinned reference.
@@ -127,18 +127,18 @@ impl Lock {
             .find(|p| p.reference == reference && p.zkvm == zkvm))
     }
 
-    /// Checks a digest against the pin, if there is one for `what` (`manifest`, `ELF` or `VK`).
+    /// Checks a digest against the pin, if there is one for `what`.
     pub fn check(
         pin: Option<&Pin>,
         lock: &Path,
-        what: &'static str,
+        what: Pinned,
         actual: &OciDigest,
     ) -> Result<(), Error> {
         let Some(pin) = pin else { return Ok(()) };
         let pinned = match what {
-            "manifest" => pin.manifest.as_ref(),
-            "VK" => pin.vk.as_ref(),
-            _ => Some(&pin.elf),
+            Pinned::Manifest => pin.manifest.as_ref(),
+            Pinned::Vk => pin.vk.as_ref(),
+            Pinned::Elf => Some(&pin.elf),
         };
         let Some(pinned) = pinned else { return Ok(()) };
         // A pin that does not parse names nothing, so it is not this digest either.
@@ -147,7 +147,7 @@ impl Lock {
                 reference: pin.reference.clone(),
                 what,
                 pinned: pinned.clone(),
-                actual: actual.to_string(),
+                actual: *actual,
                 lock: lock.to_path_buf(),
             }
             .into());
@@ -200,13 +200,13 @@ mod tests {
                 .map(OciDigest::from)
                 .unwrap()
         };
-        Lock::check(got.as_ref(), lock.path(), "manifest", &digest("a")).unwrap();
+        Lock::check(got.as_ref(), lock.path(), Pinned::Manifest, &digest("a")).unwrap();
         assert!(matches!(
-            Lock::check(got.as_ref(), lock.path(), "ELF", &digest("c")),
+            Lock::check(got.as_ref(), lock.path(), Pinned::Elf, &digest("c")),
             Err(Error::Verification(VerificationError::PinMismatch { .. }))
         ));
         // No VK pinned: nothing to check. A malformed ELF pin is an error, not "unpinned".
-        Lock::check(got.as_ref(), lock.path(), "VK", &digest("d")).unwrap();
+        Lock::check(got.as_ref(), lock.path(), Pinned::Vk, &digest("d")).unwrap();
         assert!(got.unwrap().elf_sha256(lock.path()).is_err());
     }
 
@@ -226,6 +226,12 @@ mod tests {
         let pin = lock.pin("https://x/a.elf", "").unwrap().unwrap();
         assert_eq!(pin.manifest, None);
         assert_eq!(pin.elf_sha256(&path).unwrap().to_string(), hex);
-        Lock::check(Some(&pin), &path, "manifest", &OciDigest::of(b"anything")).unwrap();
+        Lock::check(
+            Some(&pin),
+            &path,
+            Pinned::Manifest,
+            &OciDigest::of(b"anything"),
+        )
+        .unwrap();
     }
 }

@@ -142,7 +142,7 @@ pub struct Published {
     /// The release index tag.
     pub index_tag: String,
     /// The release index digest.
-    pub index_digest: String,
+    pub index_digest: OciDigest,
     /// Blobs uploaded.
     pub uploaded_blobs: usize,
     /// Bytes uploaded.
@@ -157,11 +157,11 @@ pub struct PublishedArtifact {
     /// `<version>-<zkvm>`.
     pub tag: String,
     /// Its manifest digest.
-    pub manifest_digest: String,
+    pub manifest_digest: OciDigest,
     /// The zkVM.
     pub zkvm: String,
     /// The ELF digest.
-    pub elf_digest: String,
+    pub elf_digest: OciDigest,
 }
 
 impl DistArtifact {
@@ -287,22 +287,17 @@ pub async fn publish(
         }
         a.verify(policy)?;
     }
-    let mut report = Published {
-        artifacts: Vec::new(),
-        index_tag: version.clone(),
-        index_digest: String::new(),
-        uploaded_blobs: 0,
-        uploaded_bytes: 0,
-        skipped_blobs: 0,
-    };
-    let count = |uploaded: bool, size: u64, report: &mut Published| {
+    // (uploaded blobs, uploaded bytes, blobs the store had)
+    let mut counts = (0, 0, 0);
+    let count = |uploaded: bool, size: u64, counts: &mut (usize, u64, usize)| {
         if uploaded {
-            report.uploaded_blobs += 1;
-            report.uploaded_bytes += size;
+            counts.0 += 1;
+            counts.1 += size;
         } else {
-            report.skipped_blobs += 1;
+            counts.2 += 1;
         }
     };
+    let mut published = Vec::new();
     let config = Descriptor::empty_config();
     let up = upload(
         store,
@@ -311,7 +306,7 @@ pub async fn publish(
         reporter,
     )
     .await?;
-    count(up, config.size, &mut report);
+    count(up, config.size, &mut counts);
     let mut descriptors = Vec::new();
     for a in artifacts {
         let spec = a.spec(created);
@@ -322,10 +317,10 @@ pub async fn publish(
             reporter,
         )
         .await?;
-        count(up, spec.elf.size, &mut report);
+        count(up, spec.elf.size, &mut counts);
         let sig = Bytes::from(a.signature.clone().into_bytes());
         let up = upload(store, &spec.signature, BlobSource::Bytes(sig), reporter).await?;
-        count(up, spec.signature.size, &mut report);
+        count(up, spec.signature.size, &mut counts);
         if let (Some(d), Some(bytes)) = (&spec.provenance, &a.provenance) {
             let up = upload(
                 store,
@@ -334,29 +329,28 @@ pub async fn publish(
                 reporter,
             )
             .await?;
-            count(up, d.size, &mut report);
+            count(up, d.size, &mut counts);
         }
         if let (Some(d), Some((path, _))) = (&spec.vk, &a.vk) {
             let up = upload(store, d, BlobSource::File(path.clone()), reporter).await?;
-            count(up, d.size, &mut report);
+            count(up, d.size, &mut counts);
         }
         let (bytes, descriptor) = spec.manifest();
         let tag = spec.tag();
         store
             .put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, Some(&tag))
             .await?;
-        report.artifacts.push(PublishedArtifact {
+        published.push(PublishedArtifact {
             tag,
-            manifest_digest: descriptor.digest.to_string(),
+            manifest_digest: descriptor.digest,
             zkvm: spec.zkvm.clone(),
-            elf_digest: spec.elf.digest.to_string(),
+            elf_digest: spec.elf.digest,
         });
         descriptors.push(descriptor);
     }
     // Keep the zkVMs an earlier publish of this version added, so each zkVM can be published alone.
     if let Some(bytes) = store.get_manifest(&Target::Tag(version.clone())).await?
-        && let Ok(Fetched::Index(existing)) =
-            artifact::parse(&bytes, &artifact::sha256_digest(&bytes))
+        && let Ok(Fetched::Index(existing)) = artifact::parse(&bytes, OciDigest::of(&bytes))
     {
         for d in existing.manifests {
             let zkvm = d.annotations.get(artifact::ZKVM);
@@ -376,6 +370,13 @@ pub async fn publish(
     store
         .put_manifest(&index, artifact::INDEX_MEDIA_TYPE, Some(&version))
         .await?;
-    report.index_digest = index_desc.digest.to_string();
-    Ok(report)
+    let (uploaded_blobs, uploaded_bytes, skipped_blobs) = counts;
+    Ok(Published {
+        artifacts: published,
+        index_tag: version,
+        index_digest: index_desc.digest,
+        uploaded_blobs,
+        uploaded_bytes,
+        skipped_blobs,
+    })
 }

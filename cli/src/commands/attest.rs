@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use zkelf_registry::VerificationError;
+use zkelf_registry::digest::OciDigest;
 use zkelf_registry::signature::{SignatureProblem, claimed_of};
 use zkelf_trust::signature::{self, Signature};
 use zkelf_trust::statement::{Kind, Statement};
@@ -37,8 +38,8 @@ fn given_statement(
     if statement.sha256 != published.elf.sha256 || statement.size != published.elf.size {
         return Err(anyhow::Error::new(VerificationError::DigestMismatch {
             what: format!("the ELF signed by {origin}"),
-            expected: zkelf_registry::digest::OciDigest::from(published.elf.sha256).to_string(),
-            actual: zkelf_registry::digest::OciDigest::from(statement.sha256).to_string(),
+            expected: OciDigest::from(published.elf.sha256),
+            actual: OciDigest::from(statement.sha256),
         }))
         .context(format!(
             "the signature is not about the ELF of `{reference}`"
@@ -196,7 +197,7 @@ pub async fn attest(args: AttestArgs, printer: &Printer) -> anyhow::Result<ExitS
     };
     printer.report(&AttestReport {
         reference,
-        manifest: published.resolved.manifest_digest.to_string(),
+        manifest: published.resolved.manifest_digest,
         key_id: sig.key_id().to_string(),
         statement: Some(statement),
         output,

@@ -21,7 +21,7 @@ use crate::reports::dist::{InspectReport, InspectedProvenance};
 fn provenance_report(bytes: &[u8]) -> InspectedProvenance {
     let summary = ProvenanceSummary::read(bytes);
     InspectedProvenance {
-        sha256: zkelf_trust::digest::Sha256Digest::of(bytes).to_string(),
+        sha256: zkelf_trust::digest::Sha256Digest::of(bytes),
         size: bytes.len(),
         source: summary.source_uri().map(str::to_owned),
         commit: summary.commit().map(str::to_owned),
@@ -92,8 +92,8 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
     };
     printer.report(&InspectReport {
         reference: reference.to_string(),
-        manifest: resolved.manifest_digest.to_string(),
-        index: resolved.index_digest.map(|d| d.to_string()),
+        manifest: resolved.manifest_digest,
+        index: resolved.index_digest,
         annotations: resolved.manifest.annotations.clone(),
         statement: resolved.claimed.clone(),
         unbound_comment: resolved
@@ -101,14 +101,14 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
             .is_none()
             .then(|| resolved.signatures[0].trusted_comment().map(str::to_owned))
             .flatten(),
-        elf_digest: elf.digest.to_string(),
+        elf_digest: elf.digest,
         elf_size: elf.size,
         elf_matches,
         provenance: resolved.provenance.as_deref().map(provenance_report),
         vk: resolved
             .vk
             .as_deref()
-            .map(|v| zkelf_trust::digest::Sha256Digest::of(v).to_string()),
+            .map(zkelf_trust::digest::Sha256Digest::of),
         vk_signed: resolved.vk_signature.is_some(),
         signatures: evaluated.reports,
         broken_attestations: resolved.broken_attestations.clone(),

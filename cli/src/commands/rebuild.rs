@@ -92,9 +92,9 @@ pub(super) async fn fetch_published(
         && (claimed.sha256 != elf.sha256 || claimed.size != elf.size)
     {
         return Err(anyhow::Error::new(VerificationError::LayerMismatch {
-            manifest: desc.digest.to_string(),
+            manifest: desc.digest,
             manifest_size: desc.size,
-            statement: OciDigest::from(claimed.sha256).to_string(),
+            statement: OciDigest::from(claimed.sha256),
             statement_size: claimed.size,
         }))
         .with_context(context);
@@ -113,7 +113,7 @@ pub(super) async fn push_signature(
     signature: &[u8],
     title: &str,
     created: u64,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<OciDigest> {
     let store = published.store.as_ref();
     let digest = &published.resolved.manifest_digest;
     let context = || format!("cannot attach `{title}` to `{digest}`");
@@ -123,7 +123,7 @@ pub(super) async fn push_signature(
     let attached = zkelf_registry::attest::attach(store, &subject, signature, title, created)
         .await
         .with_context(context)?;
-    Ok(attached.digest.to_string())
+    Ok(attached.digest)
 }
 
 /// The provenance's guest/version/zkvm/target must be what the release statement says.
@@ -291,7 +291,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
 
     let mut report = RebuildReport {
         reference: reference.clone(),
-        manifest: published.resolved.manifest_digest.to_string(),
+        manifest: published.resolved.manifest_digest,
         guest: claimed.guest.clone(),
         version: claimed.version.to_string(),
         zkvm: claimed.zkvm.clone(),

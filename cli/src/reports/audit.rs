@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use zkelf_builder::rebuild::Difference;
-use zkelf_trust::digest::Sha256Digest;
+use zkelf_trust::digest::{OciDigest, Sha256Digest};
 use zkelf_trust::statement::Statement;
 
 use crate::printer::Report;
@@ -14,11 +14,11 @@ use crate::printer::Report;
 #[derive(Debug, Serialize)]
 pub struct AttestReport {
     pub reference: String,
-    pub manifest: String,
+    pub manifest: OciDigest,
     pub key_id: String,
     pub statement: Option<Statement>,
     pub output: Option<PathBuf>,
-    pub attached: Option<String>,
+    pub attached: Option<OciDigest>,
 }
 
 impl Report for AttestReport {
@@ -41,7 +41,7 @@ impl Report for AttestReport {
 #[derive(Debug, Serialize)]
 pub struct RebuildReport {
     pub reference: String,
-    pub manifest: String,
+    pub manifest: OciDigest,
     pub guest: String,
     pub version: String,
     pub zkvm: String,
@@ -56,7 +56,7 @@ pub struct RebuildReport {
     pub builder_differences: Vec<Difference>,
     pub diff: Option<String>,
     pub attestation: Option<PathBuf>,
-    pub attached: Option<String>,
+    pub attached: Option<OciDigest>,
     pub seconds_total: f64,
     pub seconds_build: f64,
 }
@@ -77,8 +77,12 @@ impl Report for RebuildReport {
             self.source,
             self.commit
         )?;
-        writeln!(out, "  published  sha256:{}", self.published_sha256)?;
-        writeln!(out, "  rebuilt    sha256:{}", self.rebuilt_sha256)?;
+        writeln!(
+            out,
+            "  published  {}",
+            OciDigest::from(self.published_sha256)
+        )?;
+        writeln!(out, "  rebuilt    {}", OciDigest::from(self.rebuilt_sha256))?;
         writeln!(out, "  builder    {}", self.builder_image)?;
         if let Some(path) = &self.rebuilt_elf {
             writeln!(out, "  kept       {}", path.display())?;

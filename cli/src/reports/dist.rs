@@ -10,6 +10,7 @@ use zkelf_registry::publish::Published;
 use zkelf_registry::pull::BrokenAttestation;
 use zkelf_registry::verify::SignatureReport;
 use zkelf_registry::vk::{PulledVk, VkCheck};
+use zkelf_trust::digest::{OciDigest, Sha256Digest};
 use zkelf_trust::statement::Statement;
 
 use super::verdict::{Verdict, write_not_read, write_signature};
@@ -81,10 +82,10 @@ pub struct PullReport {
     pub version: Option<String>,
     pub zkvm: Option<String>,
     pub target: Option<String>,
-    pub sha256: String,
+    pub sha256: Sha256Digest,
     pub size: u64,
-    pub manifest: String,
-    pub index: Option<String>,
+    pub manifest: OciDigest,
+    pub index: Option<OciDigest>,
     pub from_cache: bool,
     pub pinned: bool,
     pub vk: Option<VkReport>,
@@ -93,7 +94,7 @@ pub struct PullReport {
 /// The verification key in `pull`'s report.
 #[derive(Debug, Serialize)]
 pub struct VkReport {
-    pub sha256: String,
+    pub sha256: Sha256Digest,
     pub size: u64,
     /// Where it was written; `null` when not asked for.
     pub output: Option<PathBuf>,
@@ -105,7 +106,7 @@ pub struct VkReport {
 impl VkReport {
     pub fn of(vk: &PulledVk) -> Self {
         Self {
-            sha256: vk.sha256.to_string(),
+            sha256: vk.sha256,
             size: vk.size,
             output: vk.path.clone(),
             verified: vk.verified(),
@@ -212,7 +213,7 @@ impl Report for ImportReport {
             writeln!(
                 out,
                 "UNBOUND: the upstream signature is kept as it is and binds no guest, version or zkVM: pulls of this artifact need `--sha256 {}` (or a `zkelf.lock` pin); sign a bound statement with `zkelf attest` to vouch for the names",
-                i.elf_digest.trim_start_matches("sha256:")
+                i.elf_digest.sha256()
             )?;
         }
         Ok(())
@@ -222,7 +223,7 @@ impl Report for ImportReport {
 /// The provenance fields `inspect` shows.
 #[derive(Debug, Serialize)]
 pub struct InspectedProvenance {
-    pub sha256: String,
+    pub sha256: Sha256Digest,
     pub size: usize,
     pub source: Option<String>,
     pub commit: Option<String>,
@@ -233,18 +234,18 @@ pub struct InspectedProvenance {
 #[derive(Debug, Serialize)]
 pub struct InspectReport {
     pub reference: String,
-    pub manifest: String,
-    pub index: Option<String>,
+    pub manifest: OciDigest,
+    pub index: Option<OciDigest>,
     pub annotations: std::collections::BTreeMap<String, String>,
     /// The release signature's statement; `null` when its trusted comment is not one (unbound).
     pub statement: Option<Statement>,
     /// The release signature's trusted comment when it is not a statement.
     pub unbound_comment: Option<String>,
-    pub elf_digest: String,
+    pub elf_digest: OciDigest,
     pub elf_size: u64,
     pub elf_matches: bool,
     pub provenance: Option<InspectedProvenance>,
-    pub vk: Option<String>,
+    pub vk: Option<Sha256Digest>,
     pub vk_signed: bool,
     pub signatures: Vec<SignatureReport>,
     pub broken_attestations: Vec<BrokenAttestation>,
@@ -277,8 +278,8 @@ impl Report for InspectReport {
         match &self.provenance {
             Some(p) => writeln!(
                 out,
-                "provenance sha256:{} source {} commit {} builder {}",
-                p.sha256,
+                "provenance {} source {} commit {} builder {}",
+                OciDigest::from(p.sha256),
                 escape(p.source.as_deref().unwrap_or("?")),
                 escape(p.commit.as_deref().unwrap_or("?")),
                 escape(p.builder.as_deref().unwrap_or("?"))
@@ -291,7 +292,7 @@ impl Report for InspectReport {
             } else {
                 ""
             };
-            writeln!(out, "vk         sha256:{vk}{signed}")?;
+            writeln!(out, "vk         {}{signed}", OciDigest::from(*vk))?;
         }
         writeln!(out, "signatures")?;
         for s in &self.signatures {

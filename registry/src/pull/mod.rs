@@ -25,7 +25,7 @@ use zkelf_trust::statement::Statement;
 use crate::artifact;
 use crate::cache::Cache;
 use crate::digest::OciDigest;
-use crate::error::{Error, VerificationError};
+use crate::error::{Error, Pinned, VerificationError};
 use crate::fetch::{self, RetryPolicy};
 use crate::fsutil;
 use crate::lockfile::{Lock, Pin};
@@ -137,17 +137,17 @@ fn check_expectations(resolved: &Resolved, options: &PullOptions<'_>) -> Result<
     {
         return Err(VerificationError::PinnedDigest {
             what: format!("the ELF of `{}`", resolved.reference),
-            pinned: pin.to_string(),
-            actual: elf.hex().to_owned(),
+            pinned: pin,
+            actual: elf.digest.sha256(),
         }
         .into());
     }
     if let Some(claimed) = &resolved.claimed {
         if !elf.names(&claimed.sha256) || elf.size != claimed.size {
             return Err(VerificationError::LayerMismatch {
-                manifest: elf.digest.to_string(),
+                manifest: elf.digest,
                 manifest_size: elf.size,
-                statement: OciDigest::from(claimed.sha256).to_string(),
+                statement: OciDigest::from(claimed.sha256),
                 statement_size: claimed.size,
             }
             .into());
@@ -302,7 +302,12 @@ async fn finish(
         &format!("`{}`", resolved.reference),
     )?;
     if let (Some(lock), Some(v)) = (options.lock, &vk) {
-        Lock::check(pin.as_ref(), lock.path(), "VK", &OciDigest::from(v.sha256))?;
+        Lock::check(
+            pin.as_ref(),
+            lock.path(),
+            Pinned::Vk,
+            &OciDigest::from(v.sha256),
+        )?;
     }
     let committed = commit(
         &resolved,
@@ -335,8 +340,13 @@ fn check_lock_pins(
     options: &PullOptions<'_>,
 ) -> Result<(), Error> {
     if let Some(lock) = options.lock {
-        Lock::check(pin, lock.path(), "manifest", &resolved.manifest_digest)?;
-        Lock::check(pin, lock.path(), "ELF", &resolved.layers.elf.digest)?;
+        Lock::check(
+            pin,
+            lock.path(),
+            Pinned::Manifest,
+            &resolved.manifest_digest,
+        )?;
+        Lock::check(pin, lock.path(), Pinned::Elf, &resolved.layers.elf.digest)?;
     }
     Ok(())
 }
@@ -440,8 +450,8 @@ fn naming_pin(error: Error, resolved: &Resolved, expected: &Expected) -> Error {
         {
             VerificationError::PinnedDigest {
                 what: format!("the ELF of `{}`", resolved.reference),
-                pinned: pin.to_string(),
-                actual: actual.strip_prefix("sha256:").unwrap_or(&actual).to_owned(),
+                pinned: pin,
+                actual: actual.sha256(),
             }
             .into()
         }

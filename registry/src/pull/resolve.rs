@@ -130,8 +130,8 @@ async fn get_manifest_checked(
     {
         return Err(VerificationError::DigestMismatch {
             what: what.to_owned(),
-            expected: expected.to_string(),
-            actual: digest.to_string(),
+            expected: *expected,
+            actual: digest,
         }
         .into());
     }
@@ -156,36 +156,35 @@ pub async fn resolve(
     let what = format!("`{reference}`");
     let (bytes, digest) =
         get_manifest_checked(store, &target, elf_pin, &what, retry, reporter).await?;
-    let (manifest, manifest_digest, index_digest) =
-        match artifact::parse(&bytes, &digest.to_string()).map_err(StoreError::from)? {
-            Fetched::Manifest(manifest) => (manifest, digest, None),
-            Fetched::Index(index) => {
-                let chosen = artifact::select_from_index(&index, &digest.to_string(), zkvm)
-                    .map_err(StoreError::from)?;
-                let target = Target::Digest(chosen.digest);
-                let (m, d) = get_manifest_checked(
-                    store,
-                    &target,
-                    elf_pin,
-                    &format!("manifest `{}`", chosen.digest),
-                    retry,
-                    reporter,
-                )
-                .await?;
-                let Fetched::Manifest(manifest) =
-                    artifact::parse(&m, &d.to_string()).map_err(StoreError::from)?
-                else {
-                    return Err(StoreError::Protocol {
-                        store: store.id().clone(),
-                        violation: ProtocolViolation::NestedIndex { index: d },
-                    }
-                    .into());
-                };
-                (manifest, d, Some(digest))
-            }
-        };
-    let layers = artifact::artifact_layers(&manifest, &manifest_digest.to_string())
-        .map_err(StoreError::from)?;
+    let (manifest, manifest_digest, index_digest) = match artifact::parse(&bytes, digest)
+        .map_err(StoreError::from)?
+    {
+        Fetched::Manifest(manifest) => (manifest, digest, None),
+        Fetched::Index(index) => {
+            let chosen =
+                artifact::select_from_index(&index, digest, zkvm).map_err(StoreError::from)?;
+            let target = Target::Digest(chosen.digest);
+            let (m, d) = get_manifest_checked(
+                store,
+                &target,
+                elf_pin,
+                &format!("manifest `{}`", chosen.digest),
+                retry,
+                reporter,
+            )
+            .await?;
+            let Fetched::Manifest(manifest) = artifact::parse(&m, d).map_err(StoreError::from)?
+            else {
+                return Err(StoreError::Protocol {
+                    store: store.id().clone(),
+                    violation: ProtocolViolation::NestedIndex { index: d },
+                }
+                .into());
+            };
+            (manifest, d, Some(digest))
+        }
+    };
+    let layers = artifact::artifact_layers(&manifest, manifest_digest).map_err(StoreError::from)?;
     let sig = fetch::fetch_small(
         store,
         &layers.signature,
@@ -258,7 +257,7 @@ pub async fn resolve(
     let mut signatures = vec![release];
     let mut broken_attestations = Vec::new();
     let mut attestations_not_read = 0;
-    match store.referrers(&manifest_digest.to_string()).await {
+    match store.referrers(manifest_digest).await {
         Ok(referrers) => {
             // A store may list one attestation any number of times, or any number of them.
             let (to_read, not_read) = artifact::attestations_to_read(&referrers);
@@ -328,9 +327,7 @@ async fn fetch_attestation(
         reporter,
     )
     .await?;
-    let Fetched::Manifest(m) =
-        artifact::parse(&bytes, &digest.to_string()).map_err(StoreError::from)?
-    else {
+    let Fetched::Manifest(m) = artifact::parse(&bytes, digest).map_err(StoreError::from)? else {
         return Err(StoreError::Protocol {
             store: store.id().clone(),
             violation: ProtocolViolation::AttestationIsIndex {

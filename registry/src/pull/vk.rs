@@ -125,8 +125,8 @@ pub(crate) fn check(
         {
             return Err(VerificationError::PinnedDigest {
                 what: format!("the verification key of {what}"),
-                pinned: pin.to_string(),
-                actual: actual.to_string(),
+                pinned: pin,
+                actual,
             }
             .into());
         }

@@ -534,7 +534,7 @@ impl Store for HttpsSource {
         })
     }
 
-    fn referrers<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
+    fn referrers<'a>(&'a self, _: OciDigest) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
         Box::pin(async move { Ok(Vec::new()) })
     }
 }

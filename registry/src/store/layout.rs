@@ -242,8 +242,8 @@ impl Store for LayoutStore {
                 return Err(StoreError::Digest {
                     store: self.id().clone(),
                     what,
-                    expected: digest.to_string(),
-                    actual: actual.to_string(),
+                    expected: digest,
+                    actual,
                 });
             }
             Ok(Some(Bytes::from(bytes)))
@@ -265,11 +265,11 @@ impl Store for LayoutStore {
                 this.ensure_layout()?;
                 let mut descriptor = Descriptor::of(&media_type, &bytes);
                 if let Ok(artifact::Fetched::Manifest(m)) =
-                    artifact::parse(&bytes, &descriptor.digest.to_string())
+                    artifact::parse(&bytes, descriptor.digest)
                 {
                     descriptor.artifact_type = m.artifact_type;
                 } else if let Ok(artifact::Fetched::Index(i)) =
-                    artifact::parse(&bytes, &descriptor.digest.to_string())
+                    artifact::parse(&bytes, descriptor.digest)
                 {
                     descriptor.artifact_type = i.artifact_type;
                 }

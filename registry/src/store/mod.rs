@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use zkelf_trust::diagnose::Diagnose;
-use zkelf_trust::digest::Sha256Digest;
+use zkelf_trust::digest::{OciDigest, Sha256Digest};
 
 use crate::artifact::{self, Descriptor, Fetched, Index};
 use crate::auth::Credentials;
@@ -170,9 +170,9 @@ pub enum StoreError {
         /// What was fetched.
         what: String,
         /// The digest it should have.
-        expected: String,
+        expected: OciDigest,
         /// The digest it has.
-        actual: String,
+        actual: OciDigest,
     },
     /// A file of an OCI layout that is not a regular file (a FIFO, a device, a directory):
     /// reading it could block for ever or never end.
@@ -344,7 +344,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// store has one, else the `sha256-<hex>` fallback index.
     fn referrers<'a>(
         &'a self,
-        subject_digest: &'a str,
+        subject_digest: OciDigest,
     ) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
         Box::pin(fallback_referrers(self, subject_digest))
     }
@@ -354,7 +354,7 @@ pub trait Store: Send + Sync + fmt::Debug {
 /// tag is not there): `Store::referrers` for stores without the referrers API.
 pub(crate) async fn fallback_referrers<S: Store + ?Sized>(
     store: &S,
-    subject_digest: &str,
+    subject_digest: OciDigest,
 ) -> Result<Vec<Descriptor>, StoreError> {
     let tag = artifact::referrers_tag(subject_digest);
     Ok(fallback_index(store, &tag)
@@ -390,7 +390,7 @@ pub(crate) fn referrers_list<S: Store + ?Sized>(
             limit: artifact::MAX_MANIFEST_SIZE,
         });
     }
-    match artifact::parse(bytes, &artifact::sha256_digest(bytes))? {
+    match artifact::parse(bytes, OciDigest::of(bytes))? {
         Fetched::Index(index) => Ok(index),
         Fetched::Manifest(_) => Err(StoreError::Protocol {
             store: store.id().clone(),

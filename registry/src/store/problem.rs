@@ -83,6 +83,16 @@ pub enum ProtocolViolation {
         #[source]
         source: oci_client::errors::OciDistributionError,
     },
+    /// A `Docker-Content-Digest` header that names no sha256 of the bytes sent.
+    #[error(
+        "the `Docker-Content-Digest` header of {what} names `{header}`, not the digest of its bytes"
+    )]
+    HeaderDigest {
+        /// The blob.
+        what: String,
+        /// The header's value.
+        header: String,
+    },
     /// A media type that cannot be sent as a header.
     #[error("media type `{media_type}` is not a header value")]
     MediaType {

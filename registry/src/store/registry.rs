@@ -270,22 +270,44 @@ impl RegistryStore {
     }
 }
 
-/// The (expected, actual) digests when oci-client's verifying stream found that a blob does not
-/// hash to `descriptor_digest` (or to the `Docker-Content-Digest` header the server sent).
-fn digest_failure(e: &std::io::Error, descriptor_digest: &str) -> Option<(String, String)> {
-    match e.get_ref()?.downcast_ref::<DigestError>()? {
-        DigestError::VerificationError { expected, actual } => {
-            // oci-client names the header's digest as expected for either check; only when the
-            // bytes do match the descriptor was it the header that disagreed.
-            let expected = if actual == descriptor_digest {
-                expected.clone()
-            } else {
-                descriptor_digest.to_owned()
-            };
-            Some((expected, actual.clone()))
+/// The error when oci-client's verifying stream found that a blob does not hash to
+/// `descriptor_digest` (or to the `Docker-Content-Digest` header the server sent); `None` when
+/// `e` is not that.
+fn digest_failure(
+    e: &std::io::Error,
+    descriptor_digest: OciDigest,
+    store: &StoreId,
+    what: &str,
+) -> Option<StoreError> {
+    let DigestError::VerificationError { expected, actual } =
+        e.get_ref()?.downcast_ref::<DigestError>()?
+    else {
+        return None;
+    };
+    // oci-client names the header's digest as expected for either check; only when the bytes
+    // do match the descriptor was it the header that disagreed.
+    let (expected, actual) = if descriptor_digest == *actual {
+        match expected.parse::<OciDigest>() {
+            Ok(header) => (header, descriptor_digest),
+            Err(_) => {
+                return Some(StoreError::Protocol {
+                    store: store.clone(),
+                    violation: ProtocolViolation::HeaderDigest {
+                        what: what.to_owned(),
+                        header: expected.clone(),
+                    },
+                });
+            }
         }
-        _ => None,
-    }
+    } else {
+        (descriptor_digest, actual.parse().ok()?)
+    };
+    Some(StoreError::Digest {
+        store: store.clone(),
+        what: what.to_owned(),
+        expected,
+        actual,
+    })
 }
 
 /// Whether a connection error came from the TLS handshake (wrong protocol, bad certificate).
@@ -511,18 +533,15 @@ impl Store for RegistryStore {
                 BlobResponse::Partial(s) => (offset, s),
             };
             let this = self.clone();
-            let expected = descriptor.digest.to_string();
+            let expected = descriptor.digest;
             let stream = sized
                 .stream
-                .map_err(move |e| match digest_failure(&e, &expected) {
-                    Some((expected, actual)) => StoreError::Digest {
-                        store: this.id().clone(),
-                        what: what.clone(),
-                        expected,
-                        actual,
+                .map_err(
+                    move |e| match digest_failure(&e, expected, this.id(), &what) {
+                        Some(failure) => failure,
+                        None => this.map_io(e, what.clone()),
                     },
-                    None => this.map_io(e, what.clone()),
-                })
+                )
                 .boxed();
             Ok(BlobStream { offset, stream })
         })
@@ -530,7 +549,7 @@ impl Store for RegistryStore {
 
     fn referrers<'a>(
         &'a self,
-        subject_digest: &'a str,
+        subject_digest: OciDigest,
     ) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
         Box::pin(async move {
             let what = format!("referrers of `{subject_digest}`");
