@@ -12,6 +12,7 @@
 //! never replaced.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -21,7 +22,7 @@ use crate::digest::OciDigest;
 use crate::error::Error;
 use crate::provenance::ProvenanceSummary;
 use crate::pull::vk::{VkCheck, VkOutput};
-use crate::pull::{self, Output, PullOptions};
+use crate::pull::{self, Output, PullOptions, Pulled};
 use crate::reference::Reference;
 use crate::store::{BlobSource, Store};
 
@@ -117,153 +118,34 @@ pub async fn import(
     )
     .await?;
     if resolved.claimed.is_none() {
-        let missing: Vec<&str> = [
-            ("`--guest`", labels.guest.is_none()),
-            ("`--version`", labels.version.is_none()),
-            ("`--zkvm`", labels.zkvm.is_none()),
-        ]
-        .into_iter()
-        .filter_map(|(flag, absent)| absent.then_some(flag))
-        .collect();
-        if !missing.is_empty() {
-            return Err(unnamed(&url, &missing));
-        }
+        check_labelled(labels, &url)?;
     }
     let dir = tempfile::Builder::new()
         .prefix("zkelf-import-")
         .tempdir()
         .map_err(Error::io(std::env::temp_dir()))?;
     let elf_path = dir.path().join("release.elf");
+    let reporter = options.reporter;
     let pulled =
         pull::pull_resolved(source, resolved, Output::File(elf_path.clone()), options).await?;
-
-    let resolved = &pulled.resolved;
-    let (guest, version, zkvm, statement_target) = match &pulled.statement {
-        Some(s) => (
-            s.guest.clone(),
-            s.version.to_string(),
-            s.zkvm.clone(),
-            Some(s.target.clone()),
-        ),
-        None => (
-            labels.guest.clone().unwrap_or_default(),
-            labels
-                .version
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            labels.zkvm.clone().unwrap_or_default(),
-            None,
-        ),
-    };
-    let target_triple = match (statement_target, &labels.target) {
-        (Some(signed), Some(asked)) if signed != *asked => {
-            return Err(crate::VerificationError::Unexpected {
-                field: "target",
-                expected: asked.clone(),
-                found: signed,
-            }
-            .into());
-        }
-        (Some(signed), _) => signed,
-        (None, Some(asked)) => asked.clone(),
-        (None, None) => {
-            let class = zkelf_trust::elf::riscv_class(&elf_path)
-                .map_err(|_| unnamed(&url, &["`--target` (the file is not a RISC-V ELF)"]))?;
-            class.default_target().to_owned()
-        }
-    };
-
-    // Only what a signature vouches for is carried: the provenance if the statement binds it,
-    // the VK if it was verified (with its own signature layer when that is what vouched).
-    let provenance = pulled
-        .statement
-        .as_ref()
-        .and_then(|s| s.provenance)
-        .and(resolved.provenance.clone());
-    let vk = pulled
-        .vk
-        .as_ref()
-        .filter(|v| v.verified())
-        .and(resolved.vk.clone());
-    let vk_signature = match pulled.vk.as_ref().map(|v| &v.check) {
-        Some(VkCheck::Signature { .. }) => resolved.vk_signature.clone(),
-        _ => None,
-    };
-    let signature = resolved.signatures[0].text.clone();
-    let summary = provenance
-        .as_deref()
-        .map(ProvenanceSummary::read)
-        .unwrap_or_default();
-    let mut annotations = BTreeMap::new();
-    annotations.insert(artifact::IMPORT_SOURCE.to_owned(), url.clone());
-    let spec = ArtifactSpec {
-        guest: guest.clone(),
-        version: version.clone(),
-        zkvm: zkvm.clone(),
-        target: target_triple.clone(),
-        revision: summary.revision().map(str::to_owned),
-        source: Some(summary.source_uri().unwrap_or(&url).to_owned()),
-        created: created
-            .or(pulled.statement.as_ref().map(|s| s.created))
-            .unwrap_or(0),
-        elf: resolved.layers.elf.clone(),
-        signature: Descriptor::of(artifact::MINISIG_MEDIA_TYPE, signature.as_bytes()),
-        provenance: provenance
-            .as_deref()
-            .map(|p| Descriptor::of(artifact::PROVENANCE_MEDIA_TYPE, p)),
-        vk: vk
-            .as_deref()
-            .map(|v| Descriptor::of(artifact::VK_MEDIA_TYPE, v)),
-        vk_signature: vk_signature
-            .as_deref()
-            .map(|s| Descriptor::of(artifact::VK_MINISIG_MEDIA_TYPE, s.as_bytes())),
-        annotations,
-    };
-
-    let mut uploads: Vec<(Descriptor, BlobSource)> = vec![
-        (
-            Descriptor::empty_config(),
-            BlobSource::Bytes(Bytes::from_static(artifact::EMPTY_CONFIG)),
-        ),
-        (spec.elf.clone(), BlobSource::File(elf_path.clone())),
-        (
-            spec.signature.clone(),
-            BlobSource::Bytes(Bytes::from(signature.into_bytes())),
-        ),
-    ];
-    for (d, bytes) in [
-        (&spec.provenance, provenance),
-        (&spec.vk, vk),
-        (&spec.vk_signature, vk_signature.map(String::into_bytes)),
-    ] {
-        if let (Some(d), Some(bytes)) = (d, bytes) {
-            uploads.push((d.clone(), BlobSource::Bytes(Bytes::from(bytes))));
-        }
-    }
-    let (mut uploaded_blobs, mut skipped_blobs) = (0, 0);
-    for (d, source) in uploads {
-        if crate::publish::upload(target, &d, source, options.reporter).await? {
-            uploaded_blobs += 1;
-        } else {
-            skipped_blobs += 1;
-        }
-    }
+    let names = Names::of(&pulled, labels, &elf_path, &url)?;
+    let carried = Carried::of(&pulled);
+    let spec = carried.spec(&names, &pulled, &url, created);
+    let (uploaded_blobs, skipped_blobs) =
+        upload_blobs(target, &spec, carried, &elf_path, reporter).await?;
     let (bytes, descriptor) = spec.manifest();
     target
         .put_manifest(&bytes, artifact::MANIFEST_MEDIA_TYPE, Some(tag))
         .await?;
-    options
-        .reporter
-        .note(&format!("imported `{url}` as `{tag}`"));
+    reporter.note(&format!("imported `{url}` as `{tag}`"));
     Ok(Imported {
         source: url,
         tag: tag.to_owned(),
         manifest_digest: descriptor.digest,
-        guest,
-        version,
-        zkvm,
-        target: target_triple,
+        guest: names.guest,
+        version: names.version,
+        zkvm: names.zkvm,
+        target: names.target,
         elf_digest: spec.elf.digest,
         elf_size: spec.elf.size,
         unbound: pulled.statement.is_none(),
@@ -272,4 +154,195 @@ pub async fn import(
         uploaded_blobs,
         skipped_blobs,
     })
+}
+
+/// A release whose signature binds no statement is named by the importer: every label given.
+fn check_labelled(labels: &Labels, url: &str) -> Result<(), Error> {
+    let missing: Vec<&str> = [
+        ("`--guest`", labels.guest.is_none()),
+        ("`--version`", labels.version.is_none()),
+        ("`--zkvm`", labels.zkvm.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, absent)| absent.then_some(flag))
+    .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(unnamed(url, &missing))
+    }
+}
+
+/// What the imported artifact is called: the statement's names, else the labels given.
+struct Names {
+    guest: String,
+    version: String,
+    zkvm: String,
+    target: String,
+}
+
+impl Names {
+    fn of(pulled: &Pulled, labels: &Labels, elf_path: &Path, url: &str) -> Result<Self, Error> {
+        let (guest, version, zkvm, statement_target) = match &pulled.statement {
+            Some(s) => (
+                s.guest.clone(),
+                s.version.to_string(),
+                s.zkvm.clone(),
+                Some(s.target.clone()),
+            ),
+            None => (
+                labels.guest.clone().unwrap_or_default(),
+                labels
+                    .version
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                labels.zkvm.clone().unwrap_or_default(),
+                None,
+            ),
+        };
+        let target = match (statement_target, &labels.target) {
+            (Some(signed), Some(asked)) if signed != *asked => {
+                return Err(crate::VerificationError::Unexpected {
+                    field: "target",
+                    expected: asked.clone(),
+                    found: signed,
+                }
+                .into());
+            }
+            (Some(signed), _) => signed,
+            (None, Some(asked)) => asked.clone(),
+            (None, None) => {
+                let class = zkelf_trust::elf::riscv_class(elf_path)
+                    .map_err(|_| unnamed(url, &["`--target` (the file is not a RISC-V ELF)"]))?;
+                class.default_target().to_owned()
+            }
+        };
+        Ok(Self {
+            guest,
+            version,
+            zkvm,
+            target,
+        })
+    }
+}
+
+/// The small blobs an import carries: the release signature, and only what a signature vouches
+/// for besides: the provenance if the statement binds it, the VK if it was verified (with its own
+/// signature layer when that is what vouched).
+struct Carried {
+    signature: String,
+    provenance: Option<Vec<u8>>,
+    vk: Option<Vec<u8>>,
+    vk_signature: Option<String>,
+}
+
+impl Carried {
+    fn of(pulled: &Pulled) -> Self {
+        let resolved = &pulled.resolved;
+        Self {
+            signature: resolved.signatures[0].text.clone(),
+            provenance: pulled
+                .statement
+                .as_ref()
+                .and_then(|s| s.provenance)
+                .and(resolved.provenance.clone()),
+            vk: pulled
+                .vk
+                .as_ref()
+                .filter(|v| v.verified())
+                .and(resolved.vk.clone()),
+            vk_signature: match pulled.vk.as_ref().map(|v| &v.check) {
+                Some(VkCheck::Signature { .. }) => resolved.vk_signature.clone(),
+                _ => None,
+            },
+        }
+    }
+
+    /// The manifest inputs: the ELF as pulled, these blobs, `names`, and the download URL as
+    /// the import source.
+    fn spec(
+        &self,
+        names: &Names,
+        pulled: &Pulled,
+        url: &str,
+        created: Option<u64>,
+    ) -> ArtifactSpec {
+        let summary = self
+            .provenance
+            .as_deref()
+            .map(ProvenanceSummary::read)
+            .unwrap_or_default();
+        let mut annotations = BTreeMap::new();
+        annotations.insert(artifact::IMPORT_SOURCE.to_owned(), url.to_owned());
+        ArtifactSpec {
+            guest: names.guest.clone(),
+            version: names.version.clone(),
+            zkvm: names.zkvm.clone(),
+            target: names.target.clone(),
+            revision: summary.revision().map(str::to_owned),
+            source: Some(summary.source_uri().unwrap_or(url).to_owned()),
+            created: created
+                .or(pulled.statement.as_ref().map(|s| s.created))
+                .unwrap_or(0),
+            elf: pulled.resolved.layers.elf.clone(),
+            signature: Descriptor::of(artifact::MINISIG_MEDIA_TYPE, self.signature.as_bytes()),
+            provenance: self
+                .provenance
+                .as_deref()
+                .map(|p| Descriptor::of(artifact::PROVENANCE_MEDIA_TYPE, p)),
+            vk: self
+                .vk
+                .as_deref()
+                .map(|v| Descriptor::of(artifact::VK_MEDIA_TYPE, v)),
+            vk_signature: self
+                .vk_signature
+                .as_deref()
+                .map(|s| Descriptor::of(artifact::VK_MINISIG_MEDIA_TYPE, s.as_bytes())),
+            annotations,
+        }
+    }
+}
+
+/// Uploads the config, the ELF and the carried blobs `spec` lists; returns how many were
+/// uploaded and how many the target already had.
+async fn upload_blobs(
+    target: &dyn Store,
+    spec: &ArtifactSpec,
+    carried: Carried,
+    elf_path: &Path,
+    reporter: &dyn crate::progress::Reporter,
+) -> Result<(usize, usize), Error> {
+    let mut uploads: Vec<(Descriptor, BlobSource)> = vec![
+        (
+            Descriptor::empty_config(),
+            BlobSource::Bytes(Bytes::from_static(artifact::EMPTY_CONFIG)),
+        ),
+        (spec.elf.clone(), BlobSource::File(elf_path.to_path_buf())),
+        (
+            spec.signature.clone(),
+            BlobSource::Bytes(Bytes::from(carried.signature.into_bytes())),
+        ),
+    ];
+    for (d, bytes) in [
+        (&spec.provenance, carried.provenance),
+        (&spec.vk, carried.vk),
+        (
+            &spec.vk_signature,
+            carried.vk_signature.map(String::into_bytes),
+        ),
+    ] {
+        if let (Some(d), Some(bytes)) = (d, bytes) {
+            uploads.push((d.clone(), BlobSource::Bytes(Bytes::from(bytes))));
+        }
+    }
+    let (mut uploaded, mut skipped) = (0, 0);
+    for (d, source) in uploads {
+        if crate::publish::upload(target, &d, source, reporter).await? {
+            uploaded += 1;
+        } else {
+            skipped += 1;
+        }
+    }
+    Ok((uploaded, skipped))
 }

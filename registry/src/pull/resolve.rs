@@ -149,56 +149,24 @@ pub async fn resolve(
     retry: RetryPolicy,
     reporter: &dyn Reporter,
 ) -> Result<Resolved, Error> {
-    let target = reference
-        .target()
-        .cloned()
-        .unwrap_or(Target::Tag("latest".to_owned()));
-    let what = format!("`{reference}`");
-    let (bytes, digest) =
-        get_manifest_checked(store, &target, elf_pin, &what, retry, reporter).await?;
-    let (manifest, manifest_digest, index_digest) = match artifact::parse(&bytes, digest)
-        .map_err(StoreError::from)?
-    {
-        Fetched::Manifest(manifest) => (manifest, digest, None),
-        Fetched::Index(index) => {
-            let chosen =
-                artifact::select_from_index(&index, digest, zkvm).map_err(StoreError::from)?;
-            let target = Target::Digest(chosen.digest);
-            let (m, d) = get_manifest_checked(
-                store,
-                &target,
-                elf_pin,
-                &format!("manifest `{}`", chosen.digest),
-                retry,
-                reporter,
-            )
-            .await?;
-            let Fetched::Manifest(manifest) = artifact::parse(&m, d).map_err(StoreError::from)?
-            else {
-                return Err(StoreError::Protocol {
-                    store: store.id().clone(),
-                    violation: ProtocolViolation::NestedIndex { index: d },
-                }
-                .into());
-            };
-            (manifest, d, Some(digest))
-        }
-    };
-    let layers = artifact::artifact_layers(&manifest, manifest_digest).map_err(StoreError::from)?;
-    let sig = fetch::fetch_small(
+    let from = Fetcher {
         store,
-        &layers.signature,
-        artifact::MAX_SIGNATURE_SIZE,
-        "the release signature",
         retry,
         reporter,
-    )
-    .await?;
-    let sig_text = String::from_utf8(sig).map_err(|_| VerificationError::BadSignature {
-        origin: "release layer".to_owned(),
-        problem: SignatureProblem::NotUtf8,
-    })?;
-    let release = FetchedSignature::new("release layer", sig_text);
+    };
+    let (manifest, manifest_digest, index_digest) =
+        from.artifact_manifest(reference, zkvm, elf_pin).await?;
+    let layers = artifact::artifact_layers(&manifest, manifest_digest).map_err(StoreError::from)?;
+    let release = FetchedSignature::new(
+        "release layer",
+        from.text(
+            &layers.signature,
+            artifact::MAX_SIGNATURE_SIZE,
+            "the release signature",
+            "release layer",
+        )
+        .await?,
+    );
     let claimed =
         release
             .claimed_statement()
@@ -208,81 +176,33 @@ pub async fn resolve(
             })?;
     let provenance = match &layers.provenance {
         Some(d) => Some(
-            fetch::fetch_small(
-                store,
-                d,
-                artifact::MAX_PROVENANCE_SIZE,
-                "the provenance",
-                retry,
-                reporter,
-            )
-            .await?,
+            from.bytes(d, artifact::MAX_PROVENANCE_SIZE, "the provenance")
+                .await?,
         ),
         None => None,
     };
     let vk = match &layers.vk {
         Some(d) => Some(
-            fetch::fetch_small(
-                store,
+            from.bytes(d, artifact::MAX_VK_SIZE, "the verification key")
+                .await?,
+        ),
+        None => None,
+    };
+    let vk_signature = match &layers.vk_signature {
+        Some(d) => Some(
+            from.text(
                 d,
-                artifact::MAX_VK_SIZE,
-                "the verification key",
-                retry,
-                reporter,
+                artifact::MAX_SIGNATURE_SIZE,
+                "the verification key's signature",
+                "VK signature layer",
             )
             .await?,
         ),
         None => None,
     };
-    let vk_signature = match &layers.vk_signature {
-        Some(d) => {
-            let bytes = fetch::fetch_small(
-                store,
-                d,
-                artifact::MAX_SIGNATURE_SIZE,
-                "the verification key's signature",
-                retry,
-                reporter,
-            )
-            .await?;
-            Some(
-                String::from_utf8(bytes).map_err(|_| VerificationError::BadSignature {
-                    origin: "VK signature layer".to_owned(),
-                    problem: SignatureProblem::NotUtf8,
-                })?,
-            )
-        }
-        None => None,
-    };
+    let attestations = from.attestations(manifest_digest).await;
     let mut signatures = vec![release];
-    let mut broken_attestations = Vec::new();
-    let mut attestations_not_read = 0;
-    match store.referrers(manifest_digest).await {
-        Ok(referrers) => {
-            // A store may list one attestation any number of times, or any number of them.
-            let (to_read, not_read) = artifact::attestations_to_read(&referrers);
-            attestations_not_read = not_read;
-            if not_read > 0 {
-                reporter.note(&format!(
-                    "{not_read} attestations of `{manifest_digest}` past the first {} were not read",
-                    artifact::MAX_REFERRERS
-                ));
-            }
-            for d in &to_read {
-                match fetch_attestation(store, d, &manifest_digest, retry, reporter).await {
-                    Ok(text) => signatures.push(FetchedSignature::new(
-                        format!("attestation {}", d.digest),
-                        text,
-                    )),
-                    Err(e) => broken_attestations.push(BrokenAttestation {
-                        manifest: d.digest,
-                        error: Arc::new(e),
-                    }),
-                }
-            }
-        }
-        Err(e) => reporter.note(&format!("cannot list attestations: {e}")),
-    }
+    signatures.extend(attestations.signatures);
     Ok(Resolved {
         reference: reference.clone(),
         index_digest,
@@ -290,13 +210,134 @@ pub async fn resolve(
         manifest,
         layers,
         signatures,
-        broken_attestations,
-        attestations_not_read,
+        broken_attestations: attestations.broken,
+        attestations_not_read: attestations.not_read,
         claimed,
         provenance,
         vk,
         vk_signature,
     })
+}
+
+/// Where the parts of one artifact come from, and how they are fetched.
+struct Fetcher<'a> {
+    store: &'a dyn Store,
+    retry: RetryPolicy,
+    reporter: &'a dyn Reporter,
+}
+
+/// The attestations listed for an artifact: those read, those that could not be, and how many
+/// past the bound were left unread.
+struct Attestations {
+    signatures: Vec<FetchedSignature>,
+    broken: Vec<BrokenAttestation>,
+    not_read: usize,
+}
+
+impl Fetcher<'_> {
+    /// The artifact manifest `reference` names, through its release index when it names one:
+    /// the manifest, its digest, and the index's digest.
+    async fn artifact_manifest(
+        &self,
+        reference: &Reference,
+        zkvm: Option<&str>,
+        elf_pin: Option<&Sha256Digest>,
+    ) -> Result<(Manifest, OciDigest, Option<OciDigest>), Error> {
+        let (store, retry, reporter) = (self.store, self.retry, self.reporter);
+        let target = reference
+            .target()
+            .cloned()
+            .unwrap_or(Target::Tag("latest".to_owned()));
+        let what = format!("`{reference}`");
+        let (bytes, digest) =
+            get_manifest_checked(store, &target, elf_pin, &what, retry, reporter).await?;
+        let index = match artifact::parse(&bytes, digest).map_err(StoreError::from)? {
+            Fetched::Manifest(manifest) => return Ok((manifest, digest, None)),
+            Fetched::Index(index) => index,
+        };
+        let chosen = artifact::select_from_index(&index, digest, zkvm).map_err(StoreError::from)?;
+        let (m, d) = get_manifest_checked(
+            store,
+            &Target::Digest(chosen.digest),
+            elf_pin,
+            &format!("manifest `{}`", chosen.digest),
+            retry,
+            reporter,
+        )
+        .await?;
+        match artifact::parse(&m, d).map_err(StoreError::from)? {
+            Fetched::Manifest(manifest) => Ok((manifest, d, Some(digest))),
+            Fetched::Index(_) => Err(StoreError::Protocol {
+                store: store.id().clone(),
+                violation: ProtocolViolation::NestedIndex { index: d },
+            }
+            .into()),
+        }
+    }
+
+    /// A small blob, at most `limit` bytes, digest-checked.
+    async fn bytes(&self, d: &Descriptor, limit: u64, what: &str) -> Result<Vec<u8>, Error> {
+        fetch::fetch_small(self.store, d, limit, what, self.retry, self.reporter).await
+    }
+
+    /// A small blob that must be UTF-8 text: a signature, from `origin`.
+    async fn text(
+        &self,
+        d: &Descriptor,
+        limit: u64,
+        what: &str,
+        origin: &str,
+    ) -> Result<String, Error> {
+        String::from_utf8(self.bytes(d, limit, what).await?).map_err(|_| {
+            VerificationError::BadSignature {
+                origin: origin.to_owned(),
+                problem: SignatureProblem::NotUtf8,
+            }
+            .into()
+        })
+    }
+
+    /// The attestations of `manifest_digest`. A store that cannot list them, or an attestation
+    /// that cannot be read, costs only the signatures it would have added.
+    async fn attestations(&self, manifest_digest: OciDigest) -> Attestations {
+        let mut attestations = Attestations {
+            signatures: Vec::new(),
+            broken: Vec::new(),
+            not_read: 0,
+        };
+        let referrers = match self.store.referrers(manifest_digest).await {
+            Ok(referrers) => referrers,
+            Err(e) => {
+                self.reporter
+                    .note(&format!("cannot list attestations: {e}"));
+                return attestations;
+            }
+        };
+        // A store may list one attestation any number of times, or any number of them.
+        let (to_read, not_read) = artifact::attestations_to_read(&referrers);
+        attestations.not_read = not_read;
+        if not_read > 0 {
+            self.reporter.note(&format!(
+                "{not_read} attestations of `{manifest_digest}` past the first {} were not read",
+                artifact::MAX_REFERRERS
+            ));
+        }
+        for d in &to_read {
+            match fetch_attestation(self.store, d, &manifest_digest, self.retry, self.reporter)
+                .await
+            {
+                Ok(text) => attestations.signatures.push(FetchedSignature::new(
+                    format!("attestation {}", d.digest),
+                    text,
+                )),
+                Err(e) => attestations.broken.push(BrokenAttestation {
+                    manifest: d.digest,
+                    error: Arc::new(e),
+                }),
+            }
+        }
+        attestations
+    }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
