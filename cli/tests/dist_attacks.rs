@@ -10,6 +10,7 @@ use zkelf_registry::artifact::{ArtifactSpec, Descriptor, MANIFEST_MEDIA_TYPE};
 use zkelf_registry::reference::Target;
 use zkelf_registry::store::{self, NetworkOptions, Store};
 use zkelf_testsupport::elf::{Class, ElfSpec};
+use zkelf_testsupport::minisign_tool;
 use zkelf_testsupport::registry::{DockerRegistry, Fault};
 
 const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -188,6 +189,23 @@ fn a_manifest_pairing_one_elf_with_another_elfs_signature_is_refused() {
     w.rejects("elf_paired_with_another_elfs_signature", 1, || {
         w.pull(&format!("{repo}:mixed"), &w.path("out/fib.elf"), &[])
     });
+    // `attest` fetches through the same verified path, without a policy: it will not co-sign
+    // the pair either.
+    let cosigner = minisign_tool::generate(w.dir.path(), "cosigner", None);
+    w.rejects(
+        "attest_of_an_elf_paired_with_another_elfs_signature",
+        1,
+        || {
+            w.run(&[
+                "attest",
+                &format!("{repo}:mixed"),
+                "--key",
+                cosigner.secret.to_str().unwrap(),
+                "--output",
+                w.path("out/cosigned.minisig").to_str().unwrap(),
+            ])
+        },
+    );
 }
 
 #[test]

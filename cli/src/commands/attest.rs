@@ -10,10 +10,10 @@ use zkelf_registry::signature::{SignatureProblem, claimed_of};
 use zkelf_trust::signature::{self, Signature};
 use zkelf_trust::statement::{Kind, Statement};
 
-use super::rebuild::{Published, fetch_published, push_signature};
 use super::shared::epoch::created_now;
 use super::shared::files::persist_atomically;
 use super::shared::keys::load_secret_key;
+use super::shared::published::{Published, fetch_published, push_signature};
 use crate::args::audit::{AttestArgs, AttestKind};
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::Printer;

@@ -1,20 +1,21 @@
 //! `zkelf rebuild`: an auditor rebuilds a published guest from nothing but its provenance,
 //! compares the sha256 with the published ELF, and on a match may sign and attach a
-//! `kind=rebuild` attestation. Also what `attest` shares: fetching the artifact and its ELF,
-//! writing and attaching a signature.
+//! `kind=rebuild` attestation. It checks bytes, not signers: no trust policy is asked.
+//!
+//! The jobs, in order: fetch the published artifact (`shared::published`), read its provenance
+//! and check it against the release statement, clone and check the source, rebuild in the
+//! builder (which owns the builder check), compare, then refute (with a diff) or attest.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
 use zkelf_builder::provenance::Provenance;
+use zkelf_builder::rebuild::{Prepared, Rebuilt};
 use zkelf_builder::{BuildOptions, diff};
-use zkelf_registry::digest::OciDigest;
-use zkelf_registry::pull::{self, Resolved};
+use zkelf_registry::VerificationError;
 use zkelf_registry::signature::SignatureProblem;
-use zkelf_registry::store::{self, Store};
-use zkelf_registry::{Reference, VerificationError, fetch};
-use zkelf_trust::digest::{ContentDigests, Sha256Digest};
+use zkelf_trust::keys::SecretKey;
 use zkelf_trust::signature;
 use zkelf_trust::statement::{Kind, Statement};
 
@@ -22,108 +23,141 @@ use super::shared::dirs::{builder_cache_dir, builder_trust_dir};
 use super::shared::epoch::created_now;
 use super::shared::files::persist_atomically;
 use super::shared::keys::load_secret_key;
-use super::shared::network::{network_options, retry_policy};
-use super::shared::reporters::{BuildReporter, ProgressReporter};
+use super::shared::published::{Published, fetch_published, push_signature};
+use super::shared::reporters::BuildReporter;
 use crate::args::audit::RebuildArgs;
-use crate::args::dist::NetworkArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::{OutputFormat, Printer};
 use crate::reports::audit::RebuildReport;
 
-/// A published artifact resolved, with its ELF hashed (and kept in a temporary file if asked).
-pub(super) struct Published {
-    pub store: Box<dyn Store>,
-    pub resolved: Resolved,
-    pub elf: ContentDigests,
-    pub elf_file: Option<tempfile::NamedTempFile>,
-}
-
-impl Published {
-    /// SHA-256 of the provenance and VK fetched with the artifact.
-    pub fn extras(&self) -> (Option<Sha256Digest>, Option<Sha256Digest>) {
-        (
-            self.resolved.provenance.as_deref().map(Sha256Digest::of),
-            self.resolved.vk.as_deref().map(Sha256Digest::of),
-        )
+/// Runs `zkelf rebuild`.
+pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let started = Instant::now();
+    // Unlock the key first: a wrong password should not cost a build.
+    let secret = match (&args.attest, &args.key) {
+        (true, Some(key)) => Some(load_secret_key(key, args.password_file.as_deref())?),
+        _ => None,
+    };
+    let published = fetch_published(
+        &args.reference,
+        args.zkvm.as_deref(),
+        &args.network,
+        true,
+        printer,
+    )
+    .await?;
+    let reference = published.resolved.reference.to_string();
+    let (provenance, claimed) = recipe(&published, &reference)?;
+    let source = Source::of(&args, &provenance, &reference)?;
+    let work = tempfile::Builder::new()
+        .prefix("zkelf-rebuild-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let prepared = source
+        .checkout(&provenance, work.path(), &reference, printer)
+        .await?;
+    let build_started = Instant::now();
+    let rebuilt = build(
+        &args,
+        &provenance,
+        &prepared,
+        work.path(),
+        &reference,
+        printer,
+    )
+    .await?;
+    let seconds_build = build_started.elapsed().as_secs_f64();
+    let built = &rebuilt.built;
+    // The bytes decide; a VK derived from them (a RISC Zero image id) must agree as well.
+    let vk_matches = match (&published.resolved.vk, &built.vk) {
+        (Some(published_vk), Some(path)) => {
+            std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?
+                == *published_vk
+        }
+        _ => true,
+    };
+    let matches = built.sha256 == published.elf.sha256 && vk_matches;
+    let mut report = RebuildReport {
+        reference: reference.clone(),
+        manifest: published.resolved.manifest_digest,
+        guest: claimed.guest.clone(),
+        version: claimed.version.to_string(),
+        zkvm: claimed.zkvm.clone(),
+        source: source.uri,
+        commit: source.commit,
+        published_sha256: published.elf.sha256,
+        rebuilt_sha256: built.sha256,
+        rebuilt_elf: args.out.is_some().then(|| built.elf.clone()),
+        matches,
+        builder_image: built.builder_image.clone(),
+        builder_differences: rebuilt.differences.clone(),
+        diff: None,
+        attestation: None,
+        attached: None,
+        seconds_total: 0.0,
+        seconds_build,
+    };
+    if !matches {
+        refute(&mut report, &published, &rebuilt).await?;
+        report.seconds_total = started.elapsed().as_secs_f64();
+        printer.report(&report)?;
+        if printer.format() == OutputFormat::Human {
+            printer.error(&if vk_matches {
+                anyhow::anyhow!(
+                    "the rebuild of `{reference}` does not reproduce the published ELF: sha256 `{}`, published `{}`",
+                    report.rebuilt_sha256,
+                    report.published_sha256
+                )
+            } else {
+                anyhow::anyhow!(
+                    "the rebuild of `{reference}` reproduces the ELF but not its published verification key"
+                )
+            });
+        }
+        return Ok(ExitStatus::Failure);
     }
+    if let Some(secret) = &secret {
+        attest(&mut report, &args, secret, &published, &claimed, &rebuilt).await?;
+    }
+    report.seconds_total = started.elapsed().as_secs_f64();
+    printer.report(&report)?;
+    Ok(ExitStatus::Success)
 }
 
-/// Resolves `reference`, fetches its small parts and streams its ELF through the hashers
-/// (into a temporary file when `keep` is true), checking it against the manifest and the
-/// release statement.
-pub(super) async fn fetch_published(
-    reference: &str,
-    zkvm: Option<&str>,
-    network: &NetworkArgs,
-    keep: bool,
-    printer: &Printer,
-) -> anyhow::Result<Published> {
-    let reference: Reference = reference.parse()?;
-    let options = network_options(network)?;
-    let store = store::open(&reference, &options)?;
-    let reporter = ProgressReporter::new(printer);
-    let retry = retry_policy(network);
-    let context = || format!("cannot fetch `{reference}`");
-    let resolved = pull::resolve(store.as_ref(), &reference, zkvm, None, retry, &reporter)
-        .await
-        .with_context(context)?;
-    let desc = resolved.layers.elf.clone();
-    let temp = if keep {
-        Some(
-            tempfile::Builder::new()
-                .prefix("zkelf-published-")
-                .suffix(".elf")
-                .tempfile()
-                .context("cannot create a temporary file for the published ELF")?,
+/// The recipe: the artifact's provenance, which must be about its ELF and describe what its
+/// release statement signs, and that statement.
+fn recipe(published: &Published, reference: &str) -> anyhow::Result<(Provenance, Statement)> {
+    let bytes = published.resolved.provenance.as_deref().ok_or_else(|| {
+        UsageError::new(
+            format!("`{reference}` carries no provenance, so it cannot be rebuilt"),
+            "only artifacts published with their provenance.json (`zkelf release`) can be rebuilt",
         )
-    } else {
-        None
+    })?;
+    let provenance = Provenance::from_json(bytes)
+        .with_context(|| format!("cannot rebuild `{reference}` from its provenance"))?;
+    let Some(claimed) = published.resolved.claimed.clone() else {
+        return Err(UsageError::new(
+            format!(
+                "the release signature of `{reference}` binds no statement, so there is no signed release to rebuild"
+            ),
+            "rebuild artifacts whose release signature carries a zkelf statement (`zkelf release`)",
+        )
+        .into());
     };
-    let sink = match &temp {
-        Some(t) => Some(t.reopen().context("cannot reopen a temporary file")?),
-        None => None,
-    };
-    let what = format!("the ELF `{}`", desc.digest);
-    let elf = fetch::fetch_large(store.as_ref(), &desc, &what, sink, retry, &reporter)
-        .await
-        .with_context(context)?
-        .digests;
-    if let Some(claimed) = &resolved.claimed
-        && (claimed.sha256 != elf.sha256 || claimed.size != elf.size)
-    {
-        return Err(anyhow::Error::new(VerificationError::LayerMismatch {
-            manifest: desc.digest,
-            manifest_size: desc.size,
-            statement: OciDigest::from(claimed.sha256),
-            statement_size: claimed.size,
+    if provenance.subject_sha256() != Some(claimed.sha256) {
+        return Err(anyhow::Error::new(VerificationError::Unexpected {
+            field: "provenance subject sha256",
+            expected: claimed.sha256.to_string(),
+            found: provenance
+                .subject_sha256()
+                .map_or_else(|| "<none>".into(), |d| d.to_string()),
         }))
-        .with_context(context);
+        .context(format!(
+            "the provenance of `{reference}` is not about its ELF"
+        ));
     }
-    Ok(Published {
-        store,
-        resolved,
-        elf,
-        elf_file: temp,
-    })
-}
-
-/// Attaches `signature` to the artifact as an attestation; returns the attestation's digest.
-pub(super) async fn push_signature(
-    published: &Published,
-    signature: &[u8],
-    title: &str,
-    created: u64,
-) -> anyhow::Result<OciDigest> {
-    let store = published.store.as_ref();
-    let digest = &published.resolved.manifest_digest;
-    let context = || format!("cannot attach `{title}` to `{digest}`");
-    let subject = zkelf_registry::attest::subject_descriptor(store, digest)
-        .await
-        .with_context(context)?;
-    let attached = zkelf_registry::attest::attach(store, &subject, signature, title, created)
-        .await
-        .with_context(context)?;
-    Ok(attached.digest)
+    check_provenance_agrees(&provenance, &claimed, published)?;
+    Ok((provenance, claimed))
 }
 
 /// The provenance's guest/version/zkvm/target must be what the release statement says.
@@ -167,82 +201,49 @@ fn check_provenance_agrees(
     Ok(())
 }
 
-/// Runs `zkelf rebuild`.
-pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let started = Instant::now();
-    // Unlock the key first: a wrong password should not cost a build.
-    let secret = match (&args.attest, &args.key) {
-        (true, Some(key)) => Some(load_secret_key(key, args.password_file.as_deref())?),
-        _ => None,
-    };
-    let published = fetch_published(
-        &args.reference,
-        args.zkvm.as_deref(),
-        &args.network,
-        true,
-        printer,
-    )
-    .await?;
-    let reference = published.resolved.reference.to_string();
-    let bytes = published.resolved.provenance.as_deref().ok_or_else(|| {
-        UsageError::new(
-            format!("`{reference}` carries no provenance, so it cannot be rebuilt"),
-            "only artifacts published with their provenance.json (`zkelf release`) can be rebuilt",
-        )
-    })?;
-    let provenance = Provenance::from_json(bytes)
-        .with_context(|| format!("cannot rebuild `{reference}` from its provenance"))?;
-    let Some(claimed) = published.resolved.claimed.clone() else {
-        return Err(UsageError::new(
-            format!(
-                "the release signature of `{reference}` binds no statement, so there is no signed release to rebuild"
-            ),
-            "rebuild artifacts whose release signature carries a zkelf statement (`zkelf release`)",
-        )
-        .into());
-    };
-    if provenance.subject_sha256() != Some(claimed.sha256) {
-        return Err(anyhow::Error::new(VerificationError::Unexpected {
-            field: "provenance subject sha256",
-            expected: claimed.sha256.to_string(),
-            found: provenance
-                .subject_sha256()
-                .map_or_else(|| "<none>".into(), |d| d.to_string()),
-        }))
-        .context(format!(
-            "the provenance of `{reference}` is not about its ELF"
-        ));
-    }
-    check_provenance_agrees(&provenance, &claimed, &published)?;
-    // The source and commit come from the release under audit: refuse what git could run
-    // before anything is built or cloned.
-    let external = provenance.external();
-    let uri = args
-        .source
-        .clone()
-        .unwrap_or_else(|| external.source.uri.clone());
-    let origin = if args.source.is_some() {
-        "`--source`".to_string()
-    } else {
-        format!("the provenance of `{reference}`")
-    };
-    zkelf_builder::source::check_remote(&uri)
-        .and_then(|()| zkelf_builder::source::check_commit(&external.source.commit))
-        .with_context(|| format!("{origin} names a source zkelf will not check out"))?;
+/// Where the source comes from: the provenance's repository (or `--source`) at its commit.
+struct Source {
+    uri: String,
+    commit: String,
+}
 
-    // Clone and check the source before Docker is asked for anything: the commit first, then
-    // every path the provenance names, and git never runs what the clone could configure.
-    let work = tempfile::Builder::new()
-        .prefix("zkelf-rebuild-")
-        .tempdir()
-        .context("cannot create a temporary directory")?;
-    let checkout = work.path().join("src");
-    printer.info(format!("cloning {uri} at {}…", external.source.commit));
-    let prepared = {
+impl Source {
+    /// The source and commit come from the release under audit: what git could run is refused
+    /// before anything is built or cloned.
+    fn of(args: &RebuildArgs, provenance: &Provenance, reference: &str) -> anyhow::Result<Self> {
+        let external = provenance.external();
+        let uri = args
+            .source
+            .clone()
+            .unwrap_or_else(|| external.source.uri.clone());
+        let origin = if args.source.is_some() {
+            "`--source`".to_string()
+        } else {
+            format!("the provenance of `{reference}`")
+        };
+        zkelf_builder::source::check_remote(&uri)
+            .and_then(|()| zkelf_builder::source::check_commit(&external.source.commit))
+            .with_context(|| format!("{origin} names a source zkelf will not check out"))?;
+        Ok(Self {
+            uri,
+            commit: external.source.commit.clone(),
+        })
+    }
+
+    /// Clones and checks the source before Docker is asked for anything: the commit first, then
+    /// every path the provenance names, and git never runs what the clone could configure.
+    async fn checkout(
+        &self,
+        provenance: &Provenance,
+        work: &Path,
+        reference: &str,
+        printer: &Printer,
+    ) -> anyhow::Result<Prepared> {
+        printer.info(format!("cloning {} at {}…", self.uri, self.commit));
         let (from, commit, dest, recipe) = (
-            uri.clone(),
-            external.source.commit.clone(),
-            checkout.clone(),
+            self.uri.clone(),
+            self.commit.clone(),
+            work.join("src"),
             provenance.clone(),
         );
         tokio::task::spawn_blocking(move || {
@@ -252,17 +253,28 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         .await?
         .with_context(|| {
             format!(
-                "cannot rebuild `{reference}` from commit `{}` of `{uri}`",
-                external.source.commit
+                "cannot rebuild `{reference}` from commit `{}` of `{}`",
+                self.commit, self.uri
             )
-        })?
-    };
+        })
+    }
+}
 
+/// Rebuilds the prepared recipe; the builder says how this builder differs from the recorded
+/// one (and refuses unless `--allow-different-builder`).
+async fn build(
+    args: &RebuildArgs,
+    provenance: &Provenance,
+    prepared: &Prepared,
+    work: &Path,
+    reference: &str,
+    printer: &Printer,
+) -> anyhow::Result<Rebuilt> {
     let engine = super::shared::engine().await?;
     let reporter = BuildReporter::new(printer);
     let options = BuildOptions {
-        out_dir: args.out.clone().unwrap_or_else(|| work.path().join("out")),
-        zkvm: Some(external.zkvm.clone()),
+        out_dir: args.out.clone().unwrap_or_else(|| work.join("out")),
+        zkvm: Some(provenance.external().zkvm.clone()),
         cache_dir: builder_cache_dir(),
         suite: args.suite.clone(),
         allow_different_builder: args.allow_different_builder,
@@ -270,112 +282,79 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         trust_dir: builder_trust_dir(),
         ..BuildOptions::default()
     };
-    let build_started = Instant::now();
-    let rebuilt = zkelf_builder::rebuild::rebuild(&engine, &prepared, &options, &reporter)
+    let rebuilt = zkelf_builder::rebuild::rebuild(&engine, prepared, &options, &reporter)
         .await
         .with_context(|| format!("cannot rebuild `{reference}`"))?;
-    let seconds_build = build_started.elapsed().as_secs_f64();
     for d in &rebuilt.differences {
         printer.warn(format!("builder differs: {d}"));
     }
-    let built = rebuilt.built;
-    // The bytes decide; a VK derived from them (a RISC Zero image id) must agree as well.
-    let vk_matches = match (&published.resolved.vk, &built.vk) {
-        (Some(published_vk), Some(path)) => {
-            std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?
-                == *published_vk
-        }
-        _ => true,
-    };
-    let matches = built.sha256 == published.elf.sha256 && vk_matches;
+    Ok(rebuilt)
+}
 
-    let mut report = RebuildReport {
-        reference: reference.clone(),
-        manifest: published.resolved.manifest_digest,
+/// A rebuild that does not reproduce the release: the report gets the section/symbol diff of
+/// the two ELFs.
+async fn refute(
+    report: &mut RebuildReport,
+    published: &Published,
+    rebuilt: &Rebuilt,
+) -> anyhow::Result<()> {
+    let published_elf = published
+        .elf_file
+        .as_ref()
+        .map(|f| f.path().to_path_buf())
+        .unwrap_or_default();
+    let rebuilt_elf = rebuilt.built.elf.clone();
+    let diff = tokio::task::spawn_blocking(move || diff::diff_files(&published_elf, &rebuilt_elf))
+        .await??;
+    report.diff = Some(diff.render());
+    Ok(())
+}
+
+/// A rebuild that reproduces the release, attested: a `kind=rebuild` statement over the
+/// published bytes, written to a file and, with `--push`, attached to the artifact.
+async fn attest(
+    report: &mut RebuildReport,
+    args: &RebuildArgs,
+    secret: &SecretKey,
+    published: &Published,
+    claimed: &Statement,
+    rebuilt: &Rebuilt,
+) -> anyhow::Result<()> {
+    let reference = &report.reference;
+    let (provenance_sha, vk_sha) = published.extras();
+    let statement = Statement {
+        kind: Kind::Rebuild,
         guest: claimed.guest.clone(),
-        version: claimed.version.to_string(),
+        version: claimed.version.clone(),
         zkvm: claimed.zkvm.clone(),
-        source: uri,
-        commit: external.source.commit.clone(),
-        published_sha256: published.elf.sha256,
-        rebuilt_sha256: built.sha256,
-        rebuilt_elf: args.out.is_some().then(|| built.elf.clone()),
-        matches,
-        builder_image: built.builder_image.clone(),
-        builder_differences: rebuilt.differences,
-        diff: None,
-        attestation: None,
-        attached: None,
-        seconds_total: 0.0,
-        seconds_build,
+        target: claimed.target.clone(),
+        sha256: published.elf.sha256,
+        size: published.elf.size,
+        provenance: provenance_sha,
+        vk: vk_sha,
+        builder: Some(rebuilt.built.builder_image.clone()),
+        created: created_now()?,
     };
-
-    if !matches {
-        let published_elf = published
-            .elf_file
-            .as_ref()
-            .map(|f| f.path().to_path_buf())
-            .unwrap_or_default();
-        let rebuilt = built.elf.clone();
-        let diff = tokio::task::spawn_blocking(move || diff::diff_files(&published_elf, &rebuilt))
-            .await??;
-        report.diff = Some(diff.render());
-        report.seconds_total = started.elapsed().as_secs_f64();
-        printer.report(&report)?;
-        if printer.format() == OutputFormat::Human {
-            printer.error(&if vk_matches {
-                anyhow::anyhow!(
-                    "the rebuild of `{reference}` does not reproduce the published ELF: sha256 `{}`, published `{}`",
-                    report.rebuilt_sha256,
-                    report.published_sha256
-                )
-            } else {
-                anyhow::anyhow!(
-                    "the rebuild of `{reference}` reproduces the ELF but not its published verification key"
-                )
-            });
-        }
-        return Ok(ExitStatus::Failure);
+    let sig = signature::sign(secret, &published.elf, &statement)
+        .with_context(|| format!("cannot sign the rebuild attestation of `{reference}`"))?;
+    let path = args.output.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "{}-{}.rebuild.minisig",
+            claimed.guest, claimed.zkvm
+        ))
+    });
+    let text = sig.to_string();
+    persist_atomically(&path, text.as_bytes(), 0o644, true)?;
+    report.attestation = Some(path);
+    if args.push {
+        let title = format!(
+            "{}-{}.elf.{}.rebuild.minisig",
+            claimed.guest,
+            claimed.zkvm,
+            sig.key_id()
+        );
+        report.attached =
+            Some(push_signature(published, text.as_bytes(), &title, statement.created).await?);
     }
-
-    if let Some(secret) = &secret {
-        let (provenance_sha, vk_sha) = published.extras();
-        let statement = Statement {
-            kind: Kind::Rebuild,
-            guest: claimed.guest.clone(),
-            version: claimed.version.clone(),
-            zkvm: claimed.zkvm.clone(),
-            target: claimed.target.clone(),
-            sha256: published.elf.sha256,
-            size: published.elf.size,
-            provenance: provenance_sha,
-            vk: vk_sha,
-            builder: Some(built.builder_image.clone()),
-            created: created_now()?,
-        };
-        let sig = signature::sign(secret, &published.elf, &statement)
-            .with_context(|| format!("cannot sign the rebuild attestation of `{reference}`"))?;
-        let path = args.output.clone().unwrap_or_else(|| {
-            PathBuf::from(format!(
-                "{}-{}.rebuild.minisig",
-                claimed.guest, claimed.zkvm
-            ))
-        });
-        let text = sig.to_string();
-        persist_atomically(&path, text.as_bytes(), 0o644, true)?;
-        report.attestation = Some(path);
-        if args.push {
-            let title = format!(
-                "{}-{}.elf.{}.rebuild.minisig",
-                claimed.guest,
-                claimed.zkvm,
-                sig.key_id()
-            );
-            report.attached =
-                Some(push_signature(&published, text.as_bytes(), &title, statement.created).await?);
-        }
-    }
-    report.seconds_total = started.elapsed().as_secs_f64();
-    printer.report(&report)?;
-    Ok(ExitStatus::Success)
+    Ok(())
 }

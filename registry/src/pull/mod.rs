@@ -14,6 +14,9 @@
 //! releases of guests sign today) binds no guest, version or zkVM: it counts only for bytes
 //! pinned by `Expected::sha256` or a `zkelf.lock` pin, or with `allow_unbound`, exactly as
 //! `zkelf verify` treats it. Without a statement there is no tag, version or rollback check.
+//!
+//! [`fetch_unevaluated`] runs steps 1, 2 and 4 alone (with the statement checked against the
+//! manifest), for callers that check bytes, not signers.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -142,16 +145,8 @@ fn check_expectations(resolved: &Resolved, options: &PullOptions<'_>) -> Result<
         }
         .into());
     }
+    check_layer(resolved)?;
     if let Some(claimed) = &resolved.claimed {
-        if !elf.names(&claimed.sha256) || elf.size != claimed.size {
-            return Err(VerificationError::LayerMismatch {
-                manifest: elf.digest,
-                manifest_size: elf.size,
-                statement: OciDigest::from(claimed.sha256),
-                statement_size: claimed.size,
-            }
-            .into());
-        }
         if let Some(Target::Tag(tag)) = resolved.reference.target() {
             // A release tag (`<version>` or `<version>-<zkvm>`) must name what the statement signs.
             let version = claimed.version.to_string();
@@ -180,6 +175,23 @@ fn check_expectations(resolved: &Resolved, options: &PullOptions<'_>) -> Result<
         check_rollback(resolved, claimed, options)?;
     }
     Ok(())
+}
+
+/// The manifest's ELF layer is the one the release statement signs, digest and size (no
+/// mix-and-match of one release's manifest with another's signature).
+fn check_layer(resolved: &Resolved) -> Result<(), VerificationError> {
+    let elf = &resolved.layers.elf;
+    match &resolved.claimed {
+        Some(claimed) if !elf.names(&claimed.sha256) || elf.size != claimed.size => {
+            Err(VerificationError::LayerMismatch {
+                manifest: elf.digest,
+                manifest_size: elf.size,
+                statement: OciDigest::from(claimed.sha256),
+                statement_size: claimed.size,
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 fn check_rollback(
@@ -262,6 +274,40 @@ pub async fn pull_resolved(
         ..options
     };
     finish(store, resolved, None, output, options).await
+}
+
+/// An artifact resolved and its ELF fetched, verified against what names it, but not evaluated
+/// under any policy.
+#[derive(Debug)]
+pub struct Unevaluated {
+    /// What was resolved and fetched.
+    pub resolved: Resolved,
+    /// Digests of the ELF, which are its descriptor's and its release statement's.
+    pub elf: ContentDigests,
+}
+
+/// Steps 1, 2 and 4 of a pull for callers that check bytes, not signers (`zkelf rebuild` and
+/// `zkelf attest`, which asks no policy before it co-signs): the artifact resolved and its
+/// small blobs fetched, the release statement checked against the manifest's ELF layer, and the
+/// ELF streamed into `sink` (when given) while it is verified against its digest and size.
+/// Nothing here says that a key anyone trusts signed it.
+pub async fn fetch_unevaluated(
+    store: &dyn Store,
+    reference: &Reference,
+    zkvm: Option<&str>,
+    sink: Option<File>,
+    retry: RetryPolicy,
+    reporter: &dyn Reporter,
+) -> Result<Unevaluated, Error> {
+    let resolved = resolve(store, reference, zkvm, None, retry, reporter).await?;
+    check_layer(&resolved)?;
+    let elf = &resolved.layers.elf;
+    let what = format!("the ELF `{}`", elf.digest);
+    let blob = fetch::fetch_large(store, elf, &what, sink, retry, reporter).await?;
+    Ok(Unevaluated {
+        resolved,
+        elf: blob.digests,
+    })
 }
 
 /// Steps 3 to 6 of a pull, for an artifact resolved and its small blobs fetched (steps 1-2).
