@@ -160,11 +160,6 @@ pub fn is_valid_tag(tag: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
-/// Whether `digest` is `sha256:` followed by 64 lowercase hex digits.
-pub fn is_valid_digest(digest: &str) -> bool {
-    digest.parse::<OciDigest>().is_ok()
-}
-
 fn is_valid_repository(path: &str) -> bool {
     !path.is_empty()
         && path.split('/').all(|component| {
