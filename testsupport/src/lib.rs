@@ -14,6 +14,7 @@ pub mod mount;
 pub mod policy;
 pub mod registry;
 pub mod run;
+pub mod stateless;
 
 // The snapshot macro expands to `insta`'s in the test crate.
 pub use insta;
