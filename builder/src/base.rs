@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use zkelf_trust::digest::Sha256Hasher;
+use zkelf_trust::digest::{OciDigest, Sha256Digest, Sha256Hasher};
 
 use crate::docker::Engine;
 use crate::error::BuilderError;
@@ -51,16 +51,25 @@ impl Default for BaseOptions {
 pub struct BaseImage {
     /// `zkelf-base:<suite>`.
     pub tag: String,
-    /// The engine's image id (`sha256:…`); differs between imports of the same tar.
-    pub id: String,
+    /// The engine's image id; differs between imports of the same tar.
+    pub id: OciDigest,
     /// sha256 of the root filesystem tar: the layer's diff id, the same for the same packages.
-    pub rootfs_sha256: String,
+    pub rootfs_sha256: Sha256Digest,
     /// Mirror it was bootstrapped from.
     pub mirror: String,
     /// Suite.
     pub suite: String,
     /// The mtime clamp used.
     pub source_date_epoch: u64,
+}
+
+/// What `zkelf builder base` writes in the imported image's comment (the id is the engine's).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Record {
+    rootfs_sha256: Sha256Digest,
+    mirror: String,
+    suite: String,
+    source_date_epoch: u64,
 }
 
 /// The tag of the base image for `suite`.
@@ -75,22 +84,36 @@ pub async fn find_base(engine: &Engine, suite: &str) -> Result<Option<BaseImage>
         return Ok(None);
     };
     // The import message carries the record; older or foreign images fall back to the layer id.
-    let record: Option<BaseImage> = image
+    let record: Option<Record> = image
         .comment
         .as_deref()
         .and_then(|c| serde_json::from_str(c).ok());
-    let id = image.id.clone().unwrap_or_default();
+    let digest = |text: Option<String>| {
+        text.as_deref()
+            .and_then(|t| t.parse::<OciDigest>().ok())
+            .ok_or_else(|| BuilderError::ImageBuild {
+                tag: tag.clone(),
+                engine: format!("the engine gave no sha256 id or layer for `{tag}`"),
+            })
+    };
+    let id = digest(image.id.clone())?;
     let layer = image
         .root_fs
         .and_then(|fs| fs.layers)
-        .and_then(|layers| layers.into_iter().next())
-        .unwrap_or_default();
+        .and_then(|layers| layers.into_iter().next());
     Ok(Some(match record {
-        Some(record) => BaseImage { id, tag, ..record },
-        None => BaseImage {
+        Some(record) => BaseImage {
             tag,
             id,
-            rootfs_sha256: layer.trim_start_matches("sha256:").to_string(),
+            rootfs_sha256: record.rootfs_sha256,
+            mirror: record.mirror,
+            suite: record.suite,
+            source_date_epoch: record.source_date_epoch,
+        },
+        None => BaseImage {
+            rootfs_sha256: digest(layer)?.sha256(),
+            tag,
+            id,
             mirror: String::new(),
             suite: suite.to_string(),
             source_date_epoch: 0,
@@ -104,10 +127,10 @@ pub async fn bootstrap_base(
     options: &BaseOptions,
     reporter: &dyn Reporter,
 ) -> Result<BaseImage, BuilderError> {
-    if !crate::manifest::is_label(&options.suite) {
+    if !zkelf_trust::name::is_valid_name(&options.suite) {
         return Err(BuilderError::HostCommand {
             command: "debootstrap".into(),
-            message: format!("`{}` is not a suite name", options.suite),
+            output: format!("`{}` is not a suite name", options.suite),
         });
     }
     let work = crate::fsutil::tempdir("zkelf-base-")?;
@@ -133,13 +156,14 @@ pub async fn bootstrap_base(
     })
     .await
     .map_err(|e| BuilderError::io("cannot pack", &root, std::io::Error::other(e)))??;
-    reporter.finish(&format!("root filesystem sha256:{rootfs_sha256}"));
+    reporter.finish(&format!(
+        "root filesystem {}",
+        OciDigest::from(rootfs_sha256)
+    ));
 
     let tag = base_tag(&options.suite);
     reporter.step(&format!("importing {tag}"));
-    let mut record = BaseImage {
-        tag: tag.clone(),
-        id: String::new(),
+    let record = Record {
         rootfs_sha256,
         mirror: options.mirror.clone(),
         suite: options.suite.clone(),
@@ -162,13 +186,11 @@ pub async fn bootstrap_base(
             reporter.output(&status);
         }
     }
-    let image = engine
-        .image(&tag)
+    let base = find_base(engine, &options.suite)
         .await?
         .ok_or(BuilderError::BaseImageMissing { tag: tag.clone() })?;
-    record.id = image.id.unwrap_or_default();
-    reporter.finish(&format!("imported {tag} ({})", record.id));
-    Ok(record)
+    reporter.finish(&format!("imported {tag} ({})", base.id));
+    Ok(base)
 }
 
 async fn run_debootstrap(
@@ -190,7 +212,7 @@ async fn run_debootstrap(
         .await
         .map_err(|e| BuilderError::HostCommand {
             command: command.clone(),
-            message: e.to_string(),
+            output: e.to_string(),
         })?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
@@ -201,7 +223,7 @@ async fn run_debootstrap(
         let tail: Vec<&str> = text.lines().rev().take(15).collect();
         return Err(BuilderError::HostCommand {
             command,
-            message: format!(
+            output: format!(
                 "{}\n{}",
                 output.status,
                 tail.into_iter().rev().collect::<Vec<_>>().join("\n")
@@ -248,14 +270,7 @@ fn parse_rfc2822(s: &str) -> Option<u64> {
     let [h, m, sec] = hms.as_slice() else {
         return None;
     };
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = zkelf_trust::time::days_from_civil(year, month, day);
     u64::try_from(days * 86_400 + h * 3600 + m * 60 + sec).ok()
 }
 
@@ -333,7 +348,7 @@ fn clear_files(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Packs `root` into a deterministic tar at `out`; returns its sha256.
-fn pack(root: &Path, out: &Path, epoch: u64) -> Result<String, BuilderError> {
+fn pack(root: &Path, out: &Path, epoch: u64) -> Result<Sha256Digest, BuilderError> {
     let file = File::create(out).map_err(|e| BuilderError::io("cannot create", out, e))?;
     let mut builder = tar::Builder::new(HashingWriter {
         inner: BufWriter::new(file),
@@ -354,7 +369,7 @@ fn pack(root: &Path, out: &Path, epoch: u64) -> Result<String, BuilderError> {
     inner
         .flush()
         .map_err(|e| BuilderError::io("cannot write", out, e))?;
-    Ok(hasher.finalize().0.to_string())
+    Ok(hasher.finalize().0)
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

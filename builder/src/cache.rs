@@ -36,15 +36,17 @@ impl Trust {
         self.dir.as_ref().map(|d| d.join(kind).join(key))
     }
 
-    /// The digest recorded for `kind`/`key`, if any.
-    fn recorded(&self, kind: &str, key: &str) -> Option<String> {
+    /// The digest recorded for `kind`/`key`, if any (`Err` holding what the record says when
+    /// that is no digest).
+    fn recorded(&self, kind: &str, key: &str) -> Option<Result<Sha256Digest, String>> {
         let path = self.path(kind, key)?;
         let bytes = zkelf_trust::bounded::read_no_follow(&path, 128).ok()?;
-        Some(String::from_utf8_lossy(&bytes).trim().to_string())
+        let text = String::from_utf8_lossy(&bytes).trim().to_string();
+        Some(text.parse().map_err(|_| text))
     }
 
     /// Records `digest` for `kind`/`key` (best effort: an unrecorded entry is only rebuilt).
-    pub(crate) fn record(&self, kind: &str, key: &str, digest: &str) {
+    pub(crate) fn record(&self, kind: &str, key: &str, digest: &Sha256Digest) {
         if let Some(path) = self.path(kind, key)
             && let Some(parent) = path.parent()
             && std::fs::create_dir_all(parent).is_ok()
@@ -158,7 +160,7 @@ impl std::fmt::Display for Invalid {
 /// entry's digest).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Sealed {
-    pub digest: String,
+    pub digest: Sha256Digest,
     pub manifest: Vec<u8>,
 }
 
@@ -166,7 +168,7 @@ impl Sealed {
     fn of(manifest: &EntryManifest) -> Self {
         let manifest = manifest.to_json();
         Self {
-            digest: Sha256Digest::of(&manifest).to_string(),
+            digest: Sha256Digest::of(&manifest),
             manifest,
         }
     }
@@ -285,8 +287,9 @@ pub(crate) fn lookup(
         return Ok(None);
     }
     let checked = verify(&dir, key)?.and_then(|sealed| match trust.recorded(kind, key) {
-        Some(recorded) if recorded == sealed.digest => Ok(sealed),
-        Some(recorded) => Err(Invalid::NotRecorded(recorded)),
+        Some(Ok(recorded)) if recorded == sealed.digest => Ok(sealed),
+        Some(Ok(recorded)) => Err(Invalid::NotRecorded(recorded.to_string())),
+        Some(Err(garbage)) => Err(Invalid::NotRecorded(garbage)),
         None => Err(Invalid::Unrecorded),
     });
     match checked {
@@ -341,7 +344,6 @@ mod tests {
         assert_eq!(
             inserted.digest,
             Sha256Digest::of(&std::fs::read(root.path().join("k1").join(MANIFEST)).unwrap())
-                .to_string()
         );
         // The same files give the same digest.
         let again = tempfile::tempdir().unwrap();

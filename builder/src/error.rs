@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub mod problem;
+
 use zkelf_trust::diagnose::{Diagnose, Outcome};
 
 /// Everything that can go wrong while bootstrapping, building or comparing guests.
@@ -32,20 +34,20 @@ pub enum BuilderError {
         tag: String,
     },
     /// Building Dockerfile.builder failed.
-    #[error("building the builder image `{tag}` failed: {message}")]
+    #[error("building the builder image `{tag}` failed: {engine}")]
     ImageBuild {
         /// The tag being built.
         tag: String,
-        /// The engine's last error message.
-        message: String,
+        /// What the engine (or the toolchain in the image) said, verbatim.
+        engine: String,
     },
     /// A host tool the base bootstrap needs (debootstrap) failed or is missing.
-    #[error("`{command}` failed: {message}")]
+    #[error("`{command}` failed: {output}")]
     HostCommand {
         /// The command line run.
         command: String,
-        /// Its exit status and last output lines.
-        message: String,
+        /// Its exit status and last output lines, verbatim.
+        output: String,
     },
     /// No `zkelf.toml` in the guest directory.
     #[error("no `zkelf.toml` in `{}`", dir.display())]
@@ -54,12 +56,12 @@ pub enum BuilderError {
         dir: PathBuf,
     },
     /// `zkelf.toml` does not parse or names something invalid.
-    #[error("invalid `{}`: {message}", path.display())]
+    #[error("invalid `{}`: {problem}", path.display())]
     ManifestInvalid {
         /// The manifest.
         path: PathBuf,
         /// What is wrong.
-        message: String,
+        problem: problem::ManifestProblem,
     },
     /// An artifact names a profile the builder does not know.
     #[error("unknown profile `{profile}` in `{}`", path.display())]
@@ -142,14 +144,14 @@ pub enum BuilderError {
         reason: UnsafePathReason,
     },
     /// A git command failed.
-    #[error("`git {args}` failed in `{}`: {message}", dir.display())]
+    #[error("`git {args}` failed in `{}`: {stderr}", dir.display())]
     Git {
         /// The arguments.
         args: String,
         /// Where it ran.
         dir: PathBuf,
-        /// Its stderr.
-        message: String,
+        /// What git said, verbatim.
+        stderr: String,
     },
     /// The source tree has uncommitted changes and `--allow-dirty` was not given.
     #[error("the source of guest `{guest}` has uncommitted changes: {files}")]
@@ -234,14 +236,14 @@ pub enum BuilderError {
         found: zkelf_trust::digest::Sha256Digest,
     },
     /// A crates.io archive that zkelf does not unpack (an entry out of its directory, a link).
-    #[error("crate `{name}` {version} is not a crate archive zkelf unpacks: {what}")]
+    #[error("crate `{name}` {version} is not a crate archive zkelf unpacks: {problem}")]
     CrateArchive {
         /// The crate.
         name: String,
         /// Its version.
         version: String,
         /// What is wrong.
-        what: String,
+        problem: problem::ArchiveProblem,
     },
     /// The fetch container (`cargo vendor`) failed.
     #[error("fetching the crates of guest `{guest}` failed (exit code {code})\n{output}")]
@@ -278,40 +280,32 @@ pub enum BuilderError {
         output: String,
     },
     /// Two builds of the same sysroot key gave different files.
-    #[error(
-        "the sysroot for `{target}` is not reproducible: sha256 `{first}` then `{second}`: {difference}"
-    )]
+    #[error("the sysroot for `{target}` is not reproducible: {digests}: {difference}")]
     SysrootNotReproducible {
         /// The target triple.
         target: String,
-        /// Digest of the first sysroot (its manifest's sha256).
-        first: String,
-        /// Digest of the second, varied one.
-        second: String,
+        /// Digests of the first sysroot and of the second, varied one (their manifests').
+        digests: Box<problem::TwoDigests>,
         /// The first file that differs.
         difference: String,
     },
     /// The post-link step (RISC Zero's kernel wrap) could not make the artifact.
-    #[error("the post-link step for `{artifact}` failed: {message}")]
+    #[error("the post-link step for `{artifact}` failed: {problem}")]
     PostLink {
         /// `<guest>-<zkvm>`.
         artifact: String,
         /// What went wrong.
-        message: String,
+        problem: problem::PostLinkProblem,
     },
     /// Two builds of the same inputs gave different bytes.
-    #[error(
-        "guest `{guest}` for `{zkvm}` is not reproducible: sha256 `{first}` then `{second}`\n{diff}"
-    )]
+    #[error("guest `{guest}` for `{zkvm}` is not reproducible: {digests}\n{diff}")]
     NotReproducible {
         /// The guest.
         guest: String,
         /// The artifact's zkVM.
         zkvm: String,
-        /// sha256 of the first build.
-        first: String,
-        /// sha256 of the second (varied) build.
-        second: String,
+        /// sha256 of the first build and of the second, varied one.
+        digests: Box<problem::TwoDigests>,
         /// The rendered ELF diff.
         diff: String,
     },
@@ -325,10 +319,10 @@ pub enum BuilderError {
         differences: Vec<crate::rebuild::difference::Difference>,
     },
     /// A provenance document cannot drive a rebuild.
-    #[error("provenance: {message}")]
+    #[error("provenance: {problem}")]
     Provenance {
         /// What is missing or inconsistent.
-        message: String,
+        problem: problem::ProvenanceProblem,
     },
     /// A guest's input file (`zkelf.toml`, `Cargo.toml`, `Cargo.lock`) cannot be read: missing,
     /// not a regular file (a link, a FIFO, a device), or larger than its bound.
@@ -352,11 +346,15 @@ pub enum BuilderError {
         source: std::io::Error,
     },
     /// Blocking work handed off the async runtime panicked or was cancelled.
-    #[error("a background task failed: {message}")]
+    #[error("a background task failed")]
     Task {
-        /// The join error.
-        message: String,
+        /// It panicked, or the runtime dropped it.
+        #[source]
+        source: tokio::task::JoinError,
     },
+    /// Blocking work on threads of its own panicked.
+    #[error("a worker thread of `{0}` panicked")]
+    Worker(&'static str),
     /// An ELF file cannot be compared.
     #[error(transparent)]
     Diff(#[from] crate::diff::DiffError),

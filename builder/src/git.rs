@@ -76,7 +76,7 @@ impl Repo {
             .ok_or_else(|| BuilderError::Git {
                 args: "rev-parse".into(),
                 dir: dir.to_path_buf(),
-                message: "no `.git` in it or any parent".into(),
+                stderr: "no `.git` in it or any parent".into(),
             })?;
         let repo = Self {
             git_dir: found.join(".git"),
@@ -121,10 +121,10 @@ pub fn clone_at(uri: &str, commit: &str, dest: &Path) -> Result<Repo, BuilderErr
 /// output.
 fn run(cwd: Option<&Path>, repo: Option<&Repo>, args: &[&str]) -> Result<String, BuilderError> {
     let dir = cwd.map(Path::to_path_buf).unwrap_or_default();
-    let fail = |message: String| BuilderError::Git {
+    let fail = |stderr: String| BuilderError::Git {
         args: args.join(" "),
         dir: dir.clone(),
-        message,
+        stderr,
     };
     let mut command = Command::new("git");
     command.arg("--no-pager");

@@ -14,7 +14,7 @@ use crate::base::{BaseImage, find_base};
 use crate::docker::{ContainerSpec, Engine};
 use crate::error::BuilderError;
 use crate::reporter::Reporter;
-use zkelf_trust::digest::Sha256Digest;
+use zkelf_trust::digest::{OciDigest, Sha256Digest};
 
 /// The builder's Dockerfile, compiled in so that a zkelf binary always builds the same image.
 pub const DOCKERFILE: &str = include_str!("../../Dockerfile.builder");
@@ -38,10 +38,10 @@ pub const TOOLCHAIN_PACKAGES: &[&str] = &[
 pub struct BuilderImage {
     /// `zkelf-builder:<hash of inputs>`.
     pub tag: String,
-    /// The engine's image id (`sha256:…`).
-    pub id: String,
+    /// The engine's image id.
+    pub id: OciDigest,
     /// sha256 of Dockerfile.builder.
-    pub dockerfile_sha256: String,
+    pub dockerfile_sha256: Sha256Digest,
     /// The base it was built on.
     pub base: BaseImage,
     /// What the image's toolchain reports about itself.
@@ -68,7 +68,7 @@ pub struct Toolchain {
 pub fn image_tag(base: &BaseImage) -> String {
     let mut input = DOCKERFILE.as_bytes().to_vec();
     input.push(0);
-    input.extend_from_slice(base.id.as_bytes());
+    input.extend_from_slice(base.id.to_string().as_bytes());
     format!(
         "{BUILDER_REPOSITORY}:{}",
         &Sha256Digest::of(&input).to_string()[..16]
@@ -106,17 +106,21 @@ pub async fn build_builder_image(
                 .await?
                 .ok_or_else(|| BuilderError::ImageBuild {
                     tag: tag.clone(),
-                    message: "the engine reported success but has no such image".into(),
+                    engine: "the engine reported success but has no such image".into(),
                 })?;
             reporter.finish(&format!("built {tag}"));
             image.id.unwrap_or_default()
         }
     };
-    let toolchain = toolchain(engine, &id, reporter).await?;
+    let id: OciDigest = id.parse().map_err(|_| BuilderError::ImageBuild {
+        tag: tag.clone(),
+        engine: format!("the engine gave the image the id `{id}`, not a sha256 digest"),
+    })?;
+    let toolchain = toolchain(engine, &id.to_string(), reporter).await?;
     Ok(BuilderImage {
         tag,
         id,
-        dockerfile_sha256: Sha256Digest::of(DOCKERFILE.as_bytes()).to_string(),
+        dockerfile_sha256: Sha256Digest::of(DOCKERFILE.as_bytes()),
         base: base.clone(),
         toolchain,
     })
@@ -130,12 +134,14 @@ async fn build(
 ) -> Result<(), BuilderError> {
     let context = dockerfile_context()?;
     let mut build_args = HashMap::new();
-    build_args.insert("BASE_IMAGE", base.id.as_str());
+    let base_id = base.id.to_string();
+    let rootfs = base.rootfs_sha256.to_string();
+    build_args.insert("BASE_IMAGE", base_id.as_str());
     let dockerfile_sha256 = Sha256Digest::of(DOCKERFILE.as_bytes()).to_string();
     let mut labels = HashMap::new();
     labels.insert("dev.zkelf.dockerfile.sha256", dockerfile_sha256.as_str());
-    labels.insert("dev.zkelf.base.id", base.id.as_str());
-    labels.insert("dev.zkelf.base.rootfs.sha256", base.rootfs_sha256.as_str());
+    labels.insert("dev.zkelf.base.id", base_id.as_str());
+    labels.insert("dev.zkelf.base.rootfs.sha256", rootfs.as_str());
     let options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
         .t(tag)
@@ -154,7 +160,7 @@ async fn build(
             Err(bollard::errors::Error::DockerStreamError { error }) => {
                 return Err(BuilderError::ImageBuild {
                     tag: tag.to_string(),
-                    message: error,
+                    engine: error,
                 });
             }
             Err(e) => return Err(BuilderError::docker(format!("build image `{tag}`"), e)),
@@ -162,7 +168,7 @@ async fn build(
         if let Some(detail) = info.error_detail {
             return Err(BuilderError::ImageBuild {
                 tag: tag.to_string(),
-                message: detail.message.unwrap_or_default(),
+                engine: detail.message.unwrap_or_default(),
             });
         }
         if let Some(text) = info.stream {
@@ -216,14 +222,14 @@ async fn toolchain(
     if exit.code != 0 {
         return Err(BuilderError::ImageBuild {
             tag: image_id.to_string(),
-            message: format!("the toolchain does not answer:\n{}", exit.tail),
+            engine: format!("the toolchain does not answer:\n{}", exit.tail),
         });
     }
     let parts: Vec<&str> = exit.tail.split("@@").map(str::trim).collect();
     let [rustc, cargo, cc, packages, installed] = parts.as_slice() else {
         return Err(BuilderError::ImageBuild {
             tag: image_id.to_string(),
-            message: format!("unexpected toolchain report:\n{}", exit.tail),
+            engine: format!("unexpected toolchain report:\n{}", exit.tail),
         });
     };
     let table = |text: &str| {

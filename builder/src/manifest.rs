@@ -24,7 +24,10 @@ use serde::{Deserialize, Serialize};
 
 use zkelf_trust::bounded::{self, BoundedReadError};
 
+use zkelf_trust::name::is_valid_name;
+
 use crate::error::BuilderError;
+use crate::error::problem::ManifestProblem;
 use crate::profile::{self, Profile};
 
 /// The manifest's file name.
@@ -108,9 +111,12 @@ impl Manifest {
             }
             Err(BoundedReadError::Io(e)) => return Err(BuilderError::io("cannot read", path, e)),
             Err(e @ BoundedReadError::TooLarge { .. }) => {
+                let BoundedReadError::TooLarge { limit } = e else {
+                    unreachable!("matched above")
+                };
                 return Err(BuilderError::ManifestInvalid {
                     path,
-                    message: e.to_string(),
+                    problem: ManifestProblem::TooLarge(limit),
                 });
             }
         };
@@ -119,48 +125,43 @@ impl Manifest {
 
     /// Parses and validates manifest text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self, BuilderError> {
-        let invalid = |message: String| BuilderError::ManifestInvalid {
+        let invalid = |problem| BuilderError::ManifestInvalid {
             path: path.to_path_buf(),
-            message,
+            problem,
         };
-        let manifest: Manifest =
-            toml::from_str(text).map_err(|e| invalid(e.message().to_string()))?;
-        if !is_label(&manifest.name) {
-            return Err(invalid(format!(
-                "`name = \"{}\"` must match `[a-z0-9][a-z0-9._-]{{0,63}}`",
-                manifest.name
-            )));
+        let manifest: Manifest = toml::from_str(text)
+            .map_err(|e| invalid(ManifestProblem::Parse(e.message().to_string())))?;
+        if !is_valid_name(&manifest.name) {
+            return Err(invalid(ManifestProblem::NotALabel {
+                field: "name",
+                value: manifest.name,
+            }));
         }
         if semver::Version::parse(&manifest.version).is_err() {
-            return Err(invalid(format!(
-                "`version = \"{}\"` is not semver",
-                manifest.version
-            )));
+            return Err(invalid(ManifestProblem::NotSemver(manifest.version)));
         }
         let mut manifest = manifest;
         if manifest.artifacts.is_empty() {
-            return Err(invalid("no `[[artifact]]`".into()));
+            return Err(invalid(ManifestProblem::NoArtifact));
         }
         for artifact in &mut manifest.artifacts {
             resolve_profile(artifact, manifest.build, path)?;
         }
         for (i, artifact) in manifest.artifacts.iter().enumerate() {
-            if !is_label(&artifact.zkvm) {
-                return Err(invalid(format!(
-                    "`zkvm = \"{}\"` must match `[a-z0-9][a-z0-9._-]{{0,63}}`",
-                    artifact.zkvm
-                )));
+            if !is_valid_name(&artifact.zkvm) {
+                return Err(invalid(ManifestProblem::NotALabel {
+                    field: "zkvm",
+                    value: artifact.zkvm.clone(),
+                }));
             }
             if manifest.artifacts[..i]
                 .iter()
                 .any(|a| a.zkvm == artifact.zkvm)
             {
-                return Err(invalid(format!("zkvm `{}` is listed twice", artifact.zkvm)));
+                return Err(invalid(ManifestProblem::Duplicate(artifact.zkvm.clone())));
             }
             if let Some(bin) = artifact.bin.as_ref().filter(|bin| !is_word(bin)) {
-                return Err(invalid(format!(
-                    "`bin = \"{bin}\"` is not a plain file name"
-                )));
+                return Err(invalid(ManifestProblem::NotAFileName(bin.clone())));
             }
         }
         for word in manifest
@@ -170,7 +171,7 @@ impl Manifest {
             .chain(manifest.build_std.iter().flatten())
         {
             if !is_word(word) {
-                return Err(invalid(format!("`{word}` is not a plain identifier")));
+                return Err(invalid(ManifestProblem::NotAnIdentifier(word.clone())));
             }
         }
         Ok(manifest)
@@ -232,10 +233,9 @@ fn resolve_profile(
         if artifact.zkvm.is_empty() {
             return Err(BuilderError::ManifestInvalid {
                 path: path.to_path_buf(),
-                message: format!(
-                    "an `[[artifact]]` needs `profile = …` (one of {})",
-                    profile::known()
-                ),
+                problem: ManifestProblem::NoProfile {
+                    known: profile::known(),
+                },
             });
         }
         artifact.profile = artifact.zkvm.clone();
@@ -261,24 +261,10 @@ fn resolve_profile(
     if build == BuildKind::Make && !profile.allows_make() {
         return Err(BuilderError::ManifestInvalid {
             path: path.to_path_buf(),
-            message: format!(
-                "profile `{}` builds Rust guests only (`build = \"cargo\"`); make guests use `rv32im` or `rv64im`",
-                profile.name
-            ),
+            problem: ManifestProblem::MakeWithZkvm(profile.name),
         });
     }
     Ok(())
-}
-
-/// `[a-z0-9][a-z0-9._-]{0,63}` (SPEC §2).
-pub fn is_label(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 64
-        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(b))
 }
 
 /// A plain identifier safe on a command line and in a path.

@@ -78,13 +78,53 @@ pub enum PostLink {
 }
 
 /// A recorded profile that zkelf refuses to replay.
-#[derive(Debug, thiserror::Error)]
-#[error("profile `{name}`: {reason}")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("profile `{name}`: {problem}")]
 pub struct InvalidProfile {
     /// The profile's name.
     pub name: String,
     /// What is wrong with it.
-    pub reason: String,
+    pub problem: ProfileProblem,
+}
+
+/// What is wrong with a recorded profile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileProblem {
+    /// The target is not a plain triple.
+    #[error("target `{0}` is not a triple")]
+    Target(String),
+    /// A data file's name is not a plain file name.
+    #[error("`{0}` is not a plain file name")]
+    FileName(String),
+    /// A data file's content does not hash to its recorded sha256.
+    #[error("`{name}` has sha256 `{actual}`, but the profile records `{recorded}`")]
+    FileDigest {
+        /// The file.
+        name: String,
+        /// What its content hashes to.
+        actual: String,
+        /// What the profile records.
+        recorded: String,
+    },
+    /// The target spec is not named after the triple.
+    #[error(
+        "the target spec `{spec}` must be named `{target}.json`: build scripts read the triple from `TARGET`"
+    )]
+    SpecName {
+        /// The spec's file name.
+        spec: String,
+        /// The triple.
+        target: String,
+    },
+    /// A build-std crate or feature that is not a plain name.
+    #[error("`{0}` is not a crate or feature name")]
+    Crate(String),
+    /// An environment variable a profile may not set.
+    #[error("environment variable `{0}` is not one a profile may set")]
+    Env(String),
+    /// A post-link kernel that is not a crate and a relative path in it.
+    #[error("kernel `{0}` is not a crate and a relative path in it")]
+    Kernel(String),
 }
 
 impl ProfileFile {
@@ -111,36 +151,37 @@ impl Profile {
     /// are not plain, contents that do not match their sha256, a target spec not named after
     /// its triple, environment names zkelf sets itself.
     pub fn validate(&self) -> Result<(), InvalidProfile> {
-        let invalid = |reason: String| InvalidProfile {
+        let invalid = |problem| InvalidProfile {
             name: self.name.clone(),
-            reason,
+            problem,
         };
         if !is_word(&self.target) {
-            return Err(invalid(format!("target `{}` is not a triple", self.target)));
+            return Err(invalid(ProfileProblem::Target(self.target.clone())));
         }
         for file in self.target_spec.iter().chain(&self.linker_script) {
             if !is_word(&file.name) || file.name.contains('/') {
-                return Err(invalid(format!("`{}` is not a plain file name", file.name)));
+                return Err(invalid(ProfileProblem::FileName(file.name.clone())));
             }
             let actual = Sha256Digest::of(file.content.as_bytes()).to_string();
             if actual != file.sha256 {
-                return Err(invalid(format!(
-                    "`{}` has sha256 `{actual}`, but the profile records `{}`",
-                    file.name, file.sha256
-                )));
+                return Err(invalid(ProfileProblem::FileDigest {
+                    name: file.name.clone(),
+                    actual,
+                    recorded: file.sha256.clone(),
+                }));
             }
         }
         if let Some(spec) = &self.target_spec
             && spec.name != format!("{}.json", self.target)
         {
-            return Err(invalid(format!(
-                "the target spec `{}` must be named `{}.json`: build scripts read the triple from `TARGET`",
-                spec.name, self.target
-            )));
+            return Err(invalid(ProfileProblem::SpecName {
+                spec: spec.name.clone(),
+                target: self.target.clone(),
+            }));
         }
         for word in self.build_std.iter().chain(&self.build_std_features) {
             if !is_word(word) {
-                return Err(invalid(format!("`{word}` is not a crate or feature name")));
+                return Err(invalid(ProfileProblem::Crate(word.clone())));
             }
         }
         for key in self.env.keys() {
@@ -149,9 +190,7 @@ impl Profile {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !plain || RESERVED_ENV.iter().any(|prefix| key.starts_with(prefix)) {
-                return Err(invalid(format!(
-                    "environment variable `{key}` is not one a profile may set"
-                )));
+                return Err(invalid(ProfileProblem::Env(key.clone())));
             }
         }
         if let Some(PostLink::Risc0ProgramBinary {
@@ -162,9 +201,9 @@ impl Profile {
                 || kernel_file.starts_with('/')
                 || kernel_file.split('/').any(|part| !is_word(part)))
         {
-            return Err(invalid(format!(
-                "kernel `{kernel_crate}/{kernel_file}` is not a crate and a relative path in it"
-            )));
+            return Err(invalid(ProfileProblem::Kernel(format!(
+                "{kernel_crate}/{kernel_file}"
+            ))));
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use zkelf_trust::digest::Sha256Digest;
 
 use crate::error::BuilderError;
+use crate::error::problem::ProvenanceProblem;
 use crate::manifest::BuildKind;
 use crate::profile::Profile;
 
@@ -225,35 +226,36 @@ impl Provenance {
     pub fn from_json(bytes: &[u8]) -> Result<Self, BuilderError> {
         let provenance: Provenance =
             serde_json::from_slice(bytes).map_err(|e| BuilderError::Provenance {
-                message: format!("does not parse: {e}"),
+                problem: ProvenanceProblem::Parse(e.to_string()),
             })?;
         if provenance.statement_type != STATEMENT_TYPE {
             return Err(BuilderError::Provenance {
-                message: format!(
-                    "`_type` is `{}`, not `{STATEMENT_TYPE}`",
-                    provenance.statement_type
-                ),
+                problem: ProvenanceProblem::Type {
+                    field: "_type",
+                    found: provenance.statement_type,
+                    expected: STATEMENT_TYPE,
+                },
             });
         }
         if provenance.predicate_type != PREDICATE_TYPE {
             return Err(BuilderError::Provenance {
-                message: format!(
-                    "`predicateType` is `{}`, not `{PREDICATE_TYPE}`",
-                    provenance.predicate_type
-                ),
+                problem: ProvenanceProblem::Type {
+                    field: "predicateType",
+                    found: provenance.predicate_type,
+                    expected: PREDICATE_TYPE,
+                },
             });
         }
         if provenance.predicate.build_definition.build_type != BUILD_TYPE {
             return Err(BuilderError::Provenance {
-                message: format!(
-                    "`buildType` is `{}`, which zkelf does not know how to rebuild",
-                    provenance.predicate.build_definition.build_type
+                problem: ProvenanceProblem::BuildType(
+                    provenance.predicate.build_definition.build_type,
                 ),
             });
         }
         if provenance.subject.len() != 1 || provenance.subject_sha256().is_none() {
             return Err(BuilderError::Provenance {
-                message: "needs exactly one subject with a sha256 digest".into(),
+                problem: ProvenanceProblem::Subject,
             });
         }
         Ok(provenance)

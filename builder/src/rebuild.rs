@@ -13,6 +13,7 @@ use crate::build::fetch::GuestInputs;
 use crate::build::{self, BuildOptions, BuiltArtifact, SysrootCache, Variation, plan, sysroot};
 use crate::docker::Engine;
 use crate::error::BuilderError;
+use crate::error::problem::ProvenanceProblem;
 use crate::image::{BuilderImage, ensure_builder_image};
 use crate::manifest::{Artifact, BuildKind, Manifest};
 use crate::profile::Profile;
@@ -60,11 +61,9 @@ pub struct Rebuilt {
 /// target and profile. Needs no Docker.
 pub fn prepare(provenance: &Provenance, checkout: &Path) -> Result<Prepared, BuilderError> {
     let external = provenance.external();
-    let mismatch = |message: String| BuilderError::Provenance { message };
+    let mismatch = |problem| BuilderError::Provenance { problem };
     if external.source.dirty {
-        return Err(mismatch(
-            "the recorded build was of a dirty tree (`dirty: true`); it cannot be rebuilt from a commit".into(),
-        ));
+        return Err(mismatch(ProvenanceProblem::Dirty));
     }
     let (source, manifest) = Source::of_clone(
         checkout,
@@ -73,33 +72,39 @@ pub fn prepare(provenance: &Provenance, checkout: &Path) -> Result<Prepared, Bui
         Manifest::load,
     )?;
     if manifest.name != external.guest || manifest.version != external.version {
-        return Err(mismatch(format!(
-            "it names guest `{}` {}, the checkout has `{}` {}",
-            external.guest, external.version, manifest.name, manifest.version
-        )));
+        return Err(mismatch(ProvenanceProblem::Guest {
+            recorded: external.guest.clone(),
+            recorded_version: external.version.clone(),
+            found: manifest.name.clone(),
+            found_version: manifest.version.clone(),
+        }));
     }
     let artifact = manifest
         .select(Some(&external.zkvm))?
         .into_iter()
         .next()
         .cloned()
-        .ok_or_else(|| mismatch(format!("no artifact `{}`", external.zkvm)))?;
+        .ok_or_else(|| mismatch(ProvenanceProblem::NoArtifact(external.zkvm.clone())))?;
     if artifact.target != external.target {
-        return Err(mismatch(format!(
-            "it names target `{}`, the checkout's manifest `{}`",
-            external.target, artifact.target
-        )));
+        return Err(mismatch(ProvenanceProblem::Target {
+            recorded: external.target.clone(),
+            found: artifact.target.clone(),
+        }));
     }
     // The recorded profile is replayed, not this zkelf's built-in one of that name: a rebuild
     // must compile as the release did, whatever this zkelf's version of the profile says.
     let profile = external.profile.clone();
     if profile.name != artifact.profile || profile.target != artifact.target {
-        return Err(mismatch(format!(
-            "it records profile `{}` for `{}`, the checkout's manifest builds `{}` with profile `{}`",
-            profile.name, profile.target, artifact.zkvm, artifact.profile
-        )));
+        return Err(mismatch(ProvenanceProblem::Profile {
+            recorded: profile.name.clone(),
+            target: profile.target.clone(),
+            zkvm: artifact.zkvm.clone(),
+            found: artifact.profile.clone(),
+        }));
     }
-    profile.validate().map_err(|e| mismatch(e.to_string()))?;
+    profile
+        .validate()
+        .map_err(|e| mismatch(ProvenanceProblem::InvalidProfile(e)))?;
     // The files a build reads on this host, read now within their bounds (and refused when
     // they are links, FIFOs or devices), before Docker is asked for anything.
     let (workspace, git) = match manifest.build {
@@ -211,7 +216,7 @@ fn toolchain_differences(provenance: &Provenance, image: &BuilderImage) -> Vec<D
     differ(
         "Dockerfile.builder sha256".into(),
         recorded_dockerfile,
-        &image.dockerfile_sha256,
+        &image.dockerfile_sha256.to_string(),
     );
     let empty = BTreeMap::new();
     let toolchain = provenance

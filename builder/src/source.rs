@@ -78,7 +78,10 @@ impl Source {
         let head = repo.head()?;
         if !head.eq_ignore_ascii_case(commit) {
             return Err(BuilderError::Provenance {
-                message: format!("it names commit `{commit}`, the checkout is at `{head}`"),
+                problem: crate::error::problem::ProvenanceProblem::Commit {
+                    recorded: commit.to_string(),
+                    checkout: head,
+                },
             });
         }
         let guest_dir = crate::workspace::contained_dir(root, guest_path, "source.path")?;
@@ -109,7 +112,7 @@ impl Source {
             .map_err(|e| BuilderError::Git {
                 args: "log -1 --format=%ct".into(),
                 dir: git_root.clone(),
-                message: e.to_string(),
+                stderr: format!("it printed no commit time ({e})"),
             })?;
         let workspace_root = match manifest.build {
             BuildKind::Make => guest_path.clone(),

@@ -13,6 +13,7 @@ use std::path::{Component, Path, PathBuf};
 
 use zkelf_trust::bounded;
 
+use crate::error::problem::ManifestProblem;
 use crate::error::{BuilderError, UnsafePathReason};
 
 /// Dependency tables whose path entries a workspace needs (also under `[target.<cfg>]`).
@@ -133,7 +134,7 @@ fn read(root: &Path, dir: &Path) -> Result<toml::Table, BuilderError> {
     text.parse()
         .map_err(|e: toml::de::Error| BuilderError::ManifestInvalid {
             path,
-            message: e.message().to_string(),
+            problem: ManifestProblem::Parse(e.message().to_string()),
         })
 }
 

@@ -209,6 +209,7 @@ fn built(output: &Output) -> (PathBuf, String) {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // the cold fetch's line: a figure `scripts/real-guests` shows
 fn git_dependencies_patches_and_duplicates_build_from_mirrors() {
     let f = fixture();
     let out = f.path("dist");

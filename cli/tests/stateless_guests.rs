@@ -251,6 +251,7 @@ fn the_sp1_validator_validates_the_hoodi_block_and_refuses_a_tampered_withdrawal
 
 #[test]
 #[ignore = "heavy (ethrex in each zkVM): scripts/real-guests runs it"]
+#[allow(clippy::print_stderr)] // each zkVM's cycles: a figure `scripts/real-guests` shows
 fn every_validator_validates_the_block_reproduces_and_refuses_every_tampered_copy() {
     let mut failures = Vec::new();
     for (zkvm, _) in GUESTS {

@@ -12,6 +12,7 @@ use super::sysroot::{self, Sysroot};
 use crate::diff::diff_files;
 use crate::docker::Engine;
 use crate::error::BuilderError;
+use crate::error::problem::TwoDigests;
 use crate::fsutil::{self, sha256_file, world_writable_tempdir};
 use crate::reporter::Reporter;
 use crate::source::Source;
@@ -94,8 +95,10 @@ pub(crate) async fn reproduce(
             if second.sealed.digest != first.sealed.digest {
                 return Err(BuilderError::SysrootNotReproducible {
                     target: plan.target.clone(),
-                    first: first.sealed.digest.clone(),
-                    second: second.sealed.digest.clone(),
+                    digests: Box::new(TwoDigests {
+                        first: first.sealed.digest,
+                        second: second.sealed.digest,
+                    }),
                     difference: crate::cache::difference(
                         &first.sealed.manifest,
                         &second.sealed.manifest,
@@ -135,8 +138,10 @@ pub(crate) async fn reproduce(
         return Err(BuilderError::NotReproducible {
             guest: plan.guest.clone(),
             zkvm: plan.zkvm.clone(),
-            first: first.sha256.to_string(),
-            second: second_sha.to_string(),
+            digests: Box::new(TwoDigests {
+                first: first.sha256,
+                second: second_sha,
+            }),
             diff,
         });
     }

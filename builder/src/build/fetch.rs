@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use zkelf_trust::bounded;
-use zkelf_trust::digest::Sha256Digest;
+use zkelf_trust::digest::{OciDigest, Sha256Digest};
 
 use super::BuildOptions;
 use crate::docker::Engine;
@@ -267,14 +267,14 @@ async fn library_packages(
     engine: &Engine,
     image: &BuilderImage,
 ) -> Result<Vec<LockedPackage>, BuilderError> {
-    static CACHE: OnceLock<Mutex<BTreeMap<String, Vec<LockedPackage>>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<BTreeMap<OciDigest, Vec<LockedPackage>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(found) = cache.lock().ok().and_then(|c| c.get(&image.id).cloned()) {
         return Ok(found);
     }
     let bytes = engine
         .read_file(
-            &image.id,
+            &image.id.to_string(),
             container::LIBRARY_LOCK,
             bounded::MAX_CARGO_LOCK_LEN,
         )
@@ -287,7 +287,7 @@ async fn library_packages(
         .map_err(|_| invalid(LockProblem::Parse("it is not UTF-8".into())))?;
     let packages = lock::parse(&text).map_err(invalid)?;
     if let Ok(mut c) = cache.lock() {
-        c.insert(image.id.clone(), packages.clone());
+        c.insert(image.id, packages.clone());
     }
     Ok(packages)
 }

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use zkelf_trust::digest::Sha256Digest;
+use zkelf_trust::digest::{OciDigest, Sha256Digest};
 
 use crate::docker::Engine;
 use crate::error::BuilderError;
@@ -120,7 +120,7 @@ pub struct BuiltArtifact {
     /// Whether a second, varied build gave the same bytes (`None`: not checked).
     pub reproduced: Option<bool>,
     /// The builder image's id.
-    pub builder_image: String,
+    pub builder_image: zkelf_trust::digest::OciDigest,
 }
 
 /// Builds the artifacts of the guest in `guest_dir` and writes them under `options.out_dir`.
@@ -321,8 +321,8 @@ async fn build_one(
     )
     .await?;
     reporter.finish(&match profile.post_link {
-        None => format!("{stem}.elf sha256:{}", linked.sha256),
-        Some(_) => format!("linked {stem} sha256:{}", linked.sha256),
+        None => format!("{stem}.elf {}", OciDigest::from(linked.sha256)),
+        Some(_) => format!("linked {stem} {}", OciDigest::from(linked.sha256)),
     });
     let reproduced = if ctx.options.check_reproducible {
         compile::reproduce(
@@ -409,9 +409,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 ) -> Result<T, BuilderError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| BuilderError::Task {
-            message: e.to_string(),
-        })?
+        .map_err(|source| BuilderError::Task { source })?
 }
 
 /// The source parameters of a provenance document.

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use zkelf_trust::digest::Sha256Digest;
+use zkelf_trust::digest::{OciDigest, Sha256Digest};
 
 use super::BuiltArtifact;
 use super::plan::Plan;
@@ -70,7 +70,7 @@ pub(crate) fn install(
     staged: Vec<Staged>,
     commit: &str,
     source_date_epoch: u64,
-    builder_image: &str,
+    builder_image: &OciDigest,
 ) -> Result<Vec<BuiltArtifact>, BuilderError> {
     let out = manifest.output_dir(out_dir);
     std::fs::create_dir_all(&out).map_err(|e| BuilderError::io("cannot create", &out, e))?;
@@ -110,7 +110,7 @@ pub(crate) fn install(
             commit: commit.to_string(),
             source_date_epoch,
             reproduced: s.reproduced,
-            builder_image: builder_image.to_string(),
+            builder_image: *builder_image,
         });
     }
     Ok(built)

@@ -13,6 +13,7 @@ use crate::source::Source;
 
 use super::fetch::lock::GitSource;
 use super::sysroot::key::KeyDocument;
+use crate::error::problem::ManifestProblem;
 
 /// Where the repository is mounted in the build container, whatever its host path.
 pub const BUILD_PATH: &str = "/build/src";
@@ -170,7 +171,7 @@ impl Plan {
             profile,
             sde,
             source: super::source_parameters(source),
-            image_id: image.id.clone(),
+            image_id: image.id.to_string(),
             rustc_commit,
             rustc_release,
             git: git.to_vec(),
@@ -515,7 +516,7 @@ impl Plan {
     /// The sysroot's key document: what decides its bytes ([`KeyDocument`]).
     /// `workspace_manifest` is the guest workspace's `Cargo.toml`, whose `[profile.release]`
     /// std is compiled with.
-    pub fn sysroot_key(&self, workspace_manifest: &str) -> Result<KeyDocument, String> {
+    pub fn sysroot_key(&self, workspace_manifest: &str) -> Result<KeyDocument, ManifestProblem> {
         KeyDocument::new(
             &self.image_id,
             &self.target,
@@ -533,10 +534,12 @@ impl Plan {
 
     /// The sysroot step's dummy crate: a `#![no_std]` library with the workspace's
     /// `[profile.release]` and a lock file of itself, so `--locked` holds.
-    pub fn sysroot_crate(workspace_manifest: &str) -> Result<Vec<(&'static str, String)>, String> {
+    pub fn sysroot_crate(
+        workspace_manifest: &str,
+    ) -> Result<Vec<(&'static str, String)>, ManifestProblem> {
         let table: toml::Table = workspace_manifest
             .parse()
-            .map_err(|e| format!("the workspace Cargo.toml does not parse: {e}"))?;
+            .map_err(|e: toml::de::Error| ManifestProblem::Workspace(e.message().to_string()))?;
         let mut manifest = toml::Table::new();
         manifest.insert(
             "package".into(),
@@ -564,8 +567,8 @@ impl Plan {
                 )])),
             );
         }
-        let manifest = toml::to_string(&manifest)
-            .map_err(|e| format!("cannot write the sysroot crate's Cargo.toml: {e}"))?;
+        let manifest =
+            toml::to_string(&manifest).map_err(|e| ManifestProblem::Workspace(e.to_string()))?;
         let lock = format!(
             "# The sysroot step's own lock file: no dependencies.\nversion = 4\n\n[[package]]\nname = \"{SYSROOT_PACKAGE}\"\nversion = \"0.0.0\"\n"
         );

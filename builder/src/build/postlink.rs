@@ -9,11 +9,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use zkelf_trust::digest::Sha256Digest;
+use zkelf_trust::digest::{OciDigest, Sha256Digest};
 
 use super::compile::Linked;
 use super::plan::Plan;
 use crate::error::BuilderError;
+use crate::error::problem::PostLinkProblem;
 use crate::fsutil::sha256_file;
 use crate::profile::PostLink;
 use crate::provenance::{ResourceDescriptor, deps, sha256_digest};
@@ -116,7 +117,7 @@ pub(crate) async fn finish(
     let (Some(vendor), Some(lock)) = (vendor, cargo_lock) else {
         return Err(BuilderError::PostLink {
             artifact: stem,
-            message: "a post-link step needs the vendored crates of a cargo guest".into(),
+            problem: PostLinkProblem::NotCargo,
         });
     };
     let (vendor, lock, linked_path) = (vendor.to_path_buf(), lock.to_vec(), linked.path.clone());
@@ -134,7 +135,11 @@ pub(crate) async fn finish(
         Ok((done, sha256, size))
     })
     .await?;
-    reporter.finish(&format!("{stem}.elf sha256:{sha256}, vk {}", post.vk_id));
+    reporter.finish(&format!(
+        "{stem}.elf {}, vk {}",
+        OciDigest::from(sha256),
+        post.vk_id
+    ));
     let vk = Some((vk_path, post.vk_id.clone()));
     Ok(Finished {
         elf,
@@ -181,9 +186,9 @@ pub(crate) fn apply(
     cargo_lock: &[u8],
     what: &str,
 ) -> Result<PostLinked, BuilderError> {
-    let failed = |message: String| BuilderError::PostLink {
+    let failed = |problem| BuilderError::PostLink {
         artifact: what.to_string(),
-        message,
+        problem,
     };
     match step {
         PostLink::Risc0ProgramBinary {
@@ -198,21 +203,23 @@ pub(crate) fn apply(
             let kernel_sha256 = Sha256Digest::of(&kernel).to_string();
             let recorded = vendored_checksums(&dir)?;
             if recorded.package.as_deref() != Some(checksum.as_str()) {
-                return Err(failed(format!(
-                    "vendored `{kernel_crate}` {version} is not the `.crate` `Cargo.lock` pins (sha256 `{checksum}`)"
-                )));
+                return Err(failed(PostLinkProblem::KernelCrate {
+                    name: kernel_crate.clone(),
+                    version,
+                    pinned: checksum,
+                }));
             }
             if recorded.file(kernel_file) != Some(kernel_sha256.as_str()) {
-                return Err(failed(format!(
-                    "`{kernel_file}` of vendored `{kernel_crate}` {version} has sha256 `{kernel_sha256}`, not the one cargo recorded"
-                )));
+                return Err(failed(PostLinkProblem::KernelFile {
+                    file: kernel_file.clone(),
+                    name: kernel_crate.clone(),
+                    version,
+                    found: kernel_sha256,
+                }));
             }
             let program = zkelf_zkvm::risc0::wrap(user_elf, &kernel);
-            let image_id = zkelf_zkvm::risc0::image_id(&program).map_err(|e| {
-                failed(format!(
-                    "RISC Zero cannot load the program it wraps ({e}); is the guest built for `riscv32im-risc0-zkvm-elf`?"
-                ))
-            })?;
+            let image_id = zkelf_zkvm::risc0::image_id(&program)
+                .map_err(|e| failed(PostLinkProblem::Load(e.to_string())))?;
             Ok(PostLinked {
                 program,
                 vk: image_id.as_bytes().to_vec(),
@@ -227,11 +234,12 @@ pub(crate) fn apply(
 }
 
 /// The version and `.crate` checksum `Cargo.lock` pins for the registry crate `name`.
-fn locked_crate(cargo_lock: &[u8], name: &str) -> Result<(String, String), String> {
-    let text = std::str::from_utf8(cargo_lock).map_err(|_| "`Cargo.lock` is not UTF-8")?;
+fn locked_crate(cargo_lock: &[u8], name: &str) -> Result<(String, String), PostLinkProblem> {
+    let text = std::str::from_utf8(cargo_lock)
+        .map_err(|_| PostLinkProblem::Lock("it is not UTF-8".into()))?;
     let lock: toml::Table = text
         .parse()
-        .map_err(|e: toml::de::Error| format!("`Cargo.lock` does not parse: {}", e.message()))?;
+        .map_err(|e: toml::de::Error| PostLinkProblem::Lock(e.message().to_string()))?;
     let found: Vec<(String, String)> = lock
         .get("package")
         .and_then(|p| p.as_array())
@@ -246,13 +254,11 @@ fn locked_crate(cargo_lock: &[u8], name: &str) -> Result<(String, String), Strin
         .collect();
     match found.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(format!(
-            "the guest's `Cargo.lock` has no registry crate `{name}`, which holds the kernel the profile wraps the ELF with (a `risc0-zkvm` dependency brings it)"
-        )),
-        _ => Err(format!(
-            "the guest's `Cargo.lock` has {} versions of `{name}`; the kernel must be one",
-            found.len()
-        )),
+        [] => Err(PostLinkProblem::NoKernelCrate(name.to_string())),
+        _ => Err(PostLinkProblem::KernelCrateTwice {
+            name: name.to_string(),
+            count: found.len(),
+        }),
     }
 }
 

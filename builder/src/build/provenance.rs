@@ -91,12 +91,12 @@ fn image_dependencies(image: &BuilderImage) -> Vec<ResourceDescriptor> {
         ResourceDescriptor {
             name: Some(deps::BUILDER_IMAGE.into()),
             uri: Some(format!("docker-image:{}", image.tag)),
-            digest: sha256_digest(image.id.trim_start_matches("sha256:")),
+            digest: sha256_digest(image.id.sha256()),
             ..Default::default()
         },
         ResourceDescriptor {
             name: Some(deps::DOCKERFILE.into()),
-            digest: sha256_digest(&image.dockerfile_sha256),
+            digest: sha256_digest(image.dockerfile_sha256),
             content: Some(provenance::base64(DOCKERFILE.as_bytes())),
             annotations: annotations(vec![(
                 "buildArgs",
@@ -110,9 +110,9 @@ fn image_dependencies(image: &BuilderImage) -> Vec<ResourceDescriptor> {
                 "debootstrap:{}#{}",
                 image.base.mirror, image.base.suite
             )),
-            digest: sha256_digest(&image.base.rootfs_sha256),
+            digest: sha256_digest(image.base.rootfs_sha256),
             annotations: annotations(vec![
-                ("imageId", image.base.id.clone().into()),
+                ("imageId", image.base.id.to_string().into()),
                 ("variant", "minbase".into()),
                 ("sourceDateEpoch", image.base.source_date_epoch.into()),
             ]),

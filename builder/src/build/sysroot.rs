@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use zkelf_trust::digest::OciDigest;
+
 use super::plan::{Mounts, Plan, Variation};
 use crate::cache::{self, Sealed, Trust};
 use crate::docker::Engine;
@@ -48,7 +50,7 @@ impl Sysroot {
         ResourceDescriptor {
             name: Some(deps::SYSROOT.into()),
             uri: Some(format!("zkelf-sysroot:{}", self.key.key())),
-            digest: sha256_digest(&self.sealed.digest),
+            digest: sha256_digest(self.sealed.digest),
             content: Some(provenance::base64(&self.sealed.manifest)),
             annotations: BTreeMap::from([
                 ("key".to_string(), self.key.key().into()),
@@ -85,7 +87,7 @@ pub(crate) async fn ensure(
                 plan.target,
                 plan.build_std.join(", ")
             ));
-            reporter.finish(&format!("sysroot sha256:{}", sealed.digest));
+            reporter.finish(&format!("sysroot {}", OciDigest::from(sealed.digest)));
             return Ok(Sysroot {
                 dir,
                 key,
@@ -102,9 +104,9 @@ pub(crate) async fn ensure(
     ));
     let scratch = fsutil::tempdir("zkelf-sysroot-")?;
     let crate_dir = scratch.path().join("crate");
-    let files = Plan::sysroot_crate(text).map_err(|message| BuilderError::ManifestInvalid {
+    let files = Plan::sysroot_crate(text).map_err(|problem| BuilderError::ManifestInvalid {
         path: path.clone(),
-        message,
+        problem,
     })?;
     fsutil::write_readable_dir(&crate_dir, files.iter().map(|(n, c)| (*n, c.as_bytes())))?;
     let out = world_writable_tempdir("zkelf-sysroot-out-")?;
@@ -126,7 +128,7 @@ pub(crate) async fn ensure(
         id,
     )
     .await?;
-    reporter.finish(&format!("sysroot sha256:{}", sealed.digest));
+    reporter.finish(&format!("sysroot {}", OciDigest::from(sealed.digest)));
     Ok(Sysroot {
         dir,
         key,
@@ -192,9 +194,9 @@ pub(crate) fn key_document(
     text: &str,
 ) -> Result<KeyDocument, BuilderError> {
     plan.sysroot_key(text)
-        .map_err(|message| BuilderError::ManifestInvalid {
+        .map_err(|problem| BuilderError::ManifestInvalid {
             path: path.to_path_buf(),
-            message,
+            problem,
         })
 }
 

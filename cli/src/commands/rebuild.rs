@@ -89,7 +89,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         rebuilt_sha256: built.sha256,
         rebuilt_elf: args.out.is_some().then(|| built.elf.clone()),
         matches,
-        builder_image: built.builder_image.clone(),
+        builder_image: built.builder_image,
         builder_differences: rebuilt.differences.clone(),
         diff: None,
         attestation: None,
@@ -332,7 +332,7 @@ async fn attest(
         size: published.elf.size,
         provenance: provenance_sha,
         vk: vk_sha,
-        builder: Some(rebuilt.built.builder_image.clone()),
+        builder: Some(rebuilt.built.builder_image.to_string()),
         created: created_now()?,
     };
     let sig = signature::sign(secret, &published.elf, &statement)

@@ -52,7 +52,7 @@ pub struct RebuildReport {
     /// The rebuilt ELF, when kept with `--out`.
     pub rebuilt_elf: Option<PathBuf>,
     pub matches: bool,
-    pub builder_image: String,
+    pub builder_image: zkelf_trust::digest::OciDigest,
     pub builder_differences: Vec<Difference>,
     pub diff: Option<String>,
     pub attestation: Option<PathBuf>,

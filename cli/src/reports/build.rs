@@ -7,6 +7,7 @@ use zkelf_builder::BuiltArtifact;
 use zkelf_builder::base::BaseImage;
 use zkelf_builder::diff::ElfDiff;
 use zkelf_builder::image::BuilderImage;
+use zkelf_trust::digest::OciDigest;
 
 use crate::printer::Report;
 
@@ -40,7 +41,7 @@ pub struct BaseReport {
 impl Report for BaseReport {
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{} {}", self.base.tag, self.base.id)?;
-        writeln!(out, "rootfs sha256:{}", self.base.rootfs_sha256)
+        writeln!(out, "rootfs {}", OciDigest::from(self.base.rootfs_sha256))
     }
 }
 
@@ -54,11 +55,16 @@ impl Report for ImageReport {
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let image = &self.image;
         writeln!(out, "{} {}", image.tag, image.id)?;
-        writeln!(out, "Dockerfile.builder sha256:{}", image.dockerfile_sha256)?;
         writeln!(
             out,
-            "base {} rootfs sha256:{}",
-            image.base.id, image.base.rootfs_sha256
+            "Dockerfile.builder {}",
+            OciDigest::from(image.dockerfile_sha256)
+        )?;
+        writeln!(
+            out,
+            "base {} rootfs {}",
+            image.base.id,
+            OciDigest::from(image.base.rootfs_sha256)
         )?;
         writeln!(
             out,

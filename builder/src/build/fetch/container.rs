@@ -168,7 +168,7 @@ pub(crate) async fn run(
         env.push("CURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt".into());
     }
     let spec = ContainerSpec {
-        image: image.id.clone(),
+        image: image.id.to_string(),
         cmd: vec!["sh".into(), "-c".into(), SCRIPT.into()],
         env,
         user: Some(user),

@@ -11,6 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use zkelf_trust::digest::{Sha256Digest, Sha256Hasher};
 
 use crate::error::BuilderError;
+use crate::error::problem::ArchiveProblem;
 
 /// A crate's name and version.
 pub(crate) type CrateId = (String, String);
@@ -119,9 +120,9 @@ impl CrateStore {
                 })
                 .collect();
             for handle in handles {
-                handle.join().map_err(|_| BuilderError::Task {
-                    message: "unpacking crates panicked".into(),
-                })??;
+                handle
+                    .join()
+                    .map_err(|_| BuilderError::Worker("unpacking crates"))??;
             }
             Ok(())
         })
@@ -148,31 +149,31 @@ impl CrateStore {
         }
         let prefix = format!("{name}-{version}");
         let dest = vendor.join(&prefix);
-        let bad = |what: String| BuilderError::CrateArchive {
+        let bad = |problem| BuilderError::CrateArchive {
             name: name.clone(),
             version: version.clone(),
-            what,
+            problem,
         };
         let mut files = BTreeMap::new();
         let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
         let entries = tar
             .entries()
-            .map_err(|e| bad(format!("it is not a gzipped tar ({e})")))?;
+            .map_err(|e| bad(ArchiveProblem::NotTar(e.to_string())))?;
         for entry in entries {
-            let mut entry = entry.map_err(|e| bad(format!("an entry does not read ({e})")))?;
+            let mut entry = entry.map_err(|e| bad(ArchiveProblem::Entry(e.to_string())))?;
             let path = entry
                 .path()
-                .map_err(|e| bad(format!("an entry has no path ({e})")))?
+                .map_err(|e| bad(ArchiveProblem::Entry(e.to_string())))?
                 .into_owned();
             let rel = match path.strip_prefix(&prefix) {
                 Ok(rel) if rel.components().all(|c| matches!(c, Component::Normal(_))) => {
                     rel.to_path_buf()
                 }
                 _ => {
-                    return Err(bad(format!(
-                        "`{}` is not under `{prefix}/`",
-                        path.display()
-                    )));
+                    return Err(bad(ArchiveProblem::Outside {
+                        path,
+                        prefix: prefix.clone(),
+                    }));
                 }
             };
             let kind = entry.header().entry_type();
@@ -181,10 +182,7 @@ impl CrateStore {
                 continue;
             }
             if !kind.is_file() {
-                return Err(bad(format!(
-                    "`{}` is neither a file nor a directory",
-                    path.display()
-                )));
+                return Err(bad(ArchiveProblem::Kind(path)));
             }
             if rel.as_os_str().is_empty() || !vendored(&rel) {
                 continue;
@@ -193,7 +191,7 @@ impl CrateStore {
             let mut content = Vec::new();
             entry
                 .read_to_end(&mut content)
-                .map_err(|e| bad(format!("`{}` does not read ({e})", path.display())))?;
+                .map_err(|e| bad(ArchiveProblem::Entry(format!("{}: {e}", path.display()))))?;
             let target = dest.join(&rel);
             if let Some(parent) = target.parent() {
                 create_dir(parent)?;

@@ -66,7 +66,7 @@ pub(crate) fn vendor(
     let text = toml::to_string(&manifest).map_err(|e| {
         problem(GitPackageProblem::Manifest {
             manifest: found.dir.join("Cargo.toml"),
-            reason: e.to_string(),
+            words: e.to_string(),
         })
     })?;
     write_file(&dest.join("Cargo.toml"), text.as_bytes(), false)?;
@@ -132,9 +132,9 @@ fn find(tree: &Path, name: &str, version: &str) -> Result<Found, GitPackageProbl
 
 fn read_manifest(tree: &Path, dir: &Path) -> Result<toml::Table, GitPackageProblem> {
     let rel = dir.join("Cargo.toml");
-    let invalid = |reason: String| GitPackageProblem::Manifest {
+    let invalid = |words: String| GitPackageProblem::Manifest {
         manifest: rel.clone(),
-        reason,
+        words,
     };
     let bytes = zkelf_trust::bounded::read_no_follow(&tree.join(&rel), MAX_MANIFEST)
         .and_then(zkelf_trust::bounded::into_text)
@@ -166,9 +166,10 @@ fn workspace_root(
 /// removed.
 fn normalize(tree: &Path, found: &Found) -> Result<toml::Table, GitPackageProblem> {
     let mut manifest = found.manifest.clone();
-    let invalid = |reason: String| GitPackageProblem::Manifest {
+    let inherited = |what, key: String| GitPackageProblem::Inherited {
         manifest: found.dir.join("Cargo.toml"),
-        reason,
+        what,
+        key,
     };
     let root = workspace_root(tree, &found.dir)?;
     let ws = root
@@ -184,11 +185,7 @@ fn normalize(tree: &Path, found: &Found) -> Result<toml::Table, GitPackageProble
             let value = ws
                 .and_then(|w| w.get("package"))
                 .and_then(|p| p.get(*key))
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "`package.{key}` is inherited, but its workspace does not set it"
-                    ))
-                })?;
+                .ok_or_else(|| inherited("package field", key.to_string()))?;
             package.insert(key.to_string(), value.clone());
         }
     }
@@ -203,7 +200,8 @@ fn normalize(tree: &Path, found: &Found) -> Result<toml::Table, GitPackageProble
     );
     for table in DEPENDENCY_TABLES {
         if let Some(deps) = manifest.get_mut(*table).and_then(|d| d.as_table_mut()) {
-            inherit_dependencies(deps, ws_deps, &rebase).map_err(invalid)?;
+            inherit_dependencies(deps, ws_deps, &rebase)
+                .map_err(|key| inherited("dependency", key))?;
         }
     }
     if let Some(targets) = manifest.get_mut("target").and_then(|t| t.as_table_mut()) {
@@ -213,7 +211,8 @@ fn normalize(tree: &Path, found: &Found) -> Result<toml::Table, GitPackageProble
             };
             for table in DEPENDENCY_TABLES {
                 if let Some(deps) = target.get_mut(*table).and_then(|d| d.as_table_mut()) {
-                    inherit_dependencies(deps, ws_deps, &rebase).map_err(invalid)?;
+                    inherit_dependencies(deps, ws_deps, &rebase)
+                        .map_err(|key| inherited("dependency", key))?;
                 }
             }
         }
@@ -241,6 +240,7 @@ fn inherits(value: Option<&toml::Value>) -> bool {
 /// Resolves every `dep.workspace = true` of `deps` from the workspace's dependencies: the
 /// member's `features` are added to the workspace's and its `optional` kept; a workspace
 /// `path` is made relative to the member (`rebase`: from the member to the workspace root).
+/// A dependency the workspace does not declare is returned by name.
 fn inherit_dependencies(
     deps: &mut toml::Table,
     ws_deps: &toml::Table,
@@ -256,11 +256,7 @@ fn inherit_dependencies(
                 toml::Table::from_iter([("version".to_string(), version.clone().into())])
             }
             Some(toml::Value::Table(t)) => t.clone(),
-            _ => {
-                return Err(format!(
-                    "dependency `{name}` is inherited, but its workspace does not declare it"
-                ));
-            }
+            _ => return Err(name.clone()),
         };
         if let Some(path) = resolved.get("path").and_then(|p| p.as_str()) {
             let joined = rebase.join(path).to_string_lossy().into_owned();

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use zkelf_trust::digest::Sha256Digest;
 
+use crate::error::problem::ManifestProblem;
+
 /// Bumped whenever the sysroot step changes: old entries stop matching.
 pub(crate) const FORMAT: u32 = 1;
 
@@ -47,7 +49,7 @@ impl KeyDocument {
         rustflags: &[String],
         env: &BTreeMap<String, String>,
         workspace_manifest: &str,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ManifestProblem> {
         let set = |v: &[String]| {
             let mut v = v.to_vec();
             v.sort();
@@ -56,14 +58,14 @@ impl KeyDocument {
         };
         let table: toml::Table = workspace_manifest
             .parse()
-            .map_err(|e| format!("the workspace Cargo.toml does not parse: {e}"))?;
+            .map_err(|e: toml::de::Error| ManifestProblem::Workspace(e.message().to_string()))?;
         let release = table
             .get("profile")
             .and_then(|p| p.get("release"))
             .cloned()
             .unwrap_or(toml::Value::Table(Default::default()));
         let profile_release = serde_json::to_value(sorted(&release))
-            .map_err(|e| format!("cannot encode [profile.release]: {e}"))?;
+            .map_err(|e| ManifestProblem::Workspace(e.to_string()))?;
         Ok(Self {
             format: FORMAT,
             image: image.into(),

@@ -13,13 +13,23 @@ pub enum GitPackageProblem {
         /// Its version.
         version: String,
     },
-    /// A manifest does not parse, or inherits what its workspace does not have.
-    #[error("`{}`: {reason}", manifest.display())]
+    /// A manifest cannot be read or does not parse (the reader's or parser's words).
+    #[error("`{}`: {words}", manifest.display())]
     Manifest {
         /// The manifest, relative to the repository.
         manifest: PathBuf,
-        /// What is wrong.
-        reason: String,
+        /// What the reader or the TOML parser said, verbatim.
+        words: String,
+    },
+    /// A manifest inherits what its workspace does not have.
+    #[error("`{}`: {what} `{key}` is inherited, but its workspace does not declare it", manifest.display())]
+    Inherited {
+        /// The manifest, relative to the repository.
+        manifest: PathBuf,
+        /// `package field` or `dependency`.
+        what: &'static str,
+        /// The field or dependency.
+        key: String,
     },
     /// A symbolic link out of the repository, or to a directory.
     #[error("`{}` is a symbolic link zkelf does not follow (out of the repository, or to a directory)", path.display())]

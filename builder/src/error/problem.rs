@@ -1,0 +1,224 @@
+//! What exactly is wrong, as typed values the builder's errors carry (`#[source]`): a
+//! `zkelf.toml`, a provenance document a rebuild cannot replay, a post-link step, a crate
+//! archive. A leaf module: the error enum names these, nothing here names it.
+
+use std::path::PathBuf;
+
+/// Why a `zkelf.toml` is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestProblem {
+    /// Not TOML, or fields of the wrong type or unknown (the parser's words).
+    #[error("{0}")]
+    Parse(String),
+    /// Larger than its bound.
+    #[error("it is larger than {}", zkelf_trust::bounded::human(*.0))]
+    TooLarge(u64),
+    /// A name that is not a label.
+    #[error("`{field} = \"{value}\"` must match `[a-z0-9][a-z0-9._-]{{0,63}}`")]
+    NotALabel {
+        /// `name` or `zkvm`.
+        field: &'static str,
+        /// The value.
+        value: String,
+    },
+    /// A version that is not semver.
+    #[error("`version = \"{0}\"` is not semver")]
+    NotSemver(String),
+    /// No artifact.
+    #[error("no `[[artifact]]`")]
+    NoArtifact,
+    /// An artifact with neither profile nor zkVM.
+    #[error("an `[[artifact]]` needs `profile = …` (one of {known})")]
+    NoProfile {
+        /// The known profiles, for the message.
+        known: String,
+    },
+    /// One zkVM label twice.
+    #[error("zkvm `{0}` is listed twice")]
+    Duplicate(String),
+    /// A `bin` that is not a file name.
+    #[error("`bin = \"{0}\"` is not a plain file name")]
+    NotAFileName(String),
+    /// A package, feature or build-std crate that is not an identifier.
+    #[error("`{0}` is not a plain identifier")]
+    NotAnIdentifier(String),
+    /// A zkVM profile for a make guest.
+    #[error(
+        "profile `{0}` builds Rust guests only (`build = \"cargo\"`); make guests use `rv32im` or `rv64im`"
+    )]
+    MakeWithZkvm(String),
+    /// A workspace `Cargo.toml` that does not parse (the parser's words).
+    #[error("the workspace Cargo.toml does not parse: {0}")]
+    Workspace(String),
+}
+
+/// Why a provenance document cannot drive a rebuild.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProvenanceProblem {
+    /// Not JSON of the expected shape (the parser's words).
+    #[error("does not parse: {0}")]
+    Parse(String),
+    /// A `_type`, `predicateType` or `buildType` other than zkelf's.
+    #[error("`{field}` is `{found}`, not `{expected}`")]
+    Type {
+        /// The field.
+        field: &'static str,
+        /// Its value.
+        found: String,
+        /// What zkelf writes.
+        expected: &'static str,
+    },
+    /// A build type zkelf cannot replay.
+    #[error("`buildType` is `{0}`, which zkelf does not know how to rebuild")]
+    BuildType(String),
+    /// Not exactly one subject with a sha256.
+    #[error("needs exactly one subject with a sha256 digest")]
+    Subject,
+    /// A build of a dirty tree.
+    #[error(
+        "the recorded build was of a dirty tree (`dirty: true`); it cannot be rebuilt from a commit"
+    )]
+    Dirty,
+    /// The clone is at another commit.
+    #[error("it names commit `{recorded}`, the checkout is at `{checkout}`")]
+    Commit {
+        /// The recorded commit.
+        recorded: String,
+        /// The clone's `HEAD`.
+        checkout: String,
+    },
+    /// The checkout's manifest names another guest or version.
+    #[error(
+        "it names guest `{recorded}` {recorded_version}, the checkout has `{found}` {found_version}"
+    )]
+    Guest {
+        /// Recorded guest.
+        recorded: String,
+        /// Recorded version.
+        recorded_version: String,
+        /// The checkout's.
+        found: String,
+        /// The checkout's version.
+        found_version: String,
+    },
+    /// The checkout's manifest has no such artifact.
+    #[error("no artifact `{0}`")]
+    NoArtifact(String),
+    /// Another target.
+    #[error("it names target `{recorded}`, the checkout's manifest `{found}`")]
+    Target {
+        /// Recorded.
+        recorded: String,
+        /// The checkout's.
+        found: String,
+    },
+    /// The recorded profile is one zkelf refuses to replay.
+    #[error(transparent)]
+    InvalidProfile(#[from] crate::profile::InvalidProfile),
+    /// Another profile.
+    #[error(
+        "it records profile `{recorded}` for `{target}`, the checkout's manifest builds `{zkvm}` with profile `{found}`"
+    )]
+    Profile {
+        /// Recorded profile.
+        recorded: String,
+        /// Recorded target.
+        target: String,
+        /// The artifact's zkVM label.
+        zkvm: String,
+        /// The checkout's profile.
+        found: String,
+    },
+}
+
+/// Why a post-link step could not make the artifact.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostLinkProblem {
+    /// It needs the vendored crates, and a make guest has none.
+    #[error("a post-link step needs the vendored crates of a cargo guest")]
+    NotCargo,
+    /// The lock does not parse.
+    #[error("`Cargo.lock` does not parse: {0}")]
+    Lock(String),
+    /// The kernel's crate is not locked once.
+    #[error(
+        "the guest's `Cargo.lock` has no registry crate `{0}`, which holds the kernel the profile wraps the ELF with (a `risc0-zkvm` dependency brings it)"
+    )]
+    NoKernelCrate(String),
+    /// The kernel's crate is locked more than once.
+    #[error("the guest's `Cargo.lock` has {count} versions of `{name}`; the kernel must be one")]
+    KernelCrateTwice {
+        /// The crate.
+        name: String,
+        /// How many versions.
+        count: usize,
+    },
+    /// The vendored crate is not the locked one.
+    #[error(
+        "vendored `{name}` {version} is not the `.crate` `Cargo.lock` pins (sha256 `{pinned}`)"
+    )]
+    KernelCrate {
+        /// The crate.
+        name: String,
+        /// Its version.
+        version: String,
+        /// The lock's checksum.
+        pinned: String,
+    },
+    /// The kernel file is not the one cargo recorded.
+    #[error(
+        "`{file}` of vendored `{name}` {version} has sha256 `{found}`, not the one cargo recorded"
+    )]
+    KernelFile {
+        /// The file.
+        file: String,
+        /// The crate.
+        name: String,
+        /// Its version.
+        version: String,
+        /// Its sha256.
+        found: String,
+    },
+    /// RISC Zero cannot load the wrapped program.
+    #[error(
+        "RISC Zero cannot load the program it wraps ({0}); is the guest built for `riscv32im-risc0-zkvm-elf`?"
+    )]
+    Load(String),
+}
+
+/// Why a crates.io archive is not one zkelf unpacks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArchiveProblem {
+    /// Not a gzipped tar (the decoder's words).
+    #[error("it is not a gzipped tar ({0})")]
+    NotTar(String),
+    /// An entry that does not read (the decoder's words).
+    #[error("an entry does not read ({0})")]
+    Entry(String),
+    /// An entry outside `<name>-<version>/`.
+    #[error("`{}` is not under `{prefix}/`", path.display())]
+    Outside {
+        /// The entry.
+        path: PathBuf,
+        /// The directory every entry must be under.
+        prefix: String,
+    },
+    /// A link, a device…
+    #[error("`{}` is neither a file nor a directory", .0.display())]
+    Kind(PathBuf),
+}
+
+/// The digests of two builds that should have agreed: shown as ``sha256 `a` then `b` ``.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwoDigests {
+    /// The first build's.
+    pub first: zkelf_trust::digest::Sha256Digest,
+    /// The second's.
+    pub second: zkelf_trust::digest::Sha256Digest,
+}
+
+impl std::fmt::Display for TwoDigests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "sha256 `{}` then `{}`", self.first, self.second)
+    }
+}
