@@ -184,13 +184,16 @@ pub struct Vk {
     pub extras: Vec<(String, Json)>,
 }
 
+/// `(option name without dashes, value)` pairs, in the order given.
+pub type Options = Vec<(String, String)>;
+
 /// What `exec` and `vk` act on: the program's bytes and the options the toolbox declared.
 #[derive(Debug, Clone)]
 pub struct Request {
     /// The program file's bytes.
     pub program: Vec<u8>,
     /// `(option name without dashes, value)` for every option given, in order.
-    pub options: Vec<(String, String)>,
+    pub options: Options,
 }
 
 impl Request {
@@ -336,10 +339,10 @@ impl Toolbox {
         &self,
         args: &[String],
         positional: usize,
-    ) -> Result<(Vec<String>, Vec<(String, String)>), Failure> {
+    ) -> Result<(Vec<String>, Options), Failure> {
         let usage = || Failure::Tool(self.usage());
         let mut paths = Vec::new();
-        let mut options: Vec<(String, String)> = Vec::new();
+        let mut options: Options = Vec::new();
         let mut rest = args.iter();
         while let Some(arg) = rest.next() {
             if let Some(flag) = arg.strip_prefix("--") {
@@ -527,10 +530,14 @@ version = "3.0.0-alpha"
     fn parses_options() {
         let t = toolbox(LOCK);
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let (p, o) = t.parse_args(&args(&["x.elf", "--config", "c.toml"]), 1).unwrap();
+        let (p, o) = t
+            .parse_args(&args(&["x.elf", "--config", "c.toml"]), 1)
+            .unwrap();
         assert_eq!(p, ["x.elf"]);
         assert_eq!(o, vec![("config".to_string(), "c.toml".to_string())]);
-        let (p, o) = t.parse_args(&args(&["--config=c.toml", "x.elf", "in"]), 2).unwrap();
+        let (p, o) = t
+            .parse_args(&args(&["--config=c.toml", "x.elf", "in"]), 2)
+            .unwrap();
         assert_eq!(p, ["x.elf", "in"]);
         assert_eq!(o, vec![("config".to_string(), "c.toml".to_string())]);
         assert!(t.parse_args(&args(&["x.elf", "--other", "v"]), 1).is_err());

@@ -107,7 +107,10 @@ fn config(request: &Request) -> Result<Config, Failure> {
     })
 }
 
-fn sdk_and_exe(request: &Request, app: AppConfig<SdkVmConfig>) -> Result<(Sdk, Arc<VmExe<F>>), Failure> {
+fn sdk_and_exe(
+    request: &Request,
+    app: AppConfig<SdkVmConfig>,
+) -> Result<(Sdk, Arc<VmExe<F>>), Failure> {
     let elf = Elf::decode(&request.program, MEM_SIZE as u32)
         .map_err(|e| Failure::tool("not an OpenVM guest ELF", e))?;
     // cargo-openvm keygen/commit: `Sdk::new(app_config, AggregationSystemParams::default())`.

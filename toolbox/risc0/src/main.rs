@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use risc0_binfmt::ProgramBinary;
 use risc0_zkvm::{default_executor, ExecutorEnv, ExitCode as GuestExit};
-use zkelf_toolbox_cli::{locked_versions, Execution, Failure, Json, Toolbox, Vk, Request};
+use zkelf_toolbox_cli::{locked_versions, Execution, Failure, Json, Request, Toolbox, Vk};
 
 const LOCK: &str = include_str!("../Cargo.lock");
 

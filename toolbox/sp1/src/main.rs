@@ -18,7 +18,7 @@ use sp1_hypercube::prover::{AirProver, CpuShardProver, ProverSemaphore, SP1Inner
 use sp1_hypercube::{HashableKey, PrimeField32, SP1Pcs, SP1VerifyingKey, ShardVerifier};
 use sp1_primitives::fri_params::core_fri_config;
 use sp1_primitives::{SP1Field, SP1GlobalContext};
-use zkelf_toolbox_cli::{Execution, Failure, Json, Toolbox, Vk, Request};
+use zkelf_toolbox_cli::{Execution, Failure, Json, Request, Toolbox, Vk};
 
 /// sp1-prover 6.10.0 `src/components.rs`: `CORE_LOG_STACKING_HEIGHT` and
 /// `CORE_MAX_LOG_ROW_COUNT`, the parameters `CoreProver::verifier` gives the core shard verifier
@@ -28,8 +28,12 @@ const CORE_LOG_STACKING_HEIGHT: u32 = 21;
 const CORE_MAX_LOG_ROW_COUNT: usize = 22;
 
 /// sp1-prover's `CpuSP1ProverComponents::CoreProver`.
-type CoreProver =
-    CpuShardProver<SP1GlobalContext, SP1Pcs<SP1GlobalContext>, SP1InnerPcsProver, RiscvAir<SP1Field>>;
+type CoreProver = CpuShardProver<
+    SP1GlobalContext,
+    SP1Pcs<SP1GlobalContext>,
+    SP1InnerPcsProver,
+    RiscvAir<SP1Field>,
+>;
 
 fn main() -> ExitCode {
     Toolbox {
@@ -54,7 +58,8 @@ fn main() -> ExitCode {
 }
 
 fn exec(request: &Request, input: &[u8]) -> Result<Execution, Failure> {
-    let program = Program::from(&request.program).map_err(|e| Failure::tool("not an SP1 program", e))?;
+    let program =
+        Program::from(&request.program).map_err(|e| Failure::tool("not an SP1 program", e))?;
     // No trace buffer, no debug: plain execution to the halt.
     let mut executor = MinimalExecutorEnum::new(Arc::new(program), false, None);
     executor.with_input(input);
@@ -106,9 +111,18 @@ fn vk(request: &Request) -> Result<Vk, Failure> {
                 Json::obj([
                     ("log_blowup", Json::U64(fri.log_blowup as u64)),
                     ("num_queries", Json::U64(fri.num_queries as u64)),
-                    ("proof_of_work_bits", Json::U64(fri.proof_of_work_bits as u64)),
-                    ("log_stacking_height", Json::U64(CORE_LOG_STACKING_HEIGHT.into())),
-                    ("max_log_row_count", Json::U64(CORE_MAX_LOG_ROW_COUNT as u64)),
+                    (
+                        "proof_of_work_bits",
+                        Json::U64(fri.proof_of_work_bits as u64),
+                    ),
+                    (
+                        "log_stacking_height",
+                        Json::U64(CORE_LOG_STACKING_HEIGHT.into()),
+                    ),
+                    (
+                        "max_log_row_count",
+                        Json::U64(CORE_MAX_LOG_ROW_COUNT as u64),
+                    ),
                 ]),
             ),
             (
@@ -124,7 +138,9 @@ fn decode_bytes32(text: &str) -> Result<[u8; 32], Failure> {
     let digits = text
         .strip_prefix("0x")
         .filter(|d| d.len() == 64)
-        .ok_or_else(|| Failure::Tool(format!("bytes32() gave `{text}`, not 0x and 64 hex digits")))?;
+        .ok_or_else(|| {
+            Failure::Tool(format!("bytes32() gave `{text}`, not 0x and 64 hex digits"))
+        })?;
     let mut out = [0u8; 32];
     for (i, byte) in out.iter_mut().enumerate() {
         *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16)

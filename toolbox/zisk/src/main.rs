@@ -14,7 +14,6 @@
 use std::process::ExitCode;
 use std::str::FromStr as _;
 
-use proofman_common::trace::Trace as _;
 use proofman_fields::{Field as _, Goldilocks, PrimeField64 as _};
 use zisk_common::{EmuTrace, HashMode};
 use zisk_pil::PILOUT_HASH;
