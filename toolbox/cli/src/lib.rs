@@ -211,7 +211,8 @@ impl Request {
 pub struct ToolOption {
     /// The name, without dashes.
     pub name: &'static str,
-    /// What the value is, for the usage line.
+    /// What the value is, for the usage line; empty for a flag, which takes no value (and is
+    /// recorded with the value `"true"`).
     pub value: &'static str,
 }
 
@@ -287,7 +288,10 @@ impl Toolbox {
         let options: String = self
             .options
             .iter()
-            .map(|o| format!(" [--{} <{}>]", o.name, o.value))
+            .map(|o| match o.value {
+                "" => format!(" [--{}]", o.name),
+                value => format!(" [--{} <{value}>]", o.name),
+            })
             .collect();
         let name = self.package.0;
         format!(
@@ -350,19 +354,23 @@ impl Toolbox {
                     Some((n, v)) => (n, Some(v.to_owned())),
                     None => (flag, None),
                 };
-                if !self.options.iter().any(|o| o.name == name) {
+                let Some(option) = self.options.iter().find(|o| o.name == name) else {
                     return Err(Failure::Tool(format!(
                         "the {} toolbox has no option `--{name}`\n{}",
                         self.zkvm,
                         self.usage()
                     )));
-                }
+                };
                 if options.iter().any(|(n, _)| n == name) {
                     return Err(Failure::Tool(format!("`--{name}` given twice")));
                 }
-                let value = match inline {
-                    Some(v) => v,
-                    None => rest.next().cloned().ok_or_else(usage)?,
+                let value = match (option.value, inline) {
+                    ("", None) => "true".to_owned(),
+                    ("", Some(_)) => {
+                        return Err(Failure::Tool(format!("`--{name}` takes no value")))
+                    }
+                    (_, Some(v)) => v,
+                    (_, None) => rest.next().cloned().ok_or_else(usage)?,
                 };
                 options.push((name.to_owned(), value));
             } else {
@@ -483,10 +491,16 @@ version = "3.0.0-alpha"
             crates: &["a", "b"],
             lock,
             package: ("zkelf-toolbox-test", "0.1.0"),
-            options: &[ToolOption {
-                name: "config",
-                value: "FILE",
-            }],
+            options: &[
+                ToolOption {
+                    name: "config",
+                    value: "FILE",
+                },
+                ToolOption {
+                    name: "fast",
+                    value: "",
+                },
+            ],
             exec: |_, _| Err(Failure::Guest("no".into())),
             vk: |_| {
                 Ok(Vk {
@@ -548,6 +562,11 @@ version = "3.0.0-alpha"
         assert!(t
             .parse_args(&args(&["x", "--config", "a", "--config", "b"]), 1)
             .is_err());
+        let (p, o) = t.parse_args(&args(&["--fast", "x.elf"]), 1).unwrap();
+        assert_eq!(p, ["x.elf"]);
+        assert_eq!(o, vec![("fast".to_string(), "true".to_string())]);
+        assert!(t.parse_args(&args(&["x.elf", "--fast=no"]), 1).is_err());
+        assert!(t.usage().contains("[--config <FILE>] [--fast]"));
     }
 
     #[test]

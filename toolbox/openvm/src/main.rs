@@ -11,7 +11,9 @@
 //! - `vk <ELF>`: what `cargo openvm commit` prints: `app_exe_commit` (the program: its code, initial
 //!   memory and entry point, committed under the app's parameters) as `CommitBytes`, the `.vk`; and
 //!   `app_vm_commit` (the app VM's verifying key through the aggregation layers, the same for
-//!   every program of one configuration), recorded beside it.
+//!   every program of one configuration), recorded beside it. `--no-app-vm-commit` leaves the
+//!   latter out and with it the aggregation keygen (`Sdk::app_prover`: app keygen only), for a
+//!   caller that keeps `app_vm_commit` per configuration.
 
 use std::io::Write as _;
 use std::os::fd::AsFd as _;
@@ -45,10 +47,16 @@ fn main() -> ExitCode {
         ],
         lock: include_str!("../Cargo.lock"),
         package: (env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
-        options: &[ToolOption {
-            name: "openvm-config",
-            value: "openvm.toml",
-        }],
+        options: &[
+            ToolOption {
+                name: "openvm-config",
+                value: "openvm.toml",
+            },
+            ToolOption {
+                name: "no-app-vm-commit",
+                value: "",
+            },
+        ],
         exec,
         vk,
     }
@@ -123,6 +131,11 @@ fn sdk_and_exe(
 }
 
 fn exec(request: &Request, input: &[u8]) -> Result<Execution, Failure> {
+    if request.option("no-app-vm-commit").is_some() {
+        return Err(Failure::Tool(
+            "`--no-app-vm-commit` is an option of `vk`".into(),
+        ));
+    }
     let (sdk, exe) = sdk_and_exe(request, config(request)?.app)?;
     let stdin = || {
         let mut stdin = StdIn::default();
@@ -180,8 +193,21 @@ fn vk(request: &Request) -> Result<Vk, Failure> {
     // `CommitBytes::from(prover.generate_baseline().app_exe_commit)` (which is
     // `prover.app_prover.app_exe_commit()`) and `CommitBytes::from(prover.app_vm_commit())`.
     // `prover` generates the app proving key and the aggregation (leaf, internal) keys.
+    let exe = ExecutableFormat::SharedVmExe(exe);
+    if request.option("no-app-vm-commit").is_some() {
+        // `Sdk::app_prover`: the same `AppProver::new(vm_builder, &app_pk.app_vm_pk, exe)` that
+        // `StarkProver::new` builds, without the aggregation keys.
+        let app_prover = sdk
+            .app_prover(exe)
+            .map_err(|e| Failure::tool("cannot set up the OpenVM app prover", e))?;
+        let app_exe_commit = CommitBytes::from(app_prover.app_exe_commit());
+        return Ok(Vk {
+            vk: *app_exe_commit.as_slice(),
+            extras: vec![("openvm_config".into(), config.record)],
+        });
+    }
     let prover = sdk
-        .prover(ExecutableFormat::SharedVmExe(exe))
+        .prover(exe)
         .map_err(|e| Failure::tool("cannot set up the OpenVM prover", e))?;
     let app_exe_commit = CommitBytes::from(prover.app_prover.app_exe_commit());
     let app_vm_commit = CommitBytes::from(prover.app_vm_commit());
