@@ -272,6 +272,87 @@ pub(crate) fn insert(
     Ok((dest, sealed))
 }
 
+/// Stores the directory `built` as the entry `key` of `kind`, under `<entry>/<subdir>`: staged
+/// where it will live (a `.partial-*` directory in the cache's `root`, or `scratch/<kind>`
+/// without a cache), copied as readable files ([`copy_readable_tree`]), sealed, then renamed
+/// into place and recorded in `trust` ([`insert`]): a reader never sees a partial entry under
+/// its key. Returns the entry's path and manifest.
+pub(crate) fn store(
+    built: &Path,
+    subdir: &str,
+    scratch: &Path,
+    cache: Option<(&Path, &Trust)>,
+    kind: &str,
+    key: &str,
+) -> Result<(PathBuf, Sealed), BuilderError> {
+    let staged = match cache {
+        Some((root, _)) => {
+            std::fs::create_dir_all(root)
+                .map_err(|e| BuilderError::io("cannot create", root, e))?;
+            tempfile::Builder::new()
+                .prefix(".partial-")
+                .tempdir_in(root)
+                .map_err(|e| BuilderError::io("cannot create a temporary directory in", root, e))?
+                .keep()
+        }
+        None => {
+            let dir = scratch.join(kind);
+            std::fs::create_dir(&dir).map_err(|e| BuilderError::io("cannot create", &dir, e))?;
+            dir
+        }
+    };
+    let sealed = copy_readable_tree(built, &staged.join(subdir)).and_then(|()| seal(&staged, key));
+    let sealed = match sealed {
+        Ok(sealed) => sealed,
+        Err(e) => {
+            if cache.is_some() {
+                let _ = std::fs::remove_dir_all(&staged);
+            }
+            return Err(e);
+        }
+    };
+    match cache {
+        Some((root, trust)) => insert(root, key, kind, trust, &staged, sealed),
+        None => Ok((staged, sealed)),
+    }
+}
+
+/// Copies the regular files and directories under `from` to `to` (which must not exist), as
+/// ours: 0755 directories, 0644 files (0755 for files executable by their owner): what a
+/// container may read and run. Anything else (a link a container made) is left out.
+fn copy_readable_tree(from: &Path, to: &Path) -> Result<(), BuilderError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut stack = vec![(from.to_path_buf(), to.to_path_buf())];
+    while let Some((src, dest)) = stack.pop() {
+        std::fs::create_dir(&dest).map_err(|e| BuilderError::io("cannot create", &dest, e))?;
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| BuilderError::io("cannot set permissions of", &dest, e))?;
+        let entries =
+            std::fs::read_dir(&src).map_err(|e| BuilderError::io("cannot read", &src, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| BuilderError::io("cannot read", &src, e))?;
+            let meta = entry
+                .metadata()
+                .map_err(|e| BuilderError::io("cannot read", entry.path(), e))?;
+            let target = dest.join(entry.file_name());
+            if meta.is_dir() {
+                stack.push((entry.path(), target));
+            } else if meta.is_file() {
+                std::fs::copy(entry.path(), &target)
+                    .map_err(|e| BuilderError::io("cannot copy", entry.path(), e))?;
+                let mode = if meta.permissions().mode() & 0o100 != 0 {
+                    0o755
+                } else {
+                    0o644
+                };
+                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode))
+                    .map_err(|e| BuilderError::io("cannot set permissions of", &target, e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Looks `key` up under `root`: the entry's path and manifest when it verifies and `trust`
 /// recorded its digest; any other entry is removed (with `note` saying why) and `None`
 /// returned, so the caller rebuilds it (and [`insert`]s, which records it).

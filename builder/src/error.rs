@@ -33,8 +33,8 @@ pub enum BuilderError {
         /// The tag looked for.
         tag: String,
     },
-    /// Building Dockerfile.builder failed.
-    #[error("building the builder image `{tag}` failed: {engine}")]
+    /// Building an image (Dockerfile.builder, Dockerfile.toolbox) failed.
+    #[error("building the image `{tag}` failed: {engine}")]
     ImageBuild {
         /// The tag being built.
         tag: String,
@@ -297,6 +297,24 @@ pub enum BuilderError {
         /// What went wrong.
         problem: problem::PostLinkProblem,
     },
+    /// A zkVM toolbox could not be built or run.
+    #[error("the {zkvm} toolbox: {problem}")]
+    Toolbox {
+        /// The toolbox's zkVM (`sp1`, `risc0`, `openvm`, `zisk`).
+        zkvm: String,
+        /// What went wrong.
+        problem: problem::ToolboxProblem,
+    },
+    /// A guest run in its zkVM's executor did not halt successfully.
+    #[error("the guest `{}` failed in the {zkvm} executor: {message}", program.display())]
+    GuestFailed {
+        /// The zkVM.
+        zkvm: String,
+        /// The program run.
+        program: PathBuf,
+        /// What the executor said (a panic, a trap, an exit code, running out of steps).
+        message: String,
+    },
     /// Two builds of the same inputs gave different bytes.
     #[error("guest `{guest}` for `{zkvm}` is not reproducible: {digests}\n{diff}")]
     NotReproducible {
@@ -395,9 +413,12 @@ impl Diagnose for BuilderError {
                 "the builder knows the profiles {}",
                 crate::profile::known()
             )),
-            BuilderError::UnsupportedZkvmVersion { krate, supported, .. } => Some(format!(
-                "lock `{krate}` at {supported} (`cargo update -p {krate} --precise <version>`), or build with a zkelf whose profile describes the version you use"
-            )),
+            BuilderError::UnsupportedZkvmVersion { krate, supported, .. } => {
+                let precise = supported.strip_prefix('=').unwrap_or("<version>");
+                Some(format!(
+                    "lock `{krate}` at {supported} (`cargo update -p {krate} --precise {precise}`), or build with a zkelf whose profile and toolbox describe the version you use"
+                ))
+            }
             BuilderError::TargetMismatch { .. } => Some(
                 "drop `target` (the profile implies it), or pick the profile for that target".into(),
             ),
@@ -437,6 +458,12 @@ impl Diagnose for BuilderError {
                 "look for build inputs that vary: embedded paths, hostnames, times, `env!` of the environment"
                     .into(),
             ),
+            BuilderError::Toolbox {
+                problem: problem::ToolboxProblem::Unknown(_),
+                ..
+            } => Some(
+                "name the zkVM with `--zkvm`, or use an artifact built with one of the zkVM profiles".into(),
+            ),
             BuilderError::HostCommand { command, .. } if command.starts_with("debootstrap") => {
                 Some("`zkelf builder base` runs debootstrap, which needs root and `apt-get install debootstrap`".into())
             }
@@ -445,13 +472,14 @@ impl Diagnose for BuilderError {
     }
 
     /// The bytes are not what they should be (exit 1): not reproducible, or a vendored crate or
-    /// git tree that is not what the lock names.
+    /// git tree that is not what the lock names; or a guest run that failed (SPEC §9).
     fn outcome(&self) -> Outcome {
         match self {
             BuilderError::NotReproducible { .. }
             | BuilderError::SysrootNotReproducible { .. }
             | BuilderError::CrateChecksum { .. }
-            | BuilderError::GitTree { .. } => Outcome::VerificationFailed,
+            | BuilderError::GitTree { .. }
+            | BuilderError::GuestFailed { .. } => Outcome::VerificationFailed,
             _ => Outcome::Error,
         }
     }

@@ -132,16 +132,37 @@ async fn build(
     tag: &str,
     reporter: &dyn Reporter,
 ) -> Result<(), BuilderError> {
-    let context = dockerfile_context()?;
-    let mut build_args = HashMap::new();
     let base_id = base.id.to_string();
     let rootfs = base.rootfs_sha256.to_string();
-    build_args.insert("BASE_IMAGE", base_id.as_str());
     let dockerfile_sha256 = Sha256Digest::of(DOCKERFILE.as_bytes()).to_string();
-    let mut labels = HashMap::new();
-    labels.insert("dev.zkelf.dockerfile.sha256", dockerfile_sha256.as_str());
-    labels.insert("dev.zkelf.base.id", base_id.as_str());
-    labels.insert("dev.zkelf.base.rootfs.sha256", rootfs.as_str());
+    build_dockerfile(
+        engine,
+        DOCKERFILE,
+        tag,
+        &[("BASE_IMAGE", &base_id)],
+        &[
+            ("dev.zkelf.dockerfile.sha256", &dockerfile_sha256),
+            ("dev.zkelf.base.id", &base_id),
+            ("dev.zkelf.base.rootfs.sha256", &rootfs),
+        ],
+        reporter,
+    )
+    .await
+}
+
+/// Builds `dockerfile` (the only file of the context) as `tag`, with `build_args` and
+/// `labels`, streaming the engine's output to `reporter`.
+pub(crate) async fn build_dockerfile(
+    engine: &Engine,
+    dockerfile: &str,
+    tag: &str,
+    build_args: &[(&str, &str)],
+    labels: &[(&str, &str)],
+    reporter: &dyn Reporter,
+) -> Result<(), BuilderError> {
+    let context = dockerfile_context(dockerfile)?;
+    let build_args: HashMap<&str, &str> = build_args.iter().copied().collect();
+    let labels: HashMap<&str, &str> = labels.iter().copied().collect();
     let options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
         .t(tag)
@@ -180,17 +201,17 @@ async fn build(
     Ok(())
 }
 
-/// A build context holding only the Dockerfile, with fixed metadata.
-fn dockerfile_context() -> Result<Vec<u8>, BuilderError> {
+/// A build context holding only `dockerfile`, with fixed metadata.
+fn dockerfile_context(dockerfile: &str) -> Result<Vec<u8>, BuilderError> {
     let mut builder = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_gnu();
-    header.set_size(DOCKERFILE.len() as u64);
+    header.set_size(dockerfile.len() as u64);
     header.set_mode(0o644);
     header.set_mtime(0);
     header.set_uid(0);
     header.set_gid(0);
     builder
-        .append_data(&mut header, "Dockerfile", DOCKERFILE.as_bytes())
+        .append_data(&mut header, "Dockerfile", dockerfile.as_bytes())
         .and_then(|()| builder.into_inner())
         .map_err(|e| BuilderError::io("cannot pack", "Dockerfile", e))
 }

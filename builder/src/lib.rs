@@ -10,6 +10,7 @@
 //! - [`build`]: fetch (network) and build (`--network none`) containers, provenance, outputs;
 //! - [`provenance`]: the in-toto Statement v1 / SLSA Provenance v1 document;
 //! - [`rebuild`]: a release rebuilt from its provenance, against this builder's differences;
+//! - [`toolbox`]: each zkVM's executor and VK derivation, built and run in the toolbox image;
 //! - [`diff`]: section- and symbol-level ELF comparison.
 
 pub mod base;
@@ -27,6 +28,7 @@ pub mod provenance;
 pub mod rebuild;
 mod reporter;
 pub mod source;
+pub mod toolbox;
 pub mod workspace;
 
 pub use build::{BuildOptions, BuiltArtifact, build_guest};

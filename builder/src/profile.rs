@@ -397,12 +397,15 @@ pub fn builtin(name: &str) -> Option<Profile> {
 
 /// The zkVM guest crate a built-in profile encodes the layout of, and the versions of it the
 /// profile describes (the layout, flags and linker script follow the zkVM's version). A guest
-/// locking another version would be compiled for a zkVM it does not run in.
+/// locking another version would be compiled for a zkVM it does not run in. For SP1, OpenVM
+/// and ZisK the version is exactly the one zkelf's toolbox (`toolbox/<zkvm>`) derives VKs
+/// with: a key is never guessed for another. RISC Zero's image id comes from the guest's own
+/// locked kernel (the post-link step), for any 3.0 release.
 pub fn guest_crate(profile: &str) -> Option<(&'static str, &'static str)> {
     Some(match profile {
-        "sp1" => ("sp1-zkvm", ">=6.10.0, <6.11.0"),
+        "sp1" => ("sp1-zkvm", "=6.10.0"),
         "risc0" => ("risc0-zkvm", ">=3.0.0, <3.1.0"),
-        "openvm" => ("openvm", ">=2.0.0, <2.1.0"),
+        "openvm" => ("openvm", "=2.0.2"),
         "zisk" | "zisk-std" => ("ziskos", "=1.4.0-alpha"),
         _ => return None,
     })

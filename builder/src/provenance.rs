@@ -219,6 +219,8 @@ pub mod deps {
     pub const VK: &str = "vk";
     /// The sysroot the guest was built against (v3): key, key document, manifest, digest.
     pub const SYSROOT: &str = "sysroot";
+    /// The zkVM toolbox that derived the VK: key, key document, digest of its entry.
+    pub const TOOLBOX: &str = "toolbox";
 }
 
 impl Provenance {

@@ -180,14 +180,27 @@ pub(crate) async fn vendor(
     // A local mirror that cannot be read is the user's mistake, said before any work.
     container::plan_git(&[], &options.git_mirrors)?;
     let library = library_packages(engine, image).await?;
-    let wanted =
-        lock::registry_crates(inputs.packages.iter().chain(library.iter())).map_err(|problem| {
-            BuilderError::Lock {
-                path: inputs.workspace.0.with_file_name("Cargo.lock"),
-                problem: Box::new(problem),
-            }
-        })?;
-    let git = lock::git_sources(&inputs.packages);
+    let lock = inputs.workspace.0.with_file_name("Cargo.lock");
+    let packages: Vec<LockedPackage> = inputs.packages.iter().chain(&library).cloned().collect();
+    vendor_packages(engine, image, guest, &lock, &packages, options, reporter).await
+}
+
+/// Vendors `packages` (of the lock file at `lock`, named in errors) as [`vendor`] does,
+/// without the std library's: for a host program (a zkVM toolbox).
+pub(crate) async fn vendor_packages(
+    engine: &Engine,
+    image: &BuilderImage,
+    guest: &str,
+    lock: &Path,
+    packages: &[LockedPackage],
+    options: &BuildOptions,
+    reporter: &dyn Reporter,
+) -> Result<Vendored, BuilderError> {
+    let wanted = lock::registry_crates(packages).map_err(|problem| BuilderError::Lock {
+        path: lock.to_path_buf(),
+        problem: Box::new(problem),
+    })?;
+    let git = lock::git_sources(packages);
     let temp = fsutil::tempdir("zkelf-vendor-")?;
     let stores = match &options.cache_dir {
         Some(cache) => (cache.join("crates"), cache.join("git")),

@@ -1,7 +1,8 @@
 //! `zkelf build` as a pipeline of steps, one file each: [`fetch`] (the guest's inputs, then
 //! vendoring with the network on) → `sysroot` (the standard library, content-addressed) →
 //! `compile` (the guest's `--network none` container, and `--check-reproducible`'s varied
-//! second build) → `postlink` (the profile's step after the link, and the VK it derives) →
+//! second build) → `postlink` (the profile's step after the link) → [`vk`] (the verification
+//! key, by the zkVM's toolbox) →
 //! `provenance` (assembled from the steps' records) → `outputs` (staged, then installed
 //! atomically under `<out>/<guest>/<version>/`). `plan` says what every container runs.
 
@@ -25,6 +26,7 @@ pub(crate) mod plan;
 pub(crate) mod postlink;
 pub(crate) mod provenance;
 pub(crate) mod sysroot;
+pub mod vk;
 
 use fetch::{GuestInputs, Vendored};
 use outputs::{Staged, Staging};
@@ -340,12 +342,23 @@ async fn build_one(
     } else {
         None
     };
-    let finished = postlink::finish(
+    let mut finished = postlink::finish(
         &plan,
         linked,
         ctx.vendored.as_ref().map(|v| v.dir.as_path()),
         ctx.inputs.as_ref().map(|i| i.cargo_lock.as_slice()),
         staging.path(),
+        reporter,
+    )
+    .await?;
+    let derived = vk::derive(
+        ctx.engine,
+        &ctx.image,
+        &plan,
+        &mut finished,
+        &ctx.source.git_root.join(&ctx.source.guest_path),
+        staging.path(),
+        ctx.options,
         reporter,
     )
     .await?;
@@ -362,13 +375,16 @@ async fn build_one(
     }
     dependencies.extend(sysroot.as_ref().map(|s| s.dependency(&plan)));
     dependencies.extend(finished.dependencies());
+    dependencies.extend(derived.dependency);
+    let mut byproducts = finished.byproducts(&plan);
+    byproducts.extend(derived.byproduct);
     let provenance = provenance::assemble(
         &plan,
         &standard,
         &ctx.image,
         &finished.sha256,
         dependencies,
-        finished.byproducts(&plan),
+        byproducts,
     );
     Ok(Staged {
         zkvm: artifact.zkvm.clone(),
@@ -437,8 +453,10 @@ mod tests {
         let err = check_guest_crate("sp1", [("sp1-zkvm", "5.2.1")]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "profile `sp1` describes `sp1-zkvm` >=6.10.0, <6.11.0, but the guest locks 5.2.1"
+            "profile `sp1` describes `sp1-zkvm` =6.10.0, but the guest locks 5.2.1"
         );
         assert!(check_guest_crate("zisk", [("ziskos", "1.1.0-alpha")]).is_err());
+        // No toolbox derives a 6.10.1 guest's key: refused, not guessed.
+        assert!(check_guest_crate("sp1", [("sp1-zkvm", "6.10.1")]).is_err());
     }
 }

@@ -137,9 +137,8 @@ pub(crate) async fn ensure(
     })
 }
 
-/// Stages the rlibs the container built where they will live (the cache's directory, or a
-/// temporary one in `scratch`), seals them, and renames them into place: a reader never sees
-/// a partial entry under its key.
+/// Stores the rlibs the container built ([`cache::store`]): in the cache by their key, or
+/// in `scratch` (kept alive by the returned guard) when there is no cache.
 async fn store(
     built_lib: PathBuf,
     scratch: tempfile::TempDir,
@@ -147,41 +146,9 @@ async fn store(
     id: String,
 ) -> Result<(PathBuf, Sealed, Option<tempfile::TempDir>), BuilderError> {
     super::blocking(move || {
-        let (staged, temp) = match &cache {
-            Some((root, _)) => {
-                std::fs::create_dir_all(root)
-                    .map_err(|e| BuilderError::io("cannot create", root, e))?;
-                let dir = tempfile::Builder::new()
-                    .prefix(".partial-")
-                    .tempdir_in(root)
-                    .map_err(|e| {
-                        BuilderError::io("cannot create a temporary directory in", root, e)
-                    })?;
-                (dir.keep(), None)
-            }
-            None => {
-                let dir = scratch.path().join("sysroot");
-                std::fs::create_dir(&dir)
-                    .map_err(|e| BuilderError::io("cannot create", &dir, e))?;
-                (dir, Some(scratch))
-            }
-        };
-        let sealed = copy_readable_tree(&built_lib, &staged.join("lib"))
-            .and_then(|()| cache::seal(&staged, &id));
-        let sealed = match sealed {
-            Ok(sealed) => sealed,
-            Err(e) => {
-                if cache.is_some() {
-                    let _ = std::fs::remove_dir_all(&staged);
-                }
-                return Err(e);
-            }
-        };
-        let (dir, sealed) = match &cache {
-            Some((root, trust)) => cache::insert(root, &id, "sysroot", trust, &staged, sealed)?,
-            None => (staged, sealed),
-        };
-        Ok((dir, sealed, temp))
+        let cache = cache.as_ref().map(|(root, trust)| (root.as_path(), trust));
+        let (dir, sealed) = cache::store(&built_lib, "lib", scratch.path(), cache, "sysroot", &id)?;
+        Ok((dir, sealed, cache.is_none().then_some(scratch)))
     })
     .await
 }
@@ -198,35 +165,4 @@ pub(crate) fn key_document(
             path: path.to_path_buf(),
             problem,
         })
-}
-
-/// Copies the regular files and directories under `from` to `to` (which must not exist), as
-/// ours, 0755 directories and 0644 files: what a build container may read.
-fn copy_readable_tree(from: &Path, to: &Path) -> Result<(), BuilderError> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut stack = vec![(from.to_path_buf(), to.to_path_buf())];
-    while let Some((src, dest)) = stack.pop() {
-        std::fs::create_dir(&dest).map_err(|e| BuilderError::io("cannot create", &dest, e))?;
-        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| BuilderError::io("cannot set permissions of", &dest, e))?;
-        let entries =
-            std::fs::read_dir(&src).map_err(|e| BuilderError::io("cannot read", &src, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| BuilderError::io("cannot read", &src, e))?;
-            let ft = entry
-                .file_type()
-                .map_err(|e| BuilderError::io("cannot read", entry.path(), e))?;
-            let target = dest.join(entry.file_name());
-            if ft.is_dir() {
-                stack.push((entry.path(), target));
-            } else if ft.is_file() {
-                std::fs::copy(entry.path(), &target)
-                    .map_err(|e| BuilderError::io("cannot copy", entry.path(), e))?;
-                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644))
-                    .map_err(|e| BuilderError::io("cannot set permissions of", &target, e))?;
-            }
-            // Anything else (a link the container made) is not part of a sysroot.
-        }
-    }
-    Ok(())
 }

@@ -222,3 +222,41 @@ impl std::fmt::Display for TwoDigests {
         write!(f, "sha256 `{}` then `{}`", self.first, self.second)
     }
 }
+
+/// What went wrong with a zkVM toolbox (building it, or running it on a program).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ToolboxProblem {
+    /// zkelf has no toolbox for the zkVM or profile named.
+    #[error("zkelf has no toolbox for `{0}` (it has: sp1, risc0, openvm, zisk)")]
+    Unknown(String),
+    /// Its build container failed.
+    #[error("building it failed (exit code {code}):\n{output}")]
+    BuildFailed {
+        /// The container's exit code.
+        code: i64,
+        /// Its last lines of output.
+        output: String,
+    },
+    /// Its build container exited 0 but left no program.
+    #[error("its build produced no `{0}`")]
+    NoProgram(String),
+    /// `vk` or `exec` failed for another reason than the guest (usage, a program the zkVM
+    /// refuses, a panic inside the zkVM's crates).
+    #[error("`{command}` failed (exit code {code}):\n{output}")]
+    Failed {
+        /// `vk` or `exec`.
+        command: &'static str,
+        /// Its exit code.
+        code: i64,
+        /// Its last lines of output.
+        output: String,
+    },
+    /// Its report is not the JSON object it documents.
+    #[error("`{command}` gave a report zkelf cannot read: {problem}")]
+    BadReport {
+        /// `vk` or `exec`.
+        command: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
