@@ -16,7 +16,9 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use zkelf_testsupport::cli::{self, Tree};
-use zkelf_testsupport::docker::{ensure_builder_image, git, guests_checkout, shared_cache_dir};
+use zkelf_testsupport::docker::{
+    ensure_builder_image, git, guests_checkout, shared_cache_dir, trust_dir_of,
+};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 use zkelf_testsupport::policy::{Key, PolicyFile};
 use zkelf_testsupport::registry::DockerRegistry;
@@ -49,11 +51,10 @@ impl Fixture {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.path("home"))
             .env("ZKELF_STATE_DIR", self.path("state"))
-            // Shared with the build tests: the vendored sysroot crates stay warm.
-            .env(
-                "ZKELF_CACHE_DIR",
-                shared_cache_dir(Path::new(env!("CARGO_TARGET_TMPDIR"))),
-            )
+            // Shared with the other build tests (crates, sysroots, toolboxes stay warm), with
+            // the trust records that let a run use what another run built.
+            .env("ZKELF_CACHE_DIR", shared_cache_dir())
+            .env("ZKELF_BUILDER_TRUST_DIR", trust_dir_of(&shared_cache_dir()))
             .env("NO_COLOR", "1")
             .current_dir(self.dir.path());
         if let Some(host) = std::env::var_os("DOCKER_HOST") {

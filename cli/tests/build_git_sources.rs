@@ -52,7 +52,7 @@ impl Fixture {
     /// `zkelf` isolated in the fixture, sharing the Docker tests' cache unless `cache` says
     /// otherwise.
     fn zkelf(&self, cache: Option<&Path>) -> Zkelf {
-        let shared = shared_cache_dir(Path::new(env!("CARGO_TARGET_TMPDIR")));
+        let shared = shared_cache_dir();
         Zkelf::new(env!("CARGO_BIN_EXE_zkelf"))
             .isolated(self.dir.path())
             .cache_dir(cache.unwrap_or(&shared))

@@ -16,7 +16,7 @@ use zkelf_testsupport::docker::{
 fn zkelf() -> Command {
     let bin = Path::new(env!("CARGO_BIN_EXE_zkelf"));
     ensure_builder_image(bin);
-    zkelf_with_shared_cache(bin, Path::new(env!("CARGO_TARGET_TMPDIR")))
+    zkelf_with_shared_cache(bin)
 }
 
 /// The sha256 of each guest's ELF, as every build since buildType v3 (std compiled once into a

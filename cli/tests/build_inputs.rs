@@ -219,7 +219,7 @@ fn a_zkvm_guest_under_the_wrong_profile_fails_with_the_compilers_error() {
     ensure_builder_image(Path::new(env!("CARGO_BIN_EXE_zkelf")));
     let out = guest.parent().unwrap().join("dist-should-not-exist");
     let output = zkelf(tmp.path())
-        .cache_dir(shared_cache_dir(Path::new(env!("CARGO_TARGET_TMPDIR"))))
+        .cache_dir(shared_cache_dir())
         .args(["build", "--out"])
         .arg(&out)
         .arg(&guest)

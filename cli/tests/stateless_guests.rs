@@ -13,9 +13,11 @@ use std::process::Command;
 use serde_json::Value;
 use tiny_keccak::{Hasher, Keccak};
 use zkelf_testsupport::cli::Zkelf;
-use zkelf_testsupport::docker::{ensure_builder_image, guests_checkout, shared_cache_dir};
-use zkelf_testsupport::executors;
+use zkelf_testsupport::docker::{
+    ensure_builder_image, guests_checkout, shared_cache_dir, zkelf_with_shared_cache,
+};
 use zkelf_testsupport::stateless::{self, PublicValues};
+use zkelf_testsupport::toolbox::{self, ExecOutput};
 
 /// The guests' directories and the executor and artifact of each.
 const GUESTS: &[(&str, &str)] = &[
@@ -28,9 +30,20 @@ const GUESTS: &[(&str, &str)] = &[
 fn zkelf(root: &Path) -> Zkelf {
     let bin = Path::new(env!("CARGO_BIN_EXE_zkelf"));
     ensure_builder_image(bin);
-    Zkelf::new(bin)
-        .isolated(root)
-        .cache_dir(shared_cache_dir(Path::new(env!("CARGO_TARGET_TMPDIR"))))
+    Zkelf::new(bin).isolated(root).cache_dir(shared_cache_dir())
+}
+
+/// Runs `program` on the input file `input` with `zkelf run` (the zkVM's toolbox, built once in
+/// the shared cache).
+fn execute(zkvm: &str, program: &Path, input: &Path) -> ExecOutput {
+    let bin = Path::new(env!("CARGO_BIN_EXE_zkelf"));
+    ensure_builder_image(bin);
+    toolbox::run(
+        zkelf_with_shared_cache(bin),
+        zkvm,
+        program,
+        &std::fs::read(input).unwrap(),
+    )
 }
 
 /// Builds the `zkvm` validator from the checkout `repo` into `out`; returns the artifact.
@@ -63,7 +76,7 @@ fn input(dir: &Path, name: &str, cache: &Value) -> PathBuf {
 /// Runs `program` on `input` in the `zkvm` executor, which must halt successfully, and checks
 /// its public values are `expected` (OpenVM reveals their sha256: 32 bytes of public values).
 fn assert_runs(zkvm: &str, program: &Path, input: &Path, expected: &PublicValues) -> u64 {
-    let run = executors::run(zkvm, program, &std::fs::read(input).unwrap());
+    let run = execute(zkvm, program, input);
     if zkvm == "openvm" {
         let digest: [u8; 32] = sha2::Sha256::digest(expected.encode()).into();
         assert_eq!(
@@ -177,11 +190,7 @@ fn validator(zkvm: &str, copies: &[&str], full: bool) -> u64 {
         }
         if expected.block_hash.is_empty() {
             // The hash of the header as given: the guest hashes the tampered header.
-            let run = executors::run(
-                zkvm,
-                &program,
-                &std::fs::read(input(dir.path(), name, &cache)).unwrap(),
-            );
+            let run = execute(zkvm, &program, &input(dir.path(), name, &cache));
             if zkvm != "openvm" {
                 let got = PublicValues::decode(&run.public_values);
                 assert_ne!(got.block_hash, stateless::BLOCK_HASH);

@@ -1,13 +1,17 @@
 //! Real zkVM guests, end to end, one test per profile: `zkelf release --check-reproducible` of
 //! the example guest from a checkout (a second build from a copy at another path, with another
 //! uid, hostname, umask, environment, CPU count, timezone, locale and file times, must give the
-//! same bytes), a verified `zkelf pull` from the OCI layout it published to, a run of the
-//! pulled artifact in the zkVM's own executor (the public values must be the host's sha256
-//! chain), and `zkelf rebuild` from the provenance alone, which clones the source afresh at yet
-//! another path and must give the same bytes.
+//! same bytes), its VK derived by the zkVM's toolbox (32 bytes, bound by the statement's `vk=`),
+//! a verified `zkelf pull` from the OCI layout it published to, `zkelf run` of the pulled
+//! artifact in the zkVM's own executor (the public values must be the host's sha256 chain), and
+//! `zkelf rebuild` from the provenance alone, which clones the source afresh at yet another path
+//! and must give the same bytes and the same VK.
 //!
-//! The RISC Zero test goes on with the VK: the image id `zkelf build` derives is the one the
-//! executor computes, and a VK of another program, bound by a signature, is refused by `sign`,
+//! CI runs the SP1 one, which goes on with forged VKs (another program's, random bytes: signed
+//! and published, refused by `rebuild`), `run` of a reference (and of one the policy refuses:
+//! nothing runs) and `pull --vk-only`. The others need their own toolbox (minutes to build
+//! each, cold): `scripts/zkvm-figures` runs them (`--ignored`). The RISC Zero test goes on with
+//! its in-process VK: a VK of another program, bound by a signature, is refused by `sign`,
 //! `verify` and `pull`.
 
 // Each step prints its duration and the executor's cycles (`--nocapture`): the budget matters.
@@ -22,11 +26,13 @@ use zkelf_registry::Reference;
 use zkelf_registry::artifact::{self, ArtifactSpec, Descriptor};
 use zkelf_registry::store::{self, NetworkOptions};
 use zkelf_testsupport::cli;
-use zkelf_testsupport::docker::{ensure_builder_image, guests_checkout, shared_cache_dir};
-use zkelf_testsupport::executors;
+use zkelf_testsupport::docker::{
+    ensure_builder_image, guests_checkout, shared_cache_dir, trust_dir_of,
+};
 use zkelf_testsupport::minisign_tool::{self, ToolKeyPair};
 use zkelf_testsupport::policy::{Key, PolicyFile};
 use zkelf_testsupport::run::{assert_nothing_written, json_report};
+use zkelf_testsupport::toolbox::{self, ExecOutput};
 
 /// The input every example guest takes, and the digest chain it must commit.
 const INPUT: &[u8] = br#"{"data":"zkelf: the same bytes for every prover","rounds":7}"#;
@@ -78,11 +84,10 @@ impl Fixture {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.path("home"))
             .env("ZKELF_STATE_DIR", self.path("state"))
-            // Shared with the other build tests: vendored crates stay warm.
-            .env(
-                "ZKELF_CACHE_DIR",
-                shared_cache_dir(Path::new(env!("CARGO_TARGET_TMPDIR"))),
-            )
+            // Shared with the other build tests (crates, sysroots, toolboxes stay warm), with
+            // the trust records that let a run use what another run built.
+            .env("ZKELF_CACHE_DIR", shared_cache_dir())
+            .env("ZKELF_BUILDER_TRUST_DIR", trust_dir_of(&shared_cache_dir()))
             .env("NO_COLOR", "1")
             .current_dir(self.dir.path());
         if let Some(host) = std::env::var_os("DOCKER_HOST") {
@@ -103,6 +108,20 @@ impl Fixture {
         output
     }
 
+    /// `zkelf run` of `program` on `input` in the `zkvm` executor, which must halt successfully.
+    fn execute(&self, zkvm: &str, program: &Path, input: &[u8]) -> ExecOutput {
+        let started = Instant::now();
+        let run = toolbox::run(self.zkelf(), zkvm, program, input);
+        eprintln!(
+            "{} in the {zkvm} executor: {} cycles, {} bytes, {:.1}s",
+            program.display(),
+            run.cycles,
+            std::fs::metadata(program).unwrap().len(),
+            started.elapsed().as_secs_f64()
+        );
+        run
+    }
+
     fn layout_ref(&self, tag: &str) -> String {
         format!("oci-layout:{}:{tag}", self.path("oci").display())
     }
@@ -115,6 +134,8 @@ struct Released {
     /// The pulled, verified artifact.
     pulled: PathBuf,
     sha256: String,
+    /// The VK `build` derived.
+    vk: Vec<u8>,
 }
 
 /// Releases `guest` (profile `zkvm`), pulls it back verified, runs it in the zkVM's executor
@@ -142,6 +163,18 @@ fn release_run_rebuild(f: &Fixture, guest: &str, zkvm: &str) -> Released {
     assert_eq!(built["profile"], zkvm);
     let sha256 = built["sha256"].as_str().unwrap().to_owned();
     let dist = dist_root.join(guest).join("0.1.0");
+
+    // The VK: 32 bytes, derived from the ELF, its sha256 bound by the release statement.
+    let vk = std::fs::read(dist.join(format!("{guest}-{zkvm}.vk"))).unwrap();
+    assert_eq!(vk.len(), 32, "{guest}'s VK");
+    let vk_sha256 = hex(&Sha256::digest(&vk));
+    assert_eq!(built["vk_sha256"], vk_sha256.as_str(), "{built}");
+    let signature =
+        std::fs::read_to_string(dist.join(format!("{guest}-{zkvm}.elf.minisig"))).unwrap();
+    assert!(
+        signature.contains(&format!(" vk={vk_sha256} ")),
+        "the statement binds the VK:\n{signature}"
+    );
 
     // The provenance records the whole profile.
     let provenance: serde_json::Value = serde_json::from_slice(
@@ -176,14 +209,7 @@ fn release_run_rebuild(f: &Fixture, guest: &str, zkvm: &str) -> Released {
         sha256
     );
 
-    let started = Instant::now();
-    let run = executors::run(zkvm, &pulled, INPUT);
-    eprintln!(
-        "{guest} in the {zkvm} executor: {} cycles, {} bytes, {:.1}s",
-        run.cycles,
-        std::fs::metadata(&pulled).unwrap().len(),
-        started.elapsed().as_secs_f64()
-    );
+    let run = f.execute(zkvm, &pulled, INPUT);
     // ZisK reports all 64 output words; the guest sets the first eight.
     let (committed, rest) = run.public_values.split_at(32.min(run.public_values.len()));
     assert_eq!(
@@ -201,17 +227,179 @@ fn release_run_rebuild(f: &Fixture, guest: &str, zkvm: &str) -> Released {
     let rebuilt = json_report(&rebuild, 0);
     assert_eq!(rebuilt["matches"], true, "{rebuilt}");
     assert_eq!(rebuilt["rebuilt_sha256"], sha256.as_str());
+    // The same VK from a clone at another path.
+    assert_eq!(rebuilt["rebuilt_vk"], hex(&vk).as_str(), "{rebuilt}");
     Released {
         dist,
         pulled,
         sha256,
+        vk,
     }
 }
 
 #[test]
-fn sp1_guest_builds_reproducibly_and_runs_in_sp1s_executor() {
+fn sp1_guest_builds_reproducibly_runs_in_sp1s_executor_and_its_vk_is_checked() {
     let f = Fixture::new();
-    release_run_rebuild(&f, "sp1-hash", "sp1");
+    let released = release_run_rebuild(&f, "sp1-hash", "sp1");
+    // What SP1's SDK gives for this ELF (`LightProver::setup(elf).verifying_key().bytes32()`;
+    // `toolbox/sp1-sdk-check` compares them, docs/toolbox.md): the ELF is byte-identical on
+    // every machine, so its key is too.
+    assert_eq!(
+        hex(&released.vk),
+        "00008026494b0dd010dbd605a6d61768f5fbb9efc0af23a363643723b927f3a2"
+    );
+
+    // A reference runs after pull's checks, from memory.
+    let reference = f.layout_ref("0.1.0-sp1");
+    let policy = f.policy.to_str().unwrap();
+    let input = f.path("input.json");
+    std::fs::write(&input, INPUT).unwrap();
+    let run = f.run(&[
+        "--json",
+        "run",
+        &reference,
+        "--policy",
+        policy,
+        "--input",
+        input.to_str().unwrap(),
+    ]);
+    let report = json_report(&run, 0);
+    assert_eq!(
+        report["public_values"],
+        hex(&expected_public_values()).as_str()
+    );
+    assert_eq!(report["zkvm"], "sp1");
+
+    // One the policy refuses runs nothing: it fails before zkelf asks Docker for anything.
+    let stranger = minisign_tool::generate(&f.path("stranger"), "stranger", None);
+    let other_policy = PolicyFile::new()
+        .key(Key::release("stranger", &stranger.public_base64()))
+        .require(1, 0)
+        .write(&f.path("stranger/policy.toml"));
+    let refused = f
+        .zkelf()
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .args([
+            "run",
+            &reference,
+            "--input",
+            input.to_str().unwrap(),
+            "--policy",
+        ])
+        .arg(&other_policy)
+        .output()
+        .unwrap();
+    cli::Output::from(&refused)
+        .assert_exit(1)
+        .stderr_has(&["was not run"]);
+
+    // A verifier takes the VK alone, verified, and no ELF.
+    let vk_out = f.path("out/verifier.vk");
+    let pulled = f.run(&[
+        "pull",
+        &reference,
+        "--policy",
+        policy,
+        "--vk-only",
+        "--vk-out",
+        vk_out.to_str().unwrap(),
+    ]);
+    cli::Output::from(&pulled).assert_exit(0);
+    assert_eq!(std::fs::read(&vk_out).unwrap(), released.vk);
+    std::fs::remove_file(&vk_out).unwrap();
+    std::fs::remove_file(&released.pulled).unwrap();
+    assert_nothing_written(&f.path("out"));
+
+    // Forged VKs: another program's (the same guest with one string changed), and random
+    // bytes. Each is signed and published; `rebuild` refuses it, naming both keys, and
+    // attests nothing.
+    let other = other_program_vk(&f);
+    assert_ne!(other, released.vk);
+    let random: Vec<u8> = Sha256::digest(b"not a verification key").to_vec();
+    for (name, forged) in [("other-program", other), ("random", random)] {
+        let reference = publish_forged_vk(&f, &released, name, &forged);
+        let attestation = f.path(&format!("out/{name}.rebuild.minisig"));
+        let rebuild = f.run(&[
+            "rebuild",
+            &reference,
+            "--attest",
+            "--key",
+            f.key.secret.to_str().unwrap(),
+            "-o",
+            attestation.to_str().unwrap(),
+        ]);
+        cli::Output::from(&rebuild).assert_exit(1).stderr_has(&[
+            &hex(&released.vk),
+            &hex(&forged),
+            "verification key",
+        ]);
+        assert!(!attestation.exists(), "{name}: nothing attested");
+    }
+    assert_nothing_written(&f.path("out"));
+}
+
+/// The VK of another program: `sp1-hash` with one string of its code changed, built by zkelf.
+fn other_program_vk(f: &Fixture) -> Vec<u8> {
+    let main = std::fs::read_to_string(f.repo.join("guests/sp1-hash/src/main.rs")).unwrap();
+    let changed = main.replace("input must be", "the input must be");
+    assert_ne!(changed, main);
+    let repo = guests_checkout(
+        &f.path("other-program/checkout"),
+        &[("guests/sp1-hash/src/main.rs", changed.as_str())],
+    );
+    let out = f.path("other-program/dist");
+    let build = f.run(&[
+        "--json",
+        "build",
+        repo.join("guests/sp1-hash").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    json_report(&build, 0);
+    std::fs::read(out.join("sp1-hash/0.1.0/sp1-hash-sp1.vk")).unwrap()
+}
+
+/// Publishes, to a layout of its own, the released SP1 artifact with `vk` as its VK, signed by
+/// the release key with a statement binding that VK (what a compromised release job could
+/// ship); returns its reference.
+fn publish_forged_vk(f: &Fixture, released: &Released, name: &str, vk: &[u8]) -> String {
+    let dist = f.path(&format!("forged/{name}/sp1-hash/0.1.0"));
+    std::fs::create_dir_all(&dist).unwrap();
+    for file in ["sp1-hash-sp1.elf", "sp1-hash-sp1.provenance.json"] {
+        std::fs::copy(released.dist.join(file), dist.join(file)).unwrap();
+    }
+    std::fs::write(dist.join("sp1-hash-sp1.vk"), vk).unwrap();
+    let elf = dist.join("sp1-hash-sp1.elf");
+    let sign = f.run(&[
+        "sign",
+        elf.to_str().unwrap(),
+        "--key",
+        f.key.secret.to_str().unwrap(),
+        "--guest",
+        "sp1-hash",
+        "--version",
+        "0.1.0",
+        "--zkvm",
+        "sp1",
+        "--target",
+        "riscv64im-succinct-zkvm-elf",
+        "--provenance",
+        dist.join("sp1-hash-sp1.provenance.json").to_str().unwrap(),
+        "--vk",
+        dist.join("sp1-hash-sp1.vk").to_str().unwrap(),
+    ]);
+    cli::Output::from(&sign).assert_exit(0);
+    let layout = f.path(&format!("forged/{name}/oci"));
+    let publish = f.run(&[
+        "publish",
+        dist.to_str().unwrap(),
+        "--to",
+        &format!("oci-layout:{}", layout.display()),
+        "--policy",
+        f.policy.to_str().unwrap(),
+    ]);
+    cli::Output::from(&publish).assert_exit(0);
+    format!("oci-layout:{}:0.1.0-sp1", layout.display())
 }
 
 /// `n` for the large guest, and what its contract must spend and return for it.
@@ -257,6 +445,7 @@ fn revm_gas(n: u64) -> u64 {
 /// The large guest: revm, with hundreds of crates in its lock, built once (no second build: it
 /// takes minutes at this size) and run in SP1's executor on a fixed EVM contract.
 #[test]
+#[ignore = "heavy (a 150-crate guest): scripts/zkvm-figures runs it"]
 fn large_revm_guest_builds_and_runs_in_sp1s_executor() {
     let f = Fixture::new();
     let guest_dir = f.repo.join("guests/revm-sp1");
@@ -297,14 +486,7 @@ fn large_revm_guest_builds_and_runs_in_sp1s_executor() {
     assert_eq!(built["size"], bytes.len() as u64);
     assert_eq!(built["sha256"], hex(&Sha256::digest(&bytes)).as_str());
 
-    let started = Instant::now();
-    let run = executors::run("sp1", &elf, &REVM_N.to_le_bytes());
-    eprintln!(
-        "revm-sp1 in the sp1 executor: {} cycles, {} bytes, {:.1}s",
-        run.cycles,
-        bytes.len(),
-        started.elapsed().as_secs_f64()
-    );
+    let run = f.execute("sp1", &elf, &REVM_N.to_le_bytes());
     let mut expected = revm_gas(REVM_N).to_le_bytes().to_vec();
     expected.extend_from_slice(&fib_u256(REVM_N));
     assert_eq!(
@@ -333,29 +515,32 @@ fn fib_u256_and_revm_gas_agree_with_known_values() {
 }
 
 #[test]
+#[ignore = "heavy (OpenVM's toolbox and key generation): scripts/zkvm-figures runs it"]
 fn openvm_guest_builds_reproducibly_and_runs_in_openvms_executor() {
     let f = Fixture::new();
     release_run_rebuild(&f, "openvm-hash", "openvm");
 }
 
 #[test]
+#[ignore = "heavy (ZisK's toolbox): scripts/zkvm-figures runs it"]
 fn zisk_guest_builds_reproducibly_and_runs_in_ziskemu() {
     let f = Fixture::new();
     release_run_rebuild(&f, "zisk-hash", "zisk");
 }
 
 #[test]
+#[ignore = "heavy (RISC Zero's toolbox): scripts/zkvm-figures runs it"]
 fn risc0_guest_builds_reproducibly_runs_in_risc0s_executor_and_its_vk_is_bound() {
     let f = Fixture::new();
     let released = release_run_rebuild(&f, "risc0-hash", "risc0");
     let program = std::fs::read(&released.pulled).unwrap();
     assert!(zkelf_zkvm::risc0::is_program_binary(&program));
 
-    // The VK zkelf derived is the image id RISC Zero's own executor computes.
+    // The VK zkelf derived is the program's image id.
     let vk_path = released.dist.join("risc0-hash-risc0.vk");
-    let vk = std::fs::read(&vk_path).unwrap();
-    let run = executors::run("risc0", &released.pulled, INPUT);
-    assert_eq!(run.image_id.as_deref(), Some(hex(&vk).as_str()));
+    let vk = released.vk.clone();
+    let id = zkelf_zkvm::risc0::image_id(&program).unwrap();
+    assert_eq!(id.as_bytes().as_slice(), vk.as_slice());
 
     // Another program: the same kernel around a user ELF one byte different, in the middle of
     // its code (bytes that are not loaded, such as the section headers, leave the id alone).

@@ -15,10 +15,21 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// The `zkelf` cache every Docker-build test shares under `target_tmp` (the test's
-/// `CARGO_TARGET_TMPDIR`): the vendored sysroot crates stay warm between tests.
-pub fn shared_cache_dir(target_tmp: &Path) -> PathBuf {
-    target_tmp.join("zkelf-cache")
+/// The variable naming the cache the Docker-build tests share.
+pub const TEST_CACHE_ENV: &str = "ZKELF_TEST_CACHE_DIR";
+
+/// The `zkelf` cache every Docker-build test shares: `$ZKELF_TEST_CACHE_DIR`, default
+/// `~/.cache/zkelf/test-cache`, outside the clone so that a machine keeps the crates, sysroots
+/// and zkVM toolboxes between runs (a toolbox takes minutes to build). Its trust records are
+/// kept beside it ([`trust_dir_of`]).
+pub fn shared_cache_dir() -> PathBuf {
+    match std::env::var_os(TEST_CACHE_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => {
+            let home = std::env::var_os("HOME").expect("HOME is set");
+            Path::new(&home).join(".cache/zkelf/test-cache")
+        }
+    }
 }
 
 /// Where the builder's trust records of the cache `cache` are kept: beside it, not in it.
@@ -32,9 +43,9 @@ pub fn trust_dir_of(cache: &Path) -> PathBuf {
 
 /// `zkelf` (the binary at `bin`) using the cache [`shared_cache_dir`] names (and its trust
 /// records).
-pub fn zkelf_with_shared_cache(bin: &Path, target_tmp: &Path) -> Command {
+pub fn zkelf_with_shared_cache(bin: &Path) -> Command {
     let mut command = Command::new(bin);
-    let cache = shared_cache_dir(target_tmp);
+    let cache = shared_cache_dir();
     command
         .env("ZKELF_BUILDER_TRUST_DIR", trust_dir_of(&cache))
         .env("ZKELF_CACHE_DIR", cache);

@@ -6,7 +6,6 @@
 pub mod cli;
 pub mod docker;
 pub mod elf;
-pub mod executors;
 pub mod hostile_git;
 pub mod https;
 pub mod minisign_tool;
@@ -15,6 +14,7 @@ pub mod policy;
 pub mod registry;
 pub mod run;
 pub mod stateless;
+pub mod toolbox;
 
 // The snapshot macro expands to `insta`'s in the test crate.
 pub use insta;

@@ -1,6 +1,6 @@
 //! The stateless validator's fixture (a real Hoodi block with its execution witness), its
-//! converter `stateless-input` (built once on the host, in the executors' shared target
-//! directory so a machine keeps it) and the 113-byte public values its guests commit.
+//! converter `stateless-input` (built once on the host, in the host tools' target directory
+//! so a machine keeps it) and the 113-byte public values its guests commit.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,12 +39,12 @@ pub fn fixture() -> PathBuf {
 }
 
 /// The `stateless-input` binary, built (release, locked) once per test process into the
-/// executors' target directory.
+/// host tools' target directory ([`crate::toolbox::host_target_dir`]).
 pub fn converter() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let target = crate::executors::target_dir();
+            let target = crate::toolbox::host_target_dir();
             let mut command = Command::new("cargo");
             command
                 .args([

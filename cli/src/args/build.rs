@@ -62,6 +62,9 @@ pub enum BuilderCommand {
     Base(BuilderBaseArgs),
     /// Build the builder image from Dockerfile.builder, tagged by the hash of its inputs.
     Image(BuilderImageArgs),
+    /// Build (or find, verified, in the cache) the zkVM toolboxes: each zkVM's executor and
+    /// VK derivation, built in the toolbox image from its crates, offline.
+    Toolbox(BuilderToolboxArgs),
 }
 
 /// `zkelf builder base`.
@@ -81,6 +84,17 @@ pub struct BuilderBaseArgs {
 /// `zkelf builder image`.
 #[derive(Debug, Args)]
 pub struct BuilderImageArgs {
+    /// Debian suite of the base image to build on.
+    #[arg(long, default_value = "bookworm")]
+    pub suite: String,
+}
+
+/// `zkelf builder toolbox`.
+#[derive(Debug, Args)]
+pub struct BuilderToolboxArgs {
+    /// The zkVMs whose toolboxes to build (default: all four).
+    #[arg(value_name = "ZKVM", value_parser = ["sp1", "risc0", "openvm", "zisk"])]
+    pub zkvms: Vec<String>,
     /// Debian suite of the base image to build on.
     #[arg(long, default_value = "bookworm")]
     pub suite: String,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 /// How to reach registries.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct NetworkArgs {
     /// A registry host (`host[:port]`) that may be reached over plain HTTP (loopback hosts always may).
     #[arg(long = "insecure-registry", value_name = "HOST")]
@@ -26,7 +26,7 @@ pub struct NetworkArgs {
 }
 
 /// Which keys count.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct TrustArgs {
     /// The trust policy.
     #[arg(
@@ -43,7 +43,7 @@ pub struct TrustArgs {
 }
 
 /// Pins for releases whose signatures bind no statement (the file name as trusted comment).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct PinArgs {
     /// Require the ELF to have this sha256; lets a signature without a zkelf statement count.
     #[arg(long, value_name = "HEX")]
@@ -119,12 +119,22 @@ pub struct PullArgs {
     #[arg(value_name = "REF")]
     pub reference: String,
     /// Where to write the verified ELF (nothing is written unless every check passes).
-    #[arg(short, long, value_name = "PATH")]
-    pub output: PathBuf,
+    #[arg(
+        short,
+        long,
+        value_name = "PATH",
+        required_unless_present = "vk_only",
+        conflicts_with = "vk_only"
+    )]
+    pub output: Option<PathBuf>,
     /// Also write the release's verification key here, verified (by the statement's `vk=`, or
     /// by its own signature under the same key and pin rules); neither file unless both pass.
     #[arg(long, value_name = "PATH")]
     pub vk_out: Option<PathBuf>,
+    /// Write only the verification key (`--vk-out`), for verifiers: the release is checked as
+    /// for a pull (the ELF is fetched and verified in memory), and no ELF is written.
+    #[arg(long, requires = "vk_out")]
+    pub vk_only: bool,
     /// The zkVM to pick from a release index; also required of the statement.
     #[arg(long, value_name = "ZKVM")]
     pub zkvm: Option<String>,

@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 pub mod audit;
 pub mod build;
 pub mod dist;
+pub mod run;
 pub mod trust;
 
 /// Build, sign, publish and verify zkVM guest ELFs.
@@ -53,6 +54,9 @@ pub enum Command {
     Release(dist::ReleaseArgs),
     /// Fetch a guest ELF; nothing is written unless it is the signed release the policy accepts.
     Pull(dist::PullArgs),
+    /// Run a guest in its zkVM's executor on an input and print its public values and cycles
+    /// (a reference only after every check of `pull` passes).
+    Run(run::RunArgs),
     /// Mirror a release published as downloads (GitHub) into an OCI registry or layout,
     /// verified, keeping its signatures as they are.
     Import(dist::ImportArgs),

@@ -1,15 +1,18 @@
-//! `zkelf builder base` and `zkelf builder image`.
+//! `zkelf builder base`, `zkelf builder image` and `zkelf builder toolbox`.
 
+use zkelf_builder::BuildOptions;
 use zkelf_builder::base::{BaseOptions, bootstrap_base, find_base};
-use zkelf_builder::image::build_builder_image;
+use zkelf_builder::image::{build_builder_image, ensure_builder_image};
+use zkelf_builder::toolbox::{self, Spec};
 
+use super::shared::dirs::{builder_cache_dir, builder_trust_dir};
 use super::shared::engine;
 use super::shared::epoch::source_date_epoch;
 use super::shared::reporters::BuildReporter;
 use crate::args::build::BuilderCommand;
 use crate::error::ExitStatus;
 use crate::printer::Printer;
-use crate::reports::build::{BaseReport, ImageReport};
+use crate::reports::build::{BaseReport, ImageReport, ToolboxEntry, ToolboxReport};
 
 /// Runs `zkelf builder …`.
 pub async fn builder(command: BuilderCommand, printer: &Printer) -> anyhow::Result<ExitStatus> {
@@ -51,6 +54,29 @@ pub async fn builder(command: BuilderCommand, printer: &Printer) -> anyhow::Resu
             )?;
             let image = build_builder_image(&engine, &base, &reporter).await?;
             printer.report(&ImageReport { image })?;
+        }
+        BuilderCommand::Toolbox(args) => {
+            let image = ensure_builder_image(&engine, &args.suite, &reporter).await?;
+            let options = BuildOptions {
+                cache_dir: builder_cache_dir(),
+                trust_dir: builder_trust_dir(),
+                suite: args.suite,
+                ..BuildOptions::default()
+            };
+            let specs: Vec<&'static Spec> = match args.zkvms.is_empty() {
+                true => toolbox::SPECS.iter().collect(),
+                false => args
+                    .zkvms
+                    .iter()
+                    .map(|z| Spec::for_zkvm(z))
+                    .collect::<Result<_, _>>()?,
+            };
+            let mut toolboxes = Vec::new();
+            for spec in specs {
+                let built = toolbox::ensure(&engine, &image, spec, &options, &reporter).await?;
+                toolboxes.push(ToolboxEntry::of(&built));
+            }
+            printer.report(&ToolboxReport { toolboxes })?;
         }
     }
     Ok(ExitStatus::Success)

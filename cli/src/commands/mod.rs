@@ -15,6 +15,7 @@ mod publish;
 mod pull;
 mod rebuild;
 mod release;
+mod run;
 mod shared;
 mod sign;
 mod verify;
@@ -31,6 +32,7 @@ pub async fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStat
         Command::Publish(args) => publish::publish(args, printer).await,
         Command::Release(args) => release::release(args, printer).await,
         Command::Pull(args) => pull::pull(args, printer).await,
+        Command::Run(args) => run::run(args, printer).await,
         Command::Import(args) => import::import(args, printer).await,
         Command::Inspect(args) => inspect::inspect(args, printer).await,
         Command::Rebuild(args) => rebuild::rebuild(args, printer).await,

@@ -1,20 +1,9 @@
 //! `zkelf pull`.
 
-use anyhow::Context as _;
 use zkelf_registry::Reference;
-use zkelf_registry::cache::Cache;
-use zkelf_registry::lockfile::Lock;
-use zkelf_registry::pull::{self, Output, PullOptions};
-use zkelf_registry::state::RollbackState;
-use zkelf_registry::store;
-use zkelf_registry::verify::Expected;
-use zkelf_registry::vk::VkOutput;
+use zkelf_registry::pull::Output;
 
-use super::shared::dirs::{cache_dir, state_dir};
-use super::shared::keys::load_policy;
-use super::shared::network::{network_options, retry_policy};
-use super::shared::pins::{optional_version, pins};
-use super::shared::reporters::ProgressReporter;
+use super::shared::pulled::pull_verified;
 use crate::args::dist::PullArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::Printer;
@@ -23,18 +12,8 @@ use crate::reports::verdict::Verdict;
 
 /// Runs `zkelf pull`.
 pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let reference: Reference = args.reference.parse()?;
-    let policy = load_policy(&args.trust)?;
-    let (sha256, vk_sha256) = pins(&args.pins)?;
-    let expected = Expected {
-        guest: args.guest.clone(),
-        version: optional_version(args.version.as_deref())?,
-        zkvm: args.zkvm.clone(),
-        sha256,
-        vk_sha256,
-    };
-    if let Some(vk_out) = &args.vk_out
-        && *vk_out == args.output
+    if let (Some(vk_out), Some(output)) = (&args.vk_out, &args.output)
+        && vk_out == output
     {
         return Err(UsageError::new(
             format!("`--vk-out {}` is the ELF's output", vk_out.display()),
@@ -42,52 +21,27 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
         )
         .into());
     }
-    let network = network_options(&args.network)?;
-    let store = store::open(&reference, &network)?;
-    let state = state_dir().map(RollbackState::new);
-    let cache = if args.no_cache {
-        None
-    } else {
-        cache_dir().map(Cache::new)
+    let reference: Reference = args.reference.parse()?;
+    let written = [&args.output, &args.vk_out]
+        .into_iter()
+        .flatten()
+        .map(|p| format!("`{}`", p.display()))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let failed = || format!("pull of `{reference}` failed; nothing was written to {written}");
+    let output = match &args.output {
+        Some(path) => Output::File(path.clone()),
+        // `--vk-only`: the ELF is verified in memory and dropped.
+        None => Output::Memory,
     };
-    let lock = args.lock.as_ref().map(Lock::new);
-    let reporter = ProgressReporter::new(printer);
-    let options = PullOptions {
-        zkvm: args.zkvm.as_deref(),
-        expected: &expected,
-        allow_legacy: args.allow_legacy,
-        allow_unbound: args.allow_unbound,
-        policy: &policy,
-        max_size: args.max_size,
-        allow_downgrade: args.allow_downgrade,
-        state: state.as_ref(),
-        cache: cache.as_ref(),
-        lock: lock.as_ref(),
-        retry: retry_policy(&args.network),
-        reporter: &reporter,
-        vk: args
-            .vk_out
-            .as_deref()
-            .map_or(VkOutput::Ignore, VkOutput::File),
-    };
-    let pulled = pull::pull(
-        store.as_ref(),
-        &reference,
-        Output::File(args.output.clone()),
-        options,
-    )
-    .await
-    .with_context(|| {
-        let vk = args
-            .vk_out
-            .as_ref()
-            .map(|p| format!(" or `{}`", p.display()))
-            .unwrap_or_default();
-        format!(
-            "pull of `{reference}` failed; nothing was written to `{}`{vk}",
-            args.output.display()
+    let pulled = pull_verified(&args, &reference, output, printer, failed).await?;
+    if args.vk_only && pulled.vk.as_ref().and_then(|v| v.path.as_ref()).is_none() {
+        return Err(UsageError::new(
+            format!("`{reference}` carries no verification key"),
+            "pull the ELF with `-o`, or ask its publisher for a release with a `.vk`",
         )
-    })?;
+        .into());
+    }
     let s = pulled.statement.as_ref();
     let pinned_by =
         pulled.unbound().then(

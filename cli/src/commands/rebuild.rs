@@ -68,14 +68,9 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
     .await?;
     let seconds_build = build_started.elapsed().as_secs_f64();
     let built = &rebuilt.built;
-    // The bytes decide; a VK derived from them (a RISC Zero image id) must agree as well.
-    let vk_matches = match (&published.resolved.vk, &built.vk) {
-        (Some(published_vk), Some(path)) => {
-            std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?
-                == *published_vk
-        }
-        _ => true,
-    };
+    // The bytes decide; the VK derived from them must be the published one as well.
+    let (published_vk, rebuilt_vk) = vks(&published, built)?;
+    let vk_matches = published_vk.is_none() || published_vk == rebuilt_vk;
     let matches = built.sha256 == published.elf.sha256 && vk_matches;
     let mut report = RebuildReport {
         reference: reference.clone(),
@@ -91,6 +86,8 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         matches,
         builder_image: built.builder_image,
         builder_differences: rebuilt.differences.clone(),
+        published_vk,
+        rebuilt_vk,
         diff: None,
         attestation: None,
         attached: None,
@@ -110,7 +107,9 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
                 )
             } else {
                 anyhow::anyhow!(
-                    "the rebuild of `{reference}` reproduces the ELF but not its published verification key"
+                    "the rebuild of `{reference}` reproduces the ELF but not its published verification key: the ELF's is `{}`, the release's `{}`",
+                    report.rebuilt_vk.as_deref().unwrap_or("none (zkelf derives no VK for this profile)"),
+                    report.published_vk.as_deref().unwrap_or_default()
                 )
             });
         }
@@ -122,6 +121,23 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
     report.seconds_total = started.elapsed().as_secs_f64();
     printer.report(&report)?;
     Ok(ExitStatus::Success)
+}
+
+/// The published VK and the one the rebuild derived, hex (`None`: the release carries none, or
+/// zkelf derives none for the profile).
+fn vks(
+    published: &Published,
+    built: &zkelf_builder::BuiltArtifact,
+) -> anyhow::Result<(Option<String>, Option<String>)> {
+    let rebuilt = match &built.vk {
+        Some(path) => {
+            Some(hex::encode(std::fs::read(path).with_context(|| {
+                format!("cannot read `{}`", path.display())
+            })?))
+        }
+        None => None,
+    };
+    Ok((published.resolved.vk.as_deref().map(hex::encode), rebuilt))
 }
 
 /// The recipe: the artifact's provenance, which must be about its ELF and describe what its

@@ -54,6 +54,10 @@ pub struct RebuildReport {
     pub matches: bool,
     pub builder_image: zkelf_trust::digest::OciDigest,
     pub builder_differences: Vec<Difference>,
+    /// The release's verification key, hex (when it carries one).
+    pub published_vk: Option<String>,
+    /// The verification key the rebuild derived from its ELF, hex.
+    pub rebuilt_vk: Option<String>,
     pub diff: Option<String>,
     pub attestation: Option<PathBuf>,
     pub attached: Option<OciDigest>,
@@ -83,6 +87,11 @@ impl Report for RebuildReport {
             OciDigest::from(self.published_sha256)
         )?;
         writeln!(out, "  rebuilt    {}", OciDigest::from(self.rebuilt_sha256))?;
+        if let Some(vk) = &self.published_vk {
+            writeln!(out, "  vk         {vk} (published)")?;
+            let rebuilt = self.rebuilt_vk.as_deref().unwrap_or("none derived");
+            writeln!(out, "  vk         {rebuilt} (rebuilt)")?;
+        }
         writeln!(out, "  builder    {}", self.builder_image)?;
         if let Some(path) = &self.rebuilt_elf {
             writeln!(out, "  kept       {}", path.display())?;

@@ -23,7 +23,7 @@ impl Report for BuildReport {
             writeln!(out, "{}  {}", a.sha256, a.elf.display())?;
             writeln!(out, "{}  {}", a.provenance_sha256, a.provenance.display())?;
             if let (Some(vk), Some(sha256), Some(id)) = (&a.vk, &a.vk_sha256, &a.vk_id) {
-                writeln!(out, "{sha256}  {} (image id {id})", vk.display())?;
+                writeln!(out, "{sha256}  {} (vk {id})", vk.display())?;
             }
         }
         Ok(())
@@ -71,6 +71,58 @@ impl Report for ImageReport {
             "{}",
             image.toolchain.rustc.lines().next().unwrap_or_default()
         )
+    }
+}
+
+/// What `builder toolbox` reports: each toolbox, ready in the cache.
+#[derive(Debug, Serialize)]
+pub struct ToolboxReport {
+    pub toolboxes: Vec<ToolboxEntry>,
+}
+
+/// One toolbox: what decided its bytes and what they are.
+#[derive(Debug, Serialize)]
+pub struct ToolboxEntry {
+    pub zkvm: String,
+    /// The toolbox image's tag and id.
+    pub image: String,
+    pub image_id: OciDigest,
+    /// The cache key (sha256 of the key document).
+    pub key: String,
+    pub key_document: zkelf_builder::toolbox::KeyDocument,
+    /// The cache entry's digest (its manifest's sha256): what provenance records.
+    pub digest: OciDigest,
+    /// The program's sha256.
+    pub program_sha256: Option<String>,
+}
+
+impl ToolboxEntry {
+    pub fn of(toolbox: &zkelf_builder::toolbox::Toolbox) -> Self {
+        Self {
+            zkvm: toolbox.spec.zkvm.to_string(),
+            image: toolbox.image.tag.clone(),
+            image_id: toolbox.image.id,
+            key: toolbox.key.key(),
+            key_document: toolbox.key.clone(),
+            digest: toolbox.digest().into(),
+            program_sha256: toolbox.program_sha256(),
+        }
+    }
+}
+
+impl Report for ToolboxReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for t in &self.toolboxes {
+            writeln!(
+                out,
+                "{} toolbox {} (key {}, {})",
+                t.zkvm,
+                t.digest,
+                &t.key[..16],
+                t.image
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -74,7 +74,8 @@ impl Report for ReleaseReport {
 #[derive(Debug, Serialize)]
 pub struct PullReport {
     pub reference: String,
-    pub output: PathBuf,
+    /// The ELF written; `null` with `--vk-only`.
+    pub output: Option<PathBuf>,
     /// Whether it verified and why (shared with `verify`).
     pub verdict: Verdict,
     /// The statement's names; `null` when unbound (nothing binds them).
@@ -166,7 +167,9 @@ impl Report for PullReport {
                 writeln!(out, "UNBOUND: {UNBOUND_WARNING}")?;
             }
         }
-        writeln!(out, "wrote {}", self.output.display())?;
+        if let Some(output) = &self.output {
+            writeln!(out, "wrote {}", output.display())?;
+        }
         for s in &self.verdict.signatures {
             write_signature(out, s)?;
         }

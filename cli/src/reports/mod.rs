@@ -5,5 +5,6 @@
 pub mod audit;
 pub mod build;
 pub mod dist;
+pub mod run;
 pub mod trust;
 pub mod verdict;

@@ -1,7 +1,8 @@
 //! What the commands share, each in one place: keys, passwords and the trust policy
 //! ([`keys`]), pins and versions ([`pins`]), files written atomically ([`files`]), `SOURCE_DATE_EPOCH` ([`epoch`]), the state
 //! and cache directories ([`dirs`]), registry access ([`network`]), progress ([`reporters`]), a
-//! published artifact fetched for `rebuild` and `attest` ([`published`]) and the Docker engine
+//! published artifact fetched for `rebuild` and `attest` ([`published`]), a verified pull for
+//! `pull` and `run` ([`pulled`]) and the Docker engine
 //! ([`engine`]). Commands import from here, never from each other.
 
 pub(crate) mod dirs;
@@ -11,6 +12,7 @@ pub(crate) mod keys;
 pub(crate) mod network;
 pub(crate) mod pins;
 pub(crate) mod published;
+pub(crate) mod pulled;
 pub(crate) mod reporters;
 
 use zkelf_builder::Engine;
