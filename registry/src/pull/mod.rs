@@ -13,7 +13,8 @@
 //! A release signature whose trusted comment is not a zkelf statement (*unbound*, as GitHub
 //! releases of guests sign today) binds no guest, version or zkVM: it counts only for bytes
 //! pinned by `Expected::sha256` or a `zkelf.lock` pin, or with `allow_unbound`, exactly as
-//! `zkelf verify` treats it. Without a statement there is no tag, version or rollback check.
+//! `zkelf verify` treats it. Without a statement there is no tag or rollback check, and a guest,
+//! version or zkVM asked for cannot be checked, so such a signature does not count then.
 //!
 //! [`fetch_unevaluated`] runs steps 1, 2 and 4 alone (with the statement checked against the
 //! manifest), for callers that check bytes, not signers.
@@ -673,6 +674,9 @@ pub fn evaluate(
         provenance,
         vk,
         file,
+        // What every signature, attestations included, must be about: the release the
+        // artifact claims to be, whether or not the caller asked for a guest, version and zkVM.
+        labels: resolved.release_labels(),
     };
     let trust_options = verify::Options {
         allow_legacy: options.allow_legacy,
@@ -683,31 +687,9 @@ pub fn evaluate(
         options.policy,
         &subject,
         &resolved.signatures,
-        &release_expectation(resolved, options.expected),
+        options.expected,
         &trust_options,
     )
-}
-
-/// What every signature, attestations included, must be about: the release the artifact claims
-/// to be, whether or not the caller asked for a guest, version and zkVM. For an unbound release
-/// signature, what the caller asked comes first, then the manifest's annotations.
-fn release_expectation(resolved: &Resolved, asked: &Expected) -> Expected {
-    let (guest, version, zkvm) = resolved.release_labels();
-    if resolved.claimed.is_some() {
-        Expected {
-            guest,
-            version,
-            zkvm,
-            ..asked.clone()
-        }
-    } else {
-        Expected {
-            guest: asked.guest.clone().or(guest),
-            version: asked.version.clone().or(version),
-            zkvm: asked.zkvm.clone().or(zkvm),
-            ..asked.clone()
-        }
-    }
 }
 
 fn read_back(file: &mut File, size: u64) -> Result<Vec<u8>, Error> {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use zkelf_trust::digest::Sha256Digest;
 use zkelf_trust::statement::Statement;
+use zkelf_trust::verify::Labels;
 
 use crate::artifact::{self, ArtifactLayers, Descriptor, Fetched, Manifest};
 use crate::digest::OciDigest;
@@ -82,20 +83,16 @@ impl Resolved {
     /// Guest, version and zkVM the artifact is about: the claimed statement's, or for an
     /// unbound release signature the manifest's annotations (unsigned, set by `zkelf import`),
     /// which attestations must then agree with.
-    pub fn release_labels(&self) -> (Option<String>, Option<semver::Version>, Option<String>) {
+    pub fn release_labels(&self) -> Labels {
         match &self.claimed {
-            Some(c) => (
-                Some(c.guest.clone()),
-                Some(c.version.clone()),
-                Some(c.zkvm.clone()),
-            ),
+            Some(c) => Labels::of(c),
             None => {
                 let a = &self.manifest.annotations;
-                (
-                    a.get(artifact::GUEST).cloned(),
-                    a.get(artifact::VERSION).and_then(|v| v.parse().ok()),
-                    a.get(artifact::ZKVM).cloned(),
-                )
+                Labels {
+                    guest: a.get(artifact::GUEST).cloned(),
+                    version: a.get(artifact::VERSION).and_then(|v| v.parse().ok()),
+                    zkvm: a.get(artifact::ZKVM).cloned(),
+                }
             }
         }
     }
