@@ -166,3 +166,55 @@ fn inspect_escapes_store_strings_that_would_drive_the_terminal() {
     assert_eq!(report["provenance"]["source"], fake);
     assert!(!String::from_utf8(json.stdout).unwrap().contains('\u{1b}'));
 }
+
+#[test]
+fn a_lock_file_of_another_version_or_with_unknown_fields_is_refused_as_it_is() {
+    let w = World::new();
+    let reference = published(&w);
+    let lock = w.path("zkelf.lock");
+    for (name, text) in [
+        ("lock_file_of_version_2", "version = 2\n"),
+        (
+            "lock_file_with_an_unknown_field",
+            "version = 1\n\n[[pin]]\nreference = \"x/fib:1\"\nelf = \"sha256:00\"\nsigned_by = \"me\"\n",
+        ),
+    ] {
+        std::fs::write(&lock, text).unwrap();
+        let before = untouched(&w, &[&lock]);
+        let out = pull(&w, &reference, &["--lock", lock.to_str().unwrap()]);
+        out.assert_exit(2);
+        assert_cli_snapshot!(name, out);
+        before.assert_unchanged();
+    }
+}
+
+#[test]
+fn a_pull_without_zkvm_pins_no_zkvm() {
+    let w = World::new();
+    let reference = published(&w);
+    let lock = w.path("zkelf.lock");
+    pull(&w, &reference, &["--lock", lock.to_str().unwrap()]).assert_exit(0);
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert!(!text.contains("zkvm"), "{text}");
+    // The pin it wrote is the one the next pull finds.
+    std::fs::remove_file(w.path("out/fib.elf")).unwrap();
+    pull(&w, &reference, &["--lock", lock.to_str().unwrap()]).assert_exit(0);
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), text);
+}
+
+#[test]
+fn a_url_missing_its_slashes_is_not_read_as_a_registry_named_https() {
+    let w = World::new();
+    // Read as a registry, the host would be `https:` and the hints `docker login https:` and
+    // `--insecure-registry http:`.
+    for (name, reference) in [
+        ("url_missing_a_slash", "https:/example.com/x/fib.elf"),
+        ("url_in_capitals", "HTTP://example.com/x/fib.elf"),
+    ] {
+        let before = untouched(&w, &[]);
+        let out = pull(&w, reference, &[]);
+        out.assert_exit(2);
+        assert_cli_snapshot!(name, out);
+        before.assert_unchanged();
+    }
+}

@@ -273,6 +273,15 @@ pub enum StateFileProblem {
     /// The lock file is not the TOML zkelf writes.
     #[error("it does not parse as a lock file")]
     Lock(#[source] toml::de::Error),
+    /// A lock file of another version than this zkelf reads.
+    #[error(
+        "its `version` is {found}, but this zkelf reads lock files of version {}",
+        crate::lockfile::LOCK_FILE_VERSION
+    )]
+    LockVersion {
+        /// The version the file states.
+        found: u32,
+    },
     /// A lock pin that is not a digest.
     #[error("its `{field}` pin is not a digest")]
     Pin {
@@ -491,6 +500,12 @@ impl Diagnose for Error {
             Error::Io { path, source } => crate::fsutil::io_hint(path, source),
             Error::Unnamed { .. } => Some(
                 "pass `--guest`, `--version` and `--zkvm` (and `--target` for a file that is not a RISC-V ELF): they become the artifact's annotations, which no signature covers".to_owned(),
+            ),
+            Error::StateFile {
+                problem: StateFileProblem::Lock(_) | StateFileProblem::LockVersion { .. },
+                ..
+            } => Some(
+                "a lock file is `version = 1` and `[[pin]]` tables of `reference`, `zkvm`, `manifest`, `elf` and `vk` (docs/distribution.md): fix it, or use the zkelf that wrote it".to_owned(),
             ),
             Error::LocalFileTooLarge { .. } => Some(
                 "this is not a file zkelf wrote; move it away (or fix the path) and run again"

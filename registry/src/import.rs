@@ -24,7 +24,7 @@ use crate::provenance::ProvenanceSummary;
 use crate::pull::vk::{VkCheck, VkOutput};
 use crate::pull::{self, Output, PullOptions, Pulled};
 use crate::reference::Reference;
-use crate::store::{BlobSource, Store};
+use crate::store::{BlobSource, ManifestHints, Store};
 
 /// What the importer names the release, where the upstream signature does not (or to check
 /// what it does).
@@ -98,7 +98,10 @@ pub async fn import(
         source,
         source_ref,
         None,
-        options.expected.sha256.as_ref(),
+        ManifestHints {
+            elf_sha256: options.expected.sha256,
+            vk: true,
+        },
         options.retry,
         options.reporter,
     )

@@ -43,7 +43,10 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         store.as_ref(),
         &reference,
         args.zkvm.as_deref(),
-        sha256.as_ref(),
+        store::ManifestHints {
+            elf_sha256: sha256,
+            vk: true,
+        },
         retry,
         &reporter,
     )

@@ -36,7 +36,7 @@ use crate::lockfile::{Lock, Pin};
 use crate::progress::Reporter;
 use crate::reference::{Reference, Target};
 use crate::state::RollbackState;
-use crate::store::Store;
+use crate::store::{ManifestHints, Store};
 use crate::verify::{self, Evaluated, Expected, Subject};
 use vk::{PulledVk, VkOutput};
 
@@ -249,11 +249,15 @@ pub async fn pull(
         expected: &expected,
         ..options
     };
+    let hints = ManifestHints {
+        elf_sha256: expected.sha256,
+        vk: options.vk.wanted() || expected.vk_sha256.is_some(),
+    };
     let resolved = resolve(
         store,
         reference,
         options.zkvm,
-        expected.sha256.as_ref(),
+        hints,
         options.retry,
         options.reporter,
     )
@@ -300,7 +304,15 @@ pub async fn fetch_unevaluated(
     retry: RetryPolicy,
     reporter: &dyn Reporter,
 ) -> Result<Unevaluated, Error> {
-    let resolved = resolve(store, reference, zkvm, None, retry, reporter).await?;
+    let resolved = resolve(
+        store,
+        reference,
+        zkvm,
+        ManifestHints::default(),
+        retry,
+        reporter,
+    )
+    .await?;
     check_layer(&resolved)?;
     let elf = &resolved.layers.elf;
     let what = format!("the ELF `{}`", elf.digest);

@@ -16,7 +16,7 @@ use crate::fetch::{self, RetryPolicy};
 use crate::progress::Reporter;
 use crate::reference::{Reference, Target};
 use crate::signature::{FetchedSignature, SignatureProblem};
-use crate::store::{ProtocolViolation, Store, StoreError};
+use crate::store::{ManifestHints, ProtocolViolation, Store, StoreError};
 
 /// An attestation that could not be read (it does not count, and says why).
 #[derive(Debug, Clone, Serialize)]
@@ -101,13 +101,13 @@ impl Resolved {
 async fn get_manifest_checked(
     store: &dyn Store,
     target: &Target,
-    elf_pin: Option<&Sha256Digest>,
+    hints: ManifestHints,
     what: &str,
     retry: RetryPolicy,
     reporter: &dyn Reporter,
 ) -> Result<(Vec<u8>, OciDigest), Error> {
     let bytes = fetch::with_retries(retry, reporter, what, || {
-        store.get_manifest_pinned(target, elf_pin)
+        store.get_manifest_pinned(target, hints)
     })
     .await?
     .ok_or_else(|| StoreError::NotFound {
@@ -136,13 +136,13 @@ async fn get_manifest_checked(
 }
 
 /// Resolves `reference` to one artifact and fetches its manifest, signature, provenance, VK and
-/// attestations, each bounded and digest-checked. `elf_pin` is the ELF digest the caller pins,
+/// attestations, each bounded and digest-checked. `hints` are what the caller pins and wants,
 /// which a store without manifests (https) needs to describe an ELF signed without statement.
 pub async fn resolve(
     store: &dyn Store,
     reference: &Reference,
     zkvm: Option<&str>,
-    elf_pin: Option<&Sha256Digest>,
+    hints: ManifestHints,
     retry: RetryPolicy,
     reporter: &dyn Reporter,
 ) -> Result<Resolved, Error> {
@@ -152,7 +152,7 @@ pub async fn resolve(
         reporter,
     };
     let (manifest, manifest_digest, index_digest) =
-        from.artifact_manifest(reference, zkvm, elf_pin).await?;
+        from.artifact_manifest(reference, zkvm, hints).await?;
     let layers = artifact::artifact_layers(&manifest, manifest_digest).map_err(StoreError::from)?;
     let release = FetchedSignature::new(
         "release layer",
@@ -178,15 +178,17 @@ pub async fn resolve(
         ),
         None => None,
     };
+    // A VK nothing binds is fetched only when the caller wants it (up to 64 MiB otherwise).
+    let vk_wanted = hints.vk || claimed.as_ref().is_some_and(|c| c.vk.is_some());
     let vk = match &layers.vk {
-        Some(d) => Some(
+        Some(d) if vk_wanted => Some(
             from.bytes(d, artifact::MAX_VK_SIZE, "the verification key")
                 .await?,
         ),
-        None => None,
+        _ => None,
     };
     let vk_signature = match &layers.vk_signature {
-        Some(d) => Some(
+        Some(d) if vk_wanted => Some(
             from.text(
                 d,
                 artifact::MAX_SIGNATURE_SIZE,
@@ -195,7 +197,7 @@ pub async fn resolve(
             )
             .await?,
         ),
-        None => None,
+        _ => None,
     };
     let attestations = from.attestations(manifest_digest).await;
     let mut signatures = vec![release];
@@ -238,7 +240,7 @@ impl Fetcher<'_> {
         &self,
         reference: &Reference,
         zkvm: Option<&str>,
-        elf_pin: Option<&Sha256Digest>,
+        hints: ManifestHints,
     ) -> Result<(Manifest, OciDigest, Option<OciDigest>), Error> {
         let (store, retry, reporter) = (self.store, self.retry, self.reporter);
         let target = reference
@@ -247,7 +249,7 @@ impl Fetcher<'_> {
             .unwrap_or(Target::Tag("latest".to_owned()));
         let what = format!("`{reference}`");
         let (bytes, digest) =
-            get_manifest_checked(store, &target, elf_pin, &what, retry, reporter).await?;
+            get_manifest_checked(store, &target, hints, &what, retry, reporter).await?;
         let index = match artifact::parse(&bytes, digest).map_err(StoreError::from)? {
             Fetched::Manifest(manifest) => return Ok((manifest, digest, None)),
             Fetched::Index(index) => index,
@@ -256,7 +258,7 @@ impl Fetcher<'_> {
         let (m, d) = get_manifest_checked(
             store,
             &Target::Digest(chosen.digest),
-            elf_pin,
+            hints,
             &format!("manifest `{}`", chosen.digest),
             retry,
             reporter,
@@ -359,7 +361,7 @@ async fn fetch_attestation(
     let (bytes, digest) = get_manifest_checked(
         store,
         &target,
-        None,
+        ManifestHints::default(),
         &format!("attestation `{}`", descriptor.digest),
         retry,
         reporter,

@@ -21,11 +21,10 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt as _, TryStreamExt as _};
-use zkelf_trust::digest::Sha256Digest;
 
 use super::{
-    BlobSource, BlobStream, NetworkOptions, OpenProblem, ProtocolViolation, Store, StoreError,
-    StoreId, StoreKind,
+    BlobSource, BlobStream, ManifestHints, NetworkOptions, OpenProblem, ProtocolViolation, Store,
+    StoreError, StoreId, StoreKind,
 };
 use crate::artifact::{self, ArtifactSpec, Descriptor};
 use crate::digest::OciDigest;
@@ -248,7 +247,8 @@ impl HttpsSource {
             .insert(descriptor.digest, held);
     }
 
-    async fn synthesize(&self, elf_pin: Option<&Sha256Digest>) -> Result<Bytes, StoreError> {
+    async fn synthesize(&self, hints: ManifestHints) -> Result<Bytes, StoreError> {
+        let elf_pin = hints.elf_sha256.as_ref();
         let sig_url = format!("{}.minisig", self.url);
         let Some(sig) = self
             .get_small(&sig_url, "the signature", artifact::MAX_SIGNATURE_SIZE)
@@ -273,9 +273,13 @@ impl HttpsSource {
                 artifact::MAX_PROVENANCE_SIZE,
             )
             .await?;
-        // The VK is fetched when something can vouch for it: the statement's `vk=`, or (for an
-        // unbound signature) its own `.vk.minisig`.
-        let wants_vk = claimed.as_ref().is_none_or(|s| s.vk.is_some());
+        // The VK is fetched when something vouches for it: the statement's `vk=`, or (for an
+        // unbound signature, when the caller wants the VK) its own `.vk.minisig`; up to 64 MiB
+        // nobody asked for are not downloaded.
+        let wants_vk = match &claimed {
+            Some(s) => s.vk.is_some(),
+            None => hints.vk,
+        };
         let vk = if wants_vk {
             self.get_small(
                 &self.sidecar(".vk"),
@@ -431,13 +435,13 @@ impl Store for HttpsSource {
         &'a self,
         target: &'a Target,
     ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
-        self.get_manifest_pinned(target, None)
+        self.get_manifest_pinned(target, ManifestHints::default())
     }
 
     fn get_manifest_pinned<'a>(
         &'a self,
         target: &'a Target,
-        elf_sha256: Option<&'a Sha256Digest>,
+        hints: ManifestHints,
     ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
         Box::pin(async move {
             if matches!(target, Target::Tag(t) if t != "latest")
@@ -445,7 +449,7 @@ impl Store for HttpsSource {
             {
                 return Ok(None);
             }
-            self.synthesize(elf_sha256).await.map(Some)
+            self.synthesize(hints).await.map(Some)
         })
     }
 

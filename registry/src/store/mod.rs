@@ -328,15 +328,15 @@ pub trait Store: Send + Sync + fmt::Debug {
         offset: u64,
     ) -> BoxFuture<'a, Result<BlobStream, StoreError>>;
 
-    /// [`Store::get_manifest`] for a pull that pins the ELF's sha256 out of band. Stores that
-    /// keep manifests ignore the pin; the https source needs it to describe an ELF whose
-    /// signature binds no digest.
+    /// [`Store::get_manifest`] with what the caller pins and wants. Stores that keep manifests
+    /// ignore the hints; the https source needs them to describe an ELF whose signature binds
+    /// no digest, and to leave out a VK nobody asked for.
     fn get_manifest_pinned<'a>(
         &'a self,
         target: &'a Target,
-        elf_sha256: Option<&'a Sha256Digest>,
+        hints: ManifestHints,
     ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
-        let _ = elf_sha256;
+        let _ = hints;
         self.get_manifest(target)
     }
 
@@ -347,6 +347,27 @@ pub trait Store: Send + Sync + fmt::Debug {
         subject_digest: OciDigest,
     ) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
         Box::pin(fallback_referrers(self, subject_digest))
+    }
+}
+
+/// What a caller pins and wants of the artifact it resolves: what a store without manifests
+/// (https) needs to synthesize one.
+#[derive(Debug, Clone, Copy)]
+pub struct ManifestHints {
+    /// The ELF's sha256, pinned out of band (`--sha256`, a lock's `elf`).
+    pub elf_sha256: Option<Sha256Digest>,
+    /// Whether the VK is wanted when the release signature binds none (`--vk-out`, a VK pin,
+    /// `import`); a VK a statement binds is always fetched.
+    pub vk: bool,
+}
+
+impl Default for ManifestHints {
+    /// No pin, and the VK fetched where there is one.
+    fn default() -> Self {
+        Self {
+            elf_sha256: None,
+            vk: true,
+        }
     }
 }
 
