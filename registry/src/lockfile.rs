@@ -139,7 +139,7 @@ impl Lock {
     pub fn pin(&self, reference: &str, zkvm: &str) -> Result<Option<Pin>, Error> {
         // `write` takes the lock late; a linked one must stop the pull before anything is written.
         let lock_path = self.lock_path();
-        fsutil::refuse_symlink(&lock_path).map_err(Error::io(&lock_path))?;
+        fsutil::check_own_file(&lock_path).map_err(Error::io(&lock_path))?;
         Ok(self
             .read()?
             .pin

@@ -1,6 +1,5 @@
 //! `zkelf pull`.
 
-use anyhow::Context as _;
 use zkelf_registry::Reference;
 use zkelf_registry::cache::Cache;
 use zkelf_registry::lockfile::Lock;
@@ -16,7 +15,7 @@ use super::shared::network::{network_options, retry_policy};
 use super::shared::pins::{optional_version, pins};
 use super::shared::reporters::ProgressReporter;
 use crate::args::dist::PullArgs;
-use crate::error::{ExitStatus, UsageError};
+use crate::error::ExitStatus;
 use crate::printer::Printer;
 use crate::reports::dist::{PullReport, UNBOUND_WARNING, VkReport};
 use crate::reports::verdict::Verdict;
@@ -33,15 +32,6 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
         sha256,
         vk_sha256,
     };
-    if let Some(vk_out) = &args.vk_out
-        && *vk_out == args.output
-    {
-        return Err(UsageError::new(
-            format!("`--vk-out {}` is the ELF's output", vk_out.display()),
-            "write the VK to another file, e.g. `<name>.vk`",
-        )
-        .into());
-    }
     let network = network_options(&args.network)?;
     let store = store::open(&reference, &network)?;
     let state = state_dir().map(RollbackState::new);
@@ -77,16 +67,20 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
         options,
     )
     .await
-    .with_context(|| {
-        let vk = args
-            .vk_out
-            .as_ref()
-            .map(|p| format!(" or `{}`", p.display()))
-            .unwrap_or_default();
-        format!(
-            "pull of `{reference}` failed; nothing was written to `{}`{vk}",
-            args.output.display()
-        )
+    .map_err(|e| {
+        // Say what is true: nothing was written, unless the ELF could not be taken back.
+        let what = match e.output_left() {
+            Some(_) => "the VK was not written".to_owned(),
+            None => {
+                let vk = args
+                    .vk_out
+                    .as_ref()
+                    .map(|p| format!(" or `{}`", p.display()))
+                    .unwrap_or_default();
+                format!("nothing was written to `{}`{vk}", args.output.display())
+            }
+        };
+        anyhow::Error::new(e).context(format!("pull of `{reference}` failed; {what}"))
     })?;
     let s = pulled.statement.as_ref();
     let pinned_by =
