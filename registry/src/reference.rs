@@ -371,7 +371,8 @@ fn redact_userinfo(reference: &str) -> String {
     }
 }
 
-fn has_userinfo(url: &url::Url) -> bool {
+/// Whether a URL names a user or password before its host.
+pub fn has_userinfo(url: &url::Url) -> bool {
     !url.username().is_empty() || url.password().is_some()
 }
 

@@ -16,6 +16,7 @@ use crate::auth::Credentials;
 use crate::reference::{Reference, Target};
 use crate::signature::SignatureProblem;
 
+mod http;
 pub mod https;
 mod id;
 pub mod layout;
@@ -140,6 +141,17 @@ pub enum StoreError {
         #[source]
         source: https::RedirectRefused,
     },
+    /// A registry that sends its logins to a token service zkelf does not send credentials to:
+    /// not https, nor plain http to a loopback or `--insecure-registry` host.
+    #[error(
+        "`{store}` names the token service `{realm}`, and zkelf asks for tokens only over https (or plain http to loopback and `--insecure-registry` hosts)"
+    )]
+    TokenRealm {
+        /// The registry.
+        store: StoreId,
+        /// The realm its challenge named.
+        realm: String,
+    },
     /// A release signature whose trusted comment claims to be a statement but is not one, or
     /// that does not parse at all (a verification failure).
     #[error("signature `{signature}` is unusable")]
@@ -249,10 +261,26 @@ impl Diagnose for StoreError {
             StoreError::Tls { .. } => Some(
                 "zkelf trusts the system's certificate store and `SSL_CERT_FILE`: if a proxy or a private CA signs this host's certificate, set `SSL_CERT_FILE` to its PEM file".to_owned(),
             ),
-            StoreError::Redirect { .. } => Some(format!(
-                "zkelf follows redirects over https only, at most {} hops; ask the publisher for an https download link",
-                https::MAX_REDIRECTS
-            )),
+            StoreError::TokenRealm { realm, .. } => Some(
+                match url::Url::parse(realm).ok().filter(|u| u.host_str().is_some()) {
+                    Some(url) => format!(
+                        "credentials would cross the network in clear: if `{}` is a token service you trust over plain http, name it with `--insecure-registry {}`",
+                        crate::reference::url_host_port(&url),
+                        crate::reference::url_host_port(&url)
+                    ),
+                    None => "the registry's login challenge names no usable token service: ask its operator".to_owned(),
+                },
+            ),
+            StoreError::Redirect { store, .. } => Some(match store.kind() {
+                StoreKind::Download(_) => format!(
+                    "zkelf follows redirects over https only, at most {} hops; ask the publisher for an https download link",
+                    https::MAX_REDIRECTS
+                ),
+                _ => format!(
+                    "zkelf follows redirects over https only (plain http only between loopback and `--insecure-registry` hosts), at most {} hops; ask the registry's operator to redirect to https",
+                    https::MAX_REDIRECTS
+                ),
+            }),
             StoreError::Layout(e) => e.hint(),
             StoreError::Io { path, source } => crate::fsutil::io_hint(path, source),
             StoreError::NotAFile { .. } | StoreError::FileTooLarge { .. } => Some(
