@@ -10,7 +10,7 @@ use zkelf_testsupport::assert_cli_snapshot;
 use zkelf_testsupport::cli;
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::registry::{DockerRegistry, Fault, FaultyRegistry};
-use zkelf_testsupport::run::wait_for;
+use zkelf_testsupport::run::{temporaries_of, wait_for};
 use zkelf_trust::digest::hash_file;
 
 /// A 1 MiB ELF published into an OCI layout, served by a misbehaving registry.
@@ -166,24 +166,11 @@ fn docker_registry_killed_mid_download() {
         .spawn()
         .unwrap();
     // Kill the registry once the download is under way (the temporary file has grown).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let partial = std::fs::read_dir(w.path("out"))
-            .unwrap()
-            .filter_map(Result::ok)
-            .any(|e| {
-                e.file_name().to_string_lossy().ends_with(".part")
-                    && e.metadata().is_ok_and(|m| m.len() > (1 << 20))
-            });
-        if partial {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the download never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
+    let pid = child.id();
+    wait_for(
+        || partial_size(pid, &w.path("out")).is_some_and(|n| n > (1 << 20)),
+        "the download to start",
+    );
     registry.kill();
     let output = cli::Output::from(child.wait_with_output().unwrap());
     output.assert_exit(2);
@@ -206,24 +193,16 @@ fn files(dir: &std::path::Path) -> Vec<String> {
     names
 }
 
-/// The size of the pull's temporary file in `dir`, if there is one.
-fn partial_size(dir: &std::path::Path) -> Option<u64> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().ends_with(".part"))
-        .and_then(|e| e.metadata().ok())
-        .map(|m| m.len())
+/// The size of the temporary file process `pid` writes in `dir` (it has no name there).
+fn partial_size(pid: u32, dir: &std::path::Path) -> Option<u64> {
+    temporaries_of(pid, dir).into_iter().max()
 }
 
-/// Asserts that every blob of a blob tree is the blob its name says, and returns their names.
-/// A killed writer's temporary file (`.zkelf-*`) may stay: no store takes it for a blob.
+/// Asserts that every file of a blob tree is the blob its name says, and returns their names:
+/// a killed writer leaves no temporary file (it had no name).
 #[track_caller]
 fn intact_blobs(blobs: &std::path::Path) -> Vec<String> {
-    let names: Vec<_> = files(blobs)
-        .into_iter()
-        .filter(|n| !n.starts_with(".zkelf-"))
-        .collect();
+    let names = files(blobs);
     for name in &names {
         let digest = hash_file(&blobs.join(name)).unwrap().sha256;
         assert_eq!(*name, digest.to_string(), "`{name}` is not a complete blob");
@@ -254,18 +233,12 @@ fn sigkill(mut child: std::process::Child) {
     );
 }
 
-/// After a killed pull: no output, no cache entry, no state, no pin. The killed run's
-/// temporary file may stay beside the output: only the output name counts.
+/// After a killed pull: no output, and nothing else beside it (the temporary file had no
+/// name), no cache entry, no state, no pin.
 #[track_caller]
 fn nothing_kept(w: &World, out: &std::path::Path) {
     assert!(!out.exists(), "`{}` was written", out.display());
-    assert!(
-        files(&w.path("out"))
-            .iter()
-            .all(|f| f.starts_with(".zkelf-pull-")),
-        "{:?}",
-        files(&w.path("out"))
-    );
+    assert_eq!(files(&w.path("out")), Vec::<String>::new());
     assert_eq!(
         intact_blobs(&w.path("cache/blobs/sha256")),
         Vec::<String>::new()
@@ -297,9 +270,10 @@ fn zkelf_killed_mid_download_then_the_same_pull_succeeds() {
     let (w, server, out) = setup(Fault::Slow);
     let reference = format!("{}/fib:1.0.0-sp1", server.host());
     let child = spawn_pull(&w, &reference, &out);
+    let pid = child.id();
     // Killed while it holds the cache lock and the ELF is a quarter in.
     wait_for(
-        || partial_size(&w.path("out")).is_some_and(|n| n > 256 << 10),
+        || partial_size(pid, &w.path("out")).is_some_and(|n| n > 256 << 10),
         "the download to start",
     );
     sigkill(child);
@@ -320,11 +294,12 @@ fn zkelf_killed_before_recording_the_version_then_the_same_pull_succeeds() {
     let state_lock =
         zkelf_registry::fsutil::FileLock::acquire(&w.path("state/rollback.lock")).unwrap();
     let child = spawn_pull(&w, &reference, &out);
+    let pid = child.id();
     let size = std::fs::metadata(w.path("dist/fib/1.0.0/fib-sp1.elf"))
         .unwrap()
         .len();
     wait_for(
-        || partial_size(&w.path("out")).is_some_and(|n| n >= size),
+        || partial_size(pid, &w.path("out")).is_some_and(|n| n >= size),
         "the download to finish",
     );
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -369,8 +344,9 @@ fn zkelf_killed_mid_publish_then_the_same_publish_succeeds() {
 
     // Killed while it copies the 32 MiB ELF into the layout.
     let child = spawn();
+    let pid = child.id();
     wait_for(
-        || files(&blobs).iter().any(|n| n.starts_with(".zkelf-")),
+        || partial_size(pid, &blobs).is_some_and(|n| n > 0),
         "the ELF copy to start",
     );
     sigkill(child);

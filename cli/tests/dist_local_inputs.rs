@@ -166,3 +166,132 @@ fn inspect_escapes_store_strings_that_would_drive_the_terminal() {
     assert_eq!(report["provenance"]["source"], fake);
     assert!(!String::from_utf8(json.stdout).unwrap().contains('\u{1b}'));
 }
+
+#[test]
+fn a_lock_file_of_another_version_or_with_unknown_fields_is_refused_as_it_is() {
+    let w = World::new();
+    let reference = published(&w);
+    let lock = w.path("zkelf.lock");
+    for (name, text) in [
+        ("lock_file_of_version_2", "version = 2\n"),
+        (
+            "lock_file_with_an_unknown_field",
+            "version = 1\n\n[[pin]]\nreference = \"x/fib:1\"\nelf = \"sha256:00\"\nsigned_by = \"me\"\n",
+        ),
+    ] {
+        std::fs::write(&lock, text).unwrap();
+        let before = untouched(&w, &[&lock]);
+        let out = pull(&w, &reference, &["--lock", lock.to_str().unwrap()]);
+        out.assert_exit(2);
+        assert_cli_snapshot!(name, out);
+        before.assert_unchanged();
+    }
+}
+
+#[test]
+fn a_pull_without_zkvm_pins_no_zkvm() {
+    let w = World::new();
+    let reference = published(&w);
+    let lock = w.path("zkelf.lock");
+    pull(&w, &reference, &["--lock", lock.to_str().unwrap()]).assert_exit(0);
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert!(!text.contains("zkvm"), "{text}");
+    // The pin it wrote is the one the next pull finds.
+    std::fs::remove_file(w.path("out/fib.elf")).unwrap();
+    pull(&w, &reference, &["--lock", lock.to_str().unwrap()]).assert_exit(0);
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), text);
+}
+
+#[test]
+fn a_url_missing_its_slashes_is_not_read_as_a_registry_named_https() {
+    let w = World::new();
+    // Read as a registry, the host would be `https:` and the hints `docker login https:` and
+    // `--insecure-registry http:`.
+    for (name, reference) in [
+        ("url_missing_a_slash", "https:/example.com/x/fib.elf"),
+        ("url_in_capitals", "HTTP://example.com/x/fib.elf"),
+    ] {
+        let before = untouched(&w, &[]);
+        let out = pull(&w, reference, &[]);
+        out.assert_exit(2);
+        assert_cli_snapshot!(name, out);
+        before.assert_unchanged();
+    }
+}
+
+/// Makes a FIFO at `path` (nobody ever writes to it or reads from it).
+fn fifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[test]
+fn a_fifo_where_zkelf_keeps_a_lock_or_state_is_refused_at_once() {
+    let w = World::new();
+    let reference = published(&w);
+    let (_, manifest) = layout_manifest(&w.path("layout"), TAG);
+    let elf_hex = manifest["layers"][0]["digest"].as_str().unwrap()[7..].to_owned();
+    let lock = w.path("locks/zkelf.lock");
+    for (name, at, extra) in [
+        ("fifo_rollback_state", "state/rollback.json", false),
+        ("fifo_rollback_lock", "state/rollback.lock", false),
+        (
+            "fifo_cache_lock",
+            &*format!("cache/locks/{elf_hex}.lock"),
+            false,
+        ),
+        ("fifo_lock_file", "locks/zkelf.lock", true),
+        ("fifo_lock_file_lock", "locks/.zkelf.lock.lock", true),
+    ] {
+        let path = w.path(at);
+        fifo(&path);
+        let before = untouched(&w, &[&w.path("locks")]);
+        let mut args = vec!["pull", &reference, "-o", "out/fib.elf"];
+        args.extend(["--policy", w.policy.to_str().unwrap()]);
+        if extra {
+            args.extend(["--lock", lock.to_str().unwrap()]);
+        }
+        let out = zkelf_testsupport::cli::Zkelf::new(env!("CARGO_BIN_EXE_zkelf"))
+            .isolated(w.dir.path())
+            .args(&args)
+            .timeout(std::time::Duration::from_secs(20))
+            .run();
+        out.assert_exit(2);
+        assert_cli_snapshot!(name, out);
+        before.assert_unchanged();
+        std::fs::remove_file(&path).unwrap();
+    }
+    // `--policy` too: an I/O error (exit 2), not a verification failure.
+    let policy = w.path("policy.fifo");
+    fifo(&policy);
+    let out = zkelf_testsupport::cli::Zkelf::new(env!("CARGO_BIN_EXE_zkelf"))
+        .isolated(w.dir.path())
+        .args(["pull", &reference, "-o", "out/fib.elf", "--policy"])
+        .arg(&policy)
+        .timeout(std::time::Duration::from_secs(20))
+        .run();
+    out.assert_exit(2);
+    assert_cli_snapshot!("fifo_policy", out);
+}
+
+#[test]
+fn a_linked_cache_directory_is_not_followed() {
+    let w = World::new();
+    let reference = published(&w);
+    let elsewhere = w.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    for sub in ["cache/locks", "cache/blobs"] {
+        std::os::unix::fs::symlink(&elsewhere, w.path(sub)).unwrap();
+        let before = untouched(&w, &[&elsewhere]);
+        let out = pull(&w, &reference, &[]);
+        out.assert_exit(2);
+        assert_cli_snapshot!(format!("linked_{}", sub.replace('/', "_")), out);
+        before.assert_unchanged();
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+        std::fs::remove_file(w.path(sub)).unwrap();
+    }
+}

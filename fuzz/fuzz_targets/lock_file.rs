@@ -8,10 +8,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(lock) = toml::from_str::<LockFile>(text) else {
+    let Ok(lock) = LockFile::parse(text) else {
         return;
     };
     let rendered = toml::to_string_pretty(&lock).expect("a lock file renders");
-    let again: LockFile = toml::from_str(&rendered).expect("a rendered lock file parses");
+    let again = LockFile::parse(&rendered).expect("a rendered lock file parses");
     assert_eq!(again, lock);
 });

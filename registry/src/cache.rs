@@ -44,14 +44,17 @@ impl Cache {
         LayoutStore::new(self.dir.clone())
     }
 
-    /// Holds the lock for fetching `digest` until the guard is dropped.
+    /// Holds the lock for fetching `digest` until the guard is dropped. The cache's own
+    /// directories must not be links (or anything but directories): the cache is not followed
+    /// elsewhere.
     pub async fn lock(&self, digest: &OciDigest) -> std::io::Result<FileLock> {
+        fsutil::check_own_dirs(&self.dir, &["blobs", "blobs/sha256", "locks"])?;
         let hex = digest.sha256();
         FileLock::acquire_async(self.dir.join("locks").join(format!("{hex}.lock"))).await
     }
 
-    /// Adds a verified file as the blob `digest` (copied, fsynced, then renamed into place).
-    pub fn insert(&self, digest: &OciDigest, from: &Path) -> std::io::Result<()> {
+    /// Adds a verified file as the blob `digest` (copied, fsynced, then given its name).
+    pub fn insert(&self, digest: &OciDigest, from: &std::fs::File) -> std::io::Result<()> {
         fsutil::atomic_copy(from, &self.blob_path(digest))
     }
 

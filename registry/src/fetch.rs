@@ -190,7 +190,7 @@ pub async fn fetch_large(
     let (digests, file) = stream_hashed(store, descriptor, what, sink, retry, reporter).await?;
     if !descriptor.describes(&digests) {
         return Err(VerificationError::DigestMismatch {
-            what: what.to_owned(),
+            what: format!("{what} from `{}`", store.id()),
             expected: descriptor.digest,
             actual: OciDigest::from(digests.sha256),
         }

@@ -24,7 +24,7 @@ use crate::provenance::ProvenanceSummary;
 use crate::pull::vk::{VkCheck, VkOutput};
 use crate::pull::{self, Output, PullOptions, Pulled};
 use crate::reference::Reference;
-use crate::store::{BlobSource, Store};
+use crate::store::{BlobSource, ManifestHints, Store};
 
 /// What the importer names the release, where the upstream signature does not (or to check
 /// what it does).
@@ -94,12 +94,42 @@ pub async fn import(
     options: PullOptions<'_>,
 ) -> Result<Imported, Error> {
     let url = source_ref.to_string();
-    let expected = crate::verify::Expected {
-        guest: labels.guest.clone(),
-        version: labels.version.clone(),
-        zkvm: labels.zkvm.clone(),
-        ..options.expected.clone()
-    };
+    let mut resolved = pull::resolve(
+        source,
+        source_ref,
+        None,
+        ManifestHints {
+            elf_sha256: options.expected.sha256,
+            vk: true,
+        },
+        options.retry,
+        options.reporter,
+    )
+    .await?;
+    let mut expected = options.expected.clone();
+    if resolved.claimed.is_some() {
+        // The statement names the release: the labels given must agree with it.
+        expected.guest = labels.guest.clone();
+        expected.version = labels.version.clone();
+        expected.zkvm = labels.zkvm.clone();
+    } else {
+        // Nothing signed names it: the labels are what the artifact will be annotated as, and
+        // are judged as a pull of the imported artifact judges its annotations.
+        check_labelled(labels, &url)?;
+        let annotations = &mut resolved.manifest.annotations;
+        for (key, value) in [
+            (artifact::GUEST, labels.guest.clone()),
+            (
+                artifact::VERSION,
+                labels.version.as_ref().map(ToString::to_string),
+            ),
+            (artifact::ZKVM, labels.zkvm.clone()),
+        ] {
+            if let Some(value) = value {
+                annotations.insert(key.to_owned(), value);
+            }
+        }
+    }
     let options = PullOptions {
         expected: &expected,
         vk: VkOutput::IfPresent,
@@ -108,18 +138,6 @@ pub async fn import(
         cache: None,
         ..options
     };
-    let resolved = pull::resolve(
-        source,
-        source_ref,
-        None,
-        expected.sha256.as_ref(),
-        options.retry,
-        options.reporter,
-    )
-    .await?;
-    if resolved.claimed.is_none() {
-        check_labelled(labels, &url)?;
-    }
     let dir = tempfile::Builder::new()
         .prefix("zkelf-import-")
         .tempdir()

@@ -25,13 +25,15 @@ use crate::digest::OciDigest;
 use crate::error::{Error, Pinned, StateFileProblem, VerificationError};
 use crate::fsutil;
 
-/// One pinned reference.
+/// One pinned reference. A field this zkelf does not know is refused, never dropped when the
+/// file is rewritten.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Pin {
     /// The reference as given to `pull`.
     pub reference: String,
-    /// The zkVM chosen (empty when the reference named one artifact).
-    #[serde(default)]
+    /// The zkVM chosen with `--zkvm` (empty, and not written, when none was).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub zkvm: String,
     /// The artifact manifest digest, when pinned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,13 +73,31 @@ fn parse_pin(digest: &str, field: &str, lock: &Path) -> Result<Sha256Digest, Err
         })
 }
 
+/// The one version of the lock file this zkelf reads and writes.
+pub const LOCK_FILE_VERSION: u32 = 1;
+
 /// The file's contents; public only for the fuzz targets (`fuzz/`), which parse it as `Lock` does.
 #[doc(hidden)]
 #[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LockFile {
     version: u32,
     #[serde(default)]
     pin: Vec<Pin>,
+}
+
+impl LockFile {
+    /// Parses a lock file of [`LOCK_FILE_VERSION`]: another version, or a field this zkelf does
+    /// not know, is refused (a rewrite would otherwise drop what it does not understand).
+    pub fn parse(text: &str) -> Result<Self, StateFileProblem> {
+        let file: LockFile = toml::from_str(text).map_err(StateFileProblem::Lock)?;
+        if file.version != LOCK_FILE_VERSION {
+            return Err(StateFileProblem::LockVersion {
+                found: file.version,
+            });
+        }
+        Ok(file)
+    }
 }
 
 /// A `zkelf.lock` on disk.
@@ -103,12 +123,12 @@ impl Lock {
 
     fn read(&self) -> Result<LockFile, Error> {
         match bounded::read_to_string(&self.path, bounded::MAX_LOCK_FILE_LEN) {
-            Ok(text) => toml::from_str(&text).map_err(|e| Error::StateFile {
+            Ok(text) => LockFile::parse(&text).map_err(|problem| Error::StateFile {
                 path: self.path.clone(),
-                problem: StateFileProblem::Lock(e),
+                problem,
             }),
             Err(e) if e.is_not_found() => Ok(LockFile {
-                version: 1,
+                version: LOCK_FILE_VERSION,
                 pin: Vec::new(),
             }),
             Err(e) => Err(Error::bounded(&self.path, "a lock file")(e)),
@@ -119,7 +139,7 @@ impl Lock {
     pub fn pin(&self, reference: &str, zkvm: &str) -> Result<Option<Pin>, Error> {
         // `write` takes the lock late; a linked one must stop the pull before anything is written.
         let lock_path = self.lock_path();
-        fsutil::refuse_symlink(&lock_path).map_err(Error::io(&lock_path))?;
+        fsutil::check_own_file(&lock_path).map_err(Error::io(&lock_path))?;
         Ok(self
             .read()?
             .pin
@@ -160,7 +180,6 @@ impl Lock {
         let lock_path = self.lock_path();
         let _guard = fsutil::FileLock::acquire(&lock_path).map_err(Error::io(&lock_path))?;
         let mut file = self.read()?;
-        file.version = 1;
         file.pin
             .retain(|p| !(p.reference == pin.reference && p.zkvm == pin.zkvm));
         file.pin.push(pin);
@@ -208,6 +227,58 @@ mod tests {
         // No VK pinned: nothing to check. A malformed ELF pin is an error, not "unpinned".
         Lock::check(got.as_ref(), lock.path(), Pinned::Vk, &digest("d")).unwrap();
         assert!(got.unwrap().elf_sha256(lock.path()).is_err());
+    }
+
+    #[test]
+    fn another_version_or_an_unknown_field_is_refused_and_no_zkvm_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zkelf.lock");
+        let elf = format!("sha256:{}", "ab".repeat(32));
+        let pin = format!("[[pin]]\nreference = \"r/fib:1\"\nelf = \"{elf}\"\n");
+        for (text, message) in [
+            (
+                format!("version = 2\n\n{pin}"),
+                "its `version` is 2, but this zkelf reads lock files of version 1",
+            ),
+            (
+                format!("version = 1\nsigned = true\n\n{pin}"),
+                "it does not parse as a lock file",
+            ),
+            (
+                format!("version = 1\n\n{pin}note = \"keep\"\n"),
+                "it does not parse as a lock file",
+            ),
+        ] {
+            std::fs::write(&path, &text).unwrap();
+            let lock = Lock::new(&path);
+            let Err(Error::StateFile { problem, .. }) = lock.pin("r/fib:1", "") else {
+                panic!("{text} was read");
+            };
+            assert_eq!(problem.to_string(), message);
+            let written = Pin {
+                reference: "r/fib:2".into(),
+                zkvm: String::new(),
+                manifest: None,
+                elf: elf.clone(),
+                vk: None,
+            };
+            assert!(lock.write(written).is_err());
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "rewritten");
+        }
+        // A pull without `--zkvm` pins no zkVM: the field is left out, not written empty.
+        std::fs::remove_file(&path).unwrap();
+        let lock = Lock::new(&path);
+        let pin = Pin {
+            reference: "r/fib:1".into(),
+            zkvm: String::new(),
+            manifest: None,
+            elf,
+            vk: None,
+        };
+        lock.write(pin.clone()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("zkvm"), "{text}");
+        assert_eq!(lock.pin("r/fib:1", "").unwrap(), Some(pin));
     }
 
     #[test]

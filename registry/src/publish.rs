@@ -217,6 +217,7 @@ impl DistArtifact {
             provenance: self.provenance.as_deref().map(Sha256Digest::of),
             vk: self.vk.as_ref().map(|(_, d)| d.sha256),
             file: Some(self.elf_path.clone()),
+            labels: verify::Labels::of(&self.statement),
         };
         let evaluated = verify::evaluate(
             policy,

@@ -89,6 +89,12 @@ pub enum ReferenceProblem {
     /// A URL without a host.
     #[error("no host in the URL")]
     NoUrlHost,
+    /// `http:` or `https:` without the `//` of a URL (or in capitals): read as a registry, it
+    /// would name the host `https:`.
+    #[error(
+        "it starts like a URL but not with `https://` or `http://` (write `https://<host>/…/<file>.elf`)"
+    )]
+    MalformedUrl,
     /// A scheme other than `https://` (or `http://`).
     #[error("only `https://` URLs are supported")]
     UnsupportedScheme,
@@ -233,6 +239,10 @@ impl FromStr for Reference {
             }
             return Ok(Reference::Https { url: s.to_owned() });
         }
+        let lower = s.to_ascii_lowercase();
+        if lower.starts_with("http:") || lower.starts_with("https:") {
+            return Err(ReferenceError::new(s, ReferenceProblem::MalformedUrl));
+        }
         if s.contains("://") {
             return Err(ReferenceError::new(s, ReferenceProblem::UnsupportedScheme));
         }
@@ -361,12 +371,17 @@ fn redact_userinfo(reference: &str) -> String {
     }
 }
 
-fn has_userinfo(url: &url::Url) -> bool {
+/// Whether a URL names a user or password before its host.
+pub fn has_userinfo(url: &url::Url) -> bool {
     !url.username().is_empty() || url.password().is_some()
 }
 
 /// `host[:port]` parsed as the http client parses it: the host the connection goes to.
 fn parse_host(host_port: &str) -> Option<url::Url> {
+    // `host:` (an empty port) parses as `host`, which would make `https:/x` a registry `https`.
+    if host_port.ends_with(':') {
+        return None;
+    }
     let url = url::Url::parse(&format!("http://{host_port}/")).ok()?;
     (!has_userinfo(&url) && url.host().is_some() && url.path() == "/" && url.query().is_none())
         .then_some(url)
@@ -471,9 +486,16 @@ mod tests {
             "https://example.com/fib.bin",
             "ftp://example.com/fib.elf",
             "ghcr.io/fib//x",
+            // Read as registries these would name the hosts `https:` and `http:` (and so
+            // their hints `docker login https:`, `--insecure-registry http:`).
+            "https:/example.com/fib.elf",
+            "http:/example.com/x/fib",
+            "HTTPS://example.com/fib.elf",
+            "example.com:/fib",
         ] {
             assert!(bad.parse::<Reference>().is_err(), "accepted `{bad}`");
         }
+        assert!(!is_valid_host("https:"));
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl RollbackState {
     ) -> Result<(), Error> {
         // `record` comes after the ELF is in place; a linked lock must stop the pull before.
         let lock_path = self.lock_path();
-        fsutil::refuse_symlink(&lock_path).map_err(Error::io(&lock_path))?;
+        fsutil::check_own_file(&lock_path).map_err(Error::io(&lock_path))?;
         let seen = Self::read(&self.path())?;
         match seen.get(&key(source, guest, zkvm)) {
             Some(highest) if highest > offered => Err(VerificationError::Rollback {

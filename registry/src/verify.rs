@@ -5,7 +5,7 @@
 use serde::Serialize;
 use zkelf_trust::policy::Policy;
 use zkelf_trust::statement::Statement;
-pub use zkelf_trust::verify::{Expected, Options, Subject, Verified, VerifyError};
+pub use zkelf_trust::verify::{Expected, Labels, Options, Subject, Verified, VerifyError};
 
 use crate::error::VerificationError;
 use crate::signature::FetchedSignature;

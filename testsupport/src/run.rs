@@ -112,3 +112,36 @@ pub fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
 }
+
+/// The sizes of the temporary files process `pid` is writing in `dir`: files it has open there
+/// that have no name (`O_TMPFILE`, shown as `<dir>/#<inode> (deleted)`) or a temporary's name
+/// (`.zkelf-…`). zkelf's temporaries have no name while written, so a test that waits for a
+/// download to be under way looks at the process, not at the directory.
+pub fn temporaries_of(pid: u32, dir: &Path) -> Vec<u64> {
+    let Ok(dir) = dir.canonicalize() else {
+        return Vec::new();
+    };
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    let mut sizes = Vec::new();
+    for fd in fds.flatten() {
+        let Ok(target) = std::fs::read_link(fd.path()) else {
+            continue;
+        };
+        let text = target.to_string_lossy();
+        let in_dir = target.parent() == Some(dir.as_path())
+            || text
+                .strip_suffix(" (deleted)")
+                .is_some_and(|t| Path::new(t).parent() == Some(dir.as_path()));
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned());
+        let temporary = name.is_some_and(|n| n.starts_with('#') || n.starts_with(".zkelf-"));
+        if in_dir
+            && temporary
+            && let Ok(meta) = std::fs::metadata(fd.path())
+        {
+            sizes.push(meta.len());
+        }
+    }
+    sizes
+}

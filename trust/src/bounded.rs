@@ -66,7 +66,8 @@ pub enum FileKind {
 impl Diagnose for FileKind {}
 
 impl FileKind {
-    fn of(kind: std::fs::FileType) -> Option<Self> {
+    /// What a file of type `kind` is, or `None` for a regular file.
+    pub fn of(kind: std::fs::FileType) -> Option<Self> {
         use std::os::unix::fs::FileTypeExt as _;
         Some(if kind.is_file() {
             return None;

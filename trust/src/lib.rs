@@ -49,7 +49,9 @@
 //! policy::Role::{Release, Rebuild}
 //!
 //! verify::Subject { name: String, digests: ContentDigests, provenance: Option<Sha256Digest>,
-//!                   vk: Option<Sha256Digest>, file: Option<PathBuf> }     Subject::new(name, digests)
+//!                   vk: Option<Sha256Digest>, file: Option<PathBuf>, labels: Labels }
+//!                                                                         Subject::new(name, digests)
+//! verify::Labels { guest, version, zkvm }   unsigned names statements must agree with  Labels::of(&Statement)
 //! verify::Expected { guest: Option<String>, version: Option<semver::Version>, zkvm: Option<String>,
 //!                    sha256: Option<Sha256Digest>, vk_sha256: Option<Sha256Digest> }
 //!                                                                         Default = nothing asked

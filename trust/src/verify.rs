@@ -34,6 +34,43 @@ pub struct Subject {
     pub vk: Option<Sha256Digest>,
     /// Where the bytes can be read again; needed only for legacy (`Ed`) signatures.
     pub file: Option<PathBuf>,
+    /// What the bytes are labelled as where they were found, unsigned (a manifest's
+    /// annotations, or the release statement an attestation is attached to).
+    pub labels: Labels,
+}
+
+/// Guest, version and zkVM the subject is labelled as. Unlike [`Expected`], nobody asked for
+/// them: every statement must name the same, but a signature that names nothing (unbound) is
+/// not failed for them; its key's guest globs are judged against the labelled guest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Labels {
+    /// Guest name.
+    pub guest: Option<String>,
+    /// Guest version.
+    pub version: Option<semver::Version>,
+    /// zkVM.
+    pub zkvm: Option<String>,
+}
+
+impl Labels {
+    /// The labels as names a statement must carry.
+    fn as_expected(&self) -> Expected {
+        Expected {
+            guest: self.guest.clone(),
+            version: self.version.clone(),
+            zkvm: self.zkvm.clone(),
+            ..Expected::default()
+        }
+    }
+
+    /// The names of a statement.
+    pub fn of(statement: &Statement) -> Self {
+        Self {
+            guest: Some(statement.guest.clone()),
+            version: Some(statement.version.clone()),
+            zkvm: Some(statement.zkvm.clone()),
+        }
+    }
 }
 
 impl Subject {
@@ -45,6 +82,7 @@ impl Subject {
             provenance: None,
             vk: None,
             file: None,
+            labels: Labels::default(),
         }
     }
 }
@@ -64,6 +102,15 @@ pub struct Expected {
     /// must bind exactly this VK. (A VK signed on its own is pinned by its caller, which
     /// evaluates that signature with this digest as [`Expected::sha256`].)
     pub vk_sha256: Option<Sha256Digest>,
+}
+
+impl Expected {
+    /// The first of guest, version and zkVM that was asked for, as `(field, value)`.
+    fn first_named(&self) -> Option<(&'static str, String)> {
+        (self.guest.clone().map(|g| ("guest", g)))
+            .or_else(|| self.version.as_ref().map(|v| ("version", v.to_string())))
+            .or_else(|| self.zkvm.clone().map(|z| ("zkvm", z)))
+    }
 }
 
 /// Switches that relax verification; all off by default.
@@ -215,6 +262,9 @@ pub struct VerifyError {
     pub evaluation: Evaluation,
 }
 
+/// What to do when an unbound signature was asked to name a guest, version or zkVM.
+pub const UNVERIFIABLE_HINT: &str = "nothing signed names a guest, version or zkVM here: leave out `--guest`, `--version` and `--zkvm` and pin the bytes (`--sha256 <hex>`), or use a release signed with a zkelf statement (or attested with one, `zkelf attest`)";
+
 fn subject_label(subject: &str) -> String {
     format!("`{subject}`")
 }
@@ -259,6 +309,7 @@ impl Diagnose for VerifyError {
             Some(Rejection::FieldMismatch { .. }) => {
                 Some("check `--guest`, `--version` and `--zkvm`".into())
             }
+            Some(Rejection::Unverifiable { .. }) => Some(UNVERIFIABLE_HINT.into()),
             _ => None,
         }
     }
@@ -355,7 +406,7 @@ fn check_one(
             key: trusted.key.id(),
             source,
         }),
-        None => check_unbound(trusted, expected, options),
+        None => check_unbound(trusted, &subject.labels, expected, options),
     }
 }
 
@@ -424,14 +475,20 @@ fn check_legacy(
 }
 
 /// A signature whose trusted comment is not a statement: nothing but the key binds these bytes.
-/// It counts only when the caller pinned them or explicitly allowed it, and only under a key
-/// that may sign releases of the guest.
+/// It counts only when the caller pinned them or explicitly allowed it, asked for no guest,
+/// version or zkVM (nothing signed names them, so nothing could be compared: SPEC §2), and
+/// only under a key that may sign releases of the guest the bytes are labelled as (any guest,
+/// `*`, when unlabelled).
 fn check_unbound(
     trusted: &TrustedKey,
+    labels: &Labels,
     expected: &Expected,
     options: &Options,
 ) -> Result<Role, Rejection> {
     let (key, name) = (trusted.key.id(), trusted.name.clone());
+    if let Some((field, asked)) = expected.first_named() {
+        return Err(Rejection::Unverifiable { key, field, asked });
+    }
     if expected.sha256.is_none() && !options.allow_unbound {
         return Err(Rejection::Unbound { key });
     }
@@ -442,7 +499,7 @@ fn check_unbound(
             kind: Kind::Release,
         });
     }
-    let guest = expected.guest.as_deref();
+    let guest = labels.guest.as_deref();
     if !guest.map_or(trusted.guests.iter().any(|g| g == "*"), |g| {
         trusted.covers_guest(g)
     }) {
@@ -497,6 +554,7 @@ fn check_statement(
         });
     }
     check_asked(key, &statement, expected)?;
+    check_asked(key, &statement, &subject.labels.as_expected())?;
     for (field, signed, fetched) in [
         ("provenance", statement.provenance, subject.provenance),
         ("vk", statement.vk, subject.vk),

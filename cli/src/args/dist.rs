@@ -177,7 +177,7 @@ pub struct InspectArgs {
     /// The artifact to show (same forms as `pull`).
     #[arg(value_name = "REF")]
     pub reference: String,
-    /// The zkVM to pick from a release index.
+    /// The zkVM to pick from a release index; also required of the statement.
     #[arg(long, value_name = "ZKVM")]
     pub zkvm: Option<String>,
     #[command(flatten)]

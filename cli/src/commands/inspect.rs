@@ -43,7 +43,10 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         store.as_ref(),
         &reference,
         args.zkvm.as_deref(),
-        sha256.as_ref(),
+        store::ManifestHints {
+            elf_sha256: sha256,
+            vk: true,
+        },
         retry,
         &reporter,
     )
@@ -62,8 +65,11 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         .await
         .with_context(context)?;
     let (digests, elf_matches) = (measured.digests, measured.matches);
+    // The zkVM picked from an index must also be the one signed (an unbound signature names
+    // none, so cannot count then).
     let expected = Expected {
         sha256,
+        zkvm: args.zkvm.clone(),
         ..Expected::default()
     };
     let options = PullOptions {

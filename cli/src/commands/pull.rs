@@ -12,27 +12,27 @@ use crate::reports::verdict::Verdict;
 
 /// Runs `zkelf pull`.
 pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    if let (Some(vk_out), Some(output)) = (&args.vk_out, &args.output)
-        && vk_out == output
-    {
-        return Err(UsageError::new(
-            format!("`--vk-out {}` is the ELF's output", vk_out.display()),
-            "write the VK to another file, e.g. `<name>.vk`",
-        )
-        .into());
-    }
     let reference: Reference = args.reference.parse()?;
-    let written = [&args.output, &args.vk_out]
-        .into_iter()
-        .flatten()
-        .map(|p| format!("`{}`", p.display()))
-        .collect::<Vec<_>>()
-        .join(" or ");
-    let failed = || format!("pull of `{reference}` failed; nothing was written to {written}");
     let output = match &args.output {
         Some(path) => Output::File(path.clone()),
         // `--vk-only`: the ELF is verified in memory and dropped.
         None => Output::Memory,
+    };
+    let failed = |e: &zkelf_registry::Error| {
+        // Say what is true: nothing was written, unless the ELF could not be taken back.
+        let what = match e.output_left() {
+            Some(_) => "the VK was not written".to_owned(),
+            None => {
+                let written = [&args.output, &args.vk_out]
+                    .into_iter()
+                    .flatten()
+                    .map(|p| format!("`{}`", p.display()))
+                    .collect::<Vec<_>>()
+                    .join(" or ");
+                format!("nothing was written to {written}")
+            }
+        };
+        format!("pull of `{reference}` failed; {what}")
     };
     let pulled = pull_verified(&args, &reference, output, printer, failed).await?;
     if args.vk_only && pulled.vk.as_ref().and_then(|v| v.path.as_ref()).is_none() {

@@ -151,7 +151,7 @@ async fn pulled(
         no_cache: false,
         network: args.network.clone(),
     };
-    let failed = || format!("`{reference}` was not run: its pull failed");
+    let failed = |_: &zkelf_registry::Error| format!("`{reference}` was not run: its pull failed");
     let pulled = pull_verified(&pull_args, &reference, Output::Memory, printer, failed).await?;
     let spec = match (&args.zkvm, &pulled.statement) {
         (Some(zkvm), _) => Spec::for_zkvm(zkvm)?,

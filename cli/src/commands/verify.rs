@@ -4,7 +4,7 @@ use zkelf_registry::verify::SignatureReport;
 use zkelf_trust::digest::{Sha256Digest, hash_file};
 use zkelf_trust::policy::Role;
 use zkelf_trust::signature::Signature;
-use zkelf_trust::verify::{self, Expected, Options, Subject};
+use zkelf_trust::verify::{self, Expected, Labels, Options, Subject};
 
 use super::shared::files::{check_vk, hash_blob, sibling_with_suffix};
 use super::shared::keys::{POLICY_OR_KEY, policy};
@@ -64,16 +64,8 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
         .filter(|c| c.counts_for == Some(Role::Release))
         .find_map(|c| c.statement.clone())
     {
-        let bound = Expected {
-            guest: expected.guest.clone().or(Some(release.guest)),
-            version: expected.version.clone().or(Some(release.version)),
-            zkvm: expected.zkvm.clone().or(Some(release.zkvm)),
-            sha256: expected.sha256,
-            vk_sha256: None,
-        };
-        if bound != expected {
-            evaluation = verify::evaluate(&policy, &subject, &signatures, &bound, &options);
-        }
+        subject.labels = Labels::of(&release);
+        evaluation = verify::evaluate(&policy, &subject, &signatures, &expected, &options);
     }
     let verified = evaluation
         .into_verified()

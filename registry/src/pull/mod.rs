@@ -13,7 +13,8 @@
 //! A release signature whose trusted comment is not a zkelf statement (*unbound*, as GitHub
 //! releases of guests sign today) binds no guest, version or zkVM: it counts only for bytes
 //! pinned by `Expected::sha256` or a `zkelf.lock` pin, or with `allow_unbound`, exactly as
-//! `zkelf verify` treats it. Without a statement there is no tag, version or rollback check.
+//! `zkelf verify` treats it. Without a statement there is no tag or rollback check, and a guest,
+//! version or zkVM asked for cannot be checked, so such a signature does not count then.
 //!
 //! [`fetch_unevaluated`] runs steps 1, 2 and 4 alone (with the statement checked against the
 //! manifest), for callers that check bytes, not signers.
@@ -30,17 +31,18 @@ use crate::cache::Cache;
 use crate::digest::OciDigest;
 use crate::error::{Error, Pinned, VerificationError};
 use crate::fetch::{self, RetryPolicy};
-use crate::fsutil;
 use crate::lockfile::{Lock, Pin};
 use crate::progress::Reporter;
 use crate::reference::{Reference, Target};
 use crate::state::RollbackState;
-use crate::store::Store;
+use crate::store::{ManifestHints, Store};
 use crate::verify::{self, Evaluated, Expected, Subject};
 use vk::{PulledVk, VkOutput};
 
+mod commit;
 mod resolve;
 pub mod vk;
+use commit::{Sink, check_outputs, commit};
 pub use resolve::{BrokenAttestation, Resolved, resolve};
 
 /// Default bound on the ELF (`--max-size`): 1 GiB.
@@ -236,6 +238,7 @@ pub async fn pull(
     output: Output,
     options: PullOptions<'_>,
 ) -> Result<Pulled, Error> {
+    check_outputs(&output, &options)?;
     let pin = match options.lock {
         Some(lock) => lock.pin(&reference.to_string(), &pin_key(&options))?,
         None => None,
@@ -248,11 +251,15 @@ pub async fn pull(
         expected: &expected,
         ..options
     };
+    let hints = ManifestHints {
+        elf_sha256: expected.sha256,
+        vk: options.vk.wanted() || expected.vk_sha256.is_some(),
+    };
     let resolved = resolve(
         store,
         reference,
         options.zkvm,
-        expected.sha256.as_ref(),
+        hints,
         options.retry,
         options.reporter,
     )
@@ -299,7 +306,15 @@ pub async fn fetch_unevaluated(
     retry: RetryPolicy,
     reporter: &dyn Reporter,
 ) -> Result<Unevaluated, Error> {
-    let resolved = resolve(store, reference, zkvm, None, retry, reporter).await?;
+    let resolved = resolve(
+        store,
+        reference,
+        zkvm,
+        ManifestHints::default(),
+        retry,
+        reporter,
+    )
+    .await?;
     check_layer(&resolved)?;
     let elf = &resolved.layers.elf;
     let what = format!("the ELF `{}`", elf.digest);
@@ -335,7 +350,7 @@ async fn finish(
     let evaluated = evaluate(
         &resolved,
         &elf.digests,
-        sink.temp.as_ref().map(|t| t.path().to_path_buf()),
+        sink.temp.as_ref().map(|t| t.path()),
         &options,
     );
     let statement = verdict(&resolved, evaluated.outcome, &options)?;
@@ -395,49 +410,6 @@ fn check_lock_pins(
         Lock::check(pin, lock.path(), Pinned::Elf, &resolved.layers.elf.digest)?;
     }
     Ok(())
-}
-
-/// Where the ELF is written while it arrives: a temporary file beside the output (renamed into
-/// place by [`commit`]), or an anonymous one for [`Output::Memory`].
-struct Sink {
-    temp: Option<tempfile::NamedTempFile>,
-    /// For errors that name the file (a full disk).
-    path: PathBuf,
-}
-
-impl Sink {
-    fn create(output: &Output) -> Result<Self, Error> {
-        match output {
-            Output::File(path) => {
-                let dir = fsutil::parent(path);
-                let temp = tempfile::Builder::new()
-                    .prefix(".zkelf-pull-")
-                    .suffix(".part")
-                    .tempfile_in(&dir)
-                    .map_err(Error::io(&dir))?;
-                Ok(Self {
-                    path: temp.path().to_path_buf(),
-                    temp: Some(temp),
-                })
-            }
-            Output::Memory => Ok(Self {
-                temp: None,
-                path: std::env::temp_dir(),
-            }),
-        }
-    }
-
-    /// An empty file to stream into (again, after a corrupt cache entry).
-    fn open(&self) -> Result<File, Error> {
-        match &self.temp {
-            Some(temp) => {
-                let file = temp.reopen().map_err(Error::io(temp.path()))?;
-                file.set_len(0).map_err(Error::io(temp.path()))?;
-                Ok(file)
-            }
-            None => tempfile::tempfile().map_err(Error::io(std::env::temp_dir())),
-        }
-    }
 }
 
 /// Step 4: the ELF, verified as it streams (digest and size), from the cache when it holds a
@@ -526,106 +498,6 @@ fn verdict(
     Ok(statement)
 }
 
-/// What [`commit`] leaves.
-struct Committed {
-    bytes: Option<Vec<u8>>,
-    vk: Option<PulledVk>,
-    pinned: bool,
-}
-
-/// Step 6: state, lock, cache, then the rename into place (the VK beside it), in that order:
-/// a pull killed or failing from here on leaves a verified version recorded, never an
-/// installed one the state does not know.
-#[allow(clippy::too_many_arguments)] // one call site, each argument a step's result
-fn commit(
-    resolved: &Resolved,
-    pin: Option<&Pin>,
-    statement: Option<&Statement>,
-    mut vk: Option<PulledVk>,
-    file: Option<File>,
-    sink: Sink,
-    output: &Output,
-    from_cache: bool,
-    options: &PullOptions<'_>,
-) -> Result<Committed, Error> {
-    let reference = &resolved.reference;
-    let elf_desc = &resolved.layers.elf;
-    // The VK's file is prepared before anything is renamed into place.
-    let vk_temp = match (options.vk, &vk, &resolved.vk) {
-        (VkOutput::File(path), Some(_), Some(bytes)) => Some(prepare_file(path, bytes, 0o644)?),
-        _ => None,
-    };
-    if let (Some(state), Some(s)) = (options.state, statement) {
-        state.record(&reference.source(), &s.guest, &s.zkvm, &s.version)?;
-    }
-    let mut pinned = false;
-    if let (Some(lock), None) = (options.lock, pin) {
-        lock.write(Pin {
-            reference: reference.to_string(),
-            zkvm: pin_key(options),
-            manifest: Some(resolved.manifest_digest.to_string()),
-            elf: elf_desc.digest.to_string(),
-            vk: vk
-                .as_ref()
-                .filter(|v| v.verified())
-                .map(|v| OciDigest::from(v.sha256).to_string()),
-        })?;
-        pinned = true;
-    }
-
-    let mut bytes = None;
-    let mut path = None;
-    if let Some(file) = file {
-        file.sync_all().map_err(Error::io(&sink.path))?;
-        match (output, sink.temp) {
-            (Output::File(out), Some(temp)) => {
-                if let (Some(cache), false) = (options.cache, from_cache)
-                    && let Err(e) = cache.insert(&elf_desc.digest, temp.path())
-                {
-                    options.reporter.note(&format!(
-                        "cannot add the ELF to the cache `{}`: {e}",
-                        cache.dir().display()
-                    ));
-                }
-                // An ELF is a program (qemu-user, for one, refuses files without an x bit).
-                {
-                    use std::os::unix::fs::PermissionsExt as _;
-                    let mode = std::fs::Permissions::from_mode(0o755);
-                    std::fs::set_permissions(temp.path(), mode).map_err(Error::io(temp.path()))?;
-                }
-                temp.persist(out).map_err(|e| Error::Io {
-                    path: out.clone(),
-                    source: e.error,
-                })?;
-                fsutil::sync_dir(&fsutil::parent(out));
-                path = Some(out.clone());
-            }
-            _ => {
-                let mut file = file;
-                bytes = Some(read_back(&mut file, elf_desc.size)?);
-            }
-        }
-    }
-    if let (Some(v), Some((vk_path, temp))) = (vk.as_mut(), vk_temp) {
-        if let Err(e) = temp.persist(vk_path) {
-            // Neither file, then: take back the ELF just renamed into place.
-            if let Some(out) = &path {
-                let _ = std::fs::remove_file(out);
-            }
-            return Err(Error::Io {
-                path: vk_path.to_path_buf(),
-                source: e.error,
-            });
-        }
-        fsutil::sync_dir(&fsutil::parent(vk_path));
-        v.path = Some(vk_path.to_path_buf());
-    }
-    if let (Some(v), VkOutput::Memory | VkOutput::IfPresent) = (vk.as_mut(), options.vk) {
-        v.bytes = resolved.vk.clone();
-    }
-    Ok(Committed { bytes, vk, pinned })
-}
-
 /// `fetch_large` reports a failed write (a full disk) under the blob's name: name the file.
 fn naming_sink(error: Error, sink: &Path) -> Error {
     match error {
@@ -635,28 +507,6 @@ fn naming_sink(error: Error, sink: &Path) -> Error {
         },
         other => other,
     }
-}
-
-/// A temporary file beside `path` holding `bytes` with `mode`, synced, ready to be renamed.
-fn prepare_file<'p>(
-    path: &'p Path,
-    bytes: &[u8],
-    mode: u32,
-) -> Result<(&'p Path, tempfile::NamedTempFile), Error> {
-    use std::io::Write as _;
-    use std::os::unix::fs::PermissionsExt as _;
-    let dir = fsutil::parent(path);
-    let mut temp = tempfile::Builder::new()
-        .prefix(".zkelf-pull-")
-        .suffix(".part")
-        .tempfile_in(&dir)
-        .map_err(Error::io(&dir))?;
-    temp.write_all(bytes).map_err(Error::io(temp.path()))?;
-    temp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))
-        .map_err(Error::io(temp.path()))?;
-    temp.as_file().sync_all().map_err(Error::io(temp.path()))?;
-    Ok((path, temp))
 }
 
 /// Step 5: evaluates the fetched signatures for ELF bytes with `digests` under the policy.
@@ -673,6 +523,9 @@ pub fn evaluate(
         provenance,
         vk,
         file,
+        // What every signature, attestations included, must be about: the release the
+        // artifact claims to be, whether or not the caller asked for a guest, version and zkVM.
+        labels: resolved.release_labels(),
     };
     let trust_options = verify::Options {
         allow_legacy: options.allow_legacy,
@@ -683,39 +536,7 @@ pub fn evaluate(
         options.policy,
         &subject,
         &resolved.signatures,
-        &release_expectation(resolved, options.expected),
+        options.expected,
         &trust_options,
     )
-}
-
-/// What every signature, attestations included, must be about: the release the artifact claims
-/// to be, whether or not the caller asked for a guest, version and zkVM. For an unbound release
-/// signature, what the caller asked comes first, then the manifest's annotations.
-fn release_expectation(resolved: &Resolved, asked: &Expected) -> Expected {
-    let (guest, version, zkvm) = resolved.release_labels();
-    if resolved.claimed.is_some() {
-        Expected {
-            guest,
-            version,
-            zkvm,
-            ..asked.clone()
-        }
-    } else {
-        Expected {
-            guest: asked.guest.clone().or(guest),
-            version: asked.version.clone().or(version),
-            zkvm: asked.zkvm.clone().or(zkvm),
-            ..asked.clone()
-        }
-    }
-}
-
-fn read_back(file: &mut File, size: u64) -> Result<Vec<u8>, Error> {
-    use std::io::{Read as _, Seek as _};
-    file.rewind().map_err(Error::io("the downloaded ELF"))?;
-    let mut bytes = Vec::with_capacity(size as usize);
-    file.take(size)
-        .read_to_end(&mut bytes)
-        .map_err(Error::io("the downloaded ELF"))?;
-    Ok(bytes)
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use zkelf_trust::digest::Sha256Digest;
 use zkelf_trust::statement::Statement;
+use zkelf_trust::verify::Labels;
 
 use crate::artifact::{self, ArtifactLayers, Descriptor, Fetched, Manifest};
 use crate::digest::OciDigest;
@@ -15,7 +16,7 @@ use crate::fetch::{self, RetryPolicy};
 use crate::progress::Reporter;
 use crate::reference::{Reference, Target};
 use crate::signature::{FetchedSignature, SignatureProblem};
-use crate::store::{ProtocolViolation, Store, StoreError};
+use crate::store::{ManifestHints, ProtocolViolation, Store, StoreError};
 
 /// An attestation that could not be read (it does not count, and says why).
 #[derive(Debug, Clone, Serialize)]
@@ -82,20 +83,16 @@ impl Resolved {
     /// Guest, version and zkVM the artifact is about: the claimed statement's, or for an
     /// unbound release signature the manifest's annotations (unsigned, set by `zkelf import`),
     /// which attestations must then agree with.
-    pub fn release_labels(&self) -> (Option<String>, Option<semver::Version>, Option<String>) {
+    pub fn release_labels(&self) -> Labels {
         match &self.claimed {
-            Some(c) => (
-                Some(c.guest.clone()),
-                Some(c.version.clone()),
-                Some(c.zkvm.clone()),
-            ),
+            Some(c) => Labels::of(c),
             None => {
                 let a = &self.manifest.annotations;
-                (
-                    a.get(artifact::GUEST).cloned(),
-                    a.get(artifact::VERSION).and_then(|v| v.parse().ok()),
-                    a.get(artifact::ZKVM).cloned(),
-                )
+                Labels {
+                    guest: a.get(artifact::GUEST).cloned(),
+                    version: a.get(artifact::VERSION).and_then(|v| v.parse().ok()),
+                    zkvm: a.get(artifact::ZKVM).cloned(),
+                }
             }
         }
     }
@@ -104,13 +101,13 @@ impl Resolved {
 async fn get_manifest_checked(
     store: &dyn Store,
     target: &Target,
-    elf_pin: Option<&Sha256Digest>,
+    hints: ManifestHints,
     what: &str,
     retry: RetryPolicy,
     reporter: &dyn Reporter,
 ) -> Result<(Vec<u8>, OciDigest), Error> {
     let bytes = fetch::with_retries(retry, reporter, what, || {
-        store.get_manifest_pinned(target, elf_pin)
+        store.get_manifest_pinned(target, hints)
     })
     .await?
     .ok_or_else(|| StoreError::NotFound {
@@ -139,13 +136,13 @@ async fn get_manifest_checked(
 }
 
 /// Resolves `reference` to one artifact and fetches its manifest, signature, provenance, VK and
-/// attestations, each bounded and digest-checked. `elf_pin` is the ELF digest the caller pins,
+/// attestations, each bounded and digest-checked. `hints` are what the caller pins and wants,
 /// which a store without manifests (https) needs to describe an ELF signed without statement.
 pub async fn resolve(
     store: &dyn Store,
     reference: &Reference,
     zkvm: Option<&str>,
-    elf_pin: Option<&Sha256Digest>,
+    hints: ManifestHints,
     retry: RetryPolicy,
     reporter: &dyn Reporter,
 ) -> Result<Resolved, Error> {
@@ -155,7 +152,7 @@ pub async fn resolve(
         reporter,
     };
     let (manifest, manifest_digest, index_digest) =
-        from.artifact_manifest(reference, zkvm, elf_pin).await?;
+        from.artifact_manifest(reference, zkvm, hints).await?;
     let layers = artifact::artifact_layers(&manifest, manifest_digest).map_err(StoreError::from)?;
     let release = FetchedSignature::new(
         "release layer",
@@ -181,15 +178,17 @@ pub async fn resolve(
         ),
         None => None,
     };
+    // A VK nothing binds is fetched only when the caller wants it (up to 64 MiB otherwise).
+    let vk_wanted = hints.vk || claimed.as_ref().is_some_and(|c| c.vk.is_some());
     let vk = match &layers.vk {
-        Some(d) => Some(
+        Some(d) if vk_wanted => Some(
             from.bytes(d, artifact::MAX_VK_SIZE, "the verification key")
                 .await?,
         ),
-        None => None,
+        _ => None,
     };
     let vk_signature = match &layers.vk_signature {
-        Some(d) => Some(
+        Some(d) if vk_wanted => Some(
             from.text(
                 d,
                 artifact::MAX_SIGNATURE_SIZE,
@@ -198,7 +197,7 @@ pub async fn resolve(
             )
             .await?,
         ),
-        None => None,
+        _ => None,
     };
     let attestations = from.attestations(manifest_digest).await;
     let mut signatures = vec![release];
@@ -241,7 +240,7 @@ impl Fetcher<'_> {
         &self,
         reference: &Reference,
         zkvm: Option<&str>,
-        elf_pin: Option<&Sha256Digest>,
+        hints: ManifestHints,
     ) -> Result<(Manifest, OciDigest, Option<OciDigest>), Error> {
         let (store, retry, reporter) = (self.store, self.retry, self.reporter);
         let target = reference
@@ -250,7 +249,7 @@ impl Fetcher<'_> {
             .unwrap_or(Target::Tag("latest".to_owned()));
         let what = format!("`{reference}`");
         let (bytes, digest) =
-            get_manifest_checked(store, &target, elf_pin, &what, retry, reporter).await?;
+            get_manifest_checked(store, &target, hints, &what, retry, reporter).await?;
         let index = match artifact::parse(&bytes, digest).map_err(StoreError::from)? {
             Fetched::Manifest(manifest) => return Ok((manifest, digest, None)),
             Fetched::Index(index) => index,
@@ -259,7 +258,7 @@ impl Fetcher<'_> {
         let (m, d) = get_manifest_checked(
             store,
             &Target::Digest(chosen.digest),
-            elf_pin,
+            hints,
             &format!("manifest `{}`", chosen.digest),
             retry,
             reporter,
@@ -362,7 +361,7 @@ async fn fetch_attestation(
     let (bytes, digest) = get_manifest_checked(
         store,
         &target,
-        None,
+        ManifestHints::default(),
         &format!("attestation `{}`", descriptor.digest),
         retry,
         reporter,

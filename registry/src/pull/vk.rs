@@ -16,7 +16,7 @@ use super::{PullOptions, Resolved};
 use crate::error::{Error, VerificationError, VkUnvouched};
 use crate::signature::FetchedSignature;
 use crate::store::{StoreError, StoreId};
-use crate::verify::{self, Expected, SignatureReport, Subject};
+use crate::verify::{self, Expected, Labels, SignatureReport, Subject};
 
 /// What a pull does with the release's verification key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -143,10 +143,14 @@ pub(crate) fn check(
             .as_ref()
             .and_then(|d| d.title())
             .map_or_else(|| format!("{}.vk", resolved.reference), str::to_owned);
-        let subject = Subject::new(name, ContentDigests::of(vk));
+        let mut subject = Subject::new(name, ContentDigests::of(vk));
+        // The VK's signature names nothing either: its key must cover the release's guest.
+        subject.labels = Labels {
+            guest: resolved.release_labels().guest,
+            ..Labels::default()
+        };
         let fetched = [FetchedSignature::new("VK signature", text.clone())];
         let vk_expected = Expected {
-            guest: expected.guest.clone(),
             sha256: expected.vk_sha256,
             ..Expected::default()
         };

@@ -10,9 +10,9 @@
 //! server reports, and the VK comes with its own `.vk.minisig`. Nothing is trusted because of
 //! the manifest; the pull checks every byte against the signatures and pins afterwards.
 //!
-//! Redirects (GitHub sends downloads to another host) are followed over https only, at most
-//! [`MAX_REDIRECTS`] hops; connect and read timeouts hold on every hop, and byte bounds are
-//! counted on the final body. TLS trusts the system's store (which honours `SSL_CERT_FILE` and
+//! Redirects (GitHub sends downloads to another host) follow the rule every network store
+//! shares (`super::http`): https anywhere, never down to plain http; byte bounds are counted on
+//! the final body. TLS trusts the system's store (which honours `SSL_CERT_FILE` and
 //! `SSL_CERT_DIR` on Linux) plus the PEM files in [`NetworkOptions::ca_certificates`].
 
 use std::collections::HashMap;
@@ -21,58 +21,16 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt as _, TryStreamExt as _};
-use zkelf_trust::digest::Sha256Digest;
 
+use super::http::map_reqwest;
+pub use super::http::{MAX_REDIRECTS, RedirectRefused};
 use super::{
-    BlobSource, BlobStream, NetworkOptions, OpenProblem, ProtocolViolation, Store, StoreError,
-    StoreId, StoreKind,
+    BlobSource, BlobStream, ManifestHints, NetworkOptions, OpenProblem, ProtocolViolation, Store,
+    StoreError, StoreId, StoreKind,
 };
 use crate::artifact::{self, ArtifactSpec, Descriptor};
 use crate::digest::OciDigest;
 use crate::reference::{self, Target};
-
-/// Redirect hops followed before giving up.
-pub const MAX_REDIRECTS: usize = 10;
-
-/// A redirect zkelf does not follow.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum RedirectRefused {
-    /// To plain http, from https or to a host that is not loopback.
-    #[error("redirect to plain http `{location}` refused")]
-    Insecure {
-        /// Where the server sent the client.
-        location: String,
-    },
-    /// Too many hops.
-    #[error("more than {MAX_REDIRECTS} redirects (the last to `{location}`)")]
-    TooMany {
-        /// The last location.
-        location: String,
-    },
-}
-
-impl zkelf_trust::diagnose::Diagnose for RedirectRefused {}
-
-/// The redirect policy: https anywhere; plain http only while every hop so far was plain http
-/// to a host that may be reached so (loopback or `--insecure-registry`), never after https.
-fn redirect_policy(insecure: Vec<String>) -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(move |attempt| {
-        let location = attempt.url().to_string();
-        if attempt.previous().len() > MAX_REDIRECTS {
-            return attempt.error(RedirectRefused::TooMany { location });
-        }
-        let plain_ok = |url: &reqwest::Url| {
-            url.scheme() == "http" && reference::plain_http_allowed_url(url, &insecure)
-        };
-        match attempt.url().scheme() {
-            "https" => attempt.follow(),
-            "http" if plain_ok(attempt.url()) && attempt.previous().iter().all(plain_ok) => {
-                attempt.follow()
-            }
-            _ => attempt.error(RedirectRefused::Insecure { location }),
-        }
-    })
-}
 
 /// Where a blob of the synthesized manifest is: the sidecars were downloaded to synthesize it
 /// and are served from memory (each is downloaded once per pull); the ELF is streamed.
@@ -117,28 +75,7 @@ impl HttpsSource {
                 https_only: true,
             });
         }
-        let mut roots = Vec::new();
-        for path in &network.ca_certificates {
-            let io = |source| StoreError::Io {
-                path: path.clone(),
-                source,
-            };
-            let pem = std::fs::read(path).map_err(io)?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
-            roots.extend(certs);
-        }
-        let client = reqwest::Client::builder()
-            .connect_timeout(network.connect_timeout)
-            .read_timeout(network.read_timeout)
-            .redirect(redirect_policy(network.insecure_registries.clone()))
-            .tls_certs_merge(roots)
-            .user_agent(concat!("zkelf/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| StoreError::Open {
-                store: id.clone(),
-                problem: OpenProblem::HttpClient(e),
-            })?;
+        let client = super::http::client(&id, network)?;
         Ok(Self {
             id,
             url: url.to_owned(),
@@ -248,7 +185,8 @@ impl HttpsSource {
             .insert(descriptor.digest, held);
     }
 
-    async fn synthesize(&self, elf_pin: Option<&Sha256Digest>) -> Result<Bytes, StoreError> {
+    async fn synthesize(&self, hints: ManifestHints) -> Result<Bytes, StoreError> {
+        let elf_pin = hints.elf_sha256.as_ref();
         let sig_url = format!("{}.minisig", self.url);
         let Some(sig) = self
             .get_small(&sig_url, "the signature", artifact::MAX_SIGNATURE_SIZE)
@@ -273,9 +211,13 @@ impl HttpsSource {
                 artifact::MAX_PROVENANCE_SIZE,
             )
             .await?;
-        // The VK is fetched when something can vouch for it: the statement's `vk=`, or (for an
-        // unbound signature) its own `.vk.minisig`.
-        let wants_vk = claimed.as_ref().is_none_or(|s| s.vk.is_some());
+        // The VK is fetched when something vouches for it: the statement's `vk=`, or (for an
+        // unbound signature, when the caller wants the VK) its own `.vk.minisig`; up to 64 MiB
+        // nobody asked for are not downloaded.
+        let wants_vk = match &claimed {
+            Some(s) => s.vk.is_some(),
+            None => hints.vk,
+        };
         let vk = if wants_vk {
             self.get_small(
                 &self.sidecar(".vk"),
@@ -370,58 +312,6 @@ impl HttpsSource {
     }
 }
 
-/// A reqwest failure as a store error: timeouts, refused redirects, everything else a
-/// connection failure.
-fn map_reqwest(store: &StoreId, seconds: u64, e: reqwest::Error, what: &str) -> StoreError {
-    if e.is_timeout() {
-        return StoreError::Timeout {
-            store: store.clone(),
-            what: what.to_owned(),
-            seconds,
-        };
-    }
-    if e.is_redirect() {
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            if let Some(refused) = s.downcast_ref::<RedirectRefused>() {
-                return StoreError::Redirect {
-                    store: store.clone(),
-                    what: what.to_owned(),
-                    source: refused.clone(),
-                };
-            }
-            source = s.source();
-        }
-    }
-    if is_certificate_failure(&e) {
-        return StoreError::Tls {
-            store: store.clone(),
-            what: what.to_owned(),
-            source: Box::new(e),
-        };
-    }
-    StoreError::Connect {
-        store: store.clone(),
-        what: what.to_owned(),
-        https_only: false,
-        source: Box::new(e),
-    }
-}
-
-/// Whether the server's certificate was refused. rustls's error sits inside an `io::Error`
-/// inside hyper's inside reqwest's, and `io::Error::source` skips the error it wraps, so the
-/// chain is read by its messages (rustls says "invalid peer certificate: …").
-fn is_certificate_failure(e: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if s.to_string().contains("peer certificate") {
-            return true;
-        }
-        source = s.source();
-    }
-    false
-}
-
 impl Store for HttpsSource {
     fn id(&self) -> &StoreId {
         &self.id
@@ -431,13 +321,13 @@ impl Store for HttpsSource {
         &'a self,
         target: &'a Target,
     ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
-        self.get_manifest_pinned(target, None)
+        self.get_manifest_pinned(target, ManifestHints::default())
     }
 
     fn get_manifest_pinned<'a>(
         &'a self,
         target: &'a Target,
-        elf_sha256: Option<&'a Sha256Digest>,
+        hints: ManifestHints,
     ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
         Box::pin(async move {
             if matches!(target, Target::Tag(t) if t != "latest")
@@ -445,7 +335,7 @@ impl Store for HttpsSource {
             {
                 return Ok(None);
             }
-            self.synthesize(elf_sha256).await.map(Some)
+            self.synthesize(hints).await.map(Some)
         })
     }
 

@@ -169,7 +169,8 @@ impl LayoutStore {
                 fsutil::atomic_write(&path, bytes).map_err(|e| self.io(&path, e))
             }
             BlobSource::File(from) => {
-                fsutil::atomic_copy(from, &path).map_err(|e| self.io(&path, e))
+                let file = std::fs::File::open(from).map_err(|e| self.io(from, e))?;
+                fsutil::atomic_copy(&file, &path).map_err(|e| self.io(&path, e))
             }
         }
     }

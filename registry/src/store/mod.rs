@@ -16,6 +16,7 @@ use crate::auth::Credentials;
 use crate::reference::{Reference, Target};
 use crate::signature::SignatureProblem;
 
+mod http;
 pub mod https;
 mod id;
 pub mod layout;
@@ -140,6 +141,17 @@ pub enum StoreError {
         #[source]
         source: https::RedirectRefused,
     },
+    /// A registry that sends its logins to a token service zkelf does not send credentials to:
+    /// not https, nor plain http to a loopback or `--insecure-registry` host.
+    #[error(
+        "`{store}` names the token service `{realm}`, and zkelf asks for tokens only over https (or plain http to loopback and `--insecure-registry` hosts)"
+    )]
+    TokenRealm {
+        /// The registry.
+        store: StoreId,
+        /// The realm its challenge named.
+        realm: String,
+    },
     /// A release signature whose trusted comment claims to be a statement but is not one, or
     /// that does not parse at all (a verification failure).
     #[error("signature `{signature}` is unusable")]
@@ -249,10 +261,26 @@ impl Diagnose for StoreError {
             StoreError::Tls { .. } => Some(
                 "zkelf trusts the system's certificate store and `SSL_CERT_FILE`: if a proxy or a private CA signs this host's certificate, set `SSL_CERT_FILE` to its PEM file".to_owned(),
             ),
-            StoreError::Redirect { .. } => Some(format!(
-                "zkelf follows redirects over https only, at most {} hops; ask the publisher for an https download link",
-                https::MAX_REDIRECTS
-            )),
+            StoreError::TokenRealm { realm, .. } => Some(
+                match url::Url::parse(realm).ok().filter(|u| u.host_str().is_some()) {
+                    Some(url) => format!(
+                        "credentials would cross the network in clear: if `{}` is a token service you trust over plain http, name it with `--insecure-registry {}`",
+                        crate::reference::url_host_port(&url),
+                        crate::reference::url_host_port(&url)
+                    ),
+                    None => "the registry's login challenge names no usable token service: ask its operator".to_owned(),
+                },
+            ),
+            StoreError::Redirect { store, .. } => Some(match store.kind() {
+                StoreKind::Download(_) => format!(
+                    "zkelf follows redirects over https only, at most {} hops; ask the publisher for an https download link",
+                    https::MAX_REDIRECTS
+                ),
+                _ => format!(
+                    "zkelf follows redirects over https only (plain http only between loopback and `--insecure-registry` hosts), at most {} hops; ask the registry's operator to redirect to https",
+                    https::MAX_REDIRECTS
+                ),
+            }),
             StoreError::Layout(e) => e.hint(),
             StoreError::Io { path, source } => crate::fsutil::io_hint(path, source),
             StoreError::NotAFile { .. } | StoreError::FileTooLarge { .. } => Some(
@@ -328,15 +356,15 @@ pub trait Store: Send + Sync + fmt::Debug {
         offset: u64,
     ) -> BoxFuture<'a, Result<BlobStream, StoreError>>;
 
-    /// [`Store::get_manifest`] for a pull that pins the ELF's sha256 out of band. Stores that
-    /// keep manifests ignore the pin; the https source needs it to describe an ELF whose
-    /// signature binds no digest.
+    /// [`Store::get_manifest`] with what the caller pins and wants. Stores that keep manifests
+    /// ignore the hints; the https source needs them to describe an ELF whose signature binds
+    /// no digest, and to leave out a VK nobody asked for.
     fn get_manifest_pinned<'a>(
         &'a self,
         target: &'a Target,
-        elf_sha256: Option<&'a Sha256Digest>,
+        hints: ManifestHints,
     ) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
-        let _ = elf_sha256;
+        let _ = hints;
         self.get_manifest(target)
     }
 
@@ -347,6 +375,27 @@ pub trait Store: Send + Sync + fmt::Debug {
         subject_digest: OciDigest,
     ) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
         Box::pin(fallback_referrers(self, subject_digest))
+    }
+}
+
+/// What a caller pins and wants of the artifact it resolves: what a store without manifests
+/// (https) needs to synthesize one.
+#[derive(Debug, Clone, Copy)]
+pub struct ManifestHints {
+    /// The ELF's sha256, pinned out of band (`--sha256`, a lock's `elf`).
+    pub elf_sha256: Option<Sha256Digest>,
+    /// Whether the VK is wanted when the release signature binds none (`--vk-out`, a VK pin,
+    /// `import`); a VK a statement binds is always fetched.
+    pub vk: bool,
+}
+
+impl Default for ManifestHints {
+    /// No pin, and the VK fetched where there is one.
+    fn default() -> Self {
+        Self {
+            elf_sha256: None,
+            vk: true,
+        }
     }
 }
 

@@ -83,16 +83,6 @@ pub enum ProtocolViolation {
         #[source]
         source: oci_client::errors::OciDistributionError,
     },
-    /// A `Docker-Content-Digest` header that names no sha256 of the bytes sent.
-    #[error(
-        "the `Docker-Content-Digest` header of {what} names `{header}`, not the digest of its bytes"
-    )]
-    HeaderDigest {
-        /// The blob.
-        what: String,
-        /// The header's value.
-        header: String,
-    },
     /// A media type that cannot be sent as a header.
     #[error("media type `{media_type}` is not a header value")]
     MediaType {
@@ -102,6 +92,22 @@ pub enum ProtocolViolation {
         #[source]
         source: reqwest::header::InvalidHeaderValue,
     },
+    /// A login challenge (`WWW-Authenticate`) that is neither Basic nor a Bearer naming a realm.
+    #[error("its login challenge `{header}` is neither `Basic` nor `Bearer realm=…`")]
+    Challenge {
+        /// The header as sent.
+        header: String,
+    },
+    /// A token service's answer that is not the JSON the distribution spec describes.
+    #[error("its token service answered something other than a token")]
+    TokenAnswer {
+        /// Why it does not parse.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A token service's answer without a token.
+    #[error("its token service answered without a `token`")]
+    NoToken,
     /// An OCI layout's `index.json` that is not JSON.
     #[error("`{}` does not parse", path.display())]
     IndexJson {

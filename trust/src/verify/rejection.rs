@@ -79,6 +79,19 @@ pub enum Rejection {
         /// Key id.
         key: KeyId,
     },
+    /// The trusted comment is not a statement, but the caller asked for a guest, version or
+    /// zkVM: nothing signed names it, so it cannot be checked (SPEC §2: never a silent pass).
+    #[error(
+        "trusted comment of the signature by key `{key}` is not a zkelf statement, so the {field} `{asked}` asked for cannot be checked"
+    )]
+    Unverifiable {
+        /// Key id.
+        key: KeyId,
+        /// `guest`, `version` or `zkvm`.
+        field: &'static str,
+        /// What was asked for.
+        asked: String,
+    },
     /// The key may not sign statements of this kind.
     #[error("key `{name}` (`{key}`) may not sign `{kind}` statements")]
     WrongRole {
@@ -238,6 +251,7 @@ impl Rejection {
             Rejection::BadSignature(_) => "bad_signature",
             Rejection::Statement { .. } => "bad_statement",
             Rejection::Unbound { .. } => "unbound",
+            Rejection::Unverifiable { .. } => "unverifiable",
             Rejection::WrongRole { .. } => "wrong_role",
             Rejection::GuestNotCovered { .. } => "guest_not_covered",
             Rejection::Sha256Mismatch { .. } => "sha256_mismatch",

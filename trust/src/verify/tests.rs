@@ -335,6 +335,82 @@ fn unbound_signatures_need_a_pin_or_explicit_permission() {
 }
 
 #[test]
+fn an_unbound_signature_cannot_confirm_a_guest_version_or_zkvm() {
+    let sk = key();
+    let digests = ContentDigests::of(ELF);
+    let sig = sign_with_comment(&sk, &digests, "fib.elf");
+    let p = Policy::from_public_key(sk.public_key());
+    let allowed = Options {
+        allow_unbound: true,
+        ..Options::default()
+    };
+    let pinned = Expected {
+        sha256: Some(digests.sha256),
+        ..Expected::default()
+    };
+    for (asked, field, value) in [
+        (
+            Expected {
+                guest: Some("fib".into()),
+                ..pinned.clone()
+            },
+            "guest",
+            "fib",
+        ),
+        (
+            Expected {
+                version: Some("1.0.0".parse().unwrap()),
+                ..pinned.clone()
+            },
+            "version",
+            "1.0.0",
+        ),
+        (
+            Expected {
+                zkvm: Some("sp1".into()),
+                ..Expected::default()
+            },
+            "zkvm",
+            "sp1",
+        ),
+    ] {
+        // Neither a pin nor `allow_unbound` makes an unchecked name pass.
+        let err = evaluate(&p, &subject(), std::slice::from_ref(&sig), &asked, &allowed)
+            .into_verified()
+            .unwrap_err();
+        assert_eq!(
+            err.source,
+            Some(Rejection::Unverifiable {
+                key: sk.id(),
+                field,
+                asked: value.into(),
+            })
+        );
+        assert!(err.hint().unwrap().contains("leave out `--guest`"));
+    }
+    // Labels (a manifest's annotations) are not asked for: they only choose the key's guest.
+    let mut labelled = subject();
+    labelled.labels.guest = Some("fib".into());
+    let mut narrow = p.clone();
+    narrow.keys[0].guests = vec!["fib".into()];
+    assert!(
+        evaluate(
+            &narrow,
+            &labelled,
+            std::slice::from_ref(&sig),
+            &pinned,
+            &allowed
+        )
+        .satisfied()
+    );
+    labelled.labels.guest = Some("other".into());
+    assert!(matches!(
+        rejection(&evaluate(&narrow, &labelled, &[sig], &pinned, &allowed), 0),
+        Rejection::GuestNotCovered { .. }
+    ));
+}
+
+#[test]
 fn counts_distinct_keys_per_role() {
     let (a, b, auditor) = (key(), key(), key());
     let digests = ContentDigests::of(ELF);

@@ -1,7 +1,6 @@
 //! A pull with every check of `zkelf pull` (policy, expectations, pins, rollback state, cache,
 //! lock): what `pull` writes to a file and `run` runs.
 
-use anyhow::Context as _;
 use zkelf_registry::Reference;
 use zkelf_registry::cache::Cache;
 use zkelf_registry::lockfile::Lock;
@@ -21,13 +20,13 @@ use crate::printer::Printer;
 
 /// Pulls `reference` with `args`' expectations, policy, pins, rollback state, cache and lock,
 /// writing the ELF to `output` only when every check passes (`zkelf run` pulls to memory).
-/// A failed pull is said in `failed()`'s words.
+/// A failed pull is said in the words `failed` gives for its error.
 pub(crate) async fn pull_verified(
     args: &PullArgs,
     reference: &Reference,
     output: Output,
     printer: &Printer,
-    failed: impl FnOnce() -> String,
+    failed: impl FnOnce(&zkelf_registry::Error) -> String,
 ) -> anyhow::Result<pull::Pulled> {
     let policy = load_policy(&args.trust)?;
     let (sha256, vk_sha256) = pins(&args.pins)?;
@@ -68,5 +67,8 @@ pub(crate) async fn pull_verified(
     };
     pull::pull(store.as_ref(), reference, output, options)
         .await
-        .with_context(failed)
+        .map_err(|e| {
+            let context = failed(&e);
+            anyhow::Error::new(e).context(context)
+        })
 }

@@ -8,6 +8,9 @@ use zkelf_trust::digest::{OciDigest, Sha256Digest};
 use crate::signature::SignatureProblem;
 use crate::store::StoreError;
 
+mod causes;
+pub use causes::{DistProblem, ElfUndo, Pinned, StateFileProblem, VkUnvouched};
+
 /// The bytes are not the release the caller may accept. The cli exits 1 on these.
 #[derive(Debug, thiserror::Error)]
 pub enum VerificationError {
@@ -194,138 +197,6 @@ pub enum VerificationError {
     },
 }
 
-/// What a `dist/<guest>/<version>` directory lacks, or has wrong.
-#[derive(Debug, thiserror::Error)]
-pub enum DistProblem {
-    /// No `.elf` in it.
-    #[error("it holds no `.elf` file")]
-    NoElf,
-    /// An ELF without its `.minisig`.
-    #[error("`{elf}` has no signature `{elf}.minisig`")]
-    NoSignature {
-        /// The ELF's file name.
-        elf: String,
-        /// Why it could not be read.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A `.minisig` past the bound of a signature.
-    #[error(
-        "`{elf}.minisig` is larger than {}",
-        zkelf_trust::bounded::human(crate::artifact::MAX_SIGNATURE_SIZE)
-    )]
-    SignatureTooLarge {
-        /// The ELF's file name.
-        elf: String,
-    },
-    /// A `.minisig` that is not UTF-8 text.
-    #[error("`{elf}.minisig` is not text")]
-    SignatureNotText {
-        /// The ELF's file name.
-        elf: String,
-    },
-    /// An ELF whose file name is not `<guest>-<zkvm>.elf` for the statement it is signed with.
-    #[error(
-        "`{elf}` is signed as guest `{guest}` for zkVM `{zkvm}`, so it should be named `{guest}-{zkvm}.elf`"
-    )]
-    Misnamed {
-        /// The ELF's file name.
-        elf: String,
-        /// The signed guest.
-        guest: String,
-        /// The signed zkVM.
-        zkvm: String,
-    },
-    /// A provenance past its bound.
-    #[error(
-        "`{stem}.provenance.json` is larger than {}",
-        zkelf_trust::bounded::human(crate::artifact::MAX_PROVENANCE_SIZE)
-    )]
-    ProvenanceTooLarge {
-        /// `<guest>-<zkvm>`.
-        stem: String,
-    },
-    /// Nothing to publish.
-    #[error("no artifacts")]
-    NoArtifacts,
-    /// Artifacts of two guests or versions in one publish.
-    #[error("mixes `{guest}` `{version}` with `{other_guest}` `{other_version}`")]
-    Mixed {
-        /// The first artifact's guest.
-        guest: String,
-        /// Its version.
-        version: String,
-        /// This artifact's guest.
-        other_guest: String,
-        /// Its version.
-        other_version: String,
-    },
-}
-
-impl Diagnose for DistProblem {}
-
-/// Why the rollback state or a lock file cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum StateFileProblem {
-    /// The rollback state is not the JSON zkelf writes.
-    #[error("it does not parse as the rollback state")]
-    State(#[source] serde_json::Error),
-    /// The lock file is not the TOML zkelf writes.
-    #[error("it does not parse as a lock file")]
-    Lock(#[source] toml::de::Error),
-    /// A lock pin that is not a digest.
-    #[error("its `{field}` pin is not a digest")]
-    Pin {
-        /// `manifest` or `elf`.
-        field: String,
-        /// Why.
-        #[source]
-        source: zkelf_trust::digest::OciDigestError,
-    },
-    /// The lock file cannot be rendered.
-    #[error("it cannot be written as TOML")]
-    Render(#[source] toml::ser::Error),
-}
-
-impl Diagnose for StateFileProblem {}
-
-/// What a `zkelf.lock` pin names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pinned {
-    /// The artifact manifest (`manifest = …`).
-    Manifest,
-    /// The ELF (`elf = …`).
-    Elf,
-    /// The verification key (`vk = …`).
-    Vk,
-}
-
-impl std::fmt::Display for Pinned {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Pinned::Manifest => "manifest",
-            Pinned::Elf => "ELF",
-            Pinned::Vk => "VK",
-        })
-    }
-}
-
-/// Why nothing vouches for a verification key that was asked for.
-#[derive(Debug, thiserror::Error)]
-pub enum VkUnvouched {
-    /// The statement binds a VK the artifact does not carry.
-    #[error("the statement binds vk `{signed}`, but it is not there")]
-    Missing {
-        /// The VK's sha256 the statement binds.
-        signed: Sha256Digest,
-    },
-    /// No statement binds the VK and it has no signature of its own.
-    #[error("no statement binds it and it carries no signature of its own")]
-    Unsigned,
-}
-
-impl Diagnose for VkUnvouched {}
-
 /// How to let an unbound signature count when pulling.
 const PIN_HINT: &str = "the signature's trusted comment binds nothing but the key: pin the bytes with `--sha256 <hex>` (the digest the publisher lists) or a `zkelf.lock` pin (`--lock`), or accept any bytes the key signed with `--allow-unbound`";
 
@@ -431,6 +302,28 @@ pub enum Error {
         /// The flags missing.
         missing: String,
     },
+    /// The VK could not be given its name after the ELF was; what happened to the ELF's output
+    /// is in `elf`.
+    #[error("cannot write the verification key to `{}`{elf}", path.display())]
+    VkNotWritten {
+        /// The VK's output.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+        /// What became of the ELF's output.
+        elf: ElfUndo,
+    },
+    /// Two outputs of one pull name one file (`-o L --lock L`): one would overwrite the other.
+    #[error("{first} and {second} are one file, `{}`, and one would overwrite the other", path.display())]
+    SameFile {
+        /// The first output (`the ELF's output`).
+        first: &'static str,
+        /// The second (`the lock file`).
+        second: &'static str,
+        /// The second's path, as given.
+        path: PathBuf,
+    },
     /// Someone else kept rewriting the referrers index.
     #[error("could not update referrers index `{tag}` after {attempts} attempts")]
     ReferrersConflict {
@@ -488,9 +381,18 @@ impl Diagnose for Error {
             Error::Verification(e) => e.hint(),
             Error::Store(e) => e.hint(),
             Error::Reference(e) => e.hint(),
-            Error::Io { path, source } => crate::fsutil::io_hint(path, source),
+            Error::Io { path, source } | Error::VkNotWritten { path, source, .. } => {
+                crate::fsutil::io_hint(path, source)
+            }
+            Error::SameFile { .. } => Some("give each output a path of its own".to_owned()),
             Error::Unnamed { .. } => Some(
                 "pass `--guest`, `--version` and `--zkvm` (and `--target` for a file that is not a RISC-V ELF): they become the artifact's annotations, which no signature covers".to_owned(),
+            ),
+            Error::StateFile {
+                problem: StateFileProblem::Lock(_) | StateFileProblem::LockVersion { .. },
+                ..
+            } => Some(
+                "a lock file is `version = 1` and `[[pin]]` tables of `reference`, `zkvm`, `manifest`, `elf` and `vk` (docs/distribution.md): fix it, or use the zkelf that wrote it".to_owned(),
             ),
             Error::LocalFileTooLarge { .. } => Some(
                 "this is not a file zkelf wrote; move it away (or fix the path) and run again"
@@ -505,6 +407,18 @@ impl Diagnose for Error {
 }
 
 impl Error {
+    /// The output a failed pull wrote nonetheless, if any (a VK that could not be written after
+    /// the ELF, which could not be taken back): callers must not say that nothing was written.
+    pub fn output_left(&self) -> Option<&std::path::Path> {
+        match self {
+            Error::VkNotWritten {
+                elf: ElfUndo::Left(out),
+                ..
+            } => Some(out),
+            _ => None,
+        }
+    }
+
     /// Maps a failed bounded read of the local file `path` (`what` it is).
     pub(crate) fn bounded(
         path: &std::path::Path,

@@ -1,14 +1,16 @@
-//! An OCI registry, spoken to through oci-client: HTTPS, plain HTTP only for loopback hosts
-//! and those named by `--insecure-registry`.
+//! An OCI registry: HTTPS, plain HTTP only for loopback hosts and those named by
+//! `--insecure-registry`. zkelf logs in itself (`token`: credentials only to the registry or to
+//! a token service over https, a pull asking for pull only) and reads manifests, referrers and
+//! blobs with its own client, under the redirect rule every store shares (`super::http`);
+//! uploads go through oci-client, handed the login zkelf made.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt as _, TryStreamExt as _};
-use oci_client::client::{BlobResponse, ClientConfig, ClientProtocol};
-use oci_client::errors::{DigestError, OciDistributionError, OciErrorCode};
-use oci_client::manifest::OciDescriptor;
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
 
@@ -17,8 +19,12 @@ use super::{
     StoreId, StoreKind,
 };
 use crate::artifact::{self, Descriptor};
+use crate::auth::Credentials;
 use crate::digest::OciDigest;
 use crate::reference::{self, Target};
+use token::{Access, Login};
+
+mod token;
 
 /// A repository in an OCI registry.
 #[derive(Clone)]
@@ -26,14 +32,16 @@ pub struct RegistryStore {
     id: StoreId,
     host: String,
     repository: String,
+    /// For uploads only.
     client: Client,
-    auth: RegistryAuth,
+    credentials: Option<Credentials>,
+    insecure: Vec<String>,
     plain_http: bool,
     read_timeout: u64,
-    authenticated: Arc<tokio::sync::OnceCell<()>>,
-    /// For manifest reads, which oci-client buffers whole: this client counts bytes.
+    /// For everything zkelf asks itself: logins, manifests, referrers, blobs.
     http: reqwest::Client,
-    pull_token: Arc<tokio::sync::OnceCell<Option<String>>>,
+    /// The login for reading and the one for uploading (which oci-client is handed too).
+    logins: Arc<tokio::sync::Mutex<[Option<Login>; 2]>>,
 }
 
 impl std::fmt::Debug for RegistryStore {
@@ -41,7 +49,7 @@ impl std::fmt::Debug for RegistryStore {
         f.debug_struct("RegistryStore")
             .field("host", &self.host)
             .field("repository", &self.repository)
-            .field("auth", &self.auth)
+            .field("credentials", &self.credentials)
             .field("plain_http", &self.plain_http)
             .finish_non_exhaustive()
     }
@@ -63,21 +71,6 @@ impl RegistryStore {
             });
         }
         let plain_http = reference::plain_http_allowed(host, &network.insecure_registries);
-        let protocol = if plain_http {
-            ClientProtocol::HttpsExcept(vec![host.to_owned()])
-        } else {
-            ClientProtocol::Https
-        };
-        let config = ClientConfig {
-            protocol,
-            // One PUT streams the whole blob; chunked PATCHes buy nothing for files we have whole.
-            use_monolithic_push: true,
-            platform_resolver: None,
-            connect_timeout: Some(network.connect_timeout),
-            read_timeout: Some(network.read_timeout),
-            user_agent: concat!("zkelf/", env!("CARGO_PKG_VERSION")),
-            ..ClientConfig::default()
-        };
         let credentials = match &network.credentials {
             Some(c) => Some(c.clone()),
             None => match &network.docker_config_dir {
@@ -90,30 +83,17 @@ impl RegistryStore {
                 None => None,
             },
         };
-        let auth = match credentials {
-            Some(c) => RegistryAuth::Basic(c.username.clone(), c.password.as_str().to_owned()),
-            None => RegistryAuth::Anonymous,
-        };
-        let http = reqwest::Client::builder()
-            .connect_timeout(network.connect_timeout)
-            .read_timeout(network.read_timeout)
-            .user_agent(concat!("zkelf/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| StoreError::Open {
-                store: id.clone(),
-                problem: OpenProblem::HttpClient(e),
-            })?;
         Ok(Self {
+            http: super::http::client(&id, network)?,
+            client: Client::new(upload_config(host, plain_http, network)?),
             id,
-            http,
-            pull_token: Arc::new(tokio::sync::OnceCell::new()),
             host: host.to_owned(),
             repository: repository.to_owned(),
-            client: Client::new(config),
-            auth,
+            credentials,
+            insecure: network.insecure_registries.clone(),
             plain_http,
             read_timeout: network.read_timeout.as_secs(),
-            authenticated: Arc::new(tokio::sync::OnceCell::new()),
+            logins: Arc::new(tokio::sync::Mutex::new([None, None])),
         })
     }
 
@@ -136,23 +116,48 @@ impl RegistryStore {
         self.reference(&Target::Tag("latest".to_owned()))
     }
 
-    /// Logs in once (token or basic) for push and pull, so later calls carry credentials.
-    async fn login(&self, what: &str) -> Result<(), StoreError> {
-        self.authenticated
-            .get_or_try_init(|| async {
+    fn scheme(&self) -> &'static str {
+        if self.plain_http { "http" } else { "https" }
+    }
+
+    /// The login for `access`, made (or made again, for a token about to expire) when needed;
+    /// one for uploading is handed to oci-client before anyone uses it.
+    async fn login(&self, access: Access, what: &str) -> Result<Login, StoreError> {
+        let mut logins = self.logins.lock().await;
+        let slot = &mut logins[access as usize];
+        if let Some(login) = slot.as_ref().filter(|l| !l.stale()) {
+            return Ok(login.clone());
+        }
+        let login = token::Registry {
+            store: &self.id,
+            http: &self.http,
+            scheme: self.scheme(),
+            host: &self.host,
+            repository: &self.repository,
+            credentials: self.credentials.as_ref(),
+            insecure: &self.insecure,
+            failed: &|e, what| self.map_reqwest(e, what),
+        }
+        .login(access, what)
+        .await?;
+        if access == Access::Push {
+            // Given a token, oci-client uses it as it is and asks no token service itself.
+            let auth = match &login {
+                Login::Anonymous => RegistryAuth::Anonymous,
+                Login::Basic(c) => {
+                    RegistryAuth::Basic(c.username.clone(), c.password.as_str().to_owned())
+                }
+                Login::Bearer { token, .. } => RegistryAuth::Bearer(token.as_str().to_owned()),
+            };
+            for operation in [RegistryOperation::Push, RegistryOperation::Pull] {
                 self.client
-                    .auth(&self.base(), &self.auth, RegistryOperation::Push)
+                    .auth(&self.base(), &auth, operation)
                     .await
-                    .or_else(|e| match e {
-                        // Push rights may be refused to readers; pull tokens are fetched lazily then.
-                        OciDistributionError::AuthenticationFailure(_) => Ok(None),
-                        other => Err(other),
-                    })
-                    .map_err(|e| self.map_err(e, what))?;
-                Ok(())
-            })
-            .await
-            .map(|_| ())
+                    .map_err(|e| self.map_err(e, "the registry's login"))?;
+            }
+        }
+        *slot = Some(login.clone());
+        Ok(login)
     }
 
     fn map_err(&self, err: OciDistributionError, what: &str) -> StoreError {
@@ -212,40 +217,28 @@ impl RegistryStore {
         }
     }
 
+    /// A failure of a request zkelf sent itself: a status as such, timeouts, refused redirects
+    /// and certificates as every store reports them, a plain-HTTP server answering TLS as https
+    /// refused.
     fn map_reqwest(&self, e: reqwest::Error, what: String) -> StoreError {
         // oci-client turns some statuses into `reqwest` errors (`error_for_status`).
         if let Some(status) = e.status() {
-            let store = self.id().clone();
-            return match status.as_u16() {
-                401 | 403 => StoreError::Unauthorized {
-                    store,
-                    what,
-                    status: status.as_u16(),
-                },
-                404 => StoreError::NotFound { store, what },
-                code => StoreError::Status {
-                    store,
-                    what,
-                    status: code,
-                    message: e.to_string(),
-                },
-            };
+            return super::status_error(self.id().clone(), what, status.as_u16(), &e.to_string());
         }
-        if e.is_timeout() {
-            return StoreError::Timeout {
-                store: self.id().clone(),
+        let tls = !self.plain_http && e.is_connect() && is_tls_failure(&e);
+        match super::http::map_reqwest(self.id(), self.read_timeout, e, &what) {
+            StoreError::Connect {
+                store,
                 what,
-                seconds: self.read_timeout,
-            };
-        }
-        // A plain-HTTP server answering a TLS handshake fails the handshake; a refused or reset
-        // connection is an outage (retried), not a protocol mismatch.
-        let https_only = !self.plain_http && e.is_connect() && is_tls_failure(&e);
-        StoreError::Connect {
-            store: self.id().clone(),
-            what,
-            https_only,
-            source: Box::new(e),
+                source,
+                ..
+            } => StoreError::Connect {
+                store,
+                what,
+                source,
+                https_only: tls,
+            },
+            other => other,
         }
     }
 
@@ -270,43 +263,38 @@ impl RegistryStore {
     }
 }
 
-/// The error when oci-client's verifying stream found that a blob does not hash to
-/// `descriptor_digest` (or to the `Docker-Content-Digest` header the server sent); `None` when
-/// `e` is not that.
-fn digest_failure(
-    e: &std::io::Error,
-    descriptor_digest: OciDigest,
-    store: &StoreId,
-    what: &str,
-) -> Option<StoreError> {
-    let DigestError::VerificationError { expected, actual } =
-        e.get_ref()?.downcast_ref::<DigestError>()?
-    else {
-        return None;
-    };
-    // oci-client names the header's digest as expected for either check; only when the bytes
-    // do match the descriptor was it the header that disagreed.
-    let (expected, actual) = if descriptor_digest == *actual {
-        match expected.parse::<OciDigest>() {
-            Ok(header) => (header, descriptor_digest),
-            Err(_) => {
-                return Some(StoreError::Protocol {
-                    store: store.clone(),
-                    violation: ProtocolViolation::HeaderDigest {
-                        what: what.to_owned(),
-                        header: expected.clone(),
-                    },
-                });
-            }
-        }
-    } else {
-        (descriptor_digest, actual.parse().ok()?)
-    };
-    Some(StoreError::Digest {
-        store: store.clone(),
-        what: what.to_owned(),
-        expected,
-        actual,
+/// The oci-client configuration for uploads: the registry's protocol, timeouts, and the extra
+/// roots of [`NetworkOptions::ca_certificates`].
+fn upload_config(
+    host: &str,
+    plain_http: bool,
+    network: &NetworkOptions,
+) -> Result<ClientConfig, StoreError> {
+    let mut extra_root_certificates = Vec::new();
+    for path in &network.ca_certificates {
+        let data = std::fs::read(path).map_err(|source| StoreError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        extra_root_certificates.push(Certificate {
+            encoding: CertificateEncoding::Pem,
+            data,
+        });
+    }
+    Ok(ClientConfig {
+        protocol: if plain_http {
+            ClientProtocol::HttpsExcept(vec![host.to_owned()])
+        } else {
+            ClientProtocol::Https
+        },
+        // One PUT streams the whole blob; chunked PATCHes buy nothing for files we have whole.
+        use_monolithic_push: true,
+        platform_resolver: None,
+        connect_timeout: Some(network.connect_timeout),
+        read_timeout: Some(network.read_timeout),
+        user_agent: concat!("zkelf/", env!("CARGO_PKG_VERSION")),
+        extra_root_certificates,
+        ..ClientConfig::default()
     })
 }
 
@@ -333,60 +321,51 @@ fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 impl RegistryStore {
-    /// GETs a manifest reading at most [`artifact::MAX_MANIFEST_SIZE`] + 1 bytes. oci-client's
-    /// `pull_manifest_raw` buffers the whole body, which a hostile registry could make endless;
-    /// oci-client still does the token dance (`auth`), this only sends the request.
-    async fn bounded_manifest(
+    /// GETs `/v2/<repository>/<path>` with the pull login; `range` asks for a blob from an
+    /// offset. `None` on 404.
+    async fn get(
         &self,
-        target: &Target,
+        path: &str,
         what: &str,
-    ) -> Result<Option<Bytes>, StoreError> {
-        let reference = match target {
-            Target::Tag(t) => t.clone(),
-            Target::Digest(d) => d.to_string(),
-        };
-        self.bounded_get(&format!("manifests/{reference}"), what)
-            .await
-    }
-
-    /// GETs `/v2/<repository>/<path>` (a manifest, an index or the referrers list), reading at
-    /// most [`artifact::MAX_MANIFEST_SIZE`] + 1 bytes; `None` on 404.
-    async fn bounded_get(&self, path: &str, what: &str) -> Result<Option<Bytes>, StoreError> {
-        let token = self
-            .pull_token
-            .get_or_try_init(|| async {
-                self.client
-                    .auth(&self.base(), &self.auth, RegistryOperation::Pull)
-                    .await
-                    .map_err(|e| self.map_err(e, what))
-            })
-            .await?
-            .clone();
-        let scheme = if self.plain_http { "http" } else { "https" };
-        let url = format!("{scheme}://{}/v2/{}/{path}", self.host, self.repository);
-        let mut request = self.http.get(&url).header(
-            reqwest::header::ACCEPT,
-            format!(
-                "{}, {}",
-                artifact::MANIFEST_MEDIA_TYPE,
-                artifact::INDEX_MEDIA_TYPE
-            ),
+        headers: &[(reqwest::header::HeaderName, String)],
+    ) -> Result<Option<reqwest::Response>, StoreError> {
+        let login = self.login(Access::Pull, what).await?;
+        let url = format!(
+            "{}://{}/v2/{}/{path}",
+            self.scheme(),
+            self.host,
+            self.repository
         );
-        request = match (&token, &self.auth) {
-            (Some(token), _) => request.bearer_auth(token),
-            (None, RegistryAuth::Basic(user, password)) => request.basic_auth(user, Some(password)),
-            _ => request,
-        };
+        let mut request = login.apply(self.http.get(&url));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
         let response = request
             .send()
             .await
             .map_err(|e| self.map_reqwest(e, what.to_owned()))?;
-        let status = response.status().as_u16();
-        match status {
-            200 => {}
-            404 => return Ok(None),
-            _ => return Err(super::response_error(self.id().clone(), what, response).await),
+        match response.status().as_u16() {
+            200 | 206 => Ok(Some(response)),
+            404 => Ok(None),
+            _ => Err(super::response_error(self.id().clone(), what, response).await),
         }
+    }
+
+    /// GETs a manifest, an index or the referrers list, reading at most
+    /// [`artifact::MAX_MANIFEST_SIZE`] + 1 bytes (a hostile registry could make it endless);
+    /// `None` on 404.
+    async fn bounded_get(&self, path: &str, what: &str) -> Result<Option<Bytes>, StoreError> {
+        let accept = format!(
+            "{}, {}",
+            artifact::MANIFEST_MEDIA_TYPE,
+            artifact::INDEX_MEDIA_TYPE
+        );
+        let Some(response) = self
+            .get(path, what, &[(reqwest::header::ACCEPT, accept)])
+            .await?
+        else {
+            return Ok(None);
+        };
         let stream = response
             .bytes_stream()
             .map_err(|e| self.map_reqwest(e, what.to_owned()));
@@ -398,15 +377,6 @@ impl RegistryStore {
                 limit: artifact::MAX_MANIFEST_SIZE,
             }),
         }
-    }
-}
-
-fn oci_descriptor(d: &Descriptor) -> OciDescriptor {
-    OciDescriptor {
-        media_type: d.media_type.clone(),
-        digest: d.digest.to_string(),
-        size: d.size as i64,
-        ..OciDescriptor::default()
     }
 }
 
@@ -424,8 +394,12 @@ impl Store for RegistryStore {
                 "manifest `{}`",
                 target.to_string().trim_start_matches([':', '@'])
             );
-            self.login(&what).await?;
-            self.bounded_manifest(target, &what).await
+            let reference = match target {
+                Target::Tag(t) => t.clone(),
+                Target::Digest(d) => d.to_string(),
+            };
+            self.bounded_get(&format!("manifests/{reference}"), &what)
+                .await
         })
     }
 
@@ -440,7 +414,7 @@ impl Store for RegistryStore {
                 "manifest upload{}",
                 tag.map(|t| format!(" for tag `{t}`")).unwrap_or_default()
             );
-            self.login(&what).await?;
+            self.login(Access::Push, &what).await?;
             let target = match tag {
                 Some(t) => Target::Tag(t.to_owned()),
                 None => Target::Digest(OciDigest::of(bytes)),
@@ -468,7 +442,7 @@ impl Store for RegistryStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let what = format!("blob `{}`", descriptor.digest);
-            self.login(&what).await?;
+            self.login(Access::Push, &what).await?;
             self.client
                 .blob_exists(&self.base(), &descriptor.digest.to_string())
                 .await
@@ -483,7 +457,7 @@ impl Store for RegistryStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let what = format!("blob `{}`", descriptor.digest);
-            self.login(&what).await?;
+            self.login(Access::Push, &what).await?;
             let result = match source {
                 BlobSource::Bytes(bytes) => {
                     self.client
@@ -520,28 +494,25 @@ impl Store for RegistryStore {
     ) -> BoxFuture<'a, Result<BlobStream, StoreError>> {
         Box::pin(async move {
             let what = format!("blob `{}`", descriptor.digest);
-            self.login(&what).await?;
-            // A ranged request from 0 gets `206` from registries that can resume; oci-client does
-            // not re-hash partial responses, and the pull hashes everything itself.
+            // A ranged request from 0 gets `206` from registries that can resume; the pull
+            // hashes and counts everything itself. A redirect (to a CDN) follows the shared rule.
+            let range = (reqwest::header::RANGE, format!("bytes={offset}-"));
             let response = self
-                .client
-                .pull_blob_stream_partial(&self.base(), &oci_descriptor(descriptor), offset, None)
-                .await
-                .map_err(|e| self.map_err(e, &what))?;
-            let (offset, sized) = match response {
-                BlobResponse::Full(s) => (0, s),
-                BlobResponse::Partial(s) => (offset, s),
+                .get(&format!("blobs/{}", descriptor.digest), &what, &[range])
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    store: self.id().clone(),
+                    what: what.clone(),
+                })?;
+            let offset = if response.status().as_u16() == 206 {
+                offset
+            } else {
+                0
             };
             let this = self.clone();
-            let expected = descriptor.digest;
-            let stream = sized
-                .stream
-                .map_err(
-                    move |e| match digest_failure(&e, expected, this.id(), &what) {
-                        Some(failure) => failure,
-                        None => this.map_io(e, what.clone()),
-                    },
-                )
+            let stream = response
+                .bytes_stream()
+                .map_err(move |e| this.map_reqwest(e, what.clone()))
                 .boxed();
             Ok(BlobStream { offset, stream })
         })
@@ -553,7 +524,6 @@ impl Store for RegistryStore {
     ) -> BoxFuture<'a, Result<Vec<Descriptor>, StoreError>> {
         Box::pin(async move {
             let what = format!("referrers of `{subject_digest}`");
-            self.login(&what).await?;
             // oci-client's `pull_referrers` reads the whole answer; this reads at most a
             // manifest's bound, and falls back to the tag schema on 404 as it does.
             match self
