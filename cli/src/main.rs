@@ -9,7 +9,10 @@ mod commands;
 mod env;
 mod error;
 mod printer;
+mod render;
 mod reports;
+mod usage;
+mod version;
 
 use args::Cli;
 use error::ExitStatus;
@@ -18,7 +21,13 @@ use printer::Printer;
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(err) => return printer::clap_error(err),
+        Err(err) => {
+            // Before `--` only: an operand after it is never the flag.
+            let json = std::env::args()
+                .take_while(|a| a != "--")
+                .any(|a| a == "--json");
+            return usage::clap_error(err, json);
+        }
     };
     let printer = Printer::new(&cli.global);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

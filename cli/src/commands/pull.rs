@@ -11,9 +11,9 @@ use zkelf_registry::verify::Expected;
 use zkelf_registry::vk::VkOutput;
 
 use super::shared::dirs::{cache_dir, state_dir};
-use super::shared::keys::load_policy;
 use super::shared::network::{network_options, retry_policy};
 use super::shared::pins::{optional_version, pins};
+use super::shared::policy::load_policy;
 use super::shared::reporters::ProgressReporter;
 use crate::args::dist::PullArgs;
 use crate::error::{ExitStatus, UsageError};
