@@ -159,7 +159,8 @@ pub fn write_stdout(text: &str) -> std::io::Result<()> {
     write_stdout_bytes(text.as_bytes())
 }
 
-fn write_stdout_bytes(bytes: &[u8]) -> std::io::Result<()> {
+/// Writes bytes to stdout, tolerating a closed pipe.
+pub fn write_stdout_bytes(bytes: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

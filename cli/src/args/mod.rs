@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod audit;
 pub mod build;
+pub mod discover;
 pub mod dist;
 pub mod policy;
 pub mod trust;
@@ -118,4 +119,8 @@ pub enum Command {
     Rebuild(audit::RebuildArgs),
     /// Attach an additional signature to a published artifact.
     Attest(audit::AttestArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    Completions(discover::CompletionsArgs),
+    /// Print the man page, or write every command's page into a directory.
+    Man(discover::ManArgs),
 }

@@ -11,6 +11,7 @@ use zkelf_registry::verify::Expected;
 use zkelf_registry::vk::VkOutput;
 
 use super::shared::dirs::{cache_dir, state_dir};
+use super::shared::files::check_output_dir;
 use super::shared::network::{network_options, retry_policy};
 use super::shared::pins::{optional_version, pins};
 use super::shared::policy::load_policy;
@@ -41,6 +42,10 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
             "write the VK to another file, e.g. `<name>.vk`",
         )
         .into());
+    }
+    check_output_dir("-o", &args.output)?;
+    if let Some(vk_out) = &args.vk_out {
+        check_output_dir("--vk-out", vk_out)?;
     }
     let network = network_options(&args.network)?;
     let store = store::open(&reference, &network)?;

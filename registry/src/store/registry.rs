@@ -364,6 +364,7 @@ impl RegistryStore {
             .clone();
         let scheme = if self.plain_http { "http" } else { "https" };
         let url = format!("{scheme}://{}/v2/{}/{path}", self.host, self.repository);
+        tracing::debug!(%url, "GET");
         let mut request = self.http.get(&url).header(
             reqwest::header::ACCEPT,
             format!(
@@ -544,6 +545,25 @@ impl Store for RegistryStore {
                 )
                 .boxed();
             Ok(BlobStream { offset, stream })
+        })
+    }
+
+    fn tags(&self, limit: usize) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            let what = "the tag list";
+            self.login(what).await?;
+            // Attestation fallback tags (`sha256-…`) are listed too: ask for more than shown.
+            let path = format!("tags/list?n={}", limit.saturating_mul(4).max(100));
+            let Some(bytes) = self.bounded_get(&path, what).await? else {
+                return Ok(Vec::new());
+            };
+            #[derive(serde::Deserialize)]
+            struct TagList {
+                #[serde(default)]
+                tags: Option<Vec<String>>,
+            }
+            let list: TagList = serde_json::from_slice(&bytes).unwrap_or(TagList { tags: None });
+            Ok(super::release_tags(list.tags.unwrap_or_default(), limit))
         })
     }
 
