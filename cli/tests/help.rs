@@ -22,6 +22,8 @@ const COMMANDS: &[&[&str]] = &[
     &["inspect"],
     &["rebuild"],
     &["attest"],
+    &["completions"],
+    &["man"],
 ];
 
 #[test]
