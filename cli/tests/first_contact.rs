@@ -205,3 +205,51 @@ fn inspect_without_trust_is_not_judged() {
     );
     assert_eq!(judged.json(0)["judged"], true);
 }
+
+#[test]
+fn a_native_binary_is_signed_with_its_target() {
+    let world = World::new();
+    ElfSpec::new(Class::Elf64)
+        .machine(zkelf_testsupport::elf::EM_X86_64)
+        .write_to(&world.path("zkelf-x86"))
+        .unwrap();
+    zkelf(
+        &world,
+        "",
+        &["keygen", "--out", "keys", "--name", "dist", "--unencrypted"],
+        &[],
+    )
+    .assert_exit(0);
+    let sign = [
+        "sign",
+        "zkelf-x86",
+        "--key",
+        "keys/dist.key",
+        "--guest",
+        "zkelf",
+        "--version",
+        "0.1.0",
+        "--zkvm",
+        "native",
+    ];
+    rejects!(
+        Tree::of(&[world.path("zkelf-x86.minisig")]),
+        "native_without_a_target",
+        2,
+        || zkelf(&world, "", &sign, &[])
+    );
+    let mut with_target = sign.to_vec();
+    with_target.extend(["--target", "x86_64-unknown-linux-musl"]);
+    zkelf(&world, "", &with_target, &[]).assert_exit(0);
+    let verify = [
+        "verify",
+        "zkelf-x86",
+        "--key",
+        "keys/dist.pub",
+        "--guest",
+        "zkelf",
+        "--zkvm",
+        "native",
+    ];
+    zkelf(&world, "", &verify, &[]).assert_exit(0);
+}

@@ -35,6 +35,7 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
         cache_dir: builder_cache_dir(),
         git_mirrors: args.sources.git_mirrors.clone(),
         trust_dir: builder_trust_dir(),
+        zkelf_version: crate::version::VERSION.to_owned(),
         ..BuildOptions::default()
     };
     let built = build_guest(
