@@ -91,13 +91,10 @@ pub(crate) fn resolve(
     key: Option<&str>,
     takes_key: bool,
 ) -> Result<Result<PolicySource, NoPolicy>, UsageError> {
-    if let (Some(file), Some(key)) = (policy.flag(), key) {
+    if policy.flag().is_some() && key.is_some() {
         return Err(UsageError::new(
-            format!(
-                "`--policy {}` and `--key {key}` both say what to trust",
-                file.display()
-            ),
-            "pass one of them",
+            "`--policy` and `--key` both say what to trust",
+            "pass one of them: a policy file, or the one release key to trust",
         ));
     }
     if let Some(file) = policy.flag() {
