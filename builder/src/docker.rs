@@ -90,6 +90,7 @@ impl Engine {
 
     /// Inspects an image by tag or id; `None` when the engine does not have it.
     pub(crate) async fn image(&self, name: &str) -> Result<Option<ImageInspect>, BuilderError> {
+        tracing::debug!(name, "docker image inspect");
         match self.docker.inspect_image(name).await {
             Ok(image) => Ok(Some(image)),
             Err(bollard::errors::Error::DockerResponseServerError {
@@ -183,6 +184,14 @@ impl Engine {
         spec: &ContainerSpec,
         reporter: &dyn Reporter,
     ) -> Result<ContainerExit, BuilderError> {
+        // The environment is not logged: a build's may hold what its owner passed in.
+        tracing::debug!(
+            image = %spec.image,
+            cmd = ?spec.cmd,
+            network = ?spec.network_mode,
+            binds = ?spec.binds,
+            "docker run"
+        );
         let host_config = HostConfig {
             binds: Some(spec.binds.clone()),
             network_mode: spec.network_mode.clone(),

@@ -10,6 +10,9 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 use zkelf_trust::diagnose::{Diagnose, Outcome};
+use zkelf_trust::verify::VerifyError;
+
+use crate::reports::verdict::Verdict;
 
 /// What the process reports to its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,19 +68,34 @@ impl UsageError {
     }
 }
 
+/// What kind of failure an error document reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// zkelf was called wrongly (exit 2): a missing or unknown argument, a bad value.
+    Usage,
+    /// The bytes are not the release the policy accepts (exit 1).
+    Verification,
+    /// Anything else (exit 2): I/O, network, Docker.
+    Other,
+}
+
 /// A failure as the user sees it, in the shape of the `--json` error document
-/// (`{"error": {…}}`; the fields in the order the document has always had them).
+/// (`{"error": {…}}`).
 #[derive(Debug, Serialize)]
 pub struct ErrorReport {
     /// The messages of the causes, outermost first, after the message.
     pub causes: Vec<String>,
-    /// For a failed verification: every signature's verdict and the counts per role.
+    /// For a failed verification: the verdict, in the shape of the success's (`verified:
+    /// false`), with every signature and why it does not count.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<serde_json::Value>,
+    pub verdict: Option<Verdict>,
     /// The exit code (SPEC §9).
     pub exit_code: u8,
     /// How to get past it: the first hint a cause offers.
     pub hint: Option<String>,
+    /// `usage`, `verification` or `other`.
+    pub kind: ErrorKind,
     /// The outermost message.
     pub message: String,
     /// The exit status the code stands for.
@@ -87,11 +105,12 @@ pub struct ErrorReport {
 
 impl ErrorReport {
     /// Walks `err`'s chain once: a verification failure anywhere makes it exit 1, all else 2;
-    /// the first hint offered is kept, and a failed policy evaluation's verdicts.
+    /// the first hint offered is kept, and a failed policy evaluation's verdict.
     pub fn of(err: &anyhow::Error) -> Self {
         let mut status = ExitStatus::Error;
         let mut hint = None;
-        let mut details = None;
+        let mut verdict = None;
+        let mut usage = false;
         for cause in err.chain() {
             if let Some(diagnosed) = diagnosable(cause) {
                 if diagnosed.outcome() == Outcome::VerificationFailed {
@@ -99,27 +118,35 @@ impl ErrorReport {
                 }
                 hint = hint.or_else(|| diagnosed.hint());
             }
-            details = details.or_else(|| evaluation(cause));
+            usage |= cause.is::<UsageError>();
+            verdict = verdict.or_else(|| failed_verdict(cause));
         }
+        let kind = match status {
+            ExitStatus::Failure => ErrorKind::Verification,
+            _ if usage => ErrorKind::Usage,
+            _ => ErrorKind::Other,
+        };
         let mut messages = err.chain().map(ToString::to_string);
         Self {
             message: messages.next().unwrap_or_default(),
             causes: messages.collect(),
-            details,
+            verdict,
             exit_code: status.code(),
             hint,
+            kind,
             status,
         }
     }
 
     /// A usage error found before any command ran (clap's).
-    pub fn usage(message: String, cause: String, hint: &str) -> Self {
+    pub fn usage(message: String, causes: Vec<String>, hint: String) -> Self {
         let status = ExitStatus::Error;
         Self {
-            causes: vec![cause],
-            details: None,
+            causes,
+            verdict: None,
             exit_code: status.code(),
-            hint: Some(hint.to_owned()),
+            hint: Some(hint),
+            kind: ErrorKind::Usage,
             message,
             status,
         }
@@ -127,14 +154,58 @@ impl ErrorReport {
 
     /// The `--json` error document, pretty-printed, with a final newline.
     pub fn json(&self) -> String {
-        #[derive(Serialize)]
-        struct Document<'a> {
-            error: &'a ErrorReport,
-        }
-        let mut text = serde_json::to_string_pretty(&Document { error: self })
+        let mut text = serde_json::to_string_pretty(&ErrorDocument { error: self })
             .unwrap_or_else(|_| String::from("{}"));
         text.push('\n');
         text
+    }
+}
+
+/// The `--json` document of every failure: `{"error": {…}}`.
+#[derive(Debug, Serialize)]
+pub struct ErrorDocument<'a> {
+    /// The failure.
+    pub error: &'a ErrorReport,
+}
+
+/// A failed policy evaluation with the verdict its command built (each signature named by
+/// where it came from); it reads, and diagnoses, as the evaluation's error.
+#[derive(Debug)]
+pub struct Judged {
+    /// The verdict, `verified: false`.
+    pub verdict: Verdict,
+    error: Box<VerifyError>,
+}
+
+impl Judged {
+    /// `error` with the verdict `origin` names the signatures of (by their index).
+    pub fn new(error: Box<VerifyError>, origin: impl Fn(usize) -> String) -> Self {
+        Self {
+            verdict: Verdict::failed(&error.evaluation, origin),
+            error,
+        }
+    }
+}
+
+impl std::fmt::Display for Judged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl StdError for Judged {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.error.source()
+    }
+}
+
+impl Diagnose for Judged {
+    fn outcome(&self) -> Outcome {
+        self.error.outcome()
+    }
+
+    fn hint(&self) -> Option<String> {
+        self.error.hint()
     }
 }
 
@@ -159,7 +230,7 @@ fn diagnosable<'a>(cause: &'a (dyn StdError + 'static)) -> Option<&'a dyn Diagno
     use zkelf_trust::policy::PolicyError;
     use zkelf_trust::signature::{SignatureCheckError, SignatureError};
     use zkelf_trust::statement::StatementError;
-    use zkelf_trust::verify::{Rejection, Uncheckable, VerifyError};
+    use zkelf_trust::verify::{Rejection, Uncheckable};
     use zkelf_zkvm::VkError;
     use zkelf_zkvm::risc0::Risc0Error;
     macro_rules! first_of {
@@ -171,6 +242,7 @@ fn diagnosable<'a>(cause: &'a (dyn StdError + 'static)) -> Option<&'a dyn Diagno
     }
     first_of!(
         UsageError,
+        Judged,
         BuilderError,
         RegistryError,
         VerificationError,
@@ -210,11 +282,16 @@ fn diagnosable<'a>(cause: &'a (dyn StdError + 'static)) -> Option<&'a dyn Diagno
     None
 }
 
-/// A failed policy evaluation's verdicts, for the document's `details`.
-fn evaluation(cause: &(dyn StdError + 'static)) -> Option<serde_json::Value> {
-    use zkelf_trust::verify::VerifyError;
+/// A failed policy evaluation's verdict: the command's own when it built one ([`Judged`]), else
+/// one naming each signature by its position.
+fn failed_verdict(cause: &(dyn StdError + 'static)) -> Option<Verdict> {
+    if let Some(judged) = cause.downcast_ref::<Judged>() {
+        return Some(judged.verdict.clone());
+    }
     let verify = cause
         .downcast_ref::<VerifyError>()
         .or_else(|| cause.downcast_ref::<Box<VerifyError>>().map(|b| &**b))?;
-    serde_json::to_value(&verify.evaluation).ok()
+    Some(Verdict::failed(&verify.evaluation, |i| {
+        format!("signature {}", i + 1)
+    }))
 }

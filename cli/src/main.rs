@@ -9,7 +9,10 @@ mod commands;
 mod env;
 mod error;
 mod printer;
+mod render;
 mod reports;
+mod usage;
+mod version;
 
 use args::Cli;
 use error::ExitStatus;
@@ -18,8 +21,15 @@ use printer::Printer;
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(err) => return printer::clap_error(err),
+        Err(err) => {
+            // Before `--` only: an operand after it is never the flag.
+            let json = std::env::args()
+                .take_while(|a| a != "--")
+                .any(|a| a == "--json");
+            return usage::clap_error(err, json);
+        }
     };
+    init_tracing(&cli.global);
     let printer = Printer::new(&cli.global);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -35,4 +45,34 @@ fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(err) => printer.error(&err).into(),
     }
+}
+
+/// `-vv`: debug traces on stderr from zkelf's crates and oci-client (HTTP requests, cache hits,
+/// Docker calls); `-vvv`: every crate's, at trace level. Quiet otherwise: only the binary
+/// installs a subscriber, the libraries just emit `tracing` events.
+fn init_tracing(global: &args::GlobalArgs) {
+    use tracing::Level;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter = match global.verbose {
+        0 | 1 => return,
+        2 => Targets::new().with_targets([
+            ("zkelf", Level::DEBUG),
+            ("zkelf_trust", Level::DEBUG),
+            ("zkelf_registry", Level::DEBUG),
+            ("zkelf_builder", Level::DEBUG),
+            ("zkelf_zkvm", Level::DEBUG),
+            ("oci_client", Level::DEBUG),
+        ]),
+        _ => Targets::new().with_default(Level::TRACE),
+    };
+    let format = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(printer::use_color(global.color))
+        .without_time();
+    let _ = tracing_subscriber::registry()
+        .with(format)
+        .with(filter)
+        .try_init();
 }

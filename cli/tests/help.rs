@@ -24,6 +24,8 @@ const COMMANDS: &[&[&str]] = &[
     &["inspect"],
     &["rebuild"],
     &["attest"],
+    &["completions"],
+    &["man"],
 ];
 
 #[test]

@@ -92,9 +92,14 @@ fn verify_json_is_one_document() {
     run.assert_exit(1);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["error"]["exit_code"], 1);
-    let check = &doc["error"]["details"]["checks"][0];
+    assert_eq!(doc["error"]["kind"], "verification");
+    // A failure carries the success's verdict shape, `verified: false`.
+    let verdict = &doc["error"]["verdict"];
+    assert_eq!(verdict["verified"], false);
+    let check = &verdict["signatures"][0];
+    assert_eq!(check["origin"], "fib.elf.minisig");
     assert_eq!(check["key_id"], fx.key_id("rel"));
-    assert_eq!(check["rejection"]["code"], "bad_signature");
+    assert!(check["reason"].is_string(), "{check}");
     assert!(check["counts_for"].is_null());
 }
 

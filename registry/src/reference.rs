@@ -98,6 +98,9 @@ pub enum ReferenceProblem {
     /// A scheme other than `https://` (or `http://`).
     #[error("only `https://` URLs are supported")]
     UnsupportedScheme,
+    /// A local path where a store is meant (`./oci:1.0.0`, the skopeo and oras habit).
+    #[error("it is a path, and a local store is named with `oci-layout:`")]
+    LooksLikeAPath,
     /// No `<host>/` before the repository.
     #[error("no registry host (write `<host>[:<port>]/<path>`)")]
     NoRegistryHost,
@@ -139,6 +142,12 @@ impl Diagnose for ReferenceProblem {}
 
 impl Diagnose for ReferenceError {
     fn hint(&self) -> Option<String> {
+        if matches!(self.problem, ReferenceProblem::LooksLikeAPath) {
+            return Some(format!(
+                "for an OCI layout directory write `oci-layout:{}`",
+                self.reference
+            ));
+        }
         Some(
             "write `oci-layout:<dir>[:<tag>]`, `<host>[:<port>]/<path>[:<tag>|@sha256:<hex>]` or `https://…/<file>.elf`"
                 .to_owned(),
@@ -245,6 +254,9 @@ impl FromStr for Reference {
         }
         if s.contains("://") {
             return Err(ReferenceError::new(s, ReferenceProblem::UnsupportedScheme));
+        }
+        if ["/", "./", "../", "~/"].iter().any(|p| s.starts_with(p)) || s == "." || s == ".." {
+            return Err(ReferenceError::new(s, ReferenceProblem::LooksLikeAPath));
         }
         let (host, rest) = s
             .split_once('/')
@@ -496,6 +508,21 @@ mod tests {
             assert!(bad.parse::<Reference>().is_err(), "accepted `{bad}`");
         }
         assert!(!is_valid_host("https:"));
+    }
+
+    #[test]
+    fn a_path_is_pointed_at_oci_layout() {
+        for path in ["./oci:1.0.0", "../oci", "/srv/oci:1.0.0-sp1", "~/oci", "."] {
+            let err = path.parse::<Reference>().unwrap_err();
+            assert!(
+                matches!(err.problem, ReferenceProblem::LooksLikeAPath),
+                "{path}"
+            );
+            assert_eq!(
+                err.hint().unwrap(),
+                format!("for an OCI layout directory write `oci-layout:{path}`")
+            );
+        }
     }
 
     #[test]

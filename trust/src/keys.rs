@@ -24,6 +24,8 @@ const KDF_SCRYPT: [u8; 2] = *b"Sc";
 const CHK_ALG: [u8; 2] = *b"B2";
 /// Layout of a decoded secret key: algs, salt, scrypt limits, then (keynum, key, checksum).
 const SECRET_KEY_LEN: usize = 2 + 2 + 2 + 32 + 8 + 8 + 8 + 64 + 32;
+/// Decoded length of a public key line: algorithm, key id, Ed25519 key.
+const PUBLIC_KEY_LEN: usize = 2 + 8 + 32;
 const KEYNUM_AT: usize = 2 + 2 + 2 + 32 + 8 + 8;
 /// Secret and public key files are tiny; anything bigger is not a key.
 const MAX_KEY_FILE: u64 = 4096;
@@ -90,6 +92,18 @@ pub enum KeyError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A public key where a secret key was wanted (`sign --key X.pub`).
+    #[error("`{}` is a public key, not a secret key", path.display())]
+    PublicNotSecret {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A secret key where a public key was wanted (`verify --key X.key`).
+    #[error("`{}` is a secret key, not a public key", path.display())]
+    SecretNotPublic {
+        /// The file (or `<inline>`).
+        path: PathBuf,
+    },
     /// A key id is not 16 hex digits.
     #[error("`{value}` is not a key id (16 hex digits)")]
     BadKeyId {
@@ -125,6 +139,17 @@ pub enum KeyError {
     },
 }
 
+/// `` (`x.key`?)`` for `x.pub` when `x.key` exists beside it: the file meant.
+fn sibling(path: &Path, from: &str, to: &str) -> String {
+    if path.extension().is_some_and(|e| e == from) {
+        let other = path.with_extension(to);
+        if other.exists() {
+            return format!(" (`{}`?)", other.display());
+        }
+    }
+    String::new()
+}
+
 impl Diagnose for KeyError {
     fn hint(&self) -> Option<String> {
         match self {
@@ -135,6 +160,14 @@ impl Diagnose for KeyError {
             KeyError::WrongPassword { .. } => {
                 Some("check `--password-file` or `ZKELF_PASSWORD`".into())
             }
+            KeyError::PublicNotSecret { path } => Some(format!(
+                "signing needs the secret key, the `.key` file made with it{}",
+                sibling(path, "pub", "key")
+            )),
+            KeyError::SecretNotPublic { path } => Some(format!(
+                "trust is given by the public key, the `.pub` file made with it{}; the secret key stays with the signer",
+                sibling(path, "key", "pub")
+            )),
             KeyError::Malformed { .. } => Some(
                 "key files are minisign's: an `untrusted comment:` line, then one base64 line"
                     .into(),
@@ -169,10 +202,18 @@ impl PublicKey {
             what: "public key",
             reason,
         };
-        let bytes = BASE64
-            .decode(text)
-            .map_err(|_| malformed("its key line is not base64"))?;
-        if bytes.len() != 42 {
+        // Zeroized: the line may be a secret key given by mistake.
+        let bytes = Zeroizing::new(
+            BASE64
+                .decode(text)
+                .map_err(|_| malformed("its key line is not base64"))?,
+        );
+        if bytes.len() == SECRET_KEY_LEN && bytes[..2] == SIG_ALG {
+            return Err(KeyError::SecretNotPublic {
+                path: origin.to_path_buf(),
+            });
+        }
+        if bytes.len() != PUBLIC_KEY_LEN {
             return Err(malformed("its key line has the wrong length"));
         }
         if bytes[..2] != SIG_ALG {
@@ -358,6 +399,11 @@ impl SecretKeyFile {
                 .decode(line)
                 .map_err(|_| malformed("its key line is not base64"))?,
         );
+        if decoded.len() == PUBLIC_KEY_LEN && decoded[..2] == SIG_ALG {
+            return Err(KeyError::PublicNotSecret {
+                path: path.to_path_buf(),
+            });
+        }
         if decoded.len() != SECRET_KEY_LEN {
             return Err(malformed("its key line has the wrong length"));
         }

@@ -62,6 +62,9 @@ pub struct BuildOptions {
     /// Where the digests of the cache entries this machine built are recorded: somewhere a
     /// restored cache cannot reach (the state directory). `None`: no entry is reused.
     pub trust_dir: Option<PathBuf>,
+    /// The zkelf that builds, as the provenance records it (`runDetails.builder.version.zkelf`):
+    /// the binary passes what `zkelf --version` prints, its version and commit.
+    pub zkelf_version: String,
 }
 
 impl Default for BuildOptions {
@@ -77,6 +80,7 @@ impl Default for BuildOptions {
             allow_different_builder: false,
             git_mirrors: Vec::new(),
             trust_dir: None,
+            zkelf_version: env!("CARGO_PKG_VERSION").to_owned(),
         }
     }
 }
@@ -381,6 +385,7 @@ async fn build_one(
     let provenance = provenance::assemble(
         &plan,
         &standard,
+        &ctx.options.zkelf_version,
         &ctx.image,
         &finished.sha256,
         dependencies,

@@ -19,6 +19,7 @@ use crate::provenance::{
 pub(crate) fn assemble(
     plan: &Plan,
     variation: &Variation,
+    zkelf_version: &str,
     image: &BuilderImage,
     subject: &Sha256Digest,
     dependencies: Vec<ResourceDescriptor>,
@@ -67,10 +68,7 @@ pub(crate) fn assemble(
             run_details: RunDetails {
                 builder: BuilderId {
                     id: BUILDER_ID.into(),
-                    version: BTreeMap::from([(
-                        "zkelf".to_string(),
-                        env!("CARGO_PKG_VERSION").to_string(),
-                    )]),
+                    version: BTreeMap::from([("zkelf".to_string(), zkelf_version.to_owned())]),
                 },
                 byproducts,
             },

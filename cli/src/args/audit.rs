@@ -97,7 +97,8 @@ pub struct AttestArgs {
     /// Attach the signature to the artifact.
     #[arg(long)]
     pub push: bool,
-    /// Write the signature here; default without `--push`: `<guest>-<zkvm>.<key id>.minisig`.
+    /// Write the signature here; default without `--push`:
+    /// `<guest>-<zkvm>.<key id>.<kind>.minisig` (with `--push`: no file).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     #[command(flatten)]

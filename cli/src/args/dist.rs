@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::policy::PolicyArg;
+pub use super::policy::TrustArgs;
+
 /// How to reach registries.
 #[derive(Debug, Clone, Args)]
 pub struct NetworkArgs {
@@ -23,23 +26,6 @@ pub struct NetworkArgs {
     /// Retries on connection errors, timeouts and 5xx answers.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
-}
-
-/// Which keys count.
-#[derive(Debug, Clone, Args)]
-pub struct TrustArgs {
-    /// The trust policy.
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "keys/policy.toml",
-        conflicts_with = "key"
-    )]
-    pub policy: PathBuf,
-    /// Trust exactly this minisign public key for releases, instead of a policy: a `.pub` file
-    /// or its base64 line (`RW…`).
-    #[arg(long, value_name = "PUB")]
-    pub key: Option<String>,
 }
 
 /// Pins for releases whose signatures bind no statement (the file name as trusted comment).
@@ -97,8 +83,8 @@ pub struct ReleaseArgs {
     #[arg(long, value_name = "REF")]
     pub to: String,
     /// The trust policy the signed artifacts must satisfy before they are published.
-    #[arg(long, value_name = "FILE", default_value = "keys/policy.toml")]
-    pub policy: PathBuf,
+    #[command(flatten)]
+    pub policy: PolicyArg,
     #[command(flatten)]
     pub network: NetworkArgs,
 }

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgGroup, Args};
+use clap::Args;
+
+use super::policy::TrustArgs;
 
 /// `zkelf keygen`.
 #[derive(Debug, Args)]
@@ -69,7 +71,6 @@ pub struct SignArgs {
 /// `zkelf verify`.
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
-#[command(group(ArgGroup::new("trust").required(true).args(["policy", "key"])))]
 #[command(
     after_help = "Examples:\n  zkelf verify fib.elf --key keys/release.pub --guest fib --version 1.0.0 --zkvm sp1\n  \
     zkelf verify fib.elf --policy keys/policy.toml --provenance provenance.json\n  \
@@ -84,12 +85,8 @@ pub struct VerifyArgs {
     /// release signatures: each counts at most once per key and role.
     #[arg(long, value_name = "FILE")]
     pub sig: Vec<PathBuf>,
-    /// Trust policy (`policy.toml`).
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    /// Trust exactly this public key for releases: a `.pub` file or its base64 line.
-    #[arg(long, value_name = "PUB")]
-    pub key: Option<String>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Require this guest name.
     #[arg(long)]
     pub guest: Option<String>,

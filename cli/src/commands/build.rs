@@ -37,6 +37,7 @@ pub async fn build(args: BuildArgs, printer: &Printer) -> anyhow::Result<ExitSta
         suite: args.suite,
         git_mirrors: args.sources.git_mirrors,
         trust_dir: builder_trust_dir(),
+        zkelf_version: crate::version::VERSION.to_owned(),
         ..BuildOptions::default()
     };
     let reporter = BuildReporter::new(printer);

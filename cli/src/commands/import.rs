@@ -13,9 +13,9 @@ use zkelf_trust::name::{NAME_GRAMMAR, is_valid_name};
 use zkelf_trust::statement::is_valid_target;
 
 use super::shared::epoch::source_date_epoch;
-use super::shared::keys::load_policy;
 use super::shared::network::{network_options, retry_policy};
 use super::shared::pins::{optional_version, pins};
+use super::shared::policy::load_policy;
 use super::shared::reporters::ProgressReporter;
 use crate::args::dist::ImportArgs;
 use crate::error::{ExitStatus, UsageError};

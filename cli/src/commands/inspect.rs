@@ -1,17 +1,19 @@
 //! `zkelf inspect`: what an artifact is and whether its signatures count, without writing the ELF
-//! (its bytes are streamed through the hasher only, so every signature can be evaluated).
+//! (its bytes are streamed through the hasher only, so every signature can be evaluated). With
+//! no trust policy anywhere the rule looks, the artifact is shown and "not judged" (exit 0).
 
 use anyhow::Context as _;
 use zkelf_registry::fetch;
 use zkelf_registry::provenance::ProvenanceSummary;
 use zkelf_registry::pull::{self, PullOptions};
+use zkelf_registry::signature::FetchedSignature;
 use zkelf_registry::store;
-use zkelf_registry::verify::Expected;
+use zkelf_registry::verify::{Expected, SignatureReport};
 use zkelf_registry::{Reference, VerificationError};
 
-use super::shared::keys::load_policy;
 use super::shared::network::{network_options, retry_policy};
 use super::shared::pins::optional_sha256;
+use super::shared::policy::optional_policy;
 use super::shared::reporters::ProgressReporter;
 use crate::args::dist::InspectArgs;
 use crate::error::ExitStatus;
@@ -29,10 +31,31 @@ fn provenance_report(bytes: &[u8]) -> InspectedProvenance {
     }
 }
 
+/// The verdict of an artifact shown without a trust policy.
+const NOT_JUDGED: &str = "not judged: no trust policy (pass `--policy <FILE>` or `--key <PUB>`, set `ZKELF_POLICY`, or write `$XDG_CONFIG_HOME/zkelf/policy.toml`)";
+
+/// A signature listed without a policy: who made it and what it claims, nothing counted.
+fn unjudged(signature: &FetchedSignature) -> SignatureReport {
+    let parsed = signature.parsed();
+    SignatureReport {
+        origin: signature.origin.clone(),
+        key_id: parsed.as_ref().ok().map(|s| s.key_id().to_string()),
+        key_name: None,
+        kind: signature
+            .claimed_statement()
+            .ok()
+            .flatten()
+            .map(|s| s.kind.to_string()),
+        counts_for: None,
+        reason: parsed.err().map(ToString::to_string),
+    }
+}
+
 /// Runs `zkelf inspect`.
 pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let reference: Reference = args.reference.parse()?;
-    let policy = load_policy(&args.trust)?;
+    // Without a policy the artifact is still shown, its signatures listed but not judged.
+    let policy = optional_policy(&args.trust)?;
     let sha256 = optional_sha256("--sha256", args.sha256.as_deref())?;
     let network = network_options(&args.network)?;
     let store = store::open(&reference, &network)?;
@@ -65,36 +88,46 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         .await
         .with_context(context)?;
     let (digests, elf_matches) = (measured.digests, measured.matches);
-    // The zkVM picked from an index must also be the one signed (an unbound signature names
-    // none, so cannot count then).
-    let expected = Expected {
-        sha256,
-        zkvm: args.zkvm.clone(),
-        ..Expected::default()
-    };
-    let options = PullOptions {
-        zkvm: args.zkvm.as_deref(),
-        expected: &expected,
-        allow_legacy: false,
-        allow_unbound: false,
-        policy: &policy,
-        max_size: args.max_size,
-        allow_downgrade: true,
-        state: None,
-        cache: None,
-        lock: None,
-        retry,
-        reporter: &reporter,
-        vk: zkelf_registry::vk::VkOutput::Ignore,
-    };
-    let evaluated = pull::evaluate(&resolved, &digests, None, &options);
-    let (verified, verdict) = match (&evaluated.outcome, elf_matches) {
-        (_, false) => (
+    let (signatures, verified, verdict) = match &policy {
+        Some(policy) => {
+            // The zkVM picked from an index must also be the one signed (an unbound signature
+            // names none, so cannot count then).
+            let expected = Expected {
+                sha256,
+                zkvm: args.zkvm.clone(),
+                ..Expected::default()
+            };
+            let options = PullOptions {
+                zkvm: args.zkvm.as_deref(),
+                expected: &expected,
+                allow_legacy: false,
+                allow_unbound: false,
+                policy,
+                max_size: args.max_size,
+                allow_downgrade: true,
+                state: None,
+                cache: None,
+                lock: None,
+                retry,
+                reporter: &reporter,
+                vk: zkelf_registry::vk::VkOutput::Ignore,
+            };
+            let evaluated = pull::evaluate(&resolved, &digests, None, &options);
+            let (verified, verdict) = match (&evaluated.outcome, elf_matches) {
+                (_, false) => (
+                    false,
+                    format!("the ELF blob does not hash to `{}`", elf.digest),
+                ),
+                (Ok(_), true) => (true, "verified: the policy accepts it".to_owned()),
+                (Err(e), true) => (false, e.to_string()),
+            };
+            (evaluated.reports, verified, verdict)
+        }
+        None => (
+            resolved.signatures.iter().map(unjudged).collect(),
             false,
-            format!("the ELF blob does not hash to `{}`", elf.digest),
+            NOT_JUDGED.to_owned(),
         ),
-        (Ok(_), true) => (true, "verified: the policy accepts it".to_owned()),
-        (Err(e), true) => (false, e.to_string()),
     };
     printer.report(&InspectReport {
         reference: reference.to_string(),
@@ -116,15 +149,16 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
             .as_deref()
             .map(zkelf_trust::digest::Sha256Digest::of),
         vk_signed: resolved.vk_signature.is_some(),
-        signatures: evaluated.reports,
+        signatures,
         broken_attestations: resolved.broken_attestations.clone(),
         attestations_not_read: resolved.attestations_not_read,
+        judged: policy.is_some(),
         verified,
         verdict,
     })?;
     // The report is printed either way; the exit code says whether the policy is satisfied, so
     // scripts can gate on `inspect` as they do on `pull` and `verify` (SPEC §9).
-    Ok(if verified {
+    Ok(if verified || policy.is_none() {
         ExitStatus::Success
     } else {
         ExitStatus::Failure

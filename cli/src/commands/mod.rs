@@ -8,6 +8,7 @@ mod attest;
 mod build;
 mod builder;
 mod diff;
+mod discover;
 mod import;
 mod inspect;
 mod keygen;
@@ -37,5 +38,7 @@ pub async fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStat
         Command::Inspect(args) => inspect::inspect(args, printer).await,
         Command::Rebuild(args) => rebuild::rebuild(args, printer).await,
         Command::Attest(args) => attest::attest(args, printer).await,
+        Command::Completions(args) => discover::completions(args),
+        Command::Man(args) => discover::man(args, printer),
     }
 }

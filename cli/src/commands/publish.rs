@@ -6,8 +6,8 @@ use zkelf_registry::publish::{self};
 use zkelf_registry::store;
 
 use super::shared::epoch::source_date_epoch;
-use super::shared::keys::load_policy;
 use super::shared::network::network_options;
+use super::shared::policy::load_policy;
 use super::shared::reporters::ProgressReporter;
 use crate::args::dist::PublishArgs;
 use crate::error::{ExitStatus, UsageError};

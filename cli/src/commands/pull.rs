@@ -3,6 +3,7 @@
 use zkelf_registry::Reference;
 use zkelf_registry::pull::Output;
 
+use super::shared::files::check_output_dir;
 use super::shared::pulled::pull_verified;
 use crate::args::dist::PullArgs;
 use crate::error::{ExitStatus, UsageError};
@@ -13,6 +14,12 @@ use crate::reports::verdict::Verdict;
 /// Runs `zkelf pull`.
 pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let reference: Reference = args.reference.parse()?;
+    if let Some(output) = &args.output {
+        check_output_dir("-o", output)?;
+    }
+    if let Some(vk_out) = &args.vk_out {
+        check_output_dir("--vk-out", vk_out)?;
+    }
     let output = match &args.output {
         Some(path) => Output::File(path.clone()),
         // `--vk-only`: the ELF is verified in memory and dropped.

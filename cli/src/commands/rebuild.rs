@@ -296,6 +296,7 @@ async fn build(
         allow_different_builder: args.allow_different_builder,
         git_mirrors: args.sources.git_mirrors.clone(),
         trust_dir: builder_trust_dir(),
+        zkelf_version: crate::version::VERSION.to_owned(),
         ..BuildOptions::default()
     };
     let rebuilt = zkelf_builder::rebuild::rebuild(&engine, prepared, &options, &reporter)

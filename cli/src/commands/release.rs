@@ -11,8 +11,9 @@ use zkelf_trust::statement::{Kind, Statement};
 
 use super::shared::dirs::{builder_cache_dir, builder_trust_dir};
 use super::shared::files::{persist_atomically, sibling_with_suffix};
-use super::shared::keys::{load_secret_key, policy};
+use super::shared::keys::load_secret_key;
 use super::shared::network::network_options;
+use super::shared::policy::load_release_policy;
 use super::shared::reporters::{BuildReporter, ProgressReporter};
 use crate::args::dist::ReleaseArgs;
 use crate::error::ExitStatus;
@@ -22,11 +23,7 @@ use crate::reports::dist::ReleaseReport;
 /// Runs `zkelf release`.
 pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let to = super::publish::target(&args.to)?;
-    let policy = policy(
-        &args.policy,
-        None,
-        "pass `--policy <file>`: what is published must verify under it",
-    )?;
+    let policy = load_release_policy(&args.policy)?;
     let secret = load_secret_key(&args.key, args.password_file.as_deref())?;
     let network = network_options(&args.network)?;
 
@@ -38,6 +35,7 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
         cache_dir: builder_cache_dir(),
         git_mirrors: args.sources.git_mirrors.clone(),
         trust_dir: builder_trust_dir(),
+        zkelf_version: crate::version::VERSION.to_owned(),
         ..BuildOptions::default()
     };
     let built = build_guest(

@@ -21,7 +21,11 @@ use crate::reports::trust::SignReport;
 /// Runs `zkelf sign`.
 pub fn sign(args: SignArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let version = version_arg(&args.version)?;
-    let target = guest_target(&args.elf, args.target.as_deref())?;
+    let target = if args.zkvm == NATIVE {
+        native_target(&args.elf, args.target.as_deref())?
+    } else {
+        guest_target(&args.elf, args.target.as_deref())?
+    };
     let output = args
         .output
         .clone()
@@ -82,6 +86,33 @@ pub fn sign(args: SignArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
 /// The target a guest is signed for, from its header: a RISC-V ELF, or a RISC Zero program
 /// binary (the user ELF wrapped with the kernel, which is what RISC Zero's executor and image
 /// id take, so it is what gets signed).
+/// The zkVM label of a program that runs on a host CPU, not in a zkVM: zkelf's own release
+/// binary (`scripts/dist`, docs/spec-notes.md). Its ELF is not RISC-V, so its target is given.
+const NATIVE: &str = "native";
+
+/// The target of a `native` program: `--target`, for a file that is an ELF.
+fn native_target(path: &Path, target: Option<&str>) -> anyhow::Result<String> {
+    let Some(target) = target else {
+        return Err(UsageError::new(
+            "`--zkvm native` needs `--target`",
+            "name the triple the binary was built for, e.g. `--target x86_64-unknown-linux-musl`",
+        )
+        .into());
+    };
+    let mut head = Vec::with_capacity(4);
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 4), &mut head))
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    if head != b"\x7fELF" {
+        return Err(UsageError::new(
+            format!("`{}` is not an ELF file", path.display()),
+            "`--zkvm native` signs a program built for a host, such as zkelf's own release binary",
+        )
+        .into());
+    }
+    Ok(target.to_owned())
+}
+
 fn guest_target(path: &Path, target: Option<&str>) -> anyhow::Result<String> {
     let mut head = Vec::with_capacity(4);
     std::fs::File::open(path)

@@ -7,22 +7,17 @@ use zkelf_trust::signature::Signature;
 use zkelf_trust::verify::{self, Expected, Labels, Options, Subject};
 
 use super::shared::files::{check_vk, hash_blob, sibling_with_suffix};
-use super::shared::keys::{POLICY_OR_KEY, policy};
 use super::shared::pins::{optional_sha256, optional_version};
+use super::shared::policy::load_policy;
 use crate::args::trust::VerifyArgs;
-use crate::error::ExitStatus;
+use crate::error::{ExitStatus, Judged};
 use crate::printer::Printer;
 use crate::reports::trust::{BlobCheck, VerifyReport};
 use crate::reports::verdict::Verdict;
 
 /// Runs `zkelf verify`.
 pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    // clap requires `--policy` or `--key`.
-    let policy = policy(
-        args.policy.as_deref().unwrap_or(std::path::Path::new("")),
-        args.key.as_deref(),
-        POLICY_OR_KEY,
-    )?;
+    let policy = load_policy(&args.trust)?;
     let expected = Expected {
         guest: args.guest.clone(),
         version: optional_version(args.version.as_deref())?,
@@ -69,7 +64,7 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
     }
     let verified = evaluation
         .into_verified()
-        .map_err(|err| anyhow::Error::new(*err))?;
+        .map_err(|err| Judged::new(err, |i| sig_paths[i].display().to_string()))?;
 
     let blob = |signed: Option<Sha256Digest>, given: Option<Sha256Digest>| match (signed, given) {
         (_, Some(_)) => BlobCheck::Matches,

@@ -8,7 +8,7 @@ use zkelf_builder::rebuild::Difference;
 use zkelf_trust::digest::{OciDigest, Sha256Digest};
 use zkelf_trust::statement::Statement;
 
-use crate::printer::Report;
+use crate::render::Report;
 
 /// What `attest` reports.
 #[derive(Debug, Serialize)]

@@ -9,7 +9,7 @@ use zkelf_builder::diff::ElfDiff;
 use zkelf_builder::image::BuilderImage;
 use zkelf_trust::digest::OciDigest;
 
-use crate::printer::Report;
+use crate::render::Report;
 
 /// What `build` reports: the artifacts written.
 #[derive(Debug, Serialize)]

@@ -13,8 +13,8 @@ use zkelf_registry::vk::{PulledVk, VkCheck};
 use zkelf_trust::digest::{OciDigest, Sha256Digest};
 use zkelf_trust::statement::Statement;
 
-use super::verdict::{Verdict, write_not_read, write_signature};
-use crate::printer::{Report, escape};
+use super::verdict::{Verdict, write_not_read, write_signature, write_unjudged_signature};
+use crate::render::{Report, escape};
 
 /// What `publish` reports.
 #[derive(Debug, Serialize)]
@@ -254,6 +254,9 @@ pub struct InspectReport {
     pub broken_attestations: Vec<BrokenAttestation>,
     /// Distinct attestations listed past the bound on how many are read (they do not count).
     pub attestations_not_read: usize,
+    /// Whether a trust policy judged it: `false` when none was given or found (`verified` is
+    /// then `false`, the exit code 0, and no signature counts or is refused).
+    pub judged: bool,
     pub verified: bool,
     pub verdict: String,
 }
@@ -299,7 +302,11 @@ impl Report for InspectReport {
         }
         writeln!(out, "signatures")?;
         for s in &self.signatures {
-            write_signature(out, s)?;
+            if self.judged {
+                write_signature(out, s)?;
+            } else {
+                write_unjudged_signature(out, s)?;
+            }
         }
         for b in &self.broken_attestations {
             writeln!(

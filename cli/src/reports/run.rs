@@ -5,7 +5,7 @@ use std::io::Write;
 use serde::Serialize;
 use zkelf_builder::toolbox::Execution;
 
-use crate::printer::Report;
+use crate::render::Report;
 
 /// A guest's run that halted successfully: `{"zkvm", "public_values", "cycles"}`.
 #[derive(Debug, Serialize)]

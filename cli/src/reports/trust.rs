@@ -9,7 +9,7 @@ use zkelf_trust::keys::KeyId;
 use zkelf_trust::statement::Statement;
 
 use super::verdict::Verdict;
-use crate::printer::{Report, escape, write_statement};
+use crate::render::{Report, escape, write_statement};
 
 /// What `keygen` wrote.
 #[derive(Debug, Serialize)]

@@ -4,15 +4,17 @@ use std::io::Write;
 
 use serde::Serialize;
 use zkelf_registry::verify::SignatureReport;
+use zkelf_trust::policy::Role;
 use zkelf_trust::statement::Statement;
+use zkelf_trust::verify::Evaluation;
 
-use crate::printer::escape;
+use crate::render::escape;
 
 /// Whether the bytes verified, and on what grounds: one shape under `"verdict"` in `verify
 /// --json` and `pull --json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
-    /// Always true on stdout: a failed verification is an error (exit 1), not a report.
+    /// True in a report; false under the error document's `verdict` (exit 1).
     pub verified: bool,
     /// True when no counting signature carries a zkelf statement: the pin alone names the
     /// bytes, and nothing binds guest, version or zkVM (`statement` is then `null`).
@@ -25,6 +27,28 @@ pub struct Verdict {
     pub signatures: Vec<SignatureReport>,
     /// Distinct attestations listed past the bound on how many are read (they do not count).
     pub attestations_not_read: usize,
+}
+
+impl Verdict {
+    /// The verdict of a failed evaluation: every signature as evaluated, `origin` naming each by
+    /// its index.
+    pub fn failed(evaluation: &Evaluation, origin: impl Fn(usize) -> String) -> Self {
+        let counting = || evaluation.checks.iter().filter(|c| c.counts_for.is_some());
+        Self {
+            verified: false,
+            unbound: counting().next().is_some() && counting().all(|c| c.unbound),
+            pinned_by: None,
+            statement: counting()
+                .filter(|c| c.counts_for == Some(Role::Release))
+                .find_map(|c| c.statement.clone()),
+            signatures: evaluation
+                .checks
+                .iter()
+                .map(|c| SignatureReport::of(c, origin(c.index)))
+                .collect(),
+            attestations_not_read: 0,
+        }
+    }
 }
 
 /// The line saying how many attestations were listed but not read, when any were.
@@ -61,5 +85,16 @@ pub fn write_signature(out: &mut dyn Write, s: &SignatureReport) -> std::io::Res
             escape(reason)
         ),
         (None, None) => writeln!(out, "  {origin}: {by} {key}{name} does not count"),
+    }
+}
+
+/// One line per signature listed without a policy: who signed and what it claims.
+pub fn write_unjudged_signature(out: &mut dyn Write, s: &SignatureReport) -> std::io::Result<()> {
+    let key = escape(s.key_id.as_deref().unwrap_or("?"));
+    let kind = escape(s.kind.as_deref().unwrap_or("unbound"));
+    let origin = escape(&s.origin);
+    match &s.reason {
+        Some(reason) => writeln!(out, "  {origin}: unreadable: {}", escape(reason)),
+        None => writeln!(out, "  {origin}: {kind} by key {key}, not judged"),
     }
 }

@@ -422,7 +422,9 @@ async fn stream_elf(
 ) -> Result<(fetch::VerifiedBlob, bool), Error> {
     let elf = &resolved.layers.elf;
     let what = format!("the ELF `{}`", elf.digest);
-    if let Some(cache) = options.cache.filter(|c| c.contains(&elf.digest, elf.size)) {
+    let cached = options.cache.filter(|c| c.contains(&elf.digest, elf.size));
+    tracing::debug!(digest = %elf.digest, hit = cached.is_some(), "blob cache");
+    if let Some(cache) = cached {
         let cached = cache.as_store();
         let file = sink.open()?;
         match fetch::fetch_large(

@@ -16,7 +16,7 @@ use crate::fetch::{self, RetryPolicy};
 use crate::progress::Reporter;
 use crate::reference::{Reference, Target};
 use crate::signature::{FetchedSignature, SignatureProblem};
-use crate::store::{ManifestHints, ProtocolViolation, Store, StoreError};
+use crate::store::{ManifestHints, ProtocolViolation, Store, StoreError, TAGS_LISTED};
 
 /// An attestation that could not be read (it does not count, and says why).
 #[derive(Debug, Clone, Serialize)]
@@ -95,6 +95,27 @@ impl Resolved {
                 }
             }
         }
+    }
+}
+
+/// Why `reference` names nothing: its layout directory does not exist, or it gave no tag and
+/// there is no `latest` (with the tags there are), or its tag or digest is not there.
+async fn not_found(store: &dyn Store, reference: &Reference) -> StoreError {
+    if let Reference::Layout { dir, .. } = reference
+        && std::fs::symlink_metadata(dir).is_err()
+    {
+        return StoreError::NoLayoutDirectory { dir: dir.clone() };
+    }
+    if reference.target().is_none() {
+        return StoreError::NoLatest {
+            store: store.id().clone(),
+            // Listing is a courtesy: a store that cannot list still gets the error.
+            tags: store.tags(TAGS_LISTED).await.unwrap_or_default(),
+        };
+    }
+    StoreError::NotFound {
+        store: store.id().clone(),
+        what: format!("`{reference}`"),
     }
 }
 
@@ -249,7 +270,12 @@ impl Fetcher<'_> {
             .unwrap_or(Target::Tag("latest".to_owned()));
         let what = format!("`{reference}`");
         let (bytes, digest) =
-            get_manifest_checked(store, &target, hints, &what, retry, reporter).await?;
+            match get_manifest_checked(store, &target, hints, &what, retry, reporter).await {
+                Err(Error::Store(StoreError::NotFound { .. })) => {
+                    return Err(not_found(store, reference).await.into());
+                }
+                other => other?,
+            };
         let index = match artifact::parse(&bytes, digest).map_err(StoreError::from)? {
             Fetched::Manifest(manifest) => return Ok((manifest, digest, None)),
             Fetched::Index(index) => index,

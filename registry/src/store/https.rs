@@ -95,6 +95,7 @@ impl HttpsSource {
         what: &str,
         range: Option<String>,
     ) -> Result<Option<reqwest::Response>, StoreError> {
+        tracing::debug!(url, range = range.as_deref(), "GET");
         let mut request = self.client.get(url);
         if let Some(range) = range {
             request = request.header(reqwest::header::RANGE, range);
@@ -104,6 +105,7 @@ impl HttpsSource {
             .await
             .map_err(|e| self.map_reqwest(e, what))?;
         let status = response.status().as_u16();
+        tracing::debug!(url, status, "response");
         match status {
             200 | 206 => Ok(Some(response)),
             404 => Ok(None),

@@ -177,6 +177,17 @@ impl LayoutStore {
 }
 
 impl Store for LayoutStore {
+    fn tags(&self, limit: usize) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            let Some(index) = self.read_index()? else {
+                return Ok(Vec::new());
+            };
+            let names = index["manifests"].as_array().into_iter().flatten();
+            let names = names.filter_map(|e| e["annotations"][artifact::REF_NAME].as_str());
+            Ok(super::release_tags(names.map(str::to_owned), limit))
+        })
+    }
+
     fn id(&self) -> &StoreId {
         &self.id
     }

@@ -29,6 +29,20 @@ pub use problem::{OpenProblem, ProtocolViolation};
 /// A failure talking to a store (exit 2: the bytes were not evaluated, they were not had).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// An OCI layout directory that does not exist (a typo after `oci-layout:`).
+    #[error("OCI layout directory `{}` does not exist", dir.display())]
+    NoLayoutDirectory {
+        /// The directory as named.
+        dir: PathBuf,
+    },
+    /// A reference without a tag, and no `latest` tag in the store.
+    #[error("no tag given, and `{store}` has no `latest` tag")]
+    NoLatest {
+        /// The store.
+        store: StoreId,
+        /// Tags it has (at most [`TAGS_LISTED`]).
+        tags: Vec<String>,
+    },
     /// The tag, manifest or blob is not there.
     #[error("{what} not found in `{store}`")]
     NotFound {
@@ -258,6 +272,22 @@ impl Diagnose for StoreError {
                 "check that the store is up and reachable, then run the command again".to_owned(),
             ),
             StoreError::NotFound { .. } => Some("check the reference's tag or digest".to_owned()),
+            StoreError::NoLayoutDirectory { dir } => Some(format!(
+                "check the path after `oci-layout:` (`{}` is relative to the current directory)",
+                dir.display()
+            )),
+            StoreError::NoLatest { store, tags } if tags.is_empty() => Some(format!(
+                "name the tag or digest: `{store}:<tag>` or `{store}@sha256:<hex>` (the store lists no tags)"
+            )),
+            StoreError::NoLatest { store, tags } => {
+                let more = if tags.len() >= TAGS_LISTED { ", …" } else { "" };
+                let listed = tags.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>();
+                Some(format!(
+                    "name one of its tags, e.g. `{store}:{}`: {}{more}",
+                    tags[0],
+                    listed.join(", ")
+                ))
+            }
             StoreError::Tls { .. } => Some(
                 "zkelf trusts the system's certificate store and `SSL_CERT_FILE`: if a proxy or a private CA signs this host's certificate, set `SSL_CERT_FILE` to its PEM file".to_owned(),
             ),
@@ -316,6 +346,9 @@ impl fmt::Debug for BlobStream {
     }
 }
 
+/// How many tags an error lists at most (`NoLatest`).
+pub const TAGS_LISTED: usize = 20;
+
 /// Where artifacts are kept: read manifests and blobs, write them.
 pub trait Store: Send + Sync + fmt::Debug {
     /// The store as a user names it (reference without tag), for messages and hints.
@@ -368,6 +401,13 @@ pub trait Store: Send + Sync + fmt::Debug {
         self.get_manifest(target)
     }
 
+    /// Up to `limit` of the store's tags, to name what exists when a reference's tag is not
+    /// there; stores that cannot list tags (downloads) have none.
+    fn tags(&self, limit: usize) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let _ = limit;
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
     /// Manifests whose `subject` is `subject_digest` (attestations): the referrers API where the
     /// store has one, else the `sha256-<hex>` fallback index.
     fn referrers<'a>(
@@ -397,6 +437,19 @@ impl Default for ManifestHints {
             vk: true,
         }
     }
+}
+
+/// The tags that name releases, sorted, without the attestations' `sha256-<hex>` fallback
+/// tags, at most `limit`.
+pub(crate) fn release_tags(tags: impl IntoIterator<Item = String>, limit: usize) -> Vec<String> {
+    let mut tags: Vec<String> = tags
+        .into_iter()
+        .filter(|t| !t.starts_with("sha256-"))
+        .collect();
+    tags.sort();
+    tags.dedup();
+    tags.truncate(limit);
+    tags
 }
 
 /// The manifests the `sha256-<hex>` fallback index lists for `subject_digest` (none when the

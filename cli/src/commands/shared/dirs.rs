@@ -40,3 +40,13 @@ pub(crate) fn builder_trust_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| state_dir().map(|d| d.join("builder-trust")))
 }
+
+/// `$XDG_CONFIG_HOME/zkelf`, else `~/.config/zkelf`: where the user's default trust policy lives.
+pub(crate) fn config_dir() -> Option<PathBuf> {
+    let xdg = std::env::var_os(EnvVars::XDG_CONFIG_HOME)
+        .map(PathBuf::from)
+        // The XDG base directory specification: a relative or empty value is to be ignored.
+        .filter(|p| p.is_absolute());
+    let home = std::env::var_os(EnvVars::HOME).map(PathBuf::from);
+    zkelf_registry::dirs::default_dir(xdg.as_deref(), home.as_deref(), ".config")
+}

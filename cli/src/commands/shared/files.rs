@@ -31,6 +31,34 @@ pub(crate) fn persist_atomically(
     })
 }
 
+/// Refuses an output path whose directory does not exist, before anything is fetched: the
+/// file is written through a temporary file beside it, whose name would otherwise be the error.
+pub(crate) fn check_output_dir(flag: &str, path: &Path) -> Result<(), UsageError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => return Ok(()),
+    };
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let what = if dir.exists() {
+        "is not a directory"
+    } else {
+        "does not exist"
+    };
+    Err(UsageError::new(
+        format!(
+            "`{flag} {}`: directory `{}` {what}",
+            path.display(),
+            dir.display()
+        ),
+        format!(
+            "create it first (`mkdir -p {}`), or write to another path",
+            dir.display()
+        ),
+    ))
+}
+
 /// `path` with `suffix` appended to its file name (`fib.elf` → `fib.elf.minisig`).
 pub(crate) fn sibling_with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();

@@ -1,16 +1,13 @@
-//! Keys, passwords and the trust policy: how every command reads what it signs with and what
-//! it trusts. `--key` of the trusting commands is a `.pub` file or the bare base64 line, as
-//! zkboost and release pages write keys, in `verify`, `pull`, `inspect`, `import` and `publish`
-//! alike.
+//! Keys and passwords: how every command reads what it signs with, and the public key it
+//! trusts. `--key` of the trusting commands is a `.pub` file or the bare base64 line, as zkboost
+//! and release pages write keys, in `verify`, `pull`, `inspect`, `import` and `publish` alike.
 
 use std::io::IsTerminal as _;
 use std::path::Path;
 
 use anyhow::Context as _;
 use zkelf_trust::keys::{Password, PublicKey, SecretKey, SecretKeyFile};
-use zkelf_trust::policy::Policy;
 
-use crate::args::dist::TrustArgs;
 use crate::env::EnvVars;
 use crate::error::UsageError;
 
@@ -72,28 +69,4 @@ pub(crate) fn public_key(key: &str) -> anyhow::Result<PublicKey> {
         )
         .into()
     })
-}
-
-/// The hint for a missing policy where `--key` may replace it.
-pub(crate) const POLICY_OR_KEY: &str = "pass `--policy <file>` or `--key <public key>`";
-
-/// The trust policy: one trusting exactly `--key` for releases of any guest when given, else
-/// the policy file, which must exist (`hint` says what to pass instead).
-pub(crate) fn policy(policy: &Path, key: Option<&str>, hint: &str) -> anyhow::Result<Policy> {
-    if let Some(key) = key {
-        return Ok(Policy::from_public_key(public_key(key)?));
-    }
-    if !policy.exists() {
-        return Err(UsageError::new(
-            format!("trust policy `{}` does not exist", policy.display()),
-            hint,
-        )
-        .into());
-    }
-    Ok(Policy::load(policy)?)
-}
-
-/// The policy of the distribution commands' `--policy`/`--key` pair.
-pub(crate) fn load_policy(args: &TrustArgs) -> anyhow::Result<Policy> {
-    policy(&args.policy, args.key.as_deref(), POLICY_OR_KEY)
 }

@@ -1,8 +1,9 @@
-//! What the commands share, each in one place: keys, passwords and the trust policy
-//! ([`keys`]), pins and versions ([`pins`]), files written atomically ([`files`]), `SOURCE_DATE_EPOCH` ([`epoch`]), the state
-//! and cache directories ([`dirs`]), registry access ([`network`]), progress ([`reporters`]), a
-//! published artifact fetched for `rebuild` and `attest` ([`published`]), a verified pull for
-//! `pull` and `run` ([`pulled`]) and the Docker engine
+//! What the commands share, each in one place: keys and passwords ([`keys`]), the trust
+//! policy and the one rule that finds it ([`policy`]), pins and versions ([`pins`]), files
+//! written atomically ([`files`]), `SOURCE_DATE_EPOCH` ([`epoch`]), the state, cache and config
+//! directories ([`dirs`]), registry access ([`network`]), progress ([`reporters`]), a published
+//! artifact fetched for `rebuild` and `attest` ([`published`]), a verified pull for `pull` and
+//! `run` ([`pulled`]) and the Docker engine
 //! ([`engine`]). Commands import from here, never from each other.
 
 pub(crate) mod dirs;
@@ -11,6 +12,7 @@ pub(crate) mod files;
 pub(crate) mod keys;
 pub(crate) mod network;
 pub(crate) mod pins;
+pub(crate) mod policy;
 pub(crate) mod published;
 pub(crate) mod pulled;
 pub(crate) mod reporters;

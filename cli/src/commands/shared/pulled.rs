@@ -11,9 +11,9 @@ use zkelf_registry::verify::Expected;
 use zkelf_registry::vk::VkOutput;
 
 use super::dirs::{cache_dir, state_dir};
-use super::keys::load_policy;
 use super::network::{network_options, retry_policy};
 use super::pins::{optional_version, pins};
+use super::policy::load_policy;
 use super::reporters::ProgressReporter;
 use crate::args::dist::PullArgs;
 use crate::printer::Printer;

@@ -336,6 +336,7 @@ impl RegistryStore {
             self.host,
             self.repository
         );
+        tracing::debug!(%url, "GET");
         let mut request = login.apply(self.http.get(&url));
         for (name, value) in headers {
             request = request.header(name, value);
@@ -515,6 +516,24 @@ impl Store for RegistryStore {
                 .map_err(move |e| this.map_reqwest(e, what.clone()))
                 .boxed();
             Ok(BlobStream { offset, stream })
+        })
+    }
+
+    fn tags(&self, limit: usize) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            let what = "the tag list";
+            // Attestation fallback tags (`sha256-…`) are listed too: ask for more than shown.
+            let path = format!("tags/list?n={}", limit.saturating_mul(4).max(100));
+            let Some(bytes) = self.bounded_get(&path, what).await? else {
+                return Ok(Vec::new());
+            };
+            #[derive(serde::Deserialize)]
+            struct TagList {
+                #[serde(default)]
+                tags: Option<Vec<String>>,
+            }
+            let list: TagList = serde_json::from_slice(&bytes).unwrap_or(TagList { tags: None });
+            Ok(super::release_tags(list.tags.unwrap_or_default(), limit))
         })
     }
 

@@ -1,0 +1,255 @@
+//! A newcomer's first hour (issue 21): every common mistake gets a message naming the fix, the
+//! policy is found by one rule wherever one stands, and `inspect` shows an artifact without
+//! trust. Each message is a snapshot, and nothing is written by a refused run.
+
+mod dist_common;
+
+use std::path::Path;
+
+use dist_common::World;
+use zkelf_testsupport::cli::{Output, Tree, Zkelf};
+use zkelf_testsupport::elf::{Class, ElfSpec};
+use zkelf_testsupport::policy::{Key, PolicyFile};
+use zkelf_testsupport::{assert_cli_snapshot, rejects};
+
+/// `zkelf <args>` in `world`'s directory (or `cwd` under it), isolated, with `env`.
+fn zkelf(world: &World, cwd: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Zkelf::new(env!("CARGO_BIN_EXE_zkelf"))
+        .isolated(world.dir.path())
+        .current_dir(world.path(cwd))
+        .args(args)
+        .envs(env)
+        .run()
+}
+
+/// A world with `fib 1.0.0` for `sp1` published into the layout `oci/`.
+fn published() -> World {
+    let world = World::new();
+    let dist = world.dist("fib", "1.0.0", "sp1", Class::Elf32, "fib\n");
+    world.publish_layout(&dist, "oci");
+    world
+}
+
+fn out_tree(world: &World) -> Tree {
+    Tree::of(&[world.path("out"), world.path("state")])
+}
+
+#[test]
+fn keys_given_the_wrong_way_round() {
+    let world = World::new();
+    ElfSpec::new(Class::Elf32)
+        .message("fib\n")
+        .write_to(&world.path("fib.elf"))
+        .unwrap();
+    zkelf(
+        &world,
+        "",
+        &["keygen", "--out", "keys", "--name", "rel", "--unencrypted"],
+        &[],
+    )
+    .assert_exit(0);
+    let sign = [
+        "sign",
+        "fib.elf",
+        "--key",
+        "keys/rel.pub",
+        "--guest",
+        "fib",
+        "--version",
+        "1.0.0",
+        "--zkvm",
+        "sp1",
+    ];
+    rejects!(
+        Tree::of(&[world.path("fib.elf.minisig")]),
+        "sign_with_the_public_key",
+        2,
+        || zkelf(&world, "", &sign, &[])
+    );
+    rejects!(out_tree(&world), "verify_with_the_secret_key", 2, || zkelf(
+        &world,
+        "",
+        &["verify", "fib.elf", "--key", "keys/rel.key"],
+        &[]
+    ));
+}
+
+#[test]
+fn references_that_name_nothing() {
+    let world = published();
+    let policy = world.policy.to_str().unwrap().to_owned();
+    let pull = |reference: &str, output: &str| {
+        zkelf(
+            &world,
+            "",
+            &["pull", reference, "-o", output, "--policy", &policy],
+            &[],
+        )
+    };
+    rejects!(
+        out_tree(&world),
+        "a_layout_directory_that_does_not_exist",
+        2,
+        || { pull("oci-layout:ocii:1.0.0", "out/fib.elf") }
+    );
+    rejects!(out_tree(&world), "a_reference_without_a_tag", 2, || {
+        pull("oci-layout:oci", "out/fib.elf")
+    });
+    rejects!(out_tree(&world), "a_path_instead_of_oci_layout", 2, || {
+        pull("./oci:1.0.0", "out/fib.elf")
+    });
+    rejects!(
+        out_tree(&world),
+        "an_output_in_a_directory_that_does_not_exist",
+        2,
+        || { pull("oci-layout:oci:1.0.0", "nodir/fib.elf") }
+    );
+    assert!(!world.path("nodir").exists());
+    pull("oci-layout:oci:1.0.0-sp1", "out/fib.elf").assert_exit(0);
+}
+
+#[test]
+fn usage_errors() {
+    let world = World::new();
+    assert_cli_snapshot!("no_command", zkelf(&world, "", &[], &[]).assert_exit(2));
+    let json = zkelf(&world, "", &["--json", "pull"], &[]);
+    assert_cli_snapshot!("json_missing_arguments", json.assert_exit(2));
+    let doc = json.json(2);
+    assert_eq!(doc["error"]["kind"], "usage");
+    assert!(!json.stdout.contains("Usage:"), "{}", json.stdout);
+    let bad = zkelf(
+        &world,
+        "",
+        &["--json", "pull", "x", "-o", "y", "--max-size", "1Q"],
+        &[],
+    );
+    assert_cli_snapshot!("json_invalid_value", bad.assert_exit(2));
+}
+
+/// A policy trusting the world's release key, written at `path`.
+fn trusting(world: &World, path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    PolicyFile::new()
+        .key(Key::release("test-release", &world.key.public_base64()))
+        .require(1, 0)
+        .write(path);
+}
+
+#[test]
+fn one_policy_rule_from_anywhere() {
+    let world = published();
+    std::fs::create_dir_all(world.path("deep/sub/dir")).unwrap();
+    let layout = format!("oci-layout:{}:1.0.0-sp1", world.path("oci").display());
+    let pull = |cwd: &str, extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["pull", &layout, "-o", "fib.elf"];
+        args.extend_from_slice(extra);
+        zkelf(&world, cwd, &args, env)
+    };
+    // Nowhere: the error says where it looked.
+    rejects!(out_tree(&world), "pull_without_any_policy", 2, || {
+        pull("deep/sub/dir", &[], &[])
+    });
+    // The user default, from a subdirectory.
+    let config = world.path("config");
+    trusting(&world, &config.join("zkelf/policy.toml"));
+    let xdg = [("XDG_CONFIG_HOME", config.to_str().unwrap())];
+    pull("deep/sub/dir", &[], &xdg).assert_exit(0);
+    // `ZKELF_POLICY` outranks the user default; a missing file is an error, not a fall-through.
+    let missing = world.path("missing.toml");
+    let env = [xdg[0], ("ZKELF_POLICY", missing.to_str().unwrap())];
+    rejects!(
+        out_tree(&world),
+        "zkelf_policy_that_does_not_exist",
+        2,
+        || { pull("deep", &[], &env) }
+    );
+    let good = [xdg[0], ("ZKELF_POLICY", world.policy.to_str().unwrap())];
+    std::fs::remove_dir_all(&config).unwrap();
+    pull("deep/sub", &[], &good).assert_exit(0);
+    // `--key` outranks `ZKELF_POLICY`; `--policy` and `--key` together are a usage error.
+    let key = world.key.public_base64();
+    pull("deep", &["--key", &key], &env).assert_exit(0);
+    let policy = world.policy.to_str().unwrap();
+    rejects!(out_tree(&world), "policy_and_key_together", 2, || {
+        pull("deep", &["--policy", policy, "--key", &key], &[])
+    });
+}
+
+#[test]
+fn inspect_without_trust_is_not_judged() {
+    let world = published();
+    let out = zkelf(&world, "", &["inspect", "oci-layout:oci:1.0.0-sp1"], &[]);
+    assert_cli_snapshot!("inspect_not_judged", out.assert_exit(0));
+    let json = zkelf(
+        &world,
+        "",
+        &["--json", "inspect", "oci-layout:oci:1.0.0-sp1"],
+        &[],
+    );
+    let doc = json.json(0);
+    assert_eq!(doc["judged"], false);
+    assert_eq!(doc["verified"], false);
+    assert!(doc["signatures"][0]["counts_for"].is_null());
+    let policy = world.policy.to_str().unwrap();
+    let judged = zkelf(
+        &world,
+        "",
+        &[
+            "--json",
+            "inspect",
+            "oci-layout:oci:1.0.0-sp1",
+            "--policy",
+            policy,
+        ],
+        &[],
+    );
+    assert_eq!(judged.json(0)["judged"], true);
+}
+
+#[test]
+fn a_native_binary_is_signed_with_its_target() {
+    let world = World::new();
+    ElfSpec::new(Class::Elf64)
+        .machine(zkelf_testsupport::elf::EM_X86_64)
+        .write_to(&world.path("zkelf-x86"))
+        .unwrap();
+    zkelf(
+        &world,
+        "",
+        &["keygen", "--out", "keys", "--name", "dist", "--unencrypted"],
+        &[],
+    )
+    .assert_exit(0);
+    let sign = [
+        "sign",
+        "zkelf-x86",
+        "--key",
+        "keys/dist.key",
+        "--guest",
+        "zkelf",
+        "--version",
+        "0.1.0",
+        "--zkvm",
+        "native",
+    ];
+    rejects!(
+        Tree::of(&[world.path("zkelf-x86.minisig")]),
+        "native_without_a_target",
+        2,
+        || zkelf(&world, "", &sign, &[])
+    );
+    let mut with_target = sign.to_vec();
+    with_target.extend(["--target", "x86_64-unknown-linux-musl"]);
+    zkelf(&world, "", &with_target, &[]).assert_exit(0);
+    let verify = [
+        "verify",
+        "zkelf-x86",
+        "--key",
+        "keys/dist.pub",
+        "--guest",
+        "zkelf",
+        "--zkvm",
+        "native",
+    ];
+    zkelf(&world, "", &verify, &[]).assert_exit(0);
+}
