@@ -48,6 +48,7 @@ impl Default for BaseOptions {
 
 /// The imported base image and the digests that identify it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BaseImage {
     /// `zkelf-base:<suite>`.
     pub tag: String,

@@ -35,6 +35,7 @@ pub const TOOLCHAIN_PACKAGES: &[&str] = &[
 
 /// A builder image ready to run builds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BuilderImage {
     /// `zkelf-builder:<hash of inputs>`.
     pub tag: String,
@@ -50,6 +51,7 @@ pub struct BuilderImage {
 
 /// Toolchain versions, as the tools print them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Toolchain {
     /// `rustc -vV`.
     pub rustc: String,

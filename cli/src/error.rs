@@ -70,6 +70,7 @@ impl UsageError {
 
 /// What kind of failure an error document reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// zkelf was called wrongly (exit 2): a missing or unknown argument, a bad value.
@@ -83,6 +84,7 @@ pub enum ErrorKind {
 /// A failure as the user sees it, in the shape of the `--json` error document
 /// (`{"error": {…}}`).
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ErrorReport {
     /// The messages of the causes, outermost first, after the message.
     pub causes: Vec<String>,
@@ -163,6 +165,7 @@ impl ErrorReport {
 
 /// The `--json` document of every failure: `{"error": {…}}`.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ErrorDocument<'a> {
     /// The failure.
     pub error: &'a ErrorReport,

@@ -42,6 +42,7 @@ pub struct Labels {
 
 /// What an import wrote.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Imported {
     /// The download URL.
     pub source: String,

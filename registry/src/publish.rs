@@ -136,6 +136,7 @@ fn read_artifact(dir: &Path, elf_path: PathBuf) -> Result<DistArtifact, Error> {
 
 /// What a publish did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Published {
     /// One entry per artifact.
     pub artifacts: Vec<PublishedArtifact>,
@@ -153,6 +154,7 @@ pub struct Published {
 
 /// One published artifact.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PublishedArtifact {
     /// `<version>-<zkvm>`.
     pub tag: String,

@@ -39,6 +39,7 @@ pub fn check_expectation(
 
 /// One signature and whether it counts.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignatureReport {
     /// Where it came from (`release layer`, `attestation sha256:…`).
     pub origin: String,

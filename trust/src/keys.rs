@@ -70,6 +70,21 @@ impl serde::Serialize for KeyId {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for KeyId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "KeyId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A minisign key id: 16 uppercase hex digits, as the minisign tool shows it.",
+            "type": "string",
+            "pattern": "^[0-9A-F]{16}$"
+        })
+    }
+}
+
 /// Problems with keys and passwords. Messages never contain secret material.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

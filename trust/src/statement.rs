@@ -24,6 +24,7 @@ pub const MAX_LEN: usize = 8192;
 
 /// What a statement attests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// The release manager's signature of the released ELF.
@@ -50,6 +51,7 @@ impl fmt::Display for Kind {
 
 /// A zkelf statement: what a signature binds to the ELF bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Statement {
     /// Release signature or rebuild attestation.
     pub kind: Kind,

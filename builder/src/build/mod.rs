@@ -87,6 +87,7 @@ impl Default for BuildOptions {
 
 /// One ELF written to the output directory, with its provenance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BuiltArtifact {
     /// Guest name.
     pub guest: String,

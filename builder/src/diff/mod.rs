@@ -51,6 +51,7 @@ pub enum DiffError {
 
 /// How two ELF files differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ElfDiff {
     /// Whether the bytes are identical.
     pub identical: bool,
@@ -77,6 +78,7 @@ pub struct ElfDiff {
 
 /// Name, size and digest of one side.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FileSummary {
     /// The label given (a path).
     pub name: String,
@@ -88,6 +90,7 @@ pub struct FileSummary {
 
 /// One section that differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SectionDiff {
     /// Section name.
     pub name: String,
@@ -105,6 +108,7 @@ pub struct SectionDiff {
 
 /// One symbol that differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SymbolDiff {
     /// Symbol name.
     pub name: String,
@@ -116,6 +120,7 @@ pub struct SymbolDiff {
 
 /// A printable string near a difference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NearbyString {
     /// `a` or `b`.
     pub side: &'static str,

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// One way this builder differs from the one a provenance records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Difference {
     /// What differs (`rustc -vV`, `Debian package \`lld\``, `environment variable \`TZ\``).
     pub what: String,

@@ -103,6 +103,7 @@ impl Spec {
 
 /// What decides a toolbox's bytes: its key is the sha256 of this document's JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KeyDocument {
     /// [`FORMAT`].
     pub format: u32,

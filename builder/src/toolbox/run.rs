@@ -37,11 +37,13 @@ pub struct VkReport {
 
 /// A guest's run that halted successfully.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Execution {
     /// The zkVM.
     pub zkvm: String,
     /// The public values (SP1, OpenVM), journal (RISC Zero) or output words (ZisK).
     #[serde(serialize_with = "hex")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub public_values: Vec<u8>,
     /// Cycles, in the executor's own unit.
     pub cycles: u64,

@@ -12,6 +12,7 @@ use crate::render::Report;
 
 /// What `attest` reports.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct AttestReport {
     pub reference: String,
     pub manifest: OciDigest,
@@ -39,6 +40,7 @@ impl Report for AttestReport {
 
 /// What `rebuild` reports.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct RebuildReport {
     pub reference: String,
     pub manifest: OciDigest,

@@ -13,6 +13,7 @@ use crate::render::Report;
 
 /// What `build` reports: the artifacts written.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct BuildReport {
     pub artifacts: Vec<BuiltArtifact>,
 }
@@ -32,6 +33,7 @@ impl Report for BuildReport {
 
 /// What `builder base` reports.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct BaseReport {
     pub base: BaseImage,
     /// False when the image existed and nothing was done.
@@ -47,6 +49,7 @@ impl Report for BaseReport {
 
 /// What `builder image` reports.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ImageReport {
     pub image: BuilderImage,
 }
@@ -76,12 +79,14 @@ impl Report for ImageReport {
 
 /// What `builder toolbox` reports: each toolbox, ready in the cache.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ToolboxReport {
     pub toolboxes: Vec<ToolboxEntry>,
 }
 
 /// One toolbox: what decided its bytes and what they are.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ToolboxEntry {
     pub zkvm: String,
     /// The toolbox image's tag and id.
@@ -128,6 +133,7 @@ impl Report for ToolboxReport {
 
 /// What `diff` reports: the comparison as it is.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct DiffReport(pub ElfDiff);
 

@@ -18,6 +18,7 @@ use crate::render::{Report, escape};
 
 /// What `publish` reports.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct PublishReport {
     pub to: String,
     #[serde(flatten)]
@@ -46,6 +47,7 @@ impl Report for PublishReport {
 
 /// What `release` reports: built, signed, published.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ReleaseReport {
     pub to: String,
     pub built: Vec<BuiltArtifact>,
@@ -72,6 +74,7 @@ impl Report for ReleaseReport {
 
 /// What `pull` reports.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct PullReport {
     pub reference: String,
     /// The ELF written; `null` with `--vk-only`.
@@ -94,6 +97,7 @@ pub struct PullReport {
 
 /// The verification key in `pull`'s report.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct VkReport {
     pub sha256: Sha256Digest,
     pub size: u64,
@@ -183,6 +187,7 @@ impl Report for PullReport {
 
 /// What `import` reports.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ImportReport {
     pub to: String,
     #[serde(flatten)]
@@ -225,6 +230,7 @@ impl Report for ImportReport {
 
 /// The provenance fields `inspect` shows.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct InspectedProvenance {
     pub sha256: Sha256Digest,
     pub size: usize,
@@ -235,6 +241,7 @@ pub struct InspectedProvenance {
 
 /// What `inspect` reports.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct InspectReport {
     pub reference: String,
     pub manifest: OciDigest,

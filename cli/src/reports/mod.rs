@@ -6,5 +6,7 @@ pub mod audit;
 pub mod build;
 pub mod dist;
 pub mod run;
+#[cfg(test)]
+mod schema;
 pub mod trust;
 pub mod verdict;

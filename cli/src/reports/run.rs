@@ -9,6 +9,7 @@ use crate::render::Report;
 
 /// A guest's run that halted successfully: `{"zkvm", "public_values", "cycles"}`.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct RunReport(pub Execution);
 

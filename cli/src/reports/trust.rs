@@ -13,6 +13,7 @@ use crate::render::{Report, escape, write_statement};
 
 /// What `keygen` wrote.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct KeygenReport {
     pub public_key: PathBuf,
     pub secret_key: PathBuf,
@@ -37,6 +38,7 @@ impl Report for KeygenReport {
 
 /// What `sign` wrote.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct SignReport {
     pub elf: PathBuf,
     pub signature: PathBuf,
@@ -60,6 +62,7 @@ impl Report for SignReport {
 
 /// What `verify` established.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct VerifyReport {
     /// Whether it verified and why (shared with `pull`); each signature's origin is its file.
     pub verdict: Verdict,
@@ -74,6 +77,7 @@ pub struct VerifyReport {
 
 /// Whether a signed blob (provenance, VK) was compared with a given file.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BlobCheck {
     /// The given file is the one signed.

@@ -13,6 +13,7 @@ use crate::render::escape;
 /// Whether the bytes verified, and on what grounds: one shape under `"verdict"` in `verify
 /// --json` and `pull --json`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Verdict {
     /// True in a report; false under the error document's `verdict` (exit 1).
     pub verified: bool,

@@ -20,12 +20,14 @@ use crate::store::{ManifestHints, ProtocolViolation, Store, StoreError, TAGS_LIS
 
 /// An attestation that could not be read (it does not count, and says why).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BrokenAttestation {
     /// The attestation manifest.
     pub manifest: OciDigest,
     /// Why it could not be used (shared: a resolved artifact is cloned), serialized as `reason`,
     /// the message with its causes on one line.
     #[serde(rename = "reason", serialize_with = "serialize_chain")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub error: Arc<Error>,
 }
 

@@ -48,6 +48,7 @@ impl VkOutput<'_> {
 
 /// What vouches for the VK.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum VkCheck {
     /// The verified statement binds its sha256 (`vk=`).
