@@ -68,6 +68,72 @@ mod tests {
             .collect()
     }
 
+    /// Every flag of every command that a variable sets, as `(command, flag, variable)`.
+    fn flags_set_by_variables() -> Vec<(String, String, String)> {
+        fn walk(cmd: &clap::Command, path: &str, found: &mut Vec<(String, String, String)>) {
+            let path = format!("{path} {}", cmd.get_name()).trim().to_owned();
+            for arg in cmd.get_arguments() {
+                if let Some(var) = arg.get_env() {
+                    assert!(
+                        !arg.is_hide_env_set(),
+                        "`{path} --{}` hides its `[env: …]`",
+                        arg.get_id()
+                    );
+                    found.push((
+                        path.clone(),
+                        arg.get_id().to_string(),
+                        var.to_string_lossy().into_owned(),
+                    ));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &path, found);
+            }
+        }
+        let mut found = Vec::new();
+        walk(
+            &<crate::args::Cli as clap::CommandFactory>::command(),
+            "",
+            &mut found,
+        );
+        found
+    }
+
+    /// A variable that sets a flag shows as `[env: NAME=]` in that flag's `--help` (clap does so
+    /// unless told to hide it), and the environment page says so; the variables that only
+    /// stand in for a prompt or a default (`ZKELF_PASSWORD`, the directories) set no flag.
+    #[test]
+    fn every_flag_a_variable_sets_shows_it_in_help() {
+        let found = flags_set_by_variables();
+        let variables: BTreeSet<&str> = found.iter().map(|(_, _, v)| v.as_str()).collect();
+        assert_eq!(
+            variables,
+            BTreeSet::from(["ZKELF_GIT_MIRRORS", "ZKELF_POLICY"]),
+            "{found:?}"
+        );
+        let page = include_str!("../../docs/environment.md");
+        for var in variables {
+            assert!(
+                page.contains(&format!("[env: {var}=]")),
+                "docs/environment.md does not say `--help` shows `[env: {var}=]`"
+            );
+        }
+        let help = |args: &[&str]| {
+            let err = <crate::args::Cli as clap::Parser>::try_parse_from(args).unwrap_err();
+            // Wrapped to the terminal's width: one space wherever a line broke.
+            let text = err.render().to_string();
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        for (path, _, var) in &found {
+            let mut args: Vec<&str> = path.split(' ').collect();
+            args.push("--help");
+            assert!(
+                help(&args).contains(&format!("[env: {var}=")),
+                "`{path} --help` does not show `[env: {var}=]`"
+            );
+        }
+    }
+
     #[test]
     fn the_environment_page_lists_every_variable_the_code_reads() {
         let code = declared(include_str!("env.rs"));
