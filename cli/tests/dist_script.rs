@@ -1,0 +1,119 @@
+//! `scripts/dist`, zkelf released by zkelf: its signing half on the binary under test
+//! (`--prebuilt`), so the suite checks the provenance, the statement, `SHA256SUMS` and the
+//! script's own verification in seconds. The static musl build itself (a release build of the
+//! workspace and of the standard library, about 12 minutes on 2 cores) is checked by
+//! `scripts/dist-check`, which runs the whole script and is run where a release is made.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use zkelf_testsupport::cli::Zkelf;
+use zkelf_testsupport::policy::{Key, PolicyFile};
+
+const TARGET: &str = "x86_64-unknown-linux-musl";
+
+/// Runs `scripts/dist --prebuilt <zkelf under test> --out <dir>/dist`; returns the directory.
+fn dist(dir: &Path) -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = dir.join("dist");
+    let run = Command::new("bash")
+        .arg(repo.join("scripts/dist"))
+        .arg("--prebuilt")
+        .arg(env!("CARGO_BIN_EXE_zkelf"))
+        .arg("--out")
+        .arg(&out)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "scripts/dist failed\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    out
+}
+
+#[test]
+fn dist_signs_zkelf_with_its_own_statement() {
+    if std::env::consts::ARCH != "x86_64" {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dist(dir.path());
+    let version = env!("CARGO_PKG_VERSION");
+    let bin = out.join(format!("zkelf-{version}-{TARGET}"));
+    let provenance = out.join(format!("zkelf-{version}-{TARGET}.provenance.json"));
+    let sha256 = zkelf_trust::digest::hash_file(&bin).unwrap().sha256;
+
+    let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
+    assert_eq!(sums, format!("{sha256}  zkelf-{version}-{TARGET}\n"));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&provenance).unwrap()).unwrap();
+    assert_eq!(doc["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(doc["predicateType"], "https://slsa.dev/provenance/v1");
+    assert_eq!(doc["subject"][0]["digest"]["sha256"], sha256.to_string());
+    let external = &doc["predicate"]["buildDefinition"]["externalParameters"];
+    assert_eq!(external["target"], TARGET);
+    assert_eq!(external["version"], version);
+
+    // As a user would: a policy trusting the dist key for the guest `zkelf` only.
+    let public = std::fs::read_to_string(out.join("throwaway.pub")).unwrap();
+    let base64 = public.lines().nth(1).unwrap();
+    let policy = PolicyFile::new()
+        .key(Key::release("dist", base64).guests(["zkelf"]))
+        .require(1, 0)
+        .write(&dir.path().join("policy.toml"));
+    let verify = |elf: &Path| {
+        Zkelf::new(env!("CARGO_BIN_EXE_zkelf"))
+            .isolated(dir.path())
+            .arg("--json")
+            .arg("verify")
+            .arg(elf)
+            .arg("--sig")
+            .arg(out.join(format!("zkelf-{version}-{TARGET}.minisig")))
+            .arg("--policy")
+            .arg(&policy)
+            .args(["--guest", "zkelf", "--version", version, "--zkvm", "native"])
+            .arg("--provenance")
+            .arg(&provenance)
+            .run()
+    };
+    let verified = verify(&bin).json(0);
+    let statement = &verified["verdict"]["statement"];
+    assert_eq!(statement["kind"], "release");
+    assert_eq!(statement["zkvm"], "native");
+    assert_eq!(statement["target"], TARGET);
+    assert_eq!(statement["sha256"], sha256.to_string());
+    assert_eq!(verified["provenance"], "matches");
+
+    let mut tampered = std::fs::read(&bin).unwrap();
+    tampered.push(0);
+    let other = dir.path().join("zkelf-tampered");
+    std::fs::write(&other, tampered).unwrap();
+    assert_eq!(verify(&other).json(1)["error"]["kind"], "verification");
+}
+
+#[test]
+fn a_prebuilt_binary_is_never_a_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let run = Command::new("bash")
+        .arg(repo.join("scripts/dist"))
+        .arg("--prebuilt")
+        .arg(env!("CARGO_BIN_EXE_zkelf"))
+        .arg("--key")
+        .arg(dir.path().join("release.key"))
+        .arg("--out")
+        .arg(dir.path().join("dist"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("--prebuilt is a check, never a release"),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(!dir.path().join("dist").exists());
+}
