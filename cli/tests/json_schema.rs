@@ -73,6 +73,8 @@ fn signed(world: &World) {
         r#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"fib-rv32im.elf"}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{"buildDefinition":{"externalParameters":{"source":{"uri":"https://example.com/fib.git","commit":"0123456789abcdef0123456789abcdef01234567"}}}}}"#,
     )
     .unwrap();
+    // A verification key, so `pull`'s report carries its `vk` (checked by the statement).
+    std::fs::write(dir.join("fib-rv32im.vk"), [7u8; 32]).unwrap();
     let sign = world.json(&[
         "sign",
         "dist/fib/1.0.0/fib-rv32im.elf",
@@ -86,6 +88,8 @@ fn signed(world: &World) {
         "rv32im",
         "--provenance",
         "dist/fib/1.0.0/fib-rv32im.provenance.json",
+        "--vk",
+        "dist/fib/1.0.0/fib-rv32im.vk",
     ]);
     valid("sign", 0, &sign);
 }
@@ -157,6 +161,16 @@ fn distribution_documents_match_their_schemas() {
     let reference = "oci-layout:oci:1.0.0-rv32im";
     let pull = world.json(&["pull", reference, "-o", "fib.elf", "--key", "keys/rel.pub"]);
     assert_eq!(valid("pull", 0, &pull)["verdict"]["verified"], true);
+    let vk_only = world.json(&[
+        "pull",
+        reference,
+        "--vk-only",
+        "--vk-out",
+        "fib.vk",
+        "--key",
+        "keys/rel.pub",
+    ]);
+    assert_eq!(valid("pull", 0, &vk_only)["vk"]["by"], "statement");
     let attest = world.json(&["attest", reference, "--key", "keys/rel.key", "--push"]);
     valid("attest", 0, &attest);
     let judged = valid(
