@@ -7,10 +7,23 @@ use std::io::Write;
 use serde::Serialize;
 
 /// A command's result: serialized as-is for `--json`, rendered by `human` otherwise.
-pub trait Report: Serialize {
+pub trait Report: Serialize + Documented {
     /// Writes the human rendering (data only; it goes to stdout).
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()>;
 }
+
+/// What every report must be to have its `--json` document published (`reports/schema.rs`,
+/// `docs/schemas/`): in test builds, a type with a JSON Schema, so a report that does not derive
+/// `JsonSchema` fails to compile its tests (and clippy `--all-targets`); nothing otherwise.
+#[cfg(test)]
+pub trait Documented: schemars::JsonSchema {}
+#[cfg(test)]
+impl<T: schemars::JsonSchema> Documented for T {}
+/// Nothing outside test builds, which carry no schema code.
+#[cfg(not(test))]
+pub trait Documented {}
+#[cfg(not(test))]
+impl<T> Documented for T {}
 
 /// A string from a store or a file zkelf does not trust, made safe to print on one line: C0
 /// controls (ESC, CR, LF, tab…), DEL, C1 controls and the bidi overrides and isolates
