@@ -218,7 +218,7 @@ impl Diagnose for Judged {
 /// verification failure.
 fn diagnosable<'a>(cause: &'a (dyn StdError + 'static)) -> Option<&'a dyn Diagnose> {
     use zkelf_builder::BuilderError;
-    use zkelf_registry::artifact::LayoutError;
+    use zkelf_registry::artifact::{LayoutError, UntaggableVersion};
     use zkelf_registry::auth::{AuthError, ConfigProblem, HelperFailure};
     use zkelf_registry::error::{DistProblem, StateFileProblem, VkUnvouched};
     use zkelf_registry::reference::{ReferenceError, ReferenceProblem};
@@ -245,6 +245,7 @@ fn diagnosable<'a>(cause: &'a (dyn StdError + 'static)) -> Option<&'a dyn Diagno
     }
     first_of!(
         UsageError,
+        UntaggableVersion,
         Judged,
         BuilderError,
         RegistryError,

@@ -476,3 +476,64 @@ fn diff_exit_codes() {
             .assert_exit(2)
     );
 }
+
+/// What stands in place of a guest's input file.
+#[derive(Debug, Clone, Copy)]
+enum Special {
+    /// A link to `/dev/zero` (read without end, it took 535 MB in a second).
+    DevZero,
+    /// A FIFO nobody writes to (a read blocks for ever).
+    Fifo,
+    /// A directory.
+    Directory,
+}
+
+/// `Cargo.toml`, `Cargo.lock` and `zkelf.toml` that are not regular files are refused at once,
+/// naming the file, before any container: exit 2, nothing written.
+#[test]
+fn special_files_in_place_of_the_guests_inputs() {
+    for (name, file, special) in [
+        (
+            "cargo_toml_linked_to_dev_zero",
+            "guests/fibonacci/Cargo.toml",
+            Special::DevZero,
+        ),
+        (
+            "workspace_cargo_lock_fifo",
+            "guests/Cargo.lock",
+            Special::Fifo,
+        ),
+        (
+            "workspace_cargo_lock_directory",
+            "guests/Cargo.lock",
+            Special::Directory,
+        ),
+        (
+            "zkelf_toml_linked_to_dev_zero",
+            "guests/fibonacci/zkelf.toml",
+            Special::DevZero,
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = guests_checkout(tmp.path(), &[]);
+        let path = repo.join(file);
+        std::fs::remove_file(&path).unwrap();
+        match special {
+            Special::DevZero => std::os::unix::fs::symlink("/dev/zero", &path).unwrap(),
+            Special::Fifo => {
+                let made = std::process::Command::new("mkfifo").arg(&path).status();
+                assert!(made.unwrap().success(), "mkfifo {}", path.display());
+            }
+            Special::Directory => std::fs::create_dir(&path).unwrap(),
+        }
+        let started = std::time::Instant::now();
+        build_rejects(
+            &format!("special_file_{name}"),
+            tmp.path(),
+            &repo.join("guests/fibonacci"),
+            &["--allow-dirty"],
+        );
+        let took = started.elapsed();
+        assert!(took.as_secs() < 10, "{name}: took {took:?}");
+    }
+}

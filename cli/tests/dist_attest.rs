@@ -109,9 +109,10 @@ fn lock_pins_refuse_a_moved_release() {
     );
     std::fs::remove_file(&out).unwrap();
 
-    // The release is re-signed with other bytes and re-published under the same tag.
+    // The release is re-signed with other bytes and re-published under the same tag
+    // (`--replace`: a publisher moving a version's tag must say so).
     w.dist("fib", "1.0.0", "sp1", Class::Elf32, "moved\n");
-    assert_exit(&w.publish(&dist, &repo, &[]), 0);
+    assert_exit(&w.publish(&dist, &repo, &["--replace"]), 0);
     let pinned = Tree::of(&[&lock]);
     w.rejects("lock_pin_of_a_moved_release", 1, || {
         w.pull(&reference, &out, &["--lock", lock.to_str().unwrap()])

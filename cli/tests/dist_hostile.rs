@@ -428,6 +428,20 @@ fn one_attestation_listed_20000_times_is_read_once() {
     assert_eq!(fetched, 2, "{:#?}", server.requests());
 }
 
+/// The descriptor of an attestation manifest the store does not hold, the `n`th.
+fn missing_attestation(n: usize) -> serde_json::Value {
+    let d = Descriptor::of(
+        artifact::MANIFEST_MEDIA_TYPE,
+        format!("fake {n}").as_bytes(),
+    );
+    serde_json::json!({
+        "mediaType": d.media_type,
+        "digest": d.digest,
+        "size": d.size,
+        "artifactType": artifact::ATTESTATION_ARTIFACT_TYPE,
+    })
+}
+
 #[test]
 fn attestations_past_the_bound_are_reported_as_not_read() {
     let w = World::new();
@@ -436,20 +450,7 @@ fn attestations_past_the_bound_are_reported_as_not_read() {
     let reference = layout_ref(&layout, "1.0.0-sp1");
     let policy = attested(&w, &dist, &reference);
     // 300 attestations that are not there, then the real one: past the first 256, unread.
-    let mut entries: Vec<serde_json::Value> = (0..300)
-        .map(|n| {
-            let d = Descriptor::of(
-                artifact::MANIFEST_MEDIA_TYPE,
-                format!("fake {n}").as_bytes(),
-            );
-            serde_json::json!({
-                "mediaType": d.media_type,
-                "digest": d.digest,
-                "size": d.size,
-                "artifactType": artifact::ATTESTATION_ARTIFACT_TYPE,
-            })
-        })
-        .collect();
+    let mut entries: Vec<serde_json::Value> = (0..300).map(missing_attestation).collect();
     entries.push(the_attestation(&layout, "1.0.0-sp1"));
     rewrite_referrers(&layout, "1.0.0-sp1", entries);
     let not_read = 301 - artifact::MAX_REFERRERS;
@@ -475,4 +476,58 @@ fn attestations_past_the_bound_are_reported_as_not_read() {
     let untouched = Untouched::new(&w, &[&layout]);
     let out = w.pull_under(&reference, &w.path("out/fib.elf"), &policy, &["--no-cache"]);
     refused(&untouched, "attestations_past_the_bound", &out, 1);
+}
+
+#[test]
+fn stalled_attestations_cost_the_attestation_timeout_at_most() {
+    let w = World::new();
+    let dist = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "stalled\n");
+    let layout = w.publish_layout(&dist, "layout");
+    let policy = attested(&w, &dist, &layout_ref(&layout, "1.0.0-sp1"));
+    // Eleven attestations the registry does not hold and the real one, every one stalled: one
+    // after another with full retries, they took 12 x 4 x `--timeout` (24 minutes).
+    let mut entries: Vec<serde_json::Value> = (0..11).map(missing_attestation).collect();
+    entries.push(the_attestation(&layout, "1.0.0-sp1"));
+    let attestations: Vec<String> = entries
+        .iter()
+        .map(|e| format!("GET /v2/fib/manifests/{}", e["digest"].as_str().unwrap()))
+        .collect();
+    rewrite_referrers(&layout, "1.0.0-sp1", entries);
+    let server = FaultyRegistry::serve(&layout, Fault::StallAttestations);
+    let reference = format!("{}/fib:1.0.0-sp1", server.host());
+    let pull = |policy: &Path, json: bool| {
+        let mut cmd = w.zkelf();
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.args(["pull", &reference, "-o"])
+            .arg(w.path("out/fib.elf"))
+            .arg("--policy")
+            .arg(policy)
+            .args(["--no-cache", "--attestation-timeout", "2"]);
+        let (out, took) = run_within(cmd, Duration::from_secs(60));
+        assert!(took < Duration::from_secs(15), "took {took:?}");
+        out
+    };
+
+    // A policy that requires no rebuild: the release verifies, the twelve reported not read.
+    let report = json_report(&pull(&w.policy, true), 0);
+    assert_eq!(report["verdict"]["attestations_not_read"], 12, "{report}");
+    assert_eq!(
+        report["verdict"]["attestations_out_of_time"], 12,
+        "{report}"
+    );
+    std::fs::remove_file(w.path("out/fib.elf")).unwrap();
+
+    // One that requires the auditor's: not read in time, it does not count (exit 1).
+    let untouched = Untouched::new(&w, &[&layout]);
+    let out = pull(&policy, false);
+    refused(&untouched, "stalled_attestations", &out, 1);
+    // Four at a time, and none asked for once the time ran out: four per pull.
+    let asked = server
+        .requests()
+        .iter()
+        .filter(|r| attestations.contains(r))
+        .count();
+    assert_eq!(asked, 8, "{:#?}", server.requests());
 }

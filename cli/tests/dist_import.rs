@@ -9,6 +9,7 @@ use zkelf_testsupport::cli;
 
 use dist_common::github::{GithubRelease, NAME};
 use dist_common::*;
+use zkelf_testsupport::elf::Class;
 use zkelf_testsupport::minisign_tool;
 use zkelf_testsupport::registry::DockerRegistry;
 
@@ -377,4 +378,33 @@ fn help_shows_the_flags_and_exit_codes() {
             "--allow-unbound",
             "a `.pub` file or its base64 line (`RW…`)",
         ]);
+}
+
+/// An import does not move a tag that names other bytes (exit 2, naming both manifests,
+/// nothing written) unless `--replace`, which the new manifest records; importing the same
+/// release again is idempotent.
+#[test]
+fn an_import_does_not_move_a_taken_tag_without_replace() {
+    let w = World::new();
+    let r = GithubRelease::publish(&w);
+    let layout = w.path("hub-layout");
+    let other = w.dist(GUEST, "0.3.0", "zisk", Class::Elf64, "other bytes\n");
+    let layout_ref = format!("oci-layout:{}", layout.display());
+    assert_exit(&w.publish(&other, &layout_ref, &[]), 0);
+    let (old, _) = layout_manifest(&layout, "0.3.0-zisk");
+    let to = format!("{layout_ref}:0.3.0-zisk");
+
+    let before = cli::Tree::of(std::slice::from_ref(&layout));
+    w.rejects("import_over_a_taken_tag", 2, || import(&w, &r, &to, &NAMES));
+    before.assert_unchanged();
+
+    let mut extra = NAMES.to_vec();
+    extra.push("--replace");
+    cli::Output::from(&import(&w, &r, &to, &extra))
+        .assert_exit(0)
+        .stdout_has(&[&format!("replaced {old} (--replace)")]);
+    let (moved, manifest) = layout_manifest(&layout, "0.3.0-zisk");
+    assert_eq!(manifest["annotations"]["dev.zkelf.replaces"], old.as_str());
+    assert_exit(&import(&w, &r, &to, &NAMES), 0);
+    assert_eq!(layout_manifest(&layout, "0.3.0-zisk").0, moved);
 }

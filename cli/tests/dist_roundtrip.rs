@@ -280,3 +280,86 @@ fn publish_refuses_what_the_policy_does_not_accept() {
     });
     assert!(!layout.exists(), "something was published");
 }
+
+/// A published version is immutable: other bytes under its tag are refused before anything is
+/// uploaded (exit 2, naming both manifests), unless `--replace`, which the new manifest records
+/// (`dev.zkelf.replaces`) and the report says; the same bytes again are published again.
+#[test]
+fn a_version_tag_is_not_moved_to_other_bytes_without_replace() {
+    use zkelf_testsupport::cli::{Output, Tree};
+    let w = World::new();
+    let first = w.dist("fib", "1.0.0", "zisk", Class::Elf64, "first\n");
+    let layout = w.path("layout");
+    let to = format!("oci-layout:{}", layout.display());
+    assert_exit(&w.publish(&first, &to, &[]), 0);
+    let (old, _) = layout_manifest(&layout, "1.0.0-zisk");
+    assert_exit(&w.publish(&first, &to, &[]), 0);
+    assert_eq!(layout_manifest(&layout, "1.0.0-zisk").0, old);
+
+    let second = w.dist("fib", "1.0.0", "zisk", Class::Elf64, "second\n");
+    let before = Tree::of(std::slice::from_ref(&layout));
+    let out = Output::from(w.publish(&second, &to, &[]));
+    zkelf_testsupport::assert_cli_snapshot!("publish_over_a_taken_tag", out.assert_exit(2));
+    before.assert_unchanged();
+    // Both manifests by digest (the snapshot filters digests).
+    let new = out
+        .stderr
+        .split('`')
+        .find(|s| s.starts_with("sha256:") && *s != old)
+        .unwrap_or_else(|| panic!("{}", out.stderr))
+        .to_owned();
+    assert!(
+        out.stderr
+            .contains(&format!("names manifest `{old}`, not `{new}`"))
+    );
+
+    let out = Output::from(w.publish(&second, &to, &["--replace"]));
+    out.assert_exit(0)
+        .stdout_has(&[&format!("replaced {old} (--replace)")]);
+    let (moved, manifest) = layout_manifest(&layout, "1.0.0-zisk");
+    assert_eq!(manifest["annotations"]["dev.zkelf.replaces"], old.as_str());
+    // The same bytes again, with or without `--replace`: nothing moves.
+    for extra in [&["--replace"][..], &[]] {
+        let out = Output::from(w.publish(&second, &to, extra));
+        out.assert_exit(0);
+        assert!(!out.stdout.contains("replaced"), "{}", out.stdout);
+        assert_eq!(layout_manifest(&layout, "1.0.0-zisk").0, moved);
+    }
+    let pulled = w.path("out/fib.elf");
+    assert_exit(&w.pull(&format!("{to}:1.0.0-zisk"), &pulled, &[]), 0);
+    assert_eq!(
+        std::fs::read(&pulled).unwrap(),
+        std::fs::read(second.join("fib-zisk.elf")).unwrap()
+    );
+}
+
+/// `release` refuses a version no tag can carry before it builds anything (no Docker is
+/// reached), as `sign` does.
+#[test]
+fn release_refuses_a_version_no_tag_can_carry_before_building() {
+    let w = World::new();
+    let guest = w.path("guest");
+    std::fs::create_dir_all(&guest).unwrap();
+    std::fs::write(
+        guest.join("zkelf.toml"),
+        "name = \"fib\"\nversion = \"1.0.0+build.1\"\nbuild = \"cargo\"\n\n[[artifact]]\nprofile = \"rv32im\"\n",
+    )
+    .unwrap();
+    let layout = w.path("layout");
+    let to = format!("oci-layout:{}", layout.display());
+    w.rejects("release_refuses_build_metadata", 2, || {
+        w.zkelf()
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .arg("release")
+            .arg(&guest)
+            .arg("--key")
+            .arg(&w.key.secret)
+            .args(["--to", &to, "--policy"])
+            .arg(&w.policy)
+            .arg("--out")
+            .arg(w.path("out/dist"))
+            .output()
+            .unwrap()
+    });
+    assert!(!layout.exists());
+}

@@ -790,3 +790,29 @@ fn help_names_every_flag_and_the_exit_codes() {
         fx.zkelf(&["verify", "fib.elf"]).assert_exit(2)
     );
 }
+
+/// A version no OCI tag can carry is refused at `sign` (exit 2, naming the rule), before
+/// anything is signed: build metadata (`+`), or `<version>-<zkvm>` past 128 characters.
+#[test]
+fn sign_refuses_versions_no_tag_can_carry() {
+    let fx = Fixture::new();
+    let long = format!("1.0.0-{}", "a".repeat(119));
+    for (name, version) in [
+        ("sign_refuses_build_metadata", "1.0.0+build.1"),
+        ("sign_refuses_a_tag_past_128_characters", long.as_str()),
+    ] {
+        fx.rejects(name, 2, || {
+            fx.sign_file("fib.elf", "keys/rel.key", ["fib", version, "sp1"], &[], &[])
+        });
+    }
+    // `1.0.0-<118 a>-sp1` is 128 characters: the longest tag, accepted.
+    let longest = format!("1.0.0-{}", "a".repeat(118));
+    fx.sign_file(
+        "fib.elf",
+        "keys/rel.key",
+        ["fib", &longest, "sp1"],
+        &[],
+        &[],
+    )
+    .assert_exit(0);
+}

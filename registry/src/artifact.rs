@@ -61,6 +61,9 @@ pub const TARGET: &str = "dev.zkelf.target";
 pub const ELF_SHA256: &str = "dev.zkelf.elf.sha256";
 /// Annotation: the URL an artifact was imported from (`zkelf import`), signature kept as it was.
 pub const IMPORT_SOURCE: &str = "dev.zkelf.import.source";
+/// Annotation of a manifest published with `--replace` over another under its tag: the
+/// digest of the manifest the tag named before.
+pub const REPLACES: &str = "dev.zkelf.replaces";
 
 /// Largest manifest or index read (SPEC §7).
 pub const MAX_MANIFEST_SIZE: u64 = 4 << 20;
@@ -73,6 +76,16 @@ pub const MAX_VK_SIZE: u64 = 64 << 20;
 /// Most distinct attestations read for one artifact; a referrers list may name any number,
 /// and the rest are reported as not read.
 pub const MAX_REFERRERS: usize = 256;
+
+/// Why `not_read` attestations listed were not read, `out_of_time` of them because the
+/// attestation phase's time ran out: `at most 256 are read[; N not in time]`.
+pub fn why_not_read(not_read: usize, out_of_time: usize) -> String {
+    match out_of_time {
+        0 => format!("at most {MAX_REFERRERS} are read"),
+        late if late == not_read => format!("{late} not in time"),
+        late => format!("at most {MAX_REFERRERS} are read; {late} not in time"),
+    }
+}
 
 /// An OCI content descriptor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -423,6 +436,74 @@ fn with_media_type(d: &Descriptor, media_type: &str) -> Descriptor {
 /// The tag of one artifact: `<version>-<zkvm>`.
 pub fn artifact_tag(version: &str, zkvm: &str) -> String {
     format!("{version}-{zkvm}")
+}
+
+/// Why a version cannot be published for a zkVM: its tags (`<version>`, `<version>-<zkvm>`)
+/// would not be OCI tags (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UntaggableVersion {
+    /// Semver build metadata: `+` is no tag character, and build metadata does not order
+    /// versions, so two releases could only differ by it.
+    #[error(
+        "version `{version}` cannot be published: it has build metadata (`+{metadata}`), and OCI tags cannot carry `+`"
+    )]
+    BuildMetadata {
+        /// The version.
+        version: String,
+        /// Its build metadata, without the `+`.
+        metadata: String,
+    },
+    /// `<version>-<zkvm>` past the 128 characters of an OCI tag.
+    #[error(
+        "version `{version}` cannot be published for zkVM `{zkvm}`: its tag `{tag}` has {len} characters, and OCI tags have at most {}",
+        crate::reference::MAX_TAG_LEN
+    )]
+    TooLong {
+        /// The version.
+        version: String,
+        /// The zkVM.
+        zkvm: String,
+        /// The artifact tag it would have.
+        tag: String,
+        /// Its length.
+        len: usize,
+    },
+}
+
+impl zkelf_trust::diagnose::Diagnose for UntaggableVersion {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            Self::BuildMetadata { version, .. } => {
+                let plain = version.split('+').next().unwrap_or(version);
+                format!(
+                    "sign `{plain}` (a pre-release such as `{plain}-build.1` orders releases; build metadata does not)"
+                )
+            }
+            Self::TooLong { .. } => "shorten the pre-release part of the version".to_owned(),
+        })
+    }
+}
+
+/// Checks that `version` can be published for `zkvm`: no build metadata (`+…`), and
+/// `<version>-<zkvm>` an OCI tag. `sign` and `release` refuse what fails here, so no signed
+/// release names a tag a store cannot hold.
+pub fn check_taggable(version: &semver::Version, zkvm: &str) -> Result<(), UntaggableVersion> {
+    if !version.build.is_empty() {
+        return Err(UntaggableVersion::BuildMetadata {
+            version: version.to_string(),
+            metadata: version.build.to_string(),
+        });
+    }
+    let tag = artifact_tag(&version.to_string(), zkvm);
+    if tag.len() > crate::reference::MAX_TAG_LEN {
+        return Err(UntaggableVersion::TooLong {
+            version: version.to_string(),
+            zkvm: zkvm.to_owned(),
+            len: tag.len(),
+            tag,
+        });
+    }
+    Ok(())
 }
 
 /// The release index over a version's artifacts (descriptors as [`ArtifactSpec::manifest`]

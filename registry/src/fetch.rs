@@ -27,13 +27,20 @@ pub struct RetryPolicy {
     pub retries: u32,
     /// First backoff; doubled on each retry.
     pub backoff: Duration,
+    /// How long reading an artifact's attestations may take in all, listing included: those
+    /// not read by then do not count and are reported as not read.
+    pub attestation_budget: Duration,
 }
+
+/// Default of [`RetryPolicy::attestation_budget`] (`--attestation-timeout`): 60 s.
+pub const DEFAULT_ATTESTATION_BUDGET: Duration = Duration::from_secs(60);
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             retries: 3,
             backoff: Duration::from_millis(250),
+            attestation_budget: DEFAULT_ATTESTATION_BUDGET,
         }
     }
 }

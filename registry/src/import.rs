@@ -48,6 +48,8 @@ pub struct Imported {
     pub source: String,
     /// The tag written.
     pub tag: String,
+    /// The manifest the tag named before, when `--replace` moved it.
+    pub replaced: Option<OciDigest>,
     /// The artifact manifest digest.
     pub manifest_digest: OciDigest,
     /// Guest, version, zkVM and target as annotated.
@@ -84,7 +86,10 @@ fn unnamed(url: &str, missing: &[&str]) -> Error {
 
 /// Imports the release at `source_ref` (an https reference) into `target` under `tag`.
 /// `options.expected` carries the pins (`sha256`, `vk_sha256`) and `labels` what to call it;
-/// `created` (`SOURCE_DATE_EPOCH`) fixes the `created` annotation.
+/// `created` (`SOURCE_DATE_EPOCH`) fixes the `created` annotation. A `tag` that names other
+/// bytes already is refused before anything is uploaded, unless `replace`
+/// ([`crate::publish::claim_tag`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn import(
     source: &dyn Store,
     source_ref: &Reference,
@@ -92,6 +97,7 @@ pub async fn import(
     tag: &str,
     labels: &Labels,
     created: Option<u64>,
+    replace: bool,
     options: PullOptions<'_>,
 ) -> Result<Imported, Error> {
     let url = source_ref.to_string();
@@ -149,7 +155,8 @@ pub async fn import(
         pull::pull_resolved(source, resolved, Output::File(elf_path.clone()), options).await?;
     let names = Names::of(&pulled, labels, &elf_path, &url)?;
     let carried = Carried::of(&pulled);
-    let spec = carried.spec(&names, &pulled, &url, created);
+    let mut spec = carried.spec(&names, &pulled, &url, created);
+    let replaced = crate::publish::claim_tag(target, &mut spec, tag, replace).await?;
     let (uploaded_blobs, skipped_blobs) =
         upload_blobs(target, &spec, carried, &elf_path, reporter).await?;
     let (bytes, descriptor) = spec.manifest();
@@ -172,6 +179,7 @@ pub async fn import(
         vk_signed: spec.vk_signature.is_some(),
         uploaded_blobs,
         skipped_blobs,
+        replaced,
     })
 }
 

@@ -164,6 +164,8 @@ pub struct PublishedArtifact {
     pub zkvm: String,
     /// The ELF digest.
     pub elf_digest: OciDigest,
+    /// The manifest the tag named before, when `--replace` moved it.
+    pub replaced: Option<OciDigest>,
 }
 
 impl DistArtifact {
@@ -261,12 +263,15 @@ pub(crate) async fn upload(
     Ok(true)
 }
 
-/// Publishes the artifacts (all of one guest and version) and their release index.
+/// Publishes the artifacts (all of one guest and version) and their release index. A tag
+/// that names other bytes already is refused before anything is uploaded, unless `replace`
+/// (see [`claim_tag`]).
 pub async fn publish(
     store: &dyn Store,
     artifacts: &[DistArtifact],
     policy: &Policy,
     created: Option<u64>,
+    replace: bool,
     reporter: &dyn Reporter,
 ) -> Result<Published, Error> {
     let first = artifacts
@@ -290,6 +295,13 @@ pub async fn publish(
         }
         a.verify(policy)?;
     }
+    let mut specs = Vec::new();
+    for a in artifacts {
+        let mut spec = a.spec(created);
+        let tag = spec.tag();
+        let replaced = claim_tag(store, &mut spec, &tag, replace).await?;
+        specs.push((spec, replaced));
+    }
     // (uploaded blobs, uploaded bytes, blobs the store had)
     let mut counts = (0, 0, 0);
     let count = |uploaded: bool, size: u64, counts: &mut (usize, u64, usize)| {
@@ -311,8 +323,7 @@ pub async fn publish(
     .await?;
     count(up, config.size, &mut counts);
     let mut descriptors = Vec::new();
-    for a in artifacts {
-        let spec = a.spec(created);
+    for (a, (spec, replaced)) in artifacts.iter().zip(specs) {
         let up = upload(
             store,
             &spec.elf,
@@ -348,6 +359,7 @@ pub async fn publish(
             manifest_digest: descriptor.digest,
             zkvm: spec.zkvm.clone(),
             elf_digest: spec.elf.digest,
+            replaced,
         });
         descriptors.push(descriptor);
     }
@@ -382,4 +394,48 @@ pub async fn publish(
         uploaded_bytes,
         skipped_blobs,
     })
+}
+
+/// Makes sure `tag` may name `spec`'s manifest: free, or naming the same manifest already
+/// (publishing again is idempotent), or, with `replace`, another one, which the new manifest
+/// then records as [`artifact::REPLACES`] (returned). Anything else is [`Error::TagTaken`]:
+/// a published version does not change.
+pub(crate) async fn claim_tag(
+    store: &dyn Store,
+    spec: &mut ArtifactSpec,
+    tag: &str,
+    replace: bool,
+) -> Result<Option<OciDigest>, Error> {
+    let Some(bytes) = store.get_manifest(&Target::Tag(tag.to_owned())).await? else {
+        return Ok(None);
+    };
+    let existing = OciDigest::of(&bytes);
+    let new = spec.manifest().1.digest;
+    if new == existing {
+        return Ok(None);
+    }
+    // Published before with `--replace`: the same release again carries the same record.
+    if let Ok(Fetched::Manifest(m)) = artifact::parse(&bytes, existing)
+        && let Some(replaced) = m.annotations.get(artifact::REPLACES)
+    {
+        let mut again = spec.clone();
+        again
+            .annotations
+            .insert(artifact::REPLACES.to_owned(), replaced.clone());
+        if again.manifest().1.digest == existing {
+            *spec = again;
+            return Ok(None);
+        }
+    }
+    if !replace {
+        return Err(Error::TagTaken {
+            store: store.id().clone(),
+            tag: tag.to_owned(),
+            existing,
+            new,
+        });
+    }
+    spec.annotations
+        .insert(artifact::REPLACES.to_owned(), existing.to_string());
+    Ok(Some(existing))
 }

@@ -164,11 +164,14 @@ impl ReferenceError {
     }
 }
 
+/// The longest OCI tag.
+pub const MAX_TAG_LEN: usize = 128;
+
 /// Whether `tag` is a valid OCI tag.
 pub fn is_valid_tag(tag: &str) -> bool {
     let bytes = tag.as_bytes();
     !bytes.is_empty()
-        && bytes.len() <= 128
+        && bytes.len() <= MAX_TAG_LEN
         && (bytes[0].is_ascii_alphanumeric() || bytes[0] == b'_')
         && bytes
             .iter()

@@ -88,6 +88,12 @@ impl GuestInputs {
                 }));
             }
         }
+        // The guest's own manifest, which only cargo reads: one that is not a regular file
+        // within its bound (a link to `/dev/zero`) is refused here, not in the container.
+        let guest = source.git_root.join(&source.guest_path).join("Cargo.toml");
+        if guest != root.join("Cargo.toml") {
+            read_input(&guest, bounded::MAX_CARGO_TOML_LEN)?;
+        }
         let path = root.join("Cargo.toml");
         let text = bounded::read_no_follow(&path, bounded::MAX_CARGO_TOML_LEN)
             .and_then(bounded::into_text)

@@ -26,6 +26,10 @@ pub struct NetworkArgs {
     /// Retries on connection errors, timeouts and 5xx answers.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
+    /// Seconds reading a release's attestations may take in all; those not read by then do
+    /// not count, and are reported as not read.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub attestation_timeout: u64,
 }
 
 /// Pins for releases whose signatures bind no statement (the file name as trusted comment).
@@ -49,6 +53,10 @@ pub struct PublishArgs {
     /// Where to publish: `oci-layout:<dir>` or `<host>[:<port>]/<path>`.
     #[arg(long, value_name = "REF")]
     pub to: String,
+    /// Move a version tag that names other bytes already (a published version is otherwise
+    /// immutable); the new manifest records the old one as `dev.zkelf.replaces`.
+    #[arg(long)]
+    pub replace: bool,
     #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
@@ -216,6 +224,10 @@ pub struct ImportArgs {
     /// Largest ELF accepted, in bytes (suffixes `K`, `M`, `G` allowed).
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_size: u64,
+    /// Move a tag that names other bytes already; the new manifest records the old one as
+    /// `dev.zkelf.replaces`.
+    #[arg(long)]
+    pub replace: bool,
     #[command(flatten)]
     pub network: NetworkArgs,
 }

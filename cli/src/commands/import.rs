@@ -109,6 +109,7 @@ pub async fn import(args: ImportArgs, printer: &Printer) -> anyhow::Result<ExitS
         &tag,
         &labels,
         created,
+        args.replace,
         options,
     )
     .await

@@ -152,6 +152,7 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
         signatures,
         broken_attestations: resolved.broken_attestations.clone(),
         attestations_not_read: resolved.attestations_not_read,
+        attestations_out_of_time: resolved.attestations_out_of_time,
         judged: policy.is_some(),
         verified,
         verdict,

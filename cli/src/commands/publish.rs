@@ -42,9 +42,16 @@ pub async fn publish(args: PublishArgs, printer: &Printer) -> anyhow::Result<Exi
     let network = network_options(&args.network)?;
     let store = store::open(&to, &network)?;
     let reporter = ProgressReporter::new(printer);
-    let published = publish::publish(store.as_ref(), &artifacts, &policy, created, &reporter)
-        .await
-        .with_context(|| format!("publish of `{}` to `{to}` failed", args.dist.display()))?;
+    let published = publish::publish(
+        store.as_ref(),
+        &artifacts,
+        &policy,
+        created,
+        args.replace,
+        &reporter,
+    )
+    .await
+    .with_context(|| format!("publish of `{}` to `{to}` failed", args.dist.display()))?;
     printer.report(&PublishReport {
         to: to.to_string(),
         published,

@@ -71,6 +71,7 @@ pub async fn pull(args: PullArgs, printer: &Printer) -> anyhow::Result<ExitStatu
             statement: pulled.statement.clone(),
             signatures: pulled.signatures,
             attestations_not_read: pulled.resolved.attestations_not_read,
+            attestations_out_of_time: pulled.resolved.attestations_out_of_time,
         },
         guest: s.map(|s| s.guest.clone()),
         version: s.map(|s| s.version.to_string()),

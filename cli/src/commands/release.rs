@@ -26,6 +26,7 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
     let policy = load_release_policy(&args.policy)?;
     let secret = load_secret_key(&args.key, args.password_file.as_deref())?;
     let network = network_options(&args.network)?;
+    check_taggable(&args.guest_dir, args.zkvm.as_deref())?;
 
     let engine = super::shared::engine().await?;
     let options = BuildOptions {
@@ -97,6 +98,8 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
         &artifacts,
         &policy,
         Some(created),
+        // A release never moves a tag: `publish --replace` does, on purpose.
+        false,
         &reporter,
     )
     .await
@@ -108,4 +111,24 @@ pub async fn release(args: ReleaseArgs, printer: &Printer) -> anyhow::Result<Exi
         published,
     })?;
     Ok(ExitStatus::Success)
+}
+
+/// The version of the guest in `guest_dir` can be published for every zkVM the release builds
+/// (checked before the build, as `sign` checks it). A manifest that does not load is left for
+/// the build to report.
+fn check_taggable(guest_dir: &std::path::Path, zkvm: Option<&str>) -> anyhow::Result<()> {
+    let Ok(manifest) = zkelf_builder::manifest::Manifest::load(guest_dir) else {
+        return Ok(());
+    };
+    let (Ok(version), Ok(artifacts)) = (
+        semver::Version::parse(&manifest.version),
+        manifest.select(zkvm),
+    ) else {
+        return Ok(());
+    };
+    for artifact in artifacts {
+        zkelf_registry::artifact::check_taggable(&version, &artifact.zkvm)
+            .with_context(|| format!("cannot release the guest in `{}`", guest_dir.display()))?;
+    }
+    Ok(())
 }

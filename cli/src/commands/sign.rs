@@ -21,6 +21,8 @@ use crate::reports::trust::SignReport;
 /// Runs `zkelf sign`.
 pub fn sign(args: SignArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let version = version_arg(&args.version)?;
+    // Refused here, not when publishing: a signed version must name tags a store can hold.
+    zkelf_registry::artifact::check_taggable(&version, &args.zkvm)?;
     let target = if args.zkvm == NATIVE {
         native_target(&args.elf, args.target.as_deref())?
     } else {

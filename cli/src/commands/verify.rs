@@ -109,6 +109,7 @@ pub fn verify(args: VerifyArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
             signatures,
             // A local verification reads every signature it is given.
             attestations_not_read: 0,
+            attestations_out_of_time: 0,
         },
         trusted_comment,
     };

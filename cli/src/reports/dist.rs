@@ -29,6 +29,9 @@ impl Report for PublishReport {
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         for a in &self.published.artifacts {
             writeln!(out, "published {}:{} {}", self.to, a.tag, a.manifest_digest)?;
+            if let Some(old) = &a.replaced {
+                writeln!(out, "  replaced {old} (--replace)")?;
+            }
         }
         writeln!(
             out,
@@ -177,7 +180,11 @@ impl Report for PullReport {
         for s in &self.verdict.signatures {
             write_signature(out, s)?;
         }
-        write_not_read(out, self.verdict.attestations_not_read)?;
+        write_not_read(
+            out,
+            self.verdict.attestations_not_read,
+            self.verdict.attestations_out_of_time,
+        )?;
         if let Some(vk) = &self.vk {
             vk.human(out)?;
         }
@@ -203,6 +210,9 @@ impl Report for ImportReport {
             i.source, i.guest, i.version, i.zkvm, i.target
         )?;
         writeln!(out, "wrote {}:{} {}", self.to, i.tag, i.manifest_digest)?;
+        if let Some(old) = &i.replaced {
+            writeln!(out, "  replaced {old} (--replace)")?;
+        }
         writeln!(out, "  elf {} ({} bytes)", i.elf_digest, i.elf_size)?;
         if let Some(vk) = &i.vk_digest {
             let signed = if i.vk_signed {
@@ -259,8 +269,11 @@ pub struct InspectReport {
     pub vk_signed: bool,
     pub signatures: Vec<SignatureReport>,
     pub broken_attestations: Vec<BrokenAttestation>,
-    /// Distinct attestations listed past the bound on how many are read (they do not count).
+    /// Distinct attestations listed but not read (they do not count): past the bound on how
+    /// many are read, or not read within `--attestation-timeout`.
     pub attestations_not_read: usize,
+    /// Of those, the ones not read within `--attestation-timeout`.
+    pub attestations_out_of_time: usize,
     /// Whether a trust policy judged it: `false` when none was given or found (`verified` is
     /// then `false`, the exit code 0, and no signature counts or is refused).
     pub judged: bool,
@@ -323,7 +336,11 @@ impl Report for InspectReport {
                 escape(&b.reason())
             )?;
         }
-        write_not_read(out, self.attestations_not_read)?;
+        write_not_read(
+            out,
+            self.attestations_not_read,
+            self.attestations_out_of_time,
+        )?;
         writeln!(out, "verdict    {}", escape(&self.verdict))
     }
 }

@@ -26,8 +26,11 @@ pub struct Verdict {
     pub statement: Option<Statement>,
     /// Every signature, whether it counts (`counts_for`) and why not (`reason`).
     pub signatures: Vec<SignatureReport>,
-    /// Distinct attestations listed past the bound on how many are read (they do not count).
+    /// Distinct attestations listed but not read (they do not count): past the bound on how
+    /// many are read, or not read within `--attestation-timeout`.
     pub attestations_not_read: usize,
+    /// Of those, the ones not read within `--attestation-timeout`.
+    pub attestations_out_of_time: usize,
 }
 
 impl Verdict {
@@ -48,19 +51,29 @@ impl Verdict {
                 .map(|c| SignatureReport::of(c, origin(c.index)))
                 .collect(),
             attestations_not_read: 0,
+            attestations_out_of_time: 0,
         }
     }
 }
 
 /// The line saying how many attestations were listed but not read, when any were.
-pub fn write_not_read(out: &mut dyn Write, not_read: usize) -> std::io::Result<()> {
+pub fn write_not_read(
+    out: &mut dyn Write,
+    not_read: usize,
+    out_of_time: usize,
+) -> std::io::Result<()> {
     if not_read == 0 {
         return Ok(());
     }
+    let see = if out_of_time > 0 {
+        " (see `--attestation-timeout`)"
+    } else {
+        ""
+    };
     writeln!(
         out,
-        "  {not_read} more attestations listed were not read (at most {} are read); they do not count",
-        zkelf_registry::artifact::MAX_REFERRERS
+        "  {not_read} more attestations listed were not read ({}); they do not count{see}",
+        zkelf_registry::artifact::why_not_read(not_read, out_of_time)
     )
 }
 

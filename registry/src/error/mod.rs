@@ -174,10 +174,10 @@ pub enum VerificationError {
     #[error("signature check failed")]
     Rejected(#[source] Box<zkelf_trust::verify::VerifyError>),
     /// The signatures read do not satisfy the policy, and the store listed more attestations
-    /// than are read ([`crate::artifact::MAX_REFERRERS`]).
+    /// than are read ([`crate::artifact::MAX_REFERRERS`]) or than were read in time.
     #[error(
-        "signature check failed; {not_read} more attestations listed were not read (at most {} are read)",
-        crate::artifact::MAX_REFERRERS
+        "signature check failed; {not_read} more attestations listed were not read ({})",
+        crate::artifact::why_not_read(*not_read, *out_of_time)
     )]
     RejectedUnread {
         /// The policy's verdict on the signatures read.
@@ -185,6 +185,8 @@ pub enum VerificationError {
         source: Box<zkelf_trust::verify::VerifyError>,
         /// Distinct attestations left unread.
         not_read: usize,
+        /// Of those, the ones not read within the attestation phase's time.
+        out_of_time: usize,
     },
     /// The VK shipped with the artifact is not the one its bytes imply (RISC Zero image id).
     #[error("the verification key of {what} does not belong to it")]
@@ -292,6 +294,18 @@ pub enum Error {
         /// The bound.
         limit: u64,
     },
+    /// A release tag already names other bytes: a published version does not change.
+    #[error("tag `{tag}` of `{store}` already names manifest `{existing}`, not `{new}`")]
+    TagTaken {
+        /// The store.
+        store: crate::store::StoreId,
+        /// The tag (`<version>-<zkvm>`, or an import's).
+        tag: String,
+        /// The manifest it names.
+        existing: OciDigest,
+        /// The manifest that would replace it.
+        new: OciDigest,
+    },
     /// An import whose upstream signature does not name the release, and the importer did not.
     #[error(
         "the signature of `{url}` binds no guest, version or zkVM, so the import must name them: {missing} missing"
@@ -385,6 +399,10 @@ impl Diagnose for Error {
                 crate::fsutil::io_hint(path, source)
             }
             Error::SameFile { .. } => Some("give each output a path of its own".to_owned()),
+            Error::TagTaken { .. } => Some(format!(
+                "publish these bytes as a new version; to move the tag anyway, pass `--replace` (the new manifest records the old one as `{}`)",
+                crate::artifact::REPLACES
+            )),
             Error::Unnamed { .. } => Some(
                 "pass `--guest`, `--version` and `--zkvm` (and `--target` for a file that is not a RISC-V ELF): they become the artifact's annotations, which no signature covers".to_owned(),
             ),

@@ -488,7 +488,11 @@ fn verdict(
 ) -> Result<Option<Statement>, Error> {
     let verified = outcome.map_err(|source| match resolved.attestations_not_read {
         0 => VerificationError::Rejected(source),
-        not_read => VerificationError::RejectedUnread { source, not_read },
+        not_read => VerificationError::RejectedUnread {
+            source,
+            not_read,
+            out_of_time: resolved.attestations_out_of_time,
+        },
     })?;
     let statement = verified.statement;
     if resolved.claimed.is_none()

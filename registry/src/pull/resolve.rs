@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use futures_util::StreamExt as _;
+
 use serde::Serialize;
 use zkelf_trust::digest::Sha256Digest;
 use zkelf_trust::statement::Statement;
@@ -59,9 +61,12 @@ pub struct Resolved {
     pub signatures: Vec<FetchedSignature>,
     /// Attestations that could not be fetched.
     pub broken_attestations: Vec<BrokenAttestation>,
-    /// Distinct attestations listed past [`artifact::MAX_REFERRERS`], not read (they do not
-    /// count).
+    /// Distinct attestations listed but not read (they do not count): past
+    /// [`artifact::MAX_REFERRERS`], or not read within the attestation phase's time.
     pub attestations_not_read: usize,
+    /// Of those, the ones not read within the attestation phase's time
+    /// ([`RetryPolicy::attestation_budget`]).
+    pub attestations_out_of_time: usize,
     /// What the release signature claims (not verified yet); `None` when its trusted comment
     /// is not a zkelf statement (an unbound signature).
     pub claimed: Option<Statement>,
@@ -234,6 +239,7 @@ pub async fn resolve(
         signatures,
         broken_attestations: attestations.broken,
         attestations_not_read: attestations.not_read,
+        attestations_out_of_time: attestations.out_of_time,
         claimed,
         provenance,
         vk,
@@ -253,8 +259,14 @@ struct Fetcher<'a> {
 struct Attestations {
     signatures: Vec<FetchedSignature>,
     broken: Vec<BrokenAttestation>,
+    /// Not read, for either reason (`out_of_time` included).
     not_read: usize,
+    /// Not read before the attestation phase's time ran out.
+    out_of_time: usize,
 }
+
+/// Attestations fetched at the same time.
+const ATTESTATIONS_AT_ONCE: usize = 4;
 
 impl Fetcher<'_> {
     /// The artifact manifest `reference` names, through its release index when it names one:
@@ -324,22 +336,35 @@ impl Fetcher<'_> {
         })
     }
 
-    /// The attestations of `manifest_digest`. A store that cannot list them, or an attestation
-    /// that cannot be read, costs only the signatures it would have added.
+    /// The attestations of `manifest_digest`, at most [`ATTESTATIONS_AT_ONCE`] at a time and all
+    /// within `retry.attestation_budget`. A store that cannot list them, or an attestation that
+    /// cannot be read, costs only the signatures it would have added; one not read in time is
+    /// counted as not read.
     async fn attestations(&self, manifest_digest: OciDigest) -> Attestations {
         let mut attestations = Attestations {
             signatures: Vec::new(),
             broken: Vec::new(),
             not_read: 0,
+            out_of_time: 0,
         };
-        let referrers = match self.store.referrers(manifest_digest).await {
-            Ok(referrers) => referrers,
-            Err(e) => {
-                self.reporter
-                    .note(&format!("cannot list attestations: {e}"));
-                return attestations;
-            }
-        };
+        let budget = self.retry.attestation_budget;
+        let deadline = tokio::time::Instant::now() + budget;
+        let referrers =
+            match tokio::time::timeout_at(deadline, self.store.referrers(manifest_digest)).await {
+                Ok(Ok(referrers)) => referrers,
+                Ok(Err(e)) => {
+                    self.reporter
+                        .note(&format!("cannot list attestations: {e}"));
+                    return attestations;
+                }
+                Err(_) => {
+                    self.reporter.note(&format!(
+                        "cannot list attestations: no answer within {} s",
+                        budget.as_secs()
+                    ));
+                    return attestations;
+                }
+            };
         // A store may list one attestation any number of times, or any number of them.
         let (to_read, not_read) = artifact::attestations_to_read(&referrers);
         attestations.not_read = not_read;
@@ -349,20 +374,41 @@ impl Fetcher<'_> {
                 artifact::MAX_REFERRERS
             ));
         }
-        for d in &to_read {
-            match fetch_attestation(self.store, d, &manifest_digest, self.retry, self.reporter)
-                .await
-            {
-                Ok(text) => attestations.signatures.push(FetchedSignature::new(
+        let fetched = futures_util::stream::iter(to_read.iter().enumerate())
+            .map(|(i, d)| async move {
+                // Once the time is up, the attestations still waiting are not even asked for.
+                if tokio::time::Instant::now() >= deadline {
+                    return (i, d, None);
+                }
+                let fetch =
+                    fetch_attestation(self.store, d, &manifest_digest, self.retry, self.reporter);
+                (i, d, tokio::time::timeout_at(deadline, fetch).await.ok())
+            })
+            .buffer_unordered(ATTESTATIONS_AT_ONCE);
+        let mut fetched: Vec<_> = fetched.collect().await;
+        // In the order listed, whatever order they arrived in.
+        fetched.sort_by_key(|(i, _, _)| *i);
+        for (_, d, result) in fetched {
+            match result {
+                Some(Ok(text)) => attestations.signatures.push(FetchedSignature::new(
                     format!("attestation {}", d.digest),
                     text,
                 )),
-                Err(e) => attestations.broken.push(BrokenAttestation {
+                Some(Err(e)) => attestations.broken.push(BrokenAttestation {
                     manifest: d.digest,
                     error: Arc::new(e),
                 }),
+                None => attestations.out_of_time += 1,
             }
         }
+        if attestations.out_of_time > 0 {
+            self.reporter.note(&format!(
+                "{} attestations of `{manifest_digest}` were not read within {} s",
+                attestations.out_of_time,
+                budget.as_secs()
+            ));
+        }
+        attestations.not_read += attestations.out_of_time;
         attestations
     }
 }

@@ -41,6 +41,9 @@ pub enum Fault {
     /// Redirects every blob request (307) to `http://blobs.zkelf.invalid/…`: plain http on
     /// another host.
     RedirectBlobs,
+    /// Answers a request for an attestation manifest (or for a manifest digest it does not
+    /// hold) with its headers, then nothing for a minute: stalled attestations.
+    StallAttestations,
 }
 
 /// The token [`Fault::BearerToken`] gives.
@@ -291,6 +294,21 @@ async fn handle(
             })
         };
         let body = digest.and_then(|d| std::fs::read(blob(layout, &d)).ok().map(|b| (d, b)));
+        if fault == Fault::StallAttestations
+            && reference.starts_with("sha256:")
+            && body.as_ref().is_none_or(|(_, b)| {
+                serde_json::from_slice::<serde_json::Value>(b).is_ok_and(|v| {
+                    v["artifactType"].as_str() == Some("application/vnd.zkelf.attestation.v1")
+                })
+            })
+        {
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 512\r\nConnection: close\r\n\r\n{")
+                .await?;
+            stream.flush().await?;
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            return Ok(());
+        }
         match body {
             Some((digest, body)) => {
                 let media_type = serde_json::from_slice::<serde_json::Value>(&body)

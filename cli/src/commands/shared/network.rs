@@ -62,6 +62,7 @@ pub(crate) fn network_options(args: &NetworkArgs) -> anyhow::Result<NetworkOptio
 pub(crate) fn retry_policy(args: &NetworkArgs) -> RetryPolicy {
     RetryPolicy {
         retries: args.retries,
+        attestation_budget: Duration::from_secs(args.attestation_timeout),
         ..RetryPolicy::default()
     }
 }
