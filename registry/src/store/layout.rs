@@ -428,6 +428,26 @@ pub(crate) fn file_stream(
 mod tests {
     use super::*;
 
+    #[test]
+    fn numbers_written_by_other_tools_survive_a_rewrite() {
+        // Found by the `layout_index` fuzz target: serde_json's default float parsing is not
+        // correctly rounded, so a number read as a float (past `u64`, or with a fraction) was
+        // written back one unit in the last place off.
+        let text = br#"{"schemaVersion":2,"manifests":[],"x.example/n":55555555555555555555555555555555555555555555555555555555555555555555555555,"x.example/f":1.0715660391465826e-75}"#;
+        let mut index = LayoutIndex::parse(text).unwrap();
+        assert_eq!(
+            index.0["x.example/n"].as_f64(),
+            Some(5.555_555_555_555_556e73)
+        );
+        assert_eq!(
+            index.0["x.example/f"].as_f64(),
+            Some(1.0715660391465826e-75)
+        );
+        let descriptor = Descriptor::of(artifact::MANIFEST_MEDIA_TYPE, b"{}");
+        index.tag(&descriptor, "v1").unwrap();
+        assert_eq!(LayoutIndex::parse(&index.to_vec()).unwrap(), index);
+    }
+
     #[tokio::test]
     async fn tagging_keeps_entries_and_fields_written_by_other_tools() {
         let dir = tempfile::tempdir().unwrap();
