@@ -118,8 +118,17 @@ impl zkelf_trust::diagnose::Diagnose for AuthError {}
 impl zkelf_trust::diagnose::Diagnose for ConfigProblem {}
 impl zkelf_trust::diagnose::Diagnose for HelperFailure {}
 
+/// Where a docker `config.json` says the credentials for a host are.
+#[derive(Debug)]
+pub enum ConfigEntry {
+    /// A credential helper to ask: `credHelpers.<host>`, or the `credsStore`.
+    Helper(String),
+    /// An `auths.<host>.auth` entry, decoded.
+    Auth(Credentials),
+}
+
 /// Finds credentials for `host` in `<config_dir>/config.json`: a credential helper for the host,
-/// then the `credsStore`, then an `auths` entry with `auth`. `None` when nothing is configured.
+/// then an `auths` entry with `auth`, then the `credsStore`. `None` when nothing is configured.
 pub fn from_docker_config(config_dir: &Path, host: &str) -> Result<Option<Credentials>, AuthError> {
     let path = config_dir.join("config.json");
     let bytes = match std::fs::read(&path) {
@@ -132,12 +141,20 @@ pub fn from_docker_config(config_dir: &Path, host: &str) -> Result<Option<Creden
             });
         }
     };
-    let unusable = |problem| AuthError::Config {
-        path: path.clone(),
-        problem,
-    };
-    let config: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| unusable(ConfigProblem::Json(e)))?;
+    match docker_config_entry(&bytes, host) {
+        Ok(None) => Ok(None),
+        Ok(Some(ConfigEntry::Auth(credentials))) => Ok(Some(credentials)),
+        Ok(Some(ConfigEntry::Helper(helper))) => run_helper(&helper, host),
+        Err(problem) => Err(AuthError::Config { path, problem }),
+    }
+}
+
+/// The entry of a docker `config.json`'s bytes that holds the credentials for `host`, as
+/// [`from_docker_config`] looks for it, without running a helper; public only for the fuzz target
+/// (`fuzz/`).
+#[doc(hidden)]
+pub fn docker_config_entry(bytes: &[u8], host: &str) -> Result<Option<ConfigEntry>, ConfigProblem> {
+    let config: serde_json::Value = serde_json::from_slice(bytes).map_err(ConfigProblem::Json)?;
     let keys = [
         host.to_owned(),
         format!("https://{host}"),
@@ -145,7 +162,7 @@ pub fn from_docker_config(config_dir: &Path, host: &str) -> Result<Option<Creden
     ];
     for key in &keys {
         if let Some(helper) = config["credHelpers"][key].as_str() {
-            return run_helper(helper, host);
+            return Ok(Some(ConfigEntry::Helper(helper.to_owned())));
         }
     }
     for key in &keys {
@@ -154,25 +171,22 @@ pub fn from_docker_config(config_dir: &Path, host: &str) -> Result<Option<Creden
             let decoded = Zeroizing::new(
                 base64::engine::general_purpose::STANDARD
                     .decode(auth)
-                    .map_err(|source| {
-                        unusable(ConfigProblem::AuthNotBase64 {
-                            key: key.clone(),
-                            source,
-                        })
+                    .map_err(|source| ConfigProblem::AuthNotBase64 {
+                        key: key.clone(),
+                        source,
                     })?,
             );
             let text = std::str::from_utf8(&decoded)
-                .map_err(|_| unusable(ConfigProblem::AuthNotUtf8 { key: key.clone() }))?;
+                .map_err(|_| ConfigProblem::AuthNotUtf8 { key: key.clone() })?;
             let (user, pass) = text
                 .split_once(':')
-                .ok_or_else(|| unusable(ConfigProblem::AuthNotUserPassword { key }))?;
-            return Ok(Some(Credentials::new(user, pass)));
+                .ok_or(ConfigProblem::AuthNotUserPassword { key })?;
+            return Ok(Some(ConfigEntry::Auth(Credentials::new(user, pass))));
         }
     }
-    if let Some(store) = config["credsStore"].as_str() {
-        return run_helper(store, host);
-    }
-    Ok(None)
+    Ok(config["credsStore"]
+        .as_str()
+        .map(|store| ConfigEntry::Helper(store.to_owned())))
 }
 
 /// Runs `docker-credential-<helper> get` with the host on stdin, as docker does.

@@ -185,12 +185,22 @@ pub fn riscv_class(path: &Path) -> Result<ElfClass, ElfError> {
         path: path.to_path_buf(),
         source,
     })?;
-    check(&ReadCache::new(file), path)
+    riscv_class_of_reader(file, path)
 }
 
 /// Like [`riscv_class`] for a whole file held in memory.
 pub fn riscv_class_of(bytes: &[u8], path: &Path) -> Result<ElfClass, ElfError> {
     check(bytes, path)
+}
+
+/// Like [`riscv_class`] for any seekable reader, read through the same cache; public only for
+/// the fuzz target (`fuzz/`), which checks that it agrees with [`riscv_class_of`].
+#[doc(hidden)]
+pub fn riscv_class_of_reader<R: std::io::Read + std::io::Seek>(
+    reader: R,
+    path: &Path,
+) -> Result<ElfClass, ElfError> {
+    check(&ReadCache::new(reader), path)
 }
 
 fn check<'data, R: ReadRef<'data>>(data: R, path: &Path) -> Result<ElfClass, ElfError> {

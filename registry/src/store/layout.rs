@@ -22,6 +22,75 @@ const CHUNK: usize = 256 << 10;
 /// Largest `index.json` read: the bound of a manifest or index from a registry.
 pub const MAX_INDEX_SIZE: u64 = artifact::MAX_MANIFEST_SIZE;
 
+/// An OCI layout's `index.json`, kept as JSON so that entries and fields written by other tools
+/// survive a rewrite; public only for the fuzz target (`fuzz/`), which reads it as the store does.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayoutIndex(serde_json::Value);
+
+impl Default for LayoutIndex {
+    /// The index of a new layout: no entries yet.
+    fn default() -> Self {
+        Self(serde_json::json!({"schemaVersion": 2}))
+    }
+}
+
+impl LayoutIndex {
+    /// Parses `index.json`: any JSON. Where zkelf needs a shape (an object, a `manifests` list,
+    /// a digest), it is checked where it is used.
+    pub fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes).map(Self)
+    }
+
+    /// The JSON to write.
+    pub fn to_vec(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.0).unwrap_or_default()
+    }
+
+    /// The tags the entries answer to (`org.opencontainers.image.ref.name`), in order.
+    pub fn tags(&self) -> impl Iterator<Item = &str> {
+        self.0["manifests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["annotations"][artifact::REF_NAME].as_str())
+    }
+
+    /// The digest, as written, of the last entry that answers to `tag`; `None` when no entry
+    /// does or that entry names none.
+    pub fn tagged(&self, tag: &str) -> Option<&str> {
+        self.0["manifests"]
+            .as_array()?
+            .iter()
+            .rev()
+            .find(|e| e["annotations"][artifact::REF_NAME].as_str() == Some(tag))
+            .and_then(|e| e["digest"].as_str())
+    }
+
+    /// Makes `tag` answer to `descriptor` alone: the entries that answered to it are dropped,
+    /// every other entry and field stays as it was.
+    pub fn tag(&mut self, descriptor: &Descriptor, tag: &str) -> Result<(), ProtocolViolation> {
+        let obj = self
+            .0
+            .as_object_mut()
+            .ok_or(ProtocolViolation::IndexNotAnObject)?;
+        obj.entry("mediaType")
+            .or_insert_with(|| artifact::INDEX_MEDIA_TYPE.into());
+        let list = obj
+            .entry("manifests")
+            .or_insert_with(|| serde_json::json!([]))
+            .as_array_mut()
+            .ok_or(ProtocolViolation::IndexWithoutManifests)?;
+        list.retain(|entry| entry["annotations"][artifact::REF_NAME].as_str() != Some(tag));
+        let mut entry = descriptor.clone();
+        entry
+            .annotations
+            .insert(artifact::REF_NAME.to_owned(), tag.to_owned());
+        list.push(serde_json::to_value(&entry).unwrap_or_default());
+        Ok(())
+    }
+}
+
 /// An OCI image layout directory.
 #[derive(Debug, Clone)]
 pub struct LayoutStore {
@@ -88,7 +157,7 @@ impl LayoutStore {
         Ok(Some((file, meta.len())))
     }
 
-    fn read_index(&self) -> Result<Option<serde_json::Value>, StoreError> {
+    fn read_index(&self) -> Result<Option<LayoutIndex>, StoreError> {
         use std::io::Read as _;
         let path = self.dir.join("index.json");
         let Some((file, len)) = self.open_regular(&path)? else {
@@ -109,7 +178,7 @@ impl LayoutStore {
         if bytes.len() as u64 > MAX_INDEX_SIZE {
             return Err(too_large());
         }
-        serde_json::from_slice(&bytes)
+        LayoutIndex::parse(&bytes)
             .map(Some)
             .map_err(|source| StoreError::Protocol {
                 store: self.id().clone(),
@@ -133,33 +202,15 @@ impl LayoutStore {
     fn tag(&self, descriptor: &Descriptor, tag: &str) -> Result<(), StoreError> {
         let lock_path = self.dir.join(".zkelf-index.lock");
         let _lock = FileLock::acquire(&lock_path).map_err(|e| self.io(&lock_path, e))?;
-        let mut index = self
-            .read_index()?
-            .unwrap_or_else(|| serde_json::json!({"schemaVersion": 2}));
-        let obj = index.as_object_mut().ok_or_else(|| StoreError::Protocol {
-            store: self.id().clone(),
-            violation: ProtocolViolation::IndexNotAnObject,
-        })?;
-        obj.entry("mediaType")
-            .or_insert_with(|| artifact::INDEX_MEDIA_TYPE.into());
-        let manifests = obj
-            .entry("manifests")
-            .or_insert_with(|| serde_json::json!([]));
-        let list = manifests
-            .as_array_mut()
-            .ok_or_else(|| StoreError::Protocol {
+        let mut index = self.read_index()?.unwrap_or_default();
+        index
+            .tag(descriptor, tag)
+            .map_err(|violation| StoreError::Protocol {
                 store: self.id().clone(),
-                violation: ProtocolViolation::IndexWithoutManifests,
+                violation,
             })?;
-        list.retain(|entry| entry["annotations"][artifact::REF_NAME].as_str() != Some(tag));
-        let mut entry = descriptor.clone();
-        entry
-            .annotations
-            .insert(artifact::REF_NAME.to_owned(), tag.to_owned());
-        list.push(serde_json::to_value(&entry).unwrap_or_default());
-        let bytes = serde_json::to_vec(&index).unwrap_or_default();
         let path = self.dir.join("index.json");
-        fsutil::atomic_write(&path, &bytes).map_err(|e| self.io(&path, e))
+        fsutil::atomic_write(&path, &index.to_vec()).map_err(|e| self.io(&path, e))
     }
 
     fn write_blob(&self, descriptor: &Descriptor, source: &BlobSource) -> Result<(), StoreError> {
@@ -182,9 +233,7 @@ impl Store for LayoutStore {
             let Some(index) = self.read_index()? else {
                 return Ok(Vec::new());
             };
-            let names = index["manifests"].as_array().into_iter().flatten();
-            let names = names.filter_map(|e| e["annotations"][artifact::REF_NAME].as_str());
-            Ok(super::release_tags(names.map(str::to_owned), limit))
+            Ok(super::release_tags(index.tags().map(str::to_owned), limit))
         })
     }
 
@@ -203,13 +252,7 @@ impl Store for LayoutStore {
                     let Some(index) = self.read_index()? else {
                         return Ok(None);
                     };
-                    let found = index["manifests"].as_array().and_then(|list| {
-                        list.iter()
-                            .rev()
-                            .find(|e| e["annotations"][artifact::REF_NAME].as_str() == Some(tag))
-                            .and_then(|e| e["digest"].as_str().map(str::to_owned))
-                    });
-                    let Some(found) = found else {
+                    let Some(found) = index.tagged(tag) else {
                         return Ok(None);
                     };
                     found
@@ -218,7 +261,7 @@ impl Store for LayoutStore {
                             store: self.id().clone(),
                             violation: ProtocolViolation::TagDigest {
                                 tag: tag.clone(),
-                                digest: found.clone(),
+                                digest: found.to_owned(),
                             },
                         })?
                 }
@@ -384,6 +427,26 @@ pub(crate) fn file_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_written_by_other_tools_survive_a_rewrite() {
+        // Found by the `layout_index` fuzz target: serde_json's default float parsing is not
+        // correctly rounded, so a number read as a float (past `u64`, or with a fraction) was
+        // written back one unit in the last place off.
+        let text = br#"{"schemaVersion":2,"manifests":[],"x.example/n":55555555555555555555555555555555555555555555555555555555555555555555555555,"x.example/f":1.0715660391465826e-75}"#;
+        let mut index = LayoutIndex::parse(text).unwrap();
+        assert_eq!(
+            index.0["x.example/n"].as_f64(),
+            Some(5.555_555_555_555_556e73)
+        );
+        assert_eq!(
+            index.0["x.example/f"].as_f64(),
+            Some(1.0715660391465826e-75)
+        );
+        let descriptor = Descriptor::of(artifact::MANIFEST_MEDIA_TYPE, b"{}");
+        index.tag(&descriptor, "v1").unwrap();
+        assert_eq!(LayoutIndex::parse(&index.to_vec()).unwrap(), index);
+    }
 
     #[tokio::test]
     async fn tagging_keeps_entries_and_fields_written_by_other_tools() {
