@@ -127,17 +127,22 @@ pub enum ConfigEntry {
     Auth(Credentials),
 }
 
+/// Largest docker `config.json` read (docker writes a few KiB).
+const MAX_DOCKER_CONFIG: u64 = 4 << 20;
+
 /// Finds credentials for `host` in `<config_dir>/config.json`: a credential helper for the host,
 /// then an `auths` entry with `auth`, then the `credsStore`. `None` when nothing is configured.
 pub fn from_docker_config(config_dir: &Path, host: &str) -> Result<Option<Credentials>, AuthError> {
     let path = config_dir.join("config.json");
-    let bytes = match std::fs::read(&path) {
+    // Bounded, and a FIFO or device there is refused at once rather than waited on or read
+    // for ever (the file is the user's, but a CI cache or a shared HOME can put anything there).
+    let bytes = match zkelf_trust::bounded::read(&path, MAX_DOCKER_CONFIG) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => {
             return Err(AuthError::Config {
                 path,
-                problem: ConfigProblem::Read(e),
+                problem: ConfigProblem::Read(e.into()),
             });
         }
     };
@@ -227,6 +232,24 @@ fn run_helper(helper: &str, host: &str) -> Result<Option<Credentials>, AuthError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fifo_or_a_device_at_config_json_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("config.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        // No writer ever comes: an unguarded read would wait for ever.
+        let err = from_docker_config(dir.path(), "example.com").unwrap_err();
+        assert!(err.to_string().contains("config.json"), "{err}");
+        std::fs::remove_file(&fifo).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &fifo).unwrap();
+        // Followed, but a device is no regular file: refused, not read without end.
+        assert!(from_docker_config(dir.path(), "example.com").is_err());
+    }
 
     #[test]
     fn debug_redacts_the_password() {
