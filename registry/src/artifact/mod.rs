@@ -13,6 +13,12 @@ use zkelf_trust::time::rfc3339;
 
 use crate::digest::OciDigest;
 
+mod attestation;
+mod tag;
+
+pub use attestation::{attestation, attestations_to_read, referrers_index, why_not_read};
+pub use tag::{UntaggableVersion, artifact_tag, check_taggable, referrers_tag};
+
 /// `mediaType` of an OCI image manifest.
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 /// `mediaType` of an OCI image index.
@@ -76,16 +82,6 @@ pub const MAX_VK_SIZE: u64 = 64 << 20;
 /// Most distinct attestations read for one artifact; a referrers list may name any number,
 /// and the rest are reported as not read.
 pub const MAX_REFERRERS: usize = 256;
-
-/// Why `not_read` attestations listed were not read, `out_of_time` of them because the
-/// attestation phase's time ran out: `at most 256 are read[; N not in time]`.
-pub fn why_not_read(not_read: usize, out_of_time: usize) -> String {
-    match out_of_time {
-        0 => format!("at most {MAX_REFERRERS} are read"),
-        late if late == not_read => format!("{late} not in time"),
-        late => format!("at most {MAX_REFERRERS} are read; {late} not in time"),
-    }
-}
 
 /// An OCI content descriptor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -433,79 +429,6 @@ fn with_media_type(d: &Descriptor, media_type: &str) -> Descriptor {
     Descriptor::new(media_type, d.digest, d.size)
 }
 
-/// The tag of one artifact: `<version>-<zkvm>`.
-pub fn artifact_tag(version: &str, zkvm: &str) -> String {
-    format!("{version}-{zkvm}")
-}
-
-/// Why a version cannot be published for a zkVM: its tags (`<version>`, `<version>-<zkvm>`)
-/// would not be OCI tags (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UntaggableVersion {
-    /// Semver build metadata: `+` is no tag character, and build metadata does not order
-    /// versions, so two releases could only differ by it.
-    #[error(
-        "version `{version}` cannot be published: it has build metadata (`+{metadata}`), and OCI tags cannot carry `+`"
-    )]
-    BuildMetadata {
-        /// The version.
-        version: String,
-        /// Its build metadata, without the `+`.
-        metadata: String,
-    },
-    /// `<version>-<zkvm>` past the 128 characters of an OCI tag.
-    #[error(
-        "version `{version}` cannot be published for zkVM `{zkvm}`: its tag `{tag}` has {len} characters, and OCI tags have at most {}",
-        crate::reference::MAX_TAG_LEN
-    )]
-    TooLong {
-        /// The version.
-        version: String,
-        /// The zkVM.
-        zkvm: String,
-        /// The artifact tag it would have.
-        tag: String,
-        /// Its length.
-        len: usize,
-    },
-}
-
-impl zkelf_trust::diagnose::Diagnose for UntaggableVersion {
-    fn hint(&self) -> Option<String> {
-        Some(match self {
-            Self::BuildMetadata { version, .. } => {
-                let plain = version.split('+').next().unwrap_or(version);
-                format!(
-                    "sign `{plain}` (a pre-release such as `{plain}-build.1` orders releases; build metadata does not)"
-                )
-            }
-            Self::TooLong { .. } => "shorten the pre-release part of the version".to_owned(),
-        })
-    }
-}
-
-/// Checks that `version` can be published for `zkvm`: no build metadata (`+…`), and
-/// `<version>-<zkvm>` an OCI tag. `sign` and `release` refuse what fails here, so no signed
-/// release names a tag a store cannot hold.
-pub fn check_taggable(version: &semver::Version, zkvm: &str) -> Result<(), UntaggableVersion> {
-    if !version.build.is_empty() {
-        return Err(UntaggableVersion::BuildMetadata {
-            version: version.to_string(),
-            metadata: version.build.to_string(),
-        });
-    }
-    let tag = artifact_tag(&version.to_string(), zkvm);
-    if tag.len() > crate::reference::MAX_TAG_LEN {
-        return Err(UntaggableVersion::TooLong {
-            version: version.to_string(),
-            zkvm: zkvm.to_owned(),
-            len: tag.len(),
-            tag,
-        });
-    }
-    Ok(())
-}
-
 /// The release index over a version's artifacts (descriptors as [`ArtifactSpec::manifest`]
 /// returns them), sorted by zkVM so the bytes do not depend on the order given.
 pub fn release_index(
@@ -532,78 +455,6 @@ pub fn release_index(
     let mut descriptor = Descriptor::of(INDEX_MEDIA_TYPE, &bytes);
     descriptor.artifact_type = Some(RELEASE_ARTIFACT_TYPE.to_owned());
     (bytes, descriptor)
-}
-
-/// An attestation manifest: one minisig layer about `subject` (an artifact manifest).
-pub fn attestation(
-    subject: &Descriptor,
-    signature: &Descriptor,
-    title: &str,
-    created: u64,
-) -> (Vec<u8>, Descriptor) {
-    let mut annotations = BTreeMap::new();
-    annotations.insert(CREATED.to_owned(), rfc3339(created));
-    let subject = Descriptor::new(MANIFEST_MEDIA_TYPE, subject.digest, subject.size);
-    let manifest = Manifest {
-        schema_version: 2,
-        media_type: Some(MANIFEST_MEDIA_TYPE.to_owned()),
-        artifact_type: Some(ATTESTATION_ARTIFACT_TYPE.to_owned()),
-        config: Descriptor::empty_config(),
-        layers: vec![with_media_type(signature, MINISIG_MEDIA_TYPE).titled(title)],
-        subject: Some(subject),
-        annotations,
-    };
-    let bytes = to_bytes(&manifest);
-    let mut descriptor = Descriptor::of(MANIFEST_MEDIA_TYPE, &bytes);
-    descriptor.artifact_type = Some(ATTESTATION_ARTIFACT_TYPE.to_owned());
-    descriptor.annotations = manifest.annotations.clone();
-    (bytes, descriptor)
-}
-
-/// The tag of the referrers fallback index for `subject_digest`: `sha256-<hex>`.
-pub fn referrers_tag(subject_digest: OciDigest) -> String {
-    format!("sha256-{}", subject_digest.sha256())
-}
-
-/// The attestations a referrers list names, each once (by digest, first entry kept), at most
-/// [`MAX_REFERRERS`] of them; and how many distinct ones past the bound were left unread.
-pub fn attestations_to_read(referrers: &[Descriptor]) -> (Vec<Descriptor>, usize) {
-    let mut seen = std::collections::HashSet::new();
-    let mut read = Vec::new();
-    let mut not_read = 0;
-    for d in referrers
-        .iter()
-        .filter(|d| d.artifact_type.as_deref() == Some(ATTESTATION_ARTIFACT_TYPE))
-    {
-        if !seen.insert(d.digest) {
-            continue;
-        }
-        if read.len() < MAX_REFERRERS {
-            read.push(d.clone());
-        } else {
-            not_read += 1;
-        }
-    }
-    (read, not_read)
-}
-
-/// The referrers fallback index with `new` added to what `existing` lists (no duplicates,
-/// sorted by digest so concurrent pushers converge on the same bytes).
-pub fn referrers_index(existing: Option<&Index>, new: &Descriptor) -> Vec<u8> {
-    let mut manifests: Vec<Descriptor> = existing.map(|i| i.manifests.clone()).unwrap_or_default();
-    if !manifests.iter().any(|d| d.digest == new.digest) {
-        manifests.push(new.clone());
-    }
-    manifests.sort_by_key(|d| d.digest);
-    // An index a hostile or buggy pusher flooded with copies is written back with one of each.
-    manifests.dedup_by(|a, b| a.digest == b.digest);
-    to_bytes(&Index {
-        schema_version: 2,
-        media_type: Some(INDEX_MEDIA_TYPE.to_owned()),
-        artifact_type: None,
-        manifests,
-        annotations: BTreeMap::new(),
-    })
 }
 
 /// The layers of a guest artifact manifest, checked against SPEC §5.
