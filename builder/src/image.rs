@@ -68,11 +68,17 @@ pub struct Toolchain {
 
 /// The tag of the builder image for a base image.
 pub fn image_tag(base: &BaseImage) -> String {
-    let mut input = DOCKERFILE.as_bytes().to_vec();
+    derived_tag(BUILDER_REPOSITORY, DOCKERFILE, &base.id)
+}
+
+/// `<repository>:<16 hex>` of sha256(`dockerfile` ‖ 0 ‖ the parent image's id): the tag of an
+/// image built from `dockerfile` on `parent`, the same wherever its inputs are the same.
+pub(crate) fn derived_tag(repository: &str, dockerfile: &str, parent: &OciDigest) -> String {
+    let mut input = dockerfile.as_bytes().to_vec();
     input.push(0);
-    input.extend_from_slice(base.id.to_string().as_bytes());
+    input.extend_from_slice(parent.to_string().as_bytes());
     format!(
-        "{BUILDER_REPOSITORY}:{}",
+        "{repository}:{}",
         &Sha256Digest::of(&input).to_string()[..16]
     )
 }

@@ -29,13 +29,7 @@ pub struct ToolboxImage {
 
 /// The tag of the toolbox image on `builder`.
 pub fn image_tag(builder: &BuilderImage) -> String {
-    let mut input = DOCKERFILE.as_bytes().to_vec();
-    input.push(0);
-    input.extend_from_slice(builder.id.to_string().as_bytes());
-    format!(
-        "{REPOSITORY}:{}",
-        &Sha256Digest::of(&input).to_string()[..16]
-    )
+    crate::image::derived_tag(REPOSITORY, DOCKERFILE, &builder.id)
 }
 
 /// Finds or builds the toolbox image on `builder`.
