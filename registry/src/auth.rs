@@ -243,12 +243,24 @@ mod tests {
             .expect("mkfifo runs");
         assert!(made.success());
         // No writer ever comes: an unguarded read would wait for ever.
+        let said = |err: AuthError| {
+            let cause = std::error::Error::source(&err).map(ToString::to_string);
+            (err.to_string(), cause.unwrap_or_default())
+        };
+        let named = format!("cannot read docker config `{}`", fifo.display());
         let err = from_docker_config(dir.path(), "example.com").unwrap_err();
-        assert!(err.to_string().contains("config.json"), "{err}");
+        assert_eq!(
+            said(err),
+            (named.clone(), "it is a FIFO, not a regular file".to_owned())
+        );
         std::fs::remove_file(&fifo).unwrap();
         std::os::unix::fs::symlink("/dev/zero", &fifo).unwrap();
         // Followed, but a device is no regular file: refused, not read without end.
-        assert!(from_docker_config(dir.path(), "example.com").is_err());
+        let err = from_docker_config(dir.path(), "example.com").unwrap_err();
+        assert_eq!(
+            said(err),
+            (named, "it is a device, not a regular file".to_owned())
+        );
     }
 
     #[test]
