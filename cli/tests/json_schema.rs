@@ -38,24 +38,28 @@ impl World {
 #[track_caller]
 fn valid(name: &str, code: i32, out: &Output) -> serde_json::Value {
     let document = out.json(code);
+    let errors = schema_errors(name, &document);
+    assert!(
+        errors.is_empty(),
+        "`zkelf {}`'s output does not match `docs/schemas/{name}.json`:\n{}\n{}",
+        out.args,
+        errors.join("\n"),
+        out.text()
+    );
+    document
+}
+
+/// What `docs/schemas/<name>.json` finds wrong with `document` (empty when it is valid).
+fn schema_errors(name: &str, document: &serde_json::Value) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../docs/schemas/{name}.json"));
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema)
         .unwrap_or_else(|e| panic!("`{}` is not a valid schema: {e}", path.display()));
-    let errors: Vec<String> = validator
-        .iter_errors(&document)
+    validator
+        .iter_errors(document)
         .map(|e| format!("at `{}`: {e}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "`zkelf {}`'s output does not match `{}`:\n{}\n{}",
-        out.args,
-        path.display(),
-        errors.join("\n"),
-        out.text()
-    );
-    document
+        .collect()
 }
 
 /// A signed `dist/fib/1.0.0/` (ELF, provenance, signature) and the key that signed it.
@@ -113,6 +117,14 @@ fn trust_documents_match_their_schemas() {
     };
     let ok = valid("verify", 0, &verify("keys/rel.pub"));
     assert_eq!(ok["verdict"]["verified"], true);
+    // The schemas can fail: a report without its digest, or a digest that is not one, is not
+    // a `verify` report, and a success is not an error document.
+    let mut broken = ok.clone();
+    broken.as_object_mut().unwrap().remove("sha256");
+    assert!(!schema_errors("verify", &broken).is_empty(), "{broken}");
+    broken["sha256"] = "sha256:not-hex".into();
+    assert!(!schema_errors("verify", &broken).is_empty(), "{broken}");
+    assert!(!schema_errors("error", &ok).is_empty(), "{ok}");
     world.json(&[
         "keygen",
         "--out",
