@@ -221,6 +221,7 @@ fn diagnosable<'a>(cause: &'a (dyn StdError + 'static)) -> Option<&'a dyn Diagno
     use zkelf_registry::artifact::{LayoutError, UntaggableVersion};
     use zkelf_registry::auth::{AuthError, ConfigProblem, HelperFailure};
     use zkelf_registry::error::{DistProblem, StateFileProblem, VkUnvouched};
+    use zkelf_registry::fsutil::NotOurs;
     use zkelf_registry::reference::{ReferenceError, ReferenceProblem};
     use zkelf_registry::signature::SignatureProblem;
     use zkelf_registry::store::https::RedirectRefused;
@@ -264,6 +265,7 @@ fn diagnosable<'a>(cause: &'a (dyn StdError + 'static)) -> Option<&'a dyn Diagno
         ConfigProblem,
         HelperFailure,
         RedirectRefused,
+        NotOurs,
         VkError,
         Risc0Error,
         VerifyError,
@@ -298,4 +300,62 @@ fn failed_verdict(cause: &(dyn StdError + 'static)) -> Option<Verdict> {
     Some(Verdict::failed(&verify.evaluation, |i| {
         format!("signature {}", i + 1)
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every error type of the workspace that implements `Diagnose` is in `diagnosable`'s list:
+    /// a type left out would lose its hint and its exit status without any test noticing.
+    #[test]
+    fn every_diagnose_implementation_is_downcast() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let this = std::fs::read_to_string(root.join("cli/src/error.rs")).unwrap();
+        let list = this
+            .split("first_of!(")
+            .nth(1)
+            .and_then(|rest| rest.split(");").next())
+            .expect("the first_of! list");
+        let listed: Vec<&str> = list.split(',').map(str::trim).collect();
+        let mut missing = Vec::new();
+        for krate in ["builder", "cli", "registry", "trust", "zkvm"] {
+            for file in rust_files(&root.join(krate).join("src")) {
+                let text = std::fs::read_to_string(&file).unwrap();
+                for line in text.lines() {
+                    let Some(rest) = line.split("Diagnose for ").nth(1) else {
+                        continue;
+                    };
+                    if !line.trim_start().starts_with("impl") {
+                        continue;
+                    }
+                    let ty = rest.split([' ', '{']).next().unwrap();
+                    // Listed under the name this file imports it as (`Error as RegistryError`).
+                    let imported = format!("{ty} as ");
+                    let mut names = this
+                        .split(&imported)
+                        .skip(1)
+                        .filter_map(|rest| rest.split(['}', ';', ',']).next())
+                        .chain([ty]);
+                    if ty != "Box<T>" && !names.any(|name| listed.contains(&name)) {
+                        missing.push(format!("{ty} ({})", file.display()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not in `diagnosable`: {missing:?}");
+    }
+
+    fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(rust_files(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+        out
+    }
 }
