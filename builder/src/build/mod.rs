@@ -257,15 +257,14 @@ pub(crate) async fn build_selected(
     for (artifact, profile) in selected {
         staged.push(build_one(&ctx, artifact, profile, &staging).await?);
     }
-    // Every artifact built: now, and only now, write the outputs.
-    outputs::install(
-        manifest,
-        &options.out_dir,
-        staged,
-        &source.commit,
-        sde,
-        &ctx.image.id,
-    )
+    // Every artifact built: now, and only now, write the outputs (copies, fsyncs and hashes:
+    // off the runtime).
+    let (manifest, out_dir) = (manifest.clone(), options.out_dir.clone());
+    let (commit, image) = (source.commit.clone(), ctx.image.id.clone());
+    let built =
+        blocking(move || outputs::install(&manifest, &out_dir, staged, &commit, sde, &image)).await;
+    drop(staging);
+    built
 }
 
 /// One artifact through sysroot → compile (→ reproduce) → post-link → provenance.
@@ -432,6 +431,29 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|source| BuilderError::Task { source })?
+}
+
+/// [`crate::cache::lookup`] off the async runtime (it re-hashes every file of the entry); the
+/// notes it makes on the way (a rejected entry, named) go to `reporter` afterwards.
+pub(crate) async fn cached(
+    root: &Path,
+    key: &str,
+    kind: &'static str,
+    trust: &crate::cache::Trust,
+    reporter: &dyn Reporter,
+) -> Result<Option<(PathBuf, crate::cache::Sealed)>, BuilderError> {
+    let (root, key, trust) = (root.to_path_buf(), key.to_owned(), trust.clone());
+    let (found, notes) = blocking(move || {
+        let notes = std::cell::RefCell::new(Vec::new());
+        let note = |m: &str| notes.borrow_mut().push(m.to_owned());
+        let found = crate::cache::lookup(&root, &key, kind, &trust, &note)?;
+        Ok((found, notes.into_inner()))
+    })
+    .await?;
+    for note in notes {
+        reporter.note(&note);
+    }
+    Ok(found)
 }
 
 /// The source parameters of a provenance document.

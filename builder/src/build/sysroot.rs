@@ -79,8 +79,7 @@ pub(crate) async fn ensure(
     let key = key_document(plan, path, text)?;
     let id = key.key();
     if let Some((root, trust)) = cache {
-        let note = |m: &str| reporter.note(m);
-        if let Some((dir, sealed)) = cache::lookup(root, &id, "sysroot", trust, &note)? {
+        if let Some((dir, sealed)) = super::cached(root, &id, "sysroot", trust, reporter).await? {
             reporter.step(&format!(
                 "using the cached sysroot {} for {} ({})",
                 &id[..16],

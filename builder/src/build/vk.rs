@@ -76,7 +76,8 @@ pub(crate) async fn derive(
         .await?;
     let hex = hex::encode(report.vk);
     let path = staging.join(format!("{stem}.vk"));
-    write_atomic(&path, &report.vk, 0o644)?;
+    let (target, vk) = (path.clone(), report.vk);
+    super::blocking(move || write_atomic(&target, &vk, 0o644)).await?;
     reporter.finish(&format!("{stem}.vk {hex} ({})", report.toolbox));
     finished.vk = Some((path, hex.clone()));
     let mut annotations = BTreeMap::from([

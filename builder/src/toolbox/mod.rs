@@ -223,8 +223,9 @@ pub async fn ensure(
         None => None,
     };
     if let Some(root) = &root {
-        let note = |m: &str| reporter.note(m);
-        if let Some((dir, sealed)) = cache::lookup(root, &id, "toolbox", &trust, &note)? {
+        if let Some((dir, sealed)) =
+            crate::build::cached(root, &id, "toolbox", &trust, reporter).await?
+        {
             return Ok(Toolbox {
                 spec,
                 image,
