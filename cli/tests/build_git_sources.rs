@@ -22,6 +22,7 @@ use zkelf_testsupport::policy::{Key, PolicyFile};
 
 const ITOA_FORK: &str = "https://github.com/zkelf-test/itoa-fork";
 const RYU_FORK: &str = "https://github.com/zkelf-test/ryu-fork";
+const RYU_TAG: &str = "v1.0.20-fork";
 
 /// The test repository: a copy of `guests/` (for `guests/rt`) and `git-guest/`, its own cargo
 /// workspace, whose lock pins the forks; and the mirrors serving the forks.
@@ -31,6 +32,8 @@ struct Fixture {
     mirrors: PathBuf,
     /// The commit of `itoa-fork` the lock pins (its `main` moved on since).
     locked: String,
+    /// The commit of `ryu-fork` its tag names.
+    tagged: String,
 }
 
 impl Fixture {
@@ -124,8 +127,9 @@ fn fixture() -> Fixture {
             ),
         ],
     );
-    repo_with(
-        &mirrors.join("zkelf-test/ryu-fork"),
+    let ryu = mirrors.join("zkelf-test/ryu-fork");
+    let tagged = repo_with(
+        &ryu,
         &[
             (
                 "Cargo.toml",
@@ -137,13 +141,16 @@ fn fixture() -> Fixture {
             ),
         ],
     );
+    // The patch names a tag (as the zkVMs' precompile forks do), so the build's cargo config
+    // must say `tag` for that source.
+    git(&ryu, &["tag", RYU_TAG]);
     let repo = guests_checkout(
         &dir.path().join("repo"),
         &[
             (
                 "git-guest/Cargo.toml",
                 &format!(
-                    "[package]\nname = \"git-guest\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n[dependencies]\nzkelf-guest-rt = {{ path = \"../guests/rt\" }}\nitoa = {{ version = \"=1.0.15\", default-features = false }}\nitoa-fork = {{ package = \"itoa\", git = \"{ITOA_FORK}\", branch = \"main\" }}\nryu = {{ version = \"=1.0.20\", default-features = false }}\n\n[patch.crates-io]\nryu = {{ git = \"{RYU_FORK}\" }}\n\n[profile.release]\npanic = \"abort\"\nopt-level = \"s\"\nlto = true\ncodegen-units = 1\n"
+                    "[package]\nname = \"git-guest\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n[dependencies]\nzkelf-guest-rt = {{ path = \"../guests/rt\" }}\nitoa = {{ version = \"=1.0.15\", default-features = false }}\nitoa-fork = {{ package = \"itoa\", git = \"{ITOA_FORK}\", branch = \"main\" }}\nryu = {{ version = \"=1.0.20\", default-features = false }}\n\n[patch.crates-io]\nryu = {{ git = \"{RYU_FORK}\", tag = \"{RYU_TAG}\" }}\n\n[profile.release]\npanic = \"abort\"\nopt-level = \"s\"\nlto = true\ncodegen-units = 1\n"
                 ),
             ),
             (
@@ -195,6 +202,7 @@ fn fixture() -> Fixture {
         repo,
         mirrors,
         locked,
+        tagged,
     }
 }
 
@@ -256,7 +264,10 @@ fn git_dependencies_patches_and_duplicates_build_from_mirrors() {
     assert_eq!(itoa["annotations"]["url"], ITOA_FORK);
     assert_eq!(itoa["digest"]["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(named("git:fork-marker").len(), 1);
-    assert_eq!(named("git:ryu").len(), 1);
+    assert_eq!(
+        named("git:ryu")[0]["uri"],
+        format!("git+{RYU_FORK}?tag={RYU_TAG}#{}", f.tagged)
+    );
     assert_eq!(
         named("crate:itoa").len(),
         1,
@@ -357,11 +368,39 @@ fn fetch_refusals_name_the_package_url_commit_and_mirror_and_write_nothing() {
         "cache-stale",
     );
 
-    // An unreadable mirror.
+    // The mirrors from the environment: entries separated by spaces, the one whose prefix
+    // matches is used (here the stale one, so the refusal shows it was).
+    let before = Tree::of(&[out.clone(), f.repo.clone()]);
+    let output = f
+        .zkelf(Some(&f.path("cache-env")))
+        .env(
+            "ZKELF_GIT_MIRRORS",
+            format!(
+                "https://gitlab.com/={}/ https://github.com/={}/",
+                f.mirrors.display(),
+                stale.display()
+            ),
+        )
+        .args(["build", "--out"])
+        .arg(&out)
+        .arg(f.guest())
+        .run();
+    output.assert_exit(2);
+    assert_cli_snapshot!("mirrors_from_the_environment", output);
+    before.assert_unchanged();
+
+    // An unreadable mirror: a path that does not exist, and a file that is not a directory.
     refused(
         "unreadable_mirror",
         "--git-mirror=https://github.com/=/nonexistent/mirrors/",
         "cache-none",
+    );
+    let file = f.path("mirror-file");
+    std::fs::write(&file, "not a directory\n").unwrap();
+    refused(
+        "a_mirror_that_is_a_file",
+        &format!("--git-mirror=https://github.com/={}", file.display()),
+        "cache-file",
     );
 
     // A locked commit (a rev) no repository has: the lock edited to name it, and committed.
