@@ -310,8 +310,8 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 }
 
 /// `{"sha256": hex}` of a digest (or its hex).
-pub(crate) fn sha256_digest(hex: impl std::fmt::Display) -> BTreeMap<String, String> {
-    BTreeMap::from([("sha256".to_string(), hex.to_string())])
+pub(crate) fn sha256_digest(digest: Sha256Digest) -> BTreeMap<String, String> {
+    BTreeMap::from([("sha256".to_string(), digest.to_string())])
 }
 
 #[cfg(test)]
@@ -323,7 +323,7 @@ mod tests {
             statement_type: STATEMENT_TYPE.into(),
             subject: vec![Subject {
                 name: "g-rv32im.elf".into(),
-                digest: sha256_digest("ab".repeat(32)),
+                digest: sha256_digest("ab".repeat(32).parse().unwrap()),
             }],
             predicate_type: PREDICATE_TYPE.into(),
             predicate: Predicate {

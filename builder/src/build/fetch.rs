@@ -153,7 +153,7 @@ impl Vendored {
                 .map(|(name, version, checksum)| ResourceDescriptor {
                     name: Some(format!("crate:{name}")),
                     uri: Some(format!("pkg:cargo/{name}@{version}")),
-                    digest: sha256_digest(checksum),
+                    digest: sha256_digest(*checksum),
                     ..Default::default()
                 }),
         );

@@ -49,10 +49,10 @@ impl Finished {
         vec![ResourceDescriptor {
             name: Some(deps::POST_LINK_KERNEL.into()),
             uri: Some(format!("pkg:cargo/{name}@{version}#{}", post.kernel_file)),
-            digest: sha256_digest(&post.kernel_sha256),
+            digest: sha256_digest(post.kernel_sha256),
             annotations: BTreeMap::from([(
                 "crateSha256".to_string(),
-                post.kernel_crate_sha256.clone().into(),
+                post.kernel_crate_sha256.to_string().into(),
             )]),
             ..Default::default()
         }]
@@ -172,9 +172,9 @@ pub(crate) struct PostLinked {
     /// The kernel's path in that crate.
     pub kernel_file: String,
     /// sha256 of the kernel.
-    pub kernel_sha256: String,
+    pub kernel_sha256: Sha256Digest,
     /// sha256 of the `.crate` (from `Cargo.lock`).
-    pub kernel_crate_sha256: String,
+    pub kernel_crate_sha256: Sha256Digest,
 }
 
 /// Applies `step` to the linked `user_elf`, taking inputs from the vendored crates and the
@@ -200,16 +200,16 @@ pub(crate) fn apply(
             let kernel_path = dir.join(kernel_file);
             let kernel = std::fs::read(&kernel_path)
                 .map_err(|e| BuilderError::io("cannot read", &kernel_path, e))?;
-            let kernel_sha256 = Sha256Digest::of(&kernel).to_string();
+            let kernel_sha256 = Sha256Digest::of(&kernel);
             let recorded = vendored_checksums(&dir)?;
-            if recorded.package.as_deref() != Some(checksum.as_str()) {
+            if recorded.package() != Some(checksum) {
                 return Err(failed(PostLinkProblem::KernelCrate {
                     name: kernel_crate.clone(),
                     version,
                     pinned: checksum,
                 }));
             }
-            if recorded.file(kernel_file) != Some(kernel_sha256.as_str()) {
+            if recorded.file(kernel_file) != Some(kernel_sha256) {
                 return Err(failed(PostLinkProblem::KernelFile {
                     file: kernel_file.clone(),
                     name: kernel_crate.clone(),
@@ -234,7 +234,7 @@ pub(crate) fn apply(
 }
 
 /// The version and `.crate` checksum `Cargo.lock` pins for the registry crate `name`.
-fn locked_crate(cargo_lock: &[u8], name: &str) -> Result<(String, String), PostLinkProblem> {
+fn locked_crate(cargo_lock: &[u8], name: &str) -> Result<(String, Sha256Digest), PostLinkProblem> {
     let text = std::str::from_utf8(cargo_lock)
         .map_err(|_| PostLinkProblem::Lock("it is not UTF-8".into()))?;
     let lock: toml::Table = text
@@ -253,7 +253,12 @@ fn locked_crate(cargo_lock: &[u8], name: &str) -> Result<(String, String), PostL
         })
         .collect();
     match found.as_slice() {
-        [one] => Ok(one.clone()),
+        [(version, checksum)] => {
+            let checksum = checksum.parse().map_err(|_| {
+                PostLinkProblem::Lock(format!("the checksum of `{name}` is not a sha256"))
+            })?;
+            Ok((version.clone(), checksum))
+        }
         [] => Err(PostLinkProblem::NoKernelCrate(name.to_string())),
         _ => Err(PostLinkProblem::KernelCrateTwice {
             name: name.to_string(),
@@ -269,8 +274,14 @@ struct Checksums {
 }
 
 impl Checksums {
-    fn file(&self, path: &str) -> Option<&str> {
-        self.files.get(path).and_then(|v| v.as_str())
+    /// The sha256 cargo recorded for `path` (none if absent or not a sha256).
+    fn file(&self, path: &str) -> Option<Sha256Digest> {
+        self.files.get(path)?.as_str()?.parse().ok()
+    }
+
+    /// The sha256 of the `.crate` cargo recorded (none if absent or not a sha256).
+    fn package(&self) -> Option<Sha256Digest> {
+        self.package.as_deref()?.parse().ok()
     }
 }
 
@@ -304,7 +315,7 @@ version = 4
 name = "risc0-zkos-v1compat"
 version = "2.2.3"
 source = "registry+https://github.com/rust-lang/crates.io-index"
-checksum = "aaaa"
+checksum = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 [[package]]
 name = "guest"
@@ -341,11 +352,17 @@ version = "0.1.0"
                 .unwrap_err()
                 .to_string()
         };
-        let other_crate = vendor_with(kernel, "bbbb", &sha);
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        let other_crate = vendor_with(kernel, &b, &sha);
         assert!(message(&other_crate, LOCK).contains("is not the `.crate` `Cargo.lock` pins"));
-        let edited = vendor_with(kernel, "aaaa", &"0".repeat(64));
+        let edited = vendor_with(kernel, &a, &"0".repeat(64));
         assert!(message(&edited, LOCK).contains("not the one cargo recorded"));
-        let good = vendor_with(kernel, "aaaa", &sha);
+        let good = vendor_with(kernel, &a, &sha);
+        let not_a_digest = LOCK.replace(&a, "aaaa");
+        assert!(
+            message(&good, &not_a_digest)
+                .contains("the checksum of `risc0-zkos-v1compat` is not a sha256")
+        );
         let no_kernel = LOCK.replace("risc0-zkos-v1compat", "other");
         assert!(message(&good, &no_kernel).contains("has no registry crate `risc0-zkos-v1compat`"));
         // The right kernel, but the bytes are not ELFs RISC Zero can load.

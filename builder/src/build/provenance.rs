@@ -32,7 +32,7 @@ pub(crate) fn assemble(
         statement_type: STATEMENT_TYPE.into(),
         subject: vec![Subject {
             name: format!("{}-{}.elf", plan.guest, plan.zkvm),
-            digest: sha256_digest(subject),
+            digest: sha256_digest(*subject),
         }],
         predicate_type: PREDICATE_TYPE.into(),
         predicate: Predicate {

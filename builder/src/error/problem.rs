@@ -163,7 +163,7 @@ pub enum PostLinkProblem {
         /// Its version.
         version: String,
         /// The lock's checksum.
-        pinned: String,
+        pinned: zkelf_trust::digest::Sha256Digest,
     },
     /// The kernel file is not the one cargo recorded.
     #[error(
@@ -177,7 +177,7 @@ pub enum PostLinkProblem {
         /// Its version.
         version: String,
         /// Its sha256.
-        found: String,
+        found: zkelf_trust::digest::Sha256Digest,
     },
     /// RISC Zero cannot load the wrapped program.
     #[error(
