@@ -43,6 +43,20 @@ fn build(root: &Path, guest: &Path, out: &Path, cache: Option<&Path>) -> Built {
     }
 }
 
+/// The provenance of two builds is the same; if not, the lines that differ.
+fn assert_same_provenance(got: &[u8], want: &[u8], what: &str) {
+    if got != want {
+        let (got, want) = (String::from_utf8_lossy(got), String::from_utf8_lossy(want));
+        let differ: Vec<String> = got
+            .lines()
+            .zip(want.lines())
+            .filter(|(g, w)| g != w)
+            .map(|(g, w)| format!("{what}: {g}\nreference: {w}"))
+            .collect();
+        panic!("the provenance differs ({what}):\n{}", differ.join("\n"));
+    }
+}
+
 /// The one entry under `<cache>/builder/sysroot/` (temporary `.partial-*` directories aside).
 fn entry(cache: &Path) -> PathBuf {
     let root = cache.join("builder/sysroot");
@@ -130,7 +144,7 @@ fn the_elf_is_the_same_with_no_cold_warm_corrupt_or_partial_sysroot_cache() {
     std::fs::write(stale.join("libcore-0.rlib"), b"half written").unwrap();
     let cold = build(&home("cold"), &guest, &out("cold"), Some(&cache));
     assert_eq!(cold.sha256, reference.sha256, "cold cache vs no cache");
-    assert_eq!(cold.provenance, reference.provenance);
+    assert_same_provenance(&cold.provenance, &reference.provenance, "cold");
     let dir = entry(&cache);
     assert_eq!(dir.file_name().unwrap().to_string_lossy(), key);
     let manifest = std::fs::read(dir.join("zkelf-sysroot.json")).unwrap();
@@ -168,7 +182,7 @@ fn the_elf_is_the_same_with_no_cold_warm_corrupt_or_partial_sysroot_cache() {
         warm.stderr
     );
     assert_eq!(warm.sha256, reference.sha256, "warm cache vs no cache");
-    assert_eq!(warm.provenance, reference.provenance);
+    assert_same_provenance(&warm.provenance, &reference.provenance, "warm");
 
     // A flipped byte in an rlib: detected, the entry rebuilt, the same ELF.
     let core = libs
@@ -195,7 +209,7 @@ fn the_elf_is_the_same_with_no_cold_warm_corrupt_or_partial_sysroot_cache() {
         corrupt.stderr
     );
     assert_eq!(corrupt.sha256, reference.sha256, "after a corrupt entry");
-    assert_eq!(corrupt.provenance, reference.provenance);
+    assert_same_provenance(&corrupt.provenance, &reference.provenance, "corrupt");
     assert_eq!(std::fs::read(&core).unwrap(), good, "the entry was rebuilt");
 
     // No manifest (a partial entry): rebuilt, never used.
@@ -208,7 +222,7 @@ fn the_elf_is_the_same_with_no_cold_warm_corrupt_or_partial_sysroot_cache() {
         partial.stderr
     );
     assert_eq!(partial.sha256, reference.sha256, "after a partial entry");
-    assert_eq!(partial.provenance, reference.provenance);
+    assert_same_provenance(&partial.provenance, &reference.provenance, "partial");
     assert!(entry(&cache).join("zkelf-sysroot.json").is_file());
 
     // Poisoned as a CI cache an untrusted build wrote would be: an rlib rewritten and the
@@ -247,7 +261,7 @@ fn the_elf_is_the_same_with_no_cold_warm_corrupt_or_partial_sysroot_cache() {
         poisoned.stderr
     );
     assert_eq!(poisoned.sha256, reference.sha256, "after a poisoned entry");
-    assert_eq!(poisoned.provenance, reference.provenance);
+    assert_same_provenance(&poisoned.provenance, &reference.provenance, "poisoned");
 
     // An entry this machine has no record of (a cache restored from elsewhere): rebuilt too.
     std::fs::remove_dir_all(zkelf_testsupport::docker::trust_dir_of(&cache)).unwrap();
