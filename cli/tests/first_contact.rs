@@ -108,6 +108,55 @@ fn references_that_name_nothing() {
     pull("oci-layout:oci:1.0.0-sp1", "out/fib.elf").assert_exit(0);
 }
 
+/// Progress bars are drawn on a terminal only (`script` gives the run one) and follow `--color`
+/// as the messages do: colored under `always` (even with `NO_COLOR`) and `auto` on a terminal,
+/// plain under `never` and `auto` with `NO_COLOR`.
+#[test]
+fn progress_bars_follow_color() {
+    let world = World::new();
+    let spec = ElfSpec::new(Class::Elf32).padding(2 << 20);
+    let dist = world.dist_spec("big", "1.0.0", "sp1", spec);
+    let oci = world.publish_layout(&dist, "oci");
+    let cyan = "\x1b[36m";
+    let mut run = 0;
+    let mut pull = |color: &str, no_color: Option<&str>| {
+        run += 1;
+        // A fresh cache each time: a cached blob is not downloaded, so it gets no bar.
+        let cache = world.path(&format!("cache-{run}"));
+        let command = format!(
+            "{} --color {color} pull oci-layout:{}:1.0.0-sp1 -o {} --policy {}",
+            env!("CARGO_BIN_EXE_zkelf"),
+            oci.display(),
+            world.path(&format!("out/big-{run}.elf")).display(),
+            world.policy.display(),
+        );
+        let mut script = std::process::Command::new("script");
+        script
+            .args(["-qec", &command, "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("TERM", "xterm")
+            .env("HOME", world.path("home"))
+            .env("ZKELF_STATE_DIR", world.path("state"))
+            .env("ZKELF_CACHE_DIR", cache)
+            .current_dir(world.dir.path());
+        if let Some(value) = no_color {
+            script.env("NO_COLOR", value);
+        }
+        let out = script
+            .output()
+            .expect("`script` (Debian package `bsdutils`) gives the run a terminal");
+        let transcript = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{transcript}");
+        assert!(transcript.contains("MiB"), "no progress bar was drawn: {transcript:?}");
+        transcript.contains(cyan)
+    };
+    assert!(pull("always", Some("1")));
+    assert!(pull("auto", None));
+    assert!(!pull("auto", Some("1")));
+    assert!(!pull("never", None));
+}
+
 #[test]
 fn usage_errors() {
     let world = World::new();
@@ -124,6 +173,63 @@ fn usage_errors() {
         &[],
     );
     assert_cli_snapshot!("json_invalid_value", bad.assert_exit(2));
+}
+
+/// An argument that is not UTF-8 is a usage error naming its bytes (exit 2, the JSON error
+/// document with `--json`), never a panic (exit 101).
+#[test]
+fn an_argument_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let world = World::new();
+    let bad = std::ffi::OsStr::from_bytes(b"oci-layout:\xffoci:1.0.0");
+    let run = |json: bool| {
+        let mut zkelf = Zkelf::new(env!("CARGO_BIN_EXE_zkelf")).isolated(world.dir.path());
+        if json {
+            zkelf = zkelf.arg("--json");
+        }
+        zkelf.arg("pull").arg(bad).args(["-o", "out/fib.elf"]).run()
+    };
+    rejects!(out_tree(&world), "an_argument_not_utf8", 2, || run(false));
+    let json = rejects!(out_tree(&world), "json_argument_not_utf8", 2, || run(true));
+    let doc = json.json(2);
+    assert_eq!(doc["error"]["kind"], "usage");
+    assert_eq!(
+        doc["error"]["message"],
+        "argument `oci-layout:\\xffoci:1.0.0` is not valid UTF-8"
+    );
+    // As a command's name too.
+    let command = Zkelf::new(env!("CARGO_BIN_EXE_zkelf"))
+        .isolated(world.dir.path())
+        .arg(std::ffi::OsStr::from_bytes(b"pu\xffl"))
+        .run();
+    command.assert_exit(2);
+}
+
+/// `--color` decides for clap's own errors as for zkelf's: `always` colors even into a pipe
+/// and with `NO_COLOR` set (the harness sets `NO_COLOR=1`), `never` and the default (stderr is
+/// not a terminal here) do not.
+#[test]
+fn color_choice_reaches_every_error() {
+    let world = World::new();
+    let escapes = |args: &[&str], env: &[(&str, &str)]| {
+        let out = zkelf(&world, "", args, env);
+        out.assert_exit(2);
+        out.stderr.contains('\x1b')
+    };
+    let usage = ["pull"];
+    let command = ["verify", "missing.elf", "--key", "missing.pub"];
+    for args in [&usage[..], &command[..]] {
+        let with = |color: &[&'static str]| [color, args].concat();
+        assert!(escapes(&with(&["--color", "always"]), &[]), "{args:?}");
+        assert!(escapes(&with(&["--color=always"]), &[]), "{args:?}");
+        assert!(!escapes(&with(&["--color", "never"]), &[]), "{args:?}");
+        assert!(!escapes(args, &[]), "{args:?}");
+        assert!(!escapes(args, &[("NO_COLOR", "")]), "{args:?}");
+        // After `--` it is an operand, not the flag.
+        assert!(!escapes(&[args, &["--", "--color=always"]].concat(), &[]));
+    }
+    // The flag's value where the flag is wrong: clap's own error, uncolored by default.
+    assert!(!escapes(&["--color", "sometimes", "pull"], &[]));
 }
 
 /// A policy trusting the world's release key, written at `path`.
