@@ -157,6 +157,95 @@ fn progress_bars_follow_color() {
     assert!(!pull("never", None));
 }
 
+/// Tags `tag` in the layout `oci/` as another name for `latest`.
+fn tag_latest(world: &World, tag: &str) {
+    let path = world.path("oci/index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let manifests = index["manifests"].as_array_mut().unwrap();
+    let mut latest = manifests
+        .iter()
+        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == tag)
+        .unwrap()
+        .clone();
+    latest["annotations"]["org.opencontainers.image.ref.name"] = "latest".into();
+    manifests.push(latest);
+    std::fs::write(&path, serde_json::to_vec(&index).unwrap()).unwrap();
+}
+
+/// A reference without a tag that finds `latest` says so (human mode, not `-q`), and pulls it.
+#[test]
+fn a_reference_without_a_tag_says_it_uses_latest() {
+    let world = published();
+    tag_latest(&world, "1.0.0");
+    let policy = world.policy.to_str().unwrap().to_owned();
+    let pull = |extra: &[&str], output: &str| {
+        let mut args = extra.to_vec();
+        args.extend(["pull", "oci-layout:oci", "-o", output, "--policy", &policy]);
+        zkelf(&world, "", &args, &[])
+    };
+    let out = pull(&[], "out/fib.elf");
+    assert_cli_snapshot!("a_reference_without_a_tag_uses_latest", out.assert_exit(0));
+    out.stderr_has(&["note: no tag given: using `latest`\n"]);
+    for quiet in [&["-q"][..], &["--json"]] {
+        let out = pull(quiet, "out/fib-quiet.elf");
+        out.assert_exit(0);
+        assert!(!out.stderr.contains("latest"), "{}", out.text());
+    }
+    // A tagged reference gets no note.
+    let tagged = zkelf(
+        &world,
+        "",
+        &["inspect", "oci-layout:oci:1.0.0", "--policy", &policy],
+        &[],
+    );
+    assert!(!tagged.assert_exit(0).stderr.contains("latest"));
+    let untagged = zkelf(
+        &world,
+        "",
+        &["inspect", "oci-layout:oci", "--policy", &policy],
+        &[],
+    );
+    untagged
+        .assert_exit(0)
+        .stderr_has(&["note: no tag given: using `latest`"]);
+}
+
+/// `-vv` shows debug traces on stderr (the blob cache's look-up of a pull from a layout);
+/// without it, or with one `-v`, there are none.
+#[test]
+fn debug_traces_with_vv_only() {
+    let world = published();
+    let policy = world.policy.to_str().unwrap().to_owned();
+    let pull = |verbose: &[&str], output: &str| {
+        let mut args = verbose.to_vec();
+        let reference = "oci-layout:oci:1.0.0-sp1";
+        args.extend(["pull", reference, "-o", output, "--policy", &policy]);
+        zkelf(&world, "", &args, &[])
+    };
+    let traced = pull(&["-vv"], "out/a.elf");
+    traced.assert_exit(0);
+    let lines: Vec<&str> = traced
+        .stderr
+        .lines()
+        .filter(|l| l.contains("DEBUG"))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("zkelf_registry") && l.contains("blob cache")),
+        "{}",
+        traced.text()
+    );
+    // No time stamps, and no colors with `NO_COLOR` (the harness sets it).
+    assert!(!traced.stderr.contains('\x1b'), "{}", traced.text());
+    for quiet in [&[][..], &["-v"]] {
+        let out = pull(quiet, "out/b.elf");
+        out.assert_exit(0);
+        assert!(!out.stderr.contains("DEBUG"), "{quiet:?}: {}", out.text());
+    }
+}
+
 #[test]
 fn usage_errors() {
     let world = World::new();

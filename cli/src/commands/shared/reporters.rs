@@ -148,4 +148,8 @@ impl zkelf_registry::Reporter for ProgressReporter<'_> {
             self.printer.info(message);
         }
     }
+
+    fn notice(&self, message: &str) {
+        self.printer.info(format!("note: {message}"));
+    }
 }
