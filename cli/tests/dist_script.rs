@@ -184,3 +184,66 @@ fn a_release_key_without_its_public_half_is_refused_first() {
     );
     assert!(!out.exists());
 }
+
+/// `scripts/release-pubkey`, run by the release workflow before the build: the one key of the
+/// policy that can sign zkelf's release, or a stop saying what to do.
+#[test]
+fn the_release_workflow_picks_one_release_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let keygen = |name: &str| {
+        Zkelf::new(env!("CARGO_BIN_EXE_zkelf"))
+            .isolated(dir.path())
+            .arg("keygen")
+            .arg("--out")
+            .arg(&keys)
+            .args(["--name", name, "--unencrypted"])
+            .run()
+            .assert_exit(0);
+        std::fs::read_to_string(keys.join(format!("{name}.pub"))).unwrap()
+    };
+    let (old, rebuild, new) = (keygen("release-1"), keygen("ci-rebuild"), keygen("release-2"));
+    let policy = keys.join("policy.toml");
+    let out = dir.path().join("release.pub");
+    let pick = |name: &str| {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let run = Command::new(repo.join("scripts/release-pubkey"))
+            .arg(&policy)
+            .arg(&out)
+            .arg(name)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+        (run.status.code(), stderr)
+    };
+    let (code, stderr) = pick("");
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    let key = |name: &str, roles: &str| {
+        format!("[[key]]\nname = \"{name}\"\nfile = \"{name}.pub\"\nroles = [{roles}]\n")
+    };
+    let mut text = format!(
+        "version = 1\n{}{}",
+        key("release-1", "\"release\""),
+        key("ci-rebuild", "\"rebuild\"")
+    );
+    std::fs::write(&policy, &text).unwrap();
+    assert_eq!(pick("").0, Some(0));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), old);
+    let (code, stderr) = pick("ci-rebuild");
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("no `release` role"), "{stderr}");
+    assert_ne!(old, rebuild);
+    // A rollover: two release keys, and the name picks one.
+    text.push_str(&key("release-2", "\"release\""));
+    std::fs::write(&policy, &text).unwrap();
+    let (code, stderr) = pick("");
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("2 release keys") && stderr.contains("ZKELF_RELEASE_KEY_NAME"),
+        "{stderr}"
+    );
+    assert_eq!(pick("release-2").0, Some(0));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), new);
+}
