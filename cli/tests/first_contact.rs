@@ -370,6 +370,61 @@ fn one_policy_rule_from_anywhere() {
     });
 }
 
+/// `verify` and `inspect` find the policy by the same rule as `pull`, from a subdirectory:
+/// nothing (an error saying where it looked; `inspect` shows the artifact "not judged"), the
+/// user default, `ZKELF_POLICY` (a missing file an error), `--key` before it.
+#[test]
+fn one_policy_rule_for_verify_and_inspect() {
+    let world = published();
+    let cwd = "deep/sub/dir";
+    std::fs::create_dir_all(world.path(cwd)).unwrap();
+    let layout = format!("oci-layout:{}:1.0.0-sp1", world.path("oci").display());
+    let elf = world.path("dist/fib/1.0.0/fib-sp1.elf");
+    let elf = elf.to_str().unwrap();
+    let verify = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["verify", elf, "--guest", "fib"];
+        args.extend_from_slice(extra);
+        zkelf(&world, cwd, &args, env)
+    };
+    let inspect = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["inspect", &layout];
+        args.extend_from_slice(extra);
+        zkelf(&world, cwd, &args, env)
+    };
+    // `inspect --json`'s `judged`, which must exit 0.
+    let judged = |extra: &[&str], env: &[(&str, &str)]| {
+        inspect(&[&["--json"], extra].concat(), env).json(0)["judged"] == true
+    };
+    rejects!(out_tree(&world), "verify_without_any_policy", 2, || {
+        verify(&[], &[])
+    });
+    assert!(!judged(&[], &[]));
+
+    let config = world.path("config");
+    trusting(&world, &config.join("zkelf/policy.toml"));
+    let xdg = [("XDG_CONFIG_HOME", config.to_str().unwrap())];
+    verify(&[], &xdg).assert_exit(0);
+    assert!(judged(&[], &xdg));
+
+    let missing = world.path("missing.toml");
+    let env = [xdg[0], ("ZKELF_POLICY", missing.to_str().unwrap())];
+    rejects!(
+        out_tree(&world),
+        "verify_zkelf_policy_that_does_not_exist",
+        2,
+        || verify(&[], &env)
+    );
+    rejects!(
+        out_tree(&world),
+        "inspect_zkelf_policy_that_does_not_exist",
+        2,
+        || inspect(&[], &env)
+    );
+    let key = world.key.public_base64();
+    verify(&["--key", &key], &env).assert_exit(0);
+    assert!(judged(&["--key", &key], &env));
+}
+
 #[test]
 fn inspect_without_trust_is_not_judged() {
     let world = published();
@@ -399,6 +454,46 @@ fn inspect_without_trust_is_not_judged() {
         &[],
     );
     assert_eq!(judged.json(0)["judged"], true);
+}
+
+/// `attest` without `-o` or `--push` writes `<guest>-<zkvm>.<keyid>.<kind>.minisig` in the
+/// current directory (what its `--help` says), a signature plain minisign accepts.
+#[test]
+fn attest_writes_its_default_file() {
+    let world = published();
+    zkelf(
+        &world,
+        "",
+        &["keygen", "--out", "keys", "--name", "second", "--unencrypted"],
+        &[],
+    )
+    .assert_exit(0);
+    let out = zkelf(
+        &world,
+        "",
+        &[
+            "--json",
+            "attest",
+            "oci-layout:oci:1.0.0-sp1",
+            "--key",
+            "keys/second.key",
+        ],
+        &[],
+    );
+    let report = out.json(0);
+    let key_id = report["key_id"].as_str().unwrap();
+    let name = format!("fib-sp1.{key_id}.release.minisig");
+    assert_eq!(report["output"], name.as_str(), "{report}");
+    let comment = zkelf_testsupport::minisign_tool::verified_trusted_comment(
+        &world.path("keys/second.pub"),
+        &world.path("dist/fib/1.0.0/fib-sp1.elf"),
+        &world.path(&name),
+    )
+    .expect("minisign verifies the attestation");
+    assert!(
+        comment.starts_with("zkelf/1 kind=release guest=fib version=1.0.0 zkvm=sp1 "),
+        "{comment}"
+    );
 }
 
 #[test]
