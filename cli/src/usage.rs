@@ -188,3 +188,50 @@ pub fn report(err: &clap::Error, args: &[OsString]) -> ErrorReport {
     };
     ErrorReport::usage(message, causes, hint)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(args: &[&str]) -> Early {
+        let args: Vec<OsString> = std::iter::once("zkelf")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        Early::scan(&args)
+    }
+
+    #[test]
+    fn early_flags_are_read_before_clap_and_before_double_dash_only() {
+        let early = |json, color| Early { json, color };
+        assert_eq!(scan(&[]), early(false, ColorChoice::Auto));
+        assert_eq!(
+            scan(&["--json", "pull", "--color", "never"]),
+            early(true, ColorChoice::Never)
+        );
+        assert_eq!(scan(&["--color=always"]), early(false, ColorChoice::Always));
+        // The last one given wins; a value clap will refuse reads as `auto`.
+        assert_eq!(
+            scan(&["--color=always", "--color", "sometimes"]),
+            early(false, ColorChoice::Auto)
+        );
+        assert_eq!(
+            scan(&["pull", "--", "--json", "--color=always"]),
+            early(false, ColorChoice::Auto)
+        );
+        // `--color` as the last word has no value.
+        assert_eq!(scan(&["--color"]), early(false, ColorChoice::Auto));
+    }
+
+    #[test]
+    fn an_argument_that_is_not_utf8_is_named_escaped() {
+        use std::os::unix::ffi::OsStringExt as _;
+        let args = vec![
+            OsString::from("zkelf"),
+            OsString::from("pull"),
+            OsString::from_vec(b"a\xffb`".to_vec()),
+        ];
+        assert_eq!(not_utf8(&args).as_deref(), Some("a\\xffb`"));
+        assert_eq!(not_utf8(&args[..2]), None);
+    }
+}

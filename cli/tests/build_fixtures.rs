@@ -222,10 +222,17 @@ fn the_guests_toolchain_file_and_cargo_config_do_not_change_the_build() {
     let definition = &provenance["predicate"]["buildDefinition"];
     assert_eq!(definition["externalParameters"]["source"]["dirty"], true);
     // The zkelf that built it, as its `--version` says it (the version and the commit).
-    let version = Zkelf::new(env!("CARGO_BIN_EXE_zkelf")).arg("--version").run();
+    let version = Zkelf::new(env!("CARGO_BIN_EXE_zkelf"))
+        .arg("--version")
+        .run();
     assert_eq!(
         provenance["predicate"]["runDetails"]["builder"]["version"]["zkelf"],
-        version.assert_exit(0).stdout.trim().strip_prefix("zkelf ").unwrap(),
+        version
+            .assert_exit(0)
+            .stdout
+            .trim()
+            .strip_prefix("zkelf ")
+            .unwrap(),
         "{provenance}"
     );
     let toolchain = definition["resolvedDependencies"]

@@ -58,7 +58,9 @@ fn dist_signs_zkelf_with_its_own_statement() {
     assert_eq!(external["target"], TARGET);
     assert_eq!(external["version"], version);
     // The zkelf that signed, as its `--version` says it (the version and the commit).
-    let printed = Zkelf::new(env!("CARGO_BIN_EXE_zkelf")).arg("--version").run();
+    let printed = Zkelf::new(env!("CARGO_BIN_EXE_zkelf"))
+        .arg("--version")
+        .run();
     assert_eq!(
         doc["predicate"]["runDetails"]["builder"]["version"]["zkelf"],
         printed.stdout.trim().strip_prefix("zkelf ").unwrap()
@@ -152,7 +154,11 @@ fn a_target_this_machine_cannot_build_is_skipped_with_its_reason() {
     let out = dir.path().join("dist");
     let run = dist_with(
         dir.path(),
-        &["--out".as_ref(), out.as_os_str(), "aarch64-unknown-linux-musl".as_ref()],
+        &[
+            "--out".as_ref(),
+            out.as_os_str(),
+            "aarch64-unknown-linux-musl".as_ref(),
+        ],
     );
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
@@ -174,7 +180,12 @@ fn a_release_key_without_its_public_half_is_refused_first() {
     let out = dir.path().join("dist");
     let run = dist_with(
         dir.path(),
-        &["--key".as_ref(), key.as_os_str(), "--out".as_ref(), out.as_os_str()],
+        &[
+            "--key".as_ref(),
+            key.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
     );
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
@@ -203,7 +214,11 @@ fn the_release_workflow_picks_one_release_key() {
             .assert_exit(0);
         std::fs::read_to_string(keys.join(format!("{name}.pub"))).unwrap()
     };
-    let (old, rebuild, new) = (keygen("release-1"), keygen("ci-rebuild"), keygen("release-2"));
+    let (old, rebuild, new) = (
+        keygen("release-1"),
+        keygen("ci-rebuild"),
+        keygen("release-2"),
+    );
     let policy = keys.join("policy.toml");
     let out = dir.path().join("release.pub");
     let pick = |name: &str| {

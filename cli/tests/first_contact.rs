@@ -148,7 +148,10 @@ fn progress_bars_follow_color() {
             .expect("`script` (Debian package `bsdutils`) gives the run a terminal");
         let transcript = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(out.status.success(), "{transcript}");
-        assert!(transcript.contains("MiB"), "no progress bar was drawn: {transcript:?}");
+        assert!(
+            transcript.contains("MiB"),
+            "no progress bar was drawn: {transcript:?}"
+        );
         transcript.contains(cyan)
     };
     assert!(pull("always", Some("1")));
@@ -464,7 +467,14 @@ fn attest_writes_its_default_file() {
     zkelf(
         &world,
         "",
-        &["keygen", "--out", "keys", "--name", "second", "--unencrypted"],
+        &[
+            "keygen",
+            "--out",
+            "keys",
+            "--name",
+            "second",
+            "--unencrypted",
+        ],
         &[],
     )
     .assert_exit(0);

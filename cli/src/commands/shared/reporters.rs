@@ -111,8 +111,10 @@ impl zkelf_registry::Reporter for ProgressReporter<'_> {
         }
         let bar = ProgressBar::new(total.unwrap_or(0));
         bar.set_style(
-            ProgressStyle::with_template("{msg} {wide_bar:.cyan/blue} {bytes}/{total_bytes} {bytes_per_sec}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{msg} {wide_bar:.cyan/blue} {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.set_message(what.chars().take(40).collect::<String>());
         *self
