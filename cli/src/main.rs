@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 mod args;
 mod commands;
@@ -19,17 +19,21 @@ use error::ExitStatus;
 use printer::Printer;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // `args_os`: an argument that is not UTF-8 is clap's usage error, never a panic.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `--json` and `--color` before clap parses, so its own help and errors follow them.
+    let early = usage::Early::scan(&args);
+    let mut command = Cli::command().color(usage::clap_color(early.color));
+    let cli = match command
+        .try_get_matches_from_mut(&args)
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches))
+    {
         Ok(cli) => cli,
-        Err(err) => {
-            // Before `--` only: an operand after it is never the flag.
-            let json = std::env::args()
-                .take_while(|a| a != "--")
-                .any(|a| a == "--json");
-            return usage::clap_error(err, json);
-        }
+        Err(err) => return usage::clap_error(err.format(&mut command), &early, &args),
     };
     init_tracing(&cli.global);
+    // indicatif draws through `console`, which decides colors on its own otherwise.
+    console::set_colors_enabled_stderr(printer::use_color(cli.global.color));
     let printer = Printer::new(&cli.global);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

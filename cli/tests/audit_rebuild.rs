@@ -11,6 +11,8 @@
 // Each command and case prints its duration (shown with `--nocapture`): the budget matters here.
 #![allow(clippy::print_stderr)]
 
+mod schema_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -179,6 +181,7 @@ fn release() -> Fixture {
     };
     let policy = fixture.policy("release-only.toml", 0, 0);
     let output = fixture.run(&[
+        "--json",
         "release",
         fixture.repo.join("guests/fibonacci").to_str().unwrap(),
         "--key",
@@ -190,7 +193,7 @@ fn release() -> Fixture {
         "--policy",
         policy.to_str().unwrap(),
     ]);
-    assert_exit(&output, 0);
+    schema_support::assert_valid("release", "release", &json_report(&output, 0));
     fixture.dist = fixture.path("dist/fibonacci/0.1.0");
     fixture
 }
@@ -215,6 +218,7 @@ fn two_auditors_rebuild_and_attest(f: &Fixture) {
         }
         let output = f.run(&args);
         let report = json_report(&output, 0);
+        schema_support::assert_valid("rebuild", "rebuild --attest --push", &report);
         assert_eq!(report["matches"], true, "{report}");
         assert_eq!(report["commit"], f.commit.as_str(), "{report}");
         assert!(report["attached"].as_str().unwrap().starts_with("sha256:"));
@@ -345,6 +349,7 @@ fn a_changed_source_does_not_reproduce(f: &Fixture) {
     });
     let output = f.run(&["rebuild", &reference, "--json"]);
     let report = json_report(&output, 1);
+    schema_support::assert_valid("rebuild", "rebuild", &report);
     assert_eq!(report["matches"], false, "{report}");
     assert_eq!(report["commit"], f.commit.as_str(), "{report}");
     assert_eq!(report["published_sha256"], changed_sha.as_str(), "{report}");

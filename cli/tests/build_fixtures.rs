@@ -2,6 +2,8 @@
 //! build script that wants the network, a compile error, and a guest whose own
 //! `rust-toolchain.toml` and `.cargo/config.toml` must not change the build.
 
+mod schema_support;
+
 use std::path::{Path, PathBuf};
 
 use zkelf_testsupport::cli::{Output, Tree, Zkelf};
@@ -206,7 +208,8 @@ fn the_guests_toolchain_file_and_cargo_config_do_not_change_the_build() {
     );
     // Untracked file: the tree is dirty, so this also covers `--allow-dirty`.
     std::fs::write(guest.join("NOTES"), "scratch").unwrap();
-    let (out, ..) = build(tmp.path(), &guest, &["--allow-dirty", "--json"], 0);
+    let (out, output, _) = build(tmp.path(), &guest, &["--allow-dirty", "--json"], 0);
+    schema_support::assert_valid("build", &output.args, &output.json(0));
     let elf = out.join("toolchain/0.1.0/toolchain-rv32im.elf");
     assert_eq!(
         run_qemu(&elf, "riscv32im-unknown-none-elf", b""),
@@ -218,6 +221,20 @@ fn the_guests_toolchain_file_and_cargo_config_do_not_change_the_build() {
     .unwrap();
     let definition = &provenance["predicate"]["buildDefinition"];
     assert_eq!(definition["externalParameters"]["source"]["dirty"], true);
+    // The zkelf that built it, as its `--version` says it (the version and the commit).
+    let version = Zkelf::new(env!("CARGO_BIN_EXE_zkelf"))
+        .arg("--version")
+        .run();
+    assert_eq!(
+        provenance["predicate"]["runDetails"]["builder"]["version"]["zkelf"],
+        version
+            .assert_exit(0)
+            .stdout
+            .trim()
+            .strip_prefix("zkelf ")
+            .unwrap(),
+        "{provenance}"
+    );
     let toolchain = definition["resolvedDependencies"]
         .as_array()
         .unwrap()

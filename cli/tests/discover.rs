@@ -103,3 +103,17 @@ fn man_pages() {
     let pull = std::fs::read_to_string(pages.join("zkelf-pull.1")).unwrap();
     assert!(pull.contains("ZKELF_POLICY"), "{pull}");
 }
+
+/// A shell script and roff are not JSON: `--json` with `completions` or `man` is a usage error
+/// (exit 2, the JSON error document), and nothing is written.
+#[test]
+fn completions_and_man_refuse_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = zkelf(dir.path(), &["--json", "completions", "bash"]);
+    assert_cli_snapshot!("json_completions", out.assert_exit(2));
+    assert_eq!(out.json(2)["error"]["kind"], "usage");
+    let pages = dir.path().join("man1");
+    let out = zkelf(dir.path(), &["man", pages.to_str().unwrap(), "--json"]);
+    assert_cli_snapshot!("json_man", out.assert_exit(2));
+    assert!(!pages.exists());
+}

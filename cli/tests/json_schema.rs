@@ -1,9 +1,16 @@
 //! Real `--json` outputs validate against the published schemas (`docs/schemas/`, which a unit
 //! test keeps equal to the report types): every command that needs no Docker, successes and
-//! each kind of failure (usage, verification with its verdict, other).
+//! each kind of failure (usage, verification with its verdict, other). The documents of the
+//! Docker commands are checked where their tests already print them (`build_fixtures.rs`:
+//! `build`; `audit_rebuild.rs`: `release`, `rebuild`); `run`'s only in the heavy tests, so not.
 
-use std::path::{Path, PathBuf};
+mod dist_common;
+mod schema_support;
 
+use std::path::PathBuf;
+
+use dist_common::github::GithubRelease;
+use schema_support::schema_errors;
 use zkelf_testsupport::cli::{Output, Zkelf};
 use zkelf_testsupport::elf::{Class, ElfSpec};
 
@@ -47,19 +54,6 @@ fn valid(name: &str, code: i32, out: &Output) -> serde_json::Value {
         out.text()
     );
     document
-}
-
-/// What `docs/schemas/<name>.json` finds wrong with `document` (empty when it is valid).
-fn schema_errors(name: &str, document: &serde_json::Value) -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../docs/schemas/{name}.json"));
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema)
-        .unwrap_or_else(|e| panic!("`{}` is not a valid schema: {e}", path.display()));
-    validator
-        .iter_errors(document)
-        .map(|e| format!("at `{}`: {e}", e.instance_path()))
-        .collect()
 }
 
 /// A signed `dist/fib/1.0.0/` (ELF, provenance, signature) and the key that signed it.
@@ -195,4 +189,55 @@ fn distribution_documents_match_their_schemas() {
     assert_eq!(unjudged["judged"], false);
     let absent = world.json(&["pull", "oci-layout:oci:2.0.0", "--key", "keys/rel.pub"]);
     valid("error", 2, &absent);
+}
+
+/// `import` of a release published as GitHub does (`dist_import.rs`'s fixture: https servers
+/// with a test CA, the minisign tool's signatures), into a layout; and a refused one.
+#[test]
+fn import_documents_match_their_schemas() {
+    let w = dist_common::World::new();
+    let r = GithubRelease::publish(&w);
+    let (key, url) = (w.key.public_base64(), r.elf_url());
+    let to = format!("oci-layout:{}:0.3.0-zisk", w.path("oci").display());
+    let import = |sha256: &str| {
+        Output::from(r.run(
+            &w,
+            &[
+                "--json",
+                "import",
+                &url,
+                "--to",
+                &to,
+                "--key",
+                &key,
+                "--sha256",
+                sha256,
+                "--vk-sha256",
+                &r.vk_sha256,
+                "--guest",
+                "stateless-validator-reth",
+                "--version",
+                "0.3.0",
+                "--zkvm",
+                "zisk",
+            ],
+        ))
+    };
+    let imported = valid("import", 0, &import(&r.elf_sha256));
+    assert_eq!(imported["unbound"], true, "{imported}");
+    let wrong = "00".repeat(32);
+    let refused = import(&wrong);
+    let document = valid("error", refused.code, &refused);
+    assert_ne!(refused.code, 0, "{document}");
+}
+
+/// `completions` and `man` print a shell script and roff: with `--json` they are a usage error
+/// (the JSON error document, exit 2), not a document of their own.
+#[test]
+fn completions_and_man_refuse_json() {
+    let world = World::new();
+    for args in [&["completions", "bash"][..], &["man"]] {
+        let refused = valid("error", 2, &world.json(args));
+        assert_eq!(refused["error"]["kind"], "usage", "{refused}");
+    }
 }

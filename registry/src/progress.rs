@@ -21,6 +21,12 @@ pub trait Reporter: Send + Sync {
     fn note(&self, message: &str) {
         let _ = message;
     }
+
+    /// Something the user should see without asking for more: a default zkelf chose for them
+    /// (the `latest` tag of a reference that named none).
+    fn notice(&self, message: &str) {
+        let _ = message;
+    }
 }
 
 /// A reporter that shows nothing.

@@ -58,8 +58,8 @@ pub struct GlobalArgs {
         help_heading = GLOBAL_HEADING
     )]
     pub verbose: u8,
-    /// When to color messages on stderr: `auto` on a terminal unless `NO_COLOR` is set to a
-    /// non-empty value; `always` even into a pipe or with `NO_COLOR`.
+    /// When to color errors, warnings, help and progress bars: `auto` on a terminal unless
+    /// `NO_COLOR` is set to a non-empty value; `always` even into a pipe or with `NO_COLOR`.
     #[arg(
         long,
         global = true,

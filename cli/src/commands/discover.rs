@@ -1,5 +1,6 @@
 //! `zkelf completions` and `zkelf man`: generated from the command line's own definition
-//! (`clap_complete`, `clap_mangen`), so they never drift from `--help`.
+//! (`clap_complete`, `clap_mangen`), so they never drift from `--help`. Their output is a shell
+//! script and roff, never a JSON document: with `--json` they are a usage error.
 
 use std::path::Path;
 
@@ -9,11 +10,12 @@ use clap::CommandFactory as _;
 use super::shared::files::persist_atomically;
 use crate::args::Cli;
 use crate::args::discover::{CompletionsArgs, ManArgs};
-use crate::error::ExitStatus;
-use crate::printer::{Printer, write_stdout_bytes};
+use crate::error::{ExitStatus, UsageError};
+use crate::printer::{OutputFormat, Printer, write_stdout_bytes};
 
 /// Prints the completion script for a shell.
-pub fn completions(args: CompletionsArgs) -> anyhow::Result<ExitStatus> {
+pub fn completions(args: CompletionsArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    refuse_json(printer, "completions", "a shell script")?;
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "zkelf", &mut script);
     write_stdout_bytes(&script)?;
@@ -22,6 +24,7 @@ pub fn completions(args: CompletionsArgs) -> anyhow::Result<ExitStatus> {
 
 /// Prints `zkelf.1`, or writes every page into a directory.
 pub fn man(args: ManArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    refuse_json(printer, "man", "roff man pages")?;
     let mut command = Cli::command();
     command.build();
     let Some(dir) = args.dir else {
@@ -36,6 +39,17 @@ pub fn man(args: ManArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     }
     printer.info(format!("wrote {written} pages into `{}`", dir.display()));
     Ok(ExitStatus::Success)
+}
+
+/// `--json` asks for a document `command` does not print: refused before anything is written.
+fn refuse_json(printer: &Printer, command: &str, what: &str) -> Result<(), UsageError> {
+    if printer.format() == OutputFormat::Json {
+        return Err(UsageError::new(
+            format!("`{command}` prints {what}, not JSON: `--json` cannot be used with it"),
+            format!("run `zkelf {command}` without `--json`"),
+        ));
+    }
+    Ok(())
 }
 
 /// `(file name, roff)` of a built `command` and of each subcommand, depth first: clap names

@@ -38,7 +38,7 @@ pub async fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStat
         Command::Inspect(args) => inspect::inspect(args, printer).await,
         Command::Rebuild(args) => rebuild::rebuild(args, printer).await,
         Command::Attest(args) => attest::attest(args, printer).await,
-        Command::Completions(args) => discover::completions(args),
+        Command::Completions(args) => discover::completions(args, printer),
         Command::Man(args) => discover::man(args, printer),
     }
 }

@@ -290,6 +290,9 @@ impl Fetcher<'_> {
                 }
                 other => other?,
             };
+        if reference.target().is_none() {
+            reporter.notice("no tag given: using `latest`");
+        }
         let index = match artifact::parse(&bytes, digest).map_err(StoreError::from)? {
             Fetched::Manifest(manifest) => return Ok((manifest, digest, None)),
             Fetched::Index(index) => index,

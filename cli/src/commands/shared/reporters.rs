@@ -1,5 +1,6 @@
 //! Progress reporters: the builder's (a spinner on a terminal, plain lines otherwise) and the
-//! registry's (progress bars on a terminal, notes with `-v`). Only the cli knows indicatif.
+//! registry's (progress bars on a terminal, notes with `-v`). Only the cli knows indicatif; its
+//! colors follow `--color` (`main` tells `console`, which draws them).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -47,7 +48,7 @@ impl zkelf_builder::Reporter for BuildReporter<'_> {
         if self.printer.progress_enabled() {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {wide_msg}")
+                ProgressStyle::with_template("{spinner:.cyan} {prefix} [{elapsed}] {wide_msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.set_prefix(message.to_string());
@@ -110,8 +111,10 @@ impl zkelf_registry::Reporter for ProgressReporter<'_> {
         }
         let bar = ProgressBar::new(total.unwrap_or(0));
         bar.set_style(
-            ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} {bytes_per_sec}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{msg} {wide_bar:.cyan/blue} {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.set_message(what.chars().take(40).collect::<String>());
         *self
@@ -146,5 +149,9 @@ impl zkelf_registry::Reporter for ProgressReporter<'_> {
         if self.printer.verbose(1) {
             self.printer.info(message);
         }
+    }
+
+    fn notice(&self, message: &str) {
+        self.printer.info(format!("note: {message}"));
     }
 }
