@@ -6,9 +6,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use zkelf_trust::bounded::FileKind;
-
-mod temp;
-pub use temp::{STALE_AFTER, TempFile, TempKind, sweep};
+pub(crate) use zkelf_trust::files::{check_own_dirs, check_own_file};
+use zkelf_trust::files::refused;
+pub use zkelf_trust::files::{NotOurs, STALE_AFTER, TempFile, TempKind, sweep};
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename.
 /// Creates the directory when missing.
@@ -64,108 +64,6 @@ pub(crate) fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
-}
-
-/// A path where zkelf keeps a lock, its state or its cache that is not what zkelf makes there.
-#[derive(Debug, thiserror::Error)]
-pub enum NotOurs {
-    /// A symbolic link where zkelf keeps a lock or state file.
-    #[error(
-        "`{}` is a symbolic link, and zkelf does not follow links for its lock and state files; remove it",
-        path.display()
-    )]
-    Link {
-        /// The link.
-        path: PathBuf,
-    },
-    /// A FIFO, device, socket or directory where zkelf keeps a lock or state file: opening a
-    /// FIFO would wait for ever.
-    #[error(
-        "`{}` is {kind}, not a regular file, and zkelf keeps its locks and state in regular files; remove it",
-        path.display()
-    )]
-    NotRegular {
-        /// The file.
-        path: PathBuf,
-        /// What it is.
-        kind: FileKind,
-    },
-    /// A symbolic link (or anything but a directory) where zkelf keeps a cache directory.
-    #[error(
-        "`{}` is {kind}, not a directory, and zkelf does not follow links inside its cache; remove it",
-        path.display()
-    )]
-    NotADirectory {
-        /// The path.
-        path: PathBuf,
-        /// What it is.
-        kind: FileKind,
-    },
-}
-
-impl zkelf_trust::diagnose::Diagnose for NotOurs {}
-
-impl From<NotOurs> for std::io::Error {
-    fn from(e: NotOurs) -> Self {
-        std::io::Error::other(e)
-    }
-}
-
-/// What the file `meta` describes is, when it is not a regular file (links not followed).
-fn kind_of(meta: &std::fs::Metadata) -> Option<FileKind> {
-    if meta.file_type().is_symlink() {
-        Some(FileKind::Symlink)
-    } else {
-        FileKind::of(meta.file_type())
-    }
-}
-
-fn refused(path: &Path, kind: FileKind) -> std::io::Error {
-    match kind {
-        FileKind::Symlink => NotOurs::Link {
-            path: path.to_path_buf(),
-        },
-        kind => NotOurs::NotRegular {
-            path: path.to_path_buf(),
-            kind,
-        },
-    }
-    .into()
-}
-
-/// Refuses a lock or state file at `path` that is a symbolic link or not a regular file (absent
-/// is fine): lets a command fail at once, before it has written anything, rather than when it
-/// comes to take the lock (or, for a FIFO, never).
-pub(crate) fn check_own_file(path: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) => match kind_of(&meta) {
-            Some(kind) => Err(refused(path, kind)),
-            None => Ok(()),
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Refuses `root/<sub>` for each of `subs` that exists and is not a directory (a symbolic link
-/// to one included): zkelf's cache directories are its own, never followed elsewhere.
-pub(crate) fn check_own_dirs(root: &Path, subs: &[&str]) -> std::io::Result<()> {
-    for sub in subs {
-        let path = root.join(sub);
-        match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(meta) => {
-                return Err(NotOurs::NotADirectory {
-                    kind: kind_of(&meta).unwrap_or(FileKind::Other),
-                    path,
-                }
-                .into());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 /// Whether `a` and `b` name one file: the same entry once their directories are resolved, or,
@@ -301,23 +199,6 @@ mod tests {
         std::fs::create_dir(&sub).unwrap();
         assert!(FileLock::acquire(&sub).is_err());
         assert!(check_own_file(&dir.path().join("absent")).is_ok());
-    }
-
-    #[test]
-    fn linked_cache_directories_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let elsewhere = dir.path().join("elsewhere");
-        std::fs::create_dir(&elsewhere).unwrap();
-        let cache = dir.path().join("cache");
-        std::fs::create_dir_all(cache.join("blobs")).unwrap();
-        check_own_dirs(&cache, &["blobs", "blobs/sha256", "locks"]).unwrap();
-        std::os::unix::fs::symlink(&elsewhere, cache.join("locks")).unwrap();
-        let err = check_own_dirs(&cache, &["blobs", "locks"]).unwrap_err();
-        assert!(
-            err.to_string()
-                .ends_with("locks` is a symbolic link, not a directory, and zkelf does not follow links inside its cache; remove it"),
-            "{err}"
-        );
     }
 
     #[test]
