@@ -14,10 +14,11 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use zkelf_trust::bounded::{self, BoundedReadError, FileKind};
 use zkelf_trust::digest::Sha256Digest;
 
 use crate::error::BuilderError;
-use crate::fsutil::{sha256_file, write_atomic};
+use crate::fsutil::{sha256_read, write_atomic};
 
 /// Where the digests of the entries this machine built are recorded: `<dir>/<kind>/<key>`.
 /// No directory: nothing is trusted, every entry is built again.
@@ -60,6 +61,9 @@ impl Trust {
 pub(crate) const FORMAT: u32 = 1;
 /// The manifest file of an entry, written last: an entry without it is partial.
 pub(crate) const MANIFEST: &str = "zkelf-sysroot.json";
+/// Largest entry manifest read (a sysroot's lists about a hundred files in some 30 KiB): a
+/// link to `/dev/zero` or a huge file there cannot fill memory.
+const MAX_MANIFEST_LEN: u64 = 16 << 20;
 
 /// One file of an entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,8 +83,11 @@ pub(crate) struct EntryManifest {
 }
 
 impl EntryManifest {
-    /// Hashes every regular file under `dir` (but the manifest).
-    pub fn of_dir(dir: &Path, key: &str) -> Result<Self, BuilderError> {
+    /// Hashes every regular file under `dir` (but the manifest). Anything else there (a
+    /// symbolic link, a FIFO, a device, a socket) makes the entry [`Invalid::Corrupt`], named:
+    /// nothing in an entry is followed, nor opened where the open or the read could block or
+    /// never end.
+    pub fn of_dir(dir: &Path, key: &str) -> Result<Result<Self, Invalid>, BuilderError> {
         let mut files = Vec::new();
         let mut stack = vec![PathBuf::new()];
         while let Some(rel) = stack.pop() {
@@ -90,15 +97,29 @@ impl EntryManifest {
             for entry in entries {
                 let entry = entry.map_err(|e| BuilderError::io("cannot read", &abs, e))?;
                 let name = rel.join(entry.file_name());
+                // The entry's own type: a link is not followed.
                 let ft = entry
                     .file_type()
                     .map_err(|e| BuilderError::io("cannot read", entry.path(), e))?;
                 if ft.is_dir() {
                     stack.push(name);
                 } else if name.as_os_str() != MANIFEST {
-                    // Symlinks and other kinds are hashed through `open`, which refuses
-                    // nothing; the check compares them like files.
-                    let (sha256, size) = sha256_file(&entry.path())?;
+                    let hashed = if ft.is_file() {
+                        hash_regular(&entry.path())?
+                    } else if ft.is_symlink() {
+                        Err(FileKind::Symlink)
+                    } else {
+                        Err(FileKind::of(ft).unwrap_or(FileKind::Other))
+                    };
+                    let (sha256, size) = match hashed {
+                        Ok(hashed) => hashed,
+                        Err(kind) => {
+                            return Ok(Err(Invalid::Corrupt(format!(
+                                "`{}` is {kind}, not a regular file",
+                                name.display()
+                            ))));
+                        }
+                    };
                     files.push(ManifestFile {
                         path: name.to_string_lossy().into_owned(),
                         size,
@@ -108,11 +129,11 @@ impl EntryManifest {
             }
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(Self {
+        Ok(Ok(Self {
             format: FORMAT,
             key: key.into(),
             files,
-        })
+        }))
     }
 
     /// Canonical bytes (pretty JSON, trailing newline).
@@ -156,6 +177,42 @@ impl std::fmt::Display for Invalid {
     }
 }
 
+/// sha256 and size of the regular file at `path`, opened without following a link or waiting
+/// (`O_NOFOLLOW | O_NONBLOCK`) and checked to be regular once open; `Err` with what it is
+/// when it is not (it changed since it was listed).
+fn hash_regular(path: &Path) -> Result<Result<(Sha256Digest, u64), FileKind>, BuilderError> {
+    match bounded::open_no_follow(path) {
+        Ok((file, _)) => sha256_read(file, path).map(Ok),
+        Err(BoundedReadError::NotRegular(kind)) => Ok(Err(kind)),
+        Err(BoundedReadError::Io(e)) => Err(BuilderError::io("cannot open", path, e)),
+        Err(e) => Err(BuilderError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+    }
+}
+
+/// What is at `path` when it is there and not a directory (a link is not followed).
+fn not_a_directory(path: &Path) -> Result<Option<FileKind>, BuilderError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => Ok(None),
+        Ok(meta) => Ok(Some(
+            zkelf_trust::files::kind_of(&meta).unwrap_or(FileKind::Other),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(BuilderError::io("cannot read", path, e)),
+    }
+}
+
+/// Removes what is at `path`: a directory and all it holds, or a link or file (never followed).
+fn remove_entry(path: &Path) -> Result<(), BuilderError> {
+    let removed = match not_a_directory(path)? {
+        None => std::fs::remove_dir_all(path),
+        Some(_) => std::fs::remove_file(path),
+    };
+    removed.map_err(|e| BuilderError::io("cannot remove", path, e))
+}
+
 /// A sealed entry's manifest: its bytes (what the provenance carries) and its sha256 (the
 /// entry's digest).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,13 +232,25 @@ impl Sealed {
 }
 
 /// Re-hashes the entry at `dir` against its manifest; returns the manifest when every file
-/// matches and nothing else is there.
+/// matches and nothing else is there. The entry must be a directory and its manifest a
+/// regular file of at most [`MAX_MANIFEST_LEN`] bytes, neither a link: read bounded, without
+/// following or waiting.
 pub(crate) fn verify(dir: &Path, key: &str) -> Result<Result<Sealed, Invalid>, BuilderError> {
+    if let Some(kind) = not_a_directory(dir)? {
+        return Ok(Err(Invalid::Corrupt(format!(
+            "it is {kind}, not a directory"
+        ))));
+    }
     let path = dir.join(MANIFEST);
-    let bytes = match std::fs::read(&path) {
+    let bytes = match bounded::read_no_follow(&path, MAX_MANIFEST_LEN) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(Invalid::Partial)),
-        Err(e) => return Err(BuilderError::io("cannot read", &path, e)),
+        Err(e) if e.is_not_found() => return Ok(Err(Invalid::Partial)),
+        Err(BoundedReadError::Io(e)) => return Err(BuilderError::io("cannot read", &path, e)),
+        Err(e) => {
+            return Ok(Err(Invalid::BadManifest(format!(
+                "`{MANIFEST}` is refused: {e}"
+            ))));
+        }
     };
     let recorded: EntryManifest = match serde_json::from_slice(&bytes) {
         Ok(m) => m,
@@ -196,7 +265,10 @@ pub(crate) fn verify(dir: &Path, key: &str) -> Result<Result<Sealed, Invalid>, B
     if recorded.to_json() != bytes {
         return Ok(Err(Invalid::BadManifest("is not in canonical form".into())));
     }
-    let actual = EntryManifest::of_dir(dir, key)?;
+    let actual = match EntryManifest::of_dir(dir, key)? {
+        Ok(actual) => actual,
+        Err(why) => return Ok(Err(why)),
+    };
     if actual.files != recorded.files {
         let what = first_difference(&recorded.files, &actual.files);
         return Ok(Err(Invalid::Corrupt(what)));
@@ -239,7 +311,15 @@ fn first_difference(recorded: &[ManifestFile], actual: &[ManifestFile]) -> Strin
 
 /// Writes the manifest of the files already in `dir` (last, atomically) and returns it.
 pub(crate) fn seal(dir: &Path, key: &str) -> Result<Sealed, BuilderError> {
-    let sealed = Sealed::of(&EntryManifest::of_dir(dir, key)?);
+    // Only regular files and directories are staged ([`copy_readable_tree`]).
+    let manifest = EntryManifest::of_dir(dir, key)?.map_err(|why| {
+        BuilderError::io(
+            "cannot seal",
+            dir,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_string()),
+        )
+    })?;
+    let sealed = Sealed::of(&manifest);
     write_atomic(&dir.join(MANIFEST), &sealed.manifest, 0o644)?;
     Ok(sealed)
 }
@@ -262,8 +342,7 @@ pub(crate) fn insert(
         if same {
             let _ = std::fs::remove_dir_all(staged);
         } else {
-            std::fs::remove_dir_all(&dest)
-                .map_err(|e| BuilderError::io("cannot remove", &dest, e))?;
+            remove_entry(&dest)?;
             std::fs::rename(staged, &dest)
                 .map_err(|e| BuilderError::io("cannot rename into", &dest, e))?;
         }
@@ -364,8 +443,10 @@ pub(crate) fn lookup(
     note: &dyn Fn(&str),
 ) -> Result<Option<(PathBuf, Sealed)>, BuilderError> {
     let dir = root.join(key);
-    if !dir.is_dir() {
-        return Ok(None);
+    match std::fs::symlink_metadata(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(BuilderError::io("cannot read", &dir, e)),
+        Ok(_) => {}
     }
     let checked = verify(&dir, key)?.and_then(|sealed| match trust.recorded(kind, key) {
         Some(Ok(recorded)) if recorded == sealed.digest => Ok(sealed),
@@ -380,8 +461,7 @@ pub(crate) fn lookup(
                 "note: the cached {kind} `{}` cannot be used: {why}; rebuilding it",
                 dir.display()
             ));
-            std::fs::remove_dir_all(&dir)
-                .map_err(|e| BuilderError::io("cannot remove", &dir, e))?;
+            remove_entry(&dir)?;
             Ok(None)
         }
     }
@@ -474,6 +554,111 @@ mod tests {
             lookup(root.path(), "k", "sysroot", &none, &note).unwrap(),
             None
         );
+    }
+
+    /// Runs `f` on another thread and fails the test if it takes more than a few seconds: a
+    /// FIFO opened for reading would block it for ever, `/dev/zero` read whole fill memory.
+    fn quickly<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the check hung")
+    }
+
+    fn mkfifo(path: &Path) {
+        let made = std::process::Command::new("mkfifo").arg(path).status();
+        assert!(made.unwrap().success());
+    }
+
+    /// `lookup` of `key` under `root` on another thread, [`quickly`]: what it found and its notes.
+    fn lookup_quickly(root: &Path, key: &'static str) -> (Option<PathBuf>, Vec<String>) {
+        let root = root.to_path_buf();
+        quickly(move || {
+            let notes = std::cell::RefCell::new(Vec::<String>::new());
+            let note = |m: &str| notes.borrow_mut().push(m.to_string());
+            let found = lookup(&root, key, "sysroot", &trust(&root), &note).unwrap();
+            (found.map(|(dir, _)| dir), notes.into_inner())
+        })
+    }
+
+    #[test]
+    fn links_fifos_and_an_endless_manifest_in_an_entry_are_refused_at_once() {
+        let root = tempfile::tempdir().unwrap();
+        let rel = "lib/rustlib/t/lib/libcore-1.rlib";
+        let note = |dir: &Path, why: &str| {
+            vec![format!(
+                "note: the cached sysroot `{}` cannot be used: {why}; rebuilding it",
+                dir.display()
+            )]
+        };
+
+        // A FIFO where a file was: named, not opened for a read that would wait for ever.
+        let dir = inserted(root.path(), "k");
+        std::fs::remove_file(dir.join(rel)).unwrap();
+        mkfifo(&dir.join(rel));
+        let (found, notes) = lookup_quickly(root.path(), "k");
+        assert_eq!(found, None);
+        assert_eq!(
+            notes,
+            note(&dir, &format!("`{rel}` is a FIFO, not a regular file"))
+        );
+        assert!(!dir.exists());
+
+        // A link to a file with the very bytes listed: judged as the link it is, not as the
+        // host file it names.
+        let dir = inserted(root.path(), "k");
+        let outside = root.path().join("outside.rlib");
+        std::fs::write(&outside, b"core bytes").unwrap();
+        std::fs::remove_file(dir.join(rel)).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join(rel)).unwrap();
+        let (found, notes) = lookup_quickly(root.path(), "k");
+        assert_eq!(found, None);
+        assert_eq!(
+            notes,
+            note(
+                &dir,
+                &format!("`{rel}` is a symbolic link, not a regular file")
+            )
+        );
+        assert!(!dir.exists() && outside.exists());
+
+        // A manifest that is a link to `/dev/zero`, or a FIFO: refused, never read.
+        for (make, what) in [
+            (
+                (|m: &Path| std::os::unix::fs::symlink("/dev/zero", m).unwrap()) as fn(&Path),
+                "a symbolic link",
+            ),
+            (mkfifo as fn(&Path), "a FIFO"),
+        ] {
+            let dir = inserted(root.path(), "k");
+            std::fs::remove_file(dir.join(MANIFEST)).unwrap();
+            make(&dir.join(MANIFEST));
+            let (found, notes) = lookup_quickly(root.path(), "k");
+            assert_eq!(found, None);
+            assert_eq!(
+                notes,
+                note(
+                    &dir,
+                    &format!(
+                        "its manifest `{MANIFEST}` is refused: it is {what}, not a regular file"
+                    )
+                )
+            );
+            assert!(!dir.exists());
+        }
+
+        // The entry itself a link to a good entry elsewhere: the link goes, the target stays.
+        let real = inserted(root.path(), "k");
+        let elsewhere = root.path().join("elsewhere");
+        std::fs::rename(&real, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &real).unwrap();
+        let (found, notes) = lookup_quickly(root.path(), "k");
+        assert_eq!(found, None);
+        assert_eq!(notes, note(&real, "it is a symbolic link, not a directory"));
+        assert!(real.symlink_metadata().is_err());
+        assert!(elsewhere.join(MANIFEST).is_file());
     }
 
     #[test]

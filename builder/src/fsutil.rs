@@ -19,7 +19,15 @@ pub(crate) fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, BuilderErro
 
 /// sha256 and size of a file, read in chunks.
 pub(crate) fn sha256_file(path: &Path) -> Result<(Sha256Digest, u64), BuilderError> {
-    let mut file = File::open(path).map_err(|e| BuilderError::io("cannot open", path, e))?;
+    let file = File::open(path).map_err(|e| BuilderError::io("cannot open", path, e))?;
+    sha256_read(file, path)
+}
+
+/// sha256 and size of what is left to read in `file` (opened from `path`), in chunks.
+pub(crate) fn sha256_read(
+    mut file: File,
+    path: &Path,
+) -> Result<(Sha256Digest, u64), BuilderError> {
     let mut hasher = Sha256Hasher::default();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
