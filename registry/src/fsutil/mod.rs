@@ -6,9 +6,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use zkelf_trust::bounded::FileKind;
-pub(crate) use zkelf_trust::files::{check_own_dirs, check_own_file};
 use zkelf_trust::files::refused;
 pub use zkelf_trust::files::{NotOurs, STALE_AFTER, TempFile, TempKind, sweep};
+pub(crate) use zkelf_trust::files::{check_own_dirs, check_own_file};
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename.
 /// Creates the directory when missing.

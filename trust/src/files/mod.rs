@@ -109,7 +109,8 @@ pub fn check_own_dir(path: &Path) -> std::io::Result<()> {
 
 /// [`check_own_dir`] for `root/<sub>`, each of `subs` in turn.
 pub fn check_own_dirs(root: &Path, subs: &[&str]) -> std::io::Result<()> {
-    subs.iter().try_for_each(|sub| check_own_dir(&root.join(sub)))
+    subs.iter()
+        .try_for_each(|sub| check_own_dir(&root.join(sub)))
 }
 
 #[cfg(test)]

@@ -48,11 +48,15 @@ impl TempKind {
     /// theirs (`.zkelf-` and six random letters or digits, tempfile's default; one of them a
     /// digit or a capital, so that a word such as `.zkelf-config` is never taken for one).
     fn matches(name: &str) -> bool {
-        let legacy = name.strip_prefix(TempKind::Tmp.prefix()).is_some_and(|rest| {
-            rest.len() == 6
-                && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-                && rest.bytes().any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-        });
+        let legacy = name
+            .strip_prefix(TempKind::Tmp.prefix())
+            .is_some_and(|rest| {
+                rest.len() == 6
+                    && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+                    && rest
+                        .bytes()
+                        .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            });
         legacy
             || [TempKind::Pull, TempKind::Tmp]
                 .iter()
