@@ -5,9 +5,7 @@ use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use zkelf_trust::bounded::FileKind;
-use zkelf_trust::files::refused;
-pub use zkelf_trust::files::{NotOurs, STALE_AFTER, TempFile, TempKind, sweep};
+pub use zkelf_trust::files::{FileLock, NotOurs, STALE_AFTER, TempFile, TempKind, sweep};
 pub(crate) use zkelf_trust::files::{check_own_dirs, check_own_file};
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename.
@@ -86,45 +84,11 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// An exclusive advisory lock (`flock`), released when dropped.
-#[derive(Debug)]
-pub struct FileLock {
-    _file: File,
-}
-
-impl FileLock {
-    /// Blocks until the lock on `path` (created if missing) is held. A symbolic link at `path`
-    /// is refused, never followed (it could make zkelf create a file outside its directory),
-    /// and so is anything but a regular file (a FIFO would block the open for ever).
-    pub fn acquire(path: &Path) -> std::io::Result<Self> {
-        use rustix::fs::{Mode, OFlags};
-        std::fs::create_dir_all(parent(path))?;
-        check_own_file(path)?;
-        let fd = rustix::fs::open(
-            path,
-            OFlags::CREATE | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o666),
-        )
-        .map_err(|errno| match errno {
-            rustix::io::Errno::LOOP => refused(path, FileKind::Symlink),
-            // A FIFO without a reader, opened for writing without waiting.
-            rustix::io::Errno::NXIO => refused(path, FileKind::Fifo),
-            errno => std::io::Error::from(errno),
-        })?;
-        let file = File::from(fd);
-        if let Some(kind) = FileKind::of(file.metadata()?.file_type()) {
-            return Err(refused(path, kind));
-        }
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
-        Ok(Self { _file: file })
-    }
-
-    /// Acquires the lock without blocking the async runtime.
-    pub async fn acquire_async(path: PathBuf) -> std::io::Result<Self> {
-        tokio::task::spawn_blocking(move || Self::acquire(&path))
-            .await
-            .map_err(std::io::Error::other)?
-    }
+/// [`FileLock::acquire`] without blocking the async runtime.
+pub async fn acquire_lock(path: PathBuf) -> std::io::Result<FileLock> {
+    tokio::task::spawn_blocking(move || FileLock::acquire(&path))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 /// A hint for a local write that failed because of the filesystem rather than zkelf: full or
@@ -151,55 +115,6 @@ pub fn io_hint(path: &Path, error: &std::io::Error) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_symlinked_lock_is_refused_and_its_target_not_created() {
-        let dir = tempfile::tempdir().unwrap();
-        let outside = dir.path().join("outside");
-        let lock = dir.path().join("locks/x.lock");
-        std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
-        std::os::unix::fs::symlink(&outside, &lock).unwrap();
-        let err = FileLock::acquire(&lock).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "`{}` is a symbolic link, and zkelf does not follow links for its lock and state files; remove it",
-                lock.display()
-            )
-        );
-        assert!(!outside.exists());
-        // A regular lock file still works, and is reused.
-        let plain = dir.path().join("locks/y.lock");
-        drop(FileLock::acquire(&plain).unwrap());
-        drop(FileLock::acquire(&plain).unwrap());
-    }
-
-    #[test]
-    fn a_fifo_or_directory_lock_is_refused_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("x.lock");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .unwrap();
-        let err = FileLock::acquire(&fifo).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "`{}` is a FIFO, not a regular file, and zkelf keeps its locks and state in regular files; remove it",
-                fifo.display()
-            )
-        );
-        assert!(check_own_file(&fifo).is_err());
-        let sub = dir.path().join("d.lock");
-        std::fs::create_dir(&sub).unwrap();
-        assert!(FileLock::acquire(&sub).is_err());
-        assert!(check_own_file(&dir.path().join("absent")).is_ok());
-    }
 
     #[test]
     fn same_file_sees_through_spelling_and_links() {

@@ -107,6 +107,43 @@ pub fn check_own_dir(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// An exclusive advisory lock (`flock`), released when dropped.
+#[derive(Debug)]
+pub struct FileLock {
+    _file: std::fs::File,
+}
+
+impl FileLock {
+    /// Blocks until the lock on `path` (created if missing, with its directory) is held. A
+    /// symbolic link at `path` is refused, never followed (it could make zkelf create a file
+    /// outside its directory), and so is anything but a regular file (a FIFO would block the
+    /// open for ever).
+    pub fn acquire(path: &Path) -> std::io::Result<Self> {
+        use rustix::fs::{Mode, OFlags};
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        check_own_file(path)?;
+        let fd = rustix::fs::open(
+            path,
+            OFlags::CREATE | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o666),
+        )
+        .map_err(|errno| match errno {
+            rustix::io::Errno::LOOP => refused(path, FileKind::Symlink),
+            // A FIFO without a reader, opened for writing without waiting.
+            rustix::io::Errno::NXIO => refused(path, FileKind::Fifo),
+            errno => std::io::Error::from(errno),
+        })?;
+        let file = std::fs::File::from(fd);
+        if let Some(kind) = FileKind::of(file.metadata()?.file_type()) {
+            return Err(refused(path, kind));
+        }
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
+        Ok(Self { _file: file })
+    }
+}
+
 /// [`check_own_dir`] for `root/<sub>`, each of `subs` in turn.
 pub fn check_own_dirs(root: &Path, subs: &[&str]) -> std::io::Result<()> {
     subs.iter()
@@ -118,7 +155,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_fifo_or_link_is_not_an_own_file() {
+    fn a_symlinked_lock_is_refused_and_its_target_not_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        let lock = dir.path().join("locks/x.lock");
+        std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&outside, &lock).unwrap();
+        let err = FileLock::acquire(&lock).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}` is a symbolic link, and zkelf does not follow links for its lock and state files; remove it",
+                lock.display()
+            )
+        );
+        assert!(!outside.exists());
+        // A regular lock file still works, and is reused.
+        let plain = dir.path().join("locks/y.lock");
+        drop(FileLock::acquire(&plain).unwrap());
+        drop(FileLock::acquire(&plain).unwrap());
+    }
+
+    #[test]
+    fn a_fifo_or_directory_lock_is_refused_at_once() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("x.lock");
         rustix::fs::mknodat(
@@ -129,16 +188,18 @@ mod tests {
             0,
         )
         .unwrap();
+        let err = FileLock::acquire(&fifo).unwrap_err();
         assert_eq!(
-            check_own_file(&fifo).unwrap_err().to_string(),
+            err.to_string(),
             format!(
                 "`{}` is a FIFO, not a regular file, and zkelf keeps its locks and state in regular files; remove it",
                 fifo.display()
             )
         );
-        let link = dir.path().join("y.lock");
-        std::os::unix::fs::symlink(dir.path().join("outside"), &link).unwrap();
-        assert!(check_own_file(&link).is_err());
+        assert!(check_own_file(&fifo).is_err());
+        let sub = dir.path().join("d.lock");
+        std::fs::create_dir(&sub).unwrap();
+        assert!(FileLock::acquire(&sub).is_err());
         assert!(check_own_file(&dir.path().join("absent")).is_ok());
     }
 
