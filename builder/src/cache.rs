@@ -12,10 +12,12 @@
 //! and its caller builds it again.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use zkelf_trust::bounded::{self, BoundedReadError, FileKind};
 use zkelf_trust::digest::Sha256Digest;
+use zkelf_trust::files::{FileLock, STALE_AFTER};
 
 use crate::error::BuilderError;
 use crate::fsutil::{sha256_read, write_atomic};
@@ -396,25 +398,43 @@ pub(crate) fn store(
     kind: &str,
     key: &str,
 ) -> Result<(PathBuf, Sealed), BuilderError> {
-    let staged = match cache {
+    let (staged, lock) = match cache {
         Some((root, trust)) => {
             own_dir(root)?;
             trust.check(kind)?;
             std::fs::create_dir_all(root)
                 .map_err(|e| BuilderError::io("cannot create", root, e))?;
-            tempfile::Builder::new()
-                .prefix(".partial-")
+            sweep_partials(root, SystemTime::now());
+            let staged = tempfile::Builder::new()
+                .prefix(PARTIAL)
                 .tempdir_in(root)
                 .map_err(|e| BuilderError::io("cannot create a temporary directory in", root, e))?
-                .keep()
+                .keep();
+            // Held until the entry has its name: a sweep leaves a locked partial alone.
+            let path = staged.join(PARTIAL_LOCK);
+            let lock =
+                FileLock::acquire(&path).map_err(|e| BuilderError::io("cannot lock", &path, e));
+            if lock.is_err() {
+                let _ = std::fs::remove_dir_all(&staged);
+            }
+            (staged, Some((lock?, path)))
         }
         None => {
             let dir = scratch.join(kind);
             std::fs::create_dir(&dir).map_err(|e| BuilderError::io("cannot create", &dir, e))?;
-            dir
+            (dir, None)
         }
     };
-    let sealed = copy_readable_tree(built, &staged.join(subdir)).and_then(|()| seal(&staged, key));
+    // The lock file is no file of the entry: it goes before the seal, the lock stays held (and
+    // the directory, just changed, is fresh to a sweep).
+    let sealed = copy_readable_tree(built, &staged.join(subdir))
+        .and_then(|()| match &lock {
+            Some((_, path)) => {
+                std::fs::remove_file(path).map_err(|e| BuilderError::io("cannot remove", path, e))
+            }
+            None => Ok(()),
+        })
+        .and_then(|()| seal(&staged, key));
     let sealed = match sealed {
         Ok(sealed) => sealed,
         Err(e) => {
@@ -424,10 +444,59 @@ pub(crate) fn store(
             return Err(e);
         }
     };
-    match cache {
+    let stored = match cache {
         Some((root, trust)) => insert(root, key, kind, trust, &staged, sealed),
         None => Ok((staged, sealed)),
+    };
+    drop(lock);
+    stored
+}
+
+/// The name a staged entry's directory starts with.
+const PARTIAL: &str = ".partial-";
+/// The lock file in a staged entry, held by the process building it.
+const PARTIAL_LOCK: &str = ".zkelf-building.lock";
+/// How old an unlocked staged entry must be before a sweep removes it: a process that has just
+/// made the directory takes its lock a moment later.
+const PARTIAL_GRACE: Duration = Duration::from_secs(60);
+
+/// Removes from `root` the staged entries (`.partial-*` directories) a killed or failed build
+/// left: one whose lock no process holds (a minute after it last changed), or, without a lock
+/// file (older zkelf versions made none), one untouched for [`STALE_AFTER`]. A locked one, or
+/// anything that is not a directory, stays; links are never followed. Best effort. Returns how
+/// many were removed.
+pub(crate) fn sweep_partials(root: &Path, now: SystemTime) -> usize {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let partial = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(PARTIAL));
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !partial || !meta.is_dir() {
+            continue;
+        }
+        let age = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .unwrap_or_default();
+        let stale = match bounded::open_no_follow(&path.join(PARTIAL_LOCK)) {
+            // Whoever built it is gone when its lock can be taken (and is released at once).
+            Ok((file, _)) => age >= PARTIAL_GRACE && file.try_lock().is_ok(),
+            Err(_) => age >= STALE_AFTER,
+        };
+        if stale && std::fs::remove_dir_all(&path).is_ok() {
+            removed += 1;
+        }
     }
+    removed
 }
 
 /// Copies the regular files and directories under `from` to `to` (which must not exist), as
@@ -478,6 +547,7 @@ pub(crate) fn lookup(
 ) -> Result<Option<(PathBuf, Sealed)>, BuilderError> {
     own_dir(root)?;
     trust.check(kind)?;
+    sweep_partials(root, SystemTime::now());
     let dir = root.join(key);
     match std::fs::symlink_metadata(&dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -765,6 +835,82 @@ mod tests {
         t.record("sysroot", "k", &Sha256Digest::of(b"x"));
         assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
         assert_eq!(std::fs::read_dir(&own).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn staged_entries_a_killed_build_left_are_swept_and_live_ones_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        let staged = |name: &str, lock: bool| {
+            let dir = r.join(name);
+            std::fs::create_dir_all(dir.join("lib")).unwrap();
+            if lock {
+                std::fs::write(dir.join(PARTIAL_LOCK), "").unwrap();
+            }
+            dir
+        };
+        // A build still running holds its lock; one killed left its lock file unlocked; an
+        // older zkelf's had none.
+        let live = staged(".partial-live", false);
+        let held = FileLock::acquire(&live.join(PARTIAL_LOCK)).unwrap();
+        let killed = staged(".partial-killed", true);
+        let old = staged(".partial-old", false);
+        // Not a staged entry, or not one to follow.
+        let entry = staged("0123abcd", false);
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), r.join(".partial-link")).unwrap();
+        std::fs::write(r.join(".partial-file"), "").unwrap();
+
+        let now = SystemTime::now();
+        // Just made: nothing is touched (a new partial takes its lock a moment after mkdir).
+        assert_eq!(sweep_partials(r, now), 0);
+        // A few minutes on: the unlocked one goes.
+        assert_eq!(sweep_partials(r, now + Duration::from_secs(5 * 60)), 1);
+        assert!(!killed.exists() && old.exists() && live.exists());
+        // An hour on: the one without a lock file goes; the locked one stays for ever.
+        let later = now + STALE_AFTER + Duration::from_secs(60);
+        assert_eq!(sweep_partials(r, later), 1);
+        assert!(!old.exists() && live.join("lib").is_dir() && entry.is_dir());
+        assert!(r.join(".partial-link").symlink_metadata().is_ok());
+        assert!(r.join(".partial-file").is_file());
+        drop(held);
+        assert_eq!(sweep_partials(r, later), 1);
+        assert!(!live.exists());
+    }
+
+    #[test]
+    fn store_holds_its_lock_while_building_and_leaves_no_partial() {
+        let root = tempfile::tempdir().unwrap();
+        let t = trust(root.path());
+        let built = tempfile::tempdir().unwrap();
+        std::fs::write(built.path().join("libcore.rlib"), b"core").unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        // A partial a killed build left an hour ago, unlocked: swept by the next store.
+        let left = root.path().join(".partial-left");
+        std::fs::create_dir(&left).unwrap();
+        std::fs::File::open(&left)
+            .unwrap()
+            .set_modified(SystemTime::now() - STALE_AFTER - Duration::from_secs(1))
+            .unwrap();
+        let (dir, sealed) = store(
+            built.path(),
+            "lib",
+            scratch.path(),
+            Some((root.path(), &t)),
+            "sysroot",
+            "k",
+        )
+        .unwrap();
+        assert_eq!(dir, root.path().join("k"));
+        let mut names: Vec<String> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["k", "trusted"]);
+        // The lock file is not part of the entry.
+        assert!(!dir.join(PARTIAL_LOCK).exists());
+        assert_eq!(verify(&dir, "k").unwrap(), Ok(sealed));
     }
 
     #[test]
