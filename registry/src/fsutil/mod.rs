@@ -84,6 +84,61 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// A small file zkelf rewrote under its lock file (the rollback state, `zkelf.lock`) as one
+/// step of a command that may still fail: [`Rewritten::undo`] puts back what was there.
+#[derive(Debug)]
+pub struct Rewritten {
+    path: PathBuf,
+    lock_path: PathBuf,
+    previous: Option<Vec<u8>>,
+    written: Vec<u8>,
+}
+
+impl Rewritten {
+    /// `path`, guarded by `lock_path`, held `previous` (`None`: no file) and now `written`.
+    pub(crate) fn new(
+        path: PathBuf,
+        lock_path: PathBuf,
+        previous: Option<Vec<u8>>,
+        written: Vec<u8>,
+    ) -> Self {
+        Self {
+            path,
+            lock_path,
+            previous,
+            written,
+        }
+    }
+
+    /// The file rewritten.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Puts back, under the lock, what was at the file before (removing a file that was not
+    /// there), unless someone has rewritten it since: then theirs stays. Whether the file is
+    /// as it was is returned (`Err` when putting it back failed).
+    pub fn undo(self) -> std::io::Result<bool> {
+        if self.previous.as_deref() == Some(self.written.as_slice()) {
+            return Ok(true);
+        }
+        let _guard = FileLock::acquire(&self.lock_path)?;
+        let limit = self.written.len() as u64;
+        match zkelf_trust::bounded::read(&self.path, limit) {
+            Ok(current) if current == self.written => {}
+            Ok(_) => return Ok(false),
+            Err(e) if e.is_not_found() => return Ok(false),
+            Err(zkelf_trust::bounded::BoundedReadError::TooLarge { .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        match &self.previous {
+            Some(bytes) => atomic_write(&self.path, bytes)?,
+            None => std::fs::remove_file(&self.path)?,
+        }
+        Ok(true)
+    }
+}
+
 /// [`FileLock::acquire`] without blocking the async runtime.
 pub async fn acquire_lock(path: PathBuf) -> std::io::Result<FileLock> {
     tokio::task::spawn_blocking(move || FileLock::acquire(&path))
