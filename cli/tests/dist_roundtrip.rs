@@ -363,3 +363,21 @@ fn release_refuses_a_version_no_tag_can_carry_before_building() {
     });
     assert!(!layout.exists());
 }
+
+/// A release signed elsewhere (`zkelf sign` refuses these) with a version no tag can carry:
+/// `publish` refuses it before anything is uploaded or tagged, naming the version, exit 2.
+#[test]
+fn publish_refuses_a_signed_version_no_tag_can_carry() {
+    let w = World::new();
+    let long = format!("1.0.0-{}", "r".repeat(120));
+    for (name, version) in [
+        ("publish_refuses_build_metadata", "1.0.0+b"),
+        ("publish_refuses_a_tag_too_long", long.as_str()),
+    ] {
+        let dist = w.dist("fib", version, "zisk", Class::Elf64, "signed elsewhere\n");
+        let layout = w.path(&format!("layout-{name}"));
+        let to = format!("oci-layout:{}", layout.display());
+        w.rejects(name, 2, || w.publish(&dist, &to, &[]));
+        assert!(!layout.exists(), "something was published");
+    }
+}

@@ -293,6 +293,8 @@ pub async fn publish(
                 },
             ));
         }
+        // Signed elsewhere, the version may be one no tag can carry (`sign` refuses those).
+        artifact::check_taggable(&a.statement.version, &a.statement.zkvm)?;
         a.verify(policy)?;
     }
     let mut specs = Vec::new();
