@@ -12,12 +12,15 @@
 //! and its caller builds it again.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
+use zkelf_trust::bounded::{self, BoundedReadError, FileKind};
 use zkelf_trust::digest::Sha256Digest;
+use zkelf_trust::files::{FileLock, STALE_AFTER};
 
 use crate::error::BuilderError;
-use crate::fsutil::{sha256_file, write_atomic};
+use crate::fsutil::{sha256_read, write_atomic};
 
 /// Where the digests of the entries this machine built are recorded: `<dir>/<kind>/<key>`.
 /// No directory: nothing is trusted, every entry is built again.
@@ -36,6 +39,15 @@ impl Trust {
         self.dir.as_ref().map(|d| d.join(kind).join(key))
     }
 
+    /// Refuses a trust directory, or its directory for `kind`, that is a symbolic link or not a
+    /// directory: records read through a link could be anyone's.
+    fn check(&self, kind: &str) -> Result<(), BuilderError> {
+        match &self.dir {
+            Some(dir) => own_dirs(dir, kind).map(drop),
+            None => Ok(()),
+        }
+    }
+
     /// The digest recorded for `kind`/`key`, if any (`Err` holding what the record says when
     /// that is no digest).
     fn recorded(&self, kind: &str, key: &str) -> Option<Result<Sha256Digest, String>> {
@@ -47,7 +59,8 @@ impl Trust {
 
     /// Records `digest` for `kind`/`key` (best effort: an unrecorded entry is only rebuilt).
     pub(crate) fn record(&self, kind: &str, key: &str, digest: &Sha256Digest) {
-        if let Some(path) = self.path(kind, key)
+        if self.check(kind).is_ok()
+            && let Some(path) = self.path(kind, key)
             && let Some(parent) = path.parent()
             && std::fs::create_dir_all(parent).is_ok()
         {
@@ -56,10 +69,35 @@ impl Trust {
     }
 }
 
+/// `<cache_dir>/<kind>`, the builder cache's directory for `kind` (`sysroot`, `toolbox`,
+/// `crates`, `git`), refused when it or `cache_dir` (the builder's directory in zkelf's
+/// cache) is a symbolic link or anything but a directory. They are zkelf's own: through a
+/// link a restored cache planted, entries would be read from, written to and removed in a
+/// directory elsewhere.
+pub(crate) fn root(cache_dir: &Path, kind: &str) -> Result<PathBuf, BuilderError> {
+    own_dirs(cache_dir, kind)
+}
+
+/// [`own_dir`] for `dir` and `dir/<sub>`; returns the latter.
+fn own_dirs(dir: &Path, sub: &str) -> Result<PathBuf, BuilderError> {
+    let path = dir.join(sub);
+    own_dir(dir)?;
+    own_dir(&path)?;
+    Ok(path)
+}
+
+/// Refuses `dir` when it is there and is a symbolic link or not a directory.
+pub(crate) fn own_dir(dir: &Path) -> Result<(), BuilderError> {
+    zkelf_trust::files::check_own_dir(dir).map_err(|e| BuilderError::io("cannot use", dir, e))
+}
+
 /// Bumped whenever the entry layout changes: old entries stop matching.
 pub(crate) const FORMAT: u32 = 1;
 /// The manifest file of an entry, written last: an entry without it is partial.
 pub(crate) const MANIFEST: &str = "zkelf-sysroot.json";
+/// Largest entry manifest read (a sysroot's lists about a hundred files in some 30 KiB): a
+/// link to `/dev/zero` or a huge file there cannot fill memory.
+const MAX_MANIFEST_LEN: u64 = 16 << 20;
 
 /// One file of an entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,8 +117,11 @@ pub(crate) struct EntryManifest {
 }
 
 impl EntryManifest {
-    /// Hashes every regular file under `dir` (but the manifest).
-    pub fn of_dir(dir: &Path, key: &str) -> Result<Self, BuilderError> {
+    /// Hashes every regular file under `dir` (but the manifest). Anything else there (a
+    /// symbolic link, a FIFO, a device, a socket) makes the entry [`Invalid::Corrupt`], named:
+    /// nothing in an entry is followed, nor opened where the open or the read could block or
+    /// never end.
+    pub fn of_dir(dir: &Path, key: &str) -> Result<Result<Self, Invalid>, BuilderError> {
         let mut files = Vec::new();
         let mut stack = vec![PathBuf::new()];
         while let Some(rel) = stack.pop() {
@@ -90,15 +131,29 @@ impl EntryManifest {
             for entry in entries {
                 let entry = entry.map_err(|e| BuilderError::io("cannot read", &abs, e))?;
                 let name = rel.join(entry.file_name());
+                // The entry's own type: a link is not followed.
                 let ft = entry
                     .file_type()
                     .map_err(|e| BuilderError::io("cannot read", entry.path(), e))?;
                 if ft.is_dir() {
                     stack.push(name);
                 } else if name.as_os_str() != MANIFEST {
-                    // Symlinks and other kinds are hashed through `open`, which refuses
-                    // nothing; the check compares them like files.
-                    let (sha256, size) = sha256_file(&entry.path())?;
+                    let hashed = if ft.is_file() {
+                        hash_regular(&entry.path())?
+                    } else if ft.is_symlink() {
+                        Err(FileKind::Symlink)
+                    } else {
+                        Err(FileKind::of(ft).unwrap_or(FileKind::Other))
+                    };
+                    let (sha256, size) = match hashed {
+                        Ok(hashed) => hashed,
+                        Err(kind) => {
+                            return Ok(Err(Invalid::Corrupt(format!(
+                                "`{}` is {kind}, not a regular file",
+                                name.display()
+                            ))));
+                        }
+                    };
                     files.push(ManifestFile {
                         path: name.to_string_lossy().into_owned(),
                         size,
@@ -108,11 +163,11 @@ impl EntryManifest {
             }
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(Self {
+        Ok(Ok(Self {
             format: FORMAT,
             key: key.into(),
             files,
-        })
+        }))
     }
 
     /// Canonical bytes (pretty JSON, trailing newline).
@@ -156,6 +211,42 @@ impl std::fmt::Display for Invalid {
     }
 }
 
+/// sha256 and size of the regular file at `path`, opened without following a link or waiting
+/// (`O_NOFOLLOW | O_NONBLOCK`) and checked to be regular once open; `Err` with what it is
+/// when it is not (it changed since it was listed).
+fn hash_regular(path: &Path) -> Result<Result<(Sha256Digest, u64), FileKind>, BuilderError> {
+    match bounded::open_no_follow(path) {
+        Ok((file, _)) => sha256_read(file, path).map(Ok),
+        Err(BoundedReadError::NotRegular(kind)) => Ok(Err(kind)),
+        Err(BoundedReadError::Io(e)) => Err(BuilderError::io("cannot open", path, e)),
+        Err(e) => Err(BuilderError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+    }
+}
+
+/// What is at `path` when it is there and not a directory (a link is not followed).
+fn not_a_directory(path: &Path) -> Result<Option<FileKind>, BuilderError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => Ok(None),
+        Ok(meta) => Ok(Some(
+            zkelf_trust::files::kind_of(&meta).unwrap_or(FileKind::Other),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(BuilderError::io("cannot read", path, e)),
+    }
+}
+
+/// Removes what is at `path`: a directory and all it holds, or a link or file (never followed).
+fn remove_entry(path: &Path) -> Result<(), BuilderError> {
+    let removed = match not_a_directory(path)? {
+        None => std::fs::remove_dir_all(path),
+        Some(_) => std::fs::remove_file(path),
+    };
+    removed.map_err(|e| BuilderError::io("cannot remove", path, e))
+}
+
 /// A sealed entry's manifest: its bytes (what the provenance carries) and its sha256 (the
 /// entry's digest).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,13 +266,25 @@ impl Sealed {
 }
 
 /// Re-hashes the entry at `dir` against its manifest; returns the manifest when every file
-/// matches and nothing else is there.
+/// matches and nothing else is there. The entry must be a directory and its manifest a
+/// regular file of at most [`MAX_MANIFEST_LEN`] bytes, neither a link: read bounded, without
+/// following or waiting.
 pub(crate) fn verify(dir: &Path, key: &str) -> Result<Result<Sealed, Invalid>, BuilderError> {
+    if let Some(kind) = not_a_directory(dir)? {
+        return Ok(Err(Invalid::Corrupt(format!(
+            "it is {kind}, not a directory"
+        ))));
+    }
     let path = dir.join(MANIFEST);
-    let bytes = match std::fs::read(&path) {
+    let bytes = match bounded::read_no_follow(&path, MAX_MANIFEST_LEN) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(Invalid::Partial)),
-        Err(e) => return Err(BuilderError::io("cannot read", &path, e)),
+        Err(e) if e.is_not_found() => return Ok(Err(Invalid::Partial)),
+        Err(BoundedReadError::Io(e)) => return Err(BuilderError::io("cannot read", &path, e)),
+        Err(e) => {
+            return Ok(Err(Invalid::BadManifest(format!(
+                "`{MANIFEST}` is refused: {e}"
+            ))));
+        }
     };
     let recorded: EntryManifest = match serde_json::from_slice(&bytes) {
         Ok(m) => m,
@@ -196,7 +299,10 @@ pub(crate) fn verify(dir: &Path, key: &str) -> Result<Result<Sealed, Invalid>, B
     if recorded.to_json() != bytes {
         return Ok(Err(Invalid::BadManifest("is not in canonical form".into())));
     }
-    let actual = EntryManifest::of_dir(dir, key)?;
+    let actual = match EntryManifest::of_dir(dir, key)? {
+        Ok(actual) => actual,
+        Err(why) => return Ok(Err(why)),
+    };
     if actual.files != recorded.files {
         let what = first_difference(&recorded.files, &actual.files);
         return Ok(Err(Invalid::Corrupt(what)));
@@ -239,7 +345,15 @@ fn first_difference(recorded: &[ManifestFile], actual: &[ManifestFile]) -> Strin
 
 /// Writes the manifest of the files already in `dir` (last, atomically) and returns it.
 pub(crate) fn seal(dir: &Path, key: &str) -> Result<Sealed, BuilderError> {
-    let sealed = Sealed::of(&EntryManifest::of_dir(dir, key)?);
+    // Only regular files and directories are staged ([`copy_readable_tree`]).
+    let manifest = EntryManifest::of_dir(dir, key)?.map_err(|why| {
+        BuilderError::io(
+            "cannot seal",
+            dir,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_string()),
+        )
+    })?;
+    let sealed = Sealed::of(&manifest);
     write_atomic(&dir.join(MANIFEST), &sealed.manifest, 0o644)?;
     Ok(sealed)
 }
@@ -262,8 +376,7 @@ pub(crate) fn insert(
         if same {
             let _ = std::fs::remove_dir_all(staged);
         } else {
-            std::fs::remove_dir_all(&dest)
-                .map_err(|e| BuilderError::io("cannot remove", &dest, e))?;
+            remove_entry(&dest)?;
             std::fs::rename(staged, &dest)
                 .map_err(|e| BuilderError::io("cannot rename into", &dest, e))?;
         }
@@ -285,23 +398,43 @@ pub(crate) fn store(
     kind: &str,
     key: &str,
 ) -> Result<(PathBuf, Sealed), BuilderError> {
-    let staged = match cache {
-        Some((root, _)) => {
+    let (staged, lock) = match cache {
+        Some((root, trust)) => {
+            own_dir(root)?;
+            trust.check(kind)?;
             std::fs::create_dir_all(root)
                 .map_err(|e| BuilderError::io("cannot create", root, e))?;
-            tempfile::Builder::new()
-                .prefix(".partial-")
+            sweep_partials(root, SystemTime::now());
+            let staged = tempfile::Builder::new()
+                .prefix(PARTIAL)
                 .tempdir_in(root)
                 .map_err(|e| BuilderError::io("cannot create a temporary directory in", root, e))?
-                .keep()
+                .keep();
+            // Held until the entry has its name: a sweep leaves a locked partial alone.
+            let path = staged.join(PARTIAL_LOCK);
+            let lock =
+                FileLock::acquire(&path).map_err(|e| BuilderError::io("cannot lock", &path, e));
+            if lock.is_err() {
+                let _ = std::fs::remove_dir_all(&staged);
+            }
+            (staged, Some((lock?, path)))
         }
         None => {
             let dir = scratch.join(kind);
             std::fs::create_dir(&dir).map_err(|e| BuilderError::io("cannot create", &dir, e))?;
-            dir
+            (dir, None)
         }
     };
-    let sealed = copy_readable_tree(built, &staged.join(subdir)).and_then(|()| seal(&staged, key));
+    // The lock file is no file of the entry: it goes before the seal, the lock stays held (and
+    // the directory, just changed, is fresh to a sweep).
+    let sealed = copy_readable_tree(built, &staged.join(subdir))
+        .and_then(|()| match &lock {
+            Some((_, path)) => {
+                std::fs::remove_file(path).map_err(|e| BuilderError::io("cannot remove", path, e))
+            }
+            None => Ok(()),
+        })
+        .and_then(|()| seal(&staged, key));
     let sealed = match sealed {
         Ok(sealed) => sealed,
         Err(e) => {
@@ -311,10 +444,59 @@ pub(crate) fn store(
             return Err(e);
         }
     };
-    match cache {
+    let stored = match cache {
         Some((root, trust)) => insert(root, key, kind, trust, &staged, sealed),
         None => Ok((staged, sealed)),
+    };
+    drop(lock);
+    stored
+}
+
+/// The name a staged entry's directory starts with.
+const PARTIAL: &str = ".partial-";
+/// The lock file in a staged entry, held by the process building it.
+const PARTIAL_LOCK: &str = ".zkelf-building.lock";
+/// How old an unlocked staged entry must be before a sweep removes it: a process that has just
+/// made the directory takes its lock a moment later.
+const PARTIAL_GRACE: Duration = Duration::from_secs(60);
+
+/// Removes from `root` the staged entries (`.partial-*` directories) a killed or failed build
+/// left: one whose lock no process holds (a minute after it last changed), or, without a lock
+/// file (older zkelf versions made none), one untouched for [`STALE_AFTER`]. A locked one, or
+/// anything that is not a directory, stays; links are never followed. Best effort. Returns how
+/// many were removed.
+pub(crate) fn sweep_partials(root: &Path, now: SystemTime) -> usize {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let partial = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(PARTIAL));
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !partial || !meta.is_dir() {
+            continue;
+        }
+        let age = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .unwrap_or_default();
+        let stale = match bounded::open_no_follow(&path.join(PARTIAL_LOCK)) {
+            // Whoever built it is gone when its lock can be taken (and is released at once).
+            Ok((file, _)) => age >= PARTIAL_GRACE && file.try_lock().is_ok(),
+            Err(_) => age >= STALE_AFTER,
+        };
+        if stale && std::fs::remove_dir_all(&path).is_ok() {
+            removed += 1;
+        }
     }
+    removed
 }
 
 /// Copies the regular files and directories under `from` to `to` (which must not exist), as
@@ -363,9 +545,14 @@ pub(crate) fn lookup(
     trust: &Trust,
     note: &dyn Fn(&str),
 ) -> Result<Option<(PathBuf, Sealed)>, BuilderError> {
+    own_dir(root)?;
+    trust.check(kind)?;
+    sweep_partials(root, SystemTime::now());
     let dir = root.join(key);
-    if !dir.is_dir() {
-        return Ok(None);
+    match std::fs::symlink_metadata(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(BuilderError::io("cannot read", &dir, e)),
+        Ok(_) => {}
     }
     let checked = verify(&dir, key)?.and_then(|sealed| match trust.recorded(kind, key) {
         Some(Ok(recorded)) if recorded == sealed.digest => Ok(sealed),
@@ -380,8 +567,7 @@ pub(crate) fn lookup(
                 "note: the cached {kind} `{}` cannot be used: {why}; rebuilding it",
                 dir.display()
             ));
-            std::fs::remove_dir_all(&dir)
-                .map_err(|e| BuilderError::io("cannot remove", &dir, e))?;
+            remove_entry(&dir)?;
             Ok(None)
         }
     }
@@ -474,6 +660,257 @@ mod tests {
             lookup(root.path(), "k", "sysroot", &none, &note).unwrap(),
             None
         );
+    }
+
+    /// Runs `f` on another thread and fails the test if it takes more than a few seconds: a
+    /// FIFO opened for reading would block it for ever, `/dev/zero` read whole fill memory.
+    fn quickly<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the check hung")
+    }
+
+    fn mkfifo(path: &Path) {
+        let made = std::process::Command::new("mkfifo").arg(path).status();
+        assert!(made.unwrap().success());
+    }
+
+    /// `lookup` of `key` under `root` on another thread, [`quickly`]: what it found and its notes.
+    fn lookup_quickly(root: &Path, key: &'static str) -> (Option<PathBuf>, Vec<String>) {
+        let root = root.to_path_buf();
+        quickly(move || {
+            let notes = std::cell::RefCell::new(Vec::<String>::new());
+            let note = |m: &str| notes.borrow_mut().push(m.to_string());
+            let found = lookup(&root, key, "sysroot", &trust(&root), &note).unwrap();
+            (found.map(|(dir, _)| dir), notes.into_inner())
+        })
+    }
+
+    #[test]
+    fn links_fifos_and_an_endless_manifest_in_an_entry_are_refused_at_once() {
+        let root = tempfile::tempdir().unwrap();
+        let rel = "lib/rustlib/t/lib/libcore-1.rlib";
+        let note = |dir: &Path, why: &str| {
+            vec![format!(
+                "note: the cached sysroot `{}` cannot be used: {why}; rebuilding it",
+                dir.display()
+            )]
+        };
+
+        // A FIFO where a file was: named, not opened for a read that would wait for ever.
+        let dir = inserted(root.path(), "k");
+        std::fs::remove_file(dir.join(rel)).unwrap();
+        mkfifo(&dir.join(rel));
+        let (found, notes) = lookup_quickly(root.path(), "k");
+        assert_eq!(found, None);
+        assert_eq!(
+            notes,
+            note(&dir, &format!("`{rel}` is a FIFO, not a regular file"))
+        );
+        assert!(!dir.exists());
+
+        // A link to a file with the very bytes listed: judged as the link it is, not as the
+        // host file it names.
+        let dir = inserted(root.path(), "k");
+        let outside = root.path().join("outside.rlib");
+        std::fs::write(&outside, b"core bytes").unwrap();
+        std::fs::remove_file(dir.join(rel)).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join(rel)).unwrap();
+        let (found, notes) = lookup_quickly(root.path(), "k");
+        assert_eq!(found, None);
+        assert_eq!(
+            notes,
+            note(
+                &dir,
+                &format!("`{rel}` is a symbolic link, not a regular file")
+            )
+        );
+        assert!(!dir.exists() && outside.exists());
+
+        // A manifest that is a link to `/dev/zero`, or a FIFO: refused, never read.
+        for (make, what) in [
+            (
+                (|m: &Path| std::os::unix::fs::symlink("/dev/zero", m).unwrap()) as fn(&Path),
+                "a symbolic link",
+            ),
+            (mkfifo as fn(&Path), "a FIFO"),
+        ] {
+            let dir = inserted(root.path(), "k");
+            std::fs::remove_file(dir.join(MANIFEST)).unwrap();
+            make(&dir.join(MANIFEST));
+            let (found, notes) = lookup_quickly(root.path(), "k");
+            assert_eq!(found, None);
+            assert_eq!(
+                notes,
+                note(
+                    &dir,
+                    &format!(
+                        "its manifest `{MANIFEST}` is refused: it is {what}, not a regular file"
+                    )
+                )
+            );
+            assert!(!dir.exists());
+        }
+
+        // The entry itself a link to a good entry elsewhere: the link goes, the target stays.
+        let real = inserted(root.path(), "k");
+        let elsewhere = root.path().join("elsewhere");
+        std::fs::rename(&real, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &real).unwrap();
+        let (found, notes) = lookup_quickly(root.path(), "k");
+        assert_eq!(found, None);
+        assert_eq!(notes, note(&real, "it is a symbolic link, not a directory"));
+        assert!(real.symlink_metadata().is_err());
+        assert!(elsewhere.join(MANIFEST).is_file());
+    }
+
+    /// The message of `err` and of its cause.
+    fn chain(err: &BuilderError) -> (String, String) {
+        use std::error::Error as _;
+        (err.to_string(), err.source().unwrap().to_string())
+    }
+
+    #[test]
+    fn linked_cache_and_trust_directories_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        let cache = tmp.path().join("builder");
+        std::fs::create_dir(&cache).unwrap();
+        let linked = |path: &Path| {
+            (
+                format!("cannot use `{}`", path.display()),
+                format!(
+                    "`{}` is a symbolic link, not a directory, and zkelf does not follow links inside its cache; remove it",
+                    path.display()
+                ),
+            )
+        };
+        assert_eq!(root(&cache, "sysroot").unwrap(), cache.join("sysroot"));
+
+        // A kind's directory that is a link: refused by name, by lookup and store too.
+        let sysroot = cache.join("sysroot");
+        std::os::unix::fs::symlink(&elsewhere, &sysroot).unwrap();
+        assert_eq!(
+            chain(&root(&cache, "sysroot").unwrap_err()),
+            linked(&sysroot)
+        );
+        let t = trust(tmp.path());
+        let err = lookup(&sysroot, "k", "sysroot", &t, &|_| panic!("no note")).unwrap_err();
+        assert_eq!(chain(&err), linked(&sysroot));
+        let built = tmp.path().join("built");
+        std::fs::create_dir(&built).unwrap();
+        std::fs::write(built.join("libcore.rlib"), b"core").unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let err = store(
+            &built,
+            "lib",
+            scratch.path(),
+            Some((&sysroot, &t)),
+            "sysroot",
+            "k",
+        )
+        .unwrap_err();
+        assert_eq!(chain(&err), linked(&sysroot));
+
+        // The builder's directory itself a link.
+        let builder = tmp.path().join("linked-builder");
+        std::os::unix::fs::symlink(&elsewhere, &builder).unwrap();
+        assert_eq!(
+            chain(&root(&builder, "toolbox").unwrap_err()),
+            linked(&builder)
+        );
+
+        // The trust directory's for a kind a link: its records could be anyone's.
+        let own = tmp.path().join("own");
+        std::fs::create_dir(&own).unwrap();
+        let trusted = tmp.path().join("trusted");
+        std::fs::create_dir(&trusted).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, trusted.join("sysroot")).unwrap();
+        let err = lookup(&own, "k", "sysroot", &t, &|_| panic!("no note")).unwrap_err();
+        assert_eq!(chain(&err), linked(&trusted.join("sysroot")));
+        t.record("sysroot", "k", &Sha256Digest::of(b"x"));
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(&own).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn staged_entries_a_killed_build_left_are_swept_and_live_ones_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        let staged = |name: &str, lock: bool| {
+            let dir = r.join(name);
+            std::fs::create_dir_all(dir.join("lib")).unwrap();
+            if lock {
+                std::fs::write(dir.join(PARTIAL_LOCK), "").unwrap();
+            }
+            dir
+        };
+        // A build still running holds its lock; one killed left its lock file unlocked; an
+        // older zkelf's had none.
+        let live = staged(".partial-live", false);
+        let held = FileLock::acquire(&live.join(PARTIAL_LOCK)).unwrap();
+        let killed = staged(".partial-killed", true);
+        let old = staged(".partial-old", false);
+        // Not a staged entry, or not one to follow.
+        let entry = staged("0123abcd", false);
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), r.join(".partial-link")).unwrap();
+        std::fs::write(r.join(".partial-file"), "").unwrap();
+
+        let now = SystemTime::now();
+        // Just made: nothing is touched (a new partial takes its lock a moment after mkdir).
+        assert_eq!(sweep_partials(r, now), 0);
+        // A few minutes on: the unlocked one goes.
+        assert_eq!(sweep_partials(r, now + Duration::from_secs(5 * 60)), 1);
+        assert!(!killed.exists() && old.exists() && live.exists());
+        // An hour on: the one without a lock file goes; the locked one stays for ever.
+        let later = now + STALE_AFTER + Duration::from_secs(60);
+        assert_eq!(sweep_partials(r, later), 1);
+        assert!(!old.exists() && live.join("lib").is_dir() && entry.is_dir());
+        assert!(r.join(".partial-link").symlink_metadata().is_ok());
+        assert!(r.join(".partial-file").is_file());
+        drop(held);
+        assert_eq!(sweep_partials(r, later), 1);
+        assert!(!live.exists());
+    }
+
+    #[test]
+    fn store_holds_its_lock_while_building_and_leaves_no_partial() {
+        let root = tempfile::tempdir().unwrap();
+        let t = trust(root.path());
+        let built = tempfile::tempdir().unwrap();
+        std::fs::write(built.path().join("libcore.rlib"), b"core").unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        // A partial a killed build left an hour ago, unlocked: swept by the next store.
+        let left = root.path().join(".partial-left");
+        std::fs::create_dir(&left).unwrap();
+        std::fs::File::open(&left)
+            .unwrap()
+            .set_modified(SystemTime::now() - STALE_AFTER - Duration::from_secs(1))
+            .unwrap();
+        let (dir, sealed) = store(
+            built.path(),
+            "lib",
+            scratch.path(),
+            Some((root.path(), &t)),
+            "sysroot",
+            "k",
+        )
+        .unwrap();
+        assert_eq!(dir, root.path().join("k"));
+        let mut names: Vec<String> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["k", "trusted"]);
+        // The lock file is not part of the entry.
+        assert!(!dir.join(PARTIAL_LOCK).exists());
+        assert_eq!(verify(&dir, "k").unwrap(), Ok(sealed));
     }
 
     #[test]

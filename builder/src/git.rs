@@ -5,6 +5,14 @@
 //! Why: a cloned tree may hold, as ordinary files, a directory that *is* a git directory
 //! (`HEAD`, `config`, `objects/`, `refs/`). Git's discovery, started inside it, would take it for
 //! a repository and run what its `config` names (`core.fsmonitor`, hooks, filters).
+//!
+//! A cloned tree's own `.gitattributes` could still select a filter driver that the user's
+//! global configuration defines (git-lfs's smudge, which downloads from a URL the tree's
+//! `.lfsconfig` names; any other): so a clone's `info/attributes`, which outranks every
+//! `.gitattributes`, unsets `filter` (and `diff`, `merge`) for every path before anything is
+//! checked out, and its commands run with no global attributes file, git-lfs's driver emptied
+//! and `GIT_LFS_SKIP_SMUDGE=1` besides. The user's own repository (`zkelf build`) keeps its
+//! filters: its attributes and its configuration are both the user's.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,6 +33,21 @@ const NEUTRAL_CONFIG: &[&str] = &[
     "protocol.ext.allow=never",
     "advice.detachedHead=false",
 ];
+
+/// Settings given with `-c` to every git command on a tree zkelf cloned, on top of
+/// [`NEUTRAL_CONFIG`]: no global attributes file, and git-lfs's filter driver (which the user's
+/// global configuration usually defines) emptied, which git takes for no driver.
+const CLONE_CONFIG: &[&str] = &[
+    "core.attributesFile=/dev/null",
+    "filter.lfs.process=",
+    "filter.lfs.smudge=",
+    "filter.lfs.clean=",
+    "filter.lfs.required=false",
+];
+
+/// A cloned repository's `info/attributes`: it outranks every `.gitattributes` of the tree, and
+/// selects no filter, diff or merge driver for any path.
+const CLONE_ATTRIBUTES: &str = "# zkelf: a tree it cloned selects no driver of the user's configuration\n* -filter -diff -merge\n";
 
 /// Environment variables that would point git at another repository, index or config than the
 /// one named, or let it prompt.
@@ -53,6 +76,8 @@ pub struct Repo {
     pub git_dir: PathBuf,
     /// Its working tree.
     pub work_tree: PathBuf,
+    /// Whether zkelf cloned it (a tree it does not trust: [`CLONE_CONFIG`]).
+    pub cloned: bool,
 }
 
 impl Repo {
@@ -61,6 +86,7 @@ impl Repo {
         Self {
             git_dir: root.join(".git"),
             work_tree: root.to_path_buf(),
+            cloned: true,
         }
     }
 
@@ -81,6 +107,7 @@ impl Repo {
         let repo = Self {
             git_dir: found.join(".git"),
             work_tree: found.to_path_buf(),
+            cloned: false,
         };
         // A `.git` file names the real directory; git resolves it.
         let git_dir = repo.git(&["rev-parse", "--absolute-git-dir"])?;
@@ -113,6 +140,10 @@ pub fn clone_at(uri: &str, commit: &str, dest: &Path) -> Result<Repo, BuilderErr
         &["clone", "--quiet", "--no-checkout", "--", uri, &dest_str],
     )?;
     let repo = Repo::of_clone(dest);
+    let info = repo.git_dir.join("info");
+    std::fs::create_dir_all(&info)
+        .and_then(|()| std::fs::write(info.join("attributes"), CLONE_ATTRIBUTES))
+        .map_err(|e| BuilderError::io("cannot write", info.join("attributes"), e))?;
     repo.git(&["checkout", "--quiet", "--detach", commit, "--"])?;
     Ok(repo)
 }
@@ -135,8 +166,13 @@ fn run(cwd: Option<&Path>, repo: Option<&Repo>, args: &[&str]) -> Result<String,
             .arg("--work-tree")
             .arg(&repo.work_tree);
     }
-    for setting in NEUTRAL_CONFIG {
+    let cloned = repo.is_some_and(|r| r.cloned);
+    let clone_config = if cloned { CLONE_CONFIG } else { &[] };
+    for setting in NEUTRAL_CONFIG.iter().chain(clone_config) {
         command.args(["-c", setting]);
+    }
+    if cloned {
+        command.env("GIT_LFS_SKIP_SMUDGE", "1");
     }
     if let Some(cwd) = cwd {
         command.current_dir(cwd);

@@ -15,7 +15,7 @@ use zkelf_builder::provenance::{
     PREDICATE_TYPE, Predicate, Provenance, RunDetails, STATEMENT_TYPE, SourceParameters, Subject,
 };
 use zkelf_testsupport::elf::{Class, ElfSpec};
-use zkelf_testsupport::hostile_git::HostileRepo;
+use zkelf_testsupport::hostile_git::{FilteringRepo, HostileRepo};
 use zkelf_trust::digest::{Sha256Digest, hash_file};
 
 /// A provenance for `elf` (guest `fib` 1.0.0 on `rv32im`) naming `uri` at `commit`.
@@ -199,6 +199,25 @@ fn a_git_directory_inside_the_clone_runs_nothing_on_the_auditors_machine() {
         "error: cannot reach the Docker engine at `unix:///nonexistent/docker.sock`",
     ]);
     hostile.assert_nothing_ran();
+    before.assert_unchanged();
+}
+
+#[test]
+fn filter_drivers_of_the_auditors_own_git_config_do_not_run_on_the_clone() {
+    let w = World::new();
+    // The auditor's `~/.gitconfig` (the test's home) defines `lfs` and `corp`; the release's
+    // tree selects them through `.gitattributes`.
+    let filtering = FilteringRepo::create(w.dir.path(), &w.path("home"));
+    filtering.assert_armed(&w.path("control"));
+    let uri = format!("file://{}", filtering.repo.display());
+    let reference = publish(&w, "layout", &uri, &filtering.commit);
+    let before = zkelf_testsupport::cli::Tree::of(&[w.path("out"), w.path("home")]);
+    // Past the clone, its checkout and `git status`, the rebuild asks Docker, which does not
+    // answer here.
+    rebuild(&w, &reference, &[]).assert_exit(2).stderr_has(&[
+        "error: cannot reach the Docker engine at `unix:///nonexistent/docker.sock`",
+    ]);
+    filtering.assert_nothing_ran();
     before.assert_unchanged();
 }
 

@@ -138,11 +138,20 @@ fn the_elf_is_the_same_with_no_cold_warm_corrupt_or_partial_sysroot_cache() {
         reference.stderr
     );
 
-    // A cold cache, with a stale partial entry of an interrupted build lying there.
+    // A cold cache, with a stale partial entry of an interrupted build lying there (two hours
+    // old, no process holding it): swept by the build.
     let stale = cache.join("builder/sysroot/.partial-interrupted/lib");
     std::fs::create_dir_all(&stale).unwrap();
     std::fs::write(stale.join("libcore-0.rlib"), b"half written").unwrap();
+    std::fs::File::open(stale.parent().unwrap())
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 60 * 60))
+        .unwrap();
     let cold = build(&home("cold"), &guest, &out("cold"), Some(&cache));
+    assert!(
+        !stale.parent().unwrap().exists(),
+        "the stale partial was swept"
+    );
     assert_eq!(cold.sha256, reference.sha256, "cold cache vs no cache");
     assert_same_provenance(&cold.provenance, &reference.provenance, "cold");
     let dir = entry(&cache);

@@ -408,3 +408,22 @@ fn an_import_does_not_move_a_taken_tag_without_replace() {
     assert_exit(&import(&w, &r, &to, &NAMES), 0);
     assert_eq!(layout_manifest(&layout, "0.3.0-zisk").0, moved);
 }
+
+/// A version no tag can carry, given to an import (or signed upstream): refused before anything
+/// is written to the target, exit 2.
+#[test]
+fn an_import_of_a_version_no_tag_can_carry_is_refused_before_the_target_is_written() {
+    let w = World::new();
+    let r = GithubRelease::publish(&w);
+    let layout = w.path("hub-layout");
+    let to = format!("oci-layout:{}:0.3.0-zisk", layout.display());
+    w.rejects("import_refuses_build_metadata", 2, || {
+        import(
+            &w,
+            &r,
+            &to,
+            &["--guest", GUEST, "--version", "0.3.0+b", "--zkvm", "zisk"],
+        )
+    });
+    assert!(!layout.exists(), "something was imported");
+}

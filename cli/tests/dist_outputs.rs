@@ -1,6 +1,7 @@
 //! What a pull does to the files it writes: outputs that name one file are refused before
-//! anything is fetched; a VK that cannot be written puts back the file the ELF replaced; and
-//! temporaries a killed zkelf left (older versions named theirs) are swept once stale.
+//! anything is fetched; a VK that cannot be written puts back the file the ELF replaced, and
+//! the lock and the rollback state as they were; and temporaries a killed zkelf left (older
+//! versions named theirs) are swept once stale.
 
 mod dist_common;
 
@@ -9,6 +10,10 @@ use std::time::{Duration, SystemTime};
 use dist_common::github::GithubRelease;
 use dist_common::*;
 use zkelf_testsupport::cli;
+use zkelf_testsupport::elf::Class;
+use zkelf_testsupport::minisign_tool;
+use zkelf_trust::digest::{Sha256Digest, hash_file};
+use zkelf_trust::statement::{Kind, Statement};
 
 /// `pull <release> --key … --sha256 … --vk-sha256 …` plus `extra`.
 fn pull(w: &World, r: &GithubRelease, extra: &[&str]) -> std::process::Output {
@@ -96,6 +101,90 @@ fn a_vk_that_cannot_be_written_puts_back_the_file_the_elf_replaced() {
     });
     output.stderr_has(&["nothing was written"]);
     assert!(!elf.exists());
+}
+
+/// A signed `dist/fib/<version>` for `rv32im` whose statement binds a VK (`vk=`) as well.
+fn bound_release_with_vk(w: &World, version: &str) -> std::path::PathBuf {
+    let dir = w.dist(
+        "fib",
+        version,
+        "rv32im",
+        Class::Elf32,
+        &format!("fib {version}\n"),
+    );
+    let vk = format!("the verification key of fib {version}");
+    std::fs::write(dir.join("fib-rv32im.vk"), &vk).unwrap();
+    let elf = dir.join("fib-rv32im.elf");
+    let digests = hash_file(&elf).unwrap();
+    let provenance = std::fs::read(dir.join("fib-rv32im.provenance.json")).unwrap();
+    let statement = Statement {
+        kind: Kind::Release,
+        guest: "fib".into(),
+        version: version.parse().unwrap(),
+        zkvm: "rv32im".into(),
+        target: Class::Elf32.default_target().into(),
+        sha256: digests.sha256,
+        size: digests.size,
+        provenance: Some(Sha256Digest::of(&provenance)),
+        vk: Some(Sha256Digest::of(vk.as_bytes())),
+        builder: None,
+        created: 1_700_000_000,
+    };
+    let sig = dir.join("fib-rv32im.elf.minisig");
+    minisign_tool::sign(&w.key, &elf, &sig, &statement.render(), false);
+    dir
+}
+
+#[test]
+fn a_vk_that_cannot_be_written_leaves_the_lock_and_the_state_as_they_were() {
+    let w = World::new();
+    let layout = w.path("layout");
+    let to = format!("oci-layout:{}", layout.display());
+    for version in ["1.0.0", "1.1.0"] {
+        let dir = bound_release_with_vk(&w, version);
+        cli::Output::from(&w.publish(&dir, &to, &[])).assert_exit(0);
+    }
+    let reference = |version: &str| format!("{to}:{version}-rv32im");
+    let (elf, vk, lock) = (
+        w.path("out/fib.elf"),
+        w.path("out/fib.vk"),
+        w.path("out/zkelf.lock"),
+    );
+    let pull = |version: &str, lock: &std::path::Path| {
+        w.pull(
+            &reference(version),
+            &elf,
+            &[
+                "--vk-out",
+                vk.to_str().unwrap(),
+                "--lock",
+                lock.to_str().unwrap(),
+                "--no-cache",
+            ],
+        )
+    };
+    // 1.0.0 is deployed: its ELF, its VK, its pin, its version in the rollback state.
+    cli::Output::from(&pull("1.0.0", &lock)).assert_exit(0);
+    let pinned = std::fs::read_to_string(&lock).unwrap();
+    assert!(pinned.contains(":1.0.0-rv32im"), "{pinned}");
+    let state = std::fs::read_to_string(w.path("state/rollback.json")).unwrap();
+    assert!(state.contains("\"1.0.0\""), "{state}");
+
+    // 1.1.0's VK cannot take its name (a directory with a file in it is there): the ELF, the
+    // lock and the state stay 1.0.0's, byte for byte (`rejects` checks out/, cache and state).
+    std::fs::remove_file(&vk).unwrap();
+    std::fs::create_dir(&vk).unwrap();
+    std::fs::write(vk.join("keep"), "").unwrap();
+    let output = w.rejects("vk_not_writable_lock_and_state_kept", 2, || {
+        pull("1.1.0", &lock)
+    });
+    output.stderr_has(&["nothing was written"]);
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), pinned);
+
+    // A lock file the pull would have made is not left behind either.
+    let fresh = w.path("out/new.lock");
+    w.rejects("vk_not_writable_no_lock_made", 2, || pull("1.1.0", &fresh));
+    assert!(!fresh.exists());
 }
 
 #[test]

@@ -363,3 +363,93 @@ fn release_refuses_a_version_no_tag_can_carry_before_building() {
     });
     assert!(!layout.exists());
 }
+
+/// A release signed elsewhere (`zkelf sign` refuses these) with a version no tag can carry:
+/// `publish` refuses it before anything is uploaded or tagged, naming the version, exit 2.
+#[test]
+fn publish_refuses_a_signed_version_no_tag_can_carry() {
+    let w = World::new();
+    let long = format!("1.0.0-{}", "r".repeat(120));
+    for (name, version) in [
+        ("publish_refuses_build_metadata", "1.0.0+b"),
+        ("publish_refuses_a_tag_too_long", long.as_str()),
+    ] {
+        let dist = w.dist("fib", version, "zisk", Class::Elf64, "signed elsewhere\n");
+        let layout = w.path(&format!("layout-{name}"));
+        let to = format!("oci-layout:{}", layout.display());
+        w.rejects(name, 2, || w.publish(&dist, &to, &[]));
+        assert!(!layout.exists(), "something was published");
+    }
+}
+
+/// The release index tag `<version>` is not moved to this guest's index when it names another
+/// guest's index, or a manifest that is no release index, without `--replace` (exit 2, before
+/// anything is uploaded); `--replace` moves it and the new index records what it replaced.
+#[test]
+fn a_version_index_tag_naming_something_else_is_not_moved_without_replace() {
+    use zkelf_testsupport::cli::{Output, Tree};
+    let w = World::new();
+    let layout = w.path("layout");
+    let to = format!("oci-layout:{}", layout.display());
+    // Another guest published its 1.0.0 into the same repository first.
+    let other = w.dist("fob", "1.0.0", "zisk", Class::Elf64, "fob\n");
+    assert_exit(&w.publish(&other, &to, &[]), 0);
+    let (old, _) = layout_manifest(&layout, "1.0.0");
+    let fib = w.dist("fib", "1.0.0", "sp1", Class::Elf32, "fib\n");
+    let before = Tree::of(std::slice::from_ref(&layout));
+    let out = Output::from(w.publish(&fib, &to, &[]));
+    zkelf_testsupport::assert_cli_snapshot!(
+        "publish_over_another_guests_index",
+        out.assert_exit(2)
+    );
+    before.assert_unchanged();
+    assert!(
+        out.stderr.contains("tag `1.0.0` of `") && out.stderr.contains(&old),
+        "{}",
+        out.stderr
+    );
+
+    let out = Output::from(w.publish(&fib, &to, &["--replace"]));
+    out.assert_exit(0)
+        .stdout_has(&[&format!("replaced {old} (--replace)")]);
+    let (moved, index) = layout_manifest(&layout, "1.0.0");
+    assert_eq!(index["annotations"]["dev.zkelf.replaces"], old.as_str());
+    assert_eq!(index["annotations"]["dev.zkelf.guest"], "fib");
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
+    // This guest's version again: its own index, kept with its record, nothing moves.
+    for extra in [&["--replace"][..], &[]] {
+        let out = Output::from(w.publish(&fib, &to, extra));
+        out.assert_exit(0);
+        assert!(!out.stdout.contains("replaced"), "{}", out.stdout);
+        assert_eq!(layout_manifest(&layout, "1.0.0").0, moved);
+    }
+    let pulled = w.path("out/fib.elf");
+    let reference = format!("{to}:1.0.0");
+    assert_exit(&w.pull(&reference, &pulled, &["--zkvm", "sp1"]), 0);
+
+    // A manifest that is no release index under `2.0.0` (here fob's artifact, tagged by hand).
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use zkelf_registry::reference::Target;
+        let store = zkelf_registry::store::open(
+            &to.parse().unwrap(),
+            &zkelf_registry::store::NetworkOptions::default(),
+        )
+        .unwrap();
+        let bytes = store
+            .get_manifest(&Target::Tag("1.0.0-zisk".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        let media_type = zkelf_registry::artifact::MANIFEST_MEDIA_TYPE;
+        store
+            .put_manifest(&bytes, media_type, Some("2.0.0"))
+            .await
+            .unwrap();
+    });
+    let fib2 = w.dist("fib", "2.0.0", "sp1", Class::Elf32, "fib 2\n");
+    let before = Tree::of(std::slice::from_ref(&layout));
+    let out = Output::from(w.publish(&fib2, &to, &[]));
+    zkelf_testsupport::assert_cli_snapshot!("publish_over_a_foreign_manifest", out.assert_exit(2));
+    before.assert_unchanged();
+}

@@ -50,7 +50,7 @@ impl Cache {
     pub async fn lock(&self, digest: &OciDigest) -> std::io::Result<FileLock> {
         fsutil::check_own_dirs(&self.dir, &["blobs", "blobs/sha256", "locks"])?;
         let hex = digest.sha256();
-        FileLock::acquire_async(self.dir.join("locks").join(format!("{hex}.lock"))).await
+        fsutil::acquire_lock(self.dir.join("locks").join(format!("{hex}.lock"))).await
     }
 
     /// Adds a verified file as the blob `digest` (copied, fsynced, then given its name).

@@ -154,6 +154,10 @@ pub async fn import(
     let pulled =
         pull::pull_resolved(source, resolved, Output::File(elf_path.clone()), options).await?;
     let names = Names::of(&pulled, labels, &elf_path, &url)?;
+    // Signed or given, the version may be one no tag can carry; nothing is in the target yet.
+    if let Ok(version) = names.version.parse::<semver::Version>() {
+        artifact::check_taggable(&version, &names.zkvm)?;
+    }
     let carried = Carried::of(&pulled);
     let mut spec = carried.spec(&names, &pulled, &url, created);
     let replaced = crate::publish::claim_tag(target, &mut spec, tag, replace).await?;

@@ -23,7 +23,7 @@ use zkelf_trust::digest::Sha256Digest;
 
 use crate::digest::OciDigest;
 use crate::error::{Error, Pinned, StateFileProblem, VerificationError};
-use crate::fsutil;
+use crate::fsutil::{self, Rewritten};
 
 /// One pinned reference. A field this zkelf does not know is refused, never dropped when the
 /// file is rewritten.
@@ -122,17 +122,31 @@ impl Lock {
     }
 
     fn read(&self) -> Result<LockFile, Error> {
-        match bounded::read_to_string(&self.path, bounded::MAX_LOCK_FILE_LEN) {
-            Ok(text) => LockFile::parse(&text).map_err(|problem| Error::StateFile {
-                path: self.path.clone(),
-                problem,
-            }),
-            Err(e) if e.is_not_found() => Ok(LockFile {
-                version: LOCK_FILE_VERSION,
-                pin: Vec::new(),
-            }),
+        self.parse(self.read_bytes()?.as_deref())
+    }
+
+    /// The file's bytes, `None` when there is none.
+    fn read_bytes(&self) -> Result<Option<Vec<u8>>, Error> {
+        match bounded::read(&self.path, bounded::MAX_LOCK_FILE_LEN) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(Error::bounded(&self.path, "a lock file")(e)),
         }
+    }
+
+    fn parse(&self, bytes: Option<&[u8]>) -> Result<LockFile, Error> {
+        let Some(bytes) = bytes else {
+            return Ok(LockFile {
+                version: LOCK_FILE_VERSION,
+                pin: Vec::new(),
+            });
+        };
+        let text = bounded::into_text(bytes.to_vec())
+            .map_err(|e| Error::bounded(&self.path, "a lock file")(e))?;
+        LockFile::parse(&text).map_err(|problem| Error::StateFile {
+            path: self.path.clone(),
+            problem,
+        })
     }
 
     /// The pin for `reference` and `zkvm`, if the file has one.
@@ -175,11 +189,13 @@ impl Lock {
         Ok(())
     }
 
-    /// Adds or replaces a pin.
-    pub fn write(&self, pin: Pin) -> Result<(), Error> {
+    /// Adds or replaces a pin. What the file held before is returned, for a caller that fails
+    /// later to put back ([`Rewritten::undo`]).
+    pub fn write(&self, pin: Pin) -> Result<Rewritten, Error> {
         let lock_path = self.lock_path();
         let _guard = fsutil::FileLock::acquire(&lock_path).map_err(Error::io(&lock_path))?;
-        let mut file = self.read()?;
+        let previous = self.read_bytes()?;
+        let mut file = self.parse(previous.as_deref())?;
         file.pin
             .retain(|p| !(p.reference == pin.reference && p.zkvm == pin.zkvm));
         file.pin.push(pin);
@@ -189,13 +205,47 @@ impl Lock {
             path: self.path.clone(),
             problem: StateFileProblem::Render(e),
         })?;
-        fsutil::atomic_write(&self.path, text.as_bytes()).map_err(Error::io(&self.path))
+        fsutil::atomic_write(&self.path, text.as_bytes()).map_err(Error::io(&self.path))?;
+        Ok(Rewritten::new(
+            self.path.clone(),
+            lock_path,
+            previous,
+            text.into_bytes(),
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_write_is_undone_byte_for_byte_unless_rewritten_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zkelf.lock");
+        let lock = Lock::new(&path);
+        let pin = |reference: &str| Pin {
+            reference: reference.into(),
+            zkvm: "sp1".into(),
+            manifest: None,
+            elf: format!("sha256:{}", "b".repeat(64)),
+            vk: None,
+        };
+        // No file before: none after.
+        lock.write(pin("r/fib:1")).unwrap().undo().unwrap();
+        assert!(!path.exists());
+        // A hand-written file (a comment, its own layout) comes back as it was.
+        let hand = "# deployed by hand\nversion = 1\n\n[[pin]]\nreference = \"r/fib:0\"\nelf = \"sha256:00\"\n";
+        std::fs::write(&path, hand).unwrap();
+        assert!(lock.write(pin("r/fib:1")).unwrap().undo().unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), hand);
+        // Rewritten by another pull since: theirs stays.
+        let ours = lock.write(pin("r/fib:1")).unwrap();
+        lock.write(pin("r/fib:2")).unwrap();
+        let theirs = std::fs::read_to_string(&path).unwrap();
+        assert!(!ours.undo().unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), theirs);
+    }
 
     #[test]
     fn writes_then_checks() {

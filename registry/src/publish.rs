@@ -144,6 +144,9 @@ pub struct Published {
     pub index_tag: String,
     /// The release index digest.
     pub index_digest: OciDigest,
+    /// What the `<version>` tag named before, when `--replace` moved it (another guest's
+    /// index, or a manifest zkelf did not write).
+    pub index_replaced: Option<OciDigest>,
     /// Blobs uploaded.
     pub uploaded_blobs: usize,
     /// Bytes uploaded.
@@ -293,6 +296,8 @@ pub async fn publish(
                 },
             ));
         }
+        // Signed elsewhere, the version may be one no tag can carry (`sign` refuses those).
+        artifact::check_taggable(&a.statement.version, &a.statement.zkvm)?;
         a.verify(policy)?;
     }
     let mut specs = Vec::new();
@@ -302,6 +307,9 @@ pub async fn publish(
         let replaced = claim_tag(store, &mut spec, &tag, replace).await?;
         specs.push((spec, replaced));
     }
+    let created_index = created.unwrap_or(first.statement.created);
+    let new: Vec<Descriptor> = specs.iter().map(|(spec, _)| spec.manifest().1).collect();
+    let index = claim_index(store, (&guest, &version), created_index, new, replace).await?;
     // (uploaded blobs, uploaded bytes, blobs the store had)
     let mut counts = (0, 0, 0);
     let count = |uploaded: bool, size: u64, counts: &mut (usize, u64, usize)| {
@@ -322,7 +330,6 @@ pub async fn publish(
     )
     .await?;
     count(up, config.size, &mut counts);
-    let mut descriptors = Vec::new();
     for (a, (spec, replaced)) in artifacts.iter().zip(specs) {
         let up = upload(
             store,
@@ -361,38 +368,85 @@ pub async fn publish(
             elf_digest: spec.elf.digest,
             replaced,
         });
-        descriptors.push(descriptor);
     }
-    // Keep the zkVMs an earlier publish of this version added, so each zkVM can be published alone.
-    if let Some(bytes) = store.get_manifest(&Target::Tag(version.clone())).await?
-        && let Ok(Fetched::Index(existing)) = artifact::parse(&bytes, OciDigest::of(&bytes))
-    {
-        for d in existing.manifests {
-            let zkvm = d.annotations.get(artifact::ZKVM);
-            if existing.artifact_type.as_deref() == Some(artifact::RELEASE_ARTIFACT_TYPE)
-                && existing.annotations.get(artifact::GUEST) == Some(&guest)
-                && !descriptors
-                    .iter()
-                    .any(|n| n.annotations.get(artifact::ZKVM) == zkvm)
-            {
-                descriptors.push(d);
-            }
-        }
-    }
-    let created_index = created.unwrap_or(first.statement.created);
-    let (index, index_desc) =
-        artifact::release_index(&guest, &version, created_index, &descriptors);
     store
-        .put_manifest(&index, artifact::INDEX_MEDIA_TYPE, Some(&version))
+        .put_manifest(&index.bytes, artifact::INDEX_MEDIA_TYPE, Some(&version))
         .await?;
     let (uploaded_blobs, uploaded_bytes, skipped_blobs) = counts;
     Ok(Published {
         artifacts: published,
         index_tag: version,
-        index_digest: index_desc.digest,
+        index_digest: index.descriptor.digest,
+        index_replaced: index.replaced,
         uploaded_blobs,
         uploaded_bytes,
         skipped_blobs,
+    })
+}
+
+/// The release index a publish writes under `<version>`, and what that tag named before when
+/// `--replace` moved it.
+struct ClaimedIndex {
+    bytes: Vec<u8>,
+    descriptor: Descriptor,
+    replaced: Option<OciDigest>,
+}
+
+/// The release index `<version>` will name: the `new` artifacts, and the other zkVMs an earlier
+/// publish of this guest's version added (so each zkVM can be published alone). A `<version>`
+/// tag that names anything else (another guest's index, a manifest zkelf did not write, bytes
+/// that do not parse) is [`Error::TagTaken`], checked before anything is uploaded, unless
+/// `replace`: the new index then records it as [`artifact::REPLACES`], as [`claim_tag`] does for
+/// an artifact, and keeps that record when this guest publishes the version again.
+async fn claim_index(
+    store: &dyn Store,
+    (guest, version): (&str, &str),
+    created: u64,
+    mut descriptors: Vec<Descriptor>,
+    replace: bool,
+) -> Result<ClaimedIndex, Error> {
+    let mut replaces = None;
+    let mut replaced = None;
+    if let Some(bytes) = store.get_manifest(&Target::Tag(version.to_owned())).await? {
+        let existing = OciDigest::of(&bytes);
+        match artifact::parse(&bytes, existing) {
+            Ok(Fetched::Index(index))
+                if index.artifact_type.as_deref() == Some(artifact::RELEASE_ARTIFACT_TYPE)
+                    && index.annotations.get(artifact::GUEST).map(String::as_str)
+                        == Some(guest) =>
+            {
+                for d in index.manifests {
+                    let zkvm = d.annotations.get(artifact::ZKVM);
+                    if !descriptors
+                        .iter()
+                        .any(|n| n.annotations.get(artifact::ZKVM) == zkvm)
+                    {
+                        descriptors.push(d);
+                    }
+                }
+                replaces = index.annotations.get(artifact::REPLACES).cloned();
+            }
+            _ if !replace => {
+                let (_, new) = artifact::release_index(guest, version, created, &descriptors, None);
+                return Err(Error::TagTaken {
+                    store: store.id().clone(),
+                    tag: version.to_owned(),
+                    existing,
+                    new: new.digest,
+                });
+            }
+            _ => {
+                replaces = Some(existing.to_string());
+                replaced = Some(existing);
+            }
+        }
+    }
+    let (bytes, descriptor) =
+        artifact::release_index(guest, version, created, &descriptors, replaces.as_deref());
+    Ok(ClaimedIndex {
+        bytes,
+        descriptor,
+        replaced,
     })
 }
 

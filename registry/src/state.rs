@@ -8,7 +8,7 @@ use semver::Version;
 use zkelf_trust::bounded;
 
 use crate::error::{Error, StateFileProblem, VerificationError};
-use crate::fsutil::{self, FileLock};
+use crate::fsutil::{self, FileLock, Rewritten};
 
 /// The state directory.
 #[derive(Debug, Clone)]
@@ -39,13 +39,25 @@ impl RollbackState {
     }
 
     fn read(path: &Path) -> Result<Seen, Error> {
+        Self::parse(path, Self::read_bytes(path)?.as_deref())
+    }
+
+    /// The file's bytes, `None` when there is none.
+    fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, Error> {
         match bounded::read(path, bounded::MAX_STATE_LEN) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::StateFile {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(Error::bounded(path, "the rollback state")(e)),
+        }
+    }
+
+    fn parse(path: &Path, bytes: Option<&[u8]>) -> Result<Seen, Error> {
+        match bytes {
+            Some(bytes) => serde_json::from_slice(bytes).map_err(|e| Error::StateFile {
                 path: path.to_path_buf(),
                 problem: StateFileProblem::State(e),
             }),
-            Err(e) if e.is_not_found() => Ok(Seen::new()),
-            Err(e) => Err(Error::bounded(path, "the rollback state")(e)),
+            None => Ok(Seen::new()),
         }
     }
 
@@ -57,7 +69,7 @@ impl RollbackState {
         zkvm: &str,
         offered: &Version,
     ) -> Result<(), Error> {
-        // `record` comes after the ELF is in place; a linked lock must stop the pull before.
+        // `record` comes late, once the ELF is fetched; a linked lock must stop the pull before.
         let lock_path = self.lock_path();
         fsutil::check_own_file(&lock_path).map_err(Error::io(&lock_path))?;
         let seen = Self::read(&self.path())?;
@@ -74,18 +86,20 @@ impl RollbackState {
         }
     }
 
-    /// Records `version` as seen (keeping the highest).
+    /// Records `version` as seen (keeping the highest). What the file held before is returned,
+    /// for a caller that fails later to put back ([`Rewritten::undo`]).
     pub fn record(
         &self,
         source: &str,
         guest: &str,
         zkvm: &str,
         version: &Version,
-    ) -> Result<(), Error> {
+    ) -> Result<Rewritten, Error> {
         let lock_path = self.lock_path();
         let _lock = FileLock::acquire(&lock_path).map_err(Error::io(&lock_path))?;
         let path = self.path();
-        let mut seen = Self::read(&path)?;
+        let previous = Self::read_bytes(&path)?;
+        let mut seen = Self::parse(&path, previous.as_deref())?;
         let entry = seen
             .entry(key(source, guest, zkvm))
             .or_insert_with(|| version.clone());
@@ -93,7 +107,8 @@ impl RollbackState {
             *entry = version.clone();
         }
         let bytes = serde_json::to_vec_pretty(&seen).unwrap_or_default();
-        fsutil::atomic_write(&path, &bytes).map_err(Error::io(&path))
+        fsutil::atomic_write(&path, &bytes).map_err(Error::io(&path))?;
+        Ok(Rewritten::new(path, lock_path, previous, bytes))
     }
 }
 

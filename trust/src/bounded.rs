@@ -110,6 +110,15 @@ pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), BoundedReadErro
     open(path, rustix::fs::OFlags::NONBLOCK)
 }
 
+/// Like [`open_regular`], but `path` itself must not be a symbolic link: for a file of a tree
+/// that someone else may have written (a cache entry), hashed as the file it is.
+pub fn open_no_follow(path: &Path) -> Result<(std::fs::File, u64), BoundedReadError> {
+    open(
+        path,
+        rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW,
+    )
+}
+
 fn open(path: &Path, flags: rustix::fs::OFlags) -> Result<(std::fs::File, u64), BoundedReadError> {
     use std::os::unix::fs::OpenOptionsExt as _;
     let file = match std::fs::OpenOptions::new()
@@ -156,10 +165,7 @@ fn read_open(file: std::fs::File, len: u64, limit: u64) -> Result<Vec<u8>, Bound
 /// into a container (`Cargo.toml`, `Cargo.lock`), where a link out of the tree would read
 /// one file on the host and find another, or none, in the container.
 pub fn read_no_follow(path: &Path, limit: u64) -> Result<Vec<u8>, BoundedReadError> {
-    let (file, len) = open(
-        path,
-        rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW,
-    )?;
+    let (file, len) = open_no_follow(path)?;
     read_open(file, len, limit)
 }
 

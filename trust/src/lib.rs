@@ -72,6 +72,10 @@
 //!
 //! bounded::read(&Path, limit) / read_to_string -> Result<_, BoundedReadError>   whole file or TooLarge
 //!     bounded::MAX_POLICY_LEN, MAX_MANIFEST_LEN, MAX_LOCK_FILE_LEN, MAX_STATE_LEN
+//! files::TempFile::new_in(&Path, TempKind) / persist(dest, replace)   unnamed (O_TMPFILE) or locked named temporaries
+//! files::sweep(&Path, SystemTime) -> usize        stale named temporaries a killed zkelf left
+//! files::check_own_file / check_own_dir / check_own_dirs -> io::Result<()>   refuse links and special files (NotOurs)
+//! files::FileLock::acquire(&Path) -> io::Result<FileLock>   an flock, refusing a link or FIFO at the path
 //! elf::riscv_class(&Path) / riscv_class_of(&[u8], &Path) -> Result<ElfClass, ElfError>   a well-formed RISC-V ET_EXEC
 //! elf::resolve_target(&Path, ElfClass, Option<&str>)
 //! ```
@@ -84,6 +88,7 @@ pub mod bounded;
 pub mod diagnose;
 pub mod digest;
 pub mod elf;
+pub mod files;
 pub mod keys;
 pub mod name;
 pub mod policy;

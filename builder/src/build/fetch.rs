@@ -209,7 +209,10 @@ pub(crate) async fn vendor_packages(
     let git = lock::git_sources(packages);
     let temp = fsutil::tempdir("zkelf-vendor-")?;
     let stores = match &options.cache_dir {
-        Some(cache) => (cache.join("crates"), cache.join("git")),
+        Some(cache) => (
+            crate::cache::root(cache, "crates")?,
+            crate::cache::root(cache, "git")?,
+        ),
         None => (temp.path().join("crates"), temp.path().join("git-store")),
     };
     let crate_store = CrateStore::open(&stores.0)?;

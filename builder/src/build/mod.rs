@@ -213,6 +213,13 @@ pub(crate) async fn build_selected(
     sysroot_cache: SysrootCache,
     reporter: &dyn Reporter,
 ) -> Result<Vec<BuiltArtifact>, BuilderError> {
+    // The cache's own directories are checked before any is used or a container runs.
+    if let Some(cache) = &options.cache_dir {
+        let sysroot = matches!(sysroot_cache, SysrootCache::Use).then_some("sysroot");
+        for kind in ["crates", "git"].into_iter().chain(sysroot) {
+            crate::cache::root(cache, kind)?;
+        }
+    }
     // The guest's own inputs first: a lock or a zkVM version zkelf refuses costs no container.
     let inputs = match manifest.build {
         BuildKind::Cargo => {
@@ -242,9 +249,9 @@ pub(crate) async fn build_selected(
         source,
         sde,
         options,
-        sysroot_cache: match sysroot_cache {
-            SysrootCache::Use => options.cache_dir.as_ref().map(|c| c.join("sysroot")),
-            SysrootCache::Bypass => None,
+        sysroot_cache: match (sysroot_cache, &options.cache_dir) {
+            (SysrootCache::Use, Some(cache)) => Some(crate::cache::root(cache, "sysroot")?),
+            _ => None,
         },
         image,
         inputs,

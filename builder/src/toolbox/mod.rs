@@ -217,7 +217,10 @@ pub async fn ensure(
     let key = KeyDocument::new(spec, &image);
     let id = key.key();
     let trust = Trust::new(options.trust_dir.clone());
-    let root = options.cache_dir.as_ref().map(|c| c.join("toolbox"));
+    let root = match &options.cache_dir {
+        Some(cache) => Some(cache::root(cache, "toolbox")?),
+        None => None,
+    };
     let _lock = match &root {
         Some(root) => Some(lock(root, spec).await?),
         None => None,
@@ -265,21 +268,13 @@ pub async fn ensure(
     })
 }
 
-/// An exclusive lock on `<root>/.lock-<zkvm>`, held while a toolbox is looked up and built.
-async fn lock(root: &Path, spec: &Spec) -> Result<std::fs::File, BuilderError> {
+/// An exclusive lock on `<root>/.lock-<zkvm>`, held while a toolbox is looked up and built. A
+/// link or a FIFO planted there is refused at once, never followed or waited on.
+async fn lock(root: &Path, spec: &Spec) -> Result<zkelf_trust::files::FileLock, BuilderError> {
     let path = root.join(format!(".lock-{}", spec.zkvm));
-    let root = root.to_path_buf();
     crate::build::blocking(move || {
-        std::fs::create_dir_all(&root).map_err(|e| BuilderError::io("cannot create", &root, e))?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| BuilderError::io("cannot open", &path, e))?;
-        file.lock()
-            .map_err(|e| BuilderError::io("cannot lock", &path, e))?;
-        Ok(file)
+        zkelf_trust::files::FileLock::acquire(&path)
+            .map_err(|e| BuilderError::io("cannot lock", &path, e))
     })
     .await
 }

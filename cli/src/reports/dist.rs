@@ -38,6 +38,9 @@ impl Report for PublishReport {
             "published {}:{} {} (release index)",
             self.to, self.published.index_tag, self.published.index_digest
         )?;
+        if let Some(old) = &self.published.index_replaced {
+            writeln!(out, "  replaced {old} (--replace)")?;
+        }
         writeln!(
             out,
             "uploaded {} blobs ({} bytes), {} already present",

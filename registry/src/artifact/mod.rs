@@ -430,12 +430,14 @@ fn with_media_type(d: &Descriptor, media_type: &str) -> Descriptor {
 }
 
 /// The release index over a version's artifacts (descriptors as [`ArtifactSpec::manifest`]
-/// returns them), sorted by zkVM so the bytes do not depend on the order given.
+/// returns them), sorted by zkVM so the bytes do not depend on the order given; `replaces`
+/// names what the `<version>` tag named before `--replace` moved it ([`REPLACES`]).
 pub fn release_index(
     guest: &str,
     version: &str,
     created: u64,
     artifacts: &[Descriptor],
+    replaces: Option<&str>,
 ) -> (Vec<u8>, Descriptor) {
     let mut manifests = artifacts.to_vec();
     manifests.sort_by(|a, b| a.annotations.get(ZKVM).cmp(&b.annotations.get(ZKVM)));
@@ -444,6 +446,9 @@ pub fn release_index(
     annotations.insert(VERSION.to_owned(), version.to_owned());
     annotations.insert(CREATED.to_owned(), rfc3339(created));
     annotations.insert(GUEST.to_owned(), guest.to_owned());
+    if let Some(replaced) = replaces {
+        annotations.insert(REPLACES.to_owned(), replaced.to_owned());
+    }
     let index = Index {
         schema_version: 2,
         media_type: Some(INDEX_MEDIA_TYPE.to_owned()),
@@ -605,8 +610,8 @@ mod tests {
         other.zkvm = "risc0".into();
         let (_, d1) = spec().manifest();
         let (_, d2) = other.manifest();
-        let (a, da) = release_index("fib", "1.0.0", 0, &[d1.clone(), d2.clone()]);
-        let (b, _) = release_index("fib", "1.0.0", 0, &[d2.clone(), d1.clone()]);
+        let (a, da) = release_index("fib", "1.0.0", 0, &[d1.clone(), d2.clone()], None);
+        let (b, _) = release_index("fib", "1.0.0", 0, &[d2.clone(), d1.clone()], None);
         assert_eq!(a, b);
         let Fetched::Index(index) = parse(&a, da.digest).unwrap() else {
             panic!("not an index")

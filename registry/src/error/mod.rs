@@ -306,6 +306,10 @@ pub enum Error {
         /// The manifest that would replace it.
         new: OciDigest,
     },
+    /// A version no OCI tag can carry (signed elsewhere, or given to an import): refused before
+    /// anything is uploaded or tagged.
+    #[error(transparent)]
+    Untaggable(#[from] crate::artifact::UntaggableVersion),
     /// An import whose upstream signature does not name the release, and the importer did not.
     #[error(
         "the signature of `{url}` binds no guest, version or zkVM, so the import must name them: {missing} missing"
@@ -399,6 +403,7 @@ impl Diagnose for Error {
                 crate::fsutil::io_hint(path, source)
             }
             Error::SameFile { .. } => Some("give each output a path of its own".to_owned()),
+            Error::Untaggable(e) => e.hint(),
             Error::TagTaken { .. } => Some(format!(
                 "publish these bytes as a new version; to move the tag anyway, pass `--replace` (the new manifest records the old one as `{}`)",
                 crate::artifact::REPLACES

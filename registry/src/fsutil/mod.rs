@@ -5,10 +5,8 @@ use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use zkelf_trust::bounded::FileKind;
-
-mod temp;
-pub use temp::{STALE_AFTER, TempFile, TempKind, sweep};
+pub use zkelf_trust::files::{FileLock, NotOurs, STALE_AFTER, TempFile, TempKind, sweep};
+pub(crate) use zkelf_trust::files::{check_own_dirs, check_own_file};
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename.
 /// Creates the directory when missing.
@@ -66,108 +64,6 @@ pub(crate) fn sync_dir(dir: &Path) {
     }
 }
 
-/// A path where zkelf keeps a lock, its state or its cache that is not what zkelf makes there.
-#[derive(Debug, thiserror::Error)]
-pub enum NotOurs {
-    /// A symbolic link where zkelf keeps a lock or state file.
-    #[error(
-        "`{}` is a symbolic link, and zkelf does not follow links for its lock and state files; remove it",
-        path.display()
-    )]
-    Link {
-        /// The link.
-        path: PathBuf,
-    },
-    /// A FIFO, device, socket or directory where zkelf keeps a lock or state file: opening a
-    /// FIFO would wait for ever.
-    #[error(
-        "`{}` is {kind}, not a regular file, and zkelf keeps its locks and state in regular files; remove it",
-        path.display()
-    )]
-    NotRegular {
-        /// The file.
-        path: PathBuf,
-        /// What it is.
-        kind: FileKind,
-    },
-    /// A symbolic link (or anything but a directory) where zkelf keeps a cache directory.
-    #[error(
-        "`{}` is {kind}, not a directory, and zkelf does not follow links inside its cache; remove it",
-        path.display()
-    )]
-    NotADirectory {
-        /// The path.
-        path: PathBuf,
-        /// What it is.
-        kind: FileKind,
-    },
-}
-
-impl zkelf_trust::diagnose::Diagnose for NotOurs {}
-
-impl From<NotOurs> for std::io::Error {
-    fn from(e: NotOurs) -> Self {
-        std::io::Error::other(e)
-    }
-}
-
-/// What the file `meta` describes is, when it is not a regular file (links not followed).
-fn kind_of(meta: &std::fs::Metadata) -> Option<FileKind> {
-    if meta.file_type().is_symlink() {
-        Some(FileKind::Symlink)
-    } else {
-        FileKind::of(meta.file_type())
-    }
-}
-
-fn refused(path: &Path, kind: FileKind) -> std::io::Error {
-    match kind {
-        FileKind::Symlink => NotOurs::Link {
-            path: path.to_path_buf(),
-        },
-        kind => NotOurs::NotRegular {
-            path: path.to_path_buf(),
-            kind,
-        },
-    }
-    .into()
-}
-
-/// Refuses a lock or state file at `path` that is a symbolic link or not a regular file (absent
-/// is fine): lets a command fail at once, before it has written anything, rather than when it
-/// comes to take the lock (or, for a FIFO, never).
-pub(crate) fn check_own_file(path: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) => match kind_of(&meta) {
-            Some(kind) => Err(refused(path, kind)),
-            None => Ok(()),
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Refuses `root/<sub>` for each of `subs` that exists and is not a directory (a symbolic link
-/// to one included): zkelf's cache directories are its own, never followed elsewhere.
-pub(crate) fn check_own_dirs(root: &Path, subs: &[&str]) -> std::io::Result<()> {
-    for sub in subs {
-        let path = root.join(sub);
-        match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(meta) => {
-                return Err(NotOurs::NotADirectory {
-                    kind: kind_of(&meta).unwrap_or(FileKind::Other),
-                    path,
-                }
-                .into());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
 /// Whether `a` and `b` name one file: the same entry once their directories are resolved, or,
 /// when both exist, the same file (links followed). Outputs that alias would overwrite each
 /// other.
@@ -188,45 +84,66 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// An exclusive advisory lock (`flock`), released when dropped.
+/// A small file zkelf rewrote under its lock file (the rollback state, `zkelf.lock`) as one
+/// step of a command that may still fail: [`Rewritten::undo`] puts back what was there.
 #[derive(Debug)]
-pub struct FileLock {
-    _file: File,
+pub struct Rewritten {
+    path: PathBuf,
+    lock_path: PathBuf,
+    previous: Option<Vec<u8>>,
+    written: Vec<u8>,
 }
 
-impl FileLock {
-    /// Blocks until the lock on `path` (created if missing) is held. A symbolic link at `path`
-    /// is refused, never followed (it could make zkelf create a file outside its directory),
-    /// and so is anything but a regular file (a FIFO would block the open for ever).
-    pub fn acquire(path: &Path) -> std::io::Result<Self> {
-        use rustix::fs::{Mode, OFlags};
-        std::fs::create_dir_all(parent(path))?;
-        check_own_file(path)?;
-        let fd = rustix::fs::open(
+impl Rewritten {
+    /// `path`, guarded by `lock_path`, held `previous` (`None`: no file) and now `written`.
+    pub(crate) fn new(
+        path: PathBuf,
+        lock_path: PathBuf,
+        previous: Option<Vec<u8>>,
+        written: Vec<u8>,
+    ) -> Self {
+        Self {
             path,
-            OFlags::CREATE | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o666),
-        )
-        .map_err(|errno| match errno {
-            rustix::io::Errno::LOOP => refused(path, FileKind::Symlink),
-            // A FIFO without a reader, opened for writing without waiting.
-            rustix::io::Errno::NXIO => refused(path, FileKind::Fifo),
-            errno => std::io::Error::from(errno),
-        })?;
-        let file = File::from(fd);
-        if let Some(kind) = FileKind::of(file.metadata()?.file_type()) {
-            return Err(refused(path, kind));
+            lock_path,
+            previous,
+            written,
         }
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
-        Ok(Self { _file: file })
     }
 
-    /// Acquires the lock without blocking the async runtime.
-    pub async fn acquire_async(path: PathBuf) -> std::io::Result<Self> {
-        tokio::task::spawn_blocking(move || Self::acquire(&path))
-            .await
-            .map_err(std::io::Error::other)?
+    /// The file rewritten.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
+
+    /// Puts back, under the lock, what was at the file before (removing a file that was not
+    /// there), unless someone has rewritten it since: then theirs stays. Whether the file is
+    /// as it was is returned (`Err` when putting it back failed).
+    pub fn undo(self) -> std::io::Result<bool> {
+        if self.previous.as_deref() == Some(self.written.as_slice()) {
+            return Ok(true);
+        }
+        let _guard = FileLock::acquire(&self.lock_path)?;
+        let limit = self.written.len() as u64;
+        match zkelf_trust::bounded::read(&self.path, limit) {
+            Ok(current) if current == self.written => {}
+            Ok(_) => return Ok(false),
+            Err(e) if e.is_not_found() => return Ok(false),
+            Err(zkelf_trust::bounded::BoundedReadError::TooLarge { .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        match &self.previous {
+            Some(bytes) => atomic_write(&self.path, bytes)?,
+            None => std::fs::remove_file(&self.path)?,
+        }
+        Ok(true)
+    }
+}
+
+/// [`FileLock::acquire`] without blocking the async runtime.
+pub async fn acquire_lock(path: PathBuf) -> std::io::Result<FileLock> {
+    tokio::task::spawn_blocking(move || FileLock::acquire(&path))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 /// A hint for a local write that failed because of the filesystem rather than zkelf: full or
@@ -253,72 +170,6 @@ pub fn io_hint(path: &Path, error: &std::io::Error) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_symlinked_lock_is_refused_and_its_target_not_created() {
-        let dir = tempfile::tempdir().unwrap();
-        let outside = dir.path().join("outside");
-        let lock = dir.path().join("locks/x.lock");
-        std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
-        std::os::unix::fs::symlink(&outside, &lock).unwrap();
-        let err = FileLock::acquire(&lock).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "`{}` is a symbolic link, and zkelf does not follow links for its lock and state files; remove it",
-                lock.display()
-            )
-        );
-        assert!(!outside.exists());
-        // A regular lock file still works, and is reused.
-        let plain = dir.path().join("locks/y.lock");
-        drop(FileLock::acquire(&plain).unwrap());
-        drop(FileLock::acquire(&plain).unwrap());
-    }
-
-    #[test]
-    fn a_fifo_or_directory_lock_is_refused_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("x.lock");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .unwrap();
-        let err = FileLock::acquire(&fifo).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "`{}` is a FIFO, not a regular file, and zkelf keeps its locks and state in regular files; remove it",
-                fifo.display()
-            )
-        );
-        assert!(check_own_file(&fifo).is_err());
-        let sub = dir.path().join("d.lock");
-        std::fs::create_dir(&sub).unwrap();
-        assert!(FileLock::acquire(&sub).is_err());
-        assert!(check_own_file(&dir.path().join("absent")).is_ok());
-    }
-
-    #[test]
-    fn linked_cache_directories_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let elsewhere = dir.path().join("elsewhere");
-        std::fs::create_dir(&elsewhere).unwrap();
-        let cache = dir.path().join("cache");
-        std::fs::create_dir_all(cache.join("blobs")).unwrap();
-        check_own_dirs(&cache, &["blobs", "blobs/sha256", "locks"]).unwrap();
-        std::os::unix::fs::symlink(&elsewhere, cache.join("locks")).unwrap();
-        let err = check_own_dirs(&cache, &["blobs", "locks"]).unwrap_err();
-        assert!(
-            err.to_string()
-                .ends_with("locks` is a symbolic link, not a directory, and zkelf does not follow links inside its cache; remove it"),
-            "{err}"
-        );
-    }
 
     #[test]
     fn same_file_sees_through_spelling_and_links() {

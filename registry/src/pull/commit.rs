@@ -1,7 +1,8 @@
 //! Where a pulled ELF is written while it arrives ([`Sink`]), and step 6 of a pull
 //! ([`commit`]): the state, the lock, the cache, then the ELF and its VK given their names,
 //! both or neither. A file the pull replaces at `-o` is kept until the VK is in place too, so a
-//! VK that cannot be written puts it back rather than leaving the output lost.
+//! VK that cannot be written puts it back rather than leaving the output lost, and the state
+//! and the lock are put back with it.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use super::vk::{PulledVk, VkOutput};
 use super::{Output, PullOptions, Resolved};
 use crate::digest::OciDigest;
 use crate::error::{ElfUndo, Error};
-use crate::fsutil::{self, TempFile, TempKind};
+use crate::fsutil::{self, Rewritten, TempFile, TempKind};
 use crate::lockfile::Pin;
 
 /// Where the ELF is written while it arrives: an unnamed temporary file beside the output
@@ -65,8 +66,10 @@ pub(super) struct Committed {
 }
 
 /// Step 6: state, lock, cache, then the ELF and the VK given their names, in that order: a
-/// pull killed or failing from here on leaves a verified version recorded, never an installed
-/// one the state does not know.
+/// pull killed from here on leaves a verified version recorded, never an installed one the
+/// state does not know. A pull that fails to give the ELF or the VK its name puts the state and
+/// the lock back as they were, as it puts back the output: a lock never pins a release next to
+/// the ELF it replaced.
 #[allow(clippy::too_many_arguments)] // one call site, each argument a step's result
 pub(super) fn commit(
     resolved: &Resolved,
@@ -79,31 +82,91 @@ pub(super) fn commit(
     from_cache: bool,
     options: &PullOptions<'_>,
 ) -> Result<Committed, Error> {
-    let reference = &resolved.reference;
-    let elf_desc = &resolved.layers.elf;
     // The VK's file is prepared before anything is given its name.
     let vk_temp = match (options.vk, &vk, &resolved.vk) {
         (VkOutput::File(path), Some(_), Some(bytes)) => Some((path, prepare_file(path, bytes)?)),
         _ => None,
     };
-    if let (Some(state), Some(s)) = (options.state, statement) {
-        state.record(&reference.source(), &s.guest, &s.zkvm, &s.version)?;
+    let mut rewritten = Vec::new();
+    let placed = record(
+        resolved,
+        pin,
+        statement,
+        vk.as_ref(),
+        options,
+        &mut rewritten,
+    )
+    .and_then(|pinned| {
+        let bytes = place(
+            resolved, &mut vk, vk_temp, file, sink, output, from_cache, options,
+        )?;
+        Ok(Committed { bytes, vk, pinned })
+    });
+    if placed.is_err() {
+        for step in rewritten.into_iter().rev() {
+            let path = step.path().to_path_buf();
+            match step.undo() {
+                Ok(true) => {}
+                Ok(false) => options.reporter.note(&format!(
+                    "`{}` changed since this pull wrote it, and is left as it is",
+                    path.display()
+                )),
+                Err(e) => options.reporter.note(&format!(
+                    "cannot put `{}` back as it was before the pull: {e}",
+                    path.display()
+                )),
+            }
+        }
     }
-    let mut pinned = false;
-    if let (Some(lock), None) = (options.lock, pin) {
+    placed
+}
+
+/// The version in the rollback state, and the pin in the lock file when it had none; each
+/// file's rewrite is pushed to `rewritten`, for [`commit`] to put back. Returns whether a pin
+/// was written.
+fn record(
+    resolved: &Resolved,
+    pin: Option<&Pin>,
+    statement: Option<&Statement>,
+    vk: Option<&PulledVk>,
+    options: &PullOptions<'_>,
+    rewritten: &mut Vec<Rewritten>,
+) -> Result<bool, Error> {
+    let reference = &resolved.reference;
+    if let (Some(state), Some(s)) = (options.state, statement) {
+        rewritten.push(state.record(&reference.source(), &s.guest, &s.zkvm, &s.version)?);
+    }
+    let (Some(lock), None) = (options.lock, pin) else {
+        return Ok(false);
+    };
+    rewritten.push(
         lock.write(Pin {
             reference: reference.to_string(),
             zkvm: options.zkvm.unwrap_or_default().to_owned(),
             manifest: Some(resolved.manifest_digest.to_string()),
-            elf: elf_desc.digest.to_string(),
+            elf: resolved.layers.elf.digest.to_string(),
             vk: vk
-                .as_ref()
                 .filter(|v| v.verified())
                 .map(|v| OciDigest::from(v.sha256).to_string()),
-        })?;
-        pinned = true;
-    }
+        })?,
+    );
+    Ok(true)
+}
 
+/// The cache, then the ELF and the VK given their names, both or neither; the ELF's bytes for
+/// [`Output::Memory`].
+#[allow(clippy::too_many_arguments)] // [`commit`]'s arguments, less what [`record`] took
+fn place(
+    resolved: &Resolved,
+    vk: &mut Option<PulledVk>,
+    vk_temp: Option<(&Path, TempFile)>,
+    file: Option<File>,
+    sink: Sink,
+    output: &Output,
+    from_cache: bool,
+    options: &PullOptions<'_>,
+) -> Result<Option<Vec<u8>>, Error> {
+    let elf_desc = &resolved.layers.elf;
     let mut bytes = None;
     let mut placed = None;
     if let Some(mut file) = file {
@@ -139,7 +202,7 @@ pub(super) fn commit(
     if let (Some(v), VkOutput::Memory | VkOutput::IfPresent) = (vk.as_mut(), options.vk) {
         v.bytes = resolved.vk.clone();
     }
-    Ok(Committed { bytes, vk, pinned })
+    Ok(bytes)
 }
 
 /// The ELF given its name `out`, and what was there before (kept while a VK is still to be

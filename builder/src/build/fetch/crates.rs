@@ -23,8 +23,10 @@ pub(crate) struct CrateStore {
 }
 
 impl CrateStore {
-    /// The store at `root` (created when missing).
+    /// The store at `root` (created when missing). A `root` that is a symbolic link or not a
+    /// directory is refused: archives are never read from, or written to, elsewhere.
     pub fn open(root: &Path) -> Result<Self, BuilderError> {
+        crate::cache::own_dir(root)?;
         std::fs::create_dir_all(root).map_err(|e| BuilderError::io("cannot create", root, e))?;
         Ok(Self {
             root: root.to_path_buf(),
@@ -356,6 +358,26 @@ mod tests {
             .unpack_all(&wanted, &dir.path().join("vendor2"))
             .unwrap_err();
         assert!(matches!(err, BuilderError::CrateChecksum { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_store_that_is_a_link_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        let root = dir.path().join("crates");
+        std::os::unix::fs::symlink(&elsewhere, &root).unwrap();
+        let err = CrateStore::open(&root).unwrap_err();
+        assert_eq!(err.to_string(), format!("cannot use `{}`", root.display()));
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert_eq!(
+            cause,
+            format!(
+                "`{}` is a symbolic link, not a directory, and zkelf does not follow links inside its cache; remove it",
+                root.display()
+            )
+        );
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! not mounted, through which it is linked into place), it is a named file
 //! (`.zkelf-pull-*.part`, `.zkelf-*.tmp`) held under an `flock` for its whole life, and
 //! [`sweep`] removes those no live process holds once they are an hour old (older zkelf
-//! versions left them too, and did not lock them).
+//! versions left them too, and did not lock them: the registry's under these names, the
+//! builder's as `.zkelf-` and six letters or digits, in `--out` and the trust directory).
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -43,11 +44,23 @@ impl TempKind {
         }
     }
 
-    /// Whether `name` is one of zkelf's temporaries.
+    /// Whether `name` is one of zkelf's temporaries: either kind, or what older builders named
+    /// theirs (`.zkelf-` and six random letters or digits, tempfile's default; one of them a
+    /// digit or a capital, so that a word such as `.zkelf-config` is never taken for one).
     fn matches(name: &str) -> bool {
-        [TempKind::Pull, TempKind::Tmp]
-            .iter()
-            .any(|k| name.starts_with(k.prefix()) && name.ends_with(k.suffix()))
+        let legacy = name
+            .strip_prefix(TempKind::Tmp.prefix())
+            .is_some_and(|rest| {
+                rest.len() == 6
+                    && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+                    && rest
+                        .bytes()
+                        .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            });
+        legacy
+            || [TempKind::Pull, TempKind::Tmp]
+                .iter()
+                .any(|k| name.starts_with(k.prefix()) && name.ends_with(k.suffix()))
     }
 }
 
@@ -176,7 +189,7 @@ fn sweep_once(dir: &Path) {
 }
 
 /// Removes from `dir` the temporaries a killed zkelf left: regular files named
-/// `.zkelf-pull-*.part` or `.zkelf-*.tmp` (links are never followed), last written at least
+/// `.zkelf-pull-*.part`, `.zkelf-*.tmp` or `.zkelf-XXXXXX` (links are never followed), last written at least
 /// [`STALE_AFTER`] before `now`, that no process holds locked. Best effort: what cannot be
 /// read or removed stays. Returns how many were removed.
 pub fn sweep(dir: &Path, now: SystemTime) -> usize {
@@ -269,6 +282,9 @@ mod tests {
         std::fs::write(&left, "partial").unwrap();
         let tmp = dir.path().join(".zkelf-abc.tmp");
         std::fs::write(&tmp, "partial").unwrap();
+        // An older builder's (`--out`, the trust directory).
+        let legacy = dir.path().join(".zkelf-Ab12cD");
+        std::fs::write(&legacy, "partial").unwrap();
         assert_eq!(sweep(dir.path(), SystemTime::now()), 0);
         // What is not a temporary of zkelf's, or is not a regular file, stays.
         let other = dir.path().join("zkelf-pull-x.part");
@@ -276,8 +292,11 @@ mod tests {
         let link = dir.path().join(".zkelf-link.tmp");
         std::os::unix::fs::symlink(&other, &link).unwrap();
         std::fs::create_dir(dir.path().join(".zkelf-dir.tmp")).unwrap();
-        assert_eq!(sweep(dir.path(), later), 2);
-        assert!(!left.exists() && !tmp.exists());
+        let not_legacy = dir.path().join(".zkelf-config");
+        std::fs::write(&not_legacy, "user data").unwrap();
+        assert_eq!(sweep(dir.path(), later), 3);
+        assert!(!left.exists() && !tmp.exists() && !legacy.exists());
+        assert!(not_legacy.exists());
         assert!(live.path().exists() && other.exists());
         assert!(link.symlink_metadata().is_ok());
         assert!(dir.path().join(".zkelf-dir.tmp").is_dir());
