@@ -315,10 +315,10 @@ pub(crate) fn sha256_digest(hex: impl std::fmt::Display) -> BTreeMap<String, Str
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sample() -> Provenance {
+    pub(crate) fn sample() -> Provenance {
         Provenance {
             statement_type: STATEMENT_TYPE.into(),
             subject: vec![Subject {

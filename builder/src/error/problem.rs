@@ -251,6 +251,17 @@ pub enum ToolboxProblem {
         /// Its last lines of output.
         output: String,
     },
+    /// The guest was built for a version of the zkVM this toolbox is not: it is not run, and
+    /// no VK is derived for it.
+    #[error("the guest was built for {found} ({origin}), and zkelf's toolbox supports {supported}")]
+    UnsupportedVersion {
+        /// The version found (`` `sp1-zkvm` 6.9.1 ``, or a VK derivation's id).
+        found: String,
+        /// Where it was found.
+        origin: &'static str,
+        /// What the toolbox supports.
+        supported: String,
+    },
     /// Its report is not the JSON object it documents.
     #[error("`{command}` gave a report zkelf cannot read: {problem}")]
     BadReport {

@@ -3,8 +3,8 @@
 //! written atomically ([`files`]), `SOURCE_DATE_EPOCH` ([`epoch`]), the state, cache and config
 //! directories ([`dirs`]), registry access ([`network`]), progress ([`reporters`]), a published
 //! artifact fetched for `rebuild` and `attest` ([`published`]), a verified pull for `pull` and
-//! `run` ([`pulled`]) and the Docker engine
-//! ([`engine`]). Commands import from here, never from each other.
+//! `run` ([`pulled`]), a zkVM's toolbox for a guest zkelf did not build ([`toolbox`]) and the
+//! Docker engine ([`engine`]). Commands import from here, never from each other.
 
 pub(crate) mod dirs;
 pub(crate) mod epoch;
@@ -16,6 +16,7 @@ pub(crate) mod policy;
 pub(crate) mod published;
 pub(crate) mod pulled;
 pub(crate) mod reporters;
+pub(crate) mod toolbox;
 
 use zkelf_builder::Engine;
 
