@@ -294,6 +294,15 @@ impl Provenance {
             .find(|d| d.name.as_deref() == Some(name))
     }
 
+    /// A byproduct by name (`vk`, `linked-elf`).
+    pub fn byproduct(&self, name: &str) -> Option<&ResourceDescriptor> {
+        self.predicate
+            .run_details
+            .byproducts
+            .iter()
+            .find(|b| b.name.as_deref() == Some(name))
+    }
+
     /// The Dockerfile.builder text recorded in it.
     pub fn dockerfile(&self) -> Option<String> {
         let content = self.dependency(deps::DOCKERFILE)?.content.as_deref()?;

@@ -9,7 +9,8 @@
 //!
 //! CI runs the SP1 one, which goes on with forged VKs (another program's, random bytes: signed
 //! and published, refused by `rebuild`), `run` of a reference (and of one the policy refuses:
-//! nothing runs) and `pull --vk-only`. The others need their own toolbox (minutes to build
+//! nothing runs), `pull --vk-only` and `pull --derive-vk` (the VK derived anew from the pulled
+//! ELF: the release's is accepted, the forged ones refused). The others need their own toolbox (minutes to build
 //! each, cold): `scripts/zkvm-figures` runs them (`--ignored`). The RISC Zero test goes on with
 //! its in-process VK: a VK of another program, bound by a signature, is refused by `sign`,
 //! `verify` and `pull`.
@@ -307,6 +308,23 @@ fn sp1_guest_builds_reproducibly_runs_in_sp1s_executor_and_its_vk_is_checked() {
     cli::Output::from(&pulled).assert_exit(0);
     assert_eq!(std::fs::read(&vk_out).unwrap(), released.vk);
     std::fs::remove_file(&vk_out).unwrap();
+
+    // …or derives it anew from the ELF with SP1's toolbox before anything is written.
+    let derived = f.run(&[
+        "--json",
+        "pull",
+        &reference,
+        "--policy",
+        policy,
+        "--vk-only",
+        "--vk-out",
+        vk_out.to_str().unwrap(),
+        "--derive-vk",
+    ]);
+    let report = json_report(&derived, 0);
+    assert_eq!(report["vk"]["derived_by"], "sp1-6.10.0", "{report}");
+    assert_eq!(std::fs::read(&vk_out).unwrap(), released.vk);
+    std::fs::remove_file(&vk_out).unwrap();
     std::fs::remove_file(&released.pulled).unwrap();
     assert_nothing_written(&f.path("out"));
 
@@ -334,6 +352,24 @@ fn sp1_guest_builds_reproducibly_runs_in_sp1s_executor_and_its_vk_is_checked() {
             "verification key",
         ]);
         assert!(!attestation.exists(), "{name}: nothing attested");
+
+        // `pull --derive-vk` refuses it too, naming both, and writes nothing.
+        let out = f.path(&format!("out/{name}.elf"));
+        let pull = f.run(&[
+            "pull",
+            &reference,
+            "--policy",
+            f.policy.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--derive-vk",
+        ]);
+        cli::Output::from(&pull).assert_exit(1).stderr_has(&[
+            &hex(&released.vk),
+            &hex(&forged),
+            "does not belong to it",
+        ]);
+        assert!(!out.exists(), "{name}: nothing pulled");
     }
     assert_nothing_written(&f.path("out"));
 }

@@ -64,6 +64,7 @@ pub(crate) async fn derive(
             "openvm" => openvm_config(guest_dir)?,
             _ => None,
         },
+        ..RunOptions::default()
     };
     let toolbox = toolbox::ensure(engine, image, spec, options, reporter).await?;
     let stem = format!("{}-{}", plan.guest, plan.zkvm);

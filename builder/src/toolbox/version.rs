@@ -124,11 +124,7 @@ fn locked_versions(provenance: &Provenance, krate: &str) -> Vec<String> {
 /// The toolbox id the `vk` byproduct records (`toolbox`), when a toolbox derived the VK.
 fn vk_derivation(provenance: &Provenance) -> Option<String> {
     provenance
-        .predicate
-        .run_details
-        .byproducts
-        .iter()
-        .find(|b| b.name.as_deref() == Some(deps::VK))
+        .byproduct(deps::VK)
         .and_then(|b| b.annotations.get("toolbox"))
         .and_then(|t| t.as_str())
         .map(str::to_owned)

@@ -76,7 +76,10 @@ pub async fn run(args: RunArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
             &engine,
             &guest.program,
             &input,
-            &RunOptions { openvm_config },
+            &RunOptions {
+                openvm_config,
+                ..RunOptions::default()
+            },
             &reporter,
         )
         .await?;
@@ -190,6 +193,7 @@ async fn pulled(args: &RunArgs, work: &Path, printer: &Printer) -> anyhow::Resul
         output: None,
         vk_out: None,
         vk_only: false,
+        derive_vk: false,
         zkvm: args.zkvm.clone(),
         guest: args.guest.clone(),
         version: args.version.clone(),

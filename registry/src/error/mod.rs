@@ -338,6 +338,15 @@ pub enum Error {
         /// The second's path, as given.
         path: PathBuf,
     },
+    /// The VK could not be derived from the ELF (`pull --derive-vk`): the caller's error.
+    #[error("cannot derive the verification key of {what} from its ELF")]
+    VkDerivation {
+        /// The artifact.
+        what: String,
+        /// Why (the caller's error, asked for its own outcome and hint).
+        #[source]
+        source: crate::pull::vk::DeriveError,
+    },
     /// Someone else kept rewriting the referrers index.
     #[error("could not update referrers index `{tag}` after {attempts} attempts")]
     ReferrersConflict {

@@ -18,12 +18,12 @@ pub(crate) mod pulled;
 pub(crate) mod reporters;
 pub(crate) mod toolbox;
 
-use zkelf_builder::Engine;
+use zkelf_builder::{BuilderError, Engine};
 
 use crate::env::EnvVars;
 
 /// Connects to the engine named by `DOCKER_HOST` (or the default socket).
-pub(crate) async fn engine() -> anyhow::Result<Engine> {
+pub(crate) async fn engine() -> Result<Engine, BuilderError> {
     let host = std::env::var(EnvVars::DOCKER_HOST).ok();
-    Ok(Engine::connect(host.as_deref()).await?)
+    Engine::connect(host.as_deref()).await
 }
