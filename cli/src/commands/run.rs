@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use zkelf_builder::Reporter as _;
 use zkelf_builder::provenance::Provenance;
 use zkelf_builder::toolbox::{RunOptions, Spec};
 use zkelf_registry::Reference;
@@ -67,8 +68,10 @@ pub async fn run(args: RunArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
     ));
     let reporter = BuildReporter::new(printer);
     let (engine, toolbox) = toolbox::ensure(guest.spec, &args.suite, &reporter).await?;
-    printer.info(format!(
-        "running {} in {}…",
+    // A spinner with the elapsed time on a terminal (a long run shows it is alive), the same
+    // `running … in ……` line otherwise.
+    reporter.step(&format!(
+        "running {} in {}",
         guest.name, guest.spec.executor
     ));
     let run = toolbox
@@ -83,6 +86,7 @@ pub async fn run(args: RunArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
             &reporter,
         )
         .await?;
+    reporter.finish(&format!("{} cycles", run.cycles));
     printer.report(&RunReport(run))?;
     Ok(ExitStatus::Success)
 }
