@@ -372,6 +372,33 @@ fn sp1_guest_builds_reproducibly_runs_in_sp1s_executor_and_its_vk_is_checked() {
         assert!(!out.exists(), "{name}: nothing pulled");
     }
     assert_nothing_written(&f.path("out"));
+
+    // A release without a VK: the rebuild reproduces it and attests it, warns which VK its ELF
+    // derives (by sha256, as a statement would bind it), and says the attestation confirms the
+    // ELF alone (`vk=-`: nothing binds a key the release does not carry).
+    let reference = publish_sp1(&f, &released, "no-vk", None);
+    let attestation = f.path("out/no-vk.rebuild.minisig");
+    let rebuild = f.run(&[
+        "--json",
+        "rebuild",
+        &reference,
+        "--attest",
+        "--key",
+        f.key.secret.to_str().unwrap(),
+        "-o",
+        attestation.to_str().unwrap(),
+    ]);
+    let report = json_report(&rebuild, 0);
+    assert_eq!(report["published_vk"], serde_json::Value::Null, "{report}");
+    assert_eq!(report["rebuilt_vk"], hex(&released.vk).as_str(), "{report}");
+    assert_eq!(report["attestation_confirms"], "elf", "{report}");
+    cli::Output::from(&rebuild).stderr_has(&[
+        "carries no verification key",
+        &hex(&Sha256::digest(&released.vk)),
+        "confirms the ELF alone",
+    ]);
+    let attested = std::fs::read_to_string(&attestation).unwrap();
+    assert!(attested.contains(" vk=- "), "{attested}");
 }
 
 /// The VK of another program: `sp1-hash` with one string of its code changed, built by zkelf.
@@ -399,14 +426,24 @@ fn other_program_vk(f: &Fixture) -> Vec<u8> {
 /// the release key with a statement binding that VK (what a compromised release job could
 /// ship); returns its reference.
 fn publish_forged_vk(f: &Fixture, released: &Released, name: &str, vk: &[u8]) -> String {
+    publish_sp1(f, released, name, Some(vk))
+}
+
+/// Publishes, to a layout of its own, the released SP1 artifact with `vk` as its VK (none:
+/// without one), signed by the release key with a statement binding it; returns its reference.
+fn publish_sp1(f: &Fixture, released: &Released, name: &str, vk: Option<&[u8]>) -> String {
     let dist = f.path(&format!("forged/{name}/sp1-hash/0.1.0"));
     std::fs::create_dir_all(&dist).unwrap();
     for file in ["sp1-hash-sp1.elf", "sp1-hash-sp1.provenance.json"] {
         std::fs::copy(released.dist.join(file), dist.join(file)).unwrap();
     }
-    std::fs::write(dist.join("sp1-hash-sp1.vk"), vk).unwrap();
+    let vk_path = dist.join("sp1-hash-sp1.vk");
+    if let Some(vk) = vk {
+        std::fs::write(&vk_path, vk).unwrap();
+    }
     let elf = dist.join("sp1-hash-sp1.elf");
-    let sign = f.run(&[
+    let provenance = dist.join("sp1-hash-sp1.provenance.json");
+    let mut sign = vec![
         "sign",
         elf.to_str().unwrap(),
         "--key",
@@ -420,11 +457,12 @@ fn publish_forged_vk(f: &Fixture, released: &Released, name: &str, vk: &[u8]) ->
         "--target",
         "riscv64im-succinct-zkvm-elf",
         "--provenance",
-        dist.join("sp1-hash-sp1.provenance.json").to_str().unwrap(),
-        "--vk",
-        dist.join("sp1-hash-sp1.vk").to_str().unwrap(),
-    ]);
-    cli::Output::from(&sign).assert_exit(0);
+        provenance.to_str().unwrap(),
+    ];
+    if vk.is_some() {
+        sign.extend(["--vk", vk_path.to_str().unwrap()]);
+    }
+    cli::Output::from(&f.run(&sign)).assert_exit(0);
     let layout = f.path(&format!("forged/{name}/oci"));
     let publish = f.run(&[
         "publish",
