@@ -47,6 +47,12 @@ pub enum ManifestProblem {
         "profile `{0}` builds Rust guests only (`build = \"cargo\"`); make guests use `rv32im` or `rv64im`"
     )]
     MakeWithZkvm(String),
+    /// `hash-mode` on an artifact whose profile is not ZisK's.
+    #[error("`hash-mode` is ZisK's (its VK's hash family), but the artifact's profile is `{0}`")]
+    HashModeNotZisk(String),
+    /// A `hash-mode` ZisK does not have.
+    #[error("`hash-mode = \"{0}\"` is not one of ZisK's modes: `blake3`, `poseidon2`, `poseidon1`")]
+    UnknownHashMode(String),
     /// A workspace `Cargo.toml` that does not parse (the parser's words).
     #[error("the workspace Cargo.toml does not parse: {0}")]
     Workspace(String),
