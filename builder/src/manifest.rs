@@ -278,12 +278,10 @@ fn resolve_profile(
 
 /// `hash-mode` is ZisK's, and one of its modes.
 fn check_hash_mode(artifact: &Artifact, mode: &str) -> Result<(), ManifestProblem> {
-    let zisk =
-        crate::toolbox::Spec::for_profile(&artifact.profile).is_some_and(|s| s.zkvm == "zisk");
-    if !zisk {
+    if !profile::is_zisk(&artifact.profile) {
         return Err(ManifestProblem::HashModeNotZisk(artifact.profile.clone()));
     }
-    if !crate::toolbox::run::ZISK_HASH_MODES.contains(&mode) {
+    if !profile::ZISK_HASH_MODES.contains(&mode) {
         return Err(ManifestProblem::UnknownHashMode(mode.to_owned()));
     }
     Ok(())

@@ -54,18 +54,14 @@ fn hex<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&hex::encode(bytes))
 }
 
-/// ZisK's hash modes (`zisk-common` 1.4.0-alpha `HashMode`): the proving key's family, which
-/// the ROM Merkle root depends on. The first is ZisK 1.4's default.
-pub const ZISK_HASH_MODES: &[&str] = &["blake3", "poseidon2", "poseidon1"];
-
 /// Options of a run: OpenVM's app configuration, ZisK's hash mode.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunOptions {
     /// The guest's `openvm.toml` (its bytes): OpenVM's app configuration. None: cargo-openvm's
     /// default configuration.
     pub openvm_config: Option<Vec<u8>>,
-    /// ZisK's hash mode for `vk` (one of [`ZISK_HASH_MODES`]). None: the toolbox's default
-    /// (blake3).
+    /// ZisK's hash mode for `vk` (one of [`crate::profile::ZISK_HASH_MODES`]). None: the
+    /// toolbox's default (blake3).
     pub zisk_hash_mode: Option<String>,
     /// OpenVM's `vk` derives `app_exe_commit` alone (`--no-app-vm-commit`): app keygen only,
     /// for a caller that needs no `app_vm_commit` (the same VK in ~60% of the time).

@@ -245,6 +245,10 @@ impl Diagnose for VerificationError {
     }
 }
 
+/// The error a VK derivation returns (`pull --derive-vk`'s `VkDerivation`): the caller's own, kept
+/// as the cause.
+pub type DeriveError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Why a pull, inspect or publish did not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -345,7 +349,7 @@ pub enum Error {
         what: String,
         /// Why (the caller's error, asked for its own outcome and hint).
         #[source]
-        source: crate::pull::vk::DeriveError,
+        source: DeriveError,
     },
     /// Someone else kept rewriting the referrers index.
     #[error("could not update referrers index `{tag}` after {attempts} attempts")]

@@ -242,8 +242,7 @@ pub struct ToDerive<'a> {
     pub elf: &'a File,
 }
 
-/// The error a [`VkDerivation`] returns: the caller's own, kept as the cause.
-pub type DeriveError = Box<dyn std::error::Error + Send + Sync>;
+pub use crate::error::DeriveError;
 
 /// What [`VkDerivation::derive`] returns.
 pub type DeriveFuture<'a> = BoxFuture<'a, Result<DerivedVk, DeriveError>>;
