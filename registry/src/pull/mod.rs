@@ -359,7 +359,7 @@ async fn finish(
         &options,
     );
     let statement = verdict(&resolved, evaluated.outcome, &options)?;
-    let vk = vk::check(
+    let mut vk = vk::check(
         &resolved,
         statement.as_ref(),
         options.expected,
@@ -370,7 +370,7 @@ async fn finish(
     if let Some(derivation) = options.derive_vk {
         let what = format!("`{}`", resolved.reference);
         let file = elf.file.as_ref();
-        vk::derive(
+        let by = vk::derive(
             &resolved,
             statement.as_ref(),
             vk.as_ref(),
@@ -379,6 +379,9 @@ async fn finish(
             &what,
         )
         .await?;
+        if let Some(v) = vk.as_mut() {
+            v.derived_by = Some(by);
+        }
     }
     if let (Some(lock), Some(v)) = (options.lock, &vk) {
         Lock::check(
