@@ -1,5 +1,6 @@
-//! `zkelf pull --derive-vk` before its zkVM's toolbox runs: what cannot be derived is refused
-//! with what cannot be checked, and nothing is written (no ELF, no VK, no rollback state, no
+//! `zkelf pull --derive-vk` before its zkVM's toolbox runs: what cannot be derived (no VK, no
+//! statement naming the zkVM, no toolbox, no version or an unsupported one) is refused with
+//! what cannot be checked, and nothing is written (no ELF, no VK, no rollback state, no
 //! cache entry). Docker is never reached here (every pull points at a socket that does not
 //! exist), so each refusal is proved to come before any container, and a release that could be
 //! derived stops at the engine, still before anything is committed. The derivation itself (a
@@ -10,6 +11,7 @@ mod dist_common;
 use std::path::Path;
 
 use dist_common::World;
+use dist_common::github::GithubRelease;
 use dist_common::provenance::{self, Zkvm};
 use zkelf_testsupport::elf::{Class, ElfSpec};
 use zkelf_testsupport::minisign_tool;
@@ -107,6 +109,25 @@ fn what_cannot_be_derived_is_refused_before_any_container_and_nothing_is_written
         pull(&w, &old, &["--vk-out", "out/guest.vk"])
     })
     .stderr_has(&["`sp1-zkvm` 6.9.1", "`sp1-zkvm` =6.10.0"]);
+}
+
+#[test]
+fn a_release_signed_without_statement_names_no_zkvm_to_derive_with() {
+    // As GitHub releases of guests are signed: the file name as trusted comment, the VK signed
+    // on its own; both pinned, so every check of the pull passes but this one.
+    let w = World::new();
+    let r = GithubRelease::publish(&w);
+    let (key, url, out) = (w.key.public_base64(), r.elf_url(), w.path("out/v.elf"));
+    w.rejects("unbound", 2, || {
+        r.zkelf(&w)
+            .env("DOCKER_HOST", NO_DOCKER)
+            .args(["pull", &url, "--key", &key, "--sha256", &r.elf_sha256])
+            .args(["--vk-sha256", &r.vk_sha256, "--derive-vk", "-o"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    })
+    .stderr_has(&["binds no statement", "nothing names the zkVM"]);
 }
 
 #[test]
