@@ -464,6 +464,12 @@ impl Diagnose for BuilderError {
             } => Some(
                 "name the zkVM with `--zkvm`, or use an artifact built with one of the zkVM profiles".into(),
             ),
+            BuilderError::Toolbox {
+                problem: problem::ToolboxProblem::UnsupportedVersion { .. },
+                ..
+            } => Some(
+                "use a zkelf whose toolbox supports that version: zkelf neither runs a guest in another version's executor nor derives its VK with one".into(),
+            ),
             BuilderError::HostCommand { command, .. } if command.starts_with("debootstrap") => {
                 Some("`zkelf builder base` runs debootstrap, which needs root and `apt-get install debootstrap`".into())
             }

@@ -13,6 +13,7 @@
 //! # zkvm = "rv32im"        # label in file names and tags; default: the profile's name
 //! # target = "riscv32im-unknown-none-elf"   # implied by the profile; must agree if given
 //! # bin = "keccak"         # cargo binary / make output name; default: package (make: name)
+//! # hash-mode = "blake3"   # zisk profiles: the proving key's hash family the VK is derived for
 //! ```
 //!
 //! An artifact without `profile` takes the profile its `zkvm` names (manifests written before
@@ -60,6 +61,11 @@ pub struct Artifact {
     /// Cargo binary or make output name; defaults to the package (cargo) or guest name (make).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bin: Option<String>,
+    /// ZisK's hash mode, the proving key's family its VK (the ROM Merkle root) is derived for:
+    /// `blake3` (ZisK 1.4's default, and the default here), `poseidon2` or `poseidon1`. ZisK
+    /// profiles only.
+    #[serde(default, rename = "hash-mode", skip_serializing_if = "Option::is_none")]
+    pub hash_mode: Option<String>,
 }
 
 impl Artifact {
@@ -163,6 +169,9 @@ impl Manifest {
             if let Some(bin) = artifact.bin.as_ref().filter(|bin| !is_word(bin)) {
                 return Err(invalid(ManifestProblem::NotAFileName(bin.clone())));
             }
+            if let Some(mode) = &artifact.hash_mode {
+                check_hash_mode(artifact, mode).map_err(invalid)?;
+            }
         }
         for word in manifest
             .package
@@ -263,6 +272,17 @@ fn resolve_profile(
             path: path.to_path_buf(),
             problem: ManifestProblem::MakeWithZkvm(profile.name),
         });
+    }
+    Ok(())
+}
+
+/// `hash-mode` is ZisK's, and one of its modes.
+fn check_hash_mode(artifact: &Artifact, mode: &str) -> Result<(), ManifestProblem> {
+    if !profile::is_zisk(&artifact.profile) {
+        return Err(ManifestProblem::HashModeNotZisk(artifact.profile.clone()));
+    }
+    if !profile::ZISK_HASH_MODES.contains(&mode) {
+        return Err(ManifestProblem::UnknownHashMode(mode.to_owned()));
     }
     Ok(())
 }
@@ -411,5 +431,36 @@ target = "riscv64im-unknown-none-elf"
             err.to_string(),
             "guest `keccak` has no artifact for zkvm `sp1` (it has: `rv32im`, `rv64im`)"
         );
+    }
+
+    #[test]
+    fn a_hash_mode_is_zisks_and_one_of_its_modes() {
+        let zisk = |extra: &str| {
+            parse(&format!(
+                "name = \"h\"\nversion = \"0.1.0\"\nbuild = \"cargo\"\n\n[[artifact]]\nprofile = \"zisk\"\n{extra}"
+            ))
+        };
+        assert_eq!(zisk("").unwrap().artifacts[0].hash_mode, None);
+        let manifest = zisk("hash-mode = \"poseidon2\"\n").unwrap();
+        assert_eq!(
+            manifest.artifacts[0].hash_mode.as_deref(),
+            Some("poseidon2")
+        );
+        let err = zisk("hash-mode = \"sha3\"\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid `zkelf.toml`: `hash-mode = \"sha3\"` is not one of ZisK's modes: `blake3`, `poseidon2`, `poseidon1`"
+        );
+        let sp1 = GOOD.replace(
+            "zkvm = \"rv64im\"",
+            "zkvm = \"rv64im\"\nhash-mode = \"blake3\"",
+        );
+        assert!(matches!(
+            parse(&sp1),
+            Err(BuilderError::ManifestInvalid {
+                problem: ManifestProblem::HashModeNotZisk(_),
+                ..
+            })
+        ));
     }
 }

@@ -411,6 +411,15 @@ pub fn guest_crate(profile: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
+/// ZisK's hash modes (`zisk-common` 1.4.0-alpha `HashMode`): the proving key's family, which
+/// a ZisK VK (the ROM Merkle root) depends on. The first is ZisK 1.4's default.
+pub const ZISK_HASH_MODES: &[&str] = &["blake3", "poseidon2", "poseidon1"];
+
+/// Whether `profile` builds ZisK guests (whose VK takes a hash mode).
+pub fn is_zisk(profile: &str) -> bool {
+    matches!(profile, "zisk" | "zisk-std")
+}
+
 /// The built-in profiles, comma-separated with backticks, for messages.
 pub fn known() -> String {
     NAMES

@@ -294,6 +294,15 @@ impl Provenance {
             .find(|d| d.name.as_deref() == Some(name))
     }
 
+    /// A byproduct by name (`vk`, `linked-elf`).
+    pub fn byproduct(&self, name: &str) -> Option<&ResourceDescriptor> {
+        self.predicate
+            .run_details
+            .byproducts
+            .iter()
+            .find(|b| b.name.as_deref() == Some(name))
+    }
+
     /// The Dockerfile.builder text recorded in it.
     pub fn dockerfile(&self) -> Option<String> {
         let content = self.dependency(deps::DOCKERFILE)?.content.as_deref()?;
@@ -315,10 +324,10 @@ pub(crate) fn sha256_digest(digest: Sha256Digest) -> BTreeMap<String, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sample() -> Provenance {
+    pub(crate) fn sample() -> Provenance {
         Provenance {
             statement_type: STATEMENT_TYPE.into(),
             subject: vec![Subject {

@@ -152,6 +152,7 @@ async fn run(
         retry: config.retry,
         reporter: &NoReporter,
         vk,
+        derive_vk: None,
     };
     pull::pull(store.as_ref(), &reference, output, options).await
 }

@@ -140,6 +140,7 @@ pub async fn import(
     let options = PullOptions {
         expected: &expected,
         vk: VkOutput::IfPresent,
+        derive_vk: None,
         lock: None,
         state: None,
         cache: None,

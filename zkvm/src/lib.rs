@@ -25,6 +25,18 @@ pub enum VkError {
     /// The program claims to be a RISC Zero program binary but cannot be decoded.
     #[error(transparent)]
     Risc0(#[from] risc0::Risc0Error),
+    /// A zkVM's toolbox derived another VK from the program (`pull --derive-vk`).
+    #[error(
+        "the verification key is `{vk}`, but {derivation} derives `{derived}` from the program"
+    )]
+    Derived {
+        /// The VK shipped (hex).
+        vk: String,
+        /// The toolbox that derived the other (`sp1-6.10.0`).
+        derivation: String,
+        /// The VK it derived (hex).
+        derived: String,
+    },
     /// The program could not be read.
     #[error("cannot read the program to derive its verification key")]
     Read(#[source] std::io::Error),
@@ -35,7 +47,9 @@ impl Diagnose for VkError {
     /// I/O error.
     fn outcome(&self) -> Outcome {
         match self {
-            VkError::Risc0Mismatch { .. } | VkError::Risc0(_) => Outcome::VerificationFailed,
+            VkError::Risc0Mismatch { .. } | VkError::Risc0(_) | VkError::Derived { .. } => {
+                Outcome::VerificationFailed
+            }
             VkError::Read(_) => Outcome::Error,
         }
     }
@@ -44,6 +58,9 @@ impl Diagnose for VkError {
         match self {
             VkError::Risc0Mismatch { .. } => Some(
                 "a RISC Zero VK is the image id of exactly these bytes: ship the `.vk` that `zkelf build` wrote next to this program".into(),
+            ),
+            VkError::Derived { .. } => Some(
+                "the release's VK is not its ELF's: verifiers holding it would accept proofs of another program; do not use it, and tell its publisher (`zkelf rebuild` shows the same)".into(),
             ),
             VkError::Risc0(_) | VkError::Read(_) => None,
         }

@@ -127,6 +127,9 @@ pub(crate) struct Plan {
     pub rustc_release: String,
     /// The git sources of the guest's lock file: source `i` is served from `/build/git/<i>`.
     pub git: Vec<GitSource>,
+    /// ZisK's hash mode for the VK step (the artifact's `hash-mode`); none: the toolbox's
+    /// default. No build input: the ELF's bytes do not depend on it.
+    pub zisk_hash_mode: Option<String>,
 }
 
 impl Plan {
@@ -175,6 +178,7 @@ impl Plan {
             rustc_commit,
             rustc_release,
             git: git.to_vec(),
+            zisk_hash_mode: artifact.hash_mode.clone(),
         }
     }
 
@@ -512,6 +516,7 @@ mod tests {
             rustc_commit: "c0ffee".into(),
             rustc_release: "1.96.0".into(),
             git: Vec::new(),
+            zisk_hash_mode: None,
         }
     }
 

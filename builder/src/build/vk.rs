@@ -6,7 +6,8 @@
 //!
 //! The provenance records the toolbox (its key document and the digest of its cache entry) as
 //! a resolved dependency, and the VK as a byproduct with what the toolbox reported beside it:
-//! OpenVM's `app_vm_commit` and configuration, ZisK's hash mode, SP1's `bytes32`.
+//! OpenVM's `app_vm_commit` and configuration, ZisK's hash mode (the artifact's `hash-mode`,
+//! else the toolbox's default, blake3), SP1's `bytes32`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -64,6 +65,8 @@ pub(crate) async fn derive(
             "openvm" => openvm_config(guest_dir)?,
             _ => None,
         },
+        zisk_hash_mode: plan.zisk_hash_mode.clone(),
+        skip_app_vm_commit: false,
     };
     let toolbox = toolbox::ensure(engine, image, spec, options, reporter).await?;
     let stem = format!("{}-{}", plan.guest, plan.zkvm);

@@ -47,6 +47,12 @@ pub enum ManifestProblem {
         "profile `{0}` builds Rust guests only (`build = \"cargo\"`); make guests use `rv32im` or `rv64im`"
     )]
     MakeWithZkvm(String),
+    /// `hash-mode` on an artifact whose profile is not ZisK's.
+    #[error("`hash-mode` is ZisK's (its VK's hash family), but the artifact's profile is `{0}`")]
+    HashModeNotZisk(String),
+    /// A `hash-mode` ZisK does not have.
+    #[error("`hash-mode = \"{0}\"` is not one of ZisK's modes: `blake3`, `poseidon2`, `poseidon1`")]
+    UnknownHashMode(String),
     /// A workspace `Cargo.toml` that does not parse (the parser's words).
     #[error("the workspace Cargo.toml does not parse: {0}")]
     Workspace(String),
@@ -250,6 +256,17 @@ pub enum ToolboxProblem {
         code: i64,
         /// Its last lines of output.
         output: String,
+    },
+    /// The guest was built for a version of the zkVM this toolbox is not: it is not run, and
+    /// no VK is derived for it.
+    #[error("the guest was built for {found} ({origin}), and zkelf's toolbox supports {supported}")]
+    UnsupportedVersion {
+        /// The version found (`` `sp1-zkvm` 6.9.1 ``, or a VK derivation's id).
+        found: String,
+        /// Where it was found.
+        origin: &'static str,
+        /// What the toolbox supports.
+        supported: String,
     },
     /// Its report is not the JSON object it documents.
     #[error("`{command}` gave a report zkelf cannot read: {problem}")]

@@ -29,9 +29,11 @@ pub mod image;
 mod make;
 pub mod run;
 mod sources;
+mod version;
 
 pub use image::ToolboxImage;
 pub use run::{Execution, RunOptions, VkReport};
+pub use version::Recorded;
 
 /// Bumped whenever what a toolbox entry holds, or how it is built, changes.
 const FORMAT: u32 = 1;
@@ -45,6 +47,9 @@ pub struct Spec {
     pub executor: &'static str,
     /// The profiles whose guests it runs.
     pub profiles: &'static [&'static str],
+    /// The crate whose locked version names the toolbox's derivation (`sp1-6.10.0`): the
+    /// toolbox program's `primary_crate`.
+    pub primary_crate: &'static str,
 }
 
 /// Every toolbox zkelf has.
@@ -53,21 +58,25 @@ pub const SPECS: &[Spec] = &[
         zkvm: "sp1",
         executor: "SP1's executor",
         profiles: &["sp1"],
+        primary_crate: "sp1-core-machine",
     },
     Spec {
         zkvm: "risc0",
         executor: "RISC Zero's executor",
         profiles: &["risc0"],
+        primary_crate: "risc0-zkvm",
     },
     Spec {
         zkvm: "openvm",
         executor: "OpenVM's executor",
         profiles: &["openvm"],
+        primary_crate: "openvm-sdk",
     },
     Spec {
         zkvm: "zisk",
         executor: "ziskemu",
         profiles: &["zisk", "zisk-std"],
+        primary_crate: "ziskemu",
     },
 ];
 

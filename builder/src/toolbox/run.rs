@@ -11,6 +11,7 @@ use crate::docker::{ContainerSpec, Engine};
 use crate::error::BuilderError;
 use crate::error::problem::ToolboxProblem;
 use crate::fsutil::{self, world_writable_tempdir};
+use crate::provenance::{Provenance, deps};
 use crate::reporter::Reporter;
 
 const PROGRAM_DIR: &str = "/toolbox/bin";
@@ -53,12 +54,44 @@ fn hex<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&hex::encode(bytes))
 }
 
-/// Options of a run: OpenVM's app configuration (`openvm.toml`), ZisK's hash mode.
+/// Options of a run: OpenVM's app configuration, ZisK's hash mode.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunOptions {
     /// The guest's `openvm.toml` (its bytes): OpenVM's app configuration. None: cargo-openvm's
     /// default configuration.
     pub openvm_config: Option<Vec<u8>>,
+    /// ZisK's hash mode for `vk` (one of [`crate::profile::ZISK_HASH_MODES`]). None: the
+    /// toolbox's default (blake3).
+    pub zisk_hash_mode: Option<String>,
+    /// OpenVM's `vk` derives `app_exe_commit` alone (`--no-app-vm-commit`): app keygen only,
+    /// for a caller that needs no `app_vm_commit` (the same VK in ~60% of the time).
+    pub skip_app_vm_commit: bool,
+}
+
+impl RunOptions {
+    /// The options a recorded VK derivation was made with (the `derivation` the provenance's
+    /// `vk` byproduct carries, docs/toolbox.md): OpenVM's configuration (`openvm_config`: its
+    /// `app_config` text when it came from a file) and ZisK's `hash_mode`. Anything else there
+    /// is left to the toolbox's defaults.
+    pub fn recorded(provenance: &Provenance) -> Self {
+        let derivation = provenance
+            .byproduct(deps::VK)
+            .and_then(|b| b.annotations.get("derivation"));
+        let field = |path: &[&str]| {
+            path.iter()
+                .try_fold(derivation?, |v, k| v.get(k))
+                .and_then(|v| v.as_str())
+        };
+        let openvm_config = match field(&["openvm_config", "source"]) {
+            Some("file") => field(&["openvm_config", "app_config"]).map(|t| t.as_bytes().to_vec()),
+            _ => None,
+        };
+        Self {
+            openvm_config,
+            zisk_hash_mode: field(&["hash_mode"]).map(str::to_owned),
+            skip_app_vm_commit: false,
+        }
+    }
 }
 
 impl Toolbox {
@@ -155,17 +188,7 @@ impl Toolbox {
         with_input: bool,
         options: &RunOptions,
     ) -> ContainerSpec {
-        let mut argv = vec![
-            format!("{PROGRAM_DIR}/{}", self.spec.binary()),
-            command.to_string(),
-            format!("{IN}/program"),
-        ];
-        if with_input {
-            argv.push(format!("{IN}/input"));
-        }
-        if options.openvm_config.is_some() {
-            argv.extend(["--openvm-config".into(), format!("{IN}/openvm.toml")]);
-        }
+        let argv = argv(self.spec, command, with_input, options);
         let mut cmd = vec![
             "sh".to_string(),
             "-c".into(),
@@ -199,6 +222,31 @@ impl Toolbox {
             working_dir: Some("/tmp".into()),
         }
     }
+}
+
+/// The toolbox's command line for `command` (`vk` or `exec`) in the container.
+fn argv(spec: &Spec, command: &str, with_input: bool, options: &RunOptions) -> Vec<String> {
+    let mut argv = vec![
+        format!("{PROGRAM_DIR}/{}", spec.binary()),
+        command.to_string(),
+        format!("{IN}/program"),
+    ];
+    if with_input {
+        argv.push(format!("{IN}/input"));
+    }
+    if options.openvm_config.is_some() {
+        argv.extend(["--openvm-config".into(), format!("{IN}/openvm.toml")]);
+    }
+    // Options of `vk` only, and of one toolbox each: another refuses them (exit 2).
+    if command == "vk" {
+        if let (Some(mode), "zisk") = (&options.zisk_hash_mode, spec.zkvm) {
+            argv.extend(["--hash-mode".into(), mode.clone()]);
+        }
+        if options.skip_app_vm_commit && spec.zkvm == "openvm" {
+            argv.push("--no-app-vm-commit".into());
+        }
+    }
+    argv
 }
 
 /// The toolbox's `error: guest failed: …` line, else the last line it printed.
@@ -325,6 +373,60 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn each_option_goes_to_the_toolbox_and_command_that_take_it() {
+        let zisk = Spec::for_zkvm("zisk").unwrap();
+        let openvm = Spec::for_zkvm("openvm").unwrap();
+        let options = RunOptions {
+            openvm_config: None,
+            zisk_hash_mode: Some("poseidon2".into()),
+            skip_app_vm_commit: true,
+        };
+        assert_eq!(
+            argv(zisk, "vk", false, &options)[1..],
+            ["vk", "/in/program", "--hash-mode", "poseidon2"]
+        );
+        // `exec` takes no hash mode, and another toolbox neither.
+        assert_eq!(
+            argv(zisk, "exec", true, &options)[1..],
+            ["exec", "/in/program", "/in/input"]
+        );
+        assert_eq!(
+            argv(openvm, "vk", false, &options)[1..],
+            ["vk", "/in/program", "--no-app-vm-commit"]
+        );
+        assert_eq!(
+            argv(sp1(), "vk", false, &options)[1..],
+            ["vk", "/in/program"]
+        );
+    }
+
+    #[test]
+    fn a_recorded_derivation_gives_its_options() {
+        let mut p = crate::provenance::tests::sample();
+        assert_eq!(RunOptions::recorded(&p), RunOptions::default());
+        p.predicate.run_details.byproducts = vec![crate::provenance::ResourceDescriptor {
+            name: Some(deps::VK.into()),
+            annotations: std::collections::BTreeMap::from([(
+                "derivation".to_string(),
+                json!({"hash_mode": "poseidon2", "openvm_config": {"source": "file", "app_config": "[app_vm_config]\n"}}),
+            )]),
+            ..Default::default()
+        }];
+        let options = RunOptions::recorded(&p);
+        assert_eq!(options.zisk_hash_mode.as_deref(), Some("poseidon2"));
+        assert_eq!(
+            options.openvm_config.as_deref(),
+            Some(&b"[app_vm_config]\n"[..])
+        );
+        // cargo-openvm's default configuration is the toolbox's own default: nothing passed.
+        p.predicate.run_details.byproducts[0].annotations.insert(
+            "derivation".into(),
+            json!({"openvm_config": {"source": "cargo-openvm default_app_config", "app_config": "x"}}),
+        );
+        assert_eq!(RunOptions::recorded(&p), RunOptions::default());
     }
 
     #[test]

@@ -129,6 +129,11 @@ pub struct PullArgs {
     /// for a pull (the ELF is fetched and verified in memory), and no ELF is written.
     #[arg(long, requires = "vk_out")]
     pub vk_only: bool,
+    /// Derive the verification key anew from the verified ELF with its zkVM's toolbox (Docker;
+    /// built the first time) before anything is written, and refuse a release whose VK is not
+    /// that one (exit 1, both named). The release's provenance must record its zkVM version.
+    #[arg(long)]
+    pub derive_vk: bool,
     /// The zkVM to pick from a release index; also required of the statement.
     #[arg(long, value_name = "ZKVM")]
     pub zkvm: Option<String>,

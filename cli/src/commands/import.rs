@@ -101,6 +101,7 @@ pub async fn import(args: ImportArgs, printer: &Printer) -> anyhow::Result<ExitS
         retry: retry_policy(&args.network),
         reporter: &reporter,
         vk: VkOutput::IfPresent,
+        derive_vk: None,
     };
     let imported = import::import(
         source_store.as_ref(),

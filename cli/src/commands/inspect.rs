@@ -111,6 +111,7 @@ pub async fn inspect(args: InspectArgs, printer: &Printer) -> anyhow::Result<Exi
                 retry,
                 reporter: &reporter,
                 vk: zkelf_registry::vk::VkOutput::Ignore,
+                derive_vk: None,
             };
             let evaluated = pull::evaluate(&resolved, &digests, None, &options);
             let (verified, verdict) = match (&evaluated.outcome, elf_matches) {

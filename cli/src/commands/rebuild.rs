@@ -15,6 +15,7 @@ use zkelf_builder::rebuild::{Prepared, Rebuilt};
 use zkelf_builder::{BuildOptions, diff};
 use zkelf_registry::VerificationError;
 use zkelf_registry::signature::SignatureProblem;
+use zkelf_trust::digest::Sha256Digest;
 use zkelf_trust::keys::SecretKey;
 use zkelf_trust::signature;
 use zkelf_trust::statement::{Kind, Statement};
@@ -28,7 +29,7 @@ use super::shared::reporters::BuildReporter;
 use crate::args::audit::RebuildArgs;
 use crate::error::{ExitStatus, UsageError};
 use crate::printer::{OutputFormat, Printer};
-use crate::reports::audit::RebuildReport;
+use crate::reports::audit::{Confirms, RebuildReport};
 
 /// Runs `zkelf rebuild`.
 pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
@@ -71,6 +72,9 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
     // The bytes decide; the VK derived from them must be the published one as well.
     let (published_vk, rebuilt_vk) = vks(&published, built)?;
     let vk_matches = published_vk.is_none() || published_vk == rebuilt_vk;
+    if let (None, Some(derived)) = (&published_vk, &rebuilt_vk) {
+        warn_no_vk(printer, &reference, derived, args.attest);
+    }
     let matches = built.sha256 == published.elf.sha256 && vk_matches;
     let mut report = RebuildReport {
         reference: reference.clone(),
@@ -90,6 +94,7 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
         rebuilt_vk,
         diff: None,
         attestation: None,
+        attestation_confirms: None,
         attached: None,
         seconds_total: 0.0,
         seconds_build,
@@ -121,6 +126,23 @@ pub async fn rebuild(args: RebuildArgs, printer: &Printer) -> anyhow::Result<Exi
     report.seconds_total = started.elapsed().as_secs_f64();
     printer.report(&report)?;
     Ok(ExitStatus::Success)
+}
+
+/// A release without a VK whose rebuild derived one: verifiers get no key from it, and an
+/// attestation (`vk=-`, as the release statement) confirms the ELF alone. The derived key is
+/// named by its sha256, as a statement would bind it.
+fn warn_no_vk(printer: &Printer, reference: &str, derived: &str, attest: bool) {
+    let sha256 = hex::decode(derived)
+        .map(|bytes| Sha256Digest::of(&bytes).to_string())
+        .unwrap_or_default();
+    let attestation = if attest {
+        "; the attestation confirms the ELF alone (`vk=-`)"
+    } else {
+        ""
+    };
+    printer.warn(format!(
+        "`{reference}` carries no verification key, but its ELF's derives as `{derived}` (sha256 `{sha256}`): nothing binds a VK to this release{attestation}"
+    ));
 }
 
 /// The published VK and the one the rebuild derived, hex (`None`: the release carries none, or
@@ -363,6 +385,12 @@ async fn attest(
     let text = sig.to_string();
     persist_atomically(&path, text.as_bytes(), 0o644, true)?;
     report.attestation = Some(path);
+    // `vk=` binds the release's VK, which the rebuild derived too; a release without one has
+    // `vk=-`, and so has its attestation: no key the release does not carry is bound.
+    report.attestation_confirms = Some(match statement.vk {
+        Some(_) => Confirms::ElfAndVk,
+        None => Confirms::Elf,
+    });
     if args.push {
         let title = format!(
             "{}-{}.elf.{}.rebuild.minisig",

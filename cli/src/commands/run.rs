@@ -5,18 +5,17 @@
 
 use std::path::{Path, PathBuf};
 
-use zkelf_builder::BuildOptions;
-use zkelf_builder::image::ensure_builder_image;
+use anyhow::Context as _;
+use zkelf_builder::Reporter as _;
 use zkelf_builder::provenance::Provenance;
-use zkelf_builder::toolbox::{self, RunOptions, Spec};
+use zkelf_builder::toolbox::{RunOptions, Spec};
 use zkelf_registry::Reference;
 use zkelf_registry::pull::Output;
 use zkelf_trust::signature::Signature;
 
-use super::shared::dirs::{builder_cache_dir, builder_trust_dir};
-use super::shared::engine;
 use super::shared::pulled::pull_verified;
 use super::shared::reporters::BuildReporter;
+use super::shared::toolbox::{self, check_version};
 use crate::args::dist::PullArgs;
 use crate::args::run::RunArgs;
 use crate::error::{ExitStatus, UsageError};
@@ -27,6 +26,22 @@ use crate::reports::run::RunReport;
 const MAX_INPUT: u64 = 1 << 30;
 /// The largest `openvm.toml`, sidecar signature or provenance read.
 const MAX_SIDECAR: u64 = 16 << 20;
+
+/// A guest to run, and what says which zkVM and version it is for.
+struct Guest {
+    /// The program the container reads.
+    program: PathBuf,
+    /// How messages name it.
+    name: String,
+    /// Its zkVM's toolbox.
+    spec: &'static Spec,
+    /// What chose that toolbox (`` `--zkvm` ``, `its verified statement`…).
+    origin: &'static str,
+    /// Its provenance, when one describes it.
+    provenance: Option<Provenance>,
+    /// Why there is none, for the note that says its version is unknown.
+    missing: String,
+}
 
 /// Runs `zkelf run`.
 pub async fn run(args: RunArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
@@ -39,36 +54,39 @@ pub async fn run(args: RunArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
         .prefix("zkelf-run-")
         .tempdir()
         .map_err(|e| anyhow::anyhow!(e).context("cannot create a temporary directory"))?;
-    let (program, spec) = if Path::new(&args.target).is_file() {
-        let path = PathBuf::from(&args.target);
-        let spec = file_zkvm(&path, args.zkvm.as_deref())?;
-        (path, spec)
+    let guest = if Path::new(&args.target).is_file() {
+        local(&args.target, args.zkvm.as_deref())?
     } else {
         pulled(&args, work.path(), printer).await?
     };
-    let engine = engine().await?;
+    // A guest of a zkVM version this toolbox is not runs nowhere: refused before any container.
+    let version = check_version(guest.spec, guest.provenance.as_ref(), &guest.missing)
+        .with_context(|| format!("`{}` was not run", guest.name))?;
+    printer.info(format!(
+        "{}: {} ({}); {version}",
+        guest.name, guest.spec.zkvm, guest.origin
+    ));
     let reporter = BuildReporter::new(printer);
-    let image = ensure_builder_image(&engine, &args.suite, &reporter).await?;
-    let options = BuildOptions {
-        cache_dir: builder_cache_dir(),
-        trust_dir: builder_trust_dir(),
-        suite: args.suite.clone(),
-        ..BuildOptions::default()
-    };
-    let toolbox = toolbox::ensure(&engine, &image, spec, &options, &reporter).await?;
-    let name = program
-        .file_name()
-        .map_or_else(|| args.target.clone(), |n| n.to_string_lossy().into_owned());
-    printer.info(format!("running {name} in {}…", spec.executor));
+    let (engine, toolbox) = toolbox::ensure(guest.spec, &args.suite, &reporter).await?;
+    // A spinner with the elapsed time on a terminal (a long run shows it is alive), the same
+    // `running … in ……` line otherwise.
+    reporter.step(&format!(
+        "running {} in {}",
+        guest.name, guest.spec.executor
+    ));
     let run = toolbox
         .exec(
             &engine,
-            &program,
+            &guest.program,
             &input,
-            &RunOptions { openvm_config },
+            &RunOptions {
+                openvm_config,
+                ..RunOptions::default()
+            },
             &reporter,
         )
         .await?;
+    reporter.finish(&format!("{} cycles", run.cycles));
     printer.report(&RunReport(run))?;
     Ok(ExitStatus::Success)
 }
@@ -80,64 +98,106 @@ fn read(path: &Path, limit: u64, what: &str) -> anyhow::Result<Vec<u8>> {
     })
 }
 
-/// The toolbox for a local file: `--zkvm`, else its `<file>.minisig` statement's zkVM, else its
-/// provenance's profile, else the `<zkvm>` of its `<guest>-<zkvm>.elf` name. None of these is
-/// trusted: they only choose the executor a file the user chose runs in.
-fn file_zkvm(path: &Path, zkvm: Option<&str>) -> anyhow::Result<&'static Spec> {
-    if let Some(zkvm) = zkvm {
-        return Ok(Spec::for_zkvm(zkvm)?);
-    }
-    let sidecar = |suffix: &str| {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        PathBuf::from(name)
-    };
-    let statement = zkelf_trust::bounded::read_no_follow(&sidecar(".minisig"), MAX_SIDECAR)
-        .ok()
+/// A local file: its toolbox from `--zkvm`, else its `<file>.minisig` statement's zkVM, else
+/// its provenance's profile, else the `<zkvm>` of its `<guest>-<zkvm>.elf` name; its version
+/// from its `<stem>.provenance.json` when that is about these bytes. None of these is trusted:
+/// they only choose the executor a file the user chose runs in.
+fn local(target: &str, zkvm: Option<&str>) -> anyhow::Result<Guest> {
+    let path = PathBuf::from(target);
+    let sidecar =
+        |name: String| zkelf_trust::bounded::read_no_follow(Path::new(&name), MAX_SIDECAR).ok();
+    let provenance_path = target
+        .strip_suffix(".elf")
+        .map(|stem| format!("{stem}.provenance.json"));
+    let (provenance, missing) = sidecar_provenance(&path, provenance_path.as_deref())?;
+    let chosen = if let Some(zkvm) = zkvm {
+        Some((Spec::for_zkvm(zkvm)?, "`--zkvm`"))
+    } else if let Some(statement) = sidecar(format!("{target}.minisig"))
         .and_then(|bytes| Signature::parse(&String::from_utf8_lossy(&bytes)).ok())
-        .and_then(|sig| sig.statement().and_then(Result::ok));
-    if let Some(statement) = statement {
-        return Ok(Spec::for_zkvm(&statement.zkvm)?);
-    }
-    let provenance = path
-        .to_str()
-        .and_then(|p| p.strip_suffix(".elf"))
-        .map(|stem| PathBuf::from(format!("{stem}.provenance.json")))
-        .and_then(|p| zkelf_trust::bounded::read_no_follow(&p, MAX_SIDECAR).ok())
-        .and_then(|bytes| Provenance::from_json(&bytes).ok());
-    if let Some(provenance) = provenance
-        && let Some(spec) = Spec::for_profile(&provenance.external().profile.name)
+        .and_then(|sig| sig.statement().and_then(Result::ok))
     {
-        return Ok(spec);
-    }
-    let from_name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.strip_suffix(".elf"))
-        .and_then(|stem| stem.rsplit_once('-'))
-        .and_then(|(_, zkvm)| Spec::for_zkvm(zkvm).ok());
-    from_name.ok_or_else(|| {
-        UsageError::new(
+        Some((Spec::for_zkvm(&statement.zkvm)?, "its `.minisig` statement"))
+    } else if let Some(spec) = provenance
+        .as_ref()
+        .and_then(|p| Spec::for_profile(&p.external().profile.name))
+    {
+        Some((spec, "its `.provenance.json`"))
+    } else {
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".elf"))
+            .and_then(|stem| stem.rsplit_once('-'))
+            .and_then(|(_, zkvm)| Spec::for_zkvm(zkvm).ok())
+            .map(|spec| (spec, "its file name"))
+    };
+    let Some((spec, origin)) = chosen else {
+        return Err(UsageError::new(
             format!("cannot tell which zkVM runs `{}`", path.display()),
             "pass `--zkvm <sp1|risc0|openvm|zisk>`, or keep the file's `.minisig` or `.provenance.json` beside it",
         )
-        .into()
+        .into());
+    };
+    Ok(Guest {
+        name: path
+            .file_name()
+            .map_or_else(|| target.to_owned(), |n| n.to_string_lossy().into_owned()),
+        program: path,
+        spec,
+        origin,
+        provenance,
+        missing,
     })
 }
 
+/// The provenance beside a file (`path`, when the file's name ends in `.elf`), when it is one
+/// zkelf reads and its subject is the file's bytes; else none, and why.
+fn sidecar_provenance(
+    file: &Path,
+    path: Option<&str>,
+) -> anyhow::Result<(Option<Provenance>, String)> {
+    let Some(path) = path else {
+        return Ok((
+            None,
+            "its name does not end in `.elf`, so it has no `.provenance.json`".into(),
+        ));
+    };
+    let name = Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());
+    let bytes = match zkelf_trust::bounded::read_no_follow(Path::new(path), MAX_SIDECAR) {
+        Ok(bytes) => bytes,
+        Err(e) if e.is_not_found() => return Ok((None, format!("no `{name}` beside it"))),
+        Err(e) => return Ok((None, format!("`{name}` cannot be read: {e}"))),
+    };
+    let provenance = match Provenance::from_json(&bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok((
+                None,
+                format!("`{name}` is not a provenance zkelf reads: {e}"),
+            ));
+        }
+    };
+    let sha256 = zkelf_trust::digest::hash_file(file)
+        .with_context(|| format!("cannot read `{}`", file.display()))?
+        .sha256;
+    if provenance.subject_sha256() != Some(sha256) {
+        return Ok((None, format!("`{name}` describes other bytes")));
+    }
+    Ok((Some(provenance), String::new()))
+}
+
 /// Pulls the reference with every check of `pull` into memory, then writes the verified bytes
-/// to `work` for the container; returns the program and its toolbox.
-async fn pulled(
-    args: &RunArgs,
-    work: &Path,
-    printer: &Printer,
-) -> anyhow::Result<(PathBuf, &'static Spec)> {
+/// to `work` for the container. Its toolbox comes from `--zkvm`, else its verified statement,
+/// else its provenance's profile; its version from its provenance (which the statement binds).
+async fn pulled(args: &RunArgs, work: &Path, printer: &Printer) -> anyhow::Result<Guest> {
     let reference: Reference = args.target.parse()?;
     let pull_args = PullArgs {
         reference: args.target.clone(),
         output: None,
         vk_out: None,
         vk_only: false,
+        derive_vk: false,
         zkvm: args.zkvm.clone(),
         guest: args.guest.clone(),
         version: args.version.clone(),
@@ -153,26 +213,41 @@ async fn pulled(
     };
     let failed = |_: &zkelf_registry::Error| format!("`{reference}` was not run: its pull failed");
     let pulled = pull_verified(&pull_args, &reference, Output::Memory, printer, failed).await?;
-    let spec = match (&args.zkvm, &pulled.statement) {
-        (Some(zkvm), _) => Spec::for_zkvm(zkvm)?,
-        (None, Some(statement)) => Spec::for_zkvm(&statement.zkvm)?,
-        (None, None) => pulled
-            .resolved
-            .provenance
-            .as_deref()
-            .and_then(|b| Provenance::from_json(b).ok())
-            .and_then(|p| Spec::for_profile(&p.external().profile.name))
-            .ok_or_else(|| {
-                UsageError::new(
-                    format!("cannot tell which zkVM runs `{reference}`: its signature binds no statement"),
-                    "pass `--zkvm <sp1|risc0|openvm|zisk>`",
-                )
-            })?,
+    let (provenance, missing) = match pulled.resolved.provenance.as_deref() {
+        None => (None, "the release carries no provenance".to_owned()),
+        Some(bytes) => match Provenance::from_json(bytes) {
+            Ok(p) => (Some(p), String::new()),
+            Err(e) => (None, format!("its provenance is not one zkelf reads: {e}")),
+        },
+    };
+    let from_provenance = provenance
+        .as_ref()
+        .and_then(|p| Spec::for_profile(&p.external().profile.name));
+    let (spec, origin) = match (&args.zkvm, &pulled.statement, from_provenance) {
+        (Some(zkvm), _, _) => (Spec::for_zkvm(zkvm)?, "`--zkvm`"),
+        (None, Some(statement), _) => (Spec::for_zkvm(&statement.zkvm)?, "its verified statement"),
+        (None, None, Some(spec)) => (spec, "its provenance"),
+        (None, None, None) => {
+            return Err(UsageError::new(
+                format!(
+                    "cannot tell which zkVM runs `{reference}`: its signature binds no statement"
+                ),
+                "pass `--zkvm <sp1|risc0|openvm|zisk>`",
+            )
+            .into());
+        }
     };
     let program = work.join("program");
     let bytes = pulled.bytes.unwrap_or_default();
     std::fs::write(&program, bytes).map_err(|e| {
         anyhow::Error::new(e).context(format!("cannot write `{}`", program.display()))
     })?;
-    Ok((program, spec))
+    Ok(Guest {
+        program,
+        name: reference.to_string(),
+        spec,
+        origin,
+        provenance,
+        missing,
+    })
 }

@@ -62,9 +62,23 @@ pub struct RebuildReport {
     pub rebuilt_vk: Option<String>,
     pub diff: Option<String>,
     pub attestation: Option<PathBuf>,
+    /// What the attestation confirms: the ELF and the VK its statement binds (`vk=`), or the
+    /// ELF alone when the release carries no VK (`vk=-`, whatever the rebuild derived).
+    pub attestation_confirms: Option<Confirms>,
     pub attached: Option<OciDigest>,
     pub seconds_total: f64,
     pub seconds_build: f64,
+}
+
+/// What a rebuild attestation confirms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Confirms {
+    /// The ELF and its VK (the release's, which the rebuild derived too).
+    ElfAndVk,
+    /// The ELF alone: the release carries no VK.
+    Elf,
 }
 
 impl Report for RebuildReport {
@@ -89,10 +103,19 @@ impl Report for RebuildReport {
             OciDigest::from(self.published_sha256)
         )?;
         writeln!(out, "  rebuilt    {}", OciDigest::from(self.rebuilt_sha256))?;
-        if let Some(vk) = &self.published_vk {
-            writeln!(out, "  vk         {vk} (published)")?;
-            let rebuilt = self.rebuilt_vk.as_deref().unwrap_or("none derived");
-            writeln!(out, "  vk         {rebuilt} (rebuilt)")?;
+        match (&self.published_vk, &self.rebuilt_vk) {
+            (Some(vk), rebuilt) => {
+                writeln!(out, "  vk         {vk} (published)")?;
+                let rebuilt = rebuilt.as_deref().unwrap_or("none derived");
+                writeln!(out, "  vk         {rebuilt} (rebuilt)")?;
+            }
+            (None, Some(rebuilt)) => {
+                writeln!(
+                    out,
+                    "  vk         {rebuilt} (rebuilt; the release carries none)"
+                )?;
+            }
+            (None, None) => {}
         }
         writeln!(out, "  builder    {}", self.builder_image)?;
         if let Some(path) = &self.rebuilt_elf {
@@ -104,7 +127,12 @@ impl Report for RebuildReport {
             self.seconds_total, self.seconds_build
         )?;
         if let Some(path) = &self.attestation {
-            writeln!(out, "attestation {}", path.display())?;
+            let confirms = match self.attestation_confirms {
+                Some(Confirms::ElfAndVk) => " (confirms the ELF and its VK)",
+                Some(Confirms::Elf) => " (confirms the ELF alone: the release carries no VK)",
+                None => "",
+            };
+            writeln!(out, "attestation {}{confirms}", path.display())?;
         }
         if let Some(digest) = &self.attached {
             writeln!(out, "attached {} to {}", digest, self.manifest)?;

@@ -112,6 +112,9 @@ pub struct VkReport {
     pub verified: bool,
     #[serde(flatten)]
     pub check: VkCheck,
+    /// The toolbox that derived the same VK from the verified ELF (`--derive-vk`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_by: Option<String>,
 }
 
 impl VkReport {
@@ -122,6 +125,7 @@ impl VkReport {
             output: vk.path.clone(),
             verified: vk.verified(),
             check: vk.check.clone(),
+            derived_by: vk.derived_by.clone(),
         }
     }
 
@@ -134,10 +138,14 @@ impl VkReport {
             VkCheck::Signature { .. } => "signed on its own".to_owned(),
             VkCheck::NotChecked => "not checked (not asked for; pass `--vk-out`)".to_owned(),
         };
+        let derived = match &self.derived_by {
+            Some(by) => format!(", and derived from the ELF by {by}"),
+            None => String::new(),
+        };
         writeln!(
             out,
-            "vk {} ({} bytes, sha256 {})",
-            how, self.size, self.sha256
+            "vk {how}{derived} ({} bytes, sha256 {})",
+            self.size, self.sha256
         )?;
         if let VkCheck::Signature { signatures, .. } = &self.check {
             for s in signatures {

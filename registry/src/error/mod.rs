@@ -245,6 +245,10 @@ impl Diagnose for VerificationError {
     }
 }
 
+/// The error a VK derivation returns (`pull --derive-vk`'s `VkDerivation`): the caller's own, kept
+/// as the cause.
+pub type DeriveError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Why a pull, inspect or publish did not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -341,6 +345,15 @@ pub enum Error {
         second: &'static str,
         /// The second's path, as given.
         path: PathBuf,
+    },
+    /// The VK could not be derived from the ELF (`pull --derive-vk`): the caller's error.
+    #[error("cannot derive the verification key of {what} from its ELF")]
+    VkDerivation {
+        /// The artifact.
+        what: String,
+        /// Why (the caller's error, asked for its own outcome and hint).
+        #[source]
+        source: DeriveError,
     },
     /// Someone else kept rewriting the referrers index.
     #[error("could not update referrers index `{tag}` after {attempts} attempts")]

@@ -7,7 +7,8 @@
 //!    (pins, the statement against the manifest, the tag, rollback, size bounds);
 //! 4. `stream_elf`: the ELF streamed into a temporary file beside the output, verified as it
 //!    arrives ([`fetch::fetch_large`]), from the cache when it holds a sound copy;
-//! 5. [`evaluate`] every signature under the policy (`verdict`), and `vk::check`;
+//! 5. [`evaluate`] every signature under the policy (`verdict`), and `vk::check` (and, when
+//!    asked, `vk::derive`: the VK re-derived from the verified ELF by the caller's toolbox);
 //! 6. `commit`: state, lock, cache, then fsync and rename into place.
 //!
 //! A release signature whose trusted comment is not a zkelf statement (*unbound*, as GitHub
@@ -37,7 +38,7 @@ use crate::reference::{Reference, Target};
 use crate::state::RollbackState;
 use crate::store::{ManifestHints, Store};
 use crate::verify::{self, Evaluated, Expected, Subject};
-use vk::{PulledVk, VkOutput};
+use vk::{PulledVk, VkDerivation, VkOutput};
 
 mod commit;
 mod resolve;
@@ -78,6 +79,9 @@ pub struct PullOptions<'a> {
     pub reporter: &'a dyn Reporter,
     /// What to do with the release's verification key.
     pub vk: VkOutput<'a>,
+    /// Re-derive the VK from the verified ELF before anything is committed, and refuse a
+    /// release whose VK is not that one (`zkelf pull --derive-vk`).
+    pub derive_vk: Option<&'a dyn VkDerivation>,
 }
 
 impl std::fmt::Debug for PullOptions<'_> {
@@ -89,6 +93,7 @@ impl std::fmt::Debug for PullOptions<'_> {
             .field("allow_downgrade", &self.allow_downgrade)
             .field("allow_unbound", &self.allow_unbound)
             .field("vk", &self.vk)
+            .field("derive_vk", &self.derive_vk.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -354,7 +359,7 @@ async fn finish(
         &options,
     );
     let statement = verdict(&resolved, evaluated.outcome, &options)?;
-    let vk = vk::check(
+    let mut vk = vk::check(
         &resolved,
         statement.as_ref(),
         options.expected,
@@ -362,6 +367,22 @@ async fn finish(
         elf.file.as_ref(),
         &format!("`{}`", resolved.reference),
     )?;
+    if let Some(derivation) = options.derive_vk {
+        let what = format!("`{}`", resolved.reference);
+        let file = elf.file.as_ref();
+        let by = vk::derive(
+            &resolved,
+            statement.as_ref(),
+            vk.as_ref(),
+            file,
+            derivation,
+            &what,
+        )
+        .await?;
+        if let Some(v) = vk.as_mut() {
+            v.derived_by = Some(by);
+        }
+    }
     if let (Some(lock), Some(v)) = (options.lock, &vk) {
         Lock::check(
             pin.as_ref(),

@@ -4,16 +4,22 @@
 //! it carries its own signature (`<name>.vk.minisig`, how GitHub releases of guests sign it)
 //! that the policy accepts under the same rules as the ELF's: a signature that binds no
 //! statement needs the VK pinned (`--vk-sha256`, a `zkelf.lock` pin) or `--allow-unbound`.
+//!
+//! A pull may also re-derive the VK from the verified ELF ([`VkDerivation`], which the caller
+//! supplies: the registry builds no toolbox) before anything is committed, and refuses a VK
+//! that is not the derived one.
 
 use std::fs::File;
 use std::path::Path;
 
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 use zkelf_trust::digest::{ContentDigests, Sha256Digest};
 use zkelf_trust::statement::Statement;
 
 use super::{PullOptions, Resolved};
 use crate::error::{Error, VerificationError, VkUnvouched};
+use crate::reference::Reference;
 use crate::signature::FetchedSignature;
 use crate::store::{StoreError, StoreId};
 use crate::verify::{self, Expected, Labels, SignatureReport, Subject};
@@ -77,6 +83,9 @@ pub struct PulledVk {
     pub bytes: Option<Vec<u8>>,
     /// The file written, for [`VkOutput::File`].
     pub path: Option<std::path::PathBuf>,
+    /// The toolbox that derived the same VK from the verified ELF (`sp1-6.10.0`), when the pull
+    /// re-derived it ([`PullOptions::derive_vk`]).
+    pub derived_by: Option<String>,
 }
 
 impl PulledVk {
@@ -191,6 +200,7 @@ pub(crate) fn check(
         check,
         bytes: None,
         path: None,
+        derived_by: None,
     }))
 }
 
@@ -207,4 +217,102 @@ pub(crate) fn check_image_id(file: &File, vk: &[u8], what: &str) -> Result<(), E
         }
         .into(),
     })
+}
+
+/// A VK derived from a pulled ELF by its zkVM's toolbox ([`VkDerivation`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedVk {
+    /// The VK's bytes, as a `.vk` file holds them.
+    pub vk: Vec<u8>,
+    /// What derived it (`sp1-6.10.0`), for messages.
+    pub derivation: String,
+}
+
+/// What a [`VkDerivation`] is given: the artifact after every check of the pull passed, before
+/// anything of it is committed.
+#[derive(Debug, Clone, Copy)]
+pub struct ToDerive<'a> {
+    /// The artifact.
+    pub reference: &'a Reference,
+    /// The verified statement (`None`: only signatures that bind none counted).
+    pub statement: Option<&'a Statement>,
+    /// The provenance fetched with it (bound by the statement when that names one).
+    pub provenance: Option<&'a [u8]>,
+    /// The verified ELF (read it from its start).
+    pub elf: &'a File,
+}
+
+pub use crate::error::DeriveError;
+
+/// What [`VkDerivation::derive`] returns.
+pub type DeriveFuture<'a> = BoxFuture<'a, Result<DerivedVk, DeriveError>>;
+
+/// Derives a release's VK from its verified ELF (`zkelf pull --derive-vk`, with the zkVM's
+/// toolbox): the registry compares it with the release's VK, which must then be the ELF's.
+pub trait VkDerivation: Sync {
+    /// The VK of `artifact`'s ELF.
+    fn derive<'a>(
+        &'a self,
+        artifact: ToDerive<'a>,
+    ) -> BoxFuture<'a, Result<DerivedVk, DeriveError>>;
+}
+
+/// Re-derives the VK of the verified ELF `file` with `derivation` and refuses a release whose
+/// verified VK (`vk`, from [`check`]) is not that one, naming both; returns what derived it. A
+/// release without a verified VK has nothing to compare: refused as a pull asking for its VK is.
+pub(crate) async fn derive(
+    resolved: &Resolved,
+    statement: Option<&Statement>,
+    vk: Option<&PulledVk>,
+    file: Option<&File>,
+    derivation: &dyn VkDerivation,
+    what: &str,
+) -> Result<String, Error> {
+    let (Some(bytes), Some(pulled)) = (resolved.vk.as_deref(), vk) else {
+        return Err(StoreError::NotFound {
+            store: StoreId::of(&resolved.reference),
+            what: "a verification key".to_owned(),
+        }
+        .into());
+    };
+    if !pulled.verified() {
+        return Err(VerificationError::VkUnverified {
+            what: what.to_owned(),
+            problem: VkUnvouched::Unsigned,
+        }
+        .into());
+    }
+    let Some(file) = file else {
+        return Err(Error::io("the downloaded ELF")(std::io::Error::other(
+            "the verified ELF is not at hand",
+        )));
+    };
+    let derived = derivation
+        .derive(ToDerive {
+            reference: &resolved.reference,
+            statement,
+            provenance: resolved.provenance.as_deref(),
+            elf: file,
+        })
+        .await
+        .map_err(|source| Error::VkDerivation {
+            what: what.to_owned(),
+            source,
+        })?;
+    if derived.vk == bytes {
+        return Ok(derived.derivation);
+    }
+    Err(VerificationError::Vk {
+        what: what.to_owned(),
+        source: zkelf_zkvm::VkError::Derived {
+            vk: hex(bytes),
+            derivation: derived.derivation,
+            derived: hex(&derived.vk),
+        },
+    }
+    .into())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -3,8 +3,8 @@
 //! written atomically ([`files`]), `SOURCE_DATE_EPOCH` ([`epoch`]), the state, cache and config
 //! directories ([`dirs`]), registry access ([`network`]), progress ([`reporters`]), a published
 //! artifact fetched for `rebuild` and `attest` ([`published`]), a verified pull for `pull` and
-//! `run` ([`pulled`]) and the Docker engine
-//! ([`engine`]). Commands import from here, never from each other.
+//! `run` ([`pulled`]), a zkVM's toolbox for a guest zkelf did not build ([`toolbox`]) and the
+//! Docker engine ([`engine`]). Commands import from here, never from each other.
 
 pub(crate) mod dirs;
 pub(crate) mod epoch;
@@ -16,13 +16,14 @@ pub(crate) mod policy;
 pub(crate) mod published;
 pub(crate) mod pulled;
 pub(crate) mod reporters;
+pub(crate) mod toolbox;
 
-use zkelf_builder::Engine;
+use zkelf_builder::{BuilderError, Engine};
 
 use crate::env::EnvVars;
 
 /// Connects to the engine named by `DOCKER_HOST` (or the default socket).
-pub(crate) async fn engine() -> anyhow::Result<Engine> {
+pub(crate) async fn engine() -> Result<Engine, BuilderError> {
     let host = std::env::var(EnvVars::DOCKER_HOST).ok();
-    Ok(Engine::connect(host.as_deref()).await?)
+    Engine::connect(host.as_deref()).await
 }

@@ -8,18 +8,20 @@ use zkelf_registry::pull::{self, Output, PullOptions};
 use zkelf_registry::state::RollbackState;
 use zkelf_registry::store;
 use zkelf_registry::verify::Expected;
-use zkelf_registry::vk::VkOutput;
+use zkelf_registry::vk::{VkDerivation, VkOutput};
 
 use super::dirs::{cache_dir, state_dir};
 use super::network::{network_options, retry_policy};
 use super::pins::{optional_version, pins};
 use super::policy::load_policy;
 use super::reporters::ProgressReporter;
+use super::toolbox::Derivation;
 use crate::args::dist::PullArgs;
 use crate::printer::Printer;
 
 /// Pulls `reference` with `args`' expectations, policy, pins, rollback state, cache and lock,
-/// writing the ELF to `output` only when every check passes (`zkelf run` pulls to memory).
+/// writing the ELF to `output` only when every check passes (`zkelf run` pulls to memory) and,
+/// with `--derive-vk`, the VK derived from it is the release's.
 /// A failed pull is said in the words `failed` gives for its error.
 pub(crate) async fn pull_verified(
     args: &PullArgs,
@@ -47,6 +49,7 @@ pub(crate) async fn pull_verified(
     };
     let lock = args.lock.as_ref().map(Lock::new);
     let reporter = ProgressReporter::new(printer);
+    let derivation = args.derive_vk.then(|| Derivation::new(printer));
     let options = PullOptions {
         zkvm: args.zkvm.as_deref(),
         expected: &expected,
@@ -60,10 +63,13 @@ pub(crate) async fn pull_verified(
         lock: lock.as_ref(),
         retry: retry_policy(&args.network),
         reporter: &reporter,
-        vk: args
-            .vk_out
-            .as_deref()
-            .map_or(VkOutput::Ignore, VkOutput::File),
+        vk: match (&args.vk_out, args.derive_vk) {
+            (Some(path), _) => VkOutput::File(path),
+            // A VK re-derived must be there, and verified, to be compared.
+            (None, true) => VkOutput::Memory,
+            (None, false) => VkOutput::Ignore,
+        },
+        derive_vk: derivation.as_ref().map(|d| d as &dyn VkDerivation),
     };
     pull::pull(store.as_ref(), reference, output, options)
         .await

@@ -89,6 +89,16 @@ impl zkelf_builder::Reporter for BuildReporter<'_> {
     }
 }
 
+/// A step that failed leaves no spinner behind on the terminal: the error follows on a clean
+/// line.
+impl Drop for BuildReporter<'_> {
+    fn drop(&mut self) {
+        if let Some(bar) = self.state().bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Progress bars on a terminal (indicatif), notes through the printer with `-v`.
 pub(crate) struct ProgressReporter<'a> {
     printer: &'a Printer,
