@@ -295,7 +295,7 @@ pub enum BuilderError {
         /// `<guest>-<zkvm>`.
         artifact: String,
         /// What went wrong.
-        problem: problem::PostLinkProblem,
+        problem: Box<problem::PostLinkProblem>,
     },
     /// A zkVM toolbox could not be built or run.
     #[error("the {zkvm} toolbox: {problem}")]

@@ -267,7 +267,7 @@ pub(crate) async fn build_selected(
     // Every artifact built: now, and only now, write the outputs (copies, fsyncs and hashes:
     // off the runtime).
     let (manifest, out_dir) = (manifest.clone(), options.out_dir.clone());
-    let (commit, image) = (source.commit.clone(), ctx.image.id.clone());
+    let (commit, image) = (source.commit.clone(), ctx.image.id);
     let built =
         blocking(move || outputs::install(&manifest, &out_dir, staged, &commit, sde, &image)).await;
     drop(staging);

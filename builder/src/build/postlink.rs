@@ -117,7 +117,7 @@ pub(crate) async fn finish(
     let (Some(vendor), Some(lock)) = (vendor, cargo_lock) else {
         return Err(BuilderError::PostLink {
             artifact: stem,
-            problem: PostLinkProblem::NotCargo,
+            problem: Box::new(PostLinkProblem::NotCargo),
         });
     };
     let (vendor, lock, linked_path) = (vendor.to_path_buf(), lock.to_vec(), linked.path.clone());
@@ -188,7 +188,7 @@ pub(crate) fn apply(
 ) -> Result<PostLinked, BuilderError> {
     let failed = |problem| BuilderError::PostLink {
         artifact: what.to_string(),
-        problem,
+        problem: Box::new(problem),
     };
     match step {
         PostLink::Risc0ProgramBinary {

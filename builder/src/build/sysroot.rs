@@ -78,22 +78,22 @@ pub(crate) async fn ensure(
     let (path, text) = workspace;
     let key = key_document(plan, path, text)?;
     let id = key.key();
-    if let Some((root, trust)) = cache {
-        if let Some((dir, sealed)) = super::cached(root, &id, "sysroot", trust, reporter).await? {
-            reporter.step(&format!(
-                "using the cached sysroot {} for {} ({})",
-                &id[..16],
-                plan.target,
-                plan.build_std.join(", ")
-            ));
-            reporter.finish(&format!("sysroot {}", OciDigest::from(sealed.digest)));
-            return Ok(Sysroot {
-                dir,
-                key,
-                sealed,
-                _temp: None,
-            });
-        }
+    if let Some((root, trust)) = cache
+        && let Some((dir, sealed)) = super::cached(root, &id, "sysroot", trust, reporter).await?
+    {
+        reporter.step(&format!(
+            "using the cached sysroot {} for {} ({})",
+            &id[..16],
+            plan.target,
+            plan.build_std.join(", ")
+        ));
+        reporter.finish(&format!("sysroot {}", OciDigest::from(sealed.digest)));
+        return Ok(Sysroot {
+            dir,
+            key,
+            sealed,
+            _temp: None,
+        });
     }
     reporter.step(&format!(
         "building the sysroot for {} ({}; key {})",

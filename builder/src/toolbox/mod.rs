@@ -234,19 +234,18 @@ pub async fn ensure(
         Some(root) => Some(lock(root, spec).await?),
         None => None,
     };
-    if let Some(root) = &root {
-        if let Some((dir, sealed)) =
+    if let Some(root) = &root
+        && let Some((dir, sealed)) =
             crate::build::cached(root, &id, "toolbox", &trust, reporter).await?
-        {
-            return Ok(Toolbox {
-                spec,
-                image,
-                key,
-                dir,
-                sealed,
-                _temp: None,
-            });
-        }
+    {
+        return Ok(Toolbox {
+            spec,
+            image,
+            key,
+            dir,
+            sealed,
+            _temp: None,
+        });
     }
     reporter.step(&format!(
         "building the {} toolbox (key {}; once per toolchain)",
