@@ -290,7 +290,8 @@ impl Fetcher<'_> {
                 }
                 other => other?,
             };
-        if reference.target().is_none() {
+        // An https download names its file; only an OCI store has tags to default.
+        if reference.target().is_none() && !matches!(reference, Reference::Https { .. }) {
             reporter.notice("no tag given: using `latest`");
         }
         let index = match artifact::parse(&bytes, digest).map_err(StoreError::from)? {
