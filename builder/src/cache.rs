@@ -105,7 +105,7 @@ pub(crate) struct ManifestFile {
     /// Relative path, `/`-separated.
     pub path: String,
     pub size: u64,
-    pub sha256: String,
+    pub sha256: Sha256Digest,
 }
 
 /// An entry's manifest: its key and every file (sorted by path).
@@ -157,7 +157,7 @@ impl EntryManifest {
                     files.push(ManifestFile {
                         path: name.to_string_lossy().into_owned(),
                         size,
-                        sha256: sha256.to_string(),
+                        sha256,
                     });
                 }
             }

@@ -173,7 +173,7 @@ impl Toolbox {
     }
 
     /// The program's sha256, as the entry's manifest lists it.
-    pub fn program_sha256(&self) -> Option<String> {
+    pub fn program_sha256(&self) -> Option<Sha256Digest> {
         let manifest: cache::EntryManifest = serde_json::from_slice(&self.sealed.manifest).ok()?;
         let path = format!("bin/{}", self.spec.binary());
         manifest
@@ -200,7 +200,7 @@ impl Toolbox {
             ("image".to_string(), self.image.tag.clone().into()),
         ]);
         if let Some(program) = self.program_sha256() {
-            annotations.insert("programSha256".to_string(), program.into());
+            annotations.insert("programSha256".to_string(), program.to_string().into());
         }
         ResourceDescriptor {
             name: Some(deps::TOOLBOX.into()),

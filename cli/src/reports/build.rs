@@ -98,7 +98,7 @@ pub struct ToolboxEntry {
     /// The cache entry's digest (its manifest's sha256): what provenance records.
     pub digest: OciDigest,
     /// The program's sha256.
-    pub program_sha256: Option<String>,
+    pub program_sha256: Option<zkelf_trust::digest::Sha256Digest>,
 }
 
 impl ToolboxEntry {
