@@ -12,84 +12,22 @@
 //! and its caller builds it again.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use zkelf_trust::bounded::{self, BoundedReadError, FileKind};
 use zkelf_trust::digest::Sha256Digest;
-use zkelf_trust::files::{FileLock, STALE_AFTER};
+use zkelf_trust::files::FileLock;
 
 use crate::error::BuilderError;
 use crate::fsutil::{sha256_read, write_atomic};
 
-/// Where the digests of the entries this machine built are recorded: `<dir>/<kind>/<key>`.
-/// No directory: nothing is trusted, every entry is built again.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Trust {
-    dir: Option<PathBuf>,
-}
+mod partial;
+mod trust;
 
-impl Trust {
-    /// Records under `dir` (`None`: trust no entry).
-    pub fn new(dir: Option<PathBuf>) -> Self {
-        Self { dir }
-    }
-
-    fn path(&self, kind: &str, key: &str) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.join(kind).join(key))
-    }
-
-    /// Refuses a trust directory, or its directory for `kind`, that is a symbolic link or not a
-    /// directory: records read through a link could be anyone's.
-    fn check(&self, kind: &str) -> Result<(), BuilderError> {
-        match &self.dir {
-            Some(dir) => own_dirs(dir, kind).map(drop),
-            None => Ok(()),
-        }
-    }
-
-    /// The digest recorded for `kind`/`key`, if any (`Err` holding what the record says when
-    /// that is no digest).
-    fn recorded(&self, kind: &str, key: &str) -> Option<Result<Sha256Digest, String>> {
-        let path = self.path(kind, key)?;
-        let bytes = zkelf_trust::bounded::read_no_follow(&path, 128).ok()?;
-        let text = String::from_utf8_lossy(&bytes).trim().to_string();
-        Some(text.parse().map_err(|_| text))
-    }
-
-    /// Records `digest` for `kind`/`key` (best effort: an unrecorded entry is only rebuilt).
-    pub(crate) fn record(&self, kind: &str, key: &str, digest: &Sha256Digest) {
-        if self.check(kind).is_ok()
-            && let Some(path) = self.path(kind, key)
-            && let Some(parent) = path.parent()
-            && std::fs::create_dir_all(parent).is_ok()
-        {
-            let _ = write_atomic(&path, format!("{digest}\n").as_bytes(), 0o644);
-        }
-    }
-}
-
-/// `<cache_dir>/<kind>`, the builder cache's directory for `kind` (`sysroot`, `toolbox`,
-/// `crates`, `git`), refused when it or `cache_dir` (the builder's directory in zkelf's
-/// cache) is a symbolic link or anything but a directory. They are zkelf's own: through a
-/// link a restored cache planted, entries would be read from, written to and removed in a
-/// directory elsewhere.
-pub(crate) fn root(cache_dir: &Path, kind: &str) -> Result<PathBuf, BuilderError> {
-    own_dirs(cache_dir, kind)
-}
-
-/// [`own_dir`] for `dir` and `dir/<sub>`; returns the latter.
-fn own_dirs(dir: &Path, sub: &str) -> Result<PathBuf, BuilderError> {
-    let path = dir.join(sub);
-    own_dir(dir)?;
-    own_dir(&path)?;
-    Ok(path)
-}
-
-/// Refuses `dir` when it is there and is a symbolic link or not a directory.
-pub(crate) fn own_dir(dir: &Path) -> Result<(), BuilderError> {
-    zkelf_trust::files::check_own_dir(dir).map_err(|e| BuilderError::io("cannot use", dir, e))
-}
+use partial::{PARTIAL, PARTIAL_LOCK, sweep_partials};
+pub use trust::Trust;
+pub(crate) use trust::{own_dir, root};
 
 /// Bumped whenever the entry layout changes: old entries stop matching.
 pub(crate) const FORMAT: u32 = 1;
@@ -452,53 +390,6 @@ pub(crate) fn store(
     stored
 }
 
-/// The name a staged entry's directory starts with.
-const PARTIAL: &str = ".partial-";
-/// The lock file in a staged entry, held by the process building it.
-const PARTIAL_LOCK: &str = ".zkelf-building.lock";
-/// How old an unlocked staged entry must be before a sweep removes it: a process that has just
-/// made the directory takes its lock a moment later.
-const PARTIAL_GRACE: Duration = Duration::from_secs(60);
-
-/// Removes from `root` the staged entries (`.partial-*` directories) a killed or failed build
-/// left: one whose lock no process holds (a minute after it last changed), or, without a lock
-/// file (older zkelf versions made none), one untouched for [`STALE_AFTER`]. A locked one, or
-/// anything that is not a directory, stays; links are never followed. Best effort. Returns how
-/// many were removed.
-pub(crate) fn sweep_partials(root: &Path, now: SystemTime) -> usize {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return 0;
-    };
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let partial = entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with(PARTIAL));
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if !partial || !meta.is_dir() {
-            continue;
-        }
-        let age = meta
-            .modified()
-            .ok()
-            .and_then(|m| now.duration_since(m).ok())
-            .unwrap_or_default();
-        let stale = match bounded::open_no_follow(&path.join(PARTIAL_LOCK)) {
-            // Whoever built it is gone when its lock can be taken (and is released at once).
-            Ok((file, _)) => age >= PARTIAL_GRACE && file.try_lock().is_ok(),
-            Err(_) => age >= STALE_AFTER,
-        };
-        if stale && std::fs::remove_dir_all(&path).is_ok() {
-            removed += 1;
-        }
-    }
-    removed
-}
-
 /// Copies the regular files and directories under `from` to `to` (which must not exist), as
 /// ours: 0755 directories, 0644 files (0755 for files executable by their owner): what a
 /// container may read and run. Anything else (a link a container made) is left out.
@@ -575,6 +466,10 @@ pub(crate) fn lookup(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use zkelf_trust::files::STALE_AFTER;
+
     use super::*;
 
     fn entry(root: &Path, key: &str) -> (PathBuf, Sealed) {
@@ -765,117 +660,6 @@ mod tests {
         assert_eq!(notes, note(&real, "it is a symbolic link, not a directory"));
         assert!(real.symlink_metadata().is_err());
         assert!(elsewhere.join(MANIFEST).is_file());
-    }
-
-    /// The message of `err` and of its cause.
-    fn chain(err: &BuilderError) -> (String, String) {
-        use std::error::Error as _;
-        (err.to_string(), err.source().unwrap().to_string())
-    }
-
-    #[test]
-    fn linked_cache_and_trust_directories_are_refused() {
-        let tmp = tempfile::tempdir().unwrap();
-        let elsewhere = tmp.path().join("elsewhere");
-        std::fs::create_dir(&elsewhere).unwrap();
-        let cache = tmp.path().join("builder");
-        std::fs::create_dir(&cache).unwrap();
-        let linked = |path: &Path| {
-            (
-                format!("cannot use `{}`", path.display()),
-                format!(
-                    "`{}` is a symbolic link, not a directory, and zkelf does not follow links inside its cache; remove it",
-                    path.display()
-                ),
-            )
-        };
-        assert_eq!(root(&cache, "sysroot").unwrap(), cache.join("sysroot"));
-
-        // A kind's directory that is a link: refused by name, by lookup and store too.
-        let sysroot = cache.join("sysroot");
-        std::os::unix::fs::symlink(&elsewhere, &sysroot).unwrap();
-        assert_eq!(
-            chain(&root(&cache, "sysroot").unwrap_err()),
-            linked(&sysroot)
-        );
-        let t = trust(tmp.path());
-        let err = lookup(&sysroot, "k", "sysroot", &t, &|_| panic!("no note")).unwrap_err();
-        assert_eq!(chain(&err), linked(&sysroot));
-        let built = tmp.path().join("built");
-        std::fs::create_dir(&built).unwrap();
-        std::fs::write(built.join("libcore.rlib"), b"core").unwrap();
-        let scratch = tempfile::tempdir().unwrap();
-        let err = store(
-            &built,
-            "lib",
-            scratch.path(),
-            Some((&sysroot, &t)),
-            "sysroot",
-            "k",
-        )
-        .unwrap_err();
-        assert_eq!(chain(&err), linked(&sysroot));
-
-        // The builder's directory itself a link.
-        let builder = tmp.path().join("linked-builder");
-        std::os::unix::fs::symlink(&elsewhere, &builder).unwrap();
-        assert_eq!(
-            chain(&root(&builder, "toolbox").unwrap_err()),
-            linked(&builder)
-        );
-
-        // The trust directory's for a kind a link: its records could be anyone's.
-        let own = tmp.path().join("own");
-        std::fs::create_dir(&own).unwrap();
-        let trusted = tmp.path().join("trusted");
-        std::fs::create_dir(&trusted).unwrap();
-        std::os::unix::fs::symlink(&elsewhere, trusted.join("sysroot")).unwrap();
-        let err = lookup(&own, "k", "sysroot", &t, &|_| panic!("no note")).unwrap_err();
-        assert_eq!(chain(&err), linked(&trusted.join("sysroot")));
-        t.record("sysroot", "k", &Sha256Digest::of(b"x"));
-        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
-        assert_eq!(std::fs::read_dir(&own).unwrap().count(), 0);
-    }
-
-    #[test]
-    fn staged_entries_a_killed_build_left_are_swept_and_live_ones_kept() {
-        let root = tempfile::tempdir().unwrap();
-        let r = root.path();
-        let staged = |name: &str, lock: bool| {
-            let dir = r.join(name);
-            std::fs::create_dir_all(dir.join("lib")).unwrap();
-            if lock {
-                std::fs::write(dir.join(PARTIAL_LOCK), "").unwrap();
-            }
-            dir
-        };
-        // A build still running holds its lock; one killed left its lock file unlocked; an
-        // older zkelf's had none.
-        let live = staged(".partial-live", false);
-        let held = FileLock::acquire(&live.join(PARTIAL_LOCK)).unwrap();
-        let killed = staged(".partial-killed", true);
-        let old = staged(".partial-old", false);
-        // Not a staged entry, or not one to follow.
-        let entry = staged("0123abcd", false);
-        let elsewhere = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(elsewhere.path(), r.join(".partial-link")).unwrap();
-        std::fs::write(r.join(".partial-file"), "").unwrap();
-
-        let now = SystemTime::now();
-        // Just made: nothing is touched (a new partial takes its lock a moment after mkdir).
-        assert_eq!(sweep_partials(r, now), 0);
-        // A few minutes on: the unlocked one goes.
-        assert_eq!(sweep_partials(r, now + Duration::from_secs(5 * 60)), 1);
-        assert!(!killed.exists() && old.exists() && live.exists());
-        // An hour on: the one without a lock file goes; the locked one stays for ever.
-        let later = now + STALE_AFTER + Duration::from_secs(60);
-        assert_eq!(sweep_partials(r, later), 1);
-        assert!(!old.exists() && live.join("lib").is_dir() && entry.is_dir());
-        assert!(r.join(".partial-link").symlink_metadata().is_ok());
-        assert!(r.join(".partial-file").is_file());
-        drop(held);
-        assert_eq!(sweep_partials(r, later), 1);
-        assert!(!live.exists());
     }
 
     #[test]
