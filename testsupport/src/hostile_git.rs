@@ -34,26 +34,9 @@ impl HostileRepo {
         let guest = "guests/fib";
         let fib = repo.join(guest);
         let marks = dir.join("marks");
-        std::fs::create_dir_all(fib.join("src")).unwrap();
         std::fs::create_dir_all(&marks).unwrap();
-        for (rel, text) in [
-            (
-                "zkelf.toml",
-                "name = \"fib\"\nversion = \"1.0.0\"\nbuild = \"cargo\"\n\n[[artifact]]\nprofile = \"rv32im\"\n",
-            ),
-            (
-                "Cargo.toml",
-                "[package]\nname = \"fib\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
-            ),
-            (
-                "Cargo.lock",
-                "version = 4\n\n[[package]]\nname = \"fib\"\nversion = \"1.0.0\"\n",
-            ),
-            ("src/main.rs", "fn main() {}\n"),
-            (".gitattributes", "* filter=evil\n"),
-        ] {
-            std::fs::write(fib.join(rel), text).unwrap();
-        }
+        write_fib(&fib);
+        std::fs::write(fib.join(".gitattributes"), "* filter=evil\n").unwrap();
         // The inner repository and its commit, made before it is armed.
         git(&fib, &["init", "-q", "--bare", "--template=", "."]);
         git(&fib, &["config", "core.bare", "false"]);
@@ -181,25 +164,8 @@ impl FilteringRepo {
         let guest = "guests/fib";
         let fib = repo.join(guest);
         let marks = dir.join("filter-marks");
-        std::fs::create_dir_all(fib.join("src")).unwrap();
         std::fs::create_dir_all(&marks).unwrap();
-        for (rel, text) in [
-            (
-                "zkelf.toml",
-                "name = \"fib\"\nversion = \"1.0.0\"\nbuild = \"cargo\"\n\n[[artifact]]\nprofile = \"rv32im\"\n",
-            ),
-            (
-                "Cargo.toml",
-                "[package]\nname = \"fib\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
-            ),
-            (
-                "Cargo.lock",
-                "version = 4\n\n[[package]]\nname = \"fib\"\nversion = \"1.0.0\"\n",
-            ),
-            ("src/main.rs", "fn main() {}\n"),
-        ] {
-            std::fs::write(fib.join(rel), text).unwrap();
-        }
+        write_fib(&fib);
         std::fs::write(
             repo.join(".gitattributes"),
             "*.rs filter=lfs diff=lfs merge=lfs -text\n*.toml filter=corp\n",
@@ -299,4 +265,26 @@ fn git_as(home: &Path, dir: &Path, args: &[&str]) -> String {
         .unwrap();
     assert!(output.status.success(), "git {args:?}: {output:?}");
     String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// The guest both repositories hold at `guests/fib`: a cargo guest `fib` 1.0.0 for `rv32im`.
+fn write_fib(fib: &Path) {
+    std::fs::create_dir_all(fib.join("src")).unwrap();
+    for (rel, text) in [
+        (
+            "zkelf.toml",
+            "name = \"fib\"\nversion = \"1.0.0\"\nbuild = \"cargo\"\n\n[[artifact]]\nprofile = \"rv32im\"\n",
+        ),
+        (
+            "Cargo.toml",
+            "[package]\nname = \"fib\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+        ),
+        (
+            "Cargo.lock",
+            "version = 4\n\n[[package]]\nname = \"fib\"\nversion = \"1.0.0\"\n",
+        ),
+        ("src/main.rs", "fn main() {}\n"),
+    ] {
+        std::fs::write(fib.join(rel), text).unwrap();
+    }
 }
