@@ -76,29 +76,23 @@ fn risc0_guest_builds_reproducibly_runs_in_risc0s_executor_and_its_vk_is_bound()
     );
     let sig = f.path("wrong-vk.minisig");
     minisign_tool::sign(&f.key, &released.pulled, &sig, &statement, false);
-    let verified = f.run(&[
-        "verify",
-        released.pulled.to_str().unwrap(),
-        "--sig",
-        sig.to_str().unwrap(),
-        "--policy",
-        f.policy.to_str().unwrap(),
-        "--vk",
-        other_vk.to_str().unwrap(),
-    ]);
-    cli::Output::from(&verified).assert_exit(1).stderr_has(&ids);
+    let verify_with = |vk: &std::path::Path| {
+        f.run(&[
+            "verify",
+            released.pulled.to_str().unwrap(),
+            "--sig",
+            sig.to_str().unwrap(),
+            "--policy",
+            f.policy.to_str().unwrap(),
+            "--vk",
+            vk.to_str().unwrap(),
+        ])
+    };
+    cli::Output::from(&verify_with(&other_vk))
+        .assert_exit(1)
+        .stderr_has(&ids);
     // …and with the right VK the statement's `vk=` no longer matches.
-    let verified = f.run(&[
-        "verify",
-        released.pulled.to_str().unwrap(),
-        "--sig",
-        sig.to_str().unwrap(),
-        "--policy",
-        f.policy.to_str().unwrap(),
-        "--vk",
-        vk_path.to_str().unwrap(),
-    ]);
-    cli::Output::from(&verified).assert_exit(1);
+    cli::Output::from(&verify_with(&vk_path)).assert_exit(1);
 
     // …and `pull` of an artifact that ships it with that signature.
     let reference = publish_with_vk(&f, &released, &sig, other_id.as_bytes());
